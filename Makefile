@@ -1,0 +1,38 @@
+# Rustux Boot Lab. The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+VARIANT ?=
+KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent
+
+.PHONY: all deps kernel variants test test-kernel test-lab demo bench clean
+
+all: kernel
+
+deps:
+	@scripts/install-deps.sh
+
+# build/esp/EFI/BOOT/BOOTX64.EFI, or build/variants/$(VARIANT)/esp/... for a known-bad variant.
+kernel: deps
+	@scripts/build-kernel.sh $(VARIANT)
+
+variants: deps
+	@for v in $(KNOWN_BAD); do scripts/build-kernel.sh $$v || exit 1; done
+
+test-kernel: deps
+	@scripts/test-kernel.sh
+
+test-lab: deps kernel variants
+	$(PY) -m pytest -q
+
+test: test-kernel test-lab
+
+demo: deps kernel
+	@scripts/demo.sh
+
+bench: deps kernel
+	$(PY) bench/matcher.py
+	$(PY) bench/boot_latency.py
+
+clean:
+	rm -rf build kernel/target userspace/target

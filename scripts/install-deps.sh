@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the lab needs on a Debian 12 machine: Debian packages (only the
+# missing ones, so a warm machine pays nothing) and the Python venv in .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+    rustc-web cargo-web rust-web-src lld-19      # UEFI/none targets via -Zbuild-std
+    qemu-system-x86 ovmf                          # QEMU targets and their firmware
+    mtools dosfstools                             # ESP images without root
+    openipmi ipmitool dnsmasq-base iproute2       # virtual boards (BMC, PXE)
+    python3-venv git make
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "install-deps: installing ${missing[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -e "$stamp" ]; then
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e '.[test]'
+    rm -f .venv/.installed-* && touch "$stamp"
+fi
