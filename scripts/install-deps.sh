@@ -30,6 +30,7 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -e "$stamp" ]; then
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e '.[test]'
+    # compat mode: a plain .pth to the checkout, so packages created later import too
+    .venv/bin/pip install -q -e '.[test]' --config-settings editable_mode=compat
     rm -f .venv/.installed-* && touch "$stamp"
 fi
