@@ -1,0 +1,1 @@
+//! Raw access to block headers and free-list links.

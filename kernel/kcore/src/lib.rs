@@ -1,0 +1,20 @@
+//! Pure kernel logic for Rustux, kept free of hardware access so that it builds for
+//! `x86_64-unknown-uefi` (`no_std` + `alloc`) and is tested on the host with `cargo test`.
+//!
+//! - [`pmm`]: physical frame allocators (a baseline and a bitmap one, same answers).
+//! - [`heap`]: the kernel heap (free list, splitting, coalescing, invariant checks).
+//! - [`elf`]: ELF64 executable validation and segment loading.
+//! - [`paging`]: x86-64 4-level page tables over an abstract physical memory.
+//! - [`fmtbuf`]: a fixed-capacity `fmt::Write` buffer for early-boot logging.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+#![warn(clippy::missing_safety_doc)]
+
+extern crate alloc;
+
+pub mod elf;
+pub mod fmtbuf;
+pub mod heap;
+pub mod paging;
+pub mod pmm;
