@@ -1,0 +1,219 @@
+"""The streaming boot matcher: console bytes in, milestone hits and an early decision out.
+
+Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
+- Milestones are strictly ordered. A line can only satisfy the *next expected*
+  milestone; a later milestone seen early does not count (it is recorded in
+  `out_of_order` for the diagnosis) and the matcher keeps waiting for the expected one.
+  If the kernel printed it early it must print it again in order to pass.
+- One line yields at most one event, checked in this order: infrastructure signature,
+  fatal signature (those with `after:` only once that milestone was reached), the next
+  milestone, an out-of-order milestone.
+- Timeouts are checked by `poll(t)` only: milestone i must arrive within its `timeout`
+  seconds of milestone i-1 (the first: of boot start, t=0). `feed` never times out, so a
+  late `poll` is lenient rather than wrong.
+- `decided` is set once by the first of: all milestones (PASS), a fatal signature
+  (FAIL/code), an infrastructure signature (ERROR/culprit), a milestone timeout
+  (FAIL/code, which `lab.judge` refines: e.g. silence on every channel is ERROR).
+  After that, bytes are counted but no longer matched.
+Speed: each block of complete lines is decoded and cleaned once, then searched with the
+few active regexes at C speed; only lines where a regex hits are examined in Python.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lab.cleaning import clean_block
+from lab.linebuffer import LineAssembler
+from lab.signatures import with_builtins
+from lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, MilestoneSpec
+from lab.verdict import Culprit, Outcome, Verdict
+
+_REASON_MAX = 200
+
+
+@dataclass(frozen=True)
+class MilestoneHit:
+    name: str
+    t: float  # seconds since boot start, as given to `feed`
+    channel: str
+    line: str  # cleaned, at most LINE_HEAD_BYTES of the original line
+    groups: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "t": round(self.t, 3), "channel": self.channel, "line": self.line}
+
+
+@dataclass(frozen=True)
+class SignatureHit:
+    kind: str  # "fatal" or "infrastructure"
+    name: str
+    t: float
+    channel: str
+    line: str
+    groups: dict[str, str]
+    culprit: Culprit
+
+    @property
+    def text(self) -> str:
+        """The `reason` group if the regex has one, else the signature name and the line."""
+        reason = self.groups.get("reason")
+        text = reason.strip() if reason and reason.strip() else f"{self.name}: {self.line.strip()}"
+        return text[:_REASON_MAX]
+
+
+@dataclass(frozen=True)
+class MilestoneTimeout:
+    missing: str  # the milestone that did not arrive
+    after: str | None  # the last milestone reached
+    timeout: float
+    t: float  # when the timeout was noticed
+
+
+class BootMatcher:
+    """Feed it bytes per channel; read `hits`, `decided`, `bytes_seen`."""
+
+    def __init__(self, spec: MilestoneSpec) -> None:
+        self.spec = spec
+        self.infrastructure: tuple[InfraSignature, ...] = with_builtins(spec.infrastructure)
+        self.hits: list[MilestoneHit] = []
+        self.out_of_order: list[MilestoneHit] = []
+        self.signature: SignatureHit | None = None
+        self.timeout: MilestoneTimeout | None = None
+        self.decided: Outcome | None = None
+        self.bytes_seen: dict[str, int] = dict.fromkeys(CHANNELS, 0)
+        self._lines = {c: LineAssembler() for c in CHANNELS}
+        self._new_hits: list[MilestoneHit] = []
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def last_milestone(self) -> str | None:
+        return self.hits[-1].name if self.hits else None
+
+    @property
+    def next_milestone(self) -> Milestone | None:
+        n = len(self.hits)
+        return self.spec.milestones[n] if n < len(self.spec.milestones) else None
+
+    @property
+    def complete(self) -> bool:
+        return len(self.hits) == len(self.spec.milestones)
+
+    @property
+    def bytes_dropped(self) -> int:
+        """Bytes beyond each line's bounded head, counted but never matched."""
+        return sum(a.bytes_dropped for a in self._lines.values())
+
+    # -- input -------------------------------------------------------------------------
+    def feed(self, channel: str, data: bytes, t: float) -> list[MilestoneHit]:
+        """Take `data` from `channel` at `t` seconds; return the milestones it completed."""
+        assembler = self._assembler(channel)
+        self.bytes_seen[channel] += len(data)
+        if self.decided is not None or not data:
+            return []
+        block = assembler.feed(data)
+        return self._scan(channel, block, t) if block else []
+
+    def poll(self, t: float) -> None:
+        """Check the next milestone's deadline at time `t`."""
+        nxt = self.next_milestone
+        if self.decided is not None or nxt is None:
+            return
+        since = self.hits[-1].t if self.hits else 0.0
+        if t - since > nxt.timeout:
+            self.timeout = MilestoneTimeout(nxt.name, self.last_milestone, nxt.timeout, t)
+            after = f"hung after {self.last_milestone}: " if self.hits else ""
+            self._decide(Outcome(Verdict.FAIL, Culprit.CODE, f"{after}no {nxt.name} within {nxt.timeout:g}s", self.last_milestone))
+
+    def close(self, t: float) -> list[MilestoneHit]:
+        """End of all streams: match the unterminated last line of each channel."""
+        found: list[MilestoneHit] = []
+        for channel, assembler in self._lines.items():
+            block = assembler.flush()
+            if block and self.decided is None:
+                found += self._scan(channel, block, t)
+        return found
+
+    def _assembler(self, channel: str) -> LineAssembler:
+        try:
+            return self._lines[channel]
+        except KeyError:
+            raise ValueError(f"unknown channel {channel!r}: expected one of {', '.join(CHANNELS)}") from None
+
+    # -- matching ------------------------------------------------------------------------
+    def _active(self, channel: str) -> list[InfraSignature | FatalSignature | Milestone]:
+        """Regexes worth searching on `channel` now, in priority order."""
+        reached = {h.name for h in self.hits}
+        seen_early = {h.name for h in self.out_of_order}
+        active: list[InfraSignature | FatalSignature | Milestone] = [
+            s for s in self.infrastructure if channel in s.channels
+        ]
+        active += [s for s in self.spec.fatal if channel in s.channels and (s.after is None or s.after in reached)]
+        later = self.spec.milestones[len(self.hits) :]
+        active += [m for i, m in enumerate(later) if channel in m.channels and (i == 0 or m.name not in seen_early)]
+        return active
+
+    def _scan(self, channel: str, block: bytes, t: float) -> list[MilestoneHit]:
+        text = clean_block(block)
+        self._new_hits = []
+        active = self._active(channel)
+        starts: dict[int, int] = {}  # index in `active` -> start of its next match, -1 if none
+        pos, end = 0, len(text)
+        while pos < end and self.decided is None:
+            first = -1
+            for i, item in enumerate(active):
+                s = starts.get(i)
+                if s is None or 0 <= s < pos:
+                    m = item.regex.search(text, pos)
+                    s = starts[i] = m.start() if m else -1
+                if s >= 0 and (first < 0 or s < first):
+                    first = s
+            if first < 0:
+                break
+            line_start = text.rfind("\n", 0, first) + 1
+            line_end = text.find("\n", first)
+            line_end = end if line_end < 0 else line_end
+            if self._match_line(channel, text[line_start:line_end], t, active):
+                active = self._active(channel)
+                starts = {}
+            pos = line_end + 1
+        return self._new_hits
+
+    def _match_line(self, channel: str, line: str, t: float, active: list) -> bool:
+        """Apply the first regex (in priority order) that matches `line`; True if state changed."""
+        expected = self.next_milestone
+        for item in active:
+            m = item.regex.search(line)
+            if m is None:
+                continue
+            groups = {k: v for k, v in m.groupdict().items() if v is not None}
+            if isinstance(item, InfraSignature):
+                self._signature("infrastructure", item.name, t, channel, line, groups, item.culprit)
+            elif isinstance(item, FatalSignature):
+                self._signature("fatal", item.name, t, channel, line, groups, Culprit.CODE)
+            elif item is expected:
+                self._milestone(MilestoneHit(item.name, t, channel, line, groups))
+            else:
+                self.out_of_order.append(MilestoneHit(item.name, t, channel, line, groups))
+            return True
+        return False
+
+    def _milestone(self, hit: MilestoneHit) -> None:
+        self.hits.append(hit)
+        self._new_hits.append(hit)
+        if self.complete:
+            n = len(self.hits)
+            self._decide(Outcome(Verdict.PASS, None, f"all {n} milestones reached in {hit.t:.2f}s", hit.name))
+
+    def _signature(self, kind: str, name: str, t: float, channel: str, line: str, groups: dict[str, str], culprit: Culprit) -> None:
+        hit = SignatureHit(kind, name, t, channel, line, groups, culprit)
+        self.signature = hit
+        last = self.last_milestone
+        if kind == "fatal":
+            where = f"after {last}" if last else f"before {self.spec.milestones[0].name}"
+            self._decide(Outcome(Verdict.FAIL, Culprit.CODE, f"{hit.text} {where}", last))
+        else:
+            self._decide(Outcome(Verdict.ERROR, culprit, hit.text, last))
+
+    def _decide(self, outcome: Outcome) -> None:
+        if self.decided is None:
+            self.decided = outcome

@@ -1,0 +1,40 @@
+"""Infrastructure signatures the lab knows for every kernel.
+
+A spec is data written by kernel developers; these are facts about OVMF and QEMU that
+must hold even when a spec forgets them, so a missing boot file is never blamed on the
+kernel. A spec entry with the same name replaces the built-in one.
+"""
+from __future__ import annotations
+
+import re
+
+from lab.spec import InfraSignature
+from lab.verdict import Culprit
+
+_FIRMWARE_CONSOLES = frozenset({"serial", "firmware"})
+
+BUILTIN_INFRASTRUCTURE: tuple[InfraSignature, ...] = (
+    InfraSignature(
+        "boot-entry-not-found",
+        _FIRMWARE_CONSOLES,
+        re.compile(r"BdsDxe: failed to load Boot\S+ .*: Not Found", re.MULTILINE),
+        Culprit.FIRMWARE,
+    ),
+    InfraSignature(
+        "no-bootable-device",
+        _FIRMWARE_CONSOLES,
+        re.compile(r"BdsDxe: No bootable option or device was found", re.MULTILINE),
+        Culprit.FIRMWARE,
+    ),
+    InfraSignature(
+        "kvm-internal-error",
+        frozenset({"qemu"}),
+        re.compile(r"KVM internal error", re.MULTILINE),
+        Culprit.HOST,
+    ),
+)
+
+
+def with_builtins(spec_signatures: tuple[InfraSignature, ...]) -> tuple[InfraSignature, ...]:
+    names = {s.name for s in spec_signatures}
+    return spec_signatures + tuple(s for s in BUILTIN_INFRASTRUCTURE if s.name not in names)

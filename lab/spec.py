@@ -1,0 +1,120 @@
+"""Milestone specs: the YAML that tells the matcher what a good boot looks like.
+
+```yaml
+name: rustux
+default_timeout: 15          # seconds allowed after the previous milestone
+milestones:                  # strictly ordered
+  - {name: entry, channel: debugcon, regex: '^!', timeout: 60}
+fatal:                       # the kernel is at fault -> FAIL/code
+  - {name: panic, channel: any, regex: '\\[PANIC\\] (?P<reason>.*)'}
+  - {name: reset, channel: any, regex: 'BdsDxe: loading Boot', after: entry}
+infrastructure:              # something else is at fault -> ERROR/<culprit>
+  - {name: kvm-internal-error, channel: qemu, regex: 'KVM internal error', culprit: host}
+```
+
+Regexes are Python `re`, compiled with `re.MULTILINE` and searched in each line after
+ANSI escapes, CR and NUL bytes are stripped; use `^`/`$` to anchor to the line.
+Only the first `LINE_HEAD_BYTES` (see `linebuffer`) of a line are matched.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab.schema import Node, SchemaError, compose_file
+from lab.verdict import Culprit
+
+# Channels the runner captures; `any` in a spec means all of them.
+CHANNELS = ("debugcon", "serial", "firmware", "qemu")
+ANY = "any"
+DEFAULT_TIMEOUT_S = 15.0
+
+
+class SpecError(SchemaError):
+    """A milestone spec is invalid; names file, line and key."""
+
+
+@dataclass(frozen=True)
+class Milestone:
+    name: str
+    channels: frozenset[str]
+    regex: re.Pattern[str]
+    timeout: float  # seconds from the previous milestone (the first: from boot start)
+
+
+@dataclass(frozen=True)
+class FatalSignature:
+    name: str
+    channels: frozenset[str]
+    regex: re.Pattern[str]
+    after: str | None = None  # only counts once this milestone was reached
+
+
+@dataclass(frozen=True)
+class InfraSignature:
+    name: str
+    channels: frozenset[str]
+    regex: re.Pattern[str]
+    culprit: Culprit
+
+
+@dataclass(frozen=True)
+class MilestoneSpec:
+    name: str
+    milestones: tuple[Milestone, ...]
+    fatal: tuple[FatalSignature, ...] = ()
+    infrastructure: tuple[InfraSignature, ...] = ()
+    default_timeout: float = DEFAULT_TIMEOUT_S
+    path: str | None = field(default=None, compare=False)
+
+    def index(self, name: str) -> int:
+        return [m.name for m in self.milestones].index(name)
+
+
+def load_spec(path: str | Path) -> MilestoneSpec:
+    """Load and validate a milestone spec; raises `SpecError` naming file, line and key."""
+    root = compose_file(path, SpecError)
+    top = root.fields(required=["name", "milestones"], optional=["default_timeout", "fatal", "infrastructure"])
+    name = top["name"].str()
+    default_timeout = top["default_timeout"].number(minimum=0.001) if "default_timeout" in top else DEFAULT_TIMEOUT_S
+
+    milestones: list[Milestone] = []
+    entries = top["milestones"].seq()
+    if not entries:
+        raise top["milestones"].error("needs at least one milestone")
+    for node in entries:
+        f = node.fields(required=["name", "channel", "regex"], optional=["timeout"])
+        mname = _unique(f["name"], [m.name for m in milestones])
+        timeout = f["timeout"].number(minimum=0.001) if "timeout" in f else default_timeout
+        milestones.append(Milestone(mname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), timeout))
+
+    names = [m.name for m in milestones]
+    fatal: list[FatalSignature] = []
+    for node in top["fatal"].seq() if "fatal" in top else []:
+        f = node.fields(required=["name", "channel", "regex"], optional=["after"])
+        sname = _unique(f["name"], [s.name for s in fatal])
+        after = f["after"].choice(names) if "after" in f else None
+        fatal.append(FatalSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), after))
+
+    infra: list[InfraSignature] = []
+    blamable = [c.value for c in Culprit if c is not Culprit.CODE]
+    for node in top["infrastructure"].seq() if "infrastructure" in top else []:
+        f = node.fields(required=["name", "channel", "regex", "culprit"])
+        sname = _unique(f["name"], [s.name for s in infra] + [s.name for s in fatal])
+        culprit = Culprit(f["culprit"].choice(blamable))
+        infra.append(InfraSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), culprit))
+
+    return MilestoneSpec(name, tuple(milestones), tuple(fatal), tuple(infra), default_timeout, str(path))
+
+
+def _channels(node: Node) -> frozenset[str]:
+    value = node.choice((*CHANNELS, ANY))
+    return frozenset(CHANNELS) if value == ANY else frozenset([value])
+
+
+def _unique(node: Node, taken: list[str]) -> str:
+    name = node.name()
+    if name in taken:
+        raise node.error(f"duplicate name {name!r}: names must be unique")
+    return name
