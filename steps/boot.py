@@ -1,0 +1,153 @@
+"""BootStep: runs `bootlab boot --json` on the worker and turns its boot record into a step.
+
+The step never touches QEMU or a BMC (DESIGN.md): it starts bootlab, follows its stderr
+progress lines for a live summary, reads result.json from stdout, and pulls the record's
+logs back from the worker to attach them.
+"""
+from __future__ import annotations
+
+from twisted.internet import defer
+
+from buildbot import config
+from buildbot.process import logobserver
+from buildbot.process.buildstep import BuildStep, ShellMixin
+from buildbot.process.results import EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from buildbot.steps.worker import CompositeStepMixin
+from lab.verdict import Verdict
+from steps.record import RETRYABLE_CULPRITS, BootResult, Progress, RecordError, parse_progress, parse_result, parse_verdict_line
+from steps.transfer import read_worker_file
+
+# Logs of the boot record attached to the step, in the order a reader wants them.
+RECORD_LOGS = ("timeline.log", "debugcon.log", "serial.log", "firmware.log", "qemu.log")
+
+
+def results_for(result: BootResult, attempts: int, retries: int) -> int:
+    """Verdict -> Buildbot result (DESIGN.md): an ERROR the lab itself caused is retried,
+    at most `retries` times, because a second attempt can clear it."""
+    if result.verdict is Verdict.PASS:
+        return SUCCESS
+    if result.verdict is Verdict.FAIL:
+        return FAILURE
+    if result.verdict is Verdict.MISS:
+        return SKIPPED
+    if result.culprit in RETRYABLE_CULPRITS and attempts <= retries:
+        return RETRY
+    return EXCEPTION
+
+
+class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
+    name = "boot"
+    renderables = ("target", "image", "milestones", "inventory", "baseline")
+
+    def __init__(
+        self,
+        target,
+        image="artifact/esp",
+        milestones=None,
+        inventory=None,
+        baseline=None,
+        bootlab="bootlab",
+        record_dir="record",
+        retries=1,
+        **kwargs,
+    ):
+        if not target:
+            config.error("BootStep needs target=: the inventory name of the QEMU target or board to boot")
+        if retries < 0:
+            config.error(f"BootStep retries={retries}: must be 0 or more")
+        self.target = target
+        self.image = image
+        self.milestones = milestones
+        self.inventory = inventory
+        self.baseline = baseline
+        self.bootlab = bootlab
+        self.record_dir = record_dir
+        self.retries = retries
+        kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
+        super().__init__(**kwargs)
+        self.reached_progress: Progress | None = None
+        self.live_verdict: str | None = None
+        self.result: BootResult | None = None
+        self.problem: str | None = None
+        self.addLogObserver("stdio", logobserver.LineConsumerLogObserver(self._follow_progress))
+
+    def _follow_progress(self):
+        while True:
+            stream, line = yield
+            if stream != "e":
+                continue
+            progress = parse_progress(line)
+            if progress is not None:
+                self.reached_progress = progress
+                self.updateSummary()
+                continue
+            verdict = parse_verdict_line(line)
+            if verdict is not None:
+                self.live_verdict = verdict[0].value
+                self.updateSummary()
+
+    def command(self) -> list[str]:
+        cmd = [self.bootlab, "boot", "--json", "--target", self.target, "--image", self.image, "--out", self.record_dir]
+        for flag, value in (("--milestones", self.milestones), ("--inventory", self.inventory), ("--baseline", self.baseline)):
+            if value:
+                cmd += [flag, value]
+        return cmd
+
+    @defer.inlineCallbacks
+    def run(self):
+        # A record left by an earlier build in this workdir must not be attached to this one.
+        yield self.runRmdir(self.record_dir, abandonOnFailure=False)
+        cmd = yield self.makeRemoteShellCommand(command=self.command(), collectStdout=True)
+        yield self.runCommand(cmd)
+        yield (yield self.getLog("stdio")).finish()
+        try:
+            self.result = parse_result(cmd.stdout)
+        except RecordError as e:
+            self.problem = f"bootlab exited {cmd.rc}: {e}"
+            yield self.addCompleteLog("problem", self.problem + "\n")
+            return EXCEPTION
+        yield self.addCompleteLog("result.json", cmd.stdout)
+        yield self._attach_record()
+        self._set_properties(self.result)
+        attempts = yield self._attempts()
+        return results_for(self.result, attempts, self.retries)
+
+    @defer.inlineCallbacks
+    def _attach_record(self):
+        for name in RECORD_LOGS:
+            text = yield read_worker_file(self, f"{self.record_dir}/{name}")
+            if text is not None:
+                yield self.addCompleteLog(name, text)
+
+    def _set_properties(self, result: BootResult) -> None:
+        source = "BootStep"
+        self.setProperty("verdict", result.verdict.value, source)
+        self.setProperty("culprit", result.culprit.value if result.culprit else None, source)
+        self.setProperty("reason", result.reason, source)
+        self.setProperty("milestones_reached", result.reached, source)
+        self.setProperty("milestones_total", result.total, source)
+        self.setProperty("last_milestone", result.last_milestone, source)
+        self.setProperty("boot_duration_s", result.duration_s, source)
+
+    @defer.inlineCallbacks
+    def _attempts(self):
+        """How many builds this request has had, this one included (RETRY re-queues it)."""
+        if self.result.verdict is not Verdict.ERROR or self.result.culprit not in RETRYABLE_CULPRITS:
+            return 1
+        builds = yield self.master.db.builds.getBuilds(buildrequestid=self.build.requests[0].id)
+        return max(1, len(builds))
+
+    def getCurrentSummary(self):
+        if self.live_verdict is not None:
+            return {"step": f"boot: {self.live_verdict}, reading the record"}
+        if self.reached_progress is not None:
+            return {"step": self.reached_progress.summary()}
+        return {"step": f"boot: starting {self.target}" if isinstance(self.target, str) else "boot: starting"}
+
+    def getResultSummary(self):
+        if self.result is not None:
+            line = self.result.summary()
+            return {"step": line, "build": f"{self.target}: {line}"}
+        if self.problem is not None:
+            return {"step": self.problem}
+        return super().getResultSummary()

@@ -1,0 +1,136 @@
+"""BootStep against Buildbot's fake worker: ExpectShell plays bootlab's side of the contract."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from twisted.trial import unittest
+
+from buildbot.process.results import EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from buildbot.test.reactor import TestReactorMixin
+from buildbot.test.steps import ExpectRemoteRef, ExpectRmdir, ExpectShell, ExpectUploadFile, TestBuildStepMixin
+from steps.boot import RECORD_LOGS, BootStep
+from steps.transfer import MAX_LOG_BYTES, _BytesWriter
+
+NAMES = ["entry", "memory-map", "gdt", "idt", "paging", "heap-ok"]
+CMD = ["bootlab", "boot", "--json", "--target", "q35-pflash", "--image", "artifact/esp", "--out", "record",
+       "--milestones", "artifact/milestones.yaml"]
+
+
+def result_json(verdict, culprit=None, reason="", reached=6, total=6, duration=6.07):
+    milestones = [{"name": n, "t": i + 0.5, "channel": "debugcon", "line": n} for i, n in enumerate(NAMES[:reached])]
+    return json.dumps({
+        "verdict": verdict, "culprit": culprit, "reason": reason,
+        "last_milestone": milestones[-1]["name"] if milestones else None,
+        "milestones": milestones, "milestones_total": total, "target": "q35-pflash",
+        "duration_s": duration,
+    })
+
+
+def progress(reached, total=6):
+    return "".join(f"bootlab: milestone {i + 1}/{total} {NAMES[i]} {i + 0.5:.2f}s\n" for i in range(reached))
+
+
+class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
+    def setUp(self):
+        self.setup_test_reactor()
+        return self.setup_test_build_step(want_db=True)
+
+    def step(self, **kwargs):
+        return BootStep(target="q35-pflash", milestones="artifact/milestones.yaml", **kwargs)
+
+    def expect_boot(self, stderr, stdout, rc, record=("timeline.log", "debugcon.log")):
+        uploads = []
+        for name in RECORD_LOGS:
+            upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
+                                      maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
+            uploads.append(upload.upload_string(f"{name} text\n").exit(0) if name in record else upload.exit(1))
+        self.expect_commands(
+            ExpectRmdir(dir="record", log_environ=True).exit(0),
+            ExpectShell(workdir="wkdir", command=CMD).stderr(stderr).stdout(stdout).exit(rc),
+            *uploads,
+        )
+
+    def test_pass_summary_properties_and_logs(self):
+        self.setup_step(self.step())
+        self.expect_boot(progress(6) + "bootlab: verdict PASS - all 6 milestones\n", result_json("PASS"), 0)
+        self.expect_outcome(result=SUCCESS, state_string="PASS 6/6 in 6.1 s")
+        self.expect_property("verdict", "PASS")
+        self.expect_property("culprit", None)
+        self.expect_property("milestones_reached", 6)
+        self.expect_property("last_milestone", "heap-ok")
+        self.expect_log_file("timeline.log", "timeline.log text\n")
+        self.expect_log_file("result.json", result_json("PASS"))
+        return self.run_step()
+
+    def test_fail_names_last_milestone_and_reason(self):
+        self.setup_step(self.step())
+        out = result_json("FAIL", "code", "page fault at 0x401000", reached=4)
+        self.expect_boot(progress(4) + "bootlab: verdict FAIL code page fault at 0x401000\n", out, 1)
+        self.expect_outcome(result=FAILURE, state_string="FAIL after idt: page fault at 0x401000")
+        self.expect_property("verdict", "FAIL")
+        self.expect_property("culprit", "code")
+        self.expect_property("milestones_reached", 4)
+        return self.run_step()
+
+    def test_firmware_error_is_an_exception_not_a_failure(self):
+        self.setup_step(self.step())
+        out = result_json("ERROR", "firmware", "OVMF_CODE_4M.fd is zero-filled", reached=0)
+        self.expect_boot("bootlab: verdict ERROR firmware OVMF_CODE_4M.fd is zero-filled\n", out, 3)
+        self.expect_outcome(result=EXCEPTION,
+                            state_string="ERROR (firmware) before the first milestone: OVMF_CODE_4M.fd is zero-filled")
+        self.expect_property("culprit", "firmware")
+        return self.run_step()
+
+    def test_lab_error_is_retried_once(self):
+        self.setup_step(self.step())
+        self.build.requests = [SimpleNamespace(id=300)]
+        out = result_json("ERROR", "lab", "worker disk full", reached=0)
+        self.expect_boot("bootlab: verdict ERROR lab worker disk full\n", out, 3)
+        self.expect_outcome(result=RETRY, state_string="ERROR (lab) before the first milestone: worker disk full")
+        return self.run_step()
+
+    def test_lab_error_is_not_retried_forever(self):
+        self.setup_step(self.step(retries=0))
+        self.build.requests = [SimpleNamespace(id=300)]
+        out = result_json("ERROR", "lab", "worker disk full", reached=0)
+        self.expect_boot("bootlab: verdict ERROR lab worker disk full\n", out, 3)
+        self.expect_outcome(result=EXCEPTION, state_string="ERROR (lab) before the first milestone: worker disk full")
+        return self.run_step()
+
+    def test_miss_is_skipped(self):
+        self.setup_step(self.step())
+        out = result_json("MISS", None, "target q35-pflash is disabled", reached=0)
+        self.expect_boot("bootlab: verdict MISS - target q35-pflash is disabled\n", out, 4, record=())
+        self.expect_outcome(result=SKIPPED, state_string="MISS: target q35-pflash is disabled")
+        return self.run_step()
+
+    def test_usage_error_without_result_json_is_an_exception(self):
+        self.setup_step(self.step())
+        self.expect_commands(
+            ExpectRmdir(dir="record", log_environ=True).exit(0),
+            ExpectShell(workdir="wkdir", command=CMD).stderr("bootlab: unknown target 'q35-pflash'\n").exit(2),
+        )
+        self.expect_outcome(result=EXCEPTION)
+        self.expect_no_property("verdict")
+        return self.run_step()
+
+    def test_live_summary_follows_milestones(self):
+        self.setup_step(self.step())
+        step = self.get_nth_step(0)
+        seen = []
+        original = step.updateSummary
+
+        def record_summary():
+            seen.append(step.getCurrentSummary()["step"])
+            return original()
+
+        step.updateSummary = record_summary
+        self.expect_boot(progress(3) + "bootlab: verdict FAIL code panic\n",
+                         result_json("FAIL", "code", "panic", reached=3), 1)
+        self.expect_outcome(result=FAILURE)
+        d = self.run_step()
+        d.addCallback(lambda _: self.assertEqual(
+            [s for s in seen if "starting" not in s][:4],
+            ["boot: 1/6 entry", "boot: 2/6 memory-map", "boot: 3/6 gdt", "boot: FAIL, reading the record"]))
+        return d
