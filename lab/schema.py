@@ -105,6 +105,13 @@ class Node:
             raise self.error(f"expected a list (lines starting with '- '), got {_kind(self.node)}")
         return [self._child(f"[{i}]", n) for i, n in enumerate(self.node.value)]
 
+    def is_null(self) -> bool:
+        return isinstance(self.node, yaml.ScalarNode) and self.node.tag == "tag:yaml.org,2002:null"
+
+    def plain(self) -> Any:
+        """The node as plain Python data (for sections only shape-checked so far)."""
+        return _SCALARS.construct_object(self.node, deep=True)
+
     def value(self) -> Any:
         if not isinstance(self.node, yaml.ScalarNode):
             raise self.error(f"expected a single value, got {_kind(self.node)}")

@@ -1,0 +1,232 @@
+"""`lab-inventory.yaml`: workers, firmware sets, QEMU targets and (loosely, for now) boards.
+
+```yaml
+lab: {name: rustux-boot-lab, kernel: {repo: https://example.org/rustux.git, branch: main}}
+workers:
+  local-qemu: {kind: qemu, max_builds: 2}
+firmware:
+  ovmf-4m: {code: /usr/share/OVMF/OVMF_CODE_4M.fd, vars: /usr/share/OVMF/OVMF_VARS_4M.fd}
+  ovmf-bios: {bios: /usr/share/ovmf/OVMF.fd}
+targets:
+  q35-pflash:
+    machine: q35                      # q35 | pc
+    firmware: {set: ovmf-4m, mode: pflash}   # pflash: code + a fresh copy of vars per boot; bios: -bios
+    memory_mb: 256
+    accel: auto                       # auto | kvm | tcg
+    boot_timeout_s: 90
+    worker: local-qemu
+    enabled: true                     # optional, default true
+    milestones: kernel/milestones.yaml   # optional, relative to this file
+boards: {}                            # shape-checked only: see the boards issue
+```
+Errors read `lab-inventory.yaml:14: targets.q35-pflash.machine: 'q53' is not one of q35, pc`.
+Relative paths are relative to the inventory file's directory.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import re
+
+from lab.schema import Node, SchemaError, compose_file
+
+MACHINES = ("q35", "pc")
+ACCELS = ("auto", "kvm", "tcg")
+FIRMWARE_MODES = ("pflash", "bios")
+WORKER_KINDS = ("qemu", "board-controller")
+DEFAULT_MILESTONES = "kernel/milestones.yaml"
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+class InventoryError(SchemaError):
+    """The inventory is invalid; `str()` is `file:line: key: message`."""
+
+
+@dataclass(frozen=True)
+class LabInfo:
+    name: str
+    kernel_repo: str | None = None
+    kernel_branch: str | None = None
+
+
+@dataclass(frozen=True)
+class Worker:
+    name: str
+    kind: str  # one of WORKER_KINDS
+    max_builds: int = 1
+
+
+@dataclass(frozen=True)
+class FirmwareSet:
+    name: str
+    code: Path | None = None
+    vars: Path | None = None
+    bios: Path | None = None
+
+
+@dataclass(frozen=True)
+class FirmwareSpec:
+    """The firmware one target boots: `pflash` uses code + vars, `bios` uses bios."""
+
+    mode: str  # one of FIRMWARE_MODES
+    code: Path | None = None
+    vars: Path | None = None  # the template: the runner copies it fresh for every boot
+    bios: Path | None = None
+    set_name: str | None = None
+
+    def files(self) -> dict[str, Path]:
+        """The files this mode reads, by role."""
+        if self.mode == "pflash":
+            return {k: v for k, v in (("code", self.code), ("vars", self.vars)) if v is not None}
+        return {"bios": self.bios} if self.bios is not None else {}
+
+
+@dataclass(frozen=True)
+class QemuTarget:
+    name: str
+    machine: str
+    firmware: FirmwareSpec
+    memory_mb: int
+    accel: str
+    boot_timeout_s: float
+    worker: str
+    enabled: bool = True
+    milestones: Path = Path(DEFAULT_MILESTONES)
+
+
+@dataclass(frozen=True)
+class Board:
+    """Placeholder shape until the boards issue: the name, its worker and raw settings."""
+
+    name: str
+    worker: str | None
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    path: Path
+    lab: LabInfo
+    workers: dict[str, Worker]
+    firmware: dict[str, FirmwareSet]
+    targets: dict[str, QemuTarget]
+    boards: dict[str, Board]
+
+    def target(self, name: str) -> QemuTarget:
+        """The target called `name`; an unknown name raises `InventoryError` with a suggestion."""
+        if name in self.targets:
+            return self.targets[name]
+        close = difflib.get_close_matches(name, list(self.targets), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        known = ", ".join(self.targets) or "none"
+        raise InventoryError(str(self.path), None, "targets", f"unknown target {name!r}{hint}; targets: {known}")
+
+
+def load_inventory(path: str | Path, check_files: bool = True) -> Inventory:
+    """Load and validate; `check_files=False` skips the firmware-exists check (for overrides)."""
+    path = Path(path)
+    base = path.parent
+    top = compose_file(path, InventoryError).fields(
+        required=["lab", "workers", "targets"], optional=["firmware", "boards"]
+    )
+    lab = _lab(top["lab"])
+    workers = {name: _worker(name, node) for name, node in top["workers"].items()}
+    fw_nodes = dict(top["firmware"].items()) if "firmware" in top else {}
+    firmware = {name: _firmware_set(name, node, base) for name, node in fw_nodes.items()}
+    targets = {name: _target(name, node, base, workers, firmware) for name, node in _named(top["targets"])}
+    boards = {name: _board(name, node, workers) for name, node in _named(top["boards"])} if "boards" in top else {}
+    if check_files:
+        _check_firmware_files(firmware, fw_nodes, targets)
+    return Inventory(path, lab, workers, firmware, targets, boards)
+
+
+def _named(node: Node) -> list[tuple[str, Node]]:
+    """Entries of a section keyed by name (an empty section may be left blank)."""
+    if node.is_null():
+        return []
+    entries = node.items()
+    for name, child in entries:
+        if not _NAME.fullmatch(name):
+            raise child.error("not a valid name: use lower-case letters, digits and '-'")
+    return entries
+
+
+def _lab(node: Node) -> LabInfo:
+    f = node.fields(required=["name"], optional=["kernel"])
+    repo = branch = None
+    if "kernel" in f:
+        k = f["kernel"].fields(optional=["repo", "branch"])
+        repo = k["repo"].str() if "repo" in k else None
+        branch = k["branch"].str() if "branch" in k else None
+    return LabInfo(f["name"].str(), repo, branch)
+
+
+def _worker(name: str, node: Node) -> Worker:
+    f = node.fields(required=["kind"], optional=["max_builds"])
+    max_builds = f["max_builds"].int(minimum=1) if "max_builds" in f else 1
+    return Worker(name, f["kind"].choice(WORKER_KINDS), max_builds)
+
+
+def _firmware_set(name: str, node: Node, base: Path) -> FirmwareSet:
+    f = node.fields(optional=["code", "vars", "bios"])
+    if not f:
+        raise node.error("a firmware set needs code + vars (pflash) and/or bios")
+    if ("code" in f) != ("vars" in f):
+        raise node.error("code and vars go together: pflash needs both")
+    return FirmwareSet(name, *(_path(f[k], base) if k in f else None for k in ("code", "vars", "bios")))
+
+
+def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmware: dict[str, FirmwareSet]) -> QemuTarget:
+    f = node.fields(
+        required=["machine", "firmware", "memory_mb", "accel", "boot_timeout_s", "worker"],
+        optional=["enabled", "milestones"],
+    )
+    fw = f["firmware"].fields(required=["set", "mode"])
+    fw_set = firmware[fw["set"].choice(list(firmware))]
+    mode = fw["mode"].choice(FIRMWARE_MODES)
+    if mode == "pflash" and fw_set.code is None:
+        raise fw["mode"].error(f"firmware set {fw_set.name!r} has no code/vars for pflash; use mode: bios or add them")
+    if mode == "bios" and fw_set.bios is None:
+        raise fw["mode"].error(f"firmware set {fw_set.name!r} has no bios image; use mode: pflash or add bios:")
+    spec = FirmwareSpec(mode, fw_set.code, fw_set.vars, fw_set.bios, fw_set.name)
+    milestones = _path(f["milestones"], base) if "milestones" in f else base / DEFAULT_MILESTONES
+    return QemuTarget(
+        name=name,
+        machine=f["machine"].choice(MACHINES),
+        firmware=spec,
+        memory_mb=f["memory_mb"].int(minimum=32),
+        accel=f["accel"].choice(ACCELS),
+        boot_timeout_s=f["boot_timeout_s"].number(minimum=1),
+        worker=f["worker"].choice(list(workers)),
+        enabled=f["enabled"].bool() if "enabled" in f else True,
+        milestones=milestones,
+    )
+
+
+def _board(name: str, node: Node, workers: dict[str, Worker]) -> Board:
+    entries = dict(node.items())
+    worker = entries["worker"].choice(list(workers)) if "worker" in entries else None
+    settings = {k: v.plain() for k, v in entries.items() if k != "worker"}
+    return Board(name, worker, settings)
+
+
+def _path(node: Node, base: Path) -> Path:
+    p = Path(node.str())
+    return p if p.is_absolute() else base / p
+
+
+def _check_firmware_files(firmware: dict[str, FirmwareSet], nodes: dict[str, Node], targets: dict[str, QemuTarget]) -> None:
+    for name, fw_set in firmware.items():
+        users = [t.name for t in targets.values() if t.firmware.set_name == name]
+        if not users:
+            continue
+        roles = dict(nodes[name].items())
+        for role in ("code", "vars", "bios"):
+            p = getattr(fw_set, role)
+            if p is not None and not p.is_file():
+                raise roles[role].error(
+                    f"{p} does not exist (needed by target{'s' if len(users) > 1 else ''} {', '.join(users)}): "
+                    "install the ovmf package or fix the path"
+                )

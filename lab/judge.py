@@ -1,0 +1,114 @@
+"""The verdict of one boot: the matcher's view combined with facts only the runner knows.
+
+Rules, first match wins (each row has a test in tests/unit/test_judge.py):
+
+ #  condition                                                 verdict
+ 1  QEMU failed to start                                      ERROR/host
+ 2  firmware inspection found a problem (before the boot)     ERROR/firmware
+ 3  an infrastructure signature matched                       ERROR/<its culprit>
+ 4  a fatal signature matched                                 FAIL/code  "<reason> after <last>"
+ 5  all milestones reached                                    PASS
+ 6  no byte on any guest channel (debugcon, serial, firmware):
+    a. QEMU exited with an error status, or wrote to stderr   ERROR/host "QEMU produced nothing"
+    b. otherwise                                              ERROR/firmware "firmware printed nothing"
+ 7  QEMU debug-exit 0x11 (status 35) without a panic line     FAIL/code  "kernel reported failure ..."
+ 8  no milestone at all, though the firmware printed:
+    (a missing boot file is caught by a signature, row 3)     FAIL/code  "no <first> ...: kernel printed nothing"
+ 9  QEMU debug-exit 0x10 (status 33) before the last milestone FAIL/code "... reported success but ..."
+10  QEMU exited 0 (a reset under -no-reboot: triple fault)    FAIL/code  "machine reset/exited after <last>"
+11  QEMU died otherwise (signal, status 1) mid-boot           ERROR/host
+12  a milestone timeout                                       FAIL/code  "hung after <last>: no <next> within Ns"
+13  the global timeout                                        FAIL/code  "hung after <last>: no <next> within the boot timeout"
+14  anything else (streams ended, QEMU still running)         ERROR/lab  "boot ended without a verdict"
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lab.matcher import BootMatcher
+from lab.verdict import Culprit, Outcome, Verdict
+
+DEBUG_EXIT_SUCCESS = 33  # the kernel wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
+DEBUG_EXIT_FAILURE = 35  # 0x11
+GUEST_CHANNELS = ("debugcon", "serial", "firmware")
+
+
+@dataclass
+class BootFacts:
+    """What the runner observed besides the console bytes."""
+
+    exit_status: int | None = None  # QEMU's exit status; None if the runner stopped it or it still ran
+    global_timeout: bool = False  # the runner's boot timeout expired
+    qemu_failed_to_start: str | None = None  # why, if QEMU never ran the guest
+    firmware_problem: str | None = None  # first problem from `inspect_firmware`, if the boot was refused
+    boot_timeout_s: float | None = None  # for the message of row 13
+    duration_s: float | None = None
+
+
+def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
+    """Apply the rule table above."""
+    m, f = matcher, facts
+    last = m.last_milestone
+    nxt = m.next_milestone
+    after = f"after {last}" if last else "before the first milestone"
+
+    def out(verdict: Verdict, culprit: Culprit | None, reason: str) -> Outcome:
+        return Outcome(verdict, culprit, reason, last)
+
+    if f.qemu_failed_to_start:
+        return out(Verdict.ERROR, Culprit.HOST, f"QEMU failed to start: {f.qemu_failed_to_start}")
+    if f.firmware_problem:
+        return out(Verdict.ERROR, Culprit.FIRMWARE, f.firmware_problem)
+    if m.signature is not None and m.decided is not None:
+        return m.decided
+    if m.complete:
+        return m.decided or out(Verdict.PASS, None, f"all {len(m.hits)} milestones reached")
+    if not any(m.bytes_seen[c] for c in GUEST_CHANNELS):
+        if _qemu_error(f.exit_status) or m.bytes_seen["qemu"]:
+            status = "" if f.exit_status is None else f" (exit status {f.exit_status})"
+            return out(Verdict.ERROR, Culprit.HOST, f"QEMU produced nothing on any channel{status}: see qemu.log")
+        return out(
+            Verdict.ERROR,
+            Culprit.FIRMWARE,
+            "no output on any channel, not even the firmware's: the firmware did not run; check the firmware image",
+        )
+    if f.exit_status == DEBUG_EXIT_FAILURE:
+        return out(Verdict.FAIL, Culprit.CODE, f"kernel reported failure (debug-exit 0x11) without a panic line, {after}")
+    if not m.hits:
+        first = m.spec.milestones[0].name
+        return out(
+            Verdict.FAIL,
+            Culprit.CODE,
+            f"no {first} milestone: the firmware ran ({_firmware_bytes(m)}) but the kernel printed nothing{_ended(m, f)}",
+        )
+    assert nxt is not None  # not complete, so a milestone is missing
+    if f.exit_status == DEBUG_EXIT_SUCCESS:
+        return out(Verdict.FAIL, Culprit.CODE, f"kernel reported success (debug-exit 0x10) {after} but never printed {nxt.name}")
+    if f.exit_status == 0:
+        return out(Verdict.FAIL, Culprit.CODE, f"machine reset/exited {after} (triple fault?): no {nxt.name}")
+    if f.exit_status is not None:
+        return out(Verdict.ERROR, Culprit.HOST, f"QEMU died with status {f.exit_status} {after}: see qemu.log")
+    if m.timeout is not None:
+        return m.decided or out(Verdict.FAIL, Culprit.CODE, f"hung {after}: no {nxt.name}")
+    if f.global_timeout:
+        limit = f" of {f.boot_timeout_s:g}s" if f.boot_timeout_s else ""
+        return out(Verdict.FAIL, Culprit.CODE, f"hung {after}: no {nxt.name} within the boot timeout{limit}")
+    return out(Verdict.ERROR, Culprit.LAB, f"boot ended without a verdict {after}: streams closed while QEMU still ran")
+
+
+def _qemu_error(status: int | None) -> bool:
+    return status is not None and status not in (0, DEBUG_EXIT_SUCCESS, DEBUG_EXIT_FAILURE)
+
+
+def _firmware_bytes(m: BootMatcher) -> str:
+    return ", ".join(f"{c} {m.bytes_seen[c]} B" for c in GUEST_CHANNELS if m.bytes_seen[c])
+
+
+def _ended(m: BootMatcher, f: BootFacts) -> str:
+    if m.timeout is not None:
+        return f" within {m.timeout.timeout:g}s"
+    if f.exit_status == 0:
+        return "; the machine reset/exited"
+    if f.global_timeout and f.boot_timeout_s:
+        return f" within the boot timeout of {f.boot_timeout_s:g}s"
+    return ""
