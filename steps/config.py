@@ -1,0 +1,220 @@
+"""Assembling BuildmasterConfig from the inventory: workers, builders, schedulers, web UI.
+
+master.cfg only reads its inputs and calls `build_config`; everything here is a plain
+function of the inventory, the settings and the users, so it is testable without a master.
+
+Builders:
+  kernel              checkout, build kernel + userspace, pack the ESP and milestone spec
+                      into an artifact on the master, then fan out to every boot builder
+  boot/<target>       download the artifact, boot it with bootlab (one per enabled target);
+                      a PASS keeps the artifact as the target's golden image for triage
+  health/<target>     boot the target's golden image (nightly, or forced by an operator)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from buildbot.plugins import changes, schedulers, secrets, util, worker
+from buildbot.plugins import steps as bb
+from lab.inventory import Inventory, QemuTarget
+from steps.auth import LabUser
+from steps.boot import BootStep
+from steps.fanout import BootFanout
+from steps.kernel import KernelBuild
+from steps.settings import MasterSettings
+
+KERNEL_BUILDER = "kernel"
+ARTIFACT = "kernel.tar.gz"  # esp/ + milestones.yaml: the spec travels with the kernel it describes
+
+
+def boot_builder(target: str) -> str:
+    return f"boot/{target}"
+
+
+def health_builder(target: str) -> str:
+    return f"health/{target}"
+
+
+def enabled_targets(inventory: Inventory) -> list[QemuTarget]:
+    return [t for t in inventory.targets.values() if t.enabled]
+
+
+def make_workers(inventory: Inventory) -> list:
+    # Passwords come from the secrets directory (`worker-<name>` files) at render time.
+    return [
+        worker.Worker(w.name, util.Interpolate(f"%(secret:worker-{w.name})s"), max_builds=w.max_builds)
+        for w in inventory.workers.values()
+    ]
+
+
+def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[QemuTarget]) -> util.BuildFactory:
+    artifact = util.Interpolate(f"{artifacts_dir}/kernel-%(prop:buildnumber)s.tar.gz")
+    f = util.BuildFactory()
+    f.addStep(bb.Git(name="checkout", repourl=repo, branch=branch, mode="incremental", haltOnFailure=True))
+    f.addStep(KernelBuild(haltOnFailure=True))
+    f.addStep(bb.ShellCommand(
+        name="pack", haltOnFailure=True,
+        command=["tar", "-czf", ARTIFACT, "-C", "build", "esp", "-C", "../kernel", "milestones.yaml"],
+    ))
+    f.addStep(bb.FileUpload(name="upload", workersrc=ARTIFACT, masterdest=artifact, haltOnFailure=True))
+    if targets:
+        f.addStep(BootFanout(
+            schedulerNames=[boot_scheduler(t.name) for t in targets],
+            set_properties={"artifact": artifact},
+        ))
+    return f
+
+
+def boot_scheduler(target: str) -> str:
+    return f"boot-{target}"
+
+
+def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
+    return bb.ShellCommand(
+        name=name, haltOnFailure=True,
+        command=["sh", "-c", 'rm -rf "$1" && mkdir "$1" && tar -xzf "$0" -C "$1"', archive, into],
+        **kwargs,
+    )
+
+
+def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path) -> util.BuildFactory:
+    def has_baseline(step) -> bool:
+        return step.getProperty("baseline") is not None
+
+    f = util.BuildFactory()
+    f.addStep(bb.FileDownload(name="download", mastersrc=util.Property("artifact"), workerdest=ARTIFACT,
+                              haltOnFailure=True))
+    f.addStep(_unpack("unpack", ARTIFACT, "artifact"))
+    # The last image that passed here is the baseline bootlab triages a failure against.
+    f.addStep(bb.SetProperty(name="baseline", property="baseline", value="golden/esp",
+                             doStepIf=lambda step: golden.exists(), hideStepIf=lambda results, step: True))
+    f.addStep(bb.FileDownload(name="download golden", mastersrc=str(golden), workerdest="golden.tar.gz",
+                              doStepIf=has_baseline, hideStepIf=_hidden_when_skipped))
+    f.addStep(_unpack("unpack golden", "golden.tar.gz", "golden", doStepIf=has_baseline,
+                      hideStepIf=_hidden_when_skipped))
+    f.addStep(BootStep(
+        target=target.name, image="artifact/esp", milestones="artifact/milestones.yaml",
+        inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
+    ))
+    f.addStep(bb.MasterShellCommand(
+        name="keep as golden",
+        command=["sh", "-c", 'mkdir -p "$(dirname "$1")" && cp "$0" "$1.tmp" && mv "$1.tmp" "$1"',
+                 util.Property("artifact"), str(golden)],
+        doStepIf=lambda step: step.getProperty("verdict") == "PASS", hideStepIf=_hidden_when_skipped,
+    ))
+    return f
+
+
+def health_factory(target: QemuTarget, settings: MasterSettings, golden: Path) -> util.BuildFactory:
+    def has_golden(step) -> bool:
+        return golden.exists()
+
+    f = util.BuildFactory()
+    f.addStep(bb.FileDownload(name="download golden", mastersrc=str(golden), workerdest="golden.tar.gz",
+                              doStepIf=has_golden, haltOnFailure=True))
+    f.addStep(_unpack("unpack golden", "golden.tar.gz", "golden", doStepIf=has_golden))
+    f.addStep(BootStep(
+        target=target.name, image="golden/esp", milestones="golden/milestones.yaml",
+        inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
+    ))
+    return f
+
+
+def _hidden_when_skipped(results, step) -> bool:
+    return results == util.SKIPPED
+
+
+def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path) -> list:
+    targets = enabled_targets(inventory)
+    repo = inventory.lab.kernel_repo or str(settings.repo_root)
+    branch = inventory.lab.kernel_branch or "main"
+    build_worker = next((w.name for w in inventory.workers.values() if w.kind == "qemu"), None)
+    if build_worker is None:
+        raise ValueError(f"{inventory.path}: workers: no worker of kind qemu to build the kernel on")
+    builders = [util.BuilderConfig(
+        name=KERNEL_BUILDER, workernames=[build_worker],
+        factory=kernel_factory(repo, branch, basedir / "artifacts", targets),
+    )]
+    for t in targets:
+        golden = basedir / "golden" / f"{t.name}.tar.gz"
+        builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=[t.worker],
+                                           factory=boot_factory(t, settings, golden), tags=["boot"]))
+        builders.append(util.BuilderConfig(name=health_builder(t.name), workernames=[t.worker],
+                                           factory=health_factory(t, settings, golden), tags=["health"]))
+    return builders
+
+
+def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[LabUser]) -> list:
+    targets = enabled_targets(inventory)
+    health = [health_builder(t.name) for t in targets]
+    result = [
+        schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
+                                  buttonName="Build and boot"),
+        schedulers.Try_Userpass(name="try", builderNames=[KERNEL_BUILDER],
+                                port=f"tcp:{settings.try_port}:interface=127.0.0.1",
+                                userpass=[(u.name, u.password) for u in users if u.may_try]),
+    ]
+    result += [schedulers.Triggerable(name=boot_scheduler(t.name), builderNames=[boot_builder(t.name)])
+               for t in targets]
+    if health:
+        result += [
+            schedulers.Nightly(name="nightly-health", builderNames=health, hour=3, minute=0),
+            schedulers.ForceScheduler(name="force-health", builderNames=health, buttonName="Health check"),
+        ]
+    if settings.poll_interval_s:
+        result.append(schedulers.SingleBranchScheduler(
+            name="push", builderNames=[KERNEL_BUILDER], treeStableTimer=None,
+            change_filter=util.ChangeFilter(branch=inventory.lab.kernel_branch or "main"),
+        ))
+    return result
+
+
+def make_change_sources(inventory: Inventory, settings: MasterSettings) -> list:
+    if not settings.poll_interval_s:
+        return []
+    return [changes.GitPoller(
+        repourl=inventory.lab.kernel_repo or str(settings.repo_root),
+        branches=[inventory.lab.kernel_branch or "main"],
+        pollInterval=settings.poll_interval_s, workdir="gitpoller-work",
+    )]
+
+
+def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
+    by_role: dict[str, list[str]] = {}
+    for u in users:
+        by_role.setdefault(u.role, []).append(u.name)
+    authz = util.Authz(
+        # First matching rule decides; anything not matched (reading) is open to everyone.
+        allowRules=[
+            util.AnyEndpointMatcher(role="admin", defaultDeny=False),
+            util.ForceBuildEndpointMatcher(builder="health/*", role="operator"),
+            util.ForceBuildEndpointMatcher(builder=KERNEL_BUILDER, role="developer"),
+            util.RebuildBuildEndpointMatcher(builder=KERNEL_BUILDER, role="developer"),
+            util.StopBuildEndpointMatcher(role="developer", defaultDeny=False),
+            util.StopBuildEndpointMatcher(role="operator"),
+            util.AnyControlEndpointMatcher(role="admin"),
+        ],
+        roleMatchers=[util.RolesFromUsername(roles=[role], usernames=names) for role, names in by_role.items()],
+    )
+    return {
+        "port": f"tcp:{settings.web_port}:interface=127.0.0.1",
+        "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}},
+        "auth": util.UserPasswordAuth({u.name: u.password for u in users}),
+        "authz": authz,
+    }
+
+
+def build_config(inventory: Inventory, settings: MasterSettings, users: list[LabUser], basedir: Path) -> dict:
+    return {
+        "title": "Rustux Boot Lab",
+        "titleURL": settings.buildbot_url,
+        "buildbotURL": settings.buildbot_url,
+        "protocols": {"pb": {"port": f"tcp:{settings.pb_port}:interface=127.0.0.1"}},
+        "secretsProviders": [secrets.SecretInAFile(dirname=str(settings.secrets_dir))],
+        "workers": make_workers(inventory),
+        "builders": make_builders(inventory, settings, basedir),
+        "schedulers": make_schedulers(inventory, settings, users),
+        "change_source": make_change_sources(inventory, settings),
+        "www": make_www(settings, users),
+        "db": {"db_url": settings.db_url},
+    }

@@ -1,0 +1,54 @@
+"""Where the master finds its inputs: environment variables with the demo's defaults.
+
+Ports are configurable so tests can run a master beside a demo; everything secret lives
+in the secrets directory, never in the environment or on a command line.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class MasterSettings:
+    repo_root: Path
+    inventory: Path
+    secrets_dir: Path
+    db_url: str
+    web_port: int
+    pb_port: int
+    try_port: int
+    poll_interval_s: int  # 0 turns the GitPoller off (tests: other commits must not start builds)
+    bootlab: str  # how workers invoke bootlab
+
+    @property
+    def buildbot_url(self) -> str:
+        return f"http://localhost:{self.web_port}/"
+
+
+def _port(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"{name}={raw!r}: expected a TCP port number (1-65535)")
+    return int(raw)
+
+
+def settings_from_env(repo_root: Path, env: dict[str, str] | None = None) -> MasterSettings:
+    """BOOTLAB_INVENTORY, BOOTLAB_SECRETS, BOOTLAB_DB_URL, BOOTLAB_WEB_PORT, BOOTLAB_PB_PORT,
+    BOOTLAB_TRY_PORT, BOOTLAB_POLL_S, BOOTLAB_BOOTLAB; relative paths are relative to the repo."""
+    env = dict(os.environ if env is None else env)
+    poll = env.get("BOOTLAB_POLL_S", "300")
+    if not poll.isdigit():
+        raise ValueError(f"BOOTLAB_POLL_S={poll!r}: expected seconds between polls (0 turns polling off)")
+    return MasterSettings(
+        repo_root=repo_root,
+        inventory=repo_root / env.get("BOOTLAB_INVENTORY", "lab-inventory.yaml"),
+        secrets_dir=repo_root / env.get("BOOTLAB_SECRETS", ".demo/secrets"),
+        db_url=env.get("BOOTLAB_DB_URL", "sqlite:///state.sqlite"),
+        web_port=_port(env, "BOOTLAB_WEB_PORT", 8010),
+        pb_port=_port(env, "BOOTLAB_PB_PORT", 9989),
+        try_port=_port(env, "BOOTLAB_TRY_PORT", 8031),
+        poll_interval_s=int(poll),
+        bootlab=env.get("BOOTLAB_BOOTLAB", "bootlab"),
+    )
