@@ -71,7 +71,7 @@ impl Segment {
 }
 
 /// A validated executable.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ElfImage {
     pub entry: u64,
     segments: [Segment; MAX_SEGMENTS],
@@ -87,6 +87,15 @@ impl ElfImage {
     /// Sum of `memsz` over all segments.
     pub fn total_memory(&self) -> u64 {
         self.segments().iter().map(|s| s.memsz).sum()
+    }
+}
+
+impl fmt::Debug for ElfImage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ElfImage")
+            .field("entry", &format_args!("{:#x}", self.entry))
+            .field("segments", &self.segments())
+            .finish()
     }
 }
 
