@@ -1,0 +1,142 @@
+"""A small client of the master's REST API (/api/v2): log in, force, wait, read boot results.
+
+Used by the demo and the integration tests, so both look at the lab the way a user's
+browser does: through the web server, authenticated, nothing read from the database.
+"""
+from __future__ import annotations
+
+import base64
+import http.cookiejar
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+
+class RestError(RuntimeError):
+    """The master refused or failed a request; `status` is the HTTP status (403: not allowed)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+
+
+@dataclass
+class ForcedRun:
+    kernel_result: str
+    kernel_state: str
+    kernel_buildid: int
+    boots: list[dict] = field(default_factory=list)
+    timing: dict[str, float] = field(default_factory=dict)
+
+
+class RestClient:
+    def __init__(self, base_url: str, user: str | None, password: str | None) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        if user is not None:
+            self._login(user, password or "")
+
+    def _login(self, user: str, password: str) -> None:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        request = urllib.request.Request(self.base_url + "auth/login", headers={"Authorization": f"Basic {token}"})
+        try:
+            self.opener.open(request, timeout=30).read()
+        except urllib.error.HTTPError as e:
+            raise RestError(e.code, f"login as {user!r} refused") from e
+
+    def _open(self, request: urllib.request.Request) -> dict:
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            raise RestError(e.code, e.read().decode(errors="replace")[:500]) from e
+
+    def get(self, path: str) -> dict:
+        return self._open(urllib.request.Request(self.base_url + "api/v2/" + path))
+
+    def control(self, path: str, method: str, **params) -> object:
+        body = json.dumps({"jsonrpc": "2.0", "method": method, "id": 1, "params": params}).encode()
+        request = urllib.request.Request(self.base_url + "api/v2/" + path, data=body,
+                                         headers={"Content-Type": "application/json"})
+        return self._open(request)["result"]
+
+    def force(self, scheduler: str, **params) -> tuple[int, dict[str, int]]:
+        bsid, brids = self.control(f"forceschedulers/{scheduler}", "force", **params)
+        return bsid, brids
+
+    def wait_buildset(self, bsid: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.get(f"buildsets/{bsid}")["buildsets"][0]["complete"]:
+                return
+            time.sleep(1)
+        raise TimeoutError(f"buildset {bsid} not complete after {timeout_s:.0f} s")
+
+    def builds_of_request(self, brid: int) -> list[dict]:
+        return self.get(f"buildrequests/{brid}/builds")["builds"]
+
+    def properties(self, buildid: int) -> dict[str, object]:
+        props = self.get(f"builds/{buildid}/properties")["properties"][0]
+        return {name: value for name, (value, _source) in props.items()}
+
+    def steps(self, buildid: int) -> list[dict]:
+        return self.get(f"builds/{buildid}/steps")["steps"]
+
+    def child_builds(self, buildid: int) -> list[dict]:
+        """Builds triggered by `buildid` (the fan-out's boot builds), the last try of each request."""
+        children = []
+        for bs in self.get(f"buildsets?parent_buildid={buildid}")["buildsets"]:
+            for br in self.get(f"buildrequests?buildsetid={bs['bsid']}")["buildrequests"]:
+                builds = self.builds_of_request(br["buildrequestid"])
+                if builds:
+                    children.append(max(builds, key=lambda b: b["number"]))
+        return children
+
+    def force_and_wait(self, scheduler: str, timeout_s: float, **params) -> ForcedRun:
+        bsid, brids = self.force(scheduler, **params)
+        self.wait_buildset(bsid, timeout_s)
+        kernel = self.builds_of_request(next(iter(brids.values())))[-1]
+        run = ForcedRun(_result_name(kernel["results"]), kernel["state_string"], kernel["buildid"])
+        kernel_steps = self.steps(kernel["buildid"])
+        boot_steps = []
+        for child in self.child_builds(kernel["buildid"]):
+            builder = self.get(f"builders/{child['builderid']}")["builders"][0]["name"]
+            props = self.properties(child["buildid"])
+            steps = self.steps(child["buildid"])
+            boot_steps.append(steps)
+            run.boots.append({
+                "target": builder.split("/", 1)[-1], "builder": builder, "buildid": child["buildid"],
+                "result": _result_name(child["results"]), "verdict": props.get("verdict"),
+                "culprit": props.get("culprit"), "last_milestone": props.get("last_milestone"),
+                "milestones_reached": props.get("milestones_reached"),
+                "milestones_total": props.get("milestones_total"), "boot_s": props.get("boot_duration_s"),
+                "summary": next((s["state_string"] for s in steps if s["name"] == "boot"), None),
+            })
+        run.boots.sort(key=lambda r: r["target"])
+        run.timing = split_timing(kernel_steps, boot_steps)
+        return run
+
+
+def split_timing(kernel_steps: list[dict], boot_steps: list[list[dict]]) -> dict[str, float]:
+    """Forced -> last verdict, split into build (checkout, compile, pack), transfer (upload to
+    the master, download and unpack on the boot workers: the slowest one) and boots (first
+    boot start to last boot end). Buildbot stamps steps in whole seconds."""
+    def span(steps, names):
+        chosen = [s for s in steps if s["name"] in names and s["started_at"] and s["complete_at"]]
+        return sum(s["complete_at"] - s["started_at"] for s in chosen)
+
+    build = span(kernel_steps, {"checkout", "kernel", "pack"})
+    upload = span(kernel_steps, {"upload"})
+    download = max((span(s, {"download", "unpack"}) for s in boot_steps), default=0)
+    boots = [s for steps in boot_steps for s in steps if s["name"] == "boot" and s["complete_at"]]
+    boot_wall = (max(s["complete_at"] for s in boots) - min(s["started_at"] for s in boots)) if boots else 0
+    return {"build_s": float(build), "transfer_s": float(upload + download), "boots_s": float(boot_wall)}
+
+
+_RESULTS = ("success", "warnings", "failure", "skipped", "exception", "retry", "cancelled")
+
+
+def _result_name(code: int | None) -> str:
+    return "running" if code is None else _RESULTS[code]

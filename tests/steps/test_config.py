@@ -1,0 +1,78 @@
+"""Config assembly from the real inventory, users file parsing, fan-out verdict lines."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lab.inventory import load_inventory
+from steps.auth import UsersError, load_users
+from steps.config import build_config
+from steps.fanout import child_line
+from steps.record import parse_progress, parse_verdict_line
+from steps.rest import split_timing
+from steps.settings import settings_from_env
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_users(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "users").write_text(text)
+    (tmp_path / "users").chmod(0o600)  # SecretInAFile refuses secrets others can read
+    return tmp_path
+
+
+def test_builders_and_schedulers_follow_the_inventory(tmp_path):
+    users = load_users(write_users(tmp_path, "dev developer pw1\nops operator pw2\n"))
+    settings = settings_from_env(REPO, {"BOOTLAB_SECRETS": str(tmp_path), "BOOTLAB_POLL_S": "0"})
+    inventory = load_inventory(settings.inventory)
+    cfg = build_config(inventory, settings, users, tmp_path)
+    targets = sorted(t.name for t in inventory.targets.values() if t.enabled)
+    names = sorted(b.name for b in cfg["builders"])
+    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets] + [f"health/{t}" for t in targets])
+    schedulers = {s.name: s for s in cfg["schedulers"]}
+    assert {f"boot-{t}" for t in targets} <= set(schedulers)
+    assert "push" not in schedulers and cfg["change_source"] == []
+    # only developers (and admins) may `buildbot try`
+    assert [u for u, _ in schedulers["try"].userpass] == ["dev"]
+    assert cfg["www"]["port"] == "tcp:8010:interface=127.0.0.1"
+
+
+def test_users_file_errors_name_file_and_line(tmp_path):
+    with pytest.raises(UsersError, match=r"users:2: role 'wizard' is not one of developer, operator, admin"):
+        load_users(write_users(tmp_path, "dev developer pw\nmerlin wizard pw\n"))
+    with pytest.raises(UsersError, match="no users file"):
+        load_users(tmp_path / "nowhere")
+
+
+def test_settings_reject_a_bad_port():
+    with pytest.raises(ValueError, match="BOOTLAB_WEB_PORT='80a'"):
+        settings_from_env(REPO, {"BOOTLAB_WEB_PORT": "80a"})
+
+
+@pytest.mark.parametrize("props, line", [
+    ({"verdict": "PASS", "milestones_reached": 12, "milestones_total": 12}, "q35 PASS 12/12"),
+    ({"verdict": "FAIL", "culprit": "code", "last_milestone": "user-entry"}, "q35 FAIL/code after user-entry"),
+    ({"verdict": "ERROR", "culprit": "firmware"}, "q35 ERROR/firmware"),
+    ({}, "q35: no verdict"),
+])
+def test_child_line(props, line):
+    assert child_line("boot/q35", props) == line
+
+
+def test_progress_lines_follow_the_bootlab_contract():
+    assert parse_progress("bootlab: milestone 5/12 heap-ok 3.41s").summary() == "boot: 5/12 heap-ok"
+    assert parse_progress("bootlab: qemu started") is None
+    assert parse_verdict_line("bootlab: verdict ERROR host KVM internal error")[2] == "KVM internal error"
+    assert parse_verdict_line("bootlab: verdict PASS -")[1] is None
+
+
+def test_split_timing():
+    kernel = [{"name": "checkout", "started_at": 100, "complete_at": 101},
+              {"name": "kernel", "started_at": 101, "complete_at": 131},
+              {"name": "upload", "started_at": 131, "complete_at": 132}]
+    boots = [[{"name": "download", "started_at": 133, "complete_at": 134},
+              {"name": "boot", "started_at": 134, "complete_at": 141}],
+             [{"name": "download", "started_at": 133, "complete_at": 136},
+              {"name": "boot", "started_at": 136, "complete_at": 143}]]
+    assert split_timing(kernel, boots) == {"build_s": 31.0, "transfer_s": 4.0, "boots_s": 9.0}
