@@ -1,0 +1,278 @@
+"""One boot of an image on a QEMU target, from firmware check to boot record.
+
+The session is a short pipeline of states: CHECK (firmware, image) -> START (accel,
+sockets, QEMU) -> RUN (capture and match until the verdict is known) -> STOP
+(screendump, quit, kill the group, reap) -> JUDGE (lab.judge) -> RECORD. A problem in
+CHECK ends the boot before QEMU is started. STOP always runs.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from lab.esp import EspError
+from lab.firmware import inspect_firmware
+from lab.inventory import QemuTarget
+from lab.judge import BootFacts, judge
+from lab.milestones import BootMatcher, MilestoneSpec
+from lab.spec import CHANNELS
+from lab.verdict import Culprit, Outcome, Verdict
+from workers.capture import Capture, Streams
+from workers.image import prepare_image
+from workers.interrupt import Interrupt
+from workers.kvm import AccelChoice, qemu_version, resolve_accel
+from workers.png import PpmError, ppm_to_png
+from workers.progress import MachineProgress
+from workers.qemu.command import QEMU_BINARY, Firmware, Profile, Sockets, qemu_command
+from workers.qemu.process import QemuProcess, QemuStartError
+from workers.qemu.qmp import QmpClient, QmpError
+from workers.record import BootRecord, write_result
+
+TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
+DRAIN_S = 1.0  # after QEMU exits, how long to wait for the channels' last bytes
+QUIT_GRACE_S = 3.0
+GUEST_CHANNELS = ("debugcon", "serial", "firmware")
+QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
+
+
+@dataclass
+class BootRequest:
+    target: QemuTarget  # overrides (firmware, machine, accel) already applied
+    image: Path
+    spec: MilestoneSpec
+    out: Path
+    timeout_s: float
+    qemu_binary: str = QEMU_BINARY
+
+
+@dataclass
+class BootResult:
+    outcome: Outcome
+    record: BootRecord
+    out: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.record.to_dict()
+
+
+@dataclass
+class _Run:
+    """What the RUN state observed."""
+
+    exit_status: int | None = None
+    global_timeout: bool = False
+    failed_to_start: str | None = None
+    qmp: QmpClient | None = None
+    qemu_output_tail: bytes = b""
+    events: list[str] = field(default_factory=list)
+
+
+class BootSession:
+    def __init__(self, request: BootRequest, progress: MachineProgress, interrupt: Interrupt) -> None:
+        self.request = request
+        self.progress = progress
+        self.interrupt = interrupt
+        self.matcher = BootMatcher(request.spec)
+        self.started = time.monotonic()
+
+    def run(self) -> BootResult:
+        req = self.request
+        req.out.mkdir(parents=True, exist_ok=True)
+        fw = req.target.firmware
+        report = inspect_firmware(**{role: path for role, path in fw.files().items()})
+        record = BootRecord(
+            outcome=Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None),
+            target=req.target.name,
+            image={"path": str(req.image), "sha256": None},
+            firmware=report.to_dict(),
+            qemu={"version": qemu_version(req.qemu_binary), "accel": None, "accel_reason": None, "command": None},
+            milestones_total=len(req.spec.milestones),
+        )
+        if not report.ok:
+            return self._finish(record, judge(self.matcher, BootFacts(firmware_problem=report.problems[0])))
+        with tempfile.TemporaryDirectory(prefix="bootlab-") as tmp:
+            work = Path(tmp)
+            try:
+                fat, record.image = prepare_image(req.image, work)
+            except EspError as exc:
+                # The artifact under test is malformed: not a boot failure, so not FAIL.
+                return self._finish(record, Outcome(Verdict.ERROR, Culprit.LAB, f"image not bootable: {exc}", None))
+            if self.interrupt:
+                return self._finish(record, self._interrupted(None))
+            accel = resolve_accel(req.target.accel, req.target.machine, _firmware(fw, None), req.qemu_binary)
+            record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
+            self.progress.event(f"target {req.target.name}: {req.target.machine}, {fw.mode} firmware, {accel.accel} ({accel.reason})")
+            return self._boot(record, work, fat, accel)
+
+    def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootResult:
+        req = self.request
+        fw = req.target.firmware
+        vars_copy = None
+        if fw.mode == "pflash":
+            vars_copy = work / "vars.fd"
+            shutil.copyfile(fw.vars, vars_copy)  # fresh per boot: no state leaks between boots
+        profile = Profile(req.target.machine, req.target.memory_mb, accel.accel, _firmware(fw, vars_copy), fat)
+        sockets = Sockets(*(work / f"{name}.sock" for name in ("debugcon", "serial", "firmware", "qmp")))
+        argv = qemu_command(profile, sockets, req.qemu_binary)
+        record.qemu["command"] = argv
+        capture = Capture(req.out, CHANNELS)
+        streams = Streams()
+        run = _Run()
+        qemu = QemuProcess(argv)
+        t = 0.0
+        try:
+            for name in GUEST_CHANNELS:
+                streams.listen(name, getattr(sockets, name))
+            streams.listen("qmp", sockets.qmp, on_accept=lambda conn: self._attach_qmp(run, conn, capture))
+            try:
+                qemu.start()
+            except QemuStartError as exc:
+                run.failed_to_start = str(exc)
+            else:
+                streams.add("qemu", qemu.output)
+                capture.event(f"QEMU started, pid {qemu.pid}: {' '.join(argv)}", 0.0)
+                t = self._loop(qemu, streams, capture, run)
+        finally:
+            t = self._stop(qemu, run, capture, t)
+            streams.close()
+            self.matcher.close(t)
+            capture.close(t)
+        if self.interrupt:
+            outcome = self._interrupted(self.matcher.last_milestone)
+        else:
+            if run.failed_to_start is None and run.qmp is None and run.exit_status not in (None, 0, 33, 35):
+                tail = run.qemu_output_tail.decode("utf-8", "replace").strip().splitlines()
+                run.failed_to_start = tail[-1] if tail else f"exit status {run.exit_status}"
+            outcome = judge(self.matcher, BootFacts(
+                exit_status=run.exit_status,
+                global_timeout=run.global_timeout,
+                qemu_failed_to_start=run.failed_to_start,
+                boot_timeout_s=req.timeout_s,
+                duration_s=t,
+            ))
+        record.qemu["exit_status"] = run.exit_status
+        return self._finish(record, outcome)
+
+    def _loop(self, qemu: QemuProcess, streams: Streams, capture: Capture, run: _Run) -> float:
+        """Capture and match until the verdict is known, QEMU exits, a timeout or a signal."""
+        start = qemu.started_at or time.monotonic()
+        total = len(self.request.spec.milestones)
+        while True:
+            t = time.monotonic() - start
+            for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - t, 0.0))):
+                t = time.monotonic() - start
+                self._take(channel, data, t, capture, run, total)
+            t = time.monotonic() - start
+            self._pump_qmp(run, capture, t)
+            self.matcher.poll(t)
+            if self.matcher.decided is not None:
+                capture.event(f"decided: {self.matcher.decided.summary()}", t)
+                return t
+            if self.interrupt:
+                capture.event(f"{self.interrupt.signame} received: stopping", t)
+                return t
+            status = qemu.poll()
+            if status is not None:
+                run.exit_status = status
+                capture.event(f"QEMU exited with status {status}", t)
+                return self._drain(streams, capture, run, start, total)
+            if t >= self.request.timeout_s:
+                run.global_timeout = True
+                capture.event(f"boot timeout of {self.request.timeout_s:g}s expired", t)
+                return t
+
+    def _take(self, channel: str, data: bytes, t: float, capture: Capture, run: _Run, total: int) -> None:
+        if not data:
+            return
+        capture.data(channel, data, t)
+        if channel == "qemu":
+            run.qemu_output_tail = (run.qemu_output_tail + data)[-4096:]
+        before = len(self.matcher.hits)
+        for i, hit in enumerate(self.matcher.feed(channel, data, t)):
+            self.progress.milestone(before + i + 1, total, hit)
+
+    def _drain(self, streams: Streams, capture: Capture, run: _Run, start: float, total: int) -> float:
+        """QEMU is gone: read what is still buffered in the sockets and the pipe."""
+        deadline = time.monotonic() + DRAIN_S
+        while streams.open_channels and time.monotonic() < deadline:
+            for channel, data in streams.wait(TICK_S):
+                self._take(channel, data, time.monotonic() - start, capture, run, total)
+        return time.monotonic() - start
+
+    def _attach_qmp(self, run: _Run, conn: Any, capture: Capture) -> None:
+        client = QmpClient(conn)
+        try:
+            client.handshake(timeout=5.0)
+        except QmpError as exc:
+            capture.event(f"QMP unusable: {exc}", time.monotonic() - self.started)
+            client.close()
+            return
+        run.qmp = client
+
+    def _pump_qmp(self, run: _Run, capture: Capture, t: float) -> None:
+        if run.qmp is None or run.qmp.closed:
+            return
+        for event in run.qmp.pump():
+            if event.get("event") in QUIET_EVENTS:
+                continue
+            data = event.get("data")
+            capture.event(f"QMP event {event.get('event')}{' ' + str(data) if data else ''}", t)
+
+    def _stop(self, qemu: QemuProcess, run: _Run, capture: Capture, t: float) -> float:
+        """Screendump (best effort, only while QEMU runs), quit, kill the group, reap."""
+        if qemu.running() and run.qmp is not None and not self.interrupt:
+            self._screendump(run.qmp, capture, t)
+        if qemu.running() and run.qmp is not None:
+            try:
+                run.qmp.execute("quit", timeout=1.0)
+            except QmpError:
+                pass  # QEMU may close the socket before answering; stop() kills it anyway
+        status = qemu.stop(grace=QUIT_GRACE_S if run.qmp is not None else 0.0)
+        if run.qmp is not None:
+            run.qmp.close()
+        if status is not None:
+            capture.event(f"QEMU stopped and reaped (status {status})", t)
+        return t
+
+    def _screendump(self, qmp: QmpClient, capture: Capture, t: float) -> None:
+        ppm = self.request.out / ".screen.ppm"
+        try:
+            qmp.execute("screendump", {"filename": str(ppm)}, timeout=5.0)
+            ppm_to_png(ppm, self.request.out / "screen.png")
+        except (QmpError, PpmError, OSError) as exc:
+            capture.event(f"no screen.png: {exc}", t)
+        finally:
+            ppm.unlink(missing_ok=True)
+
+    def _interrupted(self, last: str | None) -> Outcome:
+        elapsed = time.monotonic() - self.started
+        return Outcome(Verdict.ERROR, Culprit.LAB, f"interrupted by {self.interrupt.signame} after {elapsed:.1f}s", last)
+
+    def _finish(self, record: BootRecord, outcome: Outcome) -> BootResult:
+        record.outcome = outcome
+        record.milestones = list(self.matcher.hits)
+        record.bytes_seen = dict(self.matcher.bytes_seen)
+        record.duration_s = time.monotonic() - self.started
+        write_result(self.request.out, record.to_dict())
+        return BootResult(outcome, record, self.request.out)
+
+
+def _firmware(fw: Any, vars_copy: Path | None) -> Firmware:
+    if fw.mode == "bios":
+        return Firmware("bios", bios=fw.bios)
+    return Firmware("pflash", code=fw.code, vars=vars_copy or fw.vars)
+
+
+def with_overrides(target: QemuTarget, *, code: Path | None = None, vars: Path | None = None,
+                   bios: Path | None = None, machine: str | None = None, accel: str | None = None) -> QemuTarget:
+    """The target with command-line overrides applied (a firmware override picks its mode)."""
+    fw = target.firmware
+    if bios is not None:
+        fw = replace(fw, mode="bios", bios=bios, set_name=None)
+    if code is not None or vars is not None:
+        fw = replace(fw, mode="pflash", code=code or fw.code, vars=vars or fw.vars, set_name=None)
+    return replace(target, firmware=fw, machine=machine or target.machine, accel=accel or target.accel)

@@ -1,0 +1,148 @@
+"""Channel capture: runner-side unix sockets and pipes read with one selector.
+
+Every chunk goes, as received, to its per-channel raw log (`<channel>.log`) and, split
+into cleaned lines, to `timeline.log`: `<ms since boot start> <channel> <line>`, all
+channels and runner events on one clock. Memory is bounded (lines are assembled with at
+most 4 KiB held per channel) and so is disk: a flooding guest is cut off at
+`LOG_LIMIT_BYTES` per file, with a note in the timeline.
+"""
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from lab.cleaning import clean_block
+from lab.linebuffer import LineAssembler
+
+LOG_LIMIT_BYTES = 64 * 1024 * 1024
+READ_CHUNK = 65536
+TIMELINE = "timeline.log"
+
+
+class _Log:
+    """An append-only file that stops growing at `LOG_LIMIT_BYTES`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = path.open("wb")
+        self.written = 0
+        self.dropped = 0
+
+    def write(self, data: bytes) -> bool:
+        """Write what fits; True the first time something had to be dropped."""
+        room = LOG_LIMIT_BYTES - self.written
+        first_drop = self.dropped == 0 and len(data) > room
+        if room > 0:
+            self.file.write(data[:room])
+            self.written += min(room, len(data))
+        self.dropped += max(0, len(data) - room)
+        return first_drop
+
+    def close(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+
+
+class Capture:
+    """Raw per-channel logs plus the merged timeline of one boot record."""
+
+    def __init__(self, record_dir: Path, channels: tuple[str, ...]) -> None:
+        self.timeline = _Log(record_dir / TIMELINE)
+        self.raw = {c: _Log(record_dir / f"{c}.log") for c in channels}
+        self.lines = {c: LineAssembler() for c in channels}
+
+    def data(self, channel: str, data: bytes, t: float) -> None:
+        if self.raw[channel].write(data):
+            self.event(f"{channel}.log cut at {LOG_LIMIT_BYTES} bytes: the rest of the channel is not kept", t)
+        self._timeline(channel, self.lines[channel].feed(data), t)
+
+    def event(self, text: str, t: float) -> None:
+        """A runner event (QEMU started, verdict, teardown) on the timeline."""
+        self._timeline("runner", text.encode() + b"\n", t)
+
+    def close(self, t: float) -> None:
+        for channel, assembler in self.lines.items():
+            self._timeline(channel, assembler.flush(), t)
+        for log in (*self.raw.values(), self.timeline):
+            log.close()
+
+    def _timeline(self, channel: str, block: bytes, t: float) -> None:
+        if not block or self.timeline.dropped:
+            return
+        stamp = f"{int(t * 1000):>8} {channel:<8} "
+        # Blank lines (CRLF ends one line twice for the assembler) carry nothing: skip them.
+        text = "".join(stamp + line + "\n" for line in clean_block(block).split("\n")[:-1] if line.strip())
+        if self.timeline.write(text.encode()):
+            self.timeline.file.write(f"{stamp}timeline cut at {LOG_LIMIT_BYTES} bytes\n".encode())
+
+
+class Streams:
+    """One selector over the listening sockets, their connections and QEMU's output pipe.
+
+    A listener registered with `on_accept` hands its connection over (QMP); other
+    connections are read as channel data."""
+
+    def __init__(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.open_channels: set[str] = set()
+
+    def listen(self, channel: str, path: Path, on_accept: Callable[[socket.socket], None] | None = None) -> None:
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(path))
+        server.listen(1)
+        server.setblocking(False)
+        self.selector.register(server, selectors.EVENT_READ, ("listen", channel, on_accept))
+
+    def add(self, channel: str, stream: IO[bytes] | socket.socket) -> None:
+        self.selector.register(stream, selectors.EVENT_READ, ("read", channel, None))
+        self.open_channels.add(channel)
+
+    def wait(self, timeout: float) -> list[tuple[str, bytes]]:
+        """Chunks that arrived within `timeout` s; an empty chunk means the channel ended."""
+        chunks: list[tuple[str, bytes]] = []
+        for key, _ in self.selector.select(max(timeout, 0.0)):
+            kind, channel, on_accept = key.data
+            if kind == "listen":
+                self._accept(key.fileobj, channel, on_accept)  # type: ignore[arg-type]
+                continue
+            data = _read(key.fileobj)
+            if data is None:
+                continue
+            chunks.append((channel, data))
+            if not data:
+                self.selector.unregister(key.fileobj)
+                self.open_channels.discard(channel)
+        return chunks
+
+    def close(self) -> None:
+        for key in list(self.selector.get_map().values()):
+            fileobj = key.fileobj
+            self.selector.unregister(fileobj)
+            if key.data[2] is None or key.data[0] == "listen":
+                fileobj.close()  # type: ignore[union-attr]
+        self.selector.close()
+
+    def _accept(self, server: socket.socket, channel: str, on_accept: Callable[[socket.socket], None] | None) -> None:
+        conn, _ = server.accept()
+        self.selector.unregister(server)
+        server.close()
+        if on_accept is not None:
+            on_accept(conn)
+            return
+        conn.setblocking(False)
+        self.add(channel, conn)
+
+
+def _read(stream: object) -> bytes | None:
+    try:
+        if isinstance(stream, socket.socket):
+            return stream.recv(READ_CHUNK)
+        return os.read(stream.fileno(), READ_CHUNK)  # type: ignore[attr-defined]
+    except (BlockingIOError, InterruptedError):
+        return None
+    except ConnectionResetError:
+        return b""

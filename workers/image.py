@@ -1,0 +1,33 @@
+"""The image under test as a FAT file QEMU can attach: built from a directory or `.efi`
+by `lab.esp`, or an existing FAT image checked for its boot file."""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lab.esp import BOOT_FILE, EspError, build_esp_image, sha256_file
+
+
+def prepare_image(source: Path, workdir: Path) -> tuple[Path, dict[str, Any]]:
+    """The FAT image to boot and the record's `image` entry; raises `EspError`."""
+    if source.is_file() and source.suffix.lower() != ".efi":
+        return source, _existing_image(source)
+    esp = build_esp_image(source, workdir / "esp.img")
+    sha = sha256_file(source) if source.is_file() else esp.content_sha256
+    return esp.path, {"path": str(source), "sha256": sha, "esp": esp.to_dict()}
+
+
+def _existing_image(image: Path) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bootlab-img-") as tmp:
+        boot = Path(tmp) / "BOOTX64.EFI"
+        env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+        proc = subprocess.run(["mcopy", "-i", str(image), f"::/{BOOT_FILE}", str(boot)], capture_output=True, text=True, env=env)
+        if proc.returncode != 0 or not boot.exists():
+            detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "not found"
+            raise EspError(f"{image} has no {BOOT_FILE} ({detail}): the firmware would find nothing to boot; "
+                           f"pass an ESP directory, a .efi, or a FAT image holding {BOOT_FILE}")
+        boot_sha = sha256_file(boot)
+    return {"path": str(image), "sha256": sha256_file(image), "boot_sha256": boot_sha}

@@ -1,0 +1,1 @@
+"""QEMU as a boot target: command line, process lifecycle, QMP."""

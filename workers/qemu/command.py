@@ -1,0 +1,84 @@
+"""The QEMU command line for one boot, built from a resolved target profile.
+
+Every console channel is a unix socket on which the *runner* listens and QEMU connects
+as a client during its start-up, before any guest instruction runs: nothing the guest
+prints can be lost, and there is no race on socket files appearing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+QEMU_BINARY = "qemu-system-x86_64"
+
+# isa-debugcon ports: the kernel's console, and OVMF's debug log (debug builds only).
+DEBUGCON_PORT = 0xE9
+FIRMWARE_LOG_PORT = 0x402
+# isa-debug-exit: the guest writes v to 0xf4, QEMU exits with (v << 1) | 1.
+DEBUG_EXIT_PORT = 0xF4
+
+
+@dataclass(frozen=True)
+class Firmware:
+    """Firmware as QEMU loads it: `pflash` (CODE read-only + a per-boot VARS copy) or `bios`."""
+
+    mode: str
+    code: Path | None = None
+    vars: Path | None = None  # the fresh per-boot copy, never the pristine template
+    bios: Path | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    machine: str  # q35 | pc
+    memory_mb: int
+    accel: str  # kvm | tcg (already resolved from `auto`)
+    firmware: Firmware
+    image: Path  # raw FAT image holding the ESP
+
+
+@dataclass(frozen=True)
+class Sockets:
+    """Unix socket paths the runner listens on, one per channel plus QMP."""
+
+    debugcon: Path
+    serial: Path
+    firmware: Path
+    qmp: Path
+
+
+def qemu_command(profile: Profile, sockets: Sockets, binary: str = QEMU_BINARY) -> list[str]:
+    argv = [
+        binary,
+        "-machine", profile.machine,
+        "-accel", profile.accel,
+        "-m", str(profile.memory_mb),
+        # -nodefaults drops the default NIC (OVMF would try PXE for a minute) and the
+        # monitor on stdio; the framebuffer comes back explicitly for screen.png.
+        "-nodefaults",
+        "-vga", "std",
+        "-display", "none",
+        "-no-reboot",
+        *_firmware_args(profile.firmware),
+        # snapshot=on: guest writes never reach the image (it may be the user's own file).
+        "-drive", f"format=raw,file={profile.image},snapshot=on",
+        "-chardev", f"socket,id=debugcon,path={sockets.debugcon}",
+        "-device", f"isa-debugcon,iobase={DEBUGCON_PORT:#x},chardev=debugcon",
+        "-chardev", f"socket,id=serial,path={sockets.serial}",
+        "-serial", "chardev:serial",
+        "-chardev", f"socket,id=firmware,path={sockets.firmware}",
+        "-device", f"isa-debugcon,iobase={FIRMWARE_LOG_PORT:#x},chardev=firmware",
+        "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04",
+        "-chardev", f"socket,id=qmp,path={sockets.qmp}",
+        "-mon", "chardev=qmp,mode=control",
+    ]
+    return argv
+
+
+def _firmware_args(firmware: Firmware) -> list[str]:
+    if firmware.mode == "bios":
+        return ["-bios", str(firmware.bios)]
+    return [
+        "-drive", f"if=pflash,format=raw,readonly=on,file={firmware.code}",
+        "-drive", f"if=pflash,format=raw,file={firmware.vars}",
+    ]
