@@ -144,6 +144,10 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
     return builders
 
 
+def try_userpass(users: list[LabUser]) -> list[tuple[str, str]]:
+    return [(u.name, u.password) for u in users if u.may_try]
+
+
 def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[LabUser]) -> list:
     targets = enabled_targets(inventory)
     health = [health_builder(t.name) for t in targets]
@@ -152,7 +156,7 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
                                   buttonName="Build and boot"),
         schedulers.Try_Userpass(name="try", builderNames=[KERNEL_BUILDER],
                                 port=f"tcp:{settings.try_port}:interface=127.0.0.1",
-                                userpass=[(u.name, u.password) for u in users if u.may_try]),
+                                userpass=try_userpass(users)),
     ]
     result += [schedulers.Triggerable(name=boot_scheduler(t.name), builderNames=[boot_builder(t.name)])
                for t in targets]

@@ -7,7 +7,7 @@ import pytest
 
 from lab.inventory import load_inventory
 from steps.auth import UsersError, load_users
-from steps.config import build_config
+from steps.config import build_config, try_userpass
 from steps.fanout import child_line
 from steps.record import parse_progress, parse_verdict_line
 from steps.rest import split_timing
@@ -34,7 +34,7 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     assert {f"boot-{t}" for t in targets} <= set(schedulers)
     assert "push" not in schedulers and cfg["change_source"] == []
     # only developers (and admins) may `buildbot try`
-    assert [u for u, _ in schedulers["try"].userpass] == ["dev"]
+    assert [u for u, _ in try_userpass(users)] == ["dev"]
     assert cfg["www"]["port"] == "tcp:8010:interface=127.0.0.1"
 
 
