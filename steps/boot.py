@@ -106,6 +106,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             self.problem = f"bootlab exited {cmd.rc}: {e}"
             yield self.addCompleteLog("problem", self.problem + "\n")
             return EXCEPTION
+        yield self.addCompleteLog("milestones", self.result.milestone_log())
         yield self.addCompleteLog("result.json", cmd.stdout)
         yield self._attach_record()
         self._set_properties(self.result)

@@ -44,6 +44,15 @@ class BootResult:
     reached: int
     total: int
     duration_s: float | None
+    milestones: tuple[tuple[str, float, str], ...] = ()  # (name, t, line), in boot order
+
+    def milestone_log(self) -> str:
+        """The `milestones` log: when each milestone was seen and the line that proved it."""
+        rows = [f"{t:7.2f} s  {name:<20} {line}\n" for name, t, line in self.milestones]
+        missing = self.total - self.reached
+        if missing > 0:
+            rows.append(f"{missing} of {self.total} milestones not reached: {self.verdict.value}\n")
+        return "".join(rows)
 
     def summary(self) -> str:
         """One line for the step: `PASS 12/12 in 6.1 s`, `FAIL after user-entry: page fault`."""
@@ -100,6 +109,7 @@ def parse_result(stdout: str) -> BootResult:
         reached=len(milestones),
         total=int(data.get("milestones_total") or len(milestones)),
         duration_s=float(duration) if duration is not None else None,
+        milestones=tuple((str(m.get("name")), float(m.get("t") or 0), str(m.get("line") or "")) for m in milestones),
     )
 
 

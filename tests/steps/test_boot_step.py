@@ -61,6 +61,9 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_property("last_milestone", "heap-ok")
         self.expect_log_file("timeline.log", "timeline.log text\n")
         self.expect_log_file("result.json", result_json("PASS"))
+        self.expect_log_file("milestones", "   0.50 s  entry                entry\n   1.50 s  memory-map           memory-map\n"
+                                           "   2.50 s  gdt                  gdt\n   3.50 s  idt                  idt\n"
+                                           "   4.50 s  paging               paging\n   5.50 s  heap-ok              heap-ok\n")
         return self.run_step()
 
     def test_fail_names_last_milestone_and_reason(self):
@@ -71,6 +74,9 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_property("verdict", "FAIL")
         self.expect_property("culprit", "code")
         self.expect_property("milestones_reached", 4)
+        self.expect_log_file("milestones", "   0.50 s  entry                entry\n   1.50 s  memory-map           memory-map\n"
+                                           "   2.50 s  gdt                  gdt\n   3.50 s  idt                  idt\n"
+                                           "2 of 6 milestones not reached: FAIL\n")
         return self.run_step()
 
     def test_firmware_error_is_an_exception_not_a_failure(self):
