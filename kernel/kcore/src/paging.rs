@@ -18,10 +18,12 @@ use core::fmt;
 
 mod address_space;
 mod kernel_map;
+mod table;
 mod walk;
 
 pub use address_space::AddressSpace;
 pub use kernel_map::{map_4k, map_identity, unmap_4k};
+pub use table::new_table;
 pub use walk::{translate, Translation};
 
 /// Access to physical memory: identity-mapped RAM in the kernel, a simulation in tests.
@@ -84,6 +86,9 @@ pub enum PagingError {
     HugePageInTheWay(u64),
     /// Nothing mapped at this address.
     NotMapped(u64),
+    /// A user mapping would go through a table at `level` (4 = PML4 entry .. 2 = PD entry)
+    /// that has no USER bit: a kernel table, which user pages must never share.
+    ForeignTable { vaddr: u64, level: u8 },
     /// An entry read back differently from what was written (table frame at `table`).
     ReadBackMismatch { table: u64, index: usize },
 }
@@ -103,6 +108,10 @@ impl fmt::Display for PagingError {
             Self::AlreadyMapped(v) => write!(f, "{v:#x} is already mapped"),
             Self::HugePageInTheWay(v) => write!(f, "a 1 GiB page covers {v:#x}"),
             Self::NotMapped(v) => write!(f, "{v:#x} is not mapped"),
+            Self::ForeignTable { vaddr, level } => write!(
+                f,
+                "{vaddr:#x}: the level-{level} entry points at a kernel table (no USER); user pages need their own tables"
+            ),
             Self::ReadBackMismatch { table, index } => {
                 write!(f, "entry {index} of table {table:#x} did not read back as written")
             }

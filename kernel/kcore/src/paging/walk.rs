@@ -1,6 +1,7 @@
 //! Translating virtual addresses by walking the tables.
 
-use super::PhysMemory;
+use super::table::{indices, is_canonical, read_entry};
+use super::{flags, PhysMemory, ADDR_MASK};
 
 /// Result of a successful walk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,5 +25,37 @@ pub struct Translation {
 /// Walks the tables under `pml4` for `vaddr`; `None` if not present at some level or not
 /// canonical.
 pub fn translate<M: PhysMemory>(mem: &M, pml4: u64, vaddr: u64) -> Option<Translation> {
-    unimplemented!("{:p} {pml4} {vaddr}", mem)
+    if !is_canonical(vaddr) {
+        return None;
+    }
+    let mut t = Translation {
+        paddr: 0,
+        page_size: 0,
+        user_at_every_level: true,
+        writable: true,
+        no_execute: false,
+        levels: [0; 4],
+        tables: [0; 4],
+    };
+    let mut table = pml4;
+    for (depth, index) in indices(vaddr).into_iter().enumerate() {
+        let entry = read_entry(mem, table, index);
+        t.tables[depth] = table;
+        t.levels[depth] = entry;
+        if entry & flags::PRESENT == 0 {
+            return None;
+        }
+        t.user_at_every_level &= entry & flags::USER != 0;
+        t.writable &= entry & flags::WRITABLE != 0;
+        t.no_execute |= entry & flags::NO_EXECUTE != 0;
+        // HUGE means a page at PDPT (1 GiB) and PD (2 MiB) level; at PML4 it is reserved.
+        let leaf = depth == 3 || (matches!(depth, 1 | 2) && entry & flags::HUGE != 0);
+        if leaf {
+            t.page_size = 1 << (12 + 9 * (3 - depth));
+            t.paddr = (entry & ADDR_MASK & !(t.page_size - 1)) | (vaddr & (t.page_size - 1));
+            return Some(t);
+        }
+        table = entry & ADDR_MASK;
+    }
+    None
 }
