@@ -52,12 +52,15 @@ class SignatureHit:
     line: str
     groups: dict[str, str]
     culprit: Culprit
+    hint: str | None = None
 
     @property
     def text(self) -> str:
-        """The `reason` group if the regex has one, else the signature name and the line."""
-        reason = self.groups.get("reason")
-        text = reason.strip() if reason and reason.strip() else f"{self.name}: {self.line.strip()}"
+        """The hint, then the `reason` group if the regex has one, else the signature name and the line."""
+        reason = (self.groups.get("reason") or "").strip()
+        text = reason or f"{self.name}: {self.line.strip()}"
+        if self.hint:
+            text = f"{self.hint} ({text})"
         return text[:_REASON_MAX]
 
 
@@ -187,9 +190,9 @@ class BootMatcher:
                 continue
             groups = {k: v for k, v in m.groupdict().items() if v is not None}
             if isinstance(item, InfraSignature):
-                self._signature("infrastructure", item.name, t, channel, line, groups, item.culprit)
+                self._signature(SignatureHit("infrastructure", item.name, t, channel, line, groups, item.culprit, item.hint))
             elif isinstance(item, FatalSignature):
-                self._signature("fatal", item.name, t, channel, line, groups, Culprit.CODE)
+                self._signature(SignatureHit("fatal", item.name, t, channel, line, groups, Culprit.CODE))
             elif item is expected:
                 self._milestone(MilestoneHit(item.name, t, channel, line, groups))
             else:
@@ -204,15 +207,14 @@ class BootMatcher:
             n = len(self.hits)
             self._decide(Outcome(Verdict.PASS, None, f"all {n} milestones reached in {hit.t:.2f}s", hit.name))
 
-    def _signature(self, kind: str, name: str, t: float, channel: str, line: str, groups: dict[str, str], culprit: Culprit) -> None:
-        hit = SignatureHit(kind, name, t, channel, line, groups, culprit)
+    def _signature(self, hit: SignatureHit) -> None:
         self.signature = hit
         last = self.last_milestone
-        if kind == "fatal":
+        if hit.kind == "fatal":
             where = f"after {last}" if last else f"before {self.spec.milestones[0].name}"
             self._decide(Outcome(Verdict.FAIL, Culprit.CODE, f"{hit.text} {where}", last))
         else:
-            self._decide(Outcome(Verdict.ERROR, culprit, hit.text, last))
+            self._decide(Outcome(Verdict.ERROR, hit.culprit, hit.text, last))
 
     def _decide(self, outcome: Outcome) -> None:
         if self.decided is None:

@@ -46,7 +46,8 @@ def compose_file(path: str | Path, error: type[SchemaError]) -> "Node":
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
-        raise error(name, line, "", f"not valid YAML: {e.problem}") from None
+        context = f" ({e.context} at line {e.context_mark.line + 1})" if e.context and e.context_mark else ""
+        raise error(name, line, "", f"not valid YAML: {e.problem}{context}") from None
     if root is None:
         raise error(name, 1, "", "file is empty")
     return Node(name, "", root, error)
@@ -69,7 +70,8 @@ class Node:
         return self.error_type(self.file, self.line, self.key or "(top level)", message)
 
     def _child(self, key: str, node: yaml.Node) -> "Node":
-        return Node(self.file, f"{self.key}.{key}" if self.key else key, node, self.error_type)
+        sep = "." if self.key and not key.startswith("[") else ""
+        return Node(self.file, f"{self.key}{sep}{key}", node, self.error_type)
 
     def items(self) -> list[tuple[str, "Node"]]:
         """A mapping's entries in file order; keys must be unique strings."""

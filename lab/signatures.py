@@ -13,24 +13,29 @@ from lab.verdict import Culprit
 
 _FIRMWARE_CONSOLES = frozenset({"serial", "firmware"})
 
+# Not `BdsDxe: failed to load Boot... Not Found`: OVMF prints that on every good q35 boot
+# for the empty DVD-ROM entry before it loads the disk (see tests/fixtures/captures/pass).
 BUILTIN_INFRASTRUCTURE: tuple[InfraSignature, ...] = (
     InfraSignature(
-        "boot-entry-not-found",
+        "firmware-shell-fallback",
         _FIRMWARE_CONSOLES,
-        re.compile(r"BdsDxe: failed to load Boot\S+ .*: Not Found", re.MULTILINE),
+        re.compile(r'BdsDxe: (?:loading|starting) Boot\S+ "EFI Internal Shell"', re.MULTILINE),
         Culprit.FIRMWARE,
+        "the firmware found nothing to boot and fell back to the EFI shell: is EFI/BOOT/BOOTX64.EFI on the ESP?",
     ),
     InfraSignature(
         "no-bootable-device",
         _FIRMWARE_CONSOLES,
         re.compile(r"BdsDxe: No bootable option or device was found", re.MULTILINE),
         Culprit.FIRMWARE,
+        "the firmware found no boot option: is EFI/BOOT/BOOTX64.EFI on the ESP?",
     ),
     InfraSignature(
         "kvm-internal-error",
         frozenset({"qemu"}),
         re.compile(r"KVM internal error", re.MULTILINE),
         Culprit.HOST,
+        "KVM failed on this host: retry with --accel tcg",
     ),
 )
 

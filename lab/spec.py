@@ -9,7 +9,8 @@ fatal:                       # the kernel is at fault -> FAIL/code
   - {name: panic, channel: any, regex: '\\[PANIC\\] (?P<reason>.*)'}
   - {name: reset, channel: any, regex: 'BdsDxe: loading Boot', after: entry}
 infrastructure:              # something else is at fault -> ERROR/<culprit>
-  - {name: kvm-internal-error, channel: qemu, regex: 'KVM internal error', culprit: host}
+  - {name: kvm-internal-error, channel: qemu, regex: 'KVM internal error', culprit: host,
+     hint: 'KVM failed: retry with --accel tcg'}   # hint: optional, leads the reason
 ```
 
 Regexes are Python `re`, compiled with `re.MULTILINE` and searched in each line after
@@ -57,6 +58,7 @@ class InfraSignature:
     channels: frozenset[str]
     regex: re.Pattern[str]
     culprit: Culprit
+    hint: str | None = None  # what to do about it; leads the verdict reason
 
 
 @dataclass(frozen=True)
@@ -100,10 +102,11 @@ def load_spec(path: str | Path) -> MilestoneSpec:
     infra: list[InfraSignature] = []
     blamable = [c.value for c in Culprit if c is not Culprit.CODE]
     for node in top["infrastructure"].seq() if "infrastructure" in top else []:
-        f = node.fields(required=["name", "channel", "regex", "culprit"])
+        f = node.fields(required=["name", "channel", "regex", "culprit"], optional=["hint"])
         sname = _unique(f["name"], [s.name for s in infra] + [s.name for s in fatal])
         culprit = Culprit(f["culprit"].choice(blamable))
-        infra.append(InfraSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), culprit))
+        hint = f["hint"].str() if "hint" in f else None
+        infra.append(InfraSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), culprit, hint))
 
     return MilestoneSpec(name, tuple(milestones), tuple(fatal), tuple(infra), default_timeout, str(path))
 
