@@ -1,0 +1,141 @@
+//! The boot path, in order, one milestone line per step (kernel/milestones.yaml lists them).
+//! Phase one runs on the firmware's stack up to our own page tables; phase two runs on the
+//! guarded kernel stack and ends in ring 3 and back.
+use crate::arch::{cpu, gdt, idt, port, serial, syscall};
+use crate::log::milestone;
+use crate::mm::{self, phys::Pmm};
+use crate::once::TakeOnce;
+use crate::uefi::{BootServices, Handle, MemoryMap, Status, SystemTable};
+
+static MEMORY_MAP: TakeOnce<MemoryMap> = TakeOnce::new(MemoryMap::new());
+
+/// Attempts at ExitBootServices: a stale map key (EFI_INVALID_PARAMETER) means the map
+/// changed under us and must be fetched again (UEFI 2.10 §7.4).
+const EXIT_BOOT_SERVICES_ATTEMPTS: u32 = 4;
+
+/// What phase one hands to phase two across the stack switch.
+struct Handover {
+    pmm: Pmm,
+    kernel_pml4: u64,
+}
+
+pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
+    if cfg!(feature = "silent") {
+        cpu::halt_forever();
+    }
+    crate::clock::mark_entry();
+    serial::init();
+    crate::log::write_debugcon(b"\n");
+    // SAFETY: the firmware passes a valid system table; the signature is checked next.
+    let st = unsafe { &*st };
+    if st.hdr.signature != SystemTable::SIGNATURE || st.boot_services.is_null() {
+        crate::panic::fatal(format_args!("bad EFI system table at {:p}", st));
+    }
+    // SAFETY: boot services stay valid until ExitBootServices, and we stop using `bs` then.
+    let bs = unsafe { &*st.boot_services };
+    // SAFETY: disabling the watchdog (timeout 0) is always allowed while boot services run.
+    unsafe { (bs.set_watchdog_timer)(0, 0, 0, core::ptr::null()) };
+    let tsc_per_ms = crate::clock::calibrate(bs);
+    milestone!(
+        "Rustux {} (UEFI x86_64): firmware revision {:#x}, TSC {} kHz",
+        env!("CARGO_PKG_VERSION"),
+        st.firmware_revision,
+        tsc_per_ms
+    );
+
+    let map = MEMORY_MAP.take().expect("kmain runs once");
+    if let Err(status) = map.refresh(bs) {
+        crate::panic::fatal(format_args!("GetMemoryMap failed: status {:#x}", status.0));
+    }
+    let conventional: u64 = map.conventional().map(|d| d.number_of_pages).sum();
+    milestone!("memory map: {} entries, {} conventional pages", map.len(), conventional);
+
+    let mut pmm = mm::frames::init(bs, map);
+    let (free, total) = mm::frames::describe(&pmm);
+    milestone!("pmm: bitmap allocator up, {free} of {total} frames free");
+
+    let (heap_start, stats) = mm::heap::init(&mut pmm);
+    milestone!(
+        "heap: {} KiB at {heap_start:#x}, self-test passed ({} blocks, {} bytes free)",
+        mm::heap::HEAP_FRAMES * 4,
+        stats.blocks,
+        stats.free_bytes
+    );
+    if cfg!(feature = "hang-after-heap") {
+        loop {
+            core::hint::spin_loop();
+        }
+    }
+
+    let attempts = exit_boot_services(image, bs, map);
+    cpu::disable_interrupts();
+    milestone!("exit boot services: done after {attempts} attempt(s), final map {} entries", map.len());
+    #[cfg(feature = "triple-fault")]
+    idt::triple_fault();
+
+    gdt::init();
+    idt::init();
+    syscall::init();
+    milestone!("cpu tables: GDT, TSS (rsp0, ist1 #PF, ist2 #DF), IDT (32 vectors), syscall MSRs loaded");
+
+    let tables = match mm::paging::init(&mut pmm, map.max_address()) {
+        Ok(tables) => tables,
+        Err(e) => crate::panic::fatal(format_args!("kernel page tables: {e}")),
+    };
+    milestone!(
+        "kernel page tables: identity map 0x0-{:#x} in 2 MiB pages, cr3 {:#x}",
+        tables.identity_end,
+        tables.pml4
+    );
+    let mut handover = Handover { pmm, kernel_pml4: tables.pml4 };
+    // SAFETY: paging::init unmapped the guard page in the live tables; `handover` lives on
+    // the firmware stack, which stays mapped and is never reused.
+    unsafe { mm::stack::switch_to(on_kernel_stack, &mut handover as *mut Handover as u64) }
+}
+
+fn exit_boot_services(image: Handle, bs: &BootServices, map: &mut MemoryMap) -> u32 {
+    for attempt in 1..=EXIT_BOOT_SERVICES_ATTEMPTS {
+        if let Err(status) = map.refresh(bs) {
+            crate::panic::fatal(format_args!("GetMemoryMap failed: status {:#x}", status.0));
+        }
+        // SAFETY: `image` is our image handle and `map.key` the key of the map just read.
+        let status = unsafe { (bs.exit_boot_services)(image, map.key) };
+        if status == Status::SUCCESS {
+            return attempt;
+        }
+        if status != Status::INVALID_PARAMETER {
+            crate::panic::fatal(format_args!("ExitBootServices failed: status {:#x}", status.0));
+        }
+    }
+    crate::panic::fatal(format_args!(
+        "ExitBootServices: map key still stale after {EXIT_BOOT_SERVICES_ATTEMPTS} attempts"
+    ))
+}
+
+extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
+    // SAFETY: `kmain` passed a pointer to its Handover, which outlives this call (its stack
+    // frame is abandoned, never popped).
+    let Handover { mut pmm, kernel_pml4 } = unsafe { core::ptr::read(handover as *const Handover) };
+    milestone!(
+        "kernel stack: {} KiB at {:#x}-{:#x}, guard page {:#x} unmapped, rsp {:#x}",
+        mm::stack::STACK_BYTES / 1024,
+        mm::stack::guard_page() + 4096,
+        mm::stack::top(),
+        mm::stack::guard_page(),
+        mm::stack::current_rsp()
+    );
+    #[cfg(feature = "stack-overflow")]
+    mm::stack::overflow(0);
+
+    let hello = crate::proc::spawn("hello", crate::exec::HELLO_ELF, &mut pmm, kernel_pml4);
+    milestone!("entering ring 3: cr3 {:#x} rip {:#x} rsp {:#x}", hello.cr3(), hello.entry, hello.user_rsp);
+    let status = hello.run(kernel_pml4);
+    milestone!("user exit: hello exited with status {status}");
+    if status != 0 {
+        crate::panic::fatal(format_args!("hello exited with status {status}, expected 0"));
+    }
+    let elapsed_us = crate::clock::ns_since_entry() / 1000;
+    milestone!("boot complete: {} ms from entry to final milestone", elapsed_us / 1000);
+    port::qemu_exit(port::EXIT_SUCCESS);
+    cpu::halt_forever()
+}

@@ -1,0 +1,30 @@
+//! Monotonic time from the TSC, calibrated against the firmware's Stall() while boot
+//! services still exist. Time 0 is kernel entry.
+use crate::arch::cpu::rdtsc;
+use crate::uefi::BootServices;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+static ENTRY_TSC: AtomicU64 = AtomicU64::new(0);
+static TSC_PER_MS: AtomicU64 = AtomicU64::new(0);
+
+const CALIBRATION_MS: u64 = 10;
+
+pub fn mark_entry() {
+    ENTRY_TSC.store(rdtsc(), Ordering::Relaxed);
+}
+
+/// Measures TSC ticks per millisecond; returns the rate.
+pub fn calibrate(bs: &BootServices) -> u64 {
+    let start = rdtsc();
+    // SAFETY: Stall is a boot service and boot services are still active here.
+    unsafe { (bs.stall)((CALIBRATION_MS * 1000) as usize) };
+    let rate = ((rdtsc() - start) / CALIBRATION_MS).max(1);
+    TSC_PER_MS.store(rate, Ordering::Relaxed);
+    rate
+}
+
+pub fn ns_since_entry() -> u64 {
+    let ticks = rdtsc().saturating_sub(ENTRY_TSC.load(Ordering::Relaxed));
+    let rate = TSC_PER_MS.load(Ordering::Relaxed).max(1);
+    ((u128::from(ticks) * 1_000_000) / u128::from(rate)) as u64
+}

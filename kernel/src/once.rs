@@ -1,0 +1,49 @@
+//! Boot-time statics without `static mut`: a value handed out exactly once, and stacks.
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// A static value that [`TakeOnce::take`] hands out as `&'static mut` the first time only.
+pub struct TakeOnce<T> {
+    taken: AtomicBool,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: `take` gives out at most one reference, guarded by the atomic flag, so the value
+// is never shared between contexts.
+unsafe impl<T> Sync for TakeOnce<T> {}
+
+impl<T> TakeOnce<T> {
+    pub const fn new(value: T) -> Self {
+        Self { taken: AtomicBool::new(false), value: UnsafeCell::new(value) }
+    }
+
+    pub fn take(&'static self) -> Option<&'static mut T> {
+        if self.taken.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        // SAFETY: the flag was false, so no other reference to the value exists or ever will.
+        Some(unsafe { &mut *self.value.get() })
+    }
+}
+
+/// A page-aligned stack; only the CPU writes it (through RSP), Rust never reads it.
+#[repr(C, align(4096))]
+pub struct Stack<const N: usize>(UnsafeCell<[u8; N]>);
+
+// SAFETY: Rust code never forms references into the stack bytes; only its address is shared.
+unsafe impl<const N: usize> Sync for Stack<N> {}
+
+impl<const N: usize> Stack<N> {
+    pub const fn new() -> Self {
+        Self(UnsafeCell::new([0; N]))
+    }
+
+    pub fn bottom(&self) -> u64 {
+        self.0.get() as u64
+    }
+
+    /// One past the highest byte: the initial RSP (16-byte aligned).
+    pub fn top(&self) -> u64 {
+        self.bottom() + N as u64
+    }
+}
