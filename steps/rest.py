@@ -56,6 +56,13 @@ class RestClient:
     def get(self, path: str) -> dict:
         return self._open(urllib.request.Request(self.base_url + "api/v2/" + path))
 
+    def raw_log(self, logid: int) -> str:
+        try:
+            with self.opener.open(f"{self.base_url}api/v2/logs/{logid}/raw", timeout=60) as response:
+                return response.read().decode(errors="replace")
+        except urllib.error.HTTPError as e:
+            raise RestError(e.code, f"log {logid}") from e
+
     def control(self, path: str, method: str, **params) -> object:
         body = json.dumps({"jsonrpc": "2.0", "method": method, "id": 1, "params": params}).encode()
         request = urllib.request.Request(self.base_url + "api/v2/" + path, data=body,

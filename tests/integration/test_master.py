@@ -1,0 +1,173 @@
+"""A real master and a real worker on loopback, driven through the REST API and `buildbot try`.
+
+The kernel builder clones this repository's committed `main`, builds the kernel with
+scripts/build-kernel.sh, and fans out to two QEMU targets (q35 + pflash, pc + -bios) that
+boot it with the real bootlab under TCG.
+"""
+from __future__ import annotations
+
+import difflib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from steps.auth import load_users
+from steps.local_lab import create, free_port, start, stop, wait_for_workers
+from steps.rest import RestClient, RestError
+
+pytestmark = [pytest.mark.slow, pytest.mark.qemu]
+
+REPO = Path(__file__).resolve().parents[2]
+TARGETS = ("q35-pflash", "pc-bios")  # two machines x two firmware modes keeps the test under ~3 min
+HELLO = "userspace/hello/src/main.rs"
+
+
+def milestone_names() -> list[str]:
+    return [m["name"] for m in yaml.safe_load((REPO / "kernel/milestones.yaml").read_text())["milestones"]]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    inventory = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
+    for name, target in inventory["targets"].items():
+        target["enabled"] = name in TARGETS
+        target["milestones"] = str(REPO / "kernel/milestones.yaml")
+    (root / "inventory.yaml").write_text(yaml.safe_dump(inventory))
+    lab = create(root / "lab", inventory=root / "inventory.yaml",
+                 ports={"web": free_port(), "pb": free_port(), "try": free_port()})
+    start(lab)
+    try:
+        wait_for_workers(lab.client(None))
+        yield lab
+    finally:
+        stop(lab)
+
+
+@pytest.fixture(scope="module")
+def forced(lab):
+    """One forced `kernel` build, shared by the tests that inspect its outcome."""
+    return lab.client("developer").force_and_wait("force-kernel", timeout_s=900)
+
+
+def master_log(lab) -> str:
+    return (lab.master_dir / "twistd.log").read_text()[-4000:]
+
+
+def logs_of(client: RestClient, buildid: int) -> dict[str, str]:
+    found = {}
+    for step in client.steps(buildid):
+        for log in client.get(f"steps/{step['stepid']}/logs")["logs"]:
+            found[f"{step['name']}/{log['name']}"] = client.raw_log(log["logid"])
+    return found
+
+
+def test_forced_build_boots_every_target_and_each_passes(lab, forced):
+    assert forced.kernel_result == "success", (forced.kernel_state, master_log(lab))
+    assert sorted(b["target"] for b in forced.boots) == sorted(TARGETS)
+    names = milestone_names()
+    client = lab.client(None)
+    for boot in forced.boots:
+        assert (boot["result"], boot["verdict"], boot["culprit"]) == ("success", "PASS", None), boot
+        assert boot["summary"].startswith(f"PASS {len(names)}/{len(names)} in "), boot
+        assert boot["milestones_reached"] == len(names) and boot["last_milestone"] == names[-1]
+        milestones_log = logs_of(client, boot["buildid"])["boot/milestones"]
+        assert [line.split()[2] for line in milestones_log.splitlines()] == names
+    kernel_steps = {s["name"]: s["state_string"] for s in client.steps(forced.kernel_buildid)}
+    assert kernel_steps["kernel"].startswith("kernel built in ")
+    assert all(f"{t} PASS {len(names)}/{len(names)}" in kernel_steps["boot"] for t in TARGETS), kernel_steps["boot"]
+    print(f"\nforced build timing: {forced.timing}")
+
+
+def test_anonymous_users_can_read_but_not_force(lab):
+    anonymous = lab.client(None)
+    assert anonymous.get("builders")["builders"]
+    for scheduler in ("force-kernel", "force-health"):
+        with pytest.raises(RestError) as refused:
+            anonymous.force(scheduler)
+        assert refused.value.status == 403
+
+
+def test_a_wrong_password_cannot_log_in(lab):
+    with pytest.raises(RestError) as refused:
+        RestClient(lab.web_url, "developer", lab.password("developer") + "x")
+    assert refused.value.status == 401
+
+
+def test_developer_cannot_run_an_operator_action_and_operator_can(lab, forced):
+    with pytest.raises(RestError) as refused:
+        lab.client("developer").force("force-health")
+    assert refused.value.status == 403
+    operator = lab.client("operator")
+    bsid, brids = operator.force("force-health")
+    operator.wait_buildset(bsid, timeout_s=300)
+    # the forced build passed, so every target has a golden image to check
+    for brid in brids.values():
+        build = operator.builds_of_request(brid)[-1]
+        props = operator.properties(build["buildid"])
+        assert (build["results"], props.get("verdict")) == (0, "PASS"), (build["state_string"], props)
+
+
+def breaking_patch() -> str:
+    """Removes the userspace `Hello from userspace!` write: the kernel boots, the user program
+    runs, but the `user-hello` milestone never comes."""
+    original = subprocess.run(["git", "show", f"HEAD:{HELLO}"], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(original) if "Hello from userspace!" in line)
+    patched = original[:start] + original[start + 3:]
+    return "".join(difflib.unified_diff(original, patched, f"a/{HELLO}", f"b/{HELLO}"))
+
+
+def run_try(lab, tmp_path: Path, password: str) -> subprocess.CompletedProcess:
+    # the password goes through the client's options file, never onto the command line
+    (tmp_path / ".buildbot").mkdir(exist_ok=True)
+    (tmp_path / ".buildbot" / "options").write_text(f"try_passwd = {password!r}\n")
+    (tmp_path / "break.diff").write_text(breaking_patch())
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+    buildbot = Path(sys.executable).parent / "buildbot"
+    return subprocess.run(
+        [str(buildbot), "try", "--connect=pb", f"--master=127.0.0.1:{lab.env['BOOTLAB_TRY_PORT']}",
+         "--username=developer", "--diff=break.diff", "--patchlevel=1", f"--baserev={head.stdout.strip()}",
+         "--branch=main", "--builder=kernel", "--wait", "--quiet"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=900,
+    )
+
+
+def test_try_with_a_kernel_breaking_patch_fails_with_culprit_code(lab, forced, tmp_path):
+    client = lab.client(None)
+    kernel_id = next(b["builderid"] for b in client.get("builders")["builders"] if b["name"] == "kernel")
+    before = {b["buildid"] for b in client.get(f"builders/{kernel_id}/builds")["builds"]}
+    tried = run_try(lab, tmp_path, lab.password("developer"))
+    assert tried.returncode in (0, 1), tried.stdout + tried.stderr
+    new = [b for b in client.get(f"builders/{kernel_id}/builds")["builds"] if b["buildid"] not in before]
+    assert len(new) == 1, (tried.stdout, tried.stderr, master_log(lab))
+    children = client.child_builds(new[0]["buildid"])
+    assert len(children) == len(TARGETS)
+    for child in children:
+        props = client.properties(child["buildid"])
+        assert child["results"] == 2, child["state_string"]  # FAILURE
+        assert (props["verdict"], props["culprit"], props["last_milestone"]) == ("FAIL", "code", "user-entry"), props
+    assert new[0]["results"] == 2
+
+
+def test_try_with_a_wrong_password_is_refused(lab, tmp_path):
+    tried = run_try(lab, tmp_path, "not-the-password")
+    assert tried.returncode != 0
+    assert "unauthorized" in (tried.stdout + tried.stderr).lower(), tried.stdout + tried.stderr
+
+
+def test_no_password_appears_in_any_log_summary_or_property(lab, forced):
+    secrets = [u.password for u in load_users(lab.secrets_dir)]
+    secrets += [p.read_text().strip() for p in lab.secrets_dir.glob("worker-*")]
+    client = lab.client(None)
+    builds = client.get("builds")["builds"]
+    assert builds
+    for build in builds:
+        texts = [build["state_string"], repr(client.properties(build["buildid"]))]
+        texts += [s["state_string"] for s in client.steps(build["buildid"])]
+        texts += logs_of(client, build["buildid"]).values()
+        for text in texts:
+            assert not any(secret in text for secret in secrets), f"a password leaked into build {build['buildid']}"
