@@ -1,0 +1,160 @@
+"""The matcher's documented rules: order, priorities, `after:`, timeouts, early decision."""
+import re
+
+import pytest
+
+from lab.milestones import BootMatcher, FatalSignature, InfraSignature, Milestone, MilestoneSpec
+from lab.spec import CHANNELS
+from lab.verdict import Culprit, Verdict
+
+ANYWHERE = frozenset(CHANNELS)
+
+
+def ms(name, regex, channels=ANYWHERE, timeout=10.0):
+    return Milestone(name, frozenset(channels), re.compile(regex, re.M), timeout)
+
+
+SPEC = MilestoneSpec(
+    "t",
+    (ms("a", r"^A$", timeout=30), ms("b", r"^B (?P<n>\d+)"), ms("c", r"^C$", {"debugcon"})),
+    (
+        FatalSignature("panic", ANYWHERE, re.compile(r"\[PANIC\] (?P<reason>.*)", re.M)),
+        FatalSignature("reset", frozenset({"serial"}), re.compile(r"BdsDxe: loading Boot", re.M), after="a"),
+    ),
+    (InfraSignature("disk", frozenset({"qemu"}), re.compile(r"disk on fire", re.M), Culprit.HOST),),
+)
+
+
+def test_in_order_hits_and_pass():
+    m = BootMatcher(SPEC)
+    assert [h.name for h in m.feed("serial", b"noise\nA\nB 42\n", 1.0)] == ["a", "b"]
+    assert m.hits[1].groups == {"n": "42"} and m.hits[1].t == 1.0
+    assert m.decided is None and m.next_milestone.name == "c"
+    m.feed("debugcon", b"C\n", 2.0)
+    assert m.decided.verdict is Verdict.PASS and m.decided.last_milestone == "c"
+    assert m.complete
+
+
+def test_out_of_order_milestone_does_not_count_and_matcher_waits():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\n", 1.0)
+    m.feed("debugcon", b"C\n", 1.5)
+    assert [h.name for h in m.hits] == ["a"]
+    assert [h.name for h in m.out_of_order] == ["c"]
+    m.feed("serial", b"B 1\n", 2.0)
+    assert [h.name for h in m.hits] == ["a", "b"]
+    m.feed("debugcon", b"C\n", 3.0)
+    assert m.decided.verdict is Verdict.PASS
+
+
+def test_channel_restriction():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\nB 1\nC\n", 1.0)
+    assert m.next_milestone.name == "c"
+
+
+def test_one_line_is_one_event():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\n", 1.0)
+    assert [h.name for h in m.hits] == ["a"]
+    m.feed("serial", b"A\n", 1.0)  # a repeat of a reached milestone is ignored
+    assert [h.name for h in m.hits] == ["a"]
+
+
+def test_fatal_with_reason_group():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\n[PANIC] page fault at 0x401000\nB 1\n", 1.0)
+    assert m.decided.verdict is Verdict.FAIL and m.decided.culprit is Culprit.CODE
+    assert m.decided.summary() == "FAIL (code): page fault at 0x401000 after a"
+    assert [h.name for h in m.hits] == ["a"]  # nothing after the decision counts
+
+
+def test_fatal_before_any_milestone():
+    m = BootMatcher(SPEC)
+    m.feed("debugcon", b"[PANIC] early\n", 0.5)
+    assert m.decided.reason == "early before a"
+
+
+def test_after_gates_the_reset_signature():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b'BdsDxe: loading Boot0002 "disk"\n', 0.5)
+    assert m.decided is None
+    m.feed("serial", b'A\nBdsDxe: loading Boot0002 "disk"\n', 1.0)
+    assert m.decided.verdict is Verdict.FAIL
+    assert m.decided.reason.startswith("reset: BdsDxe: loading Boot0002") and m.decided.reason.endswith("after a")
+
+
+def test_fatal_and_milestone_in_one_block_are_processed_in_line_order():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b'BdsDxe: loading Boot1\nA\nB 3\nBdsDxe: loading Boot1\n', 1.0)
+    assert [h.name for h in m.hits] == ["a", "b"]
+    assert m.decided.last_milestone == "b"
+
+
+def test_infrastructure_signature():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\n", 1.0)
+    m.feed("qemu", b"qemu: disk on fire\n", 2.0)
+    assert m.decided.verdict is Verdict.ERROR and m.decided.culprit is Culprit.HOST
+    assert m.decided.reason == "disk: qemu: disk on fire"
+    assert m.signature.kind == "infrastructure"
+
+
+def test_signature_only_on_its_channel():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"disk on fire\n", 1.0)
+    assert m.decided is None
+
+
+def test_milestone_timeouts():
+    m = BootMatcher(SPEC)
+    m.poll(29.9)
+    assert m.decided is None
+    m.feed("serial", b"A\n", 20.0)
+    m.poll(29.9)  # b's 10 s count from a at 20.0
+    assert m.decided is None
+    m.poll(30.5)
+    assert m.decided.summary() == "FAIL (code): hung after a: no b within 10s"
+    assert m.timeout.missing == "b" and m.timeout.after == "a"
+
+
+def test_first_milestone_timeout():
+    m = BootMatcher(SPEC)
+    m.poll(31.0)
+    assert m.decided.reason == "no a within 30s" and m.timeout.after is None
+
+
+def test_decision_is_final_and_bytes_still_counted():
+    m = BootMatcher(SPEC)
+    m.feed("debugcon", b"[PANIC] x\n", 1.0)
+    first = m.decided
+    assert m.feed("debugcon", b"A\nB 1\nC\n", 2.0) == []
+    m.poll(100.0)
+    assert m.decided is first and m.hits == [] and m.timeout is None
+    assert m.bytes_seen["debugcon"] == len(b"[PANIC] x\n") + len(b"A\nB 1\nC\n")
+
+
+def test_close_flushes_the_unterminated_line():
+    m = BootMatcher(SPEC)
+    assert m.feed("serial", b"A", 1.0) == []
+    assert [h.name for h in m.close(2.0)] == ["a"]
+
+
+def test_unknown_channel_is_rejected():
+    with pytest.raises(ValueError, match="unknown channel 'com2'"):
+        BootMatcher(SPEC).feed("com2", b"x", 0.0)
+
+
+def test_regex_spanning_lines_in_a_block_does_not_match():
+    spec = MilestoneSpec("t", (ms("x", r"foo\s+bar"),))
+    m = BootMatcher(spec)
+    m.feed("serial", b"foo\nbar\nfoo  bar\n", 1.0)
+    assert m.hits[0].line == "foo  bar"
+
+
+def test_spec_signature_overrides_builtin_of_same_name():
+    quiet = InfraSignature("kvm-internal-error", frozenset({"qemu"}), re.compile("never", re.M), Culprit.HOST)
+    spec = MilestoneSpec("t", (ms("a", "^A$"),), (), (quiet,))
+    m = BootMatcher(spec)
+    m.feed("qemu", b"KVM internal error. Suberror: 1\n", 1.0)
+    assert m.decided is None
