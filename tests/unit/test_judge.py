@@ -1,0 +1,129 @@
+"""One test per row of lab.judge's rule table, mostly on real captures."""
+from lab.judge import BootFacts, judge
+from lab.milestones import BootMatcher
+from lab.verdict import Culprit, Verdict
+
+from conftest import capture_exit_status, replay
+
+ENTRY_HEAP = b"rustux: entry (boot services)\nrustux: memory map: 1 entries, 2 conventional pages\nrustux: boot services exited\nrustux: heap ok\n"
+
+
+def fed(spec, **channels):
+    m = BootMatcher(spec)
+    for channel, data in channels.items():
+        m.feed(channel, data, 1.0)
+    return m
+
+
+def verdict(outcome):
+    return outcome.verdict, outcome.culprit
+
+
+def test_row1_qemu_failed_to_start(mini_spec):
+    o = judge(BootMatcher(mini_spec), BootFacts(qemu_failed_to_start="could not load PC BIOS 'x'", exit_status=1))
+    assert verdict(o) == (Verdict.ERROR, Culprit.HOST)
+    assert o.reason == "QEMU failed to start: could not load PC BIOS 'x'"
+
+
+def test_row2_firmware_problem(mini_spec):
+    o = judge(BootMatcher(mini_spec), BootFacts(firmware_problem="OVMF_CODE_4M.fd is zero-filled: reinstall"))
+    assert verdict(o) == (Verdict.ERROR, Culprit.FIRMWARE)
+    assert o.summary() == "ERROR (firmware): OVMF_CODE_4M.fd is zero-filled: reinstall"
+
+
+def test_row3_infrastructure_signature_no_bootfile(mini_spec):
+    m = replay(mini_spec, "no-bootfile")
+    o = judge(m, BootFacts())
+    assert verdict(o) == (Verdict.ERROR, Culprit.FIRMWARE)
+    assert "EFI/BOOT/BOOTX64.EFI" in o.reason
+
+
+def test_row3_infrastructure_signature_kvm(mini_spec):
+    o = judge(replay(mini_spec, "kvm"), BootFacts(global_timeout=True))
+    assert verdict(o) == (Verdict.ERROR, Culprit.HOST)
+
+
+def test_row4_fatal_panic(mini_spec):
+    m = replay(mini_spec, "panic")
+    o = judge(m, BootFacts(exit_status=capture_exit_status("panic")))
+    assert o.summary() == "FAIL (code): page fault at 0x401000 (error 0x7) rip=0x401000 after heap-ok"
+    assert o.last_milestone == "heap-ok"
+
+
+def test_row5_pass(mini_spec):
+    o = judge(replay(mini_spec, "pass"), BootFacts(exit_status=capture_exit_status("pass")))
+    assert o.verdict is Verdict.PASS and o.culprit is None and o.last_milestone == "done"
+
+
+def test_row6a_silence_and_qemu_error_is_host(mini_spec):
+    m = fed(mini_spec, qemu=b"qemu-system-x86_64: -drive file=x: Could not open 'x'\n")
+    o = judge(m, BootFacts(exit_status=1))
+    assert verdict(o) == (Verdict.ERROR, Culprit.HOST)
+    assert o.reason.startswith("QEMU produced nothing on any channel (exit status 1)")
+
+
+def test_row6b_silence_everywhere_is_firmware(mini_spec):
+    m = BootMatcher(mini_spec)
+    m.poll(61.0)  # the first milestone's timeout fires ...
+    o = judge(m, BootFacts())
+    assert verdict(o) == (Verdict.ERROR, Culprit.FIRMWARE)  # ... but silence is never the kernel's fault
+    assert "not even the firmware's" in o.reason
+
+
+def test_row7_debug_exit_failure_without_panic_line(mini_spec):
+    m = fed(mini_spec, serial=ENTRY_HEAP)
+    o = judge(m, BootFacts(exit_status=35))
+    assert verdict(o) == (Verdict.FAIL, Culprit.CODE)
+    assert o.reason == "kernel reported failure (debug-exit 0x11) without a panic line, after heap-ok"
+
+
+def test_row8_silent_kernel_after_firmware_output(mini_spec):
+    m = replay(mini_spec, "silent")
+    m.poll(61.0)
+    o = judge(m, BootFacts())
+    assert verdict(o) == (Verdict.FAIL, Culprit.CODE)
+    assert o.reason.startswith("no entry milestone: the firmware ran (serial 432 B) but the kernel printed nothing within 60s")
+
+
+def test_row8_silent_kernel_then_reset(mini_spec):
+    o = judge(replay(mini_spec, "silent"), BootFacts(exit_status=0))
+    assert verdict(o) == (Verdict.FAIL, Culprit.CODE)
+    assert o.reason.endswith("the machine reset/exited")
+
+
+def test_row9_debug_exit_success_too_early(mini_spec):
+    o = judge(fed(mini_spec, serial=ENTRY_HEAP), BootFacts(exit_status=33))
+    assert o.summary() == "FAIL (code): kernel reported success (debug-exit 0x10) after heap-ok but never printed user-entry"
+
+
+def test_row10_reset_triple_fault(mini_spec):
+    o = judge(fed(mini_spec, serial=ENTRY_HEAP), BootFacts(exit_status=0))
+    assert o.summary() == "FAIL (code): machine reset/exited after heap-ok (triple fault?): no user-entry"
+
+
+def test_row11_qemu_died_mid_boot(mini_spec):
+    o = judge(fed(mini_spec, serial=ENTRY_HEAP), BootFacts(exit_status=-9))
+    assert verdict(o) == (Verdict.ERROR, Culprit.HOST)
+    assert o.reason == "QEMU died with status -9 after heap-ok: see qemu.log"
+
+
+def test_row12_milestone_timeout(mini_spec):
+    m = fed(mini_spec, serial=ENTRY_HEAP)
+    m.poll(12.0)
+    o = judge(m, BootFacts())
+    assert o.summary() == "FAIL (code): hung after heap-ok: no user-entry within 10s"
+
+
+def test_row13_global_timeout(mini_spec):
+    o = judge(fed(mini_spec, serial=ENTRY_HEAP), BootFacts(global_timeout=True, boot_timeout_s=90))
+    assert o.summary() == "FAIL (code): hung after heap-ok: no user-entry within the boot timeout of 90s"
+
+
+def test_row14_no_verdict_is_the_labs_fault(mini_spec):
+    o = judge(fed(mini_spec, serial=ENTRY_HEAP), BootFacts())
+    assert verdict(o) == (Verdict.ERROR, Culprit.LAB)
+
+
+def test_rules_are_ordered_firmware_problem_beats_everything(mini_spec):
+    o = judge(replay(mini_spec, "pass"), BootFacts(firmware_problem="bad"))
+    assert o.verdict is Verdict.ERROR
