@@ -28,7 +28,11 @@ pub struct FmtBuf<const N: usize> {
 impl<const N: usize> FmtBuf<N> {
     /// An empty buffer.
     pub const fn new() -> Self {
-        Self { buf: [0; N], len: 0, truncated: false }
+        Self {
+            buf: [0; N],
+            len: 0,
+            truncated: false,
+        }
     }
 
     /// Formats `args` into a new buffer: `FmtBuf::<128>::format(format_args!(...))`.

@@ -9,83 +9,20 @@
 //! [`Heap::check_invariants`] walks the whole region and the free list to prove all that.
 
 use core::alloc::Layout;
-use core::fmt;
 
 mod block;
 mod check;
+mod error;
 mod locked;
 mod selftest;
 
+pub use error::{HeapError, HeapStats};
 pub use locked::LockedHeap;
 
 /// Bytes of header before every block's payload; payloads are aligned to this.
 pub const HEADER: usize = 16;
 /// Smallest block (header + room for the free-list link), so any split leaves a valid block.
 pub const MIN_BLOCK: usize = 32;
-
-/// Totals from a successful [`Heap::check_invariants`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct HeapStats {
-    pub blocks: usize,
-    pub free_blocks: usize,
-    pub used_blocks: usize,
-    /// Bytes in free blocks, headers included.
-    pub free_bytes: usize,
-    /// Bytes in used blocks, headers included.
-    pub used_bytes: usize,
-    pub largest_free: usize,
-}
-
-/// What a heap check found wrong (addresses are of the block header).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HeapError {
-    NotInitialized,
-    /// A header's tag is neither the used nor the free tag: overwritten memory.
-    BadTag { at: usize },
-    /// A block size is not a multiple of [`HEADER`], below [`MIN_BLOCK`], or runs past the end.
-    BadSize { at: usize, size: usize },
-    /// Block sizes do not add up to the region size.
-    SizeMismatch { accounted: usize, region: usize },
-    /// Two free blocks touch (coalescing failed).
-    AdjacentFree { at: usize },
-    /// The free list is out of address order, overlaps, or leaves the region.
-    FreeListDisorder { at: usize },
-    /// The free list and the block walk disagree on which blocks are free.
-    FreeListMismatch { listed: usize, walked: usize },
-    /// Self-test: allocation failed although the heap should have room.
-    SelfTestOutOfMemory { size: usize, align: usize },
-    /// Self-test: a block's contents changed while other blocks were allocated or freed.
-    SelfTestCorruption { at: usize },
-    /// Self-test: the heap did not return to its starting state.
-    SelfTestLeak { before: HeapStats, after: HeapStats },
-}
-
-impl fmt::Display for HeapError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Self::NotInitialized => write!(f, "heap used before init"),
-            Self::BadTag { at } => write!(f, "block header at {at:#x} has a bad tag (overwritten)"),
-            Self::BadSize { at, size } => write!(f, "block at {at:#x} has bad size {size:#x}"),
-            Self::SizeMismatch { accounted, region } => {
-                write!(f, "blocks cover {accounted:#x} bytes, region is {region:#x}")
-            }
-            Self::AdjacentFree { at } => write!(f, "free blocks touch at {at:#x} (not coalesced)"),
-            Self::FreeListDisorder { at } => write!(f, "free list out of order at {at:#x}"),
-            Self::FreeListMismatch { listed, walked } => {
-                write!(f, "free list has {listed} blocks, walk found {walked}")
-            }
-            Self::SelfTestOutOfMemory { size, align } => {
-                write!(f, "self-test: alloc of {size} bytes (align {align}) failed")
-            }
-            Self::SelfTestCorruption { at } => write!(f, "self-test: block at {at:#x} corrupted"),
-            Self::SelfTestLeak { before, after } => write!(
-                f,
-                "self-test: heap not restored ({} free bytes before, {} after)",
-                before.free_bytes, after.free_bytes
-            ),
-        }
-    }
-}
 
 /// The heap. Not thread-safe on its own; wrap it in [`LockedHeap`] for `#[global_allocator]`.
 pub struct Heap {
@@ -98,7 +35,11 @@ pub struct Heap {
 impl Heap {
     /// An uninitialized heap; every `alloc` returns null until [`Heap::init`].
     pub const fn empty() -> Self {
-        Self { start: 0, size: 0, free_head: 0 }
+        Self {
+            start: 0,
+            size: 0,
+            free_head: 0,
+        }
     }
 
     /// Takes over `[start, start + size)` as one free block. `start` is rounded up and the
@@ -119,7 +60,11 @@ impl Heap {
             *self = Self::empty();
             return;
         }
-        *self = Self { start: begin, size: end - begin, free_head: begin };
+        *self = Self {
+            start: begin,
+            size: end - begin,
+            free_head: begin,
+        };
         // SAFETY: `begin` is 16-aligned and the region holds at least MIN_BLOCK bytes from
         // it; the caller gave us the region exclusively and exposed its provenance above.
         unsafe {
@@ -165,7 +110,15 @@ impl Heap {
     /// # Safety
     /// `cur` is a free block of `cur_size` bytes on the free list after `prev` (0: head),
     /// and `cur <= b`, `b + need <= cur + cur_size`, with `b - cur` 0 or >= MIN_BLOCK.
-    unsafe fn carve(&mut self, prev: usize, cur: usize, cur_size: usize, cur_next: usize, b: usize, need: usize) {
+    unsafe fn carve(
+        &mut self,
+        prev: usize,
+        cur: usize,
+        cur_size: usize,
+        cur_next: usize,
+        b: usize,
+        need: usize,
+    ) {
         let cur_end = cur + cur_size;
         let mut used = need;
         let mut after = cur_next;
@@ -204,7 +157,7 @@ impl Heap {
     /// stopping with a message beats corrupting the free list silently.
     pub unsafe fn dealloc(&mut self, ptr: *mut u8, layout: Layout) {
         let b = (ptr as usize).wrapping_sub(HEADER);
-        let inside = b >= self.start && b < self.start + self.size && b % HEADER == 0;
+        let inside = b >= self.start && b < self.start + self.size && b.is_multiple_of(HEADER);
         // SAFETY: only read after checking `b` is an aligned header address in the region.
         if !inside || unsafe { block::tag(b) } != block::USED {
             panic!("heap: dealloc of {ptr:p}, which is not an allocated block");

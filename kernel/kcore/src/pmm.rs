@@ -129,7 +129,10 @@ impl RegionSet {
             }
         }
         if pos < self.len && self.regions[pos].start < end {
-            return Err(PmmError::OverlappingRegions(r.start, self.regions[pos].start));
+            return Err(PmmError::OverlappingRegions(
+                r.start,
+                self.regions[pos].start,
+            ));
         }
         if pos > 0 && region_end(&self.regions[pos - 1])? == r.start {
             self.regions[pos - 1].pages += r.pages;
@@ -166,7 +169,7 @@ impl RegionSet {
 
     /// Dense index of the frame at `addr` (increasing with the address).
     pub fn index_of(&self, addr: u64) -> Result<u64, PmmError> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(PmmError::Unaligned(addr));
         }
         let pos = self.regions().partition_point(|r| r.start <= addr);
@@ -212,7 +215,11 @@ impl BaselinePmm {
     pub fn new(regions: &[PhysRegion]) -> Result<Self, PmmError> {
         let regions = RegionSet::new(regions)?;
         let total = regions.total_frames();
-        Ok(Self { used: vec![false; total as usize], free: total, regions })
+        Ok(Self {
+            used: vec![false; total as usize],
+            free: total,
+            regions,
+        })
     }
 }
 

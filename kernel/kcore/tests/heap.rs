@@ -32,7 +32,11 @@ struct Live {
 fn verify(l: &Live) {
     // SAFETY: `l` is a live allocation of `layout.size()` bytes that we filled.
     let bytes = unsafe { std::slice::from_raw_parts(l.ptr, l.layout.size()) };
-    assert!(bytes.iter().all(|&b| b == l.fill), "block at {:p} was overwritten", l.ptr);
+    assert!(
+        bytes.iter().all(|&b| b == l.fill),
+        "block at {:p} was overwritten",
+        l.ptr
+    );
 }
 
 #[test]
@@ -40,7 +44,10 @@ fn fresh_heap_is_one_free_block() {
     let mut mem = arena(64 * 1024);
     let heap = heap_over(&mut mem);
     let stats = heap.check_invariants().unwrap();
-    assert_eq!((stats.blocks, stats.free_blocks, stats.free_bytes), (1, 1, 64 * 1024));
+    assert_eq!(
+        (stats.blocks, stats.free_blocks, stats.free_bytes),
+        (1, 1, 64 * 1024)
+    );
 }
 
 #[test]
@@ -59,7 +66,9 @@ fn self_test_passes_on_fresh_and_busy_heaps() {
     let mut mem = arena(256 * 1024);
     let mut heap = heap_over(&mut mem);
     heap.self_test().unwrap();
-    let keep: Vec<_> = (1..20).map(|i| heap.alloc(Layout::from_size_align(i * 40, 16).unwrap())).collect();
+    let keep: Vec<_> = (1..20)
+        .map(|i| heap.alloc(Layout::from_size_align(i * 40, 16).unwrap()))
+        .collect();
     let before = heap.check_invariants().unwrap();
     assert_eq!(heap.self_test().unwrap(), before);
     for (i, p) in keep.into_iter().enumerate() {
@@ -73,7 +82,10 @@ fn self_test_passes_on_fresh_and_busy_heaps() {
 fn self_test_reports_out_of_memory() {
     let mut mem = arena(16 * 1024);
     let mut heap = heap_over(&mut mem);
-    assert!(matches!(heap.self_test(), Err(HeapError::SelfTestOutOfMemory { .. })));
+    assert!(matches!(
+        heap.self_test(),
+        Err(HeapError::SelfTestOutOfMemory { .. })
+    ));
 }
 
 #[test]
@@ -101,15 +113,25 @@ fn randomized_patterns_keep_invariants_and_contents() {
                 } else {
                     let a = p as usize;
                     assert_eq!(a % layout.align(), 0, "seed {seed} op {op}: misaligned");
-                    assert!(a >= lo && a + size <= hi, "seed {seed} op {op}: outside arena");
+                    assert!(
+                        a >= lo && a + size <= hi,
+                        "seed {seed} op {op}: outside arena"
+                    );
                     for l in &live {
                         let b = l.ptr as usize;
-                        assert!(a + size.max(1) <= b || b + l.layout.size().max(1) <= a, "overlap");
+                        assert!(
+                            a + size.max(1) <= b || b + l.layout.size().max(1) <= a,
+                            "overlap"
+                        );
                     }
                     let fill = rng.next_u64() as u8;
                     // SAFETY: fresh allocation of `size` bytes.
                     unsafe { std::ptr::write_bytes(p, fill, size) };
-                    live.push(Live { ptr: p, layout, fill });
+                    live.push(Live {
+                        ptr: p,
+                        layout,
+                        fill,
+                    });
                 }
             } else {
                 let l = live.swap_remove(rng.below(live.len() as u64) as usize);
@@ -117,7 +139,8 @@ fn randomized_patterns_keep_invariants_and_contents() {
                 // SAFETY: `l` came from this heap's alloc and is freed once.
                 unsafe { heap.dealloc(l.ptr, l.layout) };
             }
-            heap.check_invariants().unwrap_or_else(|e| panic!("seed {seed} op {op}: {e}"));
+            heap.check_invariants()
+                .unwrap_or_else(|e| panic!("seed {seed} op {op}: {e}"));
         }
         assert!(ooms < 3000 / 4, "seed {seed}: {ooms} allocations failed");
         while let Some(l) = live.pop() {
@@ -127,7 +150,11 @@ fn randomized_patterns_keep_invariants_and_contents() {
             heap.check_invariants().unwrap();
         }
         let stats = heap.check_invariants().unwrap();
-        assert_eq!((stats.blocks, stats.free_blocks, stats.free_bytes), (1, 1, SIZE), "seed {seed}");
+        assert_eq!(
+            (stats.blocks, stats.free_blocks, stats.free_bytes),
+            (1, 1, SIZE),
+            "seed {seed}"
+        );
     }
 }
 
@@ -145,13 +172,19 @@ fn exhaustion_returns_null_and_recovers() {
         got.push(p);
     }
     assert_eq!(got.len(), 8 * 1024 / (1008 + HEADER));
-    assert!(heap.alloc(Layout::from_size_align(isize::MAX as usize - 4096, 8).unwrap()).is_null());
-    assert!(heap.alloc(Layout::from_size_align(16, 1 << 40).unwrap()).is_null());
+    assert!(heap
+        .alloc(Layout::from_size_align(isize::MAX as usize - 4096, 8).unwrap())
+        .is_null());
+    assert!(heap
+        .alloc(Layout::from_size_align(16, 1 << 40).unwrap())
+        .is_null());
     for p in got {
         // SAFETY: allocated above with `layout`, freed once.
         unsafe { heap.dealloc(p, layout) };
     }
-    assert!(!heap.alloc(Layout::from_size_align(8 * 1024 - HEADER, 8).unwrap()).is_null());
+    assert!(!heap
+        .alloc(Layout::from_size_align(8 * 1024 - HEADER, 8).unwrap())
+        .is_null());
 }
 
 #[test]
@@ -170,7 +203,11 @@ fn split_leaves_no_sliver_and_coalesces_both_sides() {
     assert_eq!(heap.check_invariants().unwrap().blocks, 1);
     let rest = Layout::from_size_align(4096 - HEADER - (MIN_BLOCK - 16), 16).unwrap();
     assert!(!heap.alloc(rest).is_null());
-    assert_eq!(heap.check_invariants().unwrap().blocks, 1, "a tail below MIN_BLOCK stays in the block");
+    assert_eq!(
+        heap.check_invariants().unwrap().blocks,
+        1,
+        "a tail below MIN_BLOCK stays in the block"
+    );
 }
 
 #[test]
@@ -183,7 +220,10 @@ fn overwritten_header_is_detected() {
     // SAFETY: deliberately writes past the 32-byte block into the next header (inside our
     // arena) to simulate a buffer overflow.
     unsafe { std::ptr::write_bytes(p, 0xAA, 32 + HEADER) };
-    assert!(matches!(heap.check_invariants(), Err(HeapError::BadSize { .. } | HeapError::BadTag { .. })));
+    assert!(matches!(
+        heap.check_invariants(),
+        Err(HeapError::BadSize { .. } | HeapError::BadTag { .. })
+    ));
 }
 
 #[test]
@@ -210,7 +250,7 @@ fn locked_heap_is_a_global_allocator() {
     // SAFETY: non-zero layout; the block is freed once with the same layout.
     unsafe {
         let p = HEAP.alloc(l);
-        assert!(!p.is_null() && p as usize % 4096 == 0);
+        assert!(!p.is_null() && (p as usize).is_multiple_of(4096));
         HEAP.dealloc(p, l);
     }
     assert_eq!(HEAP.self_test().unwrap().blocks, 1);

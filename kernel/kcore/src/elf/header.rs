@@ -35,7 +35,10 @@ impl Reader<'_> {
 
 pub(super) fn parse(data: &[u8], policy: &LoadPolicy) -> Result<ElfImage, ElfError> {
     let r = Reader(data);
-    let truncated = ElfError::Truncated { len: data.len(), needed: EHDR_SIZE };
+    let truncated = ElfError::Truncated {
+        len: data.len(),
+        needed: EHDR_SIZE,
+    };
     let ident: [u8; 16] = r.bytes(0).ok_or(truncated)?;
     if data.len() < EHDR_SIZE {
         return Err(truncated);
@@ -53,7 +56,13 @@ pub(super) fn parse(data: &[u8], policy: &LoadPolicy) -> Result<ElfImage, ElfErr
     let field64 = |at| r.u64(at).ok_or(truncated);
     let version = r.u32(20).ok_or(truncated)?;
     if ident[6] != 1 || version != 1 {
-        return Err(ElfError::BadVersion { version: if ident[6] != 1 { ident[6].into() } else { version } });
+        return Err(ElfError::BadVersion {
+            version: if ident[6] != 1 {
+                ident[6].into()
+            } else {
+                version
+            },
+        });
     }
     let e_type = field16(16)?;
     if e_type != ET_EXEC {
@@ -75,7 +84,10 @@ pub(super) fn parse(data: &[u8], policy: &LoadPolicy) -> Result<ElfImage, ElfErr
         return Err(ElfError::BadProgramHeaderSize { phentsize });
     }
     if usize::from(phnum) > MAX_PROGRAM_HEADERS {
-        return Err(ElfError::TooManySegments { count: phnum.into(), max: MAX_PROGRAM_HEADERS });
+        return Err(ElfError::TooManySegments {
+            count: phnum.into(),
+            max: MAX_PROGRAM_HEADERS,
+        });
     }
     let table = usize::try_from(phoff).ok().and_then(|off| {
         let end = off.checked_add(usize::from(phnum) * PHDR_SIZE)?;
@@ -84,7 +96,11 @@ pub(super) fn parse(data: &[u8], policy: &LoadPolicy) -> Result<ElfImage, ElfErr
     let table = table.ok_or(ElfError::ProgramHeadersOutOfFile { phoff, phnum })?;
 
     let max = policy.max_segments.min(MAX_SEGMENTS);
-    let mut image = ElfImage { entry, segments: [Segment::default(); MAX_SEGMENTS], count: 0 };
+    let mut image = ElfImage {
+        entry,
+        segments: [Segment::default(); MAX_SEGMENTS],
+        count: 0,
+    };
     let mut indices = [0usize; MAX_SEGMENTS];
     let mut total: u64 = 0;
     for (index, ph) in table.chunks_exact(PHDR_SIZE).enumerate() {
@@ -97,7 +113,10 @@ pub(super) fn parse(data: &[u8], policy: &LoadPolicy) -> Result<ElfImage, ElfErr
             _ => continue,
         }
         if image.count == max {
-            return Err(ElfError::TooManySegments { count: image.count + 1, max });
+            return Err(ElfError::TooManySegments {
+                count: image.count + 1,
+                max,
+            });
         }
         let seg = Segment {
             offset: ph.u64(8).unwrap_or(0),
@@ -114,12 +133,18 @@ pub(super) fn parse(data: &[u8], policy: &LoadPolicy) -> Result<ElfImage, ElfErr
         check_segment(index, &seg, data.len(), policy)?;
         for (k, other) in image.segments().iter().enumerate() {
             if seg.vaddr < other.end() && other.vaddr < seg.end() {
-                return Err(ElfError::OverlappingSegments { first: indices[k], second: index });
+                return Err(ElfError::OverlappingSegments {
+                    first: indices[k],
+                    second: index,
+                });
             }
         }
         total = total.saturating_add(seg.memsz);
         if total > policy.max_total_mem {
-            return Err(ElfError::TooMuchMemory { total, max: policy.max_total_mem });
+            return Err(ElfError::TooMuchMemory {
+                total,
+                max: policy.max_total_mem,
+            });
         }
         indices[image.count] = index;
         image.segments[image.count] = seg;
@@ -135,21 +160,44 @@ pub(super) fn parse(data: &[u8], policy: &LoadPolicy) -> Result<ElfImage, ElfErr
     Ok(image)
 }
 
-fn check_segment(index: usize, s: &Segment, file_len: usize, policy: &LoadPolicy) -> Result<(), ElfError> {
+fn check_segment(
+    index: usize,
+    s: &Segment,
+    file_len: usize,
+    policy: &LoadPolicy,
+) -> Result<(), ElfError> {
     if s.filesz > s.memsz {
-        return Err(ElfError::FileSizeExceedsMemSize { index, filesz: s.filesz, memsz: s.memsz });
+        return Err(ElfError::FileSizeExceedsMemSize {
+            index,
+            filesz: s.filesz,
+            memsz: s.memsz,
+        });
     }
     let file_end = s.offset.checked_add(s.filesz);
     if file_end.is_none_or(|end| end > file_len as u64) {
-        return Err(ElfError::SegmentOutOfFile { index, offset: s.offset, filesz: s.filesz });
+        return Err(ElfError::SegmentOutOfFile {
+            index,
+            offset: s.offset,
+            filesz: s.filesz,
+        });
     }
-    let end = s.vaddr.checked_add(s.memsz).ok_or(ElfError::AddressOverflow { index })?;
+    let end = s
+        .vaddr
+        .checked_add(s.memsz)
+        .ok_or(ElfError::AddressOverflow { index })?;
     if s.vaddr < policy.user_start || end > policy.user_end {
-        return Err(ElfError::SegmentOutsideUserRange { index, vaddr: s.vaddr, end });
+        return Err(ElfError::SegmentOutsideUserRange {
+            index,
+            vaddr: s.vaddr,
+            end,
+        });
     }
     if s.align > 1 {
         if !s.align.is_power_of_two() {
-            return Err(ElfError::BadAlignment { index, align: s.align });
+            return Err(ElfError::BadAlignment {
+                index,
+                align: s.align,
+            });
         }
         if s.vaddr % s.align != s.offset % s.align {
             return Err(ElfError::MisalignedSegment { index });

@@ -7,7 +7,11 @@ pub(super) fn run(start: usize, size: usize, free_head: usize) -> Result<HeapSta
         return Err(HeapError::NotInitialized);
     }
     let end = start + size;
-    let valid = |b: usize| b >= start && b % HEADER == 0 && end.checked_sub(b).is_some_and(|room| room >= MIN_BLOCK);
+    let valid = |b: usize| {
+        b >= start
+            && b.is_multiple_of(HEADER)
+            && end.checked_sub(b).is_some_and(|room| room >= MIN_BLOCK)
+    };
     // The free list: strictly ascending headers inside the region, bounded length (so a
     // cycle cannot hang the check).
     let mut listed = 0;
@@ -30,7 +34,10 @@ pub(super) fn run(start: usize, size: usize, free_head: usize) -> Result<HeapSta
     let mut b = start;
     while b < end {
         if !valid(b) {
-            return Err(HeapError::BadSize { at: b, size: end - b });
+            return Err(HeapError::BadSize {
+                at: b,
+                size: end - b,
+            });
         }
         // SAFETY: `b` is aligned with at least MIN_BLOCK bytes left in the region.
         let (bsize, btag) = unsafe { (block::size(b), block::tag(b)) };
@@ -50,7 +57,10 @@ pub(super) fn run(start: usize, size: usize, free_head: usize) -> Result<HeapSta
                 }
                 stats.free_blocks += 1;
                 if b != expected_free {
-                    return Err(HeapError::FreeListMismatch { listed, walked: stats.free_blocks });
+                    return Err(HeapError::FreeListMismatch {
+                        listed,
+                        walked: stats.free_blocks,
+                    });
                 }
                 // SAFETY: `b` is a free block header checked above.
                 expected_free = unsafe { block::next(b) };
@@ -64,10 +74,16 @@ pub(super) fn run(start: usize, size: usize, free_head: usize) -> Result<HeapSta
     }
     let accounted = stats.free_bytes + stats.used_bytes;
     if accounted != size {
-        return Err(HeapError::SizeMismatch { accounted, region: size });
+        return Err(HeapError::SizeMismatch {
+            accounted,
+            region: size,
+        });
     }
     if listed != stats.free_blocks {
-        return Err(HeapError::FreeListMismatch { listed, walked: stats.free_blocks });
+        return Err(HeapError::FreeListMismatch {
+            listed,
+            walked: stats.free_blocks,
+        });
     }
     Ok(stats)
 }

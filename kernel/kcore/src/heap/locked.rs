@@ -18,7 +18,10 @@ unsafe impl Sync for LockedHeap {}
 impl LockedHeap {
     /// An uninitialized heap (allocations return null until [`LockedHeap::init`]).
     pub const fn empty() -> Self {
-        Self { locked: AtomicBool::new(false), heap: UnsafeCell::new(Heap::empty()) }
+        Self {
+            locked: AtomicBool::new(false),
+            heap: UnsafeCell::new(Heap::empty()),
+        }
     }
 
     /// See [`Heap::init`].

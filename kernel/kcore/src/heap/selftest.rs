@@ -7,8 +7,22 @@ use core::{ptr, slice};
 
 /// (size, align) pairs: tiny to 16 KiB, byte to page alignment, odd sizes included.
 const PATTERN: [(usize, usize); 16] = [
-    (1, 1), (8, 8), (24, 16), (100, 64), (4096, 4096), (17, 2), (512, 32), (16384, 4096),
-    (33, 16), (2048, 256), (7, 1), (300, 128), (64, 4096), (1000, 8), (4097, 512), (256, 16),
+    (1, 1),
+    (8, 8),
+    (24, 16),
+    (100, 64),
+    (4096, 4096),
+    (17, 2),
+    (512, 32),
+    (16384, 4096),
+    (33, 16),
+    (2048, 256),
+    (7, 1),
+    (300, 128),
+    (64, 4096),
+    (1000, 8),
+    (4097, 512),
+    (256, 16),
 ];
 /// Order in which blocks are freed at the end: neither address order nor its reverse.
 const FREE_ORDER: [usize; 16] = [5, 12, 0, 9, 3, 14, 7, 1, 10, 15, 2, 8, 13, 4, 11, 6];
@@ -22,7 +36,11 @@ struct Slot {
 
 pub(super) fn run(heap: &mut Heap) -> Result<HeapStats, HeapError> {
     let before = heap.check_invariants()?;
-    let empty = Slot { ptr: ptr::null_mut(), layout: Layout::new::<u8>(), fill: 0 };
+    let empty = Slot {
+        ptr: ptr::null_mut(),
+        layout: Layout::new::<u8>(),
+        fill: 0,
+    };
     let mut slots = [empty; PATTERN.len()];
     for (i, &(size, align)) in PATTERN.iter().enumerate() {
         slots[i] = alloc_filled(heap, size, align, i as u8)?;
@@ -55,13 +73,17 @@ fn alloc_filled(heap: &mut Heap, size: usize, align: usize, tag: u8) -> Result<S
     let layout = Layout::from_size_align(size, align)
         .map_err(|_| HeapError::SelfTestOutOfMemory { size, align })?;
     let p = heap.alloc(layout);
-    if p.is_null() || (p as usize) % align != 0 {
+    if p.is_null() || !(p as usize).is_multiple_of(align) {
         return Err(HeapError::SelfTestOutOfMemory { size, align });
     }
     let fill = tag.wrapping_mul(37).wrapping_add(11);
     // SAFETY: `p` is a fresh allocation of at least `size` bytes that nothing else uses.
     unsafe { ptr::write_bytes(p, fill, size) };
-    Ok(Slot { ptr: p, layout, fill })
+    Ok(Slot {
+        ptr: p,
+        layout,
+        fill,
+    })
 }
 
 fn free_checked(heap: &mut Heap, slot: Slot) -> Result<(), HeapError> {
@@ -72,7 +94,11 @@ fn free_checked(heap: &mut Heap, slot: Slot) -> Result<(), HeapError> {
 }
 
 fn verify_all(slots: &[Slot], live: impl Fn(usize) -> bool) -> Result<(), HeapError> {
-    slots.iter().enumerate().filter(|(j, _)| live(*j)).try_for_each(|(_, s)| verify(*s))
+    slots
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| live(*j))
+        .try_for_each(|(_, s)| verify(*s))
 }
 
 fn verify(slot: Slot) -> Result<(), HeapError> {
@@ -80,6 +106,8 @@ fn verify(slot: Slot) -> Result<(), HeapError> {
     let bytes = unsafe { slice::from_raw_parts(slot.ptr, slot.layout.size()) };
     match bytes.iter().position(|&b| b != slot.fill) {
         None => Ok(()),
-        Some(k) => Err(HeapError::SelfTestCorruption { at: slot.ptr as usize + k }),
+        Some(k) => Err(HeapError::SelfTestCorruption {
+            at: slot.ptr as usize + k,
+        }),
     }
 }

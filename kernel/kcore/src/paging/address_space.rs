@@ -6,7 +6,8 @@ use super::{flags, PagingError, PhysMemory, Translation, ADDR_MASK};
 /// Flags of user PDPT/PD/PT entries: USER at every level; the leaf decides write/execute.
 const USER_TABLE: u64 = flags::PRESENT | flags::USER | flags::WRITABLE;
 /// Leaf flags a caller may choose for a user page.
-const USER_LEAF_FLAGS: u64 = flags::WRITABLE | flags::NO_EXECUTE | flags::WRITE_THROUGH | flags::NO_CACHE;
+const USER_LEAF_FLAGS: u64 =
+    flags::WRITABLE | flags::NO_EXECUTE | flags::WRITE_THROUGH | flags::NO_CACHE;
 
 /// A process's page tables: its own PML4 (with the kernel's slots copied in) and its own
 /// lower-level tables for every user mapping.

@@ -21,7 +21,10 @@ pub fn map_identity<M: PhysMemory>(
         return Err(PagingError::UserFlagInKernelMap(start));
     }
     let mut page = start & !(PAGE_2M - 1);
-    let end = end.checked_add(PAGE_2M - 1).ok_or(PagingError::NotCanonical(end))? & !(PAGE_2M - 1);
+    let end = end
+        .checked_add(PAGE_2M - 1)
+        .ok_or(PagingError::NotCanonical(end))?
+        & !(PAGE_2M - 1);
     if end > 1 << 47 {
         return Err(PagingError::NotCanonical(end - 1));
     }
@@ -78,7 +81,11 @@ pub fn unmap_4k<M: PhysMemory>(mem: &mut M, pml4: u64, vaddr: u64) -> Result<u64
     if pde & flags::PRESENT == 0 {
         return Err(PagingError::NotMapped(vaddr));
     }
-    let pt = if pde & flags::HUGE != 0 { split_2m(mem, pd, i2, pde)? } else { pde & ADDR_MASK };
+    let pt = if pde & flags::HUGE != 0 {
+        split_2m(mem, pd, i2, pde)?
+    } else {
+        pde & ADDR_MASK
+    };
     let old = read_entry(mem, pt, i1);
     if old & flags::PRESENT == 0 {
         return Err(PagingError::NotMapped(vaddr));
@@ -88,7 +95,12 @@ pub fn unmap_4k<M: PhysMemory>(mem: &mut M, pml4: u64, vaddr: u64) -> Result<u64
 }
 
 /// The next-level table under entry `index` of `table`, created (without USER) if absent.
-fn kernel_table<M: PhysMemory>(mem: &mut M, table: u64, index: usize, vaddr: u64) -> Result<u64, PagingError> {
+fn kernel_table<M: PhysMemory>(
+    mem: &mut M,
+    table: u64,
+    index: usize,
+    vaddr: u64,
+) -> Result<u64, PagingError> {
     let entry = read_entry(mem, table, index);
     if entry & flags::PRESENT != 0 {
         if entry & flags::HUGE != 0 {
@@ -101,7 +113,12 @@ fn kernel_table<M: PhysMemory>(mem: &mut M, table: u64, index: usize, vaddr: u64
 }
 
 /// The next-level table under entry `index` of `table`, which must exist.
-fn present_table<M: PhysMemory>(mem: &M, table: u64, index: usize, vaddr: u64) -> Result<u64, PagingError> {
+fn present_table<M: PhysMemory>(
+    mem: &M,
+    table: u64,
+    index: usize,
+    vaddr: u64,
+) -> Result<u64, PagingError> {
     let entry = read_entry(mem, table, index);
     if entry & flags::PRESENT == 0 {
         return Err(PagingError::NotMapped(vaddr));
@@ -114,7 +131,12 @@ fn present_table<M: PhysMemory>(mem: &M, table: u64, index: usize, vaddr: u64) -
 
 /// Replaces the 2 MiB page `pde` (entry `index` of `pd`) by a page table mapping the same
 /// 512 frames with the same flags, and returns that table.
-fn split_2m<M: PhysMemory>(mem: &mut M, pd: u64, index: usize, pde: u64) -> Result<u64, PagingError> {
+fn split_2m<M: PhysMemory>(
+    mem: &mut M,
+    pd: u64,
+    index: usize,
+    pde: u64,
+) -> Result<u64, PagingError> {
     let base = pde & ADDR_MASK & !(PAGE_2M - 1);
     let leaf_flags = pde & !ADDR_MASK & !flags::HUGE;
     let pt = new_table(mem)?;

@@ -49,7 +49,7 @@ pub(super) fn check_page(vaddr: u64, paddr: u64) -> Result<(), PagingError> {
     if !is_canonical(vaddr) {
         return Err(PagingError::NotCanonical(vaddr));
     }
-    if vaddr % 4096 != 0 {
+    if !vaddr.is_multiple_of(4096) {
         return Err(PagingError::Unaligned(vaddr));
     }
     if paddr & !ADDR_MASK != 0 {
@@ -60,7 +60,12 @@ pub(super) fn check_page(vaddr: u64, paddr: u64) -> Result<(), PagingError> {
 
 /// Indices of `vaddr` at PML4, PDPT, PD and PT level.
 pub(super) fn indices(vaddr: u64) -> [usize; 4] {
-    [table_index(vaddr, 4), table_index(vaddr, 3), table_index(vaddr, 2), table_index(vaddr, 1)]
+    [
+        table_index(vaddr, 4),
+        table_index(vaddr, 3),
+        table_index(vaddr, 2),
+        table_index(vaddr, 1),
+    ]
 }
 
 /// True for addresses in the upper canonical half.

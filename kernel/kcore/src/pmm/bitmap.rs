@@ -25,7 +25,10 @@ impl<'a> BitmapPmm<'a> {
         let total = regions.total_frames();
         let needed = Self::storage_words(total);
         if storage.len() < needed {
-            return Err(PmmError::StorageTooSmall { needed, got: storage.len() });
+            return Err(PmmError::StorageTooSmall {
+                needed,
+                got: storage.len(),
+            });
         }
         let bits = &mut storage[..needed];
         bits.fill(0);
@@ -34,7 +37,12 @@ impl<'a> BitmapPmm<'a> {
         if tail != 0 {
             bits[needed - 1] = !0u64 << tail;
         }
-        Ok(Self { regions, bits, free: total, first_maybe_free: 0 })
+        Ok(Self {
+            regions,
+            bits,
+            free: total,
+            first_maybe_free: 0,
+        })
     }
 
     fn is_used(&self, index: u64) -> bool {
