@@ -104,7 +104,7 @@ def _inspect_file(role: str, path: Path) -> tuple[FirmwareIdentity, list[str]]:
         problems.append(f"{name} is {size} B, not a firmware image (expected a multiple of 4 KiB, at least {_size(MIN_SIZE[role])}; truncated?): {fix}")
     if head[FV_SIGNATURE_OFFSET : FV_SIGNATURE_OFFSET + 4] != FV_SIGNATURE:
         problems.append(f"{name} has no firmware volume header (_FVH at offset {FV_SIGNATURE_OFFSET}): not a UEFI image; {fix}")
-    else:
+    elif not problems:
         (fv_length,) = struct.unpack_from("<Q", head, FV_LENGTH_OFFSET)
         if fv_length > size:
             problems.append(f"{name} is truncated: its first firmware volume needs {fv_length} B but the file has {size} B; {fix}")

@@ -1,0 +1,95 @@
+"""Firmware inspection on the real Debian OVMF files and on broken copies of them."""
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from lab.firmware import inspect_firmware
+
+CODE_4M = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+VARS_4M = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+CODE_2M = Path("/usr/share/OVMF/OVMF_CODE.fd")
+VARS_2M = Path("/usr/share/OVMF/OVMF_VARS.fd")
+BIOS = Path("/usr/share/ovmf/OVMF.fd")
+
+pytestmark = pytest.mark.skipif(not CODE_4M.exists(), reason="needs Debian's ovmf package")
+
+
+def test_real_pairs_and_bios_are_ok():
+    for kwargs in ({"code": CODE_4M, "vars": VARS_4M}, {"code": CODE_2M, "vars": VARS_2M}, {"bios": BIOS}):
+        report = inspect_firmware(**kwargs)
+        assert report.ok, report.problems
+
+
+def test_identity_is_recorded():
+    report = inspect_firmware(code=CODE_4M, vars=VARS_4M)
+    code = report.identity["code"]
+    assert code.size == CODE_4M.stat().st_size
+    assert code.sha256 == hashlib.sha256(CODE_4M.read_bytes()).hexdigest()
+    assert report.to_dict()["vars"]["path"] == str(VARS_4M)
+    assert "firmware OK" in report.render() and code.sha256 in report.render()
+
+
+def test_zero_filled(tmp_path):
+    bad = tmp_path / "OVMF_CODE_4M.fd"
+    bad.write_bytes(bytes(CODE_4M.stat().st_size))
+    report = inspect_firmware(code=bad, vars=VARS_4M)
+    assert report.problems == [
+        "OVMF_CODE_4M.fd is zero-filled: reinstall the ovmf package or point --firmware-code at a good image"
+    ]
+    assert report.identity["code"].sha256 is not None
+
+
+def test_erased_flash(tmp_path):
+    bad = tmp_path / "OVMF.fd"
+    bad.write_bytes(b"\xff" * (2 << 20))
+    assert "is blank (all 0xFF" in inspect_firmware(bios=bad).problems[0]
+
+
+def test_truncated_keeps_fvh_but_not_the_volume(tmp_path):
+    bad = tmp_path / "OVMF_CODE_4M.fd"
+    bad.write_bytes(CODE_4M.read_bytes()[: 2 << 20])
+    problems = inspect_firmware(code=bad, vars=VARS_4M).problems
+    assert any("OVMF_CODE_4M.fd is truncated: its first firmware volume needs 3440640 B but the file has 2097152 B" in p for p in problems)
+
+
+def test_truncated_to_an_odd_size(tmp_path):
+    bad = tmp_path / "OVMF.fd"
+    bad.write_bytes(BIOS.read_bytes()[:100_000])
+    (problem,) = inspect_firmware(bios=bad).problems
+    assert problem.startswith("OVMF.fd is 100000 B, not a firmware image (expected a multiple of 4 KiB, at least 1 MiB; truncated?)")
+    assert problem.endswith("point --firmware-bios at a good image")
+
+
+def test_no_firmware_volume_header(tmp_path):
+    bad = tmp_path / "random.fd"
+    bad.write_bytes(bytes(range(256)) * (8 << 10))
+    (problem,) = inspect_firmware(bios=bad).problems
+    assert "random.fd has no firmware volume header (_FVH at offset 40)" in problem
+
+
+def test_missing_and_unreadable(tmp_path):
+    report = inspect_firmware(code=tmp_path / "nope.fd", vars=tmp_path)
+    assert report.problems[0].endswith("nope.fd does not exist: reinstall the ovmf package or point --firmware-code at a good image")
+    assert "is not readable" in report.problems[1] and "--firmware-vars" in report.problems[1]
+    assert report.identity["code"].sha256 is None and not report.ok
+    assert "firmware NOT OK (2 problem(s))" in report.render()
+
+
+def test_code_and_vars_must_pair():
+    (problem,) = inspect_firmware(code=CODE_4M, vars=VARS_2M).problems
+    assert problem == (
+        "OVMF_CODE_4M.fd (3568 KiB) and OVMF_VARS.fd (128 KiB) are not a pair: "
+        "use OVMF_CODE_4M.fd with OVMF_VARS_4M.fd, or OVMF_CODE.fd with OVMF_VARS.fd"
+    )
+
+
+def test_pflash_needs_both_and_something_is_needed():
+    assert inspect_firmware(code=CODE_4M).problems == ["pflash needs both code and vars: add --firmware-vars"]
+    assert inspect_firmware().problems == ["no firmware given: pass code + vars (pflash) or bios"]
+
+
+def test_empty_file(tmp_path):
+    bad = tmp_path / "OVMF_VARS_4M.fd"
+    bad.write_bytes(b"")
+    assert "OVMF_VARS_4M.fd is empty" in inspect_firmware(code=CODE_4M, vars=bad).problems[0]
