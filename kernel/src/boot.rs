@@ -70,8 +70,9 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
     let attempts = exit_boot_services(image, bs, map);
     cpu::disable_interrupts();
     milestone!("exit boot services: done after {attempts} attempt(s), final map {} entries", map.len());
-    #[cfg(feature = "triple-fault")]
-    idt::triple_fault();
+    if cfg!(feature = "triple-fault") {
+        idt::triple_fault();
+    }
 
     gdt::init();
     idt::init();
@@ -124,8 +125,9 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
         mm::stack::guard_page(),
         mm::stack::current_rsp()
     );
-    #[cfg(feature = "stack-overflow")]
-    mm::stack::overflow(0);
+    if cfg!(feature = "stack-overflow") {
+        core::hint::black_box(mm::stack::overflow(0));
+    }
 
     let hello = crate::proc::spawn("hello", crate::exec::HELLO_ELF, &mut pmm, kernel_pml4);
     milestone!("entering ring 3: cr3 {:#x} rip {:#x} rsp {:#x}", hello.cr3(), hello.entry, hello.user_rsp);

@@ -43,7 +43,13 @@ pub fn spawn(name: &str, elf: &[u8], pmm: &mut Pmm, kernel_pml4: u64) -> Process
             crate::panic::fatal(format_args!("user stack for {name}: {e}"));
         }
     }
-    let pages = image.segments().iter().flat_map(|s| (s.vaddr & !0xfff..s.end()).step_by(4096));
+    // Segments may share a page: count it once.
+    let mut previous = None;
+    let pages = image
+        .segments()
+        .iter()
+        .flat_map(|s| (s.vaddr & !0xfff..s.end()).step_by(4096))
+        .filter(move |&page| previous.replace(page) != Some(page));
     let stack = (1..=USER_STACK_PAGES).map(|i| USER_STACK_TOP - i * 4096);
     if cfg!(feature = "shared-user-tables") {
         // The bug under test skips the proof, exactly as the original code did.

@@ -66,7 +66,6 @@ pub fn init() {
 
 /// Loads an empty IDT and raises #UD: no handler can run, so #UD becomes #DF becomes a
 /// triple fault and the machine resets (the `triple-fault` known-bad variant).
-#[cfg(feature = "triple-fault")]
 pub fn triple_fault() -> ! {
     let pointer = Pointer { limit: 0, base: 0 };
     // SAFETY: deliberately unsafe for the machine, not for memory: the CPU resets here.
