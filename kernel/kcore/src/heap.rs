@@ -164,7 +164,7 @@ impl Heap {
         }
         // SAFETY: `b` is a used block of this heap (tag checked); the caller hands it back.
         let mut size = unsafe { block::size(b) };
-        if size < layout.size() + HEADER {
+        if size < layout.size().saturating_add(HEADER) {
             panic!("heap: dealloc of {ptr:p} with a layout larger than its block");
         }
         let (mut prev, mut next) = (0, self.free_head);

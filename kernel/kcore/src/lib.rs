@@ -6,6 +6,10 @@
 //! - [`elf`]: ELF64 executable validation and segment loading.
 //! - [`paging`]: x86-64 4-level page tables over an abstract physical memory.
 //! - [`fmtbuf`]: a fixed-capacity `fmt::Write` buffer for early-boot logging.
+//!
+//! Host tests: `cd kernel/kcore && PATH=/usr/bin:$PATH cargo test` (or `make test-kernel`).
+//! The kernel links this crate as a path dependency and builds it with `-Zbuild-std`; it
+//! needs only `core` and `alloc` (the baseline PMM is the one user of `alloc`).
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]

@@ -255,3 +255,13 @@ fn locked_heap_is_a_global_allocator() {
     }
     assert_eq!(HEAP.self_test().unwrap().blocks, 1);
 }
+
+#[test]
+#[should_panic(expected = "larger than its block")]
+fn dealloc_with_a_larger_layout_panics() {
+    let mut mem = arena(4096);
+    let mut heap = heap_over(&mut mem);
+    let p = heap.alloc(Layout::from_size_align(32, 16).unwrap());
+    // SAFETY: the mismatched layout is the misuse under test; the heap must catch it.
+    unsafe { heap.dealloc(p, Layout::from_size_align(4000, 16).unwrap()) };
+}
