@@ -265,3 +265,54 @@ fn dealloc_with_a_larger_layout_panics() {
     // SAFETY: the mismatched layout is the misuse under test; the heap must catch it.
     unsafe { heap.dealloc(p, Layout::from_size_align(4000, 16).unwrap()) };
 }
+
+#[test]
+fn locked_heap_survives_concurrent_threads() {
+    static HEAP: LockedHeap = LockedHeap::empty();
+    let mem = Box::leak(arena(1 << 20).into_boxed_slice());
+    // SAFETY: the leaked arena lives forever and is used only by HEAP.
+    unsafe { HEAP.init(mem.as_mut_ptr().cast(), mem.len() * 4096) };
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut rng = Rng::new(100 + t);
+                let mut live: Vec<(usize, Layout, u8)> = Vec::new();
+                for _ in 0..2000 {
+                    if live.len() < 50 && rng.chance(60) {
+                        let layout =
+                            Layout::from_size_align(1 + rng.below(3000) as usize, 16).unwrap();
+                        // SAFETY: non-zero layout.
+                        let p = unsafe { HEAP.alloc(layout) };
+                        assert!(!p.is_null());
+                        // SAFETY: fresh block of `layout.size()` bytes owned by this thread.
+                        unsafe { std::ptr::write_bytes(p, t as u8, layout.size()) };
+                        live.push((p as usize, layout, t as u8));
+                    } else if let Some((p, layout, fill)) = live.pop() {
+                        let l = Live {
+                            ptr: p as *mut u8,
+                            layout,
+                            fill,
+                        };
+                        verify(&l);
+                        // SAFETY: allocated above by this thread with `layout`, freed once.
+                        unsafe { HEAP.dealloc(l.ptr, layout) };
+                    }
+                }
+                for (p, layout, fill) in live {
+                    verify(&Live {
+                        ptr: p as *mut u8,
+                        layout,
+                        fill,
+                    });
+                    // SAFETY: as above.
+                    unsafe { HEAP.dealloc(p as *mut u8, layout) };
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let stats = HEAP.check_invariants().unwrap();
+    assert_eq!((stats.blocks, stats.free_bytes), (1, 1 << 20));
+}

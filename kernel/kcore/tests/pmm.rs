@@ -202,3 +202,12 @@ fn bitmap_storage_too_small_is_refused() {
         Some(PmmError::StorageTooSmall { needed: 2, got: 1 })
     );
 }
+
+#[test]
+fn bitmap_leaves_extra_storage_untouched() {
+    let mut storage = [7u64; 4];
+    let mut pmm = BitmapPmm::new(&[region(0, 70)], &mut storage).unwrap();
+    assert_eq!(pmm.alloc(), Some(0));
+    drop(pmm);
+    assert_eq!(&storage[2..], &[7, 7]);
+}

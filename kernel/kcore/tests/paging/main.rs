@@ -276,3 +276,44 @@ fn read_back_mismatch_and_exhaustion_are_errors() {
     );
     assert_eq!(translate(&mem, space.pml4(), USER_BASE + (1 << 39)), None);
 }
+
+/// Random user mappings against a model: every page translates to its frame, remaps are
+/// refused, and the leaves reachable from the process are exactly the model plus the
+/// kernel's identity map.
+#[test]
+fn random_user_mappings_match_a_model() {
+    let mut mem = SimMemory::new();
+    let kernel = kernel_tables(&mut mem);
+    let mut space = AddressSpace::new(&mut mem, kernel).unwrap();
+    let mut model = std::collections::BTreeMap::new();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..3000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // Slots 1..=255 of the lower half, clustered so tables are shared and reused.
+        let slot = 1 + (x >> 60) % 4 * 60;
+        let va =
+            (slot << 39) | ((x >> 20) % 4 << 30) | ((x >> 30) % 8 << 21) | ((x >> 40) % 64 << 12);
+        let frame = (x & 0xff_ffff) << 12;
+        match space.map_user_page(&mut mem, va, frame, WRITABLE) {
+            Ok(()) => assert!(model.insert(va, frame).is_none(), "{va:#x} mapped twice"),
+            Err(PagingError::AlreadyMapped(v)) => assert!(v == va && model.contains_key(&va)),
+            Err(e) => panic!("{va:#x}: {e}"),
+        }
+    }
+    let kernel_tables = tables_below(&mem, kernel, |_| true);
+    let mut user = std::collections::BTreeMap::new();
+    for (va, t) in leaves(&mem, space.pml4()) {
+        if space.is_kernel_slot(kcore::paging::table_index(va, 4)) {
+            assert!(!t.user_at_every_level);
+            continue;
+        }
+        assert!(t.user_at_every_level && t.page_size == 4096, "{va:#x}");
+        assert!(t.tables[1..]
+            .iter()
+            .all(|table| !kernel_tables.contains(table)));
+        user.insert(va, t.paddr);
+    }
+    assert_eq!(user, model);
+}
