@@ -15,8 +15,9 @@ Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
   (FAIL/code), an infrastructure signature (ERROR/culprit), a milestone timeout
   (FAIL/code, which `lab.judge` refines: e.g. silence on every channel is ERROR).
   After that, bytes are counted but no longer matched.
-Speed: each block of complete lines is decoded and cleaned once, then searched with the
-few active regexes at C speed; only lines where a regex hits are examined in Python.
+Speed: each block of complete lines is cleaned and decoded once, then searched for each
+active regex's literal prefix (`str.find`) or, lacking one, with the regex itself; only
+lines where a candidate turns up are examined in Python.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 from lab.cleaning import clean_block
 from lab.linebuffer import LineAssembler
+from lab.prefilter import literal_prefix
 from lab.signatures import with_builtins
 from lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, MilestoneSpec
 from lab.verdict import Culprit, Outcome, Verdict
@@ -85,6 +87,8 @@ class BootMatcher:
         self.decided: Outcome | None = None
         self.bytes_seen: dict[str, int] = dict.fromkeys(CHANNELS, 0)
         self._lines = {c: LineAssembler() for c in CHANNELS}
+        every = (*self.infrastructure, *spec.fatal, *spec.milestones)
+        self._prefix: dict[object, str] = {item: literal_prefix(item.regex) for item in every}
         self._new_hits: list[MilestoneHit] = []
 
     # -- state -------------------------------------------------------------------------
@@ -166,8 +170,13 @@ class BootMatcher:
             for i, item in enumerate(active):
                 s = starts.get(i)
                 if s is None or 0 <= s < pos:
-                    m = item.regex.search(text, pos)
-                    s = starts[i] = m.start() if m else -1
+                    prefix = self._prefix[item]
+                    if prefix:
+                        s = text.find(prefix, pos)
+                    else:
+                        m = item.regex.search(text, pos)
+                        s = m.start() if m else -1
+                    starts[i] = s
                 if s >= 0 and (first < 0 or s < first):
                     first = s
             if first < 0:
