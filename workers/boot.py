@@ -34,6 +34,8 @@ from workers.record import BootRecord, write_result
 
 TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
 DRAIN_S = 1.0  # after QEMU exits, how long to wait for the channels' last bytes
+DECIDED_DRAIN_S = 0.2  # after the verdict, how long to keep reading lines already in flight
+IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
 QUIT_GRACE_S = 3.0
 GUEST_CHANNELS = ("debugcon", "serial", "firmware")
 QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
@@ -134,6 +136,7 @@ class BootSession:
                 run.failed_to_start = str(exc)
             else:
                 streams.add("qemu", qemu.output)
+                record.qemu["pid"] = qemu.pid
                 capture.event(f"QEMU started, pid {qemu.pid}: {' '.join(argv)}", 0.0)
                 t = self._loop(qemu, streams, capture, run)
         finally:
@@ -171,7 +174,8 @@ class BootSession:
             self.matcher.poll(t)
             if self.matcher.decided is not None:
                 capture.event(f"decided: {self.matcher.decided.summary()}", t)
-                return t
+                # The same line on the other console is usually a few ms behind: keep it.
+                return self._drain(streams, capture, run, start, total, limit=DECIDED_DRAIN_S, idle=IDLE_S)
             if self.interrupt:
                 capture.event(f"{self.interrupt.signame} received: stopping", t)
                 return t
@@ -179,7 +183,7 @@ class BootSession:
             if status is not None:
                 run.exit_status = status
                 capture.event(f"QEMU exited with status {status}", t)
-                return self._drain(streams, capture, run, start, total)
+                return self._drain(streams, capture, run, start, total, limit=DRAIN_S, idle=DRAIN_S)
             if t >= self.request.timeout_s:
                 run.global_timeout = True
                 capture.event(f"boot timeout of {self.request.timeout_s:g}s expired", t)
@@ -195,11 +199,16 @@ class BootSession:
         for i, hit in enumerate(self.matcher.feed(channel, data, t)):
             self.progress.milestone(before + i + 1, total, hit)
 
-    def _drain(self, streams: Streams, capture: Capture, run: _Run, start: float, total: int) -> float:
-        """QEMU is gone: read what is still buffered in the sockets and the pipe."""
-        deadline = time.monotonic() + DRAIN_S
+    def _drain(self, streams: Streams, capture: Capture, run: _Run, start: float, total: int,
+               limit: float, idle: float) -> float:
+        """Read what is still in flight: until every channel ended, nothing came for `idle`
+        seconds, or `limit` seconds passed."""
+        deadline = time.monotonic() + limit
         while streams.open_channels and time.monotonic() < deadline:
-            for channel, data in streams.wait(TICK_S):
+            chunks = streams.wait(min(idle, max(deadline - time.monotonic(), 0.0)))
+            if not chunks:
+                break
+            for channel, data in chunks:
                 self._take(channel, data, time.monotonic() - start, capture, run, total)
         return time.monotonic() - start
 

@@ -1,0 +1,100 @@
+"""Helpers for the bootlab integration tests: run the real CLI, read its boot record,
+find QEMU processes. The kernel comes from `make kernel` / `make variants`."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BOOTLAB = Path(sys.executable).parent / "bootlab"
+KERNEL_ESP = REPO / "build" / "esp"
+VARIANTS = REPO / "build" / "variants"
+
+
+@dataclass
+class Boot:
+    """One finished `bootlab boot`: exit status, result.json, stderr, record directory."""
+
+    rc: int
+    result: dict[str, Any]
+    stderr: str
+    out: Path
+    wall_s: float
+
+    @property
+    def verdict(self) -> tuple[str, str | None]:
+        return self.result["verdict"], self.result["culprit"]
+
+
+def bootlab_env(cache: Path) -> dict[str, str]:
+    # A private probe cache, so the tests exercise the KVM probe instead of a stale answer.
+    return dict(os.environ, XDG_CACHE_HOME=str(cache))
+
+
+def run_boot(out: Path, *args: str | Path, cache: Path, timeout: float = 180) -> Boot:
+    argv = [str(BOOTLAB), "boot", "--out", str(out), "--json", *map(str, args)]
+    start = time.monotonic()
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=bootlab_env(cache))
+    wall = time.monotonic() - start
+    result = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    if result:
+        assert result == json.loads((out / "result.json").read_text()), "stdout and result.json disagree"
+    return Boot(proc.returncode, result, proc.stderr, out, wall)
+
+
+def kernel_esp() -> Path:
+    if not (KERNEL_ESP / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
+        pytest.fail(f"{KERNEL_ESP} has no kernel: run make kernel")
+    return KERNEL_ESP
+
+
+def variant_esp(name: str) -> Path:
+    esp = VARIANTS / name / "esp"
+    if not (esp / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
+        pytest.fail(f"{esp} has no kernel: run make variants (or make kernel VARIANT={name})")
+    return esp
+
+
+def inventory_targets() -> list[str]:
+    return list(yaml.safe_load((REPO / "lab-inventory.yaml").read_text())["targets"])
+
+
+def qemu_children(pid: int) -> list[int]:
+    """Direct children of `pid` (QEMU is the runner's only child)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(p) for p in path.read_text().split()]
+    except OSError:
+        return []
+
+
+def process_alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie (a dead QEMU reparented to init)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_gone(pid: int, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not process_alive(pid):
+            return True
+        time.sleep(0.05)
+    return not process_alive(pid)
+
+
+@pytest.fixture(scope="module")
+def probe_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("xdg-cache")
