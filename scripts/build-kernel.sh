@@ -43,13 +43,6 @@ else
     USER_RUSTFLAGS="-C linker=ld.lld-19"
 fi
 
-start_ns=$(date +%s%N)
-mkdir -p build/user
-RUSTFLAGS="$USER_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
-    --manifest-path userspace/Cargo.toml --target x86_64-unknown-none \
-    --target-dir build/cargo/user -p hello "${USER_FLAGS[@]}"
-cp build/cargo/user/x86_64-unknown-none/release/hello build/user/hello
-
 # Variants share the kernel target dir: only the kernel crate differs, core/alloc are reused.
 KTARGET=build/cargo/kernel
 if [ -n "$VARIANT" ]; then
@@ -59,11 +52,34 @@ else
     ESP=build/esp
     FEATURES=()
 fi
+
+start_ns=$(date +%s%N)
+# The kernel's dependencies (core, alloc, kcore) do not need hello: build them meanwhile.
+RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
+    --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
+    --target-dir "$KTARGET" -p kcore "${KERNEL_FLAGS[@]}" &
+deps_pid=$!
+trap 'kill "$deps_pid" 2>/dev/null || true' EXIT
+
+mkdir -p build/user
+RUSTFLAGS="$USER_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
+    --manifest-path userspace/Cargo.toml --target x86_64-unknown-none \
+    --target-dir build/cargo/user -p hello "${USER_FLAGS[@]}"
+# Replace outputs by rename, so a QEMU reading build/esp never sees a half-written file.
+cp build/cargo/user/x86_64-unknown-none/release/hello "build/.hello.$$"
+mv -f "build/.hello.$$" build/user/hello
+
+if ! wait "$deps_pid"; then
+    echo "build-kernel: building the kernel's dependencies (core, alloc, kcore) failed" >&2
+    exit 1
+fi
+trap - EXIT
 RUSTUX_HELLO_ELF="$ROOT/build/user/hello" RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
     --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
     --target-dir "$KTARGET" "${FEATURES[@]}" "${KERNEL_FLAGS[@]}"
 mkdir -p "$ESP/EFI/BOOT"
-cp "$KTARGET/x86_64-unknown-uefi/release/rustux.efi" "$ESP/EFI/BOOT/BOOTX64.EFI"
+cp "$KTARGET/x86_64-unknown-uefi/release/rustux.efi" "build/.BOOTX64.EFI.$$"
+mv -f "build/.BOOTX64.EFI.$$" "$ESP/EFI/BOOT/BOOTX64.EFI"
 
 elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 printf 'build-kernel: %s (%s toolchain) -> %s/EFI/BOOT/BOOTX64.EFI (%s bytes) in %d.%03ds\n' \
