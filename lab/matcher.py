@@ -5,6 +5,12 @@ Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
   milestone; a later milestone seen early does not count (it is recorded in
   `out_of_order` for the diagnosis) and the matcher keeps waiting for the expected one.
   If the kernel printed it early it must print it again in order to pass.
+- A fatal signature with `after: X` counts only for lines that arrive more than
+  `CHANNEL_SKEW_S` after X was reached. The channels are separate streams read in
+  batches, so OVMF's `BdsDxe: loading Boot0002` on serial, printed before the kernel's
+  first byte on debugcon, can be read just after it (seen in the captures replayed
+  round-robin). A real reset runs the firmware again, which takes seconds.
+- A milestone line must end in a newline (or the end of the stream, see `close`).
 - One line yields at most one event, checked in this order: infrastructure signature,
   fatal signature (those with `after:` only once that milestone was reached), the next
   milestone, an out-of-order milestone.
@@ -31,6 +37,7 @@ from lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, Milest
 from lab.verdict import Culprit, Outcome, Verdict
 
 _REASON_MAX = 200
+CHANNEL_SKEW_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -147,9 +154,9 @@ class BootMatcher:
             raise ValueError(f"unknown channel {channel!r}: expected one of {', '.join(CHANNELS)}") from None
 
     # -- matching ------------------------------------------------------------------------
-    def _active(self, channel: str) -> list[InfraSignature | FatalSignature | Milestone]:
-        """Regexes worth searching on `channel` now, in priority order."""
-        reached = {h.name for h in self.hits}
+    def _active(self, channel: str, t: float) -> list[InfraSignature | FatalSignature | Milestone]:
+        """Regexes worth searching on `channel` at `t`, in priority order."""
+        reached = {h.name for h in self.hits if t - h.t > CHANNEL_SKEW_S}
         seen_early = {h.name for h in self.out_of_order}
         active: list[InfraSignature | FatalSignature | Milestone] = [
             s for s in self.infrastructure if channel in s.channels
@@ -162,7 +169,7 @@ class BootMatcher:
     def _scan(self, channel: str, block: bytes, t: float) -> list[MilestoneHit]:
         text = clean_block(block)
         self._new_hits = []
-        active = self._active(channel)
+        active = self._active(channel, t)
         starts: dict[int, int] = {}  # index in `active` -> start of its next match, -1 if none
         pos, end = 0, len(text)
         while pos < end and self.decided is None:
@@ -185,7 +192,7 @@ class BootMatcher:
             line_end = text.find("\n", first)
             line_end = end if line_end < 0 else line_end
             if self._match_line(channel, text[line_start:line_end], t, active):
-                active = self._active(channel)
+                active = self._active(channel, t)
                 starts = {}
             pos = line_end + 1
         return self._new_hits

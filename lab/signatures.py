@@ -2,11 +2,13 @@
 
 A spec is data written by kernel developers; these are facts about OVMF and QEMU that
 must hold even when a spec forgets them, so a missing boot file is never blamed on the
-kernel. A spec entry with the same name replaces the built-in one.
+kernel. A spec entry with the same name replaces the built-in one (and inherits its hint
+if it gives none).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from lab.spec import InfraSignature
 from lab.verdict import Culprit
@@ -41,5 +43,10 @@ BUILTIN_INFRASTRUCTURE: tuple[InfraSignature, ...] = (
 
 
 def with_builtins(spec_signatures: tuple[InfraSignature, ...]) -> tuple[InfraSignature, ...]:
-    names = {s.name for s in spec_signatures}
-    return spec_signatures + tuple(s for s in BUILTIN_INFRASTRUCTURE if s.name not in names)
+    """The spec's signatures (taking a built-in's hint when they have none) plus the other built-ins."""
+    builtin = {s.name: s for s in BUILTIN_INFRASTRUCTURE}
+    own = tuple(
+        replace(s, hint=builtin[s.name].hint) if s.hint is None and s.name in builtin else s for s in spec_signatures
+    )
+    names = {s.name for s in own}
+    return own + tuple(s for s in BUILTIN_INFRASTRUCTURE if s.name not in names)

@@ -18,6 +18,12 @@ def mini_spec() -> MilestoneSpec:
     return load_spec(FIXTURES / "specs" / "mini-efi.yaml")
 
 
+@pytest.fixture(scope="session")
+def rustux_spec() -> MilestoneSpec:
+    """kernel/milestones.yaml as it was when the kernel-* captures were recorded."""
+    return load_spec(FIXTURES / "specs" / "rustux.yaml")
+
+
 def capture(name: str) -> dict[str, bytes]:
     d = CAPTURES / name
     return {c: (d / f"{c}.log").read_bytes() for c in REPLAY_ORDER}
@@ -27,14 +33,23 @@ def capture_exit_status(name: str) -> int:
     return int((CAPTURES / name / "exit-status").read_text())
 
 
-def replay(spec: MilestoneSpec, name: str, chunk: int | None = None) -> BootMatcher:
-    """Feed a capture channel by channel (in `chunk`-byte pieces, or whole) and close."""
+def replay(spec: MilestoneSpec, name: str, chunk: int | None = 64) -> BootMatcher:
+    """Feed a capture and close. The channels were recorded separately, so their true
+    interleaving is lost: `chunk` bytes go round-robin from each channel (the kernel
+    writes every line to debugcon and serial at once); `chunk=None` feeds each channel
+    whole, in REPLAY_ORDER."""
     m = BootMatcher(spec)
+    data = capture(name)
     t = 0.0
-    for channel, data in capture(name).items():
-        step = chunk or max(len(data), 1)
-        for i in range(0, len(data), step):
+    if chunk is None:
+        for channel, blob in data.items():
             t += 0.001
-            m.feed(channel, data[i : i + step], t)
+            m.feed(channel, blob, t)
+    else:
+        for off in range(0, max(map(len, data.values())), chunk):
+            for channel, blob in data.items():
+                if off < len(blob):
+                    t += 0.001
+                    m.feed(channel, blob[off : off + chunk], t)
     m.close(t)
     return m

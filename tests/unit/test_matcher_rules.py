@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from lab.matcher import CHANNEL_SKEW_S
 from lab.milestones import BootMatcher, FatalSignature, InfraSignature, Milestone, MilestoneSpec
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Verdict
@@ -79,16 +80,27 @@ def test_after_gates_the_reset_signature():
     m = BootMatcher(SPEC)
     m.feed("serial", b'BdsDxe: loading Boot0002 "disk"\n', 0.5)
     assert m.decided is None
-    m.feed("serial", b'A\nBdsDxe: loading Boot0002 "disk"\n', 1.0)
+    m.feed("serial", b"A\n", 1.0)
+    m.feed("serial", b'BdsDxe: loading Boot0002 "disk"\n', 5.0)
     assert m.decided.verdict is Verdict.FAIL
     assert m.decided.reason.startswith("reset: BdsDxe: loading Boot0002") and m.decided.reason.endswith("after a")
 
 
-def test_fatal_and_milestone_in_one_block_are_processed_in_line_order():
+def test_after_allows_for_channel_skew():
+    """Firmware output printed before the kernel's first line may be read just after it."""
     m = BootMatcher(SPEC)
-    m.feed("serial", b'BdsDxe: loading Boot1\nA\nB 3\nBdsDxe: loading Boot1\n', 1.0)
-    assert [h.name for h in m.hits] == ["a", "b"]
-    assert m.decided.last_milestone == "b"
+    m.feed("debugcon", b"A\n", 1.0)
+    m.feed("serial", b'BdsDxe: loading Boot0002 "disk"\n', 1.0 + CHANNEL_SKEW_S)
+    assert m.decided is None
+    m.feed("serial", b'BdsDxe: loading Boot0002 "disk"\n', 1.1 + CHANNEL_SKEW_S)
+    assert m.decided.verdict is Verdict.FAIL
+
+
+def test_fatal_and_milestones_in_one_block_are_processed_in_line_order():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\n[PANIC] boom\nB 3\n", 1.0)
+    assert [h.name for h in m.hits] == ["a"]
+    assert m.decided.reason == "boom after a"
 
 
 def test_infrastructure_signature():
