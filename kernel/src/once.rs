@@ -17,6 +17,8 @@ impl<T> TakeOnce<T> {
         Self { taken: AtomicBool::new(false), value: UnsafeCell::new(value) }
     }
 
+    // A `&mut` from `&self` is sound here: the flag makes this the only one ever handed out.
+    #[allow(clippy::mut_from_ref)]
     pub fn take(&'static self) -> Option<&'static mut T> {
         if self.taken.swap(true, Ordering::AcqRel) {
             return None;
