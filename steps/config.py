@@ -53,7 +53,7 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[Qe
     f.addStep(bb.Git(name="checkout", repourl=repo, branch=branch, mode="incremental", haltOnFailure=True))
     f.addStep(KernelBuild(haltOnFailure=True))
     f.addStep(bb.ShellCommand(
-        name="pack", haltOnFailure=True,
+        name="pack", haltOnFailure=True, descriptionDone=["packed", ARTIFACT],
         command=["tar", "-czf", ARTIFACT, "-C", "build", "esp", "-C", "../kernel", "milestones.yaml"],
     ))
     f.addStep(bb.FileUpload(name="upload", workersrc=ARTIFACT, masterdest=artifact, haltOnFailure=True))
@@ -71,7 +71,7 @@ def boot_scheduler(target: str) -> str:
 
 def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
     return bb.ShellCommand(
-        name=name, haltOnFailure=True,
+        name=name, haltOnFailure=True, descriptionDone=["unpacked", archive],
         command=["sh", "-c", 'rm -rf "$1" && mkdir "$1" && tar -xzf "$0" -C "$1"', archive, into],
         **kwargs,
     )

@@ -61,5 +61,6 @@ class BootFanout(Trigger):
 
     def getResultSummary(self):
         if self.verdict_lines:
-            return {"step": ", ".join(self.verdict_lines)}
+            line = ", ".join(self.verdict_lines)
+            return {"step": line, "build": line}
         return super().getResultSummary()

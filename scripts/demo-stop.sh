@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Stops the demo's master and workers (safe to run when they are not running).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -e .demo/env ]; then
+    .venv/bin/python -m steps.local_lab stop .demo
+fi

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# make demo: a Buildbot master and a QEMU worker under .demo/ (git-ignored), the committed
+# HEAD of this checkout's `main` built once and booted on every enabled QEMU target, a table
+# of verdicts, then the web UI until Ctrl-C. scripts/demo-stop.sh stops it from elsewhere.
+# Credentials are generated into .demo/secrets on the first run and printed that once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+DEMO=.demo
+WEB_PORT=${BOOTLAB_WEB_PORT:-8010}
+
+if [ ! -x "$PY" ]; then
+    scripts/install-deps.sh
+fi
+if [ -e "$DEMO/master/twistd.pid" ]; then
+    echo "demo: already running (web UI http://localhost:$WEB_PORT/); scripts/demo-stop.sh stops it" >&2
+    exit 1
+fi
+if [ ! -e "$DEMO/env" ]; then
+    # GitPoller every 60 s: a new commit on main builds and boots by itself
+    "$PY" -m steps.local_lab create "$DEMO" --web-port "$WEB_PORT" --poll 60
+    echo "demo: these passwords are printed only now; they stay in $DEMO/secrets/users"
+else
+    echo "demo: reusing $DEMO (web users and passwords: $DEMO/secrets/users)"
+fi
+
+trap 'echo; echo "demo: stopping"; scripts/demo-stop.sh' EXIT
+"$PY" -m steps.local_lab start "$DEMO"
+echo "demo: building $(git rev-parse --short main) (main) and booting it on every QEMU target..."
+"$PY" -m steps.local_lab boot "$DEMO" || echo "demo: not every boot passed: see the web UI for the boot records"
+echo "demo: running until Ctrl-C; web UI http://localhost:$WEB_PORT/ (log in to force builds)"
+while true; do sleep 3600; done
