@@ -1,0 +1,23 @@
+"""DESIGN rule: `steps -> lab <- workers`; lab imports neither Buildbot, Twisted nor the edges."""
+import ast
+from pathlib import Path
+
+LAB = Path(__file__).resolve().parents[2] / "lab"
+FORBIDDEN = ("buildbot", "twisted", "workers", "steps")
+
+
+def imported_roots(path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module.split(".")[0]
+
+
+def test_lab_imports_only_itself_and_plain_libraries():
+    files = sorted(LAB.glob("*.py"))
+    assert len(files) > 5
+    for path in files:
+        bad = set(imported_roots(path)) & set(FORBIDDEN)
+        assert not bad, f"{path.name} imports {bad}"
