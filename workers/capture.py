@@ -28,7 +28,8 @@ class _Log:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.file = path.open("wb")
+        # Unbuffered: the record can be followed live (`tail -f timeline.log`).
+        self.file = path.open("wb", buffering=0)
         self.written = 0
         self.dropped = 0
 

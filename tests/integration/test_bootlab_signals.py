@@ -1,0 +1,58 @@
+"""No QEMU outlives `bootlab boot`: Ctrl-C, a Buildbot stop (SIGTERM) and SIGKILL of the runner."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BOOTLAB, REPO, bootlab_env, process_alive, qemu_children, variant_esp, wait_gone
+
+pytestmark = pytest.mark.qemu
+
+
+def start_silent_boot(out: Path, cache: Path) -> tuple[subprocess.Popen[str], int]:
+    """A runner booting a kernel that never finishes, and its QEMU once the guest runs."""
+    runner = subprocess.Popen(
+        [str(BOOTLAB), "boot", "--target", "pc-bios", "--image", str(variant_esp("silent")), "--timeout", "120",
+         "--out", str(out), "--json"],
+        cwd=REPO, env=bootlab_env(cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = qemu_children(runner.pid)
+        if children and (out / "serial.log").exists() and (out / "serial.log").stat().st_size > 0:
+            return runner, children[0]
+        time.sleep(0.1)
+    runner.kill()
+    pytest.fail("QEMU did not start within 30 s")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_qemu_and_records_an_interrupted_error(sig, tmp_path, probe_cache):
+    runner, qemu = start_silent_boot(tmp_path, probe_cache)
+    runner.send_signal(sig)
+    stdout, stderr = runner.communicate(timeout=15)
+    assert runner.returncode == 3, stderr
+    assert wait_gone(qemu), f"QEMU {qemu} survived {sig.name}"
+    result = json.loads(stdout)
+    assert (result["verdict"], result["culprit"]) == ("ERROR", "lab")
+    assert result["reason"].startswith(f"interrupted by {sig.name} after ")
+    assert json.loads((tmp_path / "result.json").read_text()) == result
+    assert f"{sig.name} received: stopping" in (tmp_path / "timeline.log").read_text()
+
+
+def test_qemu_dies_with_a_killed_runner(tmp_path, probe_cache):
+    runner, qemu = start_silent_boot(tmp_path, probe_cache)
+    assert process_alive(qemu)
+    runner.send_signal(signal.SIGKILL)
+    runner.communicate(timeout=15)
+    try:
+        assert wait_gone(qemu), f"QEMU {qemu} outlived the SIGKILLed runner"
+    finally:
+        if process_alive(qemu):
+            os.kill(qemu, signal.SIGKILL)  # do not leave an orphan behind a failing test
