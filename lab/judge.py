@@ -10,6 +10,7 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  5  all milestones reached                                    PASS
  6  no byte on any guest channel (debugcon, serial, firmware):
     a. QEMU exited with an error status, or wrote to stderr   ERROR/host "QEMU produced nothing"
+       before the decision (not "terminating on signal 15" while being stopped)
     b. otherwise                                              ERROR/firmware "firmware printed nothing"
  7  QEMU debug-exit 0x11 (status 35) without a panic line     FAIL/code  "kernel reported failure ..."
  8  no milestone at all, though the firmware printed:
@@ -63,8 +64,9 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         return m.decided
     if m.complete:
         return m.decided or out(Verdict.PASS, None, f"all {len(m.hits)} milestones reached")
-    if not any(m.bytes_seen[c] for c in GUEST_CHANNELS):
-        if _qemu_error(f.exit_status) or m.bytes_seen["qemu"]:
+    seen = m.bytes_at_decision or m.bytes_seen
+    if not any(seen[c] for c in GUEST_CHANNELS):
+        if _qemu_error(f.exit_status) or seen["qemu"]:
             status = "" if f.exit_status is None else f" (exit status {f.exit_status})"
             return out(Verdict.ERROR, Culprit.HOST, f"QEMU produced nothing on any channel{status}: see qemu.log")
         return out(

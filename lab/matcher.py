@@ -93,6 +93,8 @@ class BootMatcher:
         self.timeout: MilestoneTimeout | None = None
         self.decided: Outcome | None = None
         self.bytes_seen: dict[str, int] = dict.fromkeys(CHANNELS, 0)
+        # Snapshot at the decision: what QEMU prints while being stopped is not evidence.
+        self.bytes_at_decision: dict[str, int] | None = None
         self._lines = {c: LineAssembler() for c in CHANNELS}
         every = (*self.infrastructure, *spec.fatal, *spec.milestones)
         self._prefix: dict[object, str] = {item: literal_prefix(item.regex) for item in every}
@@ -237,3 +239,4 @@ class BootMatcher:
     def _decide(self, outcome: Outcome) -> None:
         if self.decided is None:
             self.decided = outcome
+            self.bytes_at_decision = dict(self.bytes_seen)

@@ -70,6 +70,13 @@ def test_row6b_silence_everywhere_is_firmware(mini_spec):
     assert "not even the firmware's" in o.reason
 
 
+def test_row6b_qemu_noise_while_being_stopped_is_not_evidence(mini_spec):
+    m = BootMatcher(mini_spec)
+    m.poll(61.0)
+    m.feed("qemu", b"qemu-system-x86_64: terminating on signal 15 from pid 4242\n", 61.5)
+    assert verdict(judge(m, BootFacts())) == (Verdict.ERROR, Culprit.FIRMWARE)
+
+
 def test_row7_debug_exit_failure_without_panic_line(mini_spec):
     m = fed(mini_spec, serial=ENTRY_HEAP)
     o = judge(m, BootFacts(exit_status=35))
