@@ -10,6 +10,10 @@ pub const SYS_WRITE: u64 = 1;
 pub const SYS_EXIT: u64 = 2;
 pub const SYS_CLOCK_GETTIME: u64 = 3;
 
+pub const EBADF: i64 = 9;
+pub const EFAULT: i64 = 14;
+pub const ENOSYS: i64 = 38;
+
 pub const STDOUT: u64 = 1;
 pub const CLOCK_MONOTONIC: u64 = 1;
 
@@ -21,8 +25,9 @@ pub struct Timespec {
 }
 
 /// # Safety
-/// Pointer arguments must be valid for what syscall `nr` does with them.
-unsafe fn syscall3(nr: u64, a0: u64, a1: u64, a2: u64) -> i64 {
+/// Pointer arguments must be valid for what syscall `nr` does with them, or be ones the
+/// kernel is expected to reject without touching them.
+pub unsafe fn syscall3(nr: u64, a0: u64, a1: u64, a2: u64) -> i64 {
     let ret: i64;
     // SAFETY: the kernel clobbers only rax, rcx and r11 (sysret), all declared here; the
     // caller vouches for the pointer arguments.
