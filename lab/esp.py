@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BOOT_FILE = "EFI/BOOT/BOOTX64.EFI"
-_MIN_IMAGE = 8 << 20  # small enough to be cheap, big enough for mkfs.fat to pick FAT16
+_MIN_IMAGE = 8 << 20  # cheap to make; mkfs.fat picks FAT12 at this size, which OVMF reads
 _SLACK = 2 << 20  # FAT tables, directories, cluster rounding
 
 
@@ -125,9 +125,11 @@ def _round_mib(n: int) -> int:
 
 
 def _run(cmd: list[str]) -> None:
-    if shutil.which(cmd[0]) is None and not Path("/usr/sbin", cmd[0]).exists():
+    # mkfs.fat lives in /usr/sbin, which is not on every user's PATH.
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    if shutil.which(cmd[0], path=path) is None:
         raise EspError(f"{cmd[0]} not found: install the mtools and dosfstools packages")
-    env = dict(os.environ, MTOOLS_SKIP_CHECK="1", PATH=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1", PATH=path)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise EspError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
