@@ -179,6 +179,15 @@ def test_spec_lists_the_boot_path_in_order():
         assert required in names
 
 
+def test_order_check_rejects_missing_and_swapped_milestones():
+    spec = [{"name": "a", "regex": "^one$"}, {"name": "b", "regex": "^two$"}]
+    assert [name for name, _ in match_in_order(["one", "x", "two"], spec)] == ["a", "b"]
+    with pytest.raises(AssertionError, match="'b' not found after \\['a'\\]"):
+        match_in_order(["two", "one"], spec)
+    with pytest.raises(AssertionError, match="'a' not found"):
+        match_in_order(["two"], spec)
+
+
 def test_kernel_boots_to_userspace_and_exits_33(boot):
     result = boot().wait_exit()
     milestones = load_milestones()
