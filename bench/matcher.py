@@ -78,16 +78,15 @@ def stream(kind: str, total: int):
             sent += len(block)
     elif kind == "garbage":
         block = os.urandom(8 << 20)
-        for sent in range(0, total, len(block)):
+        for _ in range(0, total, len(block)):
             for off in range(0, len(block), CHUNK):
                 yield "serial", block[off : off + CHUNK]
     elif kind == "long-lines":
         line = b"x" * ((1 << 20) - 1) + b"\n"
-        for sent in range(0, total, len(line)):
+        for _ in range(0, total, len(line)):
             for off in range(0, len(line), CHUNK):
                 yield "serial", line[off : off + CHUNK]
-    for channel, data in ending().items():
-        yield channel, data
+    yield from ending().items()
 
 
 def run(spec, kind: str, total: int) -> tuple[float, int, BootMatcher]:
@@ -122,11 +121,11 @@ def main() -> int:
     args = parser.parse_args()
     spec = load_spec(SPEC)
     print(f"matcher throughput, {args.mb} MB per stream, {CHUNK // 1024} KiB reads, spec {SPEC.relative_to(ROOT)}")
-    worst = None
+    worst = float("inf")
     for kind in ("realistic", "garbage", "long-lines"):
         secs, size, m = run(spec, kind, args.mb * MB)
         rate = size / MB / secs
-        worst = rate if worst is None else min(worst, rate)
+        worst = min(worst, rate)
         verdict = m.decided.summary() if m.decided else "undecided"
         peak = peak_memory(spec, kind)
         print(f"  {kind:11} {size / MB:7.1f} MB in {secs:6.2f} s = {rate:7.1f} MB/s   "

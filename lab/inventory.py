@@ -158,14 +158,14 @@ def _lab(node: Node) -> LabInfo:
     repo = branch = None
     if "kernel" in f:
         k = f["kernel"].fields(optional=["repo", "branch"])
-        repo = k["repo"].str() if "repo" in k else None
-        branch = k["branch"].str() if "branch" in k else None
-    return LabInfo(f["name"].str(), repo, branch)
+        repo = k["repo"].text() if "repo" in k else None
+        branch = k["branch"].text() if "branch" in k else None
+    return LabInfo(f["name"].text(), repo, branch)
 
 
 def _worker(name: str, node: Node) -> Worker:
     f = node.fields(required=["kind"], optional=["max_builds"])
-    max_builds = f["max_builds"].int(minimum=1) if "max_builds" in f else 1
+    max_builds = f["max_builds"].integer(minimum=1) if "max_builds" in f else 1
     return Worker(name, f["kind"].choice(WORKER_KINDS), max_builds)
 
 
@@ -196,11 +196,11 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
         name=name,
         machine=f["machine"].choice(MACHINES),
         firmware=spec,
-        memory_mb=f["memory_mb"].int(minimum=32),
+        memory_mb=f["memory_mb"].integer(minimum=32),
         accel=f["accel"].choice(ACCELS),
         boot_timeout_s=f["boot_timeout_s"].number(minimum=1),
         worker=f["worker"].choice(list(workers)),
-        enabled=f["enabled"].bool() if "enabled" in f else True,
+        enabled=f["enabled"].boolean() if "enabled" in f else True,
         milestones=milestones,
     )
 
@@ -213,7 +213,7 @@ def _board(name: str, node: Node, workers: dict[str, Worker]) -> Board:
 
 
 def _path(node: Node, base: Path) -> Path:
-    p = Path(node.str())
+    p = Path(node.text())
     return p if p.is_absolute() else base / p
 
 

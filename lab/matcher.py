@@ -37,6 +37,7 @@ from lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, Milest
 from lab.verdict import Culprit, Outcome, Verdict
 
 _REASON_MAX = 200
+_Pattern = InfraSignature | FatalSignature | Milestone
 CHANNEL_SKEW_S = 0.5
 
 
@@ -96,8 +97,8 @@ class BootMatcher:
         # Snapshot at the decision: what QEMU prints while being stopped is not evidence.
         self.bytes_at_decision: dict[str, int] | None = None
         self._lines = {c: LineAssembler() for c in CHANNELS}
-        every = (*self.infrastructure, *spec.fatal, *spec.milestones)
-        self._prefix: dict[object, str] = {item: literal_prefix(item.regex) for item in every}
+        every: tuple[_Pattern, ...] = (*self.infrastructure, *spec.fatal, *spec.milestones)
+        self._prefix: dict[_Pattern, str] = {item: literal_prefix(item.regex) for item in every}
         self._new_hits: list[MilestoneHit] = []
 
     # -- state -------------------------------------------------------------------------
@@ -156,11 +157,11 @@ class BootMatcher:
             raise ValueError(f"unknown channel {channel!r}: expected one of {', '.join(CHANNELS)}") from None
 
     # -- matching ------------------------------------------------------------------------
-    def _active(self, channel: str, t: float) -> list[InfraSignature | FatalSignature | Milestone]:
+    def _active(self, channel: str, t: float) -> list[_Pattern]:
         """Regexes worth searching on `channel` at `t`, in priority order."""
         reached = {h.name for h in self.hits if t - h.t > CHANNEL_SKEW_S}
         seen_early = {h.name for h in self.out_of_order}
-        active: list[InfraSignature | FatalSignature | Milestone] = [
+        active: list[_Pattern] = [
             s for s in self.infrastructure if channel in s.channels
         ]
         active += [s for s in self.spec.fatal if channel in s.channels and (s.after is None or s.after in reached)]
@@ -199,7 +200,7 @@ class BootMatcher:
             pos = line_end + 1
         return self._new_hits
 
-    def _match_line(self, channel: str, line: str, t: float, active: list) -> bool:
+    def _match_line(self, channel: str, line: str, t: float, active: list[_Pattern]) -> bool:
         """Apply the first regex (in priority order) that matches `line`; True if state changed."""
         expected = self.next_milestone
         for item in active:
@@ -211,7 +212,7 @@ class BootMatcher:
                 self._signature(SignatureHit("infrastructure", item.name, t, channel, line, groups, item.culprit, item.hint))
             elif isinstance(item, FatalSignature):
                 self._signature(SignatureHit("fatal", item.name, t, channel, line, groups, Culprit.CODE))
-            elif item is expected:
+            elif item is expected and expected is not None:
                 self._milestone(MilestoneHit(item.name, t, channel, line, groups))
             else:
                 self.out_of_order.append(MilestoneHit(item.name, t, channel, line, groups))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 try:
-    from re import _constants as _c, _parser as _p  # Python >= 3.11
+    from re import _constants as _c, _parser as _p  # type: ignore[attr-defined]  # Python >= 3.11
 except ImportError:  # pragma: no cover - older Pythons keep the same modules at top level
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _p  # type: ignore[no-redef]

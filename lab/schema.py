@@ -33,7 +33,7 @@ class SchemaError(Exception):
 _SCALARS = yaml.constructor.SafeConstructor()
 
 
-def compose_file(path: str | Path, error: type[SchemaError]) -> "Node":
+def compose_file(path: str | Path, error: type[SchemaError]) -> Node:
     """Parse a YAML file into a `Node`; unreadable files and syntax errors raise `error`."""
     name = str(path)
     try:
@@ -69,11 +69,11 @@ class Node:
     def error(self, message: str) -> SchemaError:
         return self.error_type(self.file, self.line, self.key or "(top level)", message)
 
-    def _child(self, key: str, node: yaml.Node) -> "Node":
+    def _child(self, key: str, node: yaml.Node) -> Node:
         sep = "." if self.key and not key.startswith("[") else ""
         return Node(self.file, f"{self.key}{sep}{key}", node, self.error_type)
 
-    def items(self) -> list[tuple[str, "Node"]]:
+    def items(self) -> list[tuple[str, Node]]:
         """A mapping's entries in file order; keys must be unique strings."""
         if not isinstance(self.node, yaml.MappingNode):
             raise self.error(f"expected a mapping (key: value lines), got {_kind(self.node)}")
@@ -89,7 +89,7 @@ class Node:
             out.append((key, self._child(key, vnode)))
         return out
 
-    def fields(self, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, "Node"]:
+    def fields(self, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, Node]:
         """A mapping with a fixed set of keys: unknown keys (with a suggestion) and missing ones are errors."""
         required = list(required)
         allowed = required + list(optional)
@@ -102,7 +102,7 @@ class Node:
                 raise self.error(f"missing required key '{key}'")
         return entries
 
-    def seq(self) -> list["Node"]:
+    def seq(self) -> list[Node]:
         if not isinstance(self.node, yaml.SequenceNode):
             raise self.error(f"expected a list (lines starting with '- '), got {_kind(self.node)}")
         return [self._child(f"[{i}]", n) for i, n in enumerate(self.node.value)]
@@ -119,19 +119,19 @@ class Node:
             raise self.error(f"expected a single value, got {_kind(self.node)}")
         return _SCALARS.construct_object(self.node)
 
-    def str(self) -> str:
+    def text(self) -> str:
         v = self.value()
         if not isinstance(v, str) or not v:
             raise self.error(f"expected a non-empty string, got {v!r}")
         return v
 
     def name(self, pattern: str = r"[a-z0-9][a-z0-9-]*") -> str:
-        v = self.str()
+        v = self.text()
         if not re.fullmatch(pattern, v):
             raise self.error(f"{v!r} is not a valid name (lower-case letters, digits and '-')")
         return v
 
-    def int(self, minimum: int | None = None) -> int:
+    def integer(self, minimum: int | None = None) -> int:
         v = self.value()
         if isinstance(v, bool) or not isinstance(v, int):
             raise self.error(f"expected an integer, got {v!r}")
@@ -147,7 +147,7 @@ class Node:
             raise self.error(f"must be at least {minimum}, got {v}")
         return float(v)
 
-    def bool(self) -> bool:
+    def boolean(self) -> bool:
         v = self.value()
         if not isinstance(v, bool):
             raise self.error(f"expected true or false, got {v!r}")
@@ -161,7 +161,7 @@ class Node:
         return v
 
     def regex(self, flags: int = 0) -> re.Pattern[str]:
-        v = self.str()
+        v = self.text()
         try:
             return re.compile(v, flags)
         except re.error as e:

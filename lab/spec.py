@@ -78,7 +78,7 @@ def load_spec(path: str | Path) -> MilestoneSpec:
     """Load and validate a milestone spec; raises `SpecError` naming file, line and key."""
     root = compose_file(path, SpecError)
     top = root.fields(required=["name", "milestones"], optional=["default_timeout", "fatal", "infrastructure"])
-    name = top["name"].str()
+    name = top["name"].text()
     default_timeout = top["default_timeout"].number(minimum=0.001) if "default_timeout" in top else DEFAULT_TIMEOUT_S
 
     milestones: list[Milestone] = []
@@ -105,7 +105,7 @@ def load_spec(path: str | Path) -> MilestoneSpec:
         f = node.fields(required=["name", "channel", "regex", "culprit"], optional=["hint"])
         sname = _unique(f["name"], [s.name for s in infra] + [s.name for s in fatal])
         culprit = Culprit(f["culprit"].choice(blamable))
-        hint = f["hint"].str() if "hint" in f else None
+        hint = f["hint"].text() if "hint" in f else None
         infra.append(InfraSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), culprit, hint))
 
     return MilestoneSpec(name, tuple(milestones), tuple(fatal), tuple(infra), default_timeout, str(path))
