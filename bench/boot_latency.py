@@ -1,0 +1,101 @@
+"""Boot latency: how much wall time `bootlab boot` adds to the boot itself, next to the
+fixed-timeout script the original project used (`timeout 30 qemu ...` with file capture).
+
+From one run of each on the same target and image it prints:
+  - QEMU start to the final milestone (from result.json: the boot itself),
+  - `bootlab boot` wall time and its ratio to the boot (goal: at most 1.10),
+  - the fixed-timeout script's wall time and its ratio,
+and, with --hang VARIANT, the same for a kernel that hangs, where the script waits out its
+whole timeout and bootlab stops at the milestone timeout.
+
+Usage: .venv/bin/python bench/boot_latency.py [--target q35-pflash] [--image build/esp] [--hang hang-after-heap]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BOOTLAB = Path(sys.executable).parent / "bootlab"
+GOAL = 1.10
+SCRIPT_TIMEOUT_S = 30
+FINAL_LINE = b"[rustux] boot complete"
+
+# The original project's runner: a fixed timeout, captures to files, grep afterwards.
+FIXED_TIMEOUT_SCRIPT = """\
+cp /usr/share/OVMF/OVMF_VARS_4M.fd vars.fd
+timeout {timeout} qemu-system-x86_64 -machine q35 -accel tcg -m 256 -nographic -no-reboot \\
+  -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \\
+  -drive if=pflash,format=raw,file=vars.fd -drive format=raw,file=fat:rw:{esp} \\
+  -debugcon file:debugcon.log -device isa-debug-exit,iobase=0xf4,iosize=0x04 \\
+  -serial file:serial.log -monitor none
+grep -q '{final}' debugcon.log
+"""
+
+
+def bootlab_boot(target: str, image: Path, out: Path) -> tuple[float, dict]:
+    start = time.monotonic()
+    proc = subprocess.run([str(BOOTLAB), "boot", "--target", target, "--image", str(image), "--out", str(out), "--json"],
+                          cwd=REPO, capture_output=True, text=True)
+    wall = time.monotonic() - start
+    if not proc.stdout.strip():
+        sys.exit(f"bootlab boot produced no result (exit {proc.returncode}): {proc.stderr.strip()}")
+    return wall, json.loads(proc.stdout)
+
+
+def fixed_timeout_script(esp: Path, work: Path) -> tuple[float, bool]:
+    copy = work / "esp"
+    shutil.copytree(esp, copy)  # fat:rw writes to the directory: never the build output
+    script = FIXED_TIMEOUT_SCRIPT.format(timeout=SCRIPT_TIMEOUT_S, esp=copy, final=FINAL_LINE.decode().replace("[", "\\["))
+    start = time.monotonic()
+    proc = subprocess.run(["bash", "-c", script], cwd=work, capture_output=True)
+    return time.monotonic() - start, proc.returncode == 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="example:\n  .venv/bin/python bench/boot_latency.py --hang hang-after-heap")
+    parser.add_argument("--target", default="q35-pflash")
+    parser.add_argument("--image", type=Path, default=REPO / "build" / "esp")
+    parser.add_argument("--hang", metavar="VARIANT", help="also measure a hanging variant from build/variants/")
+    args = parser.parse_args()
+    if not (args.image / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
+        sys.exit(f"{args.image} has no EFI/BOOT/BOOTX64.EFI: run make kernel")
+
+    with tempfile.TemporaryDirectory(prefix="bench-boot-") as tmp:
+        work = Path(tmp)
+        wall, result = bootlab_boot(args.target, args.image, work / "record")
+        if result["verdict"] != "PASS":
+            sys.exit(f"the kernel did not PASS on {args.target}: {result['verdict']} {result['reason']}")
+        boot = result["milestones"][-1]["t"]
+        (work / "script").mkdir()
+        script_wall, script_ok = fixed_timeout_script(args.image, work / "script")
+        ratio = wall / boot
+        print(f"boot latency on {args.target} ({result['qemu']['accel']}), {args.image}")
+        print(f"  QEMU start -> final milestone        {boot:7.2f} s")
+        print(f"  bootlab boot wall time               {wall:7.2f} s   ratio {ratio:.3f}  (goal <= {GOAL:.2f}: "
+              f"{'met' if ratio <= GOAL else 'NOT met'})")
+        print(f"  fixed-timeout script wall time       {script_wall:7.2f} s   ratio {script_wall / boot:.3f}  "
+              f"(timeout {SCRIPT_TIMEOUT_S} qemu ...; final line {'found' if script_ok else 'NOT found'})")
+
+        if args.hang:
+            esp = REPO / "build" / "variants" / args.hang / "esp"
+            hang_wall, hang = bootlab_boot(args.target, esp, work / "hang")
+            (work / "hang-script").mkdir()
+            hang_script_wall, _ = fixed_timeout_script(esp, work / "hang-script")
+            known = hang["milestones"][-1]["t"] if hang["milestones"] else 0.0
+            print(f"hanging kernel ({args.hang}): {hang['verdict']} ({hang['culprit']}): {hang['reason']}")
+            print(f"  last milestone at                    {known:7.2f} s")
+            print(f"  bootlab boot wall time               {hang_wall:7.2f} s   (stops at the milestone timeout)")
+            print(f"  fixed-timeout script wall time       {hang_script_wall:7.2f} s   (waits out timeout {SCRIPT_TIMEOUT_S})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
