@@ -231,8 +231,6 @@ class BootMatcher:
         last = self.last_milestone
         if hit.kind == "fatal":
             where = f"after {last}" if last else f"before {self.spec.milestones[0].name}"
-            if self.out_of_order:
-                where += f" ({', '.join(h.name for h in self.out_of_order)} seen out of order)"
             self._decide(Outcome(Verdict.FAIL, Culprit.CODE, f"{hit.text} {where}", last))
         else:
             self._decide(Outcome(Verdict.ERROR, hit.culprit, hit.text, last))
