@@ -13,7 +13,7 @@ from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
 from buildbot.steps.worker import CompositeStepMixin
-from lab.verdict import Verdict
+from lab.verdict import EXIT_USAGE, Verdict
 from steps.record import RETRYABLE_CULPRITS, BootResult, Progress, RecordError, parse_progress, parse_result, parse_verdict_line
 from steps.transfer import read_worker_file
 
@@ -69,6 +69,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         self.live_verdict: str | None = None
         self.result: BootResult | None = None
         self.problem: str | None = None
+        self.last_stderr: str | None = None  # a usage error's explanation is bootlab's last word
         self.addLogObserver("stdio", logobserver.LineConsumerLogObserver(self._follow_progress))
 
     def _follow_progress(self):
@@ -85,6 +86,8 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             if verdict is not None:
                 self.live_verdict = verdict[0].value
                 self.updateSummary()
+            else:
+                self.last_stderr = line.strip()
 
     def command(self) -> list[str]:
         cmd = [self.bootlab, "boot", "--json", "--target", self.target, "--image", self.image, "--out", self.record_dir]
@@ -103,7 +106,8 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         try:
             self.result = parse_result(cmd.stdout)
         except RecordError as e:
-            self.problem = f"bootlab exited {cmd.rc}: {e}"
+            detail = self.last_stderr if cmd.rc == EXIT_USAGE and self.last_stderr else str(e)
+            self.problem = f"bootlab exited {cmd.rc}: {detail}"
             yield self.addCompleteLog("problem", self.problem + "\n")
             return EXCEPTION
         yield self.addCompleteLog("milestones", self.result.milestone_log())

@@ -115,9 +115,10 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.setup_step(self.step())
         self.expect_commands(
             ExpectRmdir(dir="record", log_environ=True).exit(0),
-            ExpectShell(workdir="wkdir", command=CMD).stderr("bootlab: unknown target 'q35-pflash'\n").exit(2),
+            ExpectShell(workdir="wkdir", command=CMD)
+            .stderr("bootlab: target q35-pflash: q35, pflash firmware\nbootlab: unknown target 'q35-pflash'\n").exit(2),
         )
-        self.expect_outcome(result=EXCEPTION)
+        self.expect_outcome(result=EXCEPTION, state_string="bootlab exited 2: bootlab: unknown target 'q35-pflash'")
         self.expect_no_property("verdict")
         return self.run_step()
 
