@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,6 @@ class _Run:
     failed_to_start: str | None = None
     qmp: QmpClient | None = None
     qemu_output_tail: bytes = b""
-    events: list[str] = field(default_factory=list)
 
 
 class BootSession:

@@ -62,8 +62,9 @@ class Capture:
         self._timeline(channel, self.lines[channel].feed(data), t)
 
     def event(self, text: str, t: float) -> None:
-        """A runner event (QEMU started, verdict, teardown) on the timeline."""
-        self._timeline("runner", text.encode() + b"\n", t)
+        """A runner event (QEMU started, verdict, teardown) on the timeline; these few lines
+        are kept even after a flood cut the timeline off."""
+        self.timeline.file.write(f"{int(t * 1000):>8} {'runner':<8} {text}\n".encode())
 
     def close(self, t: float) -> None:
         for channel, assembler in self.lines.items():
@@ -90,9 +91,11 @@ class Streams:
     def __init__(self) -> None:
         self.selector = selectors.DefaultSelector()
         self.open_channels: set[str] = set()
+        self._owned: list[socket.socket] = []  # closed by `close()`; handed-over ones are not
 
     def listen(self, channel: str, path: Path, on_accept: Callable[[socket.socket], None] | None = None) -> None:
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._owned.append(server)
         server.bind(str(path))
         server.listen(1)
         server.setblocking(False)
@@ -107,33 +110,33 @@ class Streams:
         chunks: list[tuple[str, bytes]] = []
         for key, _ in self.selector.select(max(timeout, 0.0)):
             kind, channel, on_accept = key.data
-            if kind == "listen":
-                self._accept(key.fileobj, channel, on_accept)  # type: ignore[arg-type]
+            stream = key.fileobj
+            if kind == "listen" and isinstance(stream, socket.socket):
+                self._accept(stream, channel, on_accept)
                 continue
-            data = _read(key.fileobj)
+            data = _read(stream)
             if data is None:
                 continue
             chunks.append((channel, data))
             if not data:
-                self.selector.unregister(key.fileobj)
+                self.selector.unregister(stream)
                 self.open_channels.discard(channel)
         return chunks
 
     def close(self) -> None:
         for key in list(self.selector.get_map().values()):
-            fileobj = key.fileobj
-            self.selector.unregister(fileobj)
-            if key.data[2] is None or key.data[0] == "listen":
-                fileobj.close()  # type: ignore[union-attr]
+            self.selector.unregister(key.fileobj)
         self.selector.close()
+        for sock in self._owned:
+            sock.close()
 
     def _accept(self, server: socket.socket, channel: str, on_accept: Callable[[socket.socket], None] | None) -> None:
         conn, _ = server.accept()
         self.selector.unregister(server)
-        server.close()
         if on_accept is not None:
             on_accept(conn)
             return
+        self._owned.append(conn)
         conn.setblocking(False)
         self.add(channel, conn)
 
@@ -142,8 +145,10 @@ def _read(stream: object) -> bytes | None:
     try:
         if isinstance(stream, socket.socket):
             return stream.recv(READ_CHUNK)
-        return os.read(stream.fileno(), READ_CHUNK)  # type: ignore[attr-defined]
+        if hasattr(stream, "fileno"):
+            return os.read(stream.fileno(), READ_CHUNK)
     except (BlockingIOError, InterruptedError):
         return None
     except ConnectionResetError:
         return b""
+    raise TypeError(f"cannot read {stream!r}")

@@ -93,8 +93,10 @@ def probe_kvm(machine: str, firmware: Firmware, binary: str = QEMU_BINARY) -> tu
 def _firmware_args(firmware: Firmware, tmp: Path) -> list[str]:
     if firmware.mode == "bios":
         return ["-bios", str(firmware.bios)]
+    if firmware.code is None or firmware.vars is None:
+        raise ValueError("pflash firmware needs code and vars")
     vars_copy = tmp / "vars.fd"
-    shutil.copyfile(firmware.vars, vars_copy)  # type: ignore[arg-type]
+    shutil.copyfile(firmware.vars, vars_copy)
     return ["-drive", f"if=pflash,format=raw,readonly=on,file={firmware.code}",
             "-drive", f"if=pflash,format=raw,file={vars_copy}"]
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from lab.matcher import MilestoneHit
-from lab.verdict import Outcome, Verdict
-
-_MARK = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.ERROR: "ERROR", Verdict.MISS: "MISS"}
+from lab.verdict import Outcome
 
 
 class MachineProgress:
@@ -46,4 +44,4 @@ class TerminalProgress(MachineProgress):
         self._line(f"  ok {index:>2}/{total} {hit.name:<20} {hit.t:7.2f}s  {line}")
 
     def verdict(self, outcome: Outcome) -> None:
-        self._line(f"{_MARK[outcome.verdict]}: {outcome.summary()}")
+        self._line(outcome.summary())
