@@ -15,6 +15,7 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  7  QEMU debug-exit 0x11 (status 35) without a panic line     FAIL/code  "kernel reported failure ..."
  8  no milestone at all, though the firmware printed:
     (a missing boot file is caught by a signature, row 3)     FAIL/code  "no <first> ...: kernel printed nothing"
+    (or, with bytes on debugcon, "... in N B of kernel output")
  9  QEMU debug-exit 0x10 (status 33) before the last milestone FAIL/code "... reported success but ..."
 10  QEMU exited 0 (a reset under -no-reboot: triple fault)    FAIL/code  "machine reset/exited after <last>"
 11  QEMU died otherwise (signal, status 1) mid-boot           ERROR/host
@@ -43,7 +44,7 @@ class BootFacts:
     qemu_failed_to_start: str | None = None  # why, if QEMU never ran the guest
     firmware_problem: str | None = None  # first problem from `inspect_firmware`, if the boot was refused
     boot_timeout_s: float | None = None  # for the message of row 13
-    duration_s: float | None = None
+    duration_s: float | None = None  # how long the boot ran, for messages without a timeout
 
 
 def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
@@ -78,10 +79,17 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         return out(Verdict.FAIL, Culprit.CODE, f"kernel reported failure (debug-exit 0x11) without a panic line, {after}")
     if not m.hits:
         first = m.spec.milestones[0].name
+        if seen["debugcon"]:  # only the kernel writes to port 0xE9
+            return out(
+                Verdict.FAIL,
+                Culprit.CODE,
+                f"no {first} milestone in {seen['debugcon']} B of kernel output on debugcon{_ended(m, f)}: "
+                f"compare debugcon.log with the spec's {first} regex",
+            )
         return out(
             Verdict.FAIL,
             Culprit.CODE,
-            f"no {first} milestone: the firmware ran ({_firmware_bytes(m)}) but the kernel printed nothing{_ended(m, f)}",
+            f"no {first} milestone: the firmware ran ({_firmware_bytes(seen)}) but the kernel printed nothing{_ended(m, f)}",
         )
     assert nxt is not None  # not complete, so a milestone is missing
     if f.exit_status == DEBUG_EXIT_SUCCESS:
@@ -102,8 +110,8 @@ def _qemu_error(status: int | None) -> bool:
     return status is not None and status not in (0, DEBUG_EXIT_SUCCESS, DEBUG_EXIT_FAILURE)
 
 
-def _firmware_bytes(m: BootMatcher) -> str:
-    return ", ".join(f"{c} {m.bytes_seen[c]} B" for c in GUEST_CHANNELS if m.bytes_seen[c])
+def _firmware_bytes(seen: dict[str, int]) -> str:
+    return ", ".join(f"{c} {seen[c]} B" for c in GUEST_CHANNELS if seen[c])
 
 
 def _ended(m: BootMatcher, f: BootFacts) -> str:
@@ -113,4 +121,6 @@ def _ended(m: BootMatcher, f: BootFacts) -> str:
         return "; the machine reset/exited"
     if f.global_timeout and f.boot_timeout_s:
         return f" within the boot timeout of {f.boot_timeout_s:g}s"
+    if f.duration_s is not None:
+        return f" in {f.duration_s:.1f}s"
     return ""

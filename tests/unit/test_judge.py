@@ -98,6 +98,20 @@ def test_row8_silent_kernel_then_reset(mini_spec):
     assert o.reason.endswith("the machine reset/exited")
 
 
+def test_row8_kernel_output_without_the_first_milestone(mini_spec):
+    m = fed(mini_spec, serial=b"BdsDxe: starting Boot0002\n", debugcon=b"Rustux kernel starting (boot services)\n")
+    o = judge(m, BootFacts(exit_status=0, duration_s=4.56))
+    assert o.summary() == (
+        "FAIL (code): no entry milestone in 39 B of kernel output on debugcon; the machine reset/exited: "
+        "compare debugcon.log with the spec's entry regex"
+    )
+
+
+def test_row8_duration_when_nothing_timed_out(mini_spec):
+    o = judge(replay(mini_spec, "silent"), BootFacts(duration_s=12.345))
+    assert o.reason.endswith("but the kernel printed nothing in 12.3s")
+
+
 def test_row9_debug_exit_success_too_early(mini_spec):
     o = judge(fed(mini_spec, serial=ENTRY_HEAP), BootFacts(exit_status=33))
     assert o.summary() == "FAIL (code): kernel reported success (debug-exit 0x10) after heap-ok but never printed user-entry"
