@@ -24,6 +24,9 @@ def test_from_a_single_efi(tmp_path):
     assert esp.boot_sha256 == hashlib.sha256(APP).hexdigest()
     assert esp.files == 1 and esp.size >= 8 << 20
     assert "::/EFI/BOOT/BOOTX64.EFI" in listing(esp.path)
+    record = esp.to_dict()
+    assert record["sha256"] == hashlib.sha256(esp.path.read_bytes()).hexdigest()
+    assert record["boot_sha256"] == esp.boot_sha256 and record["files"] == 1
 
 
 def test_from_a_directory_keeps_every_file(tmp_path):
