@@ -48,7 +48,11 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
         crate::panic::fatal(format_args!("GetMemoryMap failed: status {:#x}", status.0));
     }
     let conventional: u64 = map.conventional().map(|d| d.number_of_pages).sum();
-    milestone!("memory map: {} entries, {} conventional pages", map.len(), conventional);
+    milestone!(
+        "memory map: {} entries, {} conventional pages",
+        map.len(),
+        conventional
+    );
 
     let mut pmm = mm::frames::init(bs, map);
     let (free, total) = mm::frames::describe(&pmm);
@@ -69,7 +73,10 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
 
     let attempts = exit_boot_services(image, bs, map);
     cpu::disable_interrupts();
-    milestone!("exit boot services: done after {attempts} attempt(s), final map {} entries", map.len());
+    milestone!(
+        "exit boot services: done after {attempts} attempt(s), final map {} entries",
+        map.len()
+    );
     if cfg!(feature = "triple-fault") {
         idt::triple_fault();
     }
@@ -77,7 +84,9 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
     gdt::init();
     idt::init();
     syscall::init();
-    milestone!("cpu tables: GDT, TSS (rsp0, ist1 #PF, ist2 #DF), IDT (32 vectors), syscall MSRs loaded");
+    milestone!(
+        "cpu tables: GDT, TSS (rsp0, ist1 #PF, ist2 #DF), IDT (32 vectors), syscall MSRs loaded"
+    );
 
     let tables = match mm::paging::init(&mut pmm, map.max_address()) {
         Ok(tables) => tables,
@@ -88,7 +97,10 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
         tables.identity_end,
         tables.pml4
     );
-    let mut handover = Handover { pmm, kernel_pml4: tables.pml4 };
+    let mut handover = Handover {
+        pmm,
+        kernel_pml4: tables.pml4,
+    };
     // SAFETY: paging::init unmapped the guard page in the live tables; `handover` lives on
     // the firmware stack, which stays mapped and is never reused.
     unsafe { mm::stack::switch_to(on_kernel_stack, &mut handover as *mut Handover as u64) }
@@ -105,7 +117,10 @@ fn exit_boot_services(image: Handle, bs: &BootServices, map: &mut MemoryMap) -> 
             return attempt;
         }
         if status != Status::INVALID_PARAMETER {
-            crate::panic::fatal(format_args!("ExitBootServices failed: status {:#x}", status.0));
+            crate::panic::fatal(format_args!(
+                "ExitBootServices failed: status {:#x}",
+                status.0
+            ));
         }
     }
     crate::panic::fatal(format_args!(
@@ -116,7 +131,10 @@ fn exit_boot_services(image: Handle, bs: &BootServices, map: &mut MemoryMap) -> 
 extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     // SAFETY: `kmain` passed a pointer to its Handover, which outlives this call (its stack
     // frame is abandoned, never popped).
-    let Handover { mut pmm, kernel_pml4 } = unsafe { core::ptr::read(handover as *const Handover) };
+    let Handover {
+        mut pmm,
+        kernel_pml4,
+    } = unsafe { core::ptr::read(handover as *const Handover) };
     milestone!(
         "kernel stack: {} KiB at {:#x}-{:#x}, guard page {:#x} unmapped, rsp {:#x}",
         mm::stack::STACK_BYTES / 1024,
@@ -130,14 +148,24 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     }
 
     let hello = crate::proc::spawn("hello", crate::exec::HELLO_ELF, &mut pmm, kernel_pml4);
-    milestone!("entering ring 3: cr3 {:#x} rip {:#x} rsp {:#x}", hello.cr3(), hello.entry, hello.user_rsp);
+    milestone!(
+        "entering ring 3: cr3 {:#x} rip {:#x} rsp {:#x}",
+        hello.cr3(),
+        hello.entry,
+        hello.user_rsp
+    );
     let status = hello.run(kernel_pml4);
     milestone!("user exit: hello exited with status {status}");
     if status != 0 {
-        crate::panic::fatal(format_args!("hello exited with status {status}, expected 0"));
+        crate::panic::fatal(format_args!(
+            "hello exited with status {status}, expected 0"
+        ));
     }
     let elapsed_us = crate::clock::ns_since_entry() / 1000;
-    milestone!("boot complete: {} ms from entry to final milestone", elapsed_us / 1000);
+    milestone!(
+        "boot complete: {} ms from entry to final milestone",
+        elapsed_us / 1000
+    );
     port::qemu_exit(port::EXIT_SUCCESS);
     cpu::halt_forever()
 }

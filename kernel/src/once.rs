@@ -14,7 +14,10 @@ unsafe impl<T> Sync for TakeOnce<T> {}
 
 impl<T> TakeOnce<T> {
     pub const fn new(value: T) -> Self {
-        Self { taken: AtomicBool::new(false), value: UnsafeCell::new(value) }
+        Self {
+            taken: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
     }
 
     // A `&mut` from `&self` is sound here: the flag makes this the only one ever handed out.

@@ -12,7 +12,12 @@ pub fn fatal(reason: fmt::Arguments<'_>) -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     match info.location() {
-        Some(at) => fatal(format_args!("{} at {}:{}", info.message(), at.file(), at.line())),
+        Some(at) => fatal(format_args!(
+            "{} at {}:{}",
+            info.message(),
+            at.file(),
+            at.line()
+        )),
         None => fatal(format_args!("{}", info.message())),
     }
 }

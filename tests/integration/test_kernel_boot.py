@@ -194,6 +194,7 @@ def test_kernel_boots_to_userspace_and_exits_33(boot):
     for channel in ("debugcon", "serial"):
         hits = dict(match_in_order(result.channel(channel), on_channel(milestones, channel)))
         assert hits["user-exit"].group("status") == "0"
+        assert "USER at every level" in hits["address-space"].string, "isolation proof missing"
         assert not panic_lines(result, channel)
     assert result.debugcon.startswith(b"!"), "the entry probe must be the very first debugcon byte"
     assert "!" not in result.channel("serial"), "the entry probe is debugcon-only"

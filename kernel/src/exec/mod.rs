@@ -18,7 +18,11 @@ struct Sink<'a> {
 }
 
 impl PageSink for Sink<'_> {
-    fn page(&mut self, page_vaddr: u64, _segment: &Segment) -> Option<&mut [u8; PAGE_SIZE as usize]> {
+    fn page(
+        &mut self,
+        page_vaddr: u64,
+        _segment: &Segment,
+    ) -> Option<&mut [u8; PAGE_SIZE as usize]> {
         let frame = match self.tables.translate(page_vaddr) {
             Some(t) => t.paddr,
             None => self.tables.map_new_page(self.pmm, page_vaddr).ok()?,

@@ -21,14 +21,21 @@ pub fn init(bs: &BootServices, map: &MemoryMap) -> Pmm {
         .filter(|d| d.physical_start >= LOW_MEMORY_END)
         .max_by_key(|d| d.number_of_pages)
     else {
-        crate::panic::fatal(format_args!("memory map has no conventional memory above 1 MiB"));
+        crate::panic::fatal(format_args!(
+            "memory map has no conventional memory above 1 MiB"
+        ));
     };
     let pages = best.number_of_pages.min(MAX_FRAMES);
     let mut start = best.physical_start;
     // SAFETY: AllocateAddress at a range the current map lists as conventional; `start` is a
     // live out-parameter.
     let status = unsafe {
-        (bs.allocate_pages)(crate::uefi::ALLOCATE_ADDRESS, MemoryType::LoaderData as u32, pages as usize, &mut start)
+        (bs.allocate_pages)(
+            crate::uefi::ALLOCATE_ADDRESS,
+            MemoryType::LoaderData as u32,
+            pages as usize,
+            &mut start,
+        )
     };
     if status.is_error() {
         crate::panic::fatal(format_args!(

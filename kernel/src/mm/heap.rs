@@ -18,7 +18,9 @@ pub fn init(pmm: &mut Pmm) -> (u64, HeapStats) {
     for i in 1..HEAP_FRAMES {
         let frame = pmm.alloc();
         if frame != Some(start + i * 4096) {
-            crate::panic::fatal(format_args!("heap: frame {i} is {frame:#x?}, not contiguous"));
+            crate::panic::fatal(format_args!(
+                "heap: frame {i} is {frame:#x?}, not contiguous"
+            ));
         }
     }
     // SAFETY: the frames [start, start + HEAP_FRAMES pages) were just taken from the PMM, so

@@ -17,7 +17,9 @@ pub struct KernelTables {
 
 pub fn init(pmm: &mut Pmm, max_address: u64) -> Result<KernelTables, PagingError> {
     let pml4 = zeroed_frame(pmm).ok_or(PagingError::OutOfFrames)?;
-    let end = max_address.clamp(MIN_END, MAX_END).next_multiple_of(PAGE_2M);
+    let end = max_address
+        .clamp(MIN_END, MAX_END)
+        .next_multiple_of(PAGE_2M);
     let mut mem = WithFrames(pmm);
     map_identity(&mut mem, pml4, 0, end, flags::WRITABLE)?;
     unmap_4k(&mut mem, pml4, stack::guard_page())?;
@@ -34,5 +36,8 @@ pub fn init(pmm: &mut Pmm, max_address: u64) -> Result<KernelTables, PagingError
     // SAFETY: the new tables identity-map all RAM up to `end` (code, statics, stacks, the
     // firmware's old stack we still run on), as checked above for the critical addresses.
     unsafe { cpu::write_cr3(pml4) };
-    Ok(KernelTables { pml4, identity_end: end })
+    Ok(KernelTables {
+        pml4,
+        identity_end: end,
+    })
 }

@@ -30,7 +30,9 @@ pub fn is_guard_page(addr: u64) -> bool {
 pub unsafe fn switch_to(next: extern "sysv64" fn(u64) -> !, arg: u64) -> ! {
     // SAFETY: the new stack is static, 16-byte aligned at its top and unused so far; `next`
     // never returns, so nothing pops past the top.
-    unsafe { asm!("mov rsp, {top}", "call {next}", "ud2", top = in(reg) top(), next = in(reg) next, in("rdi") arg, options(noreturn)) }
+    unsafe {
+        asm!("mov rsp, {top}", "call {next}", "ud2", top = in(reg) top(), next = in(reg) next, in("rdi") arg, options(noreturn))
+    }
 }
 
 /// The `stack-overflow` variant: unbounded recursion until the guard page stops it.

@@ -53,8 +53,12 @@ pub fn spawn(name: &str, elf: &[u8], pmm: &mut Pmm, kernel_pml4: u64) -> Process
     let stack = (1..=USER_STACK_PAGES).map(|i| USER_STACK_TOP - i * 4096);
     if cfg!(feature = "shared-user-tables") {
         // The bug under test skips the proof, exactly as the original code did.
-        milestone!("address space: user pages mapped through the kernel's own tables (unchecked)");
-        return Process { tables, entry: image.entry, user_rsp: USER_STACK_TOP - 8 };
+        milestone!("address space: cr3 {:#x}, user pages mapped through the kernel's own tables (unchecked)", tables.cr3());
+        return Process {
+            tables,
+            entry: image.entry,
+            user_rsp: USER_STACK_TOP - 8,
+        };
     }
     match tables.check_isolation(pages.chain(stack), kernel_pml4) {
         Ok(report) => milestone!(
@@ -67,7 +71,11 @@ pub fn spawn(name: &str, elf: &[u8], pmm: &mut Pmm, kernel_pml4: u64) -> Process
         Err(e) => crate::panic::fatal(format_args!("address space for {name}: {e}")),
     }
     // At `_start` the ABI expects RSP = 8 (mod 16), as if a return address had been pushed.
-    Process { tables, entry: image.entry, user_rsp: USER_STACK_TOP - 8 }
+    Process {
+        tables,
+        entry: image.entry,
+        user_rsp: USER_STACK_TOP - 8,
+    }
 }
 
 impl Process {

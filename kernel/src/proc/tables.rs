@@ -8,7 +8,9 @@ use kcore::paging::{flags, translate, AddressSpace, PagingError, Translation};
 pub enum UserTables {
     Own(AddressSpace),
     #[cfg_attr(not(feature = "shared-user-tables"), allow(dead_code))]
-    SharedWithKernel { pml4: u64 },
+    SharedWithKernel {
+        pml4: u64,
+    },
 }
 
 impl UserTables {
@@ -36,7 +38,9 @@ impl UserTables {
         let mut mem = WithFrames(pmm);
         match self {
             Self::Own(space) => space.map_user_page(&mut mem, vaddr, frame, flags::WRITABLE)?,
-            Self::SharedWithKernel { pml4 } => kcore::paging::map_4k(&mut mem, *pml4, vaddr, frame, flags::WRITABLE)?,
+            Self::SharedWithKernel { pml4 } => {
+                kcore::paging::map_4k(&mut mem, *pml4, vaddr, frame, flags::WRITABLE)?
+            }
         }
         Ok(frame)
     }
@@ -58,18 +62,28 @@ impl UserTables {
         kernel_pml4: u64,
     ) -> Result<Isolation, &'static str> {
         let kernel_probe = UserTables::cr3 as *const () as u64;
-        let kernel = translate(&Identity, kernel_pml4, kernel_probe).ok_or("kernel code not mapped")?;
-        let seen_by_user = self.translate(kernel_probe).ok_or("kernel not mapped in the process")?;
+        let kernel =
+            translate(&Identity, kernel_pml4, kernel_probe).ok_or("kernel code not mapped")?;
+        let seen_by_user = self
+            .translate(kernel_probe)
+            .ok_or("kernel not mapped in the process")?;
         if seen_by_user.user_at_every_level {
             return Err("kernel code is user-accessible");
         }
-        let mut report = Isolation { user_pages: 0, user_pdpt: 0, kernel_slot: kcore::paging::table_index(kernel_probe, 4) };
+        let mut report = Isolation {
+            user_pages: 0,
+            user_pdpt: 0,
+            kernel_slot: kcore::paging::table_index(kernel_probe, 4),
+        };
         for page in user_pages {
             let t = self.translate(page).ok_or("a user page is not mapped")?;
             if !t.user_at_every_level {
                 return Err("a user page lacks USER at some level");
             }
-            if t.tables[1..].iter().any(|table| kernel.tables[1..].contains(table)) {
+            if t.tables[1..]
+                .iter()
+                .any(|table| kernel.tables[1..].contains(table))
+            {
                 return Err("a user page goes through a kernel PDP/PD/PT");
             }
             report.user_pdpt = t.tables[1];

@@ -9,8 +9,12 @@ pub struct BootServices {
     pub hdr: TableHeader,
     raise_tpl: Unused,
     restore_tpl: Unused,
-    pub allocate_pages:
-        unsafe extern "efiapi" fn(alloc_type: u32, mem_type: u32, pages: usize, memory: *mut u64) -> Status,
+    pub allocate_pages: unsafe extern "efiapi" fn(
+        alloc_type: u32,
+        mem_type: u32,
+        pages: usize,
+        memory: *mut u64,
+    ) -> Status,
     free_pages: Unused,
     pub get_memory_map: unsafe extern "efiapi" fn(
         map_size: *mut usize,
@@ -27,8 +31,12 @@ pub struct BootServices {
     pub exit_boot_services: unsafe extern "efiapi" fn(image: Handle, map_key: usize) -> Status,
     get_next_monotonic_count: Unused,
     pub stall: unsafe extern "efiapi" fn(microseconds: usize) -> Status,
-    pub set_watchdog_timer:
-        unsafe extern "efiapi" fn(timeout: usize, code: u64, data_size: usize, data: *const u16) -> Status,
+    pub set_watchdog_timer: unsafe extern "efiapi" fn(
+        timeout: usize,
+        code: u64,
+        data_size: usize,
+        data: *const u16,
+    ) -> Status,
 }
 
 /// `EFI_ALLOCATE_TYPE::AllocateAddress`.

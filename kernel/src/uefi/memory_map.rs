@@ -33,7 +33,12 @@ pub struct MemoryMap {
 
 impl MemoryMap {
     pub const fn new() -> Self {
-        Self { buf: [0; MAP_BYTES], len: 0, key: 0, desc_size: 0 }
+        Self {
+            buf: [0; MAP_BYTES],
+            len: 0,
+            key: 0,
+            desc_size: 0,
+        }
     }
 
     /// Fetches the current map into this buffer.
@@ -43,7 +48,13 @@ impl MemoryMap {
         // SAFETY: every out-pointer points into `self`, and `size` tells the firmware how
         // many bytes of `buf` it may write.
         let status = unsafe {
-            (bs.get_memory_map)(&mut size, self.buf.as_mut_ptr(), &mut self.key, &mut self.desc_size, &mut version)
+            (bs.get_memory_map)(
+                &mut size,
+                self.buf.as_mut_ptr(),
+                &mut self.key,
+                &mut self.desc_size,
+                &mut version,
+            )
         };
         if status.is_error() {
             return Err(status);
@@ -62,7 +73,9 @@ impl MemoryMap {
             // SAFETY: `at + size_of::<MemoryDescriptor>() <= len <= MAP_BYTES` because the
             // firmware wrote `len / stride` whole descriptors of `stride >= 40` bytes; the read
             // is unaligned-safe.
-            unsafe { core::ptr::read_unaligned(self.buf.as_ptr().add(at) as *const MemoryDescriptor) }
+            unsafe {
+                core::ptr::read_unaligned(self.buf.as_ptr().add(at) as *const MemoryDescriptor)
+            }
         })
     }
 
@@ -71,11 +84,15 @@ impl MemoryMap {
     }
 
     pub fn conventional(&self) -> impl Iterator<Item = MemoryDescriptor> + '_ {
-        self.entries().filter(|d| d.ty == MemoryType::Conventional as u32)
+        self.entries()
+            .filter(|d| d.ty == MemoryType::Conventional as u32)
     }
 
     /// One past the highest physical address any descriptor covers.
     pub fn max_address(&self) -> u64 {
-        self.entries().map(|d| d.physical_start + d.number_of_pages * 4096).max().unwrap_or(0)
+        self.entries()
+            .map(|d| d.physical_start + d.number_of_pages * 4096)
+            .max()
+            .unwrap_or(0)
     }
 }

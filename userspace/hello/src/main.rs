@@ -5,8 +5,8 @@
 #![no_main]
 
 use usys::{
-    clock_gettime, debug_write, exit, fmt_u64, syscall3, write, CLOCK_MONOTONIC, EBADF, EFAULT, ENOSYS,
-    STDOUT, SYS_DEBUG_WRITE,
+    clock_gettime, debug_write, exit, fmt_u64, syscall3, write, CLOCK_MONOTONIC, EBADF, EFAULT,
+    ENOSYS, STDOUT, SYS_DEBUG_WRITE,
 };
 
 /// A kernel address (PML4 slot 0, the kernel's identity map): never readable from ring 3.

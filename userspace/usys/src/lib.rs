@@ -52,7 +52,11 @@ pub fn clock_gettime(clock: u64) -> Result<Timespec, i64> {
     let mut ts = Timespec::default();
     // SAFETY: `ts` is a live, writable Timespec the kernel fills in.
     let ret = unsafe { syscall3(SYS_CLOCK_GETTIME, clock, &mut ts as *mut Timespec as u64, 0) };
-    if ret < 0 { Err(ret) } else { Ok(ts) }
+    if ret < 0 {
+        Err(ret)
+    } else {
+        Ok(ts)
+    }
 }
 
 pub fn exit(status: i32) -> ! {

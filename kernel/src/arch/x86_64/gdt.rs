@@ -91,7 +91,10 @@ fn load(gdt_base: u64) {
         limit: u16,
         base: u64,
     }
-    let pointer = Pointer { limit: (size_of::<Gdt>() - 1) as u16, base: gdt_base };
+    let pointer = Pointer {
+        limit: (size_of::<Gdt>() - 1) as u16,
+        base: gdt_base,
+    };
     // SAFETY: the GDT is static and holds valid kernel code/data descriptors at the selectors
     // loaded here; the far return reloads CS with KERNEL_CODE and continues at label 2.
     unsafe {

@@ -1,6 +1,6 @@
 //! The IDT: one gate per CPU exception (0-31), all pointing at the stubs in `exceptions`.
 //! Page faults and double faults run on their own IST stacks.
-use super::exceptions::STUB_TABLE;
+use super::exceptions;
 use super::gdt::{IST_DOUBLE_FAULT, IST_PAGE_FAULT, KERNEL_CODE};
 use core::arch::asm;
 use core::cell::UnsafeCell;
@@ -20,8 +20,15 @@ struct Gate {
 
 const _: () = assert!(size_of::<Gate>() == 16);
 
-const MISSING: Gate =
-    Gate { offset_low: 0, selector: 0, ist: 0, type_attr: 0, offset_mid: 0, offset_high: 0, reserved: 0 };
+const MISSING: Gate = Gate {
+    offset_low: 0,
+    selector: 0,
+    ist: 0,
+    type_attr: 0,
+    offset_mid: 0,
+    offset_high: 0,
+    reserved: 0,
+};
 /// Present, DPL 0, 64-bit interrupt gate (IF cleared on entry).
 const INTERRUPT_GATE: u8 = 0x8e;
 
@@ -43,7 +50,7 @@ pub fn init() {
     // SAFETY: single CPU, before lidt: nothing else reads or writes the table.
     let gates = unsafe { &mut *IDT.0.get() };
     for (vector, gate) in gates.iter_mut().take(32).enumerate() {
-        let handler = STUB_TABLE[vector] as *const () as u64;
+        let handler = exceptions::stub(vector);
         let ist = match vector {
             8 => IST_DOUBLE_FAULT,
             14 => IST_PAGE_FAULT,
@@ -59,7 +66,10 @@ pub fn init() {
             reserved: 0,
         };
     }
-    let pointer = Pointer { limit: (size_of::<Idt>() - 1) as u16, base: IDT.0.get() as u64 };
+    let pointer = Pointer {
+        limit: (size_of::<Idt>() - 1) as u16,
+        base: IDT.0.get() as u64,
+    };
     // SAFETY: the IDT is static, fully initialised, and its gates point at valid stubs.
     unsafe { asm!("lidt [{}]", in(reg) &pointer, options(readonly, nostack, preserves_flags)) };
 }

@@ -15,13 +15,17 @@ pub const EXIT_FAILURE: u8 = 0x11;
 pub fn outb(port: u16, value: u8) {
     // SAFETY: the ports written here (debugcon, COM1, debug-exit) have no memory side effects;
     // on hardware without the device the write goes nowhere.
-    unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags))
+    }
 }
 
 pub fn inb(port: u16) -> u8 {
     let value: u8;
     // SAFETY: reading the UART's status register has no side effect on memory.
-    unsafe { asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
     value
 }
 
