@@ -17,7 +17,7 @@ from typing import Any
 from lab.esp import EspError
 from lab.firmware import inspect_firmware
 from lab.inventory import QemuTarget
-from lab.judge import BootFacts, judge
+from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
 from lab.milestones import BootMatcher, MilestoneSpec
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
@@ -39,6 +39,8 @@ IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
 QUIT_GRACE_S = 3.0
 GUEST_CHANNELS = ("debugcon", "serial", "firmware")
 QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
+# Exit statuses that mean the guest ran: a reset under -no-reboot, isa-debug-exit 0x10/0x11.
+_GUEST_EXITS = (None, 0, DEBUG_EXIT_SUCCESS, DEBUG_EXIT_FAILURE)
 
 
 @dataclass
@@ -79,6 +81,10 @@ class BootSession:
         self.interrupt = interrupt
         self.matcher = BootMatcher(request.spec)
         self.started = time.monotonic()
+        self._t0: float | None = None  # QEMU start: t=0 of every channel and the timeline
+
+    def _now(self) -> float:
+        return 0.0 if self._t0 is None else time.monotonic() - self._t0
 
     def run(self) -> BootResult:
         req = self.request
@@ -124,7 +130,6 @@ class BootSession:
         streams = Streams()
         run = _Run()
         qemu = QemuProcess(argv)
-        t = 0.0
         try:
             for name in GUEST_CHANNELS:
                 streams.listen(name, getattr(sockets, name))
@@ -134,19 +139,21 @@ class BootSession:
             except QemuStartError as exc:
                 run.failed_to_start = str(exc)
             else:
+                self._t0 = qemu.started_at
                 streams.add("qemu", qemu.output)
                 record.qemu["pid"] = qemu.pid
                 capture.event(f"QEMU started, pid {qemu.pid}: {' '.join(argv)}", 0.0)
-                t = self._loop(qemu, streams, capture, run)
+                self._loop(qemu, streams, capture, run)
         finally:
-            t = self._stop(qemu, run, capture, t)
+            self._stop(qemu, run, capture)
+            t = self._now()
             streams.close()
             self.matcher.close(t)
             capture.close(t)
         if self.interrupt:
             outcome = self._interrupted(self.matcher.last_milestone)
         else:
-            if run.failed_to_start is None and run.qmp is None and run.exit_status not in (None, 0, 33, 35):
+            if run.failed_to_start is None and run.qmp is None and run.exit_status not in _GUEST_EXITS:
                 tail = run.qemu_output_tail.decode("utf-8", "replace").strip().splitlines()
                 run.failed_to_start = tail[-1] if tail else f"exit status {run.exit_status}"
             outcome = judge(self.matcher, BootFacts(
@@ -159,47 +166,45 @@ class BootSession:
         record.qemu["exit_status"] = run.exit_status
         return self._finish(record, outcome)
 
-    def _loop(self, qemu: QemuProcess, streams: Streams, capture: Capture, run: _Run) -> float:
+    def _loop(self, qemu: QemuProcess, streams: Streams, capture: Capture, run: _Run) -> None:
         """Capture and match until the verdict is known, QEMU exits, a timeout or a signal."""
-        start = qemu.started_at or time.monotonic()
-        total = len(self.request.spec.milestones)
         while True:
-            t = time.monotonic() - start
-            for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - t, 0.0))):
-                t = time.monotonic() - start
-                self._take(channel, data, t, capture, run, total)
-            t = time.monotonic() - start
+            for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - self._now(), 0.0))):
+                self._take(channel, data, capture, run)
+            t = self._now()
             self._pump_qmp(run, capture, t)
             self.matcher.poll(t)
             if self.matcher.decided is not None:
                 capture.event(f"decided: {self.matcher.decided.summary()}", t)
                 # The same line on the other console is usually a few ms behind: keep it.
-                return self._drain(streams, capture, run, start, total, limit=DECIDED_DRAIN_S, idle=IDLE_S)
+                self._drain(streams, capture, run, limit=DECIDED_DRAIN_S, idle=IDLE_S)
+                return
             if self.interrupt:
                 capture.event(f"{self.interrupt.signame} received: stopping", t)
-                return t
+                return
             status = qemu.poll()
             if status is not None:
                 run.exit_status = status
                 capture.event(f"QEMU exited with status {status}", t)
-                return self._drain(streams, capture, run, start, total, limit=DRAIN_S, idle=DRAIN_S)
+                self._drain(streams, capture, run, limit=DRAIN_S, idle=DRAIN_S)
+                return
             if t >= self.request.timeout_s:
                 run.global_timeout = True
                 capture.event(f"boot timeout of {self.request.timeout_s:g}s expired", t)
-                return t
+                return
 
-    def _take(self, channel: str, data: bytes, t: float, capture: Capture, run: _Run, total: int) -> None:
+    def _take(self, channel: str, data: bytes, capture: Capture, run: _Run) -> None:
         if not data:
             return
+        t = self._now()
         capture.data(channel, data, t)
         if channel == "qemu":
             run.qemu_output_tail = (run.qemu_output_tail + data)[-4096:]
         before = len(self.matcher.hits)
         for i, hit in enumerate(self.matcher.feed(channel, data, t)):
-            self.progress.milestone(before + i + 1, total, hit)
+            self.progress.milestone(before + i + 1, len(self.request.spec.milestones), hit)
 
-    def _drain(self, streams: Streams, capture: Capture, run: _Run, start: float, total: int,
-               limit: float, idle: float) -> float:
+    def _drain(self, streams: Streams, capture: Capture, run: _Run, limit: float, idle: float) -> None:
         """Read what is still in flight: until every channel ended, nothing came for `idle`
         seconds, or `limit` seconds passed."""
         deadline = time.monotonic() + limit
@@ -208,15 +213,14 @@ class BootSession:
             if not chunks:
                 break
             for channel, data in chunks:
-                self._take(channel, data, time.monotonic() - start, capture, run, total)
-        return time.monotonic() - start
+                self._take(channel, data, capture, run)
 
     def _attach_qmp(self, run: _Run, conn: Any, capture: Capture) -> None:
         client = QmpClient(conn)
         try:
             client.handshake(timeout=5.0)
         except QmpError as exc:
-            capture.event(f"QMP unusable: {exc}", time.monotonic() - self.started)
+            capture.event(f"QMP unusable: {exc}", self._now())
             client.close()
             return
         run.qmp = client
@@ -230,10 +234,10 @@ class BootSession:
             data = event.get("data")
             capture.event(f"QMP event {event.get('event')}{' ' + str(data) if data else ''}", t)
 
-    def _stop(self, qemu: QemuProcess, run: _Run, capture: Capture, t: float) -> float:
+    def _stop(self, qemu: QemuProcess, run: _Run, capture: Capture) -> None:
         """Screendump (best effort, only while QEMU runs), quit, kill the group, reap."""
         if qemu.running() and run.qmp is not None and not self.interrupt:
-            self._screendump(run.qmp, capture, t)
+            self._screendump(run.qmp, capture)
         if qemu.running() and run.qmp is not None:
             try:
                 run.qmp.execute("quit", timeout=1.0)
@@ -243,16 +247,15 @@ class BootSession:
         if run.qmp is not None:
             run.qmp.close()
         if status is not None:
-            capture.event(f"QEMU stopped and reaped (status {status})", t)
-        return t
+            capture.event(f"QEMU stopped and reaped (status {status})", self._now())
 
-    def _screendump(self, qmp: QmpClient, capture: Capture, t: float) -> None:
+    def _screendump(self, qmp: QmpClient, capture: Capture) -> None:
         ppm = self.request.out / ".screen.ppm"
         try:
             qmp.execute("screendump", {"filename": str(ppm)}, timeout=5.0)
             ppm_to_png(ppm, self.request.out / "screen.png")
         except (QmpError, PpmError, OSError) as exc:
-            capture.event(f"no screen.png: {exc}", t)
+            capture.event(f"no screen.png: {exc}", self._now())
         finally:
             ppm.unlink(missing_ok=True)
 

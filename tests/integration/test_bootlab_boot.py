@@ -228,3 +228,24 @@ def test_triage_on_a_broken_target_blames_the_target(tmp_path, probe_cache):
     assert triage["baseline"]["verdict"] == "FAIL"
     assert triage["image_outcome"]["verdict"] == "FAIL"
     assert (tmp_path / "record" / "baseline" / "result.json").is_file()
+
+
+def test_command_line_overrides_replace_the_targets_settings(tmp_path, probe_cache):
+    boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", kernel_esp() / "EFI" / "BOOT" / "BOOTX64.EFI",
+                    "--machine", "pc", "--accel", "tcg", "--firmware-bios", "/usr/share/ovmf/OVMF.fd", cache=probe_cache)
+    assert boot.rc == 0, boot.stderr
+    argv = boot.result["qemu"]["command"]
+    assert argv[argv.index("-machine") + 1] == "pc"
+    assert argv[argv.index("-bios") + 1] == "/usr/share/ovmf/OVMF.fd" and "if=pflash" not in " ".join(argv)
+    assert boot.result["qemu"]["accel_reason"] == "requested tcg"
+    assert list(boot.result["firmware"]) == ["bios"]
+
+
+def test_qemu_refusing_the_firmware_is_an_error_not_a_fail(tmp_path, probe_cache):
+    """A CODE flash image passes inspection but cannot be a -bios: QEMU exits at once."""
+    boot = run_boot(tmp_path, "--target", "pc-bios", "--image", kernel_esp(),
+                    "--firmware-bios", "/usr/share/OVMF/OVMF_CODE_4M.fd", cache=probe_cache)
+    assert boot.rc == 3, boot.stderr
+    assert boot.verdict[0] == "ERROR"
+    assert "QEMU failed to start" in boot.result["reason"] and "could not load PC BIOS" in boot.result["reason"]
+    assert boot.result["duration_s"] < 5
