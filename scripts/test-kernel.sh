@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Host tests for the kernel: kcore's pure logic (PMM, heap, ELF loader, page tables,
-# fixed-buffer formatting) with cargo test on Debian's toolchain; then, where a cargo with
-# clippy exists (rustup), the kernel and user programs are linted with warnings as errors
-# (checked for the host target: lints need no UEFI std).
+# fixed-buffer formatting) with cargo test on Debian's toolchain; then, where rustfmt and a
+# cargo with clippy exist (rustup), the kernel and user programs are format-checked and
+# linted with warnings as errors (checked for the host target: lints need no UEFI std).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AMBIENT_PATH=$PATH
@@ -10,6 +10,12 @@ start_ns=$(date +%s%N)
 
 PATH=/usr/bin:$PATH cargo test --quiet --manifest-path kernel/kcore/Cargo.toml --target-dir build/cargo/host "$@"
 
+fmt="rustfmt not installed, format not checked"
+if rustfmt --version >/dev/null 2>&1; then
+    rustfmt --edition 2021 --check kernel/src/main.rs userspace/hello/src/main.rs \
+        userspace/usys/src/lib.rs userspace/hello/build.rs
+    fmt="rustfmt clean"
+fi
 if cargo clippy --version >/dev/null 2>&1; then
     for crate in kernel userspace; do
         # Linting needs no real user program: an empty embedded image type-checks the same.
@@ -22,4 +28,4 @@ else
 fi
 
 elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
-printf 'test-kernel: kcore host tests passed, %s, in %d.%03ds\n' "$lint" $((elapsed_ms / 1000)) $((elapsed_ms % 1000))
+printf 'test-kernel: kcore host tests passed, %s, %s, in %d.%03ds\n' "$fmt" "$lint" $((elapsed_ms / 1000)) $((elapsed_ms % 1000))

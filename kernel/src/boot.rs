@@ -111,8 +111,16 @@ fn exit_boot_services(image: Handle, bs: &BootServices, map: &mut MemoryMap) -> 
         if let Err(status) = map.refresh(bs) {
             crate::panic::fatal(format_args!("GetMemoryMap failed: status {:#x}", status.0));
         }
-        // SAFETY: `image` is our image handle and `map.key` the key of the map just read.
-        let status = unsafe { (bs.exit_boot_services)(image, map.key) };
+        // The stale-map-key test variant hands over a wrong key once, to prove the retry.
+        let key = if cfg!(feature = "stale-map-key") && attempt == 1 {
+            map.key.wrapping_add(1)
+        } else {
+            map.key
+        };
+        // SAFETY: `image` is our image handle and `key` the key of the map just read (or, in
+        // the test variant, a wrong one, which the firmware must reject without side effects
+        // beyond those the retry loop allows for).
+        let status = unsafe { (bs.exit_boot_services)(image, key) };
         if status == Status::SUCCESS {
             return attempt;
         }

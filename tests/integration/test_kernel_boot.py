@@ -248,6 +248,14 @@ def test_silent_prints_nothing(boot):
     assert after_start.strip() == b"", f"kernel output on serial: {after_start[:200]!r}"
 
 
+def test_stale_map_key_is_retried(boot):
+    result = boot("stale-map-key").wait_exit()
+    assert result.exit_status == EXIT_SUCCESS
+    for channel in ("debugcon", "serial"):
+        hits = dict(match_in_order(result.channel(channel), on_channel(load_milestones(), channel)))
+        assert hits["exit-boot-services"].group("attempts") == "2"
+
+
 def test_stack_overflow_hits_the_guard_page(boot):
     result = boot("stack-overflow").wait_exit()
     assert result.exit_status == EXIT_PANIC
