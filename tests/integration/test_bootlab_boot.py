@@ -5,6 +5,7 @@ and asserted on from several angles.
 """
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -71,11 +72,15 @@ def test_the_command_line_follows_the_target(good_boot):
         assert argv[argv.index("-bios") + 1] == "/usr/share/ovmf/OVMF.fd"
 
 
-def test_auto_accel_probes_kvm_and_falls_back_to_tcg(good_boot):
+def test_auto_accel_probes_kvm_once_and_falls_back_to_tcg(good_boot, probe_cache):
     qemu = good_boot.result["qemu"]
     assert qemu["accel"] == "tcg"
-    if "auto" in qemu["accel_reason"]:
+    if qemu["accel_reason"].startswith("auto") and "/dev/kvm is missing" not in qemu["accel_reason"]:
         assert "KVM internal error" in qemu["accel_reason"]
+        probes = json.loads((probe_cache / "rustux-bootlab" / "kvm-probe.json").read_text())
+        assert any(not p["works"] and p["probed"] in qemu["accel_reason"] for p in probes.values())
+    else:
+        assert qemu["accel_reason"] == "requested tcg"
 
 
 def test_the_boot_stops_as_soon_as_the_verdict_is_known(good_boot):
