@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, kernel_esp, process_alive, run_boot, variant_esp
+from bootlab_support import REPO, kernel_esp, probe_cache, process_alive, run_boot, variant_esp  # probe_cache: a fixture
 
 pytestmark = pytest.mark.qemu
 

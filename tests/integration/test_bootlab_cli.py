@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BOOTLAB, REPO, run_boot
+from bootlab_support import BOOTLAB, REPO, run_boot
 
 
 def bootlab(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BOOTLAB, REPO, bootlab_env, process_alive, qemu_children, variant_esp, wait_gone
+from bootlab_support import (  # probe_cache is a fixture
+    BOOTLAB,
+    REPO,
+    bootlab_env,
+    probe_cache,
+    process_alive,
+    qemu_children,
+    variant_esp,
+    wait_gone,
+)
 
 pytestmark = pytest.mark.qemu
 

@@ -1,5 +1,9 @@
 """Helpers for the bootlab integration tests: run the real CLI, read its boot record,
-find QEMU processes. The kernel comes from `make kernel` / `make variants`."""
+find QEMU processes. The kernel comes from `make kernel` / `make variants`.
+
+Not a conftest.py on purpose: tests/unit has one and its modules `from conftest import`;
+a second module named `conftest` could shadow it when both directories are collected.
+Test modules import what they use from here, the `probe_cache` fixture included."""
 from __future__ import annotations
 
 import json
