@@ -25,8 +25,10 @@ else
 fi
 
 trap 'echo; echo "demo: stopping"; scripts/demo-stop.sh' EXIT
+trap 'exit 130' INT TERM
 "$PY" -m steps.local_lab start "$DEMO"
 echo "demo: building $(git rev-parse --short main) (main) and booting it on every QEMU target..."
 "$PY" -m steps.local_lab boot "$DEMO" || echo "demo: not every boot passed: see the web UI for the boot records"
 echo "demo: running until Ctrl-C; web UI http://localhost:$WEB_PORT/ (log in to force builds)"
-while true; do sleep 3600; done
+# `wait` (unlike a foreground sleep) returns at once when a signal arrives, so the traps run
+while true; do sleep 3600 & wait $!; done
