@@ -133,6 +133,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         self.setProperty("milestones_total", result.total, source)
         self.setProperty("last_milestone", result.last_milestone, source)
         self.setProperty("boot_duration_s", result.duration_s, source)
+        self.setProperty("triage", result.triage, source)
 
     @defer.inlineCallbacks
     def _attempts(self):

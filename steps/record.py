@@ -45,6 +45,7 @@ class BootResult:
     total: int
     duration_s: float | None
     milestones: tuple[tuple[str, float, str], ...] = ()  # (name, t, line), in boot order
+    triage: str | None = None  # bootlab's triage rule, when a non-PASS was checked against a baseline
 
     def milestone_log(self) -> str:
         """The `milestones` log: when each milestone was seen and the line that proved it."""
@@ -52,6 +53,8 @@ class BootResult:
         missing = self.total - self.reached
         if missing > 0:
             rows.append(f"{missing} of {self.total} milestones not reached: {self.verdict.value}\n")
+        if self.triage:
+            rows.append(f"triage: {self.triage}\n")
         return "".join(rows)
 
     def summary(self) -> str:
@@ -100,6 +103,7 @@ def parse_result(stdout: str) -> BootResult:
     except ValueError as e:
         raise RecordError(f"bootlab's result.json has an unknown verdict {data['verdict']!r}") from e
     milestones = data.get("milestones") or []
+    triage = data.get("triage") if isinstance(data.get("triage"), dict) else {}
     duration = data.get("duration_s")
     return BootResult(
         verdict=verdict,
@@ -110,6 +114,7 @@ def parse_result(stdout: str) -> BootResult:
         total=int(data.get("milestones_total") or len(milestones)),
         duration_s=float(duration) if duration is not None else None,
         milestones=tuple((str(m.get("name")), float(m.get("t") or 0), str(m.get("line") or "")) for m in milestones),
+        triage=triage.get("rule"),
     )
 
 

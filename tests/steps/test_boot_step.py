@@ -17,13 +17,13 @@ CMD = ["bootlab", "boot", "--json", "--target", "q35-pflash", "--image", "artifa
        "--milestones", "artifact/milestones.yaml"]
 
 
-def result_json(verdict, culprit=None, reason="", reached=6, total=6, duration=6.07):
+def result_json(verdict, culprit=None, reason="", reached=6, total=6, duration=6.07, triage=None):
     milestones = [{"name": n, "t": i + 0.5, "channel": "debugcon", "line": n} for i, n in enumerate(NAMES[:reached])]
     return json.dumps({
         "verdict": verdict, "culprit": culprit, "reason": reason,
         "last_milestone": milestones[-1]["name"] if milestones else None,
         "milestones": milestones, "milestones_total": total, "target": "q35-pflash",
-        "duration_s": duration,
+        "duration_s": duration, "triage": triage,
     })
 
 
@@ -68,7 +68,9 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
 
     def test_fail_names_last_milestone_and_reason(self):
         self.setup_step(self.step())
-        out = result_json("FAIL", "code", "page fault at 0x401000", reached=4)
+        rule = "baseline passed on the same target: the new image is at fault (FAIL/code kept)"
+        out = result_json("FAIL", "code", "page fault at 0x401000", reached=4,
+                          triage={"baseline": {"verdict": "PASS"}, "rule": rule})
         self.expect_boot(progress(4) + "bootlab: verdict FAIL code page fault at 0x401000\n", out, 1)
         self.expect_outcome(result=FAILURE, state_string="FAIL after idt: page fault at 0x401000")
         self.expect_property("verdict", "FAIL")
@@ -76,7 +78,9 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_property("milestones_reached", 4)
         self.expect_log_file("milestones", "   0.50 s  entry                entry\n   1.50 s  memory-map           memory-map\n"
                                            "   2.50 s  gdt                  gdt\n   3.50 s  idt                  idt\n"
-                                           "2 of 6 milestones not reached: FAIL\n")
+                                           "2 of 6 milestones not reached: FAIL\n"
+                                           "triage: " + rule + "\n")
+        self.expect_property("triage", rule)
         return self.run_step()
 
     def test_firmware_error_is_an_exception_not_a_failure(self):

@@ -1,0 +1,15 @@
+"""DESIGN rule: steps never drive QEMU or a BMC themselves: they import neither `workers` nor QEMU code."""
+import ast
+from pathlib import Path
+
+STEPS = Path(__file__).resolve().parents[2] / "steps"
+
+
+def test_steps_do_not_import_the_worker_side():
+    files = sorted(STEPS.glob("*.py"))
+    assert len(files) > 5
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            assert not any(n.split(".")[0] == "workers" for n in names), f"{path.name} imports {names}"
