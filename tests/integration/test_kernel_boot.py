@@ -30,9 +30,6 @@ USER_BASE = 0x0000_1000_0000_0000
 
 _ANSI = re.compile(r"\x1b\[[0-9;?=]*[A-Za-z]")
 
-pytestmark = pytest.mark.qemu
-
-
 def esp_dir(variant: str | None) -> Path:
     esp = ROOT / "build" / "esp" if variant is None else ROOT / "build" / "variants" / variant / "esp"
     if not (esp / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
@@ -188,6 +185,7 @@ def test_order_check_rejects_missing_and_swapped_milestones():
         match_in_order(["two"], spec)
 
 
+@pytest.mark.qemu
 def test_kernel_boots_to_userspace_and_exits_33(boot):
     result = boot().wait_exit()
     milestones = load_milestones()
@@ -203,6 +201,7 @@ def test_kernel_boots_to_userspace_and_exits_33(boot):
     print(f"entry-to-final {final.group('ms')} ms, QEMU wall {result.wall_s:.2f} s")
 
 
+@pytest.mark.qemu
 def test_shared_user_tables_faults_in_ring3(boot):
     result = boot("shared-user-tables").wait_exit()
     assert result.exit_status == EXIT_PANIC
@@ -216,6 +215,7 @@ def test_shared_user_tables_faults_in_ring3(boot):
         assert "Hello from userspace!" not in result.channel(channel)
 
 
+@pytest.mark.qemu
 def test_hang_after_heap_goes_silent(boot):
     qemu = boot("hang-after-heap")
     heap = re.compile(next(m["regex"] for m in load_milestones() if m["name"] == "heap"))
@@ -228,6 +228,7 @@ def test_hang_after_heap_goes_silent(boot):
         assert not panic_lines(result, channel)
 
 
+@pytest.mark.qemu
 def test_triple_fault_resets_without_final_milestone(boot):
     result = boot("triple-fault").wait_exit()
     # -no-reboot turns the reset into a plain QEMU exit: status 0, no debug-exit code.
@@ -238,6 +239,7 @@ def test_triple_fault_resets_without_final_milestone(boot):
         assert "boot complete" not in text and "[PANIC]" not in text
 
 
+@pytest.mark.qemu
 def test_silent_prints_nothing(boot):
     qemu = boot("silent")
     firmware_started_us = re.compile(r'BdsDxe: starting Boot\S+ "UEFI QEMU HARDDISK')
@@ -248,6 +250,7 @@ def test_silent_prints_nothing(boot):
     assert after_start.strip() == b"", f"kernel output on serial: {after_start[:200]!r}"
 
 
+@pytest.mark.qemu
 def test_stale_map_key_is_retried(boot):
     result = boot("stale-map-key").wait_exit()
     assert result.exit_status == EXIT_SUCCESS
@@ -256,6 +259,7 @@ def test_stale_map_key_is_retried(boot):
         assert hits["exit-boot-services"].group("attempts") == "2"
 
 
+@pytest.mark.qemu
 def test_stack_overflow_hits_the_guard_page(boot):
     result = boot("stack-overflow").wait_exit()
     assert result.exit_status == EXIT_PANIC
