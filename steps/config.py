@@ -20,6 +20,7 @@ from lab.inventory import Inventory, QemuTarget
 from steps.auth import LabUser
 from steps.boot import BootStep
 from steps.fanout import BootFanout
+from steps.golden import GoldenImage
 from steps.kernel import KernelBuild
 from steps.settings import MasterSettings
 
@@ -88,16 +89,16 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path) -> 
     # The last image that passed here is the baseline bootlab triages a failure against.
     f.addStep(bb.SetProperty(name="baseline", property="baseline", value="golden/esp",
                              doStepIf=lambda step: golden.exists(), hideStepIf=lambda results, step: True))
-    f.addStep(bb.FileDownload(name="download golden", mastersrc=str(golden), workerdest="golden.tar.gz",
+    f.addStep(bb.FileDownload(name="download-golden", mastersrc=str(golden), workerdest="golden.tar.gz",
                               doStepIf=has_baseline, hideStepIf=_hidden_when_skipped))
-    f.addStep(_unpack("unpack golden", "golden.tar.gz", "golden", doStepIf=has_baseline,
+    f.addStep(_unpack("unpack-golden", "golden.tar.gz", "golden", doStepIf=has_baseline,
                       hideStepIf=_hidden_when_skipped))
     f.addStep(BootStep(
         target=target.name, image="artifact/esp", milestones="artifact/milestones.yaml",
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
     ))
     f.addStep(bb.MasterShellCommand(
-        name="keep as golden",
+        name="keep-golden",
         command=["sh", "-c", 'mkdir -p "$(dirname "$1")" && cp "$0" "$1.tmp" && mv "$1.tmp" "$1"',
                  util.Property("artifact"), str(golden)],
         doStepIf=lambda step: step.getProperty("verdict") == "PASS", hideStepIf=_hidden_when_skipped,
@@ -110,12 +111,15 @@ def health_factory(target: QemuTarget, settings: MasterSettings, golden: Path) -
         return golden.exists()
 
     f = util.BuildFactory()
-    f.addStep(bb.FileDownload(name="download golden", mastersrc=str(golden), workerdest="golden.tar.gz",
-                              doStepIf=has_golden, haltOnFailure=True))
-    f.addStep(_unpack("unpack golden", "golden.tar.gz", "golden", doStepIf=has_golden))
+    f.addStep(GoldenImage(target.name, golden))
+    f.addStep(bb.FileDownload(name="download-golden", mastersrc=str(golden), workerdest="golden.tar.gz",
+                              doStepIf=has_golden, haltOnFailure=True, hideStepIf=_hidden_when_skipped))
+    f.addStep(_unpack("unpack-golden", "golden.tar.gz", "golden", doStepIf=has_golden,
+                      hideStepIf=_hidden_when_skipped))
     f.addStep(BootStep(
         target=target.name, image="golden/esp", milestones="golden/milestones.yaml",
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
+        hideStepIf=_hidden_when_skipped,
     ))
     return f
 

@@ -1,14 +1,21 @@
 """Config assembly from the real inventory, users file parsing, fan-out verdict lines."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from twisted.trial import unittest
+
+from buildbot.process.results import SKIPPED, SUCCESS
+from buildbot.test.reactor import TestReactorMixin
+from buildbot.test.steps import TestBuildStepMixin
 
 from lab.inventory import load_inventory
 from steps.auth import UsersError, load_users
 from steps.config import build_config, try_userpass
 from steps.fanout import child_line
+from steps.golden import GoldenImage
 from steps.record import parse_progress, parse_verdict_line
 from steps.rest import split_timing
 from steps.settings import settings_from_env
@@ -76,3 +83,22 @@ def test_split_timing():
              [{"name": "download", "started_at": 133, "complete_at": 136},
               {"name": "boot", "started_at": 136, "complete_at": 143}]]
     assert split_timing(kernel, boots) == {"build_s": 31.0, "transfer_s": 4.0, "boots_s": 9.0}
+
+
+class GoldenImageTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
+    def setUp(self):
+        self.setup_test_reactor()
+        return self.setup_test_build_step()
+
+    def test_missing_golden_image_is_skipped_with_a_reason(self):
+        self.setup_step(GoldenImage("q35", Path(self.mktemp()) / "q35.tar.gz"))
+        self.expect_outcome(result=SKIPPED, state_string="no golden image for q35 yet: boot/q35 must PASS once")
+        return self.run_step()
+
+    def test_present_golden_image_is_dated(self):
+        golden = Path(self.mktemp())
+        golden.write_bytes(b"artifact")
+        os.utime(golden, (0, 0))
+        self.setup_step(GoldenImage("q35", golden))
+        self.expect_outcome(result=SUCCESS, state_string="golden image kept 1970-01-01 00:00 UTC")
+        return self.run_step()
