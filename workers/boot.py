@@ -21,7 +21,7 @@ from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
 from lab.milestones import BootMatcher, MilestoneSpec
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
-from workers.capture import Capture, Streams
+from workers.capture import TIMELINE, Capture, Streams
 from workers.image import prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
@@ -30,7 +30,7 @@ from workers.progress import MachineProgress
 from workers.qemu.command import QEMU_BINARY, Firmware, Profile, Sockets, qemu_command
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
-from workers.record import BootRecord, write_result
+from workers.record import RESULT, BootRecord, write_result
 
 TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
 DRAIN_S = 1.0  # after QEMU exits, how long to wait for the channels' last bytes
@@ -38,6 +38,8 @@ DECIDED_DRAIN_S = 0.2  # after the verdict, how long to keep reading lines alrea
 IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
 QUIT_GRACE_S = 3.0
 GUEST_CHANNELS = ("debugcon", "serial", "firmware")
+SCREEN = "screen.png"
+RECORD_FILES = (RESULT, TIMELINE, SCREEN, *(f"{c}.log" for c in CHANNELS))
 QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
 # Exit statuses that mean the guest ran: a reset under -no-reboot, isa-debug-exit 0x10/0x11.
 _GUEST_EXITS = (None, 0, DEBUG_EXIT_SUCCESS, DEBUG_EXIT_FAILURE)
@@ -89,6 +91,8 @@ class BootSession:
     def run(self) -> BootResult:
         req = self.request
         req.out.mkdir(parents=True, exist_ok=True)
+        for name in RECORD_FILES:  # a reused --out must not mix an old boot into this one
+            (req.out / name).unlink(missing_ok=True)
         fw = req.target.firmware
         report = inspect_firmware(**{role: path for role, path in fw.files().items()})
         record = BootRecord(
@@ -253,7 +257,7 @@ class BootSession:
         ppm = self.request.out / ".screen.ppm"
         try:
             qmp.execute("screendump", {"filename": str(ppm)}, timeout=5.0)
-            ppm_to_png(ppm, self.request.out / "screen.png")
+            ppm_to_png(ppm, self.request.out / SCREEN)
         except (QmpError, PpmError, OSError) as exc:
             capture.event(f"no screen.png: {exc}", self._now())
         finally:

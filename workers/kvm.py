@@ -139,6 +139,6 @@ def _store_cache(key: str, entry: dict) -> None:
     entries = _load_cache()
     entries[key] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")  # concurrent boots on one worker
     tmp.write_text(json.dumps(entries, indent=1))
     tmp.replace(path)

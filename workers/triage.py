@@ -9,6 +9,7 @@ The baseline's own record lives in `<out>/baseline/`.
 """
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ BASELINE_DIR = "baseline"
 
 
 def boot_with_triage(request: BootRequest, baseline: Path | None, progress: MachineProgress, interrupt: Interrupt) -> BootResult:
+    shutil.rmtree(request.out / BASELINE_DIR, ignore_errors=True)  # from an earlier boot into the same --out
     result = BootSession(request, progress, interrupt).run()
     if baseline is None or result.outcome.verdict is not Verdict.FAIL or interrupt:
         return result

@@ -178,13 +178,15 @@ def bad_firmware(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("problem", ["zero-filled", "truncated", "missing"])
 def test_bad_firmware_is_error_firmware_before_qemu_starts(problem, bad_firmware, tmp_path, probe_cache):
+    for stale in ("qemu.log", "timeline.log", "screen.png"):  # an earlier boot into the same --out
+        (tmp_path / stale).write_text("old boot")
     boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", kernel_esp(),
                     "--firmware-code", bad_firmware[problem], cache=probe_cache)
     assert boot.rc == 3, boot.stderr
     assert boot.verdict == ("ERROR", "firmware")
     assert {"zero-filled": "zero-filled", "truncated": "truncated", "missing": "does not exist"}[problem] in boot.result["reason"]
     assert boot.result["qemu"]["command"] is None and "pid" not in boot.result["qemu"]
-    assert not (tmp_path / "qemu.log").exists() and not (tmp_path / "timeline.log").exists()
+    assert not any((tmp_path / name).exists() for name in ("qemu.log", "timeline.log", "screen.png"))
     assert boot.result["duration_s"] < 2
 
 
