@@ -39,6 +39,7 @@ IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
 QUIT_GRACE_S = 3.0
 GUEST_CHANNELS = ("debugcon", "serial", "firmware")
 SCREEN = "screen.png"
+MAX_SOCKET_PATH = 108  # sun_path, including the terminating NUL
 RECORD_FILES = (RESULT, TIMELINE, SCREEN, *(f"{c}.log" for c in CHANNELS))
 QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
 # Exit statuses that mean the guest ran: a reset under -no-reboot, isa-debug-exit 0x10/0x11.
@@ -128,6 +129,9 @@ class BootSession:
             shutil.copyfile(fw.vars, vars_copy)  # fresh per boot: no state leaks between boots
         profile = Profile(req.target.machine, req.target.memory_mb, accel.accel, _firmware(fw, vars_copy), fat)
         sockets = Sockets(*(work / f"{name}.sock" for name in ("debugcon", "serial", "firmware", "qmp")))
+        if len(str(sockets.debugcon)) >= MAX_SOCKET_PATH:
+            reason = f"channel socket path {sockets.debugcon} is too long for a unix socket: set TMPDIR to a short directory"
+            return self._finish(record, Outcome(Verdict.ERROR, Culprit.LAB, reason, None))
         argv = qemu_command(profile, sockets, req.qemu_binary)
         record.qemu["command"] = argv
         capture = Capture(req.out, CHANNELS)

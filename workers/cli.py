@@ -9,12 +9,13 @@ import argparse
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from lab.firmware import inspect_firmware
 from lab.inventory import Inventory, InventoryError, load_inventory
 from lab.milestones import SpecError, load_spec
-from lab.verdict import EXIT_ERROR, EXIT_MISS, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
+from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
 from workers.boot import BootRequest, with_overrides
 from workers.interrupt import interruptible
 from workers.progress import MachineProgress, TerminalProgress
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, InventoryError, SpecError) as exc:
         print(f"bootlab: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception:  # a crash must never exit 1, which means FAIL: the kernel's fault
+        traceback.print_exc()
+        print("bootlab: internal error (traceback above): a lab bug, not a kernel failure", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -168,10 +173,18 @@ def _cmd_boot(args: argparse.Namespace) -> int:
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not args.json else MachineProgress(sys.stderr)
     request = BootRequest(target=target, image=args.image, spec=spec, out=out,
                           timeout_s=args.timeout or target.boot_timeout_s)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory: pass a directory for the boot record")
     if not target.enabled:
-        return _miss(request, progress, args.json)
+        outcome = Outcome(Verdict.MISS, Culprit.LAB, f"target {target.name} is disabled in the inventory", None)
+        return _without_boot(request, outcome, progress, args.json)
     with interruptible() as interrupt:
-        result = boot_with_triage(request, args.baseline, progress, interrupt)
+        try:
+            result = boot_with_triage(request, args.baseline, progress, interrupt)
+        except Exception as exc:  # a runner bug: the record must say ERROR/lab, never FAIL
+            traceback.print_exc()
+            reason = f"bootlab crashed ({type(exc).__name__}: {exc}): a lab bug, traceback on stderr"
+            return _without_boot(request, Outcome(Verdict.ERROR, Culprit.LAB, reason, None), progress, args.json)
     progress.verdict(result.outcome)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -180,16 +193,16 @@ def _cmd_boot(args: argparse.Namespace) -> int:
     return result.outcome.exit_code
 
 
-def _miss(request: BootRequest, progress: MachineProgress, as_json: bool) -> int:
-    request.out.mkdir(parents=True, exist_ok=True)
-    outcome = Outcome(Verdict.MISS, Culprit.LAB, f"target {request.target.name} is disabled in the inventory", None)
+def _without_boot(request: BootRequest, outcome: Outcome, progress: MachineProgress, as_json: bool) -> int:
+    """A record for a boot that was not attempted (MISS) or that the runner could not finish."""
     record = BootRecord(outcome, request.target.name, {"path": str(request.image), "sha256": None}, {}, {},
                         milestones_total=len(request.spec.milestones))
+    request.out.mkdir(parents=True, exist_ok=True)
     write_result(request.out, record.to_dict())
     progress.verdict(outcome)
     if as_json:
         print(json.dumps(record.to_dict(), indent=2))
-    return EXIT_MISS
+    return outcome.exit_code
 
 
 def _load_inventory(path: Path, check_files: bool = True) -> Inventory:

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from bootlab_support import BOOTLAB, REPO, run_boot
+from workers import cli
 
 
 def bootlab(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
@@ -79,3 +80,20 @@ def test_a_disabled_target_is_a_miss(tmp_path):
     assert boot.rc == 4
     assert boot.verdict == ("MISS", "lab")
     assert json.loads((tmp_path / "record" / "result.json").read_text())["reason"].endswith("disabled in the inventory")
+
+
+def test_a_runner_crash_is_error_lab_never_fail(tmp_path, monkeypatch, capsys):
+    """Python's own exit status for an uncaught exception is 1, which would read as FAIL."""
+    def crash(*args, **kwargs):
+        raise RuntimeError("simulated runner bug")
+
+    monkeypatch.setattr(cli, "boot_with_triage", crash)
+    rc = cli.main(["boot", "--inventory", str(REPO / "lab-inventory.yaml"), "--target", "pc-bios",
+                   "--milestones", str(REPO / "kernel" / "milestones.yaml"), "--image", str(REPO / "kernel"),
+                   "--out", str(tmp_path), "--json"])
+    out, err = capsys.readouterr()
+    assert rc == 3
+    result = json.loads(out)
+    assert (result["verdict"], result["culprit"]) == ("ERROR", "lab")
+    assert "simulated runner bug" in result["reason"] and "RuntimeError" in err
+    assert json.loads((tmp_path / "result.json").read_text()) == result
