@@ -9,6 +9,7 @@ APT_PACKAGES=(
     qemu-system-x86 ovmf                          # QEMU targets and their firmware
     mtools dosfstools                             # ESP images without root
     openipmi ipmitool dnsmasq-base iproute2       # virtual boards (BMC, PXE)
+    openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
     python3-venv git make
 )
 
