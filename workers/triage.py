@@ -2,8 +2,11 @@
 
 Rules (recorded in result.json `triage.rule`):
 - baseline PASS  -> keep FAIL/code: only the new image fails on this target.
-- baseline fails -> ERROR/host: the target cannot boot a known-good image either, so
-  the failure says nothing about the new code ("target broken: baseline also failed").
+- baseline FAIL  -> ERROR/host: the target cannot boot a known-good image either, so
+  the failure says nothing about the new code ("target broken: baseline also failed");
+  baseline ERROR/firmware or ERROR/host -> ERROR with that culprit, same reasoning.
+- baseline ERROR/lab (its image is broken, the run was interrupted) -> inconclusive:
+  FAIL/code kept.
 Only FAIL is triaged: ERROR already blames the infrastructure and PASS needs nothing.
 The baseline's own record lives in `<out>/baseline/`.
 """
@@ -40,18 +43,25 @@ def boot_with_triage(request: BootRequest, baseline: Path | None, progress: Mach
             "record": BASELINE_DIR,
         },
     }
-    if base.outcome.verdict is Verdict.PASS:
+    base_outcome = base.outcome
+    if base_outcome.verdict is Verdict.PASS:
         summary["rule"] = "baseline passed on the same target: the new image is at fault (FAIL/code kept)"
         outcome = result.outcome
-    else:
-        summary["rule"] = "baseline failed on the same target too: the target is at fault (ERROR/host)"
+    elif base_outcome.verdict is Verdict.FAIL or base_outcome.culprit in (Culprit.FIRMWARE, Culprit.HOST):
+        culprit = Culprit.HOST if base_outcome.verdict is Verdict.FAIL else base_outcome.culprit
+        summary["rule"] = f"baseline failed on the same target too: the target is at fault (ERROR/{culprit.value})"
         summary["image_outcome"] = result.outcome.to_dict()
         outcome = Outcome(
             Verdict.ERROR,
-            Culprit.HOST,
-            f"target {request.target.name} broken: baseline also failed: {base.outcome.summary()}",
+            culprit,
+            f"target {request.target.name} broken: baseline also failed: {base_outcome.summary()}",
             result.outcome.last_milestone,
         )
+    else:
+        # The baseline itself could not be booted (bad baseline image, interrupted): no evidence
+        # against the target, and the image's own failure stands.
+        summary["rule"] = f"baseline not conclusive ({base_outcome.summary()}): FAIL/code kept"
+        outcome = result.outcome
     result.record.outcome = outcome
     result.record.triage = summary
     write_result(request.out, result.record.to_dict())

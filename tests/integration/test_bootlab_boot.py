@@ -256,3 +256,15 @@ def test_qemu_refusing_the_firmware_is_an_error_not_a_fail(tmp_path, probe_cache
     assert boot.verdict[0] == "ERROR"
     assert "QEMU failed to start" in boot.result["reason"] and "could not load PC BIOS" in boot.result["reason"]
     assert boot.result["duration_s"] < 5
+
+
+def test_a_baseline_that_cannot_be_booted_leaves_the_fail_standing(tmp_path, probe_cache):
+    broken_baseline = tmp_path / "not-an-esp"
+    (broken_baseline / "EFI").mkdir(parents=True)
+    boot = run_boot(tmp_path / "record", "--target", "pc-bios", "--image", variant_esp("shared-user-tables"),
+                    "--baseline", broken_baseline, cache=probe_cache)
+    assert boot.rc == 1, boot.stderr
+    assert boot.verdict == ("FAIL", "code")
+    triage = boot.result["triage"]
+    assert (triage["baseline"]["verdict"], triage["baseline"]["culprit"]) == ("ERROR", "lab")
+    assert triage["rule"].startswith("baseline not conclusive")
