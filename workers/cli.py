@@ -31,8 +31,14 @@ examples:
   bootlab boot --target q35-pflash --image build/variants/silent/esp --baseline build/esp --json
   bootlab boot --target q35-pflash --image build/esp --firmware-code ~/OVMF_CODE.fd --firmware-vars ~/OVMF_VARS.fd
 
+boot record (--out): result.json, timeline.log (all channels on one clock, ms since
+QEMU start), debugcon.log, serial.log, firmware.log, qemu.log, screen.png (when QEMU
+was still running at the end), baseline/ (when --baseline was booted).
+
 exit status: 0 PASS, 1 FAIL (the kernel is at fault), 2 usage/config error,
              3 ERROR (firmware/host/lab at fault), 4 MISS (target disabled)
+An image without EFI/BOOT/BOOTX64.EFI is ERROR (lab): the artifact is broken, it was
+never booted, so its code cannot have failed.
 """
 
 
@@ -68,17 +74,17 @@ def _parser() -> argparse.ArgumentParser:
     boot = sub.add_parser(
         "boot",
         help="boot an image on a target and write a boot record",
-        description="Boot an EFI image on a QEMU target: check the firmware, capture every channel, "
+        description="Boot an EFI image on a QEMU target: check the firmware, capture every channel,\n"
         "match the milestones, stop as soon as the verdict is known, write the boot record.",
         epilog=BOOT_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    boot.add_argument("--target", required=True, help="target name from the inventory (see `bootlab targets`)")
-    boot.add_argument("--image", required=True, type=Path, help="ESP directory, .efi file, or FAT image")
+    boot.add_argument("--target", required=True, metavar="NAME", help="target name from the inventory (see `bootlab targets`)")
+    boot.add_argument("--image", required=True, type=Path, metavar="PATH", help="ESP directory, .efi file, or FAT image")
     _inventory_option(boot)
-    boot.add_argument("--milestones", type=Path, help="milestone spec (default: the target's, kernel/milestones.yaml)")
-    boot.add_argument("--out", type=Path, help="boot record directory (default: build/boots/<target>-<timestamp>)")
-    boot.add_argument("--baseline", type=Path, help="last known-good image: booted on the same target if --image FAILs")
+    boot.add_argument("--milestones", type=Path, metavar="FILE", help="milestone spec (default: the target's, kernel/milestones.yaml)")
+    boot.add_argument("--out", type=Path, metavar="DIR", help="boot record directory (default: build/boots/<target>-<timestamp>)")
+    boot.add_argument("--baseline", type=Path, metavar="PATH", help="last known-good image: booted on the same target if --image FAILs")
     boot.add_argument("--firmware-code", type=Path, metavar="FILE", help="pflash CODE image instead of the target's")
     boot.add_argument("--firmware-vars", type=Path, metavar="FILE", help="pflash VARS template (copied fresh per boot)")
     boot.add_argument("--firmware-bios", type=Path, metavar="FILE", help="boot with -bios FILE instead of pflash")
@@ -101,14 +107,14 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser(
         "inspect-firmware",
         help="check firmware images (OVMF) the way every boot does",
-        description="Check firmware images: exists, plausible size, not zero-filled, firmware-volume "
+        description="Check firmware images: exists, plausible size, not zero-filled, firmware-volume\n"
         "header, CODE/VARS pairing; print identity (size, sha256). Exit 0 if all good, 3 if not.",
         epilog="examples:\n  bootlab inspect-firmware /usr/share/ovmf/OVMF.fd\n"
         "  bootlab inspect-firmware /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd\n\n"
         "Roles come from the file names: *CODE* is code, *VARS* is vars, anything else is a -bios image.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="firmware image (OVMF_CODE*, OVMF_VARS*, OVMF.fd, ...)")
     inspect.set_defaults(func=_cmd_inspect)
     return parser
 
