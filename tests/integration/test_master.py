@@ -7,6 +7,7 @@ boot it with the real bootlab under TCG.
 from __future__ import annotations
 
 import difflib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +185,25 @@ def test_no_password_appears_in_any_log_summary_or_property(lab, forced):
         texts += logs_of(client, build["buildid"]).values()
         for text in texts:
             assert not any(secret in text for secret in secrets), f"a password leaked into build {build['buildid']}"
+
+
+def test_checkconfig_on_a_malformed_inventory_prints_the_inventorys_own_error(tmp_path):
+    text = (REPO / "lab-inventory.yaml").read_text()
+    assert "    machine: q35\n" in text
+    bad = tmp_path / "inventory.yaml"
+    bad.write_text(text.replace("    machine: q35\n", "    machine: q53\n", 1))
+    line = text[:text.index("    machine: q35\n")].count("\n") + 1
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(mode=0o700)
+    (secrets / "users").write_text("dev developer pw\n")
+    (secrets / "users").chmod(0o600)
+    buildbot = Path(sys.executable).parent / "buildbot"
+    subprocess.run([str(buildbot), "create-master", "-q", "-c", str(REPO / "master.cfg"), str(tmp_path / "m")],
+                   check=True)
+    env = dict(os.environ, BOOTLAB_INVENTORY=str(bad), BOOTLAB_SECRETS=str(secrets))
+    checked = subprocess.run([str(buildbot), "checkconfig"], cwd=tmp_path / "m", env=env,
+                             capture_output=True, text=True)
+    output = checked.stdout + checked.stderr
+    assert checked.returncode != 0
+    assert f"{bad}:{line}: targets.q35-pflash.machine: 'q53' is not one of q35, pc" in output, output
+    assert "Traceback" not in output, output
