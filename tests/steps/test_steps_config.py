@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -88,15 +89,18 @@ def test_split_timing():
 class GoldenImageTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def setUp(self):
         self.setup_test_reactor()
+        scratch = tempfile.TemporaryDirectory()
+        self.addCleanup(scratch.cleanup)
+        self.dir = Path(scratch.name)
         return self.setup_test_build_step()
 
     def test_missing_golden_image_is_skipped_with_a_reason(self):
-        self.setup_step(GoldenImage("q35", Path(self.mktemp()) / "q35.tar.gz"))
+        self.setup_step(GoldenImage("q35", self.dir / "q35.tar.gz"))
         self.expect_outcome(result=SKIPPED, state_string="no golden image for q35 yet: boot/q35 must PASS once")
         return self.run_step()
 
     def test_present_golden_image_is_dated(self):
-        golden = Path(self.mktemp())
+        golden = self.dir / "q35.tar.gz"
         golden.write_bytes(b"artifact")
         os.utime(golden, (0, 0))
         self.setup_step(GoldenImage("q35", golden))
