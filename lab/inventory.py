@@ -1,4 +1,4 @@
-"""`lab-inventory.yaml`: workers, firmware sets, QEMU targets and (loosely, for now) boards.
+"""`lab-inventory.yaml`: workers, firmware sets, QEMU targets and boards (schema: lab/board.py).
 
 ```yaml
 lab: {name: rustux-boot-lab, kernel: {repo: https://example.org/rustux.git, branch: main}}
@@ -17,7 +17,7 @@ targets:
     worker: local-qemu
     enabled: true                     # optional, default true
     milestones: kernel/milestones.yaml   # optional, relative to this file
-boards: {}                            # shape-checked only: see the boards issue
+boards: {}                            # see lab/board.py
 ```
 Errors read `lab-inventory.yaml:14: targets.q35-pflash.machine: 'q53' is not one of q35, pc`.
 Relative paths are relative to the inventory file's directory.
@@ -25,11 +25,12 @@ Relative paths are relative to the inventory file's directory.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import re
 
+from lab.board import Board, parse_board
 from lab.schema import Node, SchemaError, compose_file
 
 MACHINES = ("q35", "pc")
@@ -97,15 +98,6 @@ class QemuTarget:
 
 
 @dataclass(frozen=True)
-class Board:
-    """Placeholder shape until the boards issue: the name, its worker and raw settings."""
-
-    name: str
-    worker: str | None
-    settings: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Inventory:
     path: Path
     lab: LabInfo
@@ -123,6 +115,15 @@ class Inventory:
         known = ", ".join(self.targets) or "none"
         raise InventoryError(str(self.path), None, "targets", f"unknown target {name!r}{hint}; targets: {known}")
 
+    def board(self, name: str) -> Board:
+        """The board called `name`; an unknown name raises `InventoryError` with a suggestion."""
+        if name in self.boards:
+            return self.boards[name]
+        close = difflib.get_close_matches(name, list(self.boards), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        known = ", ".join(self.boards) or "none"
+        raise InventoryError(str(self.path), None, "boards", f"unknown board {name!r}{hint}; boards: {known}")
+
 
 def load_inventory(path: str | Path, check_files: bool = True) -> Inventory:
     """Load and validate; `check_files=False` skips the firmware-exists check (for overrides)."""
@@ -136,7 +137,10 @@ def load_inventory(path: str | Path, check_files: bool = True) -> Inventory:
     fw_nodes = dict(top["firmware"].items()) if "firmware" in top else {}
     firmware = {name: _firmware_set(name, node, base) for name, node in fw_nodes.items()}
     targets = {name: _target(name, node, base, workers, firmware) for name, node in _named(top["targets"])}
-    boards = {name: _board(name, node, workers) for name, node in _named(top["boards"])} if "boards" in top else {}
+    board_nodes = _named(top["boards"]) if "boards" in top else []
+    boards = {
+        name: parse_board(name, node, list(workers), list(firmware), base, base / DEFAULT_MILESTONES) for name, node in board_nodes
+    }
     if check_files:
         _check_firmware_files(firmware, fw_nodes, targets)
     return Inventory(path, lab, workers, firmware, targets, boards)
@@ -203,13 +207,6 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
         enabled=f["enabled"].boolean() if "enabled" in f else True,
         milestones=milestones,
     )
-
-
-def _board(name: str, node: Node, workers: dict[str, Worker]) -> Board:
-    entries = dict(node.items())
-    worker = entries["worker"].choice(list(workers)) if "worker" in entries else None
-    settings = {k: v.plain() for k, v in entries.items() if k != "worker"}
-    return Board(name, worker, settings)
 
 
 def _path(node: Node, base: Path) -> Path:

@@ -1,0 +1,238 @@
+"""Boards in `lab-inventory.yaml`: a UEFI machine behind a BMC, its console and how its ESP arrives.
+
+```yaml
+boards:
+  nuc-1:
+    worker: board-ctl                 # the worker that reaches the board
+    health: ok                        # ok | degraded | out-of-service (optional, default ok)
+    mac: "52:54:00:12:34:01"          # the boot NIC (PXE: dnsmasq serves this MAC)
+    bmc:
+      host: 10.0.0.9
+      port: 623                       # optional, default 623
+      user: admin
+      password_secret: nuc-1-bmc      # the NAME of a secret (workers/secrets.py), never the password
+      min_interval_s: 0.5             # optional: BMCs drop requests when rushed
+      timeout_s: 5                    # optional: per attempt
+      retries: 2                      # optional: extra attempts after a timeout
+    console: {kind: sol}              # or {kind: serial, device: /dev/ttyUSB0, baud: 115200}
+                                      # sol may use its own IPMI user: {kind: sol, user: sol, password_secret: nuc-1-sol}
+    deploy: {method: pxe, dhcp: proxy, interface: lab0}   # dhcp: full | proxy; tftp_root optional
+                                      # or {method: usb, device: /dev/disk/by-id/usb-stick,
+                                      #     mux: {kind: usbsdmux, control: /dev/sg1},
+                                      #     host: {address: 10.0.0.5, port: 22, user: lab, key_secret: stick-host-key}}
+    boot_timeout_s: 120               # optional
+    milestones: kernel/milestones.yaml   # optional, relative to the inventory
+    virtual:                          # only for a virtual board (`bootlab vboard`): QEMU behind ipmi_sim
+      serial_port: 9624               # loopback port of the always-on serial relay ipmi_sim's SOL connects to
+      memory_mb: 256
+      firmware: ovmf-4m               # a pflash firmware set
+```
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.schema import Node
+
+HEALTH = ("ok", "degraded", "out-of-service")
+CONSOLE_KINDS = ("sol", "serial")
+DEPLOY_METHODS = ("pxe", "usb")
+DHCP_MODES = ("full", "proxy")
+MUX_KINDS = ("virtual", "usbsdmux")
+_MAC = r"[0-9a-f]{2}(:[0-9a-f]{2}){5}"
+_SECRET = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password_secret: str  # a secret's name, resolved by workers/secrets.py at the moment of use
+
+
+@dataclass(frozen=True)
+class BmcSpec:
+    host: str
+    port: int
+    credentials: Credentials
+    min_interval_s: float = 0.5
+    timeout_s: float = 5.0
+    retries: int = 2
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ConsoleSpec:
+    kind: str  # one of CONSOLE_KINDS
+    credentials: Credentials | None = None  # sol: its own IPMI user; None = the BMC's
+    device: Path | None = None  # serial
+    baud: int = 115200
+
+
+@dataclass(frozen=True)
+class SshHost:
+    address: str
+    user: str
+    port: int = 22
+    password_secret: str | None = None
+    key_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class MuxSpec:
+    kind: str  # one of MUX_KINDS: virtual = a file the virtual board attaches at power-on
+    control: str | None = None
+
+
+@dataclass(frozen=True)
+class DeploySpec:
+    method: str  # one of DEPLOY_METHODS
+    dhcp: str = "proxy"  # pxe
+    interface: str | None = None  # pxe: where dnsmasq listens
+    tftp_root: Path | None = None  # pxe: None = the board's directory in the lab state
+    device: Path | None = None  # usb: block device (or file) the image is written to
+    mux: MuxSpec | None = None  # usb
+    host: SshHost | None = None  # usb: the stick hangs off this host
+
+
+@dataclass(frozen=True)
+class VirtualSpec:
+    serial_port: int
+    memory_mb: int = 256
+    firmware: str = "ovmf-4m"
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    worker: str
+    bmc: BmcSpec
+    console: ConsoleSpec
+    deploy: DeploySpec
+    mac: str | None = None
+    health: str = "ok"
+    boot_timeout_s: float = 120.0
+    milestones: Path = Path("kernel/milestones.yaml")
+    virtual: VirtualSpec | None = None
+
+
+def parse_board(name: str, node: Node, workers: list[str], firmware_sets: list[str], base: Path, default_milestones: Path) -> Board:
+    f = node.fields(
+        required=["worker", "bmc", "console", "deploy"],
+        optional=["mac", "health", "boot_timeout_s", "milestones", "virtual"],
+    )
+    mac = None
+    if "mac" in f:
+        mac = f["mac"].text().lower()
+        if not re.fullmatch(_MAC, mac):
+            raise f["mac"].error(f"{mac!r} is not a MAC address like 52:54:00:12:34:01")
+    milestones = default_milestones
+    if "milestones" in f:
+        p = Path(f["milestones"].text())
+        milestones = p if p.is_absolute() else base / p
+    virtual = _virtual(f["virtual"], firmware_sets) if "virtual" in f else None
+    bmc = _bmc(f["bmc"])
+    if virtual is not None and bmc.host not in ("127.0.0.1", "localhost"):
+        # ipmi_sim accepts any password with cipher suite 0: it must never leave loopback.
+        raise f["bmc"].error(f"a virtual board's BMC must listen on 127.0.0.1, not {bmc.host!r}")
+    return Board(
+        name=name,
+        worker=f["worker"].choice(workers),
+        bmc=bmc,
+        console=_console(f["console"]),
+        deploy=_deploy(f["deploy"], base),
+        mac=mac,
+        health=f["health"].choice(HEALTH) if "health" in f else "ok",
+        boot_timeout_s=f["boot_timeout_s"].number(minimum=1) if "boot_timeout_s" in f else 120.0,
+        milestones=milestones,
+        virtual=virtual,
+    )
+
+
+def _secret(node: Node) -> str:
+    return node.name(_SECRET)
+
+
+def _port(node: Node) -> int:
+    port = node.integer(minimum=1)
+    if port > 65535:
+        raise node.error(f"{port} is not a port number (1-65535)")
+    return port
+
+
+def _bmc(node: Node) -> BmcSpec:
+    f = node.fields(
+        required=["host", "user", "password_secret"],
+        optional=["port", "min_interval_s", "timeout_s", "retries"],
+    )
+    return BmcSpec(
+        host=f["host"].text(),
+        port=_port(f["port"]) if "port" in f else 623,
+        credentials=Credentials(f["user"].text(), _secret(f["password_secret"])),
+        min_interval_s=f["min_interval_s"].number(minimum=0) if "min_interval_s" in f else 0.5,
+        timeout_s=f["timeout_s"].number(minimum=0.5) if "timeout_s" in f else 5.0,
+        retries=f["retries"].integer(minimum=0) if "retries" in f else 2,
+    )
+
+
+def _console(node: Node) -> ConsoleSpec:
+    kind = node.fields(required=["kind"], optional=["user", "password_secret", "device", "baud"])["kind"].choice(CONSOLE_KINDS)
+    if kind == "sol":
+        f = node.fields(required=["kind"], optional=["user", "password_secret"])
+        if ("user" in f) != ("password_secret" in f):
+            raise node.error("user and password_secret go together (or leave both out to use the BMC's)")
+        creds = Credentials(f["user"].text(), _secret(f["password_secret"])) if "user" in f else None
+        return ConsoleSpec(kind, credentials=creds)
+    f = node.fields(required=["kind", "device"], optional=["baud"])
+    return ConsoleSpec(kind, device=Path(f["device"].text()), baud=f["baud"].integer(minimum=50) if "baud" in f else 115200)
+
+
+def _deploy(node: Node, base: Path) -> DeploySpec:
+    method = node.fields(
+        required=["method"], optional=["dhcp", "interface", "tftp_root", "device", "mux", "host"]
+    )["method"].choice(DEPLOY_METHODS)
+    if method == "pxe":
+        f = node.fields(required=["method"], optional=["dhcp", "interface", "tftp_root"])
+        root = None
+        if "tftp_root" in f:
+            p = Path(f["tftp_root"].text())
+            root = p if p.is_absolute() else base / p
+        return DeploySpec(
+            method,
+            dhcp=f["dhcp"].choice(DHCP_MODES) if "dhcp" in f else "proxy",
+            interface=f["interface"].text() if "interface" in f else None,
+            tftp_root=root,
+        )
+    f = node.fields(required=["method", "device", "mux"], optional=["host"])
+    m = f["mux"].fields(required=["kind"], optional=["control"])
+    mux = MuxSpec(m["kind"].choice(MUX_KINDS), m["control"].text() if "control" in m else None)
+    device = Path(f["device"].text())
+    if not device.is_absolute() and "host" not in f:
+        device = base / device
+    return DeploySpec(method, device=device, mux=mux, host=_ssh_host(f["host"]) if "host" in f else None)
+
+
+def _ssh_host(node: Node) -> SshHost:
+    f = node.fields(required=["address", "user"], optional=["port", "password_secret", "key_secret"])
+    if "password_secret" not in f and "key_secret" not in f:
+        raise node.error("give password_secret or key_secret (the name of a secret) to log in")
+    return SshHost(
+        address=f["address"].text(),
+        user=f["user"].text(),
+        port=_port(f["port"]) if "port" in f else 22,
+        password_secret=_secret(f["password_secret"]) if "password_secret" in f else None,
+        key_secret=_secret(f["key_secret"]) if "key_secret" in f else None,
+    )
+
+
+def _virtual(node: Node, firmware_sets: list[str]) -> VirtualSpec:
+    f = node.fields(required=["serial_port"], optional=["memory_mb", "firmware"])
+    return VirtualSpec(
+        serial_port=_port(f["serial_port"]),
+        memory_mb=f["memory_mb"].integer(minimum=32) if "memory_mb" in f else 256,
+        firmware=f["firmware"].choice(firmware_sets) if "firmware" in f else "ovmf-4m",
+    )
