@@ -209,6 +209,7 @@ def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
         "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}},
         "auth": util.UserPasswordAuth({u.name: u.password for u in users}),
         "authz": authz,
+        "avatar_methods": [],  # the default asks gravatar.com about every author's e-mail
     }
 
 
