@@ -11,7 +11,7 @@ from twisted.internet import defer
 from buildbot import config
 from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
-from buildbot.process.results import EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
 from buildbot.steps.worker import CompositeStepMixin
 from lab.verdict import EXIT_USAGE, Verdict
 from steps.record import RETRYABLE_CULPRITS, BootResult, Progress, RecordError, parse_progress, parse_result, parse_verdict_line
@@ -63,6 +63,8 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         self.bootlab = bootlab
         self.record_dir = record_dir
         self.retries = retries
+        # On a stop, TERM first: bootlab then stops QEMU and still writes its record.
+        kwargs.setdefault("sigtermTime", 10)
         kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
         super().__init__(**kwargs)
         self.reached_progress: Progress | None = None
@@ -109,11 +111,13 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             detail = self.last_stderr if cmd.rc == EXIT_USAGE and self.last_stderr else str(e)
             self.problem = f"bootlab exited {cmd.rc}: {detail}"
             yield self.addCompleteLog("problem", self.problem + "\n")
-            return EXCEPTION
+            return CANCELLED if self.stopped else EXCEPTION
         yield self.addCompleteLog("milestones", self.result.milestone_log())
         yield self.addCompleteLog("result.json", cmd.stdout)
         yield self._attach_record()
         self._set_properties(self.result)
+        if self.stopped:  # a person stopped the boot: no verdict to act on, nothing to retry
+            return CANCELLED
         attempts = yield self._attempts()
         return results_for(self.result, attempts, self.retries)
 

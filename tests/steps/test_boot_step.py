@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from twisted.trial import unittest
 
-from buildbot.process.results import EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectRemoteRef, ExpectRmdir, ExpectShell, ExpectUploadFile, TestBuildStepMixin
 from steps.boot import RECORD_LOGS, BootStep
@@ -145,3 +145,15 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             [s for s in seen if "starting" not in s][:4],
             ["boot: 1/6 entry", "boot: 2/6 memory-map", "boot: 3/6 gdt", "boot: FAIL, reading the record"]))
         return d
+
+    def test_a_stopped_boot_is_cancelled_not_retried(self):
+        self.setup_step(self.step())
+        self.build.requests = [SimpleNamespace(id=300)]
+        self.interrupt_nth_remote_command(1)
+        shell = ExpectShell(workdir="wkdir", command=CMD).stderr(progress(2)).stdout(
+            result_json("ERROR", "lab", "interrupted by SIGTERM after 2.1s", reached=2)).exit(3)
+        shell.interrupted = True
+        self.expect_commands(ExpectRmdir(dir="record", log_environ=True).exit(0), shell)
+        self.expect_outcome(result=CANCELLED)
+        self.expect_property("verdict", "ERROR")
+        return self.run_step()
