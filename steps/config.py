@@ -42,10 +42,15 @@ def enabled_targets(inventory: Inventory) -> list[QemuTarget]:
 
 def make_workers(inventory: Inventory) -> list:
     # Passwords come from the secrets directory (`worker-<name>` files) at render time.
-    return [
-        worker.Worker(w.name, util.Interpolate(f"%(secret:worker-{w.name})s"), max_builds=w.max_builds)
-        for w in inventory.workers.values()
-    ]
+    # No max_builds: a `kernel` build waits on its boots while holding its worker, so a
+    # build limit would let it starve them; `qemu_lock` limits the boots themselves.
+    return [worker.Worker(w.name, util.Interpolate(f"%(secret:worker-{w.name})s")) for w in inventory.workers.values()]
+
+
+def qemu_lock(inventory: Inventory) -> util.WorkerLock:
+    """At most `max_builds` QEMU boots at once on each worker (the inventory sets it to its cores)."""
+    return util.WorkerLock("qemu", maxCount=1,
+                           maxCountForWorker={w.name: w.max_builds for w in inventory.workers.values()})
 
 
 def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[QemuTarget]) -> util.BuildFactory:
@@ -78,7 +83,7 @@ def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
     )
 
 
-def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path) -> util.BuildFactory:
+def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock) -> util.BuildFactory:
     def has_baseline(step) -> bool:
         return step.getProperty("baseline") is not None
 
@@ -96,6 +101,7 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path) -> 
     f.addStep(BootStep(
         target=target.name, image="artifact/esp", milestones="artifact/milestones.yaml",
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
+        locks=[lock.access("counting")],
     ))
     f.addStep(bb.MasterShellCommand(
         name="keep-golden",
@@ -106,7 +112,7 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path) -> 
     return f
 
 
-def health_factory(target: QemuTarget, settings: MasterSettings, golden: Path) -> util.BuildFactory:
+def health_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock) -> util.BuildFactory:
     def has_golden(step) -> bool:
         return golden.exists()
 
@@ -119,7 +125,7 @@ def health_factory(target: QemuTarget, settings: MasterSettings, golden: Path) -
     f.addStep(BootStep(
         target=target.name, image="golden/esp", milestones="golden/milestones.yaml",
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
-        hideStepIf=_hidden_when_skipped,
+        hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     ))
     return f
 
@@ -139,12 +145,13 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         name=KERNEL_BUILDER, workernames=[build_worker],
         factory=kernel_factory(repo, branch, basedir / "artifacts", targets),
     )]
+    lock = qemu_lock(inventory)
     for t in targets:
         golden = basedir / "golden" / f"{t.name}.tar.gz"
         builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=[t.worker],
-                                           factory=boot_factory(t, settings, golden), tags=["boot"]))
+                                           factory=boot_factory(t, settings, golden, lock), tags=["boot"]))
         builders.append(util.BuilderConfig(name=health_builder(t.name), workernames=[t.worker],
-                                           factory=health_factory(t, settings, golden), tags=["health"]))
+                                           factory=health_factory(t, settings, golden, lock), tags=["health"]))
     return builders
 
 

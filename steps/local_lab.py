@@ -198,11 +198,14 @@ def main(argv: list[str] | None = None) -> int:
         client = lab.client("developer")
         started = time.monotonic()
         summary = client.force_and_wait("force-kernel", timeout_s=1800)
+        total = time.monotonic() - started
+        timing = summary.timing
+        other = total - sum(timing.values())
         print(boot_table(summary.boots))
-        print(f"\nkernel build: {summary.kernel_result} ({summary.kernel_state}); "
-              f"forced -> last verdict {time.monotonic() - started:.1f} s "
-              f"(build {summary.timing['build_s']:.1f} s, transfer {summary.timing['transfer_s']:.1f} s, "
-              f"boots {summary.timing['boots_s']:.1f} s)")
+        print(f"\nkernel build: {summary.kernel_result} ({summary.kernel_state})")
+        print(f"forced -> last verdict {total:.1f} s: build {timing['build_s']:.0f} s, transfer "
+              f"{timing['transfer_s']:.0f} s, boots {timing['boots_s']:.0f} s, queueing and scheduling "
+              f"{other:.0f} s (Buildbot stamps steps in whole seconds)")
         print(f"web UI: {lab.web_url}")
         return 0 if summary.kernel_result == "success" else 1
     return 0

@@ -122,7 +122,8 @@ def breaking_patch() -> str:
     return "".join(difflib.unified_diff(original, patched, f"a/{HELLO}", f"b/{HELLO}"))
 
 
-def run_try(lab, tmp_path: Path, password: str, timeout_s: float = 600) -> tuple[int | None, str]:
+def run_try(lab, tmp_path: Path, password: str, timeout_s: float = 600,
+            user: str = "developer") -> tuple[int | None, str]:
     """(exit status or None if it had to be stopped, output) of the real `buildbot try` client."""
     # the password goes through the client's options file, never onto the command line
     (tmp_path / ".buildbot").mkdir(exist_ok=True)
@@ -131,7 +132,7 @@ def run_try(lab, tmp_path: Path, password: str, timeout_s: float = 600) -> tuple
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
     buildbot = Path(sys.executable).parent / "buildbot"
     command = [str(buildbot), "try", "--connect=pb", f"--master=127.0.0.1:{lab.env['BOOTLAB_TRY_PORT']}",
-               "--username=developer", "--diff=break.diff", "--patchlevel=1", f"--baserev={head.stdout.strip()}",
+               f"--username={user}", "--diff=break.diff", "--patchlevel=1", f"--baserev={head.stdout.strip()}",
                "--branch=main", f"--repository={REPO}", "--builder=kernel", "--wait", "--quiet"]
     try:
         done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=timeout_s)
@@ -161,12 +162,16 @@ def test_try_with_a_kernel_breaking_patch_fails_with_culprit_code(lab, tmp_path)
     assert client.get(f"builds/{new[0]}")["builds"][0]["results"] == 2
 
 
-def test_try_with_a_wrong_password_is_refused(lab, tmp_path):
+@pytest.mark.parametrize("user, password", [
+    ("developer", lambda lab: "not-the-password"),
+    ("operator", lambda lab: lab.password("operator")),  # a real user, but operators may not try
+])
+def test_try_is_refused_to_a_wrong_password_and_to_non_developers(lab, tmp_path, user, password):
     client = lab.client(None)
     before = kernel_builds(client)
     refusals = master_log(lab).count("UnauthorizedLogin")
     # Buildbot 4.3's try client reports the refusal but then never exits: give it a deadline.
-    status, output = run_try(lab, tmp_path, "not-the-password", timeout_s=30)
+    status, output = run_try(lab, tmp_path, password(lab), timeout_s=15, user=user)
     assert status != 0
     assert "RemoteError" in output, output
     assert master_log(lab).count("UnauthorizedLogin") > refusals
