@@ -16,6 +16,7 @@ from lab.firmware import inspect_firmware
 from lab.inventory import Inventory, InventoryError, load_inventory
 from lab.milestones import SpecError, load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
+from workers import boardcli
 from workers.boot import BootRequest, with_overrides
 from workers.interrupt import interruptible
 from workers.progress import MachineProgress, TerminalProgress
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="firmware image (OVMF_CODE*, OVMF_VARS*, OVMF.fd, ...)")
     inspect.set_defaults(func=_cmd_inspect)
+    boardcli.add_commands(sub, _inventory_option, _load_inventory)
     return parser
 
 

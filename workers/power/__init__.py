@@ -1,0 +1,1 @@
+"""Board power: the protocol and its IPMI driver."""

@@ -1,0 +1,67 @@
+"""OpenIPMI `ipmi_sim` configuration for a virtual board: LAN.conf and the .emu command file.
+
+ipmi_sim sends every power, reset and boot-device operation to the `chassis_control`
+program, and its SOL is a TCP client of the supervisor's serial relay. LAN.conf holds the
+BMC's users with their passwords, like a real BMC's flash: it is written mode 600 into the
+state dir and never logged. Loopback only: with cipher suite 0 ipmi_sim accepts any password.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import sys
+from pathlib import Path
+
+from lab.board import Board
+
+# Without a BMC created by the command file ipmi_sim stops with "No bmc_ipmb" (VBOARD-NOTES).
+EMU = """\
+mc_setbmc 0x20
+mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr
+sel_enable 0x20 1000 0x0a
+mc_enable 0x20
+"""
+CHASSIS = Path(__file__).resolve().parent / "chassis.py"
+AUTHS = "none md2 md5 straight"
+
+
+def _quoted(value: str) -> str:
+    if '"' in value or "\\" in value or "\n" in value:
+        raise ValueError("a user name or password for ipmi_sim cannot contain quotes, backslashes or newlines")
+    return f'"{value}"'
+
+
+def lan_conf(board: Board, users: list[tuple[str, str]], state: Path) -> str:
+    """LAN.conf text; `users` are (name, password) pairs, all with admin privilege."""
+    assert board.virtual is not None
+    guid = hashlib.sha256(board.name.encode()).hexdigest()[:32]
+    chassis = f"{sys.executable} -I {CHASSIS} {state}"
+    lines = [
+        f'name "{board.name}"',
+        "set_working_mc 0x20",
+        "  startlan 1",
+        f"    addr 127.0.0.1 {board.bmc.port}",
+        "    priv_limit admin",
+        *(f"    allowed_auths_{who} {AUTHS}" for who in ("callback", "user", "operator", "admin")),
+        f"    guid {guid}",
+        "  endlan",
+        f'  chassis_control "{chassis}"',
+        f'  sol "tcp:127.0.0.1:{board.virtual.serial_port}" 115200 history=65536',
+        # user 1 is the anonymous user; disabled
+        f'  user 1 false "" "unused" user 10 {AUTHS}',
+    ]
+    for n, (name, password) in enumerate(users, start=2):
+        lines.append(f"  user {n} true {_quoted(name)} {_quoted(password)} admin 10 {AUTHS}")
+    return "\n".join(lines) + "\n"
+
+
+def write_config(board: Board, users: list[tuple[str, str]], state: Path) -> tuple[Path, Path]:
+    """Write LAN.conf (mode 600) and bmc.emu into `state`; returns their paths."""
+    conf, emu = state / "lan.conf", state / "bmc.emu"
+    conf.unlink(missing_ok=True)
+    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(lan_conf(board, users, state))
+    emu.write_text(EMU)
+    return conf, emu

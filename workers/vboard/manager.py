@@ -1,0 +1,232 @@
+"""`bootlab vboard start|stop|status NAME`: a virtual board's processes, in its state dir.
+
+start: the supervisor (serial relay + VM power) first, then `ipmi_sim` configured to drive
+it; both detached (own session) so the lab command returns, with their pids in `pids.json`.
+A pid is only signalled while `/proc/<pid>/cmdline` still names this state dir, so a stale
+file can never hit another process. stop: ipmi_sim, then the supervisor, which takes the
+VM with it (QEMU dies with its parent). Every secret a virtual board needs is generated on
+first start (`workers.secrets.ensure`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.board import Board
+from lab.inventory import Inventory
+from workers import secrets
+from workers.boardstate import REPO, tftp_root, vboard_dir
+from workers.vboard import ipmisim
+from workers.vboard.machine import Machine
+
+START_TIMEOUT_S = 5.0
+STOP_TIMEOUT_S = 3.0
+
+
+class VboardError(Exception):
+    """A virtual board cannot be started or stopped; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class VboardStatus:
+    name: str
+    running: dict[str, int | None]  # process -> pid (None: not running)
+    power: str | None  # on | off | None when the supervisor is down
+    boot: str | None
+    bmc: str
+    state: Path
+
+    def text(self) -> str:
+        procs = ", ".join(f"{p} {'pid ' + str(pid) if pid else 'down'}" for p, pid in self.running.items())
+        if not any(self.running.values()):
+            return f"{self.name}: stopped (BMC would be {self.bmc})"
+        return f"{self.name}: BMC {self.bmc}, power {self.power or '?'}, next boot {self.boot or '?'}; {procs}; files {self.state}"
+
+
+def users(board: Board) -> list[tuple[str, str]]:
+    """The BMC's users: the power user and, if the console has its own, the SOL user."""
+    out = [(board.bmc.credentials.user, secrets.ensure(board.bmc.credentials.password_secret))]
+    console = board.console.credentials
+    if console is not None and console.user != board.bmc.credentials.user:
+        out.append((console.user, secrets.ensure(console.password_secret)))
+    return out
+
+
+def machine_for(board: Board, inventory: Inventory, state: Path) -> Machine:
+    assert board.virtual is not None
+    fw = inventory.firmware.get(board.virtual.firmware)
+    if fw is None or fw.code is None or fw.vars is None:
+        raise VboardError(f"board {board.name}: virtual.firmware {board.virtual.firmware!r} needs a pflash set (code + vars)")
+    usb = str(board.deploy.device) if board.deploy.method == "usb" and board.deploy.device else None
+    return Machine(
+        name=board.name,
+        memory_mb=board.virtual.memory_mb,
+        code=str(fw.code),
+        vars_template=str(fw.vars),
+        mac=board.mac or "52:54:00:b0:07:00",
+        tftp_root=str(tftp_root(board)),
+        usb_image=usb,
+        serial_socket=str(state / "serial.sock"),
+    )
+
+
+def start(board: Board, inventory: Inventory) -> VboardStatus:
+    if board.virtual is None:
+        raise VboardError(f"board {board.name} is not virtual (no 'virtual:' settings in {inventory.path})")
+    state = vboard_dir(board)
+    if any(_running(state).values()):
+        raise VboardError(f"virtual board {board.name} is already running: bootlab vboard stop {board.name}")
+    if shutil.which("ipmi_sim") is None:
+        raise VboardError("ipmi_sim not found: install the openipmi package (scripts/install-deps.sh)")
+    state.mkdir(parents=True, exist_ok=True)
+    _check_free(board)
+    machine_for(board, inventory, state).save(state / "machine.json")
+    conf, emu = ipmisim.write_config(board, users(board), state)
+    # Users changed over IPMI persist in ipmi_sim's state and would override LAN.conf.
+    shutil.rmtree(state / "sim", ignore_errors=True)
+    (state / "sim").mkdir()
+    pids: dict[str, int] = {}
+    try:
+        pids["supervisor"] = _spawn(
+            [sys.executable, "-m", "workers.vboard.supervisor", str(state), str(board.virtual.serial_port)],
+            state / "supervisor.out",
+        )
+        _write_pids(state, pids)
+        _wait(lambda: _connectable(state / "control.sock"), f"the supervisor of {board.name}", state / "supervisor.out")
+        pids["ipmi_sim"] = _spawn(["ipmi_sim", "-c", str(conf), "-f", str(emu), "-s", str(state / "sim"), "-n"],
+                                  state / "ipmi_sim.log")
+        _write_pids(state, pids)
+        _wait(lambda: _udp_bound(board.bmc.port), f"ipmi_sim of {board.name} on UDP {board.bmc.address}",
+              state / "ipmi_sim.log")
+    except VboardError:
+        stop(board)
+        raise
+    return status(board)
+
+
+def stop(board: Board) -> VboardStatus:
+    """Stop ipmi_sim and the supervisor (and with it the VM); safe to call when stopped."""
+    state = vboard_dir(board)
+    for name in ("ipmi_sim", "supervisor"):
+        pid = _running(state).get(name)
+        if pid is None:
+            continue
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while _alive(pid, state) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _alive(pid, state):
+            os.kill(pid, signal.SIGKILL)
+            while _alive(pid, state):
+                time.sleep(0.05)
+    (state / "pids.json").unlink(missing_ok=True)
+    return status(board)
+
+
+def status(board: Board) -> VboardStatus:
+    state = vboard_dir(board)
+    running = _running(state)
+    power = boot = None
+    if running.get("supervisor"):
+        power = {"power:1": "on", "power:0": "off"}.get(_ask(state, "get power") or "")
+        boot = (_ask(state, "get boot") or "").removeprefix("boot:") or None
+    return VboardStatus(board.name, running, power, boot, board.bmc.address, state)
+
+
+def _spawn(argv: list[str], log: Path) -> int:
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=REPO)
+    return proc.pid
+
+
+def _write_pids(state: Path, pids: dict[str, int]) -> None:
+    (state / "pids.json").write_text(json.dumps(pids) + "\n")
+
+
+def _running(state: Path) -> dict[str, int | None]:
+    try:
+        pids = json.loads((state / "pids.json").read_text())
+    except (OSError, ValueError):
+        pids = {}
+    return {name: (pid if isinstance(pid, int) and _alive(pid, state) else None)
+            for name, pid in ((n, pids.get(n)) for n in ("supervisor", "ipmi_sim"))}
+
+
+def _alive(pid: int, state: Path) -> bool:
+    """`pid` runs (not a zombie) and is ours: its command line names the state dir."""
+    _reap(pid)
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z" and str(state).encode() in cmdline
+
+
+def _reap(pid: int) -> None:
+    """When this process started `pid` (tests call start() in-process), collect its exit status."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _wait(ready, what: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not ready():
+        if time.monotonic() > deadline:
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+            raise VboardError(f"{what} did not come up within {START_TIMEOUT_S:g}s" + (": " + " | ".join(tail) if tail else "")
+                              + f" (see {log})")
+        time.sleep(0.05)
+
+
+def _connectable(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        try:
+            s.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+def _ask(state: Path, request: str) -> str | None:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(1.0)
+        try:
+            s.connect(str(state / "control.sock"))
+            s.sendall(request.encode() + b"\n")
+            return s.makefile("r").readline().strip()
+        except OSError:
+            return None
+
+
+def _udp_bound(port: int) -> bool:
+    """Something listens on 127.0.0.1:`port`/udp (ipmi_sim answers only to RMCP+ packets)."""
+    want = f"0100007F:{port:04X}"
+    try:
+        lines = Path("/proc/net/udp").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    return any(line.split()[1] == want for line in lines)
+
+
+def _check_free(board: Board) -> None:
+    assert board.virtual is not None
+    for kind, port, where in ((socket.SOCK_DGRAM, board.bmc.port, "bmc.port"),
+                              (socket.SOCK_STREAM, board.virtual.serial_port, "virtual.serial_port")):
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError as e:
+                raise VboardError(f"board {board.name}: {where} 127.0.0.1:{port} is taken ({e.strerror}): "
+                                  "stop whatever holds it or pick another port in the inventory") from None
