@@ -1,0 +1,50 @@
+"""What every board console offers: read chunks (bytes or a gap marker), write keys, close.
+
+A console is opened before the board is powered on so no early output is lost; after a
+drop it reconnects by itself and reports the lost interval as a `ConsoleGap`, which the
+board session writes into the timeline. Times are the caller's clock (seconds since the
+boot started), so a gap lines up with the milestones around it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+Clock = Callable[[], float]
+
+
+class ConsoleError(Exception):
+    """The console could not be opened at all: names the board and where it was reached."""
+
+    def __init__(self, board: str, where: str, message: str) -> None:
+        super().__init__(f"board {board}: console at {where}: {message}")
+        self.board = board
+        self.where = where
+
+
+@dataclass(frozen=True)
+class ConsoleGap:
+    """The console was down from `start` to `end` (caller's clock); what it sent then is lost."""
+
+    start: float
+    end: float
+    reason: str
+
+    def text(self) -> str:
+        return f"console gap {self.start:.2f}s-{self.end:.2f}s ({self.end - self.start:.2f}s lost): {self.reason}"
+
+
+Chunk = bytes | ConsoleGap
+
+
+class ConsoleProtocol(Protocol):
+    name: str  # the record channel the console feeds (`serial`: SOL and cable alike)
+
+    def open(self) -> None: ...
+
+    def read(self, timeout: float) -> list[Chunk]: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
