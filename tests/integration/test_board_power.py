@@ -1,0 +1,196 @@
+"""Board power over IPMI against a real BMC: OpenIPMI's `ipmi_sim` driving a virtual board's
+QEMU (TCG, OVMF). Read-back after every change, `ipmitool -I lanplus -C 3` as a second client
+seeing the same state, refused and unreachable BMCs as ERROR naming the board within a bounded
+time, the boot override reaching the VM, nothing left running after `vboard stop`."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from board_support import board_of, lingering, running_vboard, vboard_inventory
+from workers.power.base import BoardError
+from workers.power.ipmi import IpmiPower
+from workers.vboard import manager
+
+BOOTLAB = Path(sys.executable).parent / "bootlab"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def board_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
+
+
+def ipmitool(board, *args: str, password_file: Path) -> subprocess.CompletedProcess[str]:
+    # -f FILE: the password never appears on a command line (ps)
+    return subprocess.run(
+        ["ipmitool", "-I", "lanplus", "-C", "3", "-H", board.bmc.host, "-p", str(board.bmc.port),
+         "-U", board.bmc.credentials.user, "-f", str(password_file), *args],
+        capture_output=True, text=True, timeout=30,
+    )
+
+
+def bootlab(*args: str, timeout: float = 60) -> tuple[subprocess.CompletedProcess[str], float]:
+    start = time.monotonic()
+    proc = subprocess.run([str(BOOTLAB), *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    return proc, time.monotonic() - start
+
+
+def qemu_pids(state: Path) -> list[int]:
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,stat=,args="], capture_output=True, text=True, check=True).stdout
+    return [int(line.split()[0]) for line in out.splitlines()
+            if "qemu-system" in line and str(state) in line and line.split()[1][0] != "Z"]
+
+
+def qemu_running(state: Path) -> bool:
+    return bool(qemu_pids(state))
+
+
+@pytest.mark.qemu
+def test_power_on_off_cycle_read_back_and_a_second_client_agrees(tmp_path):
+    inventory, board = board_of(vboard_inventory(tmp_path))
+    with running_vboard(inventory, board) as vb:
+        pw_file = tmp_path / "secrets" / board.bmc.credentials.password_secret
+        events: list[str] = []
+        power = IpmiPower.for_board(board, log=events.append)
+        try:
+            assert power.status() == "off" and not qemu_running(vb.state)
+            assert "Chassis Power is off" in ipmitool(board, "chassis", "power", "status", password_file=pw_file).stdout
+
+            power.on()
+            assert any(e.startswith("ipmi: power is on (read back") for e in events), events
+            assert qemu_running(vb.state)
+            assert "Chassis Power is on" in ipmitool(board, "chassis", "power", "status", password_file=pw_file).stdout
+            before = qemu_pids(vb.state)
+
+            power.cycle()
+            readbacks = [e for e in events if "read back" in e]
+            assert readbacks[-2].startswith("ipmi: power is off") and readbacks[-1].startswith("ipmi: power is on")
+            after = qemu_pids(vb.state)
+            assert power.status() == "on" and len(before) == len(after) == 1 and before != after
+
+            # the second client switches it off; we see it
+            assert ipmitool(board, "chassis", "power", "off", password_file=pw_file).returncode == 0
+            assert power.status() == "off"
+            deadline = time.monotonic() + 3
+            while qemu_running(vb.state) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not qemu_running(vb.state)
+            rtts = [t for what, t in power.round_trips if what == "get power"]
+            assert rtts and max(rtts) < 1.0, power.round_trips
+        finally:
+            power.close()
+
+
+@pytest.mark.qemu
+def test_boot_override_reaches_the_vm_once(tmp_path):
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="usb"))
+    (tmp_path / "usb.img").write_bytes(b"\0" * 1024 * 1024)  # an attached (blank) stick
+    with running_vboard(inventory, board) as vb:
+        power = IpmiPower.for_board(board)
+        try:
+            power.set_boot("network")
+            assert manager.status(board).boot == "pxe"
+            power.on()
+            log = (vb.state / "supervisor.log").read_text()
+            line = next(x for x in log.splitlines() if "power on, boot" in x)
+            assert "boot pxe" in line and "romfile=,bootindex=1" in line and "usb-storage" in line and "bootindex=2" in line
+            assert manager.status(board).boot == "default"  # one-time, like a real BMC
+            power.reset()
+            log = (vb.state / "supervisor.log").read_text()
+            line = [x for x in log.splitlines() if "power on, boot" in x][-1]
+            assert "boot default" in line and "drive=stick,removable=on,bootindex=1" in line
+            power.off()
+        finally:
+            power.close()
+
+
+def test_wrong_password_is_error_naming_board_and_bmc_at_once(tmp_path):
+    inventory, board = board_of(vboard_inventory(tmp_path))
+    with running_vboard(inventory, board):
+        bad = tmp_path / "bad-pw"
+        bad.write_text("not-the-password\n")
+        refused = ipmitool(board, "chassis", "power", "status", password_file=bad)
+        assert refused.returncode != 0  # -C 3 checks the password (-C 0 would not)
+
+        (tmp_path / "secrets" / board.bmc.credentials.password_secret).write_text("not-the-password\n")
+        start = time.monotonic()
+        with pytest.raises(BoardError) as e:
+            IpmiPower.for_board(board).status()
+        assert time.monotonic() - start < 2.0
+        assert e.value.culprit == "lab" and e.value.board == board.name
+        assert f"board {board.name}: BMC {board.bmc.address}:" in str(e.value)
+        assert "refused user 'admin'" in str(e.value) and board.bmc.credentials.password_secret in str(e.value)
+        assert "not-the-password" not in str(e.value)
+
+        proc, _ = bootlab("power", "--inventory", str(tmp_path / "lab-inventory.yaml"), board.name, "on")
+        assert proc.returncode == 3, proc.stderr
+        assert f"board {board.name}: BMC {board.bmc.address}" in proc.stderr and "ERROR/lab" in proc.stderr
+        assert "not-the-password" not in proc.stderr + proc.stdout
+
+
+def test_unreachable_bmc_is_error_naming_board_within_a_bounded_time(tmp_path):
+    # nothing listens on this port: no vboard started
+    path = vboard_inventory(tmp_path, retries=1)
+    _, board = board_of(path)
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / board.bmc.credentials.password_secret).write_text("whatever\n")
+    proc, took = bootlab("power", "--inventory", str(path), board.name, "status")
+    assert proc.returncode == 3, proc.stderr
+    assert f"board {board.name}: BMC {board.bmc.address}: get power:" in proc.stderr and "ERROR/board" in proc.stderr
+    assert "2 attempts" in proc.stderr and "retrying (1/2)" in proc.stderr
+    assert took < 15, took  # about 5 s per attempt (pyghmi's login timeout), 2 attempts
+
+
+def test_missing_secret_is_error_lab_naming_the_file(tmp_path):
+    path = vboard_inventory(tmp_path)
+    proc, took = bootlab("power", "--inventory", str(path), "vb-test", "status")
+    assert proc.returncode == 3 and took < 5
+    assert "secret 'vb-test-bmc' not found: create" in proc.stderr and str(tmp_path / "secrets") in proc.stderr
+    assert "ERROR/lab" in proc.stderr
+
+
+@pytest.mark.qemu
+def test_cli_vboard_power_and_boards(tmp_path):
+    path = vboard_inventory(tmp_path)
+    _, board = board_of(path)
+    inv = ["--inventory", str(path)]
+    try:
+        proc, took = bootlab("vboard", *inv, "start", board.name)
+        assert proc.returncode == 0 and "power off" in proc.stdout, proc.stderr
+        again, _ = bootlab("vboard", *inv, "start", board.name)
+        assert again.returncode == 3 and "already running" in again.stderr
+        on, _ = bootlab("power", *inv, board.name, "on", "--boot", "network")
+        assert on.returncode == 0 and on.stdout.strip() == f"{board.name}: power on", on.stderr
+        assert "power on requested" in on.stderr and "read back after" in on.stderr
+        listing, _ = bootlab("boards", *inv)
+        row = next(line for line in listing.stdout.splitlines() if line.startswith(board.name))
+        assert row.split()[1:] == ["virtual", board.bmc.address, "sol", "pxe", "ok", "on", "-"], row
+        off, _ = bootlab("power", *inv, board.name, "off")
+        assert off.returncode == 0 and off.stdout.strip() == f"{board.name}: power off"
+    finally:
+        proc, _ = bootlab("vboard", *inv, "stop", board.name)
+        assert proc.returncode == 0 and "stopped" in proc.stdout
+    state = tmp_path / "state" / board.name / "vboard"
+    assert not lingering(state)
+    for kind, port in ((socket.SOCK_DGRAM, board.bmc.port), (socket.SOCK_STREAM, board.virtual.serial_port)):
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind(("127.0.0.1", port))  # the ports are free again
+    status, _ = bootlab("vboard", *inv, "status", board.name, "--json")
+    assert '"power": null' in status.stdout
+
+
+def test_a_port_in_use_is_named(tmp_path):
+    path = vboard_inventory(tmp_path)
+    inventory, board = board_of(path)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", board.virtual.serial_port))
+        with pytest.raises(manager.VboardError, match=rf"virtual.serial_port 127.0.0.1:{board.virtual.serial_port} is taken"):
+            manager.start(board, inventory)
+    assert not any(manager.status(board).running.values())
