@@ -7,6 +7,7 @@ CHECK ends the boot before QEMU is started. STOP always runs.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -39,6 +40,7 @@ IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
 QUIT_GRACE_S = 3.0
 GUEST_CHANNELS = ("debugcon", "serial", "firmware")
 SCREEN = "screen.png"
+WORKDIR_PREFIX = "bootlab-"
 MAX_SOCKET_PATH = 108  # sun_path, including the terminating NUL
 RECORD_FILES = (RESULT, TIMELINE, SCREEN, *(f"{c}.log" for c in CHANNELS))
 QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
@@ -106,7 +108,8 @@ class BootSession:
         )
         if not report.ok:
             return self._finish(record, judge(self.matcher, BootFacts(firmware_problem=report.problems[0])))
-        with tempfile.TemporaryDirectory(prefix="bootlab-") as tmp:
+        _sweep_stale_workdirs()
+        with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as tmp:
             work = Path(tmp)
             try:
                 fat, record.image = prepare_image(req.image, work)
@@ -278,6 +281,15 @@ class BootSession:
         record.duration_s = time.monotonic() - self.started
         write_result(self.request.out, record.to_dict())
         return BootResult(outcome, record, self.request.out)
+
+
+def _sweep_stale_workdirs() -> None:
+    """Remove work directories (FAT image, VARS copy, sockets) of runners that were killed
+    before their cleanup ran; the runner's pid is part of the name."""
+    for workdir in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
+        pid = workdir.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _firmware(fw: Any, vars_copy: Path | None) -> Firmware:

@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bootlab_support import (  # probe_cache is a fixture
     probe_cache,
     process_alive,
     qemu_children,
+    run_boot,
     variant_esp,
     wait_gone,
 )
@@ -65,3 +67,8 @@ def test_qemu_dies_with_a_killed_runner(tmp_path, probe_cache):
     finally:
         if process_alive(qemu):
             os.kill(qemu, signal.SIGKILL)  # do not leave an orphan behind a failing test
+    workdirs = list(Path(tempfile.gettempdir()).glob(f"bootlab-{runner.pid}-*"))
+    assert workdirs, "the killed runner's work directory is left for the next runner to sweep"
+    (tmp_path / "no-bootfile").mkdir()  # the next boot needs to get as far as its own work directory
+    run_boot(tmp_path / "next", "--target", "pc-bios", "--image", tmp_path / "no-bootfile", cache=probe_cache)
+    assert not any(d.exists() for d in workdirs), "the next runner sweeps a dead runner's work directory"
