@@ -1,4 +1,5 @@
-"""SIGINT (Ctrl-C) and SIGTERM (a Buildbot stop) as a flag the boot loop checks.
+"""SIGINT (Ctrl-C), SIGTERM (a Buildbot stop) and SIGHUP (the terminal went away) as a
+flag the boot loop checks.
 
 The handler only records the signal: no exception is thrown into the middle of a
 teardown, so QEMU is always stopped and reaped and the record is still written.
@@ -27,7 +28,7 @@ def interruptible() -> Iterator[Interrupt]:
     def handler(signum: int, frame: FrameType | None) -> None:
         interrupt.signame = interrupt.signame or signal.Signals(signum).name
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield interrupt
     finally:

@@ -1,4 +1,5 @@
-"""No QEMU outlives `bootlab boot`: Ctrl-C, a Buildbot stop (SIGTERM) and SIGKILL of the runner."""
+"""No QEMU outlives `bootlab boot`: Ctrl-C, a Buildbot stop (SIGTERM), a closed terminal
+(SIGHUP) and SIGKILL of the runner."""
 from __future__ import annotations
 
 import json
@@ -43,7 +44,7 @@ def start_silent_boot(out: Path, cache: Path) -> tuple[subprocess.Popen[str], in
     pytest.fail("QEMU did not start within 30 s")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_stops_qemu_and_records_an_interrupted_error(sig, tmp_path, probe_cache):
     runner, qemu = start_silent_boot(tmp_path, probe_cache)
     runner.send_signal(sig)
