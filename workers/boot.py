@@ -114,6 +114,8 @@ class BootSession:
             try:
                 fat, record.image = prepare_image(req.image, work)
             except EspError as exc:
+                if self.interrupt:  # Ctrl-C reaches mkfs.fat/mcopy too: not the image's fault
+                    return self._finish(record, self._interrupted(None))
                 # The artifact under test is malformed: not a boot failure, so not FAIL.
                 return self._finish(record, Outcome(Verdict.ERROR, Culprit.LAB, f"image not bootable: {exc}", None))
             if self.interrupt:
