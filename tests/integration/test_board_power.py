@@ -111,6 +111,18 @@ def test_boot_override_reaches_the_vm_once(tmp_path):
             power.close()
 
 
+def test_one_driver_after_another(tmp_path):
+    # pyghmi hands a logged-out session to the next Command with the same credentials
+    inventory, board = board_of(vboard_inventory(tmp_path))
+    with running_vboard(inventory, board):
+        for _ in range(3):
+            power = IpmiPower.for_board(board)
+            try:
+                assert power.status() == "off"
+            finally:
+                power.close()
+
+
 def test_wrong_password_is_error_naming_board_and_bmc_at_once(tmp_path):
     inventory, board = board_of(vboard_inventory(tmp_path))
     with running_vboard(inventory, board):

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi import command as pyghmi_command
+from pyghmi.ipmi.private import session as pyghmi_session
 
 from lab.board import Board
 from workers import secrets
@@ -97,7 +98,16 @@ class IpmiPower:
                 self._cmd.ipmi_session.logout()
             except (pyghmi_exc.IpmiException, OSError):
                 pass  # the session expires on the BMC by itself
-            self._cmd = None
+        self._drop_session()
+
+    def _drop_session(self) -> None:
+        """Forget our session, so the next command logs in afresh.
+
+        pyghmi 1.6 keeps a finished login in `Session.initting_sessions` and hands that dead
+        session (logged out or broken) to the next `Command` with the same credentials."""
+        self._cmd = None
+        b = self.bmc
+        pyghmi_session.Session.initting_sessions.pop((b.host, b.credentials.user, self._password, b.port, None), None)
 
     def _change(self, request: str, want: PowerState) -> None:
         self._log(f"ipmi: power {request} requested")
@@ -143,7 +153,7 @@ class IpmiPower:
                         f"check the secret {self.bmc.credentials.password_secret!r}",
                         "lab",
                     ) from None
-                self._cmd = None  # a BMC that lost our session needs a new login
+                self._drop_session()  # a BMC that lost our session needs a new login
                 if attempt == attempts:
                     raise BoardError(self.board, self.where, f"{what}: {message} ({attempts} attempts, the last {elapsed:.1f}s)") from None
                 self._log(f"ipmi: {what}: {message} after {elapsed:.1f}s; retrying ({attempt}/{attempts})")
