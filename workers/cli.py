@@ -17,6 +17,7 @@ from lab.inventory import Inventory, InventoryError, load_inventory
 from lab.milestones import SpecError, load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
 from workers import boardcli
+from workers.board.command import add_console_command, board_boot
 from workers.boot import BootRequest, with_overrides
 from workers.interrupt import interruptible
 from workers.progress import MachineProgress, TerminalProgress
@@ -80,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=BOOT_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    boot.add_argument("--target", required=True, metavar="NAME", help="target name from the inventory (see `bootlab targets`)")
+    where = boot.add_mutually_exclusive_group(required=True)
+    where.add_argument("--target", metavar="NAME", help="target name from the inventory (see `bootlab targets`)")
+    where.add_argument("--board", metavar="NAME", help="board name from the inventory (see `bootlab boards`)")
     boot.add_argument("--image", required=True, type=Path, metavar="PATH", help="ESP directory, .efi file, or FAT image")
     _inventory_option(boot)
     boot.add_argument("--milestones", type=Path, metavar="FILE", help="milestone spec (default: the target's, kernel/milestones.yaml)")
@@ -118,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="firmware image (OVMF_CODE*, OVMF_VARS*, OVMF.fd, ...)")
     inspect.set_defaults(func=_cmd_inspect)
     boardcli.add_commands(sub, _inventory_option, _load_inventory)
+    add_console_command(sub, _inventory_option, _load_inventory)
     return parser
 
 
@@ -164,6 +168,8 @@ def _firmware_groups(paths: list[Path]) -> list[dict[str, Path]]:
 def _cmd_boot(args: argparse.Namespace) -> int:
     # Firmware files are checked by inspection, so a missing one is ERROR/firmware, not a config error.
     inventory = _load_inventory(args.inventory, check_files=False)
+    if args.board:
+        return board_boot(args, inventory)
     target = inventory.target(args.target)
     target = with_overrides(target, code=args.firmware_code, vars=args.firmware_vars, bios=args.firmware_bios,
                             machine=args.machine, accel=args.accel)

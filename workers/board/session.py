@@ -1,0 +1,291 @@
+"""One boot of an image on a board, from taking the board to releasing it.
+
+TAKE (the board's lock; held elsewhere = MISS) -> CONSOLE (opened before power-on, so
+the firmware's first lines are kept) -> DEPLOY (PXE staging or USB write + read-back) ->
+POWER (off if it was on, one-time boot override, on; every change read back) -> RUN
+(match the console against the board's view of the spec until the verdict is known, a
+timeout or a signal) -> RELEASE, which always runs: power off, console closed, lock
+released, record written. Board, BMC, console or deploy trouble is ERROR (board or lab),
+never FAIL.
+
+Clocks: the timeline counts from taking the board (power actions and deploy show where
+the time went); milestone times count from power-on, as a QEMU target's from QEMU start.
+Console output from before power-on is recorded but not matched (a BMC may replay an old
+boot's lines).
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lab.board import Board
+from lab.esp import EspError
+from lab.judge import BootFacts, judge
+from lab.milestones import BootMatcher, MilestoneSpec
+from lab.verdict import Culprit, Outcome, Verdict
+from workers import secrets
+from workers.board.lock import BoardBusy, BoardLock
+from workers.board.spec import board_view
+from workers.boardstate import tftp_root
+from workers.boot import RECORD_FILES, BootResult
+from workers.capture import Capture
+from workers.console.base import ConsoleError, ConsoleGap, ConsoleProtocol
+from workers.console.serialport import SerialConsole
+from workers.console.sol import SolConsole
+from workers.deploy.pxe import stage_esp
+from workers.deploy.usb import DeployError, deploy_usb
+from workers.image import prepare_image
+from workers.interrupt import Interrupt
+from workers.power.base import BoardError, BootDevice, PowerProtocol
+from workers.power.ipmi import IpmiPower
+from workers.progress import MachineProgress
+from workers.record import BootRecord, write_result
+
+TICK_S = 0.1
+DECIDED_DRAIN_S = 0.3  # after the verdict: the rest of a line already on its way
+CHANNEL = "serial"
+BOOT_DEVICE: dict[str, BootDevice] = {"pxe": "network", "usb": "disk"}
+
+PowerFactory = Callable[[Board, Callable[[str], None]], PowerProtocol]
+ConsoleFactory = Callable[[Board, Callable[[], float]], ConsoleProtocol]
+
+
+@dataclass
+class BoardBootRequest:
+    board: Board
+    image: Path
+    spec: MilestoneSpec  # the full spec: the session takes the board's view of it
+    out: Path
+    timeout_s: float
+
+
+@dataclass
+class BoardRecord(BootRecord):
+    board: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "qemu": None, "board": self.board}
+
+
+class _Stop(Exception):
+    """Ends the boot early with an outcome (board, console or deploy trouble, a signal)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
+
+
+def ipmi_power(board: Board, log: Callable[[str], None]) -> PowerProtocol:
+    return IpmiPower.for_board(board, log=log)
+
+
+def board_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
+    """The board's console from the inventory; the SOL password is read here, at the moment of use."""
+    spec = board.console
+    if spec.kind == "serial":
+        assert spec.device is not None
+        return SerialConsole(board.name, spec.device, spec.baud, clock)
+    creds = spec.credentials or board.bmc.credentials
+    try:
+        password = secrets.resolve(creds.password_secret)
+    except secrets.SecretError as e:
+        raise ConsoleError(board.name, board.bmc.address, str(e)) from None
+    return SolConsole(board.name, board.bmc.host, board.bmc.port, creds.user, password, clock)
+
+
+class BoardSession:
+    def __init__(self, request: BoardBootRequest, progress: MachineProgress, interrupt: Interrupt, *,
+                 power_factory: PowerFactory = ipmi_power, console_factory: ConsoleFactory = board_console) -> None:
+        self.request = request
+        self.progress = progress
+        self.interrupt = interrupt
+        self.power_factory = power_factory
+        self.console_factory = console_factory
+        self.spec, self.skipped = board_view(request.spec)
+        self.matcher = BootMatcher(self.spec)
+        self.started = time.monotonic()
+        self._powered_at: float | None = None  # timeline time of the power-on request
+        self.capture: Capture | None = None
+        self.power: PowerProtocol | None = None
+        self.console: ConsoleProtocol | None = None
+        self.info: dict[str, Any] = {}
+
+    def _now(self) -> float:
+        return time.monotonic() - self.started
+
+    def run(self) -> BootResult:
+        req = self.request
+        board = req.board
+        req.out.mkdir(parents=True, exist_ok=True)
+        for name in RECORD_FILES:
+            (req.out / name).unlink(missing_ok=True)
+        self.info = {"name": board.name, "bmc": board.bmc.address, "console": board.console.kind,
+                     "deploy": {"method": board.deploy.method}, "boot_device": BOOT_DEVICE[board.deploy.method],
+                     "skipped_milestones": self.skipped, "power": [], "console_gaps": [], "power_off": None}
+        record = BoardRecord(
+            outcome=Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None), target=board.name,
+            image={"path": str(req.image), "sha256": None}, firmware={}, qemu={},
+            milestones_total=len(self.spec.milestones),
+        )
+        lock = BoardLock(board)
+        try:
+            lock.acquire(f"bootlab boot {req.image}")
+        except BoardBusy as e:
+            return self._finish(record, Outcome(Verdict.MISS, Culprit.LAB, f"{e}: try again when it is free", None))
+        self.capture = Capture(req.out, (CHANNEL,))
+        try:
+            outcome = self._boot(record)
+        except _Stop as stop:
+            outcome = stop.outcome
+        finally:
+            self._release(lock)
+        return self._finish(record, outcome)
+
+    # -- stages ---------------------------------------------------------------------------
+    def _boot(self, record: BoardRecord) -> Outcome:
+        req, board = self.request, self.request.board
+        if self.skipped:
+            self._event(f"milestones not visible on a board (no such channel): {', '.join(self.skipped)}")
+        try:
+            self.console = self.console_factory(board, self._now)
+            self.console.open()
+        except ConsoleError as e:
+            raise _Stop(Outcome(Verdict.ERROR, Culprit.BOARD, str(e), None)) from None
+        self._event(f"console {board.console.kind} open")
+        self._check_interrupt()
+        try:
+            self.power = self.power_factory(board, self._event)
+            if self.power.status() == "on":  # off before the deploy: a USB stick is switched away from it
+                self._event("board was on: powering off first")
+                self.power.off()
+        except BoardError as e:
+            raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
+        self._check_interrupt()
+        record.image, self.info["deploy"] = self._deploy()
+        self._check_interrupt()
+        try:
+            self.power.set_boot(BOOT_DEVICE[board.deploy.method])
+            self._check_interrupt()
+            self._powered_at = self._now()
+            self.power.on()
+        except BoardError as e:
+            raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
+        self.progress.event(f"board {board.name}: powered on, {BOOT_DEVICE[board.deploy.method]} boot")
+        global_timeout = self._loop()
+        if self.interrupt:
+            return self._interrupted()
+        since_on = self._since_power_on()
+        self.matcher.close(since_on)
+        if not self.matcher.bytes_seen[CHANNEL] and self.matcher.decided is None:
+            where = getattr(self.console, "where", board.console.kind)
+            return Outcome(Verdict.ERROR, Culprit.BOARD, f"board {board.name}: nothing on the console ({where}) in "
+                           f"{since_on:.1f}s after power-on: check the console path and that the board powers up", None)
+        return judge(self.matcher, BootFacts(global_timeout=global_timeout, boot_timeout_s=req.timeout_s, duration_s=since_on))
+
+    def _deploy(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        req, board = self.request, self.request.board
+        start = self._now()
+        try:
+            if board.deploy.method == "pxe":
+                staged = stage_esp(req.image, tftp_root(board))
+                image = {"path": str(req.image), "sha256": staged.sha256}
+                deployed = staged.to_dict()
+            else:
+                with tempfile.TemporaryDirectory(prefix="bootlab-usb-") as work:
+                    fat, image = prepare_image(req.image, Path(work))
+                    deployed = deploy_usb(board, fat).to_dict()
+        except EspError as e:
+            raise _Stop(Outcome(Verdict.ERROR, Culprit.LAB, f"image not bootable: {e}", None)) from None
+        except DeployError as e:
+            raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
+        self._event(f"deployed by {board.deploy.method} in {self._now() - start:.2f}s: {deployed}")
+        return image, deployed
+
+    def _loop(self) -> bool:
+        """Read and match until decided, interrupted or the boot timeout; True on the timeout."""
+        assert self.console is not None
+        timeout = self.request.timeout_s
+        while True:
+            self._read(TICK_S)
+            since_on = self._since_power_on()
+            self.matcher.poll(since_on)
+            if self.matcher.decided is not None:
+                self._event(f"decided: {self.matcher.decided.summary()}")
+                deadline = time.monotonic() + DECIDED_DRAIN_S
+                while time.monotonic() < deadline:
+                    self._read(0.05)
+                return False
+            if self.interrupt:
+                self._event(f"{self.interrupt.signame} received: stopping")
+                return False
+            if since_on >= timeout:
+                self._event(f"boot timeout of {timeout:g}s after power-on expired")
+                return True
+
+    def _read(self, timeout: float) -> None:
+        assert self.console is not None and self.capture is not None
+        for chunk in self.console.read(timeout):
+            t = self._now()
+            if isinstance(chunk, ConsoleGap):
+                self.info["console_gaps"].append({"start": round(chunk.start, 3), "end": round(chunk.end, 3), "reason": chunk.reason})
+                self._event(chunk.text())
+                continue
+            self.capture.data(CHANNEL, chunk, t)
+            if self._powered_at is None:
+                continue
+            before = len(self.matcher.hits)
+            for i, hit in enumerate(self.matcher.feed(CHANNEL, chunk, t - self._powered_at)):
+                self.progress.milestone(before + i + 1, len(self.spec.milestones), hit)
+
+    def _release(self, lock: BoardLock) -> None:
+        """Power off, close the console, release the board: after every outcome."""
+        if self.power is not None:
+            try:
+                self.power.off()
+                self.info["power_off"] = "off"
+            except BoardError as e:
+                self.info["power_off"] = f"failed: {e}"
+                self._event(f"power off failed: {e}: the board may still be on")
+            finally:
+                self.info["ipmi_round_trips"] = [{"what": what, "s": round(s, 4)} for what, s in getattr(self.power, "round_trips", [])]
+                self.power.close()
+        if self.console is not None:
+            self.console.close()
+            self._event("console closed")
+        lock.release()
+        self._event(f"board {self.request.board.name} released")
+        if self.capture is not None:
+            self.capture.close(self._now())
+
+    # -- helpers --------------------------------------------------------------------------
+    def _event(self, text: str) -> None:
+        t = self._now()
+        if self.capture is not None:
+            self.capture.event(text, t)
+        if text.startswith("ipmi: "):
+            self.info["power"].append({"t": round(t, 3), "event": text.removeprefix("ipmi: ")})
+
+    def _since_power_on(self) -> float:
+        return 0.0 if self._powered_at is None else self._now() - self._powered_at
+
+    def _check_interrupt(self) -> None:
+        if self.interrupt:
+            self._event(f"{self.interrupt.signame} received: stopping")
+            raise _Stop(self._interrupted())
+
+    def _interrupted(self) -> Outcome:
+        return Outcome(Verdict.ERROR, Culprit.LAB, f"interrupted by {self.interrupt.signame} after {self._now():.1f}s",
+                       self.matcher.last_milestone)
+
+    def _finish(self, record: BoardRecord, outcome: Outcome) -> BootResult:
+        record.outcome = outcome
+        record.milestones = list(self.matcher.hits)
+        record.bytes_seen = {CHANNEL: self.matcher.bytes_seen[CHANNEL]}
+        record.duration_s = self._now()
+        record.board = self.info
+        write_result(self.request.out, record.to_dict())
+        return BootResult(outcome, record, self.request.out)
