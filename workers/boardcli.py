@@ -6,7 +6,9 @@ the message names the board and its BMC address).
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -62,11 +64,18 @@ def add_commands(sub: argparse._SubParsersAction, inventory_option: Callable[[ar
 
 
 def holder(board: Board) -> str:
-    """Who holds the board: the lock file's first line, or '-'."""
+    """Who holds the board: the lock file's first line while its flock is held, else '-'."""
     try:
-        return (board_dir(board) / LOCK_FILE).read_text().splitlines()[0].strip() or "?"
-    except (OSError, IndexError):
+        fd = os.open(board_dir(board) / LOCK_FILE, os.O_RDONLY)
+    except OSError:
         return "-"
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return "-"  # nobody holds it (a session killed by SIGKILL may have left its line)
+    except BlockingIOError:
+        return os.read(fd, 4096).decode(errors="replace").split("\n")[0].strip() or "?"
+    finally:
+        os.close(fd)
 
 
 def _cmd_boards(args: argparse.Namespace, inventory: Inventory) -> int:

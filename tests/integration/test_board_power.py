@@ -206,3 +206,21 @@ def test_a_port_in_use_is_named(tmp_path):
         with pytest.raises(manager.VboardError, match=rf"virtual.serial_port 127.0.0.1:{board.virtual.serial_port} is taken"):
             manager.start(board, inventory)
     assert not any(manager.status(board).running.values())
+
+
+def test_boards_shows_the_holder_only_while_the_lock_is_held(tmp_path):
+    from workers.board.lock import BoardLock
+
+    path = vboard_inventory(tmp_path)
+    _, board = board_of(path)
+    lock = BoardLock(board)
+    lock.acquire("bootlab boot test-image")
+    try:
+        held, _ = bootlab("boards", "--inventory", str(path), "--no-power")
+    finally:
+        lock.release()
+    assert "bootlab boot test-image (pid" in held.stdout
+    (tmp_path / "state" / board.name / "lock").write_text("a session killed by SIGKILL\n")  # stale line, no flock
+    free, _ = bootlab("boards", "--inventory", str(path), "--no-power")
+    row = next(line for line in free.stdout.splitlines() if line.startswith(board.name))
+    assert row.split()[-2:] == ["-", "-"], row
