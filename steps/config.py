@@ -9,6 +9,8 @@ Builders:
   boot/<target>       download the artifact, boot it with bootlab (one per enabled target);
                       a PASS keeps the artifact as the target's golden image for triage
   health/<target>     boot the target's golden image (nightly, or forced by an operator)
+  operator/<board>    an operator's power action on a board (`bootlab power`), one at a time
+                      per board
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from steps.boot import BootStep
 from steps.fanout import BootFanout
 from steps.golden import GoldenImage
 from steps.kernel import KernelBuild
+from steps.power import POWER_ACTIONS, PowerAction
 from steps.settings import MasterSettings
 
 KERNEL_BUILDER = "kernel"
@@ -34,6 +37,15 @@ def boot_builder(target: str) -> str:
 
 def health_builder(target: str) -> str:
     return f"health/{target}"
+
+
+def operator_builder(board: str) -> str:
+    return f"operator/{board}"
+
+
+def board_lock(board: str) -> util.MasterLock:
+    """Held by everything that touches the board, so an operator action never lands mid-boot."""
+    return util.MasterLock(f"board-{board}")
 
 
 def enabled_targets(inventory: Inventory) -> list[QemuTarget]:
@@ -130,6 +142,13 @@ def health_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
     return f
 
 
+def operator_factory(board: str, settings: MasterSettings) -> util.BuildFactory:
+    f = util.BuildFactory()
+    f.addStep(PowerAction(board=board, action=util.Property("action", default="status"),
+                          inventory=str(settings.inventory), bootlab=settings.bootlab))
+    return f
+
+
 def _hidden_when_skipped(results, step) -> bool:
     return results == util.SKIPPED
 
@@ -152,6 +171,10 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
                                            factory=boot_factory(t, settings, golden, lock), tags=["boot"]))
         builders.append(util.BuilderConfig(name=health_builder(t.name), workernames=[t.worker],
                                            factory=health_factory(t, settings, golden, lock), tags=["health"]))
+    for b in inventory.boards.values():
+        builders.append(util.BuilderConfig(name=operator_builder(b.name), workernames=[b.worker],
+                                           factory=operator_factory(b.name, settings), tags=["operator"],
+                                           locks=[board_lock(b.name).access("exclusive")]))
     return builders
 
 
@@ -176,6 +199,14 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
             schedulers.Nightly(name="nightly-health", builderNames=health, hour=3, minute=0),
             schedulers.ForceScheduler(name="force-health", builderNames=health, buttonName="Health check"),
         ]
+    if inventory.boards:
+        # The web form offers the board (one builder per board) and the action.
+        result.append(schedulers.ForceScheduler(
+            name="board-action", buttonName="Board action",
+            builderNames=[operator_builder(b) for b in inventory.boards],
+            properties=[util.ChoiceStringParameter(name="action", label="Action", choices=list(POWER_ACTIONS),
+                                                   default="status", strict=True)],
+        ))
     if settings.poll_interval_s:
         result.append(schedulers.SingleBranchScheduler(
             name="push", builderNames=[KERNEL_BUILDER], treeStableTimer=None,
@@ -203,6 +234,7 @@ def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
         allowRules=[
             util.AnyEndpointMatcher(role="admin", defaultDeny=False),
             util.ForceBuildEndpointMatcher(builder="health/*", role="operator"),
+            util.ForceBuildEndpointMatcher(builder="operator/*", role="operator"),
             util.ForceBuildEndpointMatcher(builder=KERNEL_BUILDER, role="developer"),
             util.RebuildBuildEndpointMatcher(builder=KERNEL_BUILDER, role="developer"),
             util.StopBuildEndpointMatcher(role="developer", defaultDeny=False),

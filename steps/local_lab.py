@@ -92,6 +92,7 @@ def create(root: Path, inventory: Path | None = None, ports: dict[str, int] | No
     env = {
         "BOOTLAB_INVENTORY": str(inventory),
         "BOOTLAB_SECRETS": str(root / "secrets"),
+        "BOOTLAB_STATE": str(root / "state"),  # virtual boards' files, apart from other labs'
         "BOOTLAB_WEB_PORT": str(ports.get("web", 8010)),
         "BOOTLAB_PB_PORT": str(ports.get("pb", 9989)),
         "BOOTLAB_TRY_PORT": str(ports.get("try", 8031)),

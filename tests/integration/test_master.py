@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ("q35-pflash", "pc-bios")  # two machines x two firmware modes keeps the test under ~3 min
 HELLO = "userspace/hello/src/main.rs"
+BOARD = "vboard-1"
 
 
 def milestone_names() -> list[str]:
@@ -37,6 +38,10 @@ def lab(tmp_path_factory):
     for name, target in inventory["targets"].items():
         target["enabled"] = name in TARGETS
         target["milestones"] = str(REPO / "kernel/milestones.yaml")
+    # one virtual board, on ports no other test or demo uses
+    board = inventory["boards"][BOARD]
+    board["bmc"]["port"], board["virtual"]["serial_port"] = free_port(), free_port()
+    inventory["boards"] = {BOARD: board}
     (root / "inventory.yaml").write_text(yaml.safe_dump(inventory))
     lab = create(root / "lab", inventory=root / "inventory.yaml",
                  ports={"web": free_port(), "pb": free_port(), "try": free_port()})
@@ -112,6 +117,28 @@ def test_developer_cannot_run_an_operator_action_and_operator_can(lab, forced):
         assert (build["results"], props.get("verdict")) == (0, "PASS"), (build["state_string"], props)
 
 
+def bootlab_vboard(lab, action: str) -> None:
+    bootlab = Path(sys.executable).parent / "bootlab"
+    subprocess.run([str(bootlab), "vboard", action, BOARD, "--inventory", lab.env["BOOTLAB_INVENTORY"]],
+                   env=lab.process_env(), check=True, capture_output=True, timeout=60)
+
+
+def test_board_actions_are_for_operators(lab):
+    bootlab_vboard(lab, "start")
+    try:
+        with pytest.raises(RestError) as refused:
+            lab.client("developer").force("board-action", builderNames=[f"operator/{BOARD}"], action="on")
+        assert refused.value.status == 403
+        operator = lab.client("operator")
+        for action, state in (("on", "on"), ("status", "on"), ("off", "off")):
+            bsid, brids = operator.force("board-action", builderNames=[f"operator/{BOARD}"], action=action)
+            operator.wait_buildset(bsid, timeout_s=120)
+            build = operator.builds_of_request(next(iter(brids.values())))[-1]
+            assert (build["results"], build["state_string"]) == (0, f"build successful {BOARD}: power {state}")
+    finally:
+        bootlab_vboard(lab, "stop")
+
+
 def breaking_patch() -> str:
     """Removes the userspace `Hello from userspace!` write: the kernel boots, the user program
     runs, but the `user-hello` milestone never comes."""
@@ -180,7 +207,9 @@ def test_try_is_refused_to_a_wrong_password_and_to_non_developers(lab, tmp_path,
 
 def test_no_password_appears_in_any_log_summary_or_property(lab, forced):
     secrets = [u.password for u in load_users(lab.secrets_dir)]
-    secrets += [p.read_text().strip() for p in lab.secrets_dir.glob("worker-*")]
+    # every other file there is a secret too: the workers' passwords, the board's BMC and SOL ones
+    secrets += [p.read_text().strip() for p in lab.secrets_dir.iterdir() if p.name != "users"]
+    assert any(p.name.startswith(f"{BOARD}-") for p in lab.secrets_dir.iterdir()), "the board test ran first"
     client = lab.client(None)
     builds = client.get("builds")["builds"]
     assert builds

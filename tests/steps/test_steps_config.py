@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 from twisted.trial import unittest
 
-from buildbot.process.results import SKIPPED, SUCCESS
+from buildbot.process.results import EXCEPTION, SKIPPED, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
-from buildbot.test.steps import TestBuildStepMixin
+from buildbot.test.steps import ExpectShell, TestBuildStepMixin
 
 from lab.inventory import load_inventory
 from steps.auth import UsersError, load_users
 from steps.config import build_config, try_userpass
 from steps.fanout import child_line
 from steps.golden import GoldenImage
+from steps.power import PowerAction
 from steps.record import parse_progress, parse_verdict_line
 from steps.rest import split_timing
 from steps.settings import settings_from_env
@@ -37,9 +38,11 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     cfg = build_config(inventory, settings, users, tmp_path)
     targets = sorted(t.name for t in inventory.targets.values() if t.enabled)
     names = sorted(b.name for b in cfg["builders"])
-    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets] + [f"health/{t}" for t in targets])
+    boards = [f"operator/{b}" for b in inventory.boards]
+    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets] + [f"health/{t}" for t in targets] + boards)
     schedulers = {s.name: s for s in cfg["schedulers"]}
     assert {f"boot-{t}" for t in targets} <= set(schedulers)
+    assert ("board-action" in schedulers) == bool(inventory.boards)
     assert "push" not in schedulers and cfg["change_source"] == []
     # only developers (and admins) may `buildbot try`
     assert [u for u, _ in try_userpass(users)] == ["dev"]
@@ -105,4 +108,25 @@ class GoldenImageTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         os.utime(golden, (0, 0))
         self.setup_step(GoldenImage("q35", golden))
         self.expect_outcome(result=SUCCESS, state_string="golden image kept 1970-01-01 00:00 UTC")
+        return self.run_step()
+
+
+class PowerActionTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
+    def setUp(self):
+        self.setup_test_reactor()
+        return self.setup_test_build_step()
+
+    def test_summary_is_bootlabs_read_back(self):
+        self.setup_step(PowerAction(board="vboard-1", action="off"))
+        self.expect_commands(ExpectShell(workdir="wkdir", command=["bootlab", "power", "vboard-1", "off"])
+                             .stdout("vboard-1: power off\n").exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="vboard-1: power off")
+        return self.run_step()
+
+    def test_an_unreachable_bmc_is_an_exception_naming_the_bmc(self):
+        self.setup_step(PowerAction(board="vboard-1", action="status"))
+        line = "bootlab: board vboard-1: BMC 127.0.0.1:9623: get power: no answer (3 attempts) (ERROR/board)"
+        self.expect_commands(ExpectShell(workdir="wkdir", command=["bootlab", "power", "vboard-1", "status"])
+                             .stderr(line + "\n").exit(3))
+        self.expect_outcome(result=EXCEPTION, state_string=line.removeprefix("bootlab: "))
         return self.run_step()
