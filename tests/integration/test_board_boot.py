@@ -1,0 +1,202 @@
+"""Full kernel boots on a virtual board through the real `bootlab boot --board`: ipmi_sim as
+the BMC, SOL as the only console, the ESP deployed by PXE (QEMU's TFTP serving the staged
+root) or written to a USB stick file. After every outcome the board is off and released;
+the BMC passwords never show up in `ps` during a boot or in any file the boot wrote."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from board_support import board_of, password, running_vboard, vboard_inventory
+from workers import secrets
+from workers.board.lock import BoardLock
+from workers.boardstate import board_dir
+from workers.power.ipmi import IpmiPower
+from workers.vboard import manager
+
+BOOTLAB = Path(sys.executable).parent / "bootlab"
+REPO = Path(__file__).resolve().parents[2]
+ESP = REPO / "build" / "esp"
+
+
+@pytest.fixture(autouse=True)
+def board_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
+    if not (ESP / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
+        pytest.fail(f"{ESP} has no kernel: run make kernel")
+
+
+def boot_argv(inventory: Path, board: str, out: Path, *extra: str) -> list[str]:
+    return [str(BOOTLAB), "boot", "--board", board, "--image", str(ESP), "--inventory", str(inventory),
+            "--out", str(out), "--json", *extra]
+
+
+def run_boot(inventory: Path, board: str, out: Path, timeout: float = 120) -> tuple[int, dict, str]:
+    proc = subprocess.run(boot_argv(inventory, board, out), cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    result = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    return proc.returncode, result, proc.stderr
+
+
+def assert_off_and_released(board) -> None:
+    power = IpmiPower.for_board(board)
+    try:
+        assert power.status() == "off", "the board was left powered on"
+    finally:
+        power.close()
+    lock = BoardLock(board)
+    lock.acquire("test: is it free?")  # raises BoardBusy if a session still held it
+    lock.release()
+    assert (board_dir(board) / "lock").read_text() == ""
+
+
+def assert_full_pass(rc: int, result: dict, stderr: str) -> None:
+    assert rc == 0, stderr[-2000:]
+    assert result["verdict"] == "PASS", result["reason"]
+    assert result["milestones_total"] == len(result["milestones"]) == 16
+    assert {m["channel"] for m in result["milestones"]} == {"serial"}, "every milestone comes from SOL"
+    assert result["board"]["skipped_milestones"] == ["entry"]  # debugcon only: no such channel on a board
+    assert result["board"]["power_off"] == "off"
+    events = [p["event"] for p in result["board"]["power"]]
+    assert any(e.startswith("power is on (read back") for e in events) and any(e.startswith("power is off (read back") for e in events)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("deploy", ["pxe", "usb"])
+def test_kernel_boots_on_the_virtual_board(tmp_path: Path, deploy: str) -> None:
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy=deploy))
+    out = tmp_path / "record"
+    with running_vboard(inventory, board):
+        start = time.monotonic()
+        rc, result, stderr = run_boot(inventory.path, board.name, out)
+        wall = time.monotonic() - start
+        assert_full_pass(rc, result, stderr)
+        assert_off_and_released(board)
+    if deploy == "pxe":
+        assert result["board"]["deploy"]["boot_file"] == "bootx64.efi" and result["board"]["boot_device"] == "network"
+    else:
+        d = result["board"]["deploy"]
+        assert d["sha256"] == d["readback_sha256"] and result["board"]["boot_device"] == "disk"
+    timeline = (out / "timeline.log").read_text()
+    assert "serial   [rustux] boot complete" in timeline and "ipmi: power on requested" in timeline
+    assert (out / "serial.log").stat().st_size > 0
+    print(f"{deploy}: power-on to final milestone {result['milestones'][-1]['t']:.2f}s, bootlab wall {wall:.1f}s")
+
+
+@pytest.mark.qemu
+def test_sol_killed_mid_boot_leaves_a_gap_and_the_boot_still_passes(tmp_path: Path) -> None:
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))
+    out = tmp_path / "record"
+    with running_vboard(inventory, board):
+        proc = subprocess.Popen(boot_argv(inventory.path, board.name, out), cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for(out / "timeline.log", "power is on", 30)
+            # Another client takes SOL away while the firmware runs (password through the environment: -E).
+            env = dict(os.environ, IPMI_PASSWORD=password(board))
+            kill = subprocess.run(["ipmitool", "-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", str(board.bmc.port),
+                                   "-U", board.bmc.credentials.user, "-E", "sol", "deactivate"],
+                                  env=env, capture_output=True, text=True, timeout=20)
+            assert kill.returncode == 0, kill.stderr
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+            proc.wait()
+        result = json.loads(stdout)
+        assert_full_pass(proc.returncode, result, stderr)
+        assert_off_and_released(board)
+    gaps = result["board"]["console_gaps"]
+    assert len(gaps) == 1 and gaps[0]["end"] > gaps[0]["start"] and "deactivated" in gaps[0]["reason"], gaps
+    assert "console gap " in (out / "timeline.log").read_text()
+
+
+@pytest.mark.qemu
+def test_sigterm_mid_boot_powers_the_board_off_and_releases_it(tmp_path: Path) -> None:
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))
+    out = tmp_path / "record"
+    with running_vboard(inventory, board):
+        proc = subprocess.Popen(boot_argv(inventory.path, board.name, out), cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for(out / "timeline.log", "power is on", 30)
+            proc.send_signal(signal.SIGTERM)  # what a Buildbot stop sends
+            stdout, stderr = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+            proc.wait()
+        result = json.loads(stdout)
+        assert proc.returncode == 3, stderr[-2000:]
+        assert (result["verdict"], result["culprit"]) == ("ERROR", "lab")
+        assert "interrupted by SIGTERM" in result["reason"]
+        assert result["board"]["power_off"] == "off"
+        assert_off_and_released(board)
+        assert manager.status(board).power == "off", "the VM still runs"
+
+
+def test_a_held_board_is_a_miss(tmp_path: Path) -> None:
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))
+    lock = BoardLock(board)
+    lock.acquire("another session")
+    try:
+        rc, result, stderr = run_boot(inventory.path, board.name, tmp_path / "record", timeout=30)
+    finally:
+        lock.release()
+    assert rc == 4, stderr
+    assert result["verdict"] == "MISS" and f"board {board.name} is held by another session" in result["reason"]
+
+
+def test_an_unreachable_bmc_is_an_error_naming_board_and_bmc_in_bounded_time(tmp_path: Path) -> None:
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))  # never started: nothing answers
+    secrets.ensure(board.console.credentials.password_secret)
+    start = time.monotonic()
+    rc, result, stderr = run_boot(inventory.path, board.name, tmp_path / "record", timeout=60)
+    took = time.monotonic() - start
+    assert rc == 3, stderr
+    assert (result["verdict"], result["culprit"]) == ("ERROR", "board")
+    assert f"board {board.name}" in result["reason"] and board.bmc.address in result["reason"]
+    assert took < 20, f"took {took:.1f}s"
+    assert (board_dir(board) / "lock").read_text() == ""
+
+
+@pytest.mark.qemu
+def test_no_bmc_password_in_ps_or_in_any_file_the_boot_wrote(tmp_path: Path) -> None:
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="usb"))
+    out = tmp_path / "record"
+    with running_vboard(inventory, board) as status:
+        words = {password(board), secrets.resolve(board.console.credentials.password_secret)}
+        proc = subprocess.Popen(boot_argv(inventory.path, board.name, out), cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        seen_ps = []
+        while proc.poll() is None:
+            ps = subprocess.run(["ps", "-eo", "pid,args", "-ww"], capture_output=True, text=True).stdout
+            seen_ps.append(ps)
+            time.sleep(0.2)
+        stdout, stderr = proc.communicate()
+        assert json.loads(stdout)["verdict"] == "PASS", stderr[-2000:]
+        assert len(seen_ps) > 10 and any("bootlab boot --board" in ps for ps in seen_ps)
+        assert any("ipmi_sim" in ps for ps in seen_ps) and any("qemu-system-x86_64" in ps for ps in seen_ps)
+        files = [p for p in out.rglob("*") if p.is_file()]
+        files += [p for p in status.state.rglob("*") if p.is_file() and p.suffix in (".log", ".out", ".json")]
+        assert any(p.name == "result.json" for p in files) and any(p.name == "timeline.log" for p in files)
+        for word in words:
+            assert len(word) >= 12
+            assert not any(word in ps for ps in seen_ps), "a BMC password appeared in ps"
+            assert word not in stdout and word not in stderr
+            for p in files:
+                assert word.encode() not in p.read_bytes(), f"a BMC password in {p}"
+
+
+def _wait_for(path: Path, text: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no {text!r} in {path} within {seconds:g}s")
