@@ -7,7 +7,7 @@ KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overfl
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
-.PHONY: all deps kernel variants test test-kernel test-lab demo bench clean
+.PHONY: all deps kernel variants test test-kernel test-lab demo demo-stop bench clean
 
 all: kernel
 
@@ -31,6 +31,9 @@ test: test-kernel test-lab
 
 demo: deps kernel
 	@scripts/demo.sh
+
+demo-stop:
+	@scripts/demo-stop.sh
 
 bench: deps kernel
 	$(PY) bench/matcher.py
