@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -88,6 +89,29 @@ def test_kernel_boots_on_the_virtual_board(tmp_path: Path, deploy: str) -> None:
     assert "serial   [rustux] boot complete" in timeline and "ipmi: power on requested" in timeline
     assert (out / "serial.log").stat().st_size > 0
     print(f"{deploy}: power-on to final milestone {result['milestones'][-1]['t']:.2f}s, bootlab wall {wall:.1f}s")
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize(("variant", "reason"), [
+    ("shared-user-tables", r"page fault"),  # a [PANIC] line on the console
+    ("triple-fault", r"reset"),  # no -no-reboot on a board: the firmware boots again
+])
+def test_a_broken_kernel_fails_on_the_virtual_board(tmp_path: Path, variant: str, reason: str) -> None:
+    image = REPO / "build" / "variants" / variant / "esp"
+    if not image.is_dir():
+        pytest.fail(f"{image} missing: run make variants")
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="usb"))
+    out = tmp_path / "record"
+    with running_vboard(inventory, board):
+        argv = boot_argv(inventory.path, board.name, out)
+        argv[argv.index(str(ESP))] = str(image)
+        proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
+        result = json.loads(proc.stdout)
+        assert proc.returncode == 1, proc.stderr[-2000:]
+        assert (result["verdict"], result["culprit"]) == ("FAIL", "code")
+        assert re.search(reason, result["reason"], re.IGNORECASE), result["reason"]
+        assert_off_and_released(board)
+    print(f"{variant}: {result['reason']}")
 
 
 @pytest.mark.qemu

@@ -21,6 +21,7 @@ from lab.inventory import DEFAULT_MILESTONES, Inventory
 from lab.milestones import load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
 from workers.board.lock import BoardBusy, BoardLock
+from workers.board.spec import BoardSpecError, board_view
 from workers.board.session import BoardBootRequest, BoardRecord, BoardSession, board_console
 from workers.console.base import ConsoleError, ConsoleGap
 from workers.interrupt import interruptible
@@ -44,7 +45,13 @@ def board_boot(args: argparse.Namespace, inventory: Inventory) -> int:
         return EXIT_USAGE
     out = args.out or Path("build/boots") / f"{board.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not args.json else MachineProgress(sys.stderr)
-    request = BoardBootRequest(board, args.image, load_spec(spec_path), out, args.timeout or board.boot_timeout_s)
+    spec = load_spec(spec_path)
+    try:
+        board_view(spec)
+    except BoardSpecError as e:
+        print(f"bootlab: board {board.name}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    request = BoardBootRequest(board, args.image, spec, out, args.timeout or board.boot_timeout_s)
     if board.health == "out-of-service":
         outcome = Outcome(Verdict.MISS, Culprit.LAB, f"board {board.name} is out of service in the inventory", None)
         record = BoardRecord(outcome, board.name, {"path": str(args.image), "sha256": None}, {}, {})
