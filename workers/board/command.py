@@ -105,10 +105,12 @@ def console_command(args: argparse.Namespace, inventory: Inventory) -> int:
         if lock is not None:
             lock.release()
         return EXIT_ERROR
-    print(f"bootlab: attached to {board.name}'s console" + (" (read-only; Ctrl-C to quit)" if args.watch else "; ~. to quit"),
-          file=sys.stderr)
     try:
         with interruptible() as interrupt, _raw_terminal(not args.watch) as keys:
+            # Said once the terminal is raw: keys typed from now on reach the board.
+            sys.stderr.write(f"bootlab: attached to {board.name}'s console"
+                             + (" (read-only; Ctrl-C to quit)" if args.watch else "; ~. to quit") + "\r\n")
+            sys.stderr.flush()
             _attach(console, keys, interrupt)
     finally:
         console.close()

@@ -1,0 +1,89 @@
+"""`bootlab console NAME` on a running virtual board: `--watch` follows the SOL stream read-only
+(the kernel's lines of a boot started with `bootlab power`), the interactive console runs
+in a real pty, holds the board while attached and quits on `~.`."""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from board_support import board_of, running_vboard, vboard_inventory
+from workers.boardcli import holder
+from workers.boardstate import tftp_root
+from workers.deploy.pxe import stage_esp
+from workers.power.ipmi import IpmiPower
+
+BOOTLAB = Path(sys.executable).parent / "bootlab"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def board_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
+
+
+def _read_until(fd: int, want: bytes, seconds: float) -> bytes:
+    data = b""
+    deadline = time.monotonic() + seconds
+    while want not in data and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+@pytest.mark.qemu
+def test_watch_follows_a_boot_read_only(tmp_path: Path) -> None:
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))
+    stage_esp(REPO / "build" / "esp", tftp_root(board))
+    with running_vboard(inventory, board):
+        watch = subprocess.Popen([str(BOOTLAB), "console", board.name, "--watch", "--inventory", str(inventory.path)],
+                                 cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        power = IpmiPower.for_board(board)
+        try:
+            assert watch.stdout is not None and watch.stderr is not None
+            _read_until(watch.stderr.fileno(), b"attached", 15)
+            assert holder(board) == "-", "--watch must not take the board"
+            power.set_boot("network")
+            power.on()
+            out = _read_until(watch.stdout.fileno(), b"[rustux] boot complete", 60)
+            assert b"[rustux] boot complete" in out, out[-500:]
+            watch.send_signal(signal.SIGINT)
+            assert watch.wait(10) == 0
+        finally:
+            power.off()
+            power.close()
+            watch.kill()
+            watch.wait()
+
+
+def test_interactive_console_holds_the_board_and_quits_on_tilde_dot(tmp_path: Path) -> None:
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))
+    with running_vboard(inventory, board):
+        master, slave = os.openpty()
+        proc = subprocess.Popen([str(BOOTLAB), "console", board.name, "--inventory", str(inventory.path)], cwd=REPO,
+                                stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+        os.close(slave)
+        try:
+            assert b"~. to quit" in _read_until(master, b"~. to quit", 15)
+            assert holder(board).startswith("bootlab console")
+            os.write(master, b"~.")
+            assert proc.wait(10) == 0
+            assert b"detached" in _read_until(master, b"detached", 5)
+            assert holder(board) == "-"
+        finally:
+            proc.kill()
+            proc.wait()
+            os.close(master)
