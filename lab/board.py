@@ -12,8 +12,8 @@ boards:
       user: admin
       password_secret: nuc-1-bmc      # the NAME of a secret (workers/secrets.py), never the password
       min_interval_s: 0.5             # optional: BMCs drop requests when rushed
-      timeout_s: 5                    # optional: per attempt
-      retries: 2                      # optional: extra attempts after a timeout
+      timeout_s: 5                    # optional: how long a power change may take to show in the read-back
+      retries: 2                      # optional: extra attempts (fresh login) when the BMC does not answer
     console: {kind: sol}              # or {kind: serial, device: /dev/ttyUSB0, baud: 115200}
                                       # sol may use its own IPMI user: {kind: sol, user: sol, password_secret: nuc-1-sol}
     deploy: {method: pxe, dhcp: proxy, interface: lab0}   # dhcp: full | proxy; tftp_root optional
