@@ -31,6 +31,9 @@ Log = Callable[[str], None]
 # removable-media code (0x3c), which many UEFI BMCs map to USB.
 _PYGHMI_BOOTDEV = {"network": "network", "disk": "hd", "usb": "usb"}
 _REFUSED = ("incorrect password", "unauthorized name", "insufficient privilege", "password is too long")
+# Worth a fresh login and another try; any other answer (an IPMI completion code) is final.
+_TRANSIENT = ("no answer", "timeout", "session no longer connected", "session disconnected",
+              "session failed to initialize", "busy")
 _POLL_S = 0.2
 
 
@@ -145,6 +148,7 @@ class IpmiPower:
             except (pyghmi_exc.IpmiException, OSError) as e:
                 elapsed = self._clock() - start
                 message = str(e) if str(e) not in ("", "None") else "no answer"
+                transient = isinstance(e, OSError) or any(t in message.lower() for t in _TRANSIENT)
                 if any(r in message.lower() for r in _REFUSED):
                     # never retried: BMCs lock a user out after a few bad logins
                     raise BoardError(
@@ -154,6 +158,8 @@ class IpmiPower:
                         "lab",
                     ) from None
                 self._drop_session()  # a BMC that lost our session needs a new login
+                if not transient:
+                    raise BoardError(self.board, self.where, f"{what}: the BMC answered: {message}") from None
                 if attempt == attempts:
                     raise BoardError(self.board, self.where, f"{what}: {message} ({attempts} attempts, the last {elapsed:.1f}s)") from None
                 self._log(f"ipmi: {what}: {message} after {elapsed:.1f}s; retrying ({attempt}/{attempts})")
