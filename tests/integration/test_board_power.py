@@ -4,6 +4,8 @@ seeing the same state, refused and unreachable BMCs as ERROR naming the board wi
 time, the boot override reaching the VM, nothing left running after `vboard stop`."""
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -186,6 +188,8 @@ def test_cli_vboard_power_and_boards(tmp_path):
         assert row.split()[1:] == ["virtual", board.bmc.address, "sol", "pxe", "ok", "on", "-"], row
         off, _ = bootlab("power", *inv, board.name, "off")
         assert off.returncode == 0 and off.stdout.strip() == f"{board.name}: power off"
+        on, _ = bootlab("power", *inv, board.name, "on")  # stopped while powered on: the VM goes too
+        assert on.returncode == 0
     finally:
         proc, _ = bootlab("vboard", *inv, "stop", board.name)
         assert proc.returncode == 0 and "stopped" in proc.stdout
@@ -196,6 +200,26 @@ def test_cli_vboard_power_and_boards(tmp_path):
             s.bind(("127.0.0.1", port))  # the ports are free again
     status, _ = bootlab("vboard", *inv, "status", board.name, "--json")
     assert '"power": null' in status.stdout
+
+
+@pytest.mark.qemu
+def test_a_killed_supervisor_takes_the_vm_with_it(tmp_path):
+    inventory, board = board_of(vboard_inventory(tmp_path))
+    with running_vboard(inventory, board) as vb:
+        power = IpmiPower.for_board(board)
+        try:
+            power.on()
+            assert qemu_running(vb.state)
+            os.kill(vb.running["supervisor"], signal.SIGKILL)
+            deadline = time.monotonic() + 3
+            while qemu_running(vb.state) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not qemu_running(vb.state)
+            with pytest.raises(BoardError, match=rf"board {board.name}: BMC {board.bmc.address}: get power: the BMC answered"):
+                power.status()  # ipmi_sim's chassis program finds no supervisor
+        finally:
+            power.close()
+        assert manager.status(board).running["ipmi_sim"]  # still there: stop cleans it up
 
 
 def test_a_port_in_use_is_named(tmp_path):
