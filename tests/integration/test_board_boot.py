@@ -189,6 +189,20 @@ def test_an_unreachable_bmc_is_an_error_naming_board_and_bmc_in_bounded_time(tmp
     assert (board_dir(board) / "lock").read_text() == ""
 
 
+def test_a_wrong_sol_password_is_an_error_of_the_lab_naming_the_board(tmp_path: Path) -> None:
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))
+    with running_vboard(inventory, board):
+        secrets.secret_path(board.console.credentials.password_secret).write_text("not-the-password\n")
+        start = time.monotonic()
+        rc, result, stderr = run_boot(inventory.path, board.name, tmp_path / "record", timeout=60)
+        took = time.monotonic() - start
+        assert rc == 3, stderr
+        assert (result["verdict"], result["culprit"]) == ("ERROR", "lab")
+        assert f"board {board.name}: console at {board.bmc.address} (SOL user sol)" in result["reason"]
+        assert "check the SOL user's secret" in result["reason"] and took < 15
+        assert_off_and_released(board)
+
+
 @pytest.mark.qemu
 def test_no_bmc_password_in_ps_or_in_any_file_the_boot_wrote(tmp_path: Path) -> None:
     inventory, board = board_of(vboard_inventory(tmp_path, deploy="usb"))

@@ -213,14 +213,16 @@ def test_sol_killed_by_another_client_reconnects_with_a_gap_marker(bmc: dict) ->
 
 def test_sol_wrong_password_is_a_console_error_naming_board_and_bmc(bmc: dict) -> None:
     start = time.monotonic()
-    with pytest.raises(ConsoleError, match=rf"board vb-console: console at 127.0.0.1:{bmc['port']} \(SOL user sol\)"):
+    with pytest.raises(ConsoleError, match=rf"board vb-console: console at 127.0.0.1:{bmc['port']} \(SOL user sol\)") as info:
         _sol(bmc["port"], password="not-the-password").open()
+    assert info.value.culprit == "lab", "a wrong password is our configuration, not the board"
     assert time.monotonic() - start < 5
 
 
 def test_sol_unreachable_bmc_fails_within_the_connect_timeout() -> None:
     port = free_port(socket.SOCK_DGRAM)  # nothing listens there
     start = time.monotonic()
-    with pytest.raises(ConsoleError, match=rf"127.0.0.1:{port}"):
+    with pytest.raises(ConsoleError, match=rf"127.0.0.1:{port}") as info:
         _sol(port, connect_timeout_s=3.0).open()
+    assert info.value.culprit == "board"
     assert time.monotonic() - start < 6

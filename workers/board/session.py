@@ -93,7 +93,7 @@ def board_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
     try:
         password = secrets.resolve(creds.password_secret)
     except secrets.SecretError as e:
-        raise ConsoleError(board.name, board.bmc.address, str(e)) from None
+        raise ConsoleError(board.name, board.bmc.address, str(e), "lab") from None
     return SolConsole(board.name, board.bmc.host, board.bmc.port, creds.user, password, clock)
 
 
@@ -154,7 +154,7 @@ class BoardSession:
             self.console = self.console_factory(board, self._now)
             self.console.open()
         except ConsoleError as e:
-            raise _Stop(Outcome(Verdict.ERROR, Culprit.BOARD, str(e), None)) from None
+            raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
         self._event(f"console {board.console.kind} open")
         self._check_interrupt()
         try:

@@ -28,6 +28,7 @@ from workers.console.base import Chunk, Clock, ConsoleError, ConsoleGap
 
 GET_PAYLOAD_INSTANCE_INFO = 0x4B  # netfn 6 (application), payload type 1 (SOL), instance 1
 PROBE_TIMEOUT_S = 3.0
+REFUSED = ("incorrect password", "unauthorized name", "insufficient privilege")  # our configuration, not the board
 
 
 class SolConsole:
@@ -55,7 +56,9 @@ class SolConsole:
         """Activate SOL; raise `ConsoleError` if the BMC refuses or does not answer in time."""
         error = self._connect(time.monotonic() + self.connect_timeout_s)
         if error is not None:
-            raise ConsoleError(self.board, self.where, error)
+            refused = any(r in error.lower() for r in REFUSED)
+            raise ConsoleError(self.board, self.where, error + (": check the SOL user's secret" if refused else ""),
+                               "lab" if refused else "board")
 
     def read(self, timeout: float) -> list[Chunk]:
         if self._console is None and time.monotonic() >= self._next_attempt:
