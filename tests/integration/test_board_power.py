@@ -220,6 +220,8 @@ def test_a_killed_supervisor_takes_the_vm_with_it(tmp_path):
         finally:
             power.close()
         assert manager.status(board).running["ipmi_sim"]  # still there: stop cleans it up
+    with running_vboard(inventory, board):  # and it starts again at once on the same ports
+        assert IpmiPower.for_board(board).status() == "off"
 
 
 def test_a_port_in_use_is_named(tmp_path):

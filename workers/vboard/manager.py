@@ -225,6 +225,9 @@ def _check_free(board: Board) -> None:
     for kind, port, where in ((socket.SOCK_DGRAM, board.bmc.port, "bmc.port"),
                               (socket.SOCK_STREAM, board.virtual.serial_port, "virtual.serial_port")):
         with socket.socket(socket.AF_INET, kind) as s:
+            if kind == socket.SOCK_STREAM:
+                # as the relay binds (asyncio sets it): a previous relay's TIME_WAIT is no conflict
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError as e:
