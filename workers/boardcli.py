@@ -6,6 +6,7 @@ the message names the board and its BMC address).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fcntl
 import json
 import os
@@ -94,7 +95,8 @@ def _power_state(board: Board) -> str:
         return "vboard stopped"
     power = None
     try:
-        power = IpmiPower.for_board(board)
+        # one attempt: a listing should not wait out every retry of every silent BMC
+        power = IpmiPower.for_board(dataclasses.replace(board, bmc=dataclasses.replace(board.bmc, retries=0)))
         return power.status()
     except BoardError as e:
         return f"unknown ({e.message})"
