@@ -139,6 +139,7 @@ def test_sol_killed_mid_boot_leaves_a_gap_and_the_boot_still_passes(tmp_path: Pa
     gaps = result["board"]["console_gaps"]
     assert len(gaps) == 1 and gaps[0]["end"] > gaps[0]["start"] and "deactivated" in gaps[0]["reason"], gaps
     assert "console gap " in (out / "timeline.log").read_text()
+    print(f"SOL gap {gaps[0]}")
 
 
 @pytest.mark.qemu

@@ -202,7 +202,8 @@ class BoardSession:
             raise _Stop(Outcome(Verdict.ERROR, Culprit.LAB, f"image not bootable: {e}", None)) from None
         except DeployError as e:
             raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
-        self._event(f"deployed by {board.deploy.method} in {self._now() - start:.2f}s: {deployed}")
+        facts = ", ".join(f"{k} {v}" for k, v in deployed.items() if k != "method")
+        self._event(f"deployed by {board.deploy.method} in {self._now() - start:.2f}s: {facts}")
         return image, deployed
 
     def _loop(self) -> bool:

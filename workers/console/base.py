@@ -26,14 +26,15 @@ class ConsoleError(Exception):
 
 @dataclass(frozen=True)
 class ConsoleGap:
-    """The console was down from `start` to `end` (caller's clock); what it sent then is lost."""
+    """The console was down between `start` (the last sign of life) and `end` (reconnected),
+    on the caller's clock: what the board sent in between may be lost."""
 
     start: float
     end: float
     reason: str
 
     def text(self) -> str:
-        return f"console gap {self.start:.2f}s-{self.end:.2f}s ({self.end - self.start:.2f}s lost): {self.reason}"
+        return f"console gap {self.start:.2f}s-{self.end:.2f}s (up to {self.end - self.start:.2f}s lost): {self.reason}"
 
 
 Chunk = bytes | ConsoleGap

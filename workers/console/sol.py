@@ -46,7 +46,8 @@ class SolConsole:
         self._console: Any = None
         self._connected_at = 0.0
         self._pending: list[Chunk] = []
-        self._last_heard = 0.0  # monotonic: last data or successful probe
+        self._last_alive = 0.0  # monotonic: last data, or the last probe that found the session ours
+        self._last_probe = 0.0
         self._down_since: float | None = None  # caller's clock
         self._down_reason = ""
         self._next_attempt = 0.0  # monotonic
@@ -64,7 +65,7 @@ class SolConsole:
         if self._console is None and time.monotonic() >= self._next_attempt:
             self._reconnect()
         pyghmi_console.Console.wait_for_rsp(max(timeout, 0.0))
-        if self._console is not None and time.monotonic() - self._last_heard >= self.probe_idle_s:
+        if self._console is not None and time.monotonic() - max(self._last_alive, self._last_probe) >= self.probe_idle_s:
             self._probe()
         chunks, self._pending = self._pending, []
         return chunks
@@ -92,14 +93,14 @@ class SolConsole:
             pyghmi_console.Console.wait_for_rsp(0.1)
         if console.connected and not errors:
             self._console = console
-            self._last_heard = time.monotonic()
+            self._last_alive = time.monotonic()
             return None
         console.close()
         return errors[0] if errors else f"no SOL activation within {self.connect_timeout_s:g}s"
 
     def _receive(self, data: Any, errors: list[str]) -> None:
         if isinstance(data, bytes):
-            self._last_heard = time.monotonic()
+            self._last_alive = time.monotonic()
             self._pending.append(data)
         elif isinstance(data, dict) and "error" in data:
             if self._console is None:
@@ -110,7 +111,7 @@ class SolConsole:
 
     def _probe(self) -> None:
         """Does the BMC still route SOL to our session? (see the module docstring)"""
-        self._last_heard = time.monotonic()  # one probe per idle period
+        self._last_probe = time.monotonic()  # one probe per idle period
         session = self._console.ipmi_session
         if session is None:
             self._drop("SOL session closed")
@@ -122,6 +123,8 @@ class SolConsole:
         owner = struct.unpack("<I", bytes(rsp["data"][:4]))[0]
         if owner != session.sessionid:
             self._drop("SOL deactivated by the BMC or another client")
+            return
+        self._last_alive = time.monotonic()
 
     def _drop(self, reason: str) -> None:
         if self._console is None:
@@ -131,7 +134,8 @@ class SolConsole:
         # A fresh IPMI session for the reconnect: pyghmi reuses a logged-in one, and a SOL
         # activation on the session whose payload was taken away never completes.
         _logout(console.ipmi_session, self._login)
-        self._down_since = self._clock()
+        # The session may have been gone since we last heard from it: the gap starts there.
+        self._down_since = self._clock() - (time.monotonic() - self._last_alive)
         self._down_reason = reason
         self._next_attempt = time.monotonic()
 
