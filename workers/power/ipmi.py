@@ -161,7 +161,7 @@ class IpmiPower:
                 if not transient:
                     raise BoardError(self.board, self.where, f"{what}: the BMC answered: {message}") from None
                 if attempt == attempts:
-                    raise BoardError(self.board, self.where, f"{what}: {message} ({attempts} attempts, the last {elapsed:.1f}s)") from None
+                    raise BoardError(self.board, self.where, f"{what}: {message} ({attempts} attempt{'s' if attempts > 1 else ''}, the last {elapsed:.1f}s)") from None
                 self._log(f"ipmi: {what}: {message} after {elapsed:.1f}s; retrying ({attempt}/{attempts})")
                 continue
             finally:
