@@ -17,7 +17,7 @@ from lab.inventory import Inventory, InventoryError, load_inventory
 from lab.milestones import SpecError, load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
 from workers import boardcli
-from workers.board.command import add_console_command, board_boot
+from workers.board import command as board_command
 from workers.boot import BootRequest, with_overrides
 from workers.interrupt import interruptible
 from workers.progress import MachineProgress, TerminalProgress
@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="firmware image (OVMF_CODE*, OVMF_VARS*, OVMF.fd, ...)")
     inspect.set_defaults(func=_cmd_inspect)
     boardcli.add_commands(sub, _inventory_option, _load_inventory)
-    add_console_command(sub, _inventory_option, _load_inventory)
+    board_command.add_commands(sub, _inventory_option, _load_inventory)
     return parser
 
 
@@ -169,7 +169,7 @@ def _cmd_boot(args: argparse.Namespace) -> int:
     # Firmware files are checked by inspection, so a missing one is ERROR/firmware, not a config error.
     inventory = _load_inventory(args.inventory, check_files=False)
     if args.board:
-        return board_boot(args, inventory)
+        return board_command.board_boot(args, inventory)
     target = inventory.target(args.target)
     target = with_overrides(target, code=args.firmware_code, vars=args.firmware_vars, bios=args.firmware_bios,
                             machine=args.machine, accel=args.accel)

@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import secrets as pyrandom
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from workers.deploy.pxe import Dnsmasq, LabNetwork, dnsmasq_config, mac_dir, sta
 from workers.deploy.usb import DeployError, deploy_usb
 
 REPO = Path(__file__).resolve().parents[2]
+BOOTLAB = Path(sys.executable).parent / "bootlab"
 ESP = REPO / "build" / "esp"
 KERNEL = ESP / "EFI" / "BOOT" / "BOOTX64.EFI"
 
@@ -69,28 +72,50 @@ def test_dnsmasq_accepts_the_generated_config(tmp_path: Path, mode: str) -> None
     assert ("pxe-service=tag:efi64,X86-64_EFI" in text) == (mode == "proxy")
 
 
+PXE_INVENTORY = """\
+lab: {{name: pxe-test}}
+workers:
+  ctl: {{kind: qemu}}
+targets:
+boards:
+  nuc-pxe:
+    worker: ctl
+    mac: "{mac}"
+    bmc: {{host: 127.0.0.1, port: 1, user: admin, password_secret: nuc-pxe-bmc}}
+    console: {{kind: sol}}
+    deploy: {{method: pxe, dhcp: full, interface: bltap0}}
+"""
+
+
 @pytest.mark.qemu
-def test_pxe_boot_through_dnsmasq_in_a_network_namespace(tmp_path: Path) -> None:
-    """QEMU (OVMF's PXE, virtio-net) and dnsmasq both run inside a fresh namespace."""
+def test_pxe_server_boots_a_board_through_dnsmasq_in_a_network_namespace(tmp_path: Path) -> None:
+    """`bootlab pxe-server` (dnsmasq: DHCP + TFTP) and a QEMU "board" (OVMF's PXE, virtio-net) both
+    run inside a fresh namespace; the board boots the kernel staged as `bootlab boot --board` does."""
     esp = _kernel()
     ns = f"bootlab-pxe-{os.getpid()}-{pyrandom.token_hex(3)}"
     mac = "52:54:00:b0:07:77"
-    pxe = tmp_path / "pxe"
-    staged = stage_esp(esp, tmp_path / "board-tftp")
+    state = tmp_path / "state"
+    inventory = tmp_path / "lab-inventory.yaml"
+    inventory.write_text(PXE_INVENTORY.format(mac=mac))
+    staged = stage_esp(esp, state / "nuc-pxe" / "tftp")  # where the board session stages it (workers.boardstate)
     ifup = tmp_path / "ifup"
     ifup.write_text('#!/bin/sh\nip addr add 10.77.0.1/24 dev "$1"\nip link set "$1" up\n')
     ifup.chmod(0o755)
     vars_copy = tmp_path / "vars.fd"
     shutil.copyfile("/usr/share/OVMF/OVMF_VARS_4M.fd", vars_copy)
     serial = tmp_path / "serial.log"
+    pxe = state / "pxe-bltap0"
+    env = dict(os.environ, BOOTLAB_STATE=str(state))
     subprocess.run(["ip", "netns", "add", ns], check=True)
-    dnsmasq = Dnsmasq(LabNetwork("bltap0", "10.77.0.0/24", "full", ("10.77.0.100", "10.77.0.150"), user="root"),
-                      pxe, wrap=["ip", "netns", "exec", ns])
-    qemu = None
+    server = qemu = None
     try:
         subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
-        dnsmasq.start()
-        dnsmasq.serve(mac, staged.root)
+        server = subprocess.Popen(["ip", "netns", "exec", ns, str(BOOTLAB), "pxe-server", "--inventory", str(inventory),
+                                   "--interface", "bltap0", "--subnet", "10.77.0.0/24", "--pool", "10.77.0.100-10.77.0.150",
+                                   "--user", "root"], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+        assert server.stderr is not None
+        assert "1 board(s): nuc-pxe" in server.stderr.readline()
+        assert (pxe / "boards").read_text() == f"{mac},set:lab-board\n"
         start = time.monotonic()
         qemu = subprocess.Popen([
             "ip", "netns", "exec", ns, "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "256",
@@ -100,7 +125,7 @@ def test_pxe_boot_through_dnsmasq_in_a_network_namespace(tmp_path: Path) -> None
             "-netdev", f"tap,id=n0,ifname=bltap0,script={ifup},downscript=no",
             "-device", f"virtio-net-pci,netdev=n0,mac={mac},romfile=,bootindex=1",
             "-serial", f"file:{serial}",
-        ], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = start + 60
         while time.monotonic() < deadline and b"boot complete" not in _read(serial) and qemu.poll() is None:
             time.sleep(0.2)
@@ -110,34 +135,45 @@ def test_pxe_boot_through_dnsmasq_in_a_network_namespace(tmp_path: Path) -> None
         assert "DHCPACK" in log, log[-1500:]
         # Served from the board's own directory (tftp-unique-root=mac through the link), not the shared root.
         assert f"{mac_dir(mac)}/bootx64.efi" in log, log[-1500:]
+        assert staged.root.resolve() == (pxe / "tftp" / mac_dir(mac)).resolve()
         print(f"PXE through dnsmasq: QEMU start to the kernel's final line {took:.1f}s")
+        # The board leaves the inventory: SIGHUP makes pxe-server re-read it and dnsmasq stops serving it.
+        inventory.write_text(PXE_INVENTORY.format(mac=mac).split("boards:")[0] + "boards:\n")
+        server.send_signal(signal.SIGHUP)
+        assert "reloaded: no boards" in server.stderr.readline()
+        assert (pxe / "boards").read_text() == "" and not list((pxe / "tftp").iterdir())
+        time.sleep(0.5)
+        pid = int((pxe / "dnsmasq.pid").read_text())
+        assert Path(f"/proc/{pid}").exists() and "dnsmasq" in Path(f"/proc/{pid}/cmdline").read_text(), "dnsmasq is down after the reload"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(10) == 0, server.stderr.read()
     finally:
-        if qemu is not None:
-            qemu.kill()
-            qemu.wait()
-            assert qemu.stderr is not None
-            qemu.stderr.close()
-        dnsmasq.stop()
+        for proc in (qemu, server):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+            if proc is not None:
+                proc.wait()
         subprocess.run(["ip", "netns", "del", ns], check=True)
     assert ns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert not any(str(pxe) in line for line in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines())
 
 
 def test_dnsmasq_forgets_a_board_on_reload(tmp_path: Path) -> None:
-    """Serving and forgetting boards is a hosts file + link rewrite and a SIGHUP (no restart)."""
+    """Serving and forgetting boards rewrites the hosts file and the links and restarts dnsmasq."""
     ns = f"bootlab-dns-{os.getpid()}-{pyrandom.token_hex(3)}"
     subprocess.run(["ip", "netns", "add", ns], check=True)
     dnsmasq = Dnsmasq(LabNetwork("bltap1", "10.78.0.0/24", "proxy", user="root"), tmp_path, wrap=["ip", "netns", "exec", ns])
     try:
         dnsmasq.start()
-        pid = dnsmasq.proc.pid if dnsmasq.proc else None
         dnsmasq.serve("52:54:00:AA:00:01", tmp_path / "a")
         dnsmasq.serve("52:54:00:aa:00:02", tmp_path / "b")
         assert (tmp_path / "boards").read_text() == "52:54:00:aa:00:01,set:lab-board\n52:54:00:aa:00:02,set:lab-board\n"
         dnsmasq.forget("52:54:00:aa:00:01")
         assert sorted(p.name for p in (tmp_path / "tftp").iterdir()) == ["52-54-00-aa-00-02"]
         time.sleep(0.3)
-        assert dnsmasq.proc is not None and dnsmasq.proc.poll() is None and dnsmasq.proc.pid == pid
-        assert "read " in _read(tmp_path / "dnsmasq.log").decode() and "boards" in _read(tmp_path / "dnsmasq.log").decode()
+        assert dnsmasq.proc is not None and dnsmasq.proc.poll() is None
+        assert int((tmp_path / "dnsmasq.pid").read_text()) == dnsmasq.proc.pid
+        assert f"read {tmp_path / 'boards'}" in _read(tmp_path / "dnsmasq.log").decode()
     finally:
         dnsmasq.stop()
         subprocess.run(["ip", "netns", "del", ns], check=True)

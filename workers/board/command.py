@@ -24,6 +24,7 @@ from workers.board.lock import BoardBusy, BoardLock
 from workers.board.spec import BoardSpecError, board_view
 from workers.board.session import BoardBootRequest, BoardRecord, BoardSession, board_console
 from workers.console.base import ConsoleError, ConsoleGap
+from workers.deploy import pxeserver
 from workers.interrupt import interruptible
 from workers.progress import MachineProgress, TerminalProgress
 from workers.record import write_result
@@ -70,8 +71,10 @@ def board_boot(args: argparse.Namespace, inventory: Inventory) -> int:
     return outcome.exit_code
 
 
-def add_console_command(sub: argparse._SubParsersAction, inventory_option: Callable[[argparse.ArgumentParser], None],
-                        load: Callable[[Path], Inventory]) -> None:
+def add_commands(sub: argparse._SubParsersAction, inventory_option: Callable[[argparse.ArgumentParser], None],
+                 load: Callable[[Path], Inventory]) -> None:
+    """`bootlab console` and `bootlab pxe-server` (`boot --board` hangs off `boot`)."""
+    pxeserver.add_command(sub, inventory_option, load)
     console = sub.add_parser(
         "console", help="attach to a board's console (SOL or serial)",
         description="Attach the terminal to a board's console. Interactive: keys go to the board, `~.` at the\n"

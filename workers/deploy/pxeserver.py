@@ -1,0 +1,98 @@
+"""`bootlab pxe-server`: the lab controller's dnsmasq for the inventory's PXE boards.
+
+Serves every physical board with `deploy: {method: pxe, interface: IFACE}` on that
+interface (virtual boards use QEMU's own TFTP): each board's MAC gets DHCP/PXE answers and
+its own staged TFTP root (what `bootlab boot --board` stages). Runs in the foreground until
+SIGTERM/SIGINT; SIGHUP re-reads the inventory and reloads dnsmasq (boards added, removed).
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lab.board import Board
+from lab.inventory import Inventory
+from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE
+from workers.boardstate import state_root, tftp_root
+from workers.deploy.pxe import Dnsmasq, LabNetwork
+
+
+def add_command(sub: argparse._SubParsersAction, inventory_option: Callable[[argparse.ArgumentParser], None],
+                load: Callable[[Path], Inventory]) -> None:
+    p = sub.add_parser(
+        "pxe-server", help="run dnsmasq (DHCP/proxy-DHCP + TFTP) for the inventory's PXE boards",
+        description="Run the lab's dnsmasq on INTERFACE for every physical board whose deploy is pxe on that\n"
+        "interface: full DHCP (--pool) or proxy-DHCP (the boards' `dhcp:` setting), UEFI x86-64 only,\n"
+        "each board served its own staged TFTP root. SIGHUP re-reads the inventory; SIGTERM stops.",
+        epilog="examples:\n  bootlab pxe-server --interface lab0 --subnet 10.77.0.0/24\n"
+        "  bootlab pxe-server --interface lab0 --subnet 10.77.0.0/24 --pool 10.77.0.100-10.77.0.199\n\n"
+        "Files: $BOOTLAB_STATE/pxe-<interface>/ (dnsmasq.conf, boards, dnsmasq.log, leases).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    inventory_option(p)
+    p.add_argument("--interface", required=True, help="the lab network's interface (deploy.interface of the boards)")
+    p.add_argument("--subnet", required=True, help="the lab network, e.g. 10.77.0.0/24")
+    p.add_argument("--pool", metavar="FIRST-LAST", help="addresses to hand out (full DHCP); without it: proxy-DHCP")
+    p.add_argument("--user", help="user dnsmasq runs as (default: dnsmasq's own, nobody)")
+    p.set_defaults(func=lambda a: serve(a, lambda: load(a.inventory)))
+
+
+def pxe_boards(inventory: Inventory, interface: str) -> list[Board]:
+    return [b for b in inventory.boards.values()
+            if b.deploy.method == "pxe" and b.virtual is None and b.mac and b.deploy.interface == interface]
+
+
+def serve(args: argparse.Namespace, load: Callable[[], Inventory]) -> int:
+    pool: tuple[str, str] | None = None
+    if args.pool:
+        first, _, last = args.pool.partition("-")
+        if not first or not last:
+            print(f"bootlab: --pool {args.pool}: expected FIRST-LAST, e.g. 10.77.0.100-10.77.0.199", file=sys.stderr)
+            return EXIT_USAGE
+        pool = (first, last)
+    boards = pxe_boards(load(), args.interface)
+    modes = {b.deploy.dhcp for b in boards}
+    if pool is None and "full" in modes:
+        print(f"bootlab: boards on {args.interface} want full DHCP: pass --pool FIRST-LAST", file=sys.stderr)
+        return EXIT_USAGE
+    net = LabNetwork(args.interface, args.subnet, "full" if pool else "proxy", pool, args.user)
+    dnsmasq = Dnsmasq(net, state_root() / f"pxe-{args.interface}")
+    events: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, _frame: events.append(signum))
+                for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        try:
+            dnsmasq.start()
+        except RuntimeError as e:
+            print(f"bootlab: {e}", file=sys.stderr)
+            return EXIT_ERROR
+        _sync(dnsmasq, boards)
+        print(f"bootlab: pxe-server on {args.interface} ({net.dhcp} DHCP): {len(boards)} board(s): "
+              f"{', '.join(b.name for b in boards) or 'none yet'}", file=sys.stderr, flush=True)
+        while True:
+            if events and events[-1] != signal.SIGHUP:
+                return EXIT_PASS
+            status = dnsmasq.proc.poll() if dnsmasq.proc is not None else None
+            if status is not None:
+                print(f"bootlab: dnsmasq exited with status {status}: see {dnsmasq.dir / 'dnsmasq.log'}", file=sys.stderr)
+                return EXIT_ERROR
+            if signal.SIGHUP in events:
+                events.remove(signal.SIGHUP)
+                boards = pxe_boards(load(), args.interface)
+                _sync(dnsmasq, boards)
+                print(f"bootlab: pxe-server reloaded: {', '.join(b.name for b in boards) or 'no boards'}", file=sys.stderr, flush=True)
+            time.sleep(0.2)
+    finally:
+        dnsmasq.stop()
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _sync(dnsmasq: Dnsmasq, boards: list[Board]) -> None:
+    wanted = {b.mac: tftp_root(b) for b in boards if b.mac}
+    for root in wanted.values():
+        root.mkdir(parents=True, exist_ok=True)  # a board not booted yet: an empty root, nothing to fetch
+    dnsmasq.serve_only(wanted)
