@@ -54,6 +54,12 @@ class ScriptedBmc:
     def set_power(self, state, wait=False):
         return self._next(f"set_power {state}")
 
+    def set_bootdev(self, bootdev, persist=False, uefiboot=False):
+        return self._next(f"set_bootdev {bootdev}")
+
+    def get_bootdev(self):
+        return {"bootdev": self._next("get_bootdev")}
+
 
 @pytest.fixture
 def board(tmp_path):
@@ -111,3 +117,22 @@ def test_a_state_that_does_not_follow_is_an_error(monkeypatch, board):
     with pytest.raises(BoardError, match=r"power on: the BMC still reports off after 5s \(expected on\)"):
         power.on()
     assert 5 <= clock.t - 100 < 7
+
+
+@pytest.mark.parametrize("device, read_back, ok", [
+    ("usb", "floppy", True),  # pyghmi's name for the removable-media code usb sends
+    ("network", "network", True),
+    ("disk", "default", True),  # BMCs that never report the valid bit (ipmi_sim)
+    ("network", "hd", False),
+])
+def test_the_boot_override_is_read_back(monkeypatch, board, device, read_back, ok):
+    power, bmc, _ = driver(monkeypatch, board, [{"bootdev": device}, read_back])
+    events: list[str] = []
+    power._log = events.append
+    if ok:
+        power.set_boot(device)
+        assert ("confirmed" in events[0]) == (read_back != "default"), events
+    else:
+        with pytest.raises(BoardError, match=f"asked for a {device} boot override, the BMC reports 'hd'"):
+            power.set_boot(device)
+    assert [name for name, _ in bmc.calls][0].startswith("set_bootdev")

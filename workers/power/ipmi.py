@@ -37,6 +37,10 @@ _TRANSIENT = ("no answer", "timeout", "session no longer connected", "session di
 _POLL_S = 0.2
 
 
+def _code(bootdev: object) -> object:
+    return pyghmi_command.boot_devices.get(bootdev, bootdev) if isinstance(bootdev, str) else bootdev
+
+
 class IpmiPower:
     def __init__(self, board: Board, password: str, *, log: Log | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
@@ -87,7 +91,8 @@ class IpmiPower:
         wanted = _PYGHMI_BOOTDEV[device]
         self._call(f"set boot {device}", lambda c: c.set_bootdev(wanted, persist=False, uefiboot=True))
         got = self._call("get boot", lambda c: c.get_bootdev().get("bootdev"))
-        if got == wanted:
+        # compare IPMI codes: pyghmi reads 0x3c back as 'floppy', which is what 'usb' sends
+        if got != "default" and _code(got) == _code(wanted):
             self._log(f"ipmi: boot override {device} confirmed by the BMC")
         elif got == "default":
             # ipmi_sim (and some real BMCs) never report the boot-flags valid bit.
