@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from board_support import board_of, password, running_vboard, vboard_inventory
+
 from workers import secrets
 from workers.board.lock import BoardLock
 from workers.boardstate import board_dir

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from board_support import board_of, running_vboard, vboard_inventory
+
 from workers.boardcli import holder
 from workers.boardstate import tftp_root
 from workers.deploy.pxe import stage_esp

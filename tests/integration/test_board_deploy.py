@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.board import Board, BmcSpec, ConsoleSpec, Credentials, DeploySpec, MuxSpec, SshHost
+from lab.board import BmcSpec, Board, ConsoleSpec, Credentials, DeploySpec, MuxSpec, SshHost
 from lab.esp import build_esp_image, sha256_file
 from workers.deploy.pxe import Dnsmasq, LabNetwork, dnsmasq_config, mac_dir, stage_esp
 from workers.deploy.usb import DeployError, deploy_usb

@@ -21,8 +21,8 @@ from lab.inventory import DEFAULT_MILESTONES, Inventory
 from lab.milestones import load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
 from workers.board.lock import BoardBusy, BoardLock
-from workers.board.spec import BoardSpecError, board_view
 from workers.board.session import BoardBootRequest, BoardRecord, BoardSession, board_console
+from workers.board.spec import BoardSpecError, board_view
 from workers.console.base import ConsoleError, ConsoleGap
 from workers.deploy import pxeserver
 from workers.interrupt import interruptible
