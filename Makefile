@@ -38,6 +38,7 @@ demo-stop:
 bench: deps kernel
 	$(PY) bench/matcher.py
 	$(PY) bench/boot_latency.py
+	$(PY) bench/vboard.py
 
 clean:
 	rm -rf build kernel/target userspace/target
