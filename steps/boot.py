@@ -1,5 +1,8 @@
 """BootStep: runs `bootlab boot --json` on the worker and turns its boot record into a step.
 
+It boots a QEMU target (`target=`) or a board (`board=`): bootlab gives both the same
+verdicts, progress lines and record (a board's console is its `serial.log`).
+
 The step never touches QEMU or a BMC (DESIGN.md): it starts bootlab, follows its stderr
 progress lines for a live summary, reads result.json from stdout, and pulls the record's
 logs back from the worker to attach them.
@@ -37,11 +40,11 @@ def results_for(result: BootResult, attempts: int, retries: int) -> int:
 
 class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
     name = "boot"
-    renderables = ("target", "image", "milestones", "inventory", "baseline")
+    renderables = ("target", "board", "image", "milestones", "inventory", "baseline")
 
     def __init__(
         self,
-        target,
+        target=None,
         image="artifact/esp",
         milestones=None,
         inventory=None,
@@ -49,13 +52,16 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         bootlab="bootlab",
         record_dir="record",
         retries=1,
+        board=None,
         **kwargs,
     ):
-        if not target:
-            config.error("BootStep needs target=: the inventory name of the QEMU target or board to boot")
+        if bool(target) == bool(board):
+            config.error("BootStep needs target= (a QEMU target) or board= (a board): the inventory name of "
+                         "what to boot, exactly one of them")
         if retries < 0:
             config.error(f"BootStep retries={retries}: must be 0 or more")
         self.target = target
+        self.board = board
         self.image = image
         self.milestones = milestones
         self.inventory = inventory
@@ -92,7 +98,8 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
                 self.last_stderr = line.strip()
 
     def command(self) -> list[str]:
-        cmd = [self.bootlab, "boot", "--json", "--target", self.target, "--image", self.image, "--out", self.record_dir]
+        where = ["--board", self.board] if self.board else ["--target", self.target]
+        cmd = [self.bootlab, "boot", "--json", *where, "--image", self.image, "--out", self.record_dir]
         for flag, value in (("--milestones", self.milestones), ("--inventory", self.inventory), ("--baseline", self.baseline)):
             if value:
                 cmd += [flag, value]
@@ -152,12 +159,17 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             return {"step": f"boot: {self.live_verdict}, reading the record"}
         if self.reached_progress is not None:
             return {"step": self.reached_progress.summary()}
-        return {"step": f"boot: starting {self.target}" if isinstance(self.target, str) else "boot: starting"}
+        return {"step": f"boot: starting {self.subject}" if isinstance(self.subject, str) else "boot: starting"}
+
+    @property
+    def subject(self):
+        """The target or board this step boots."""
+        return self.board or self.target
 
     def getResultSummary(self):
         if self.result is not None:
             line = self.result.summary()
-            return {"step": line, "build": f"{self.target}: {line}"}
+            return {"step": line, "build": f"{self.subject}: {line}"}
         if self.problem is not None:
             return {"step": self.problem}
         return super().getResultSummary()

@@ -8,6 +8,8 @@ Builders:
                       into an artifact on the master, then fan out to every boot builder
   boot/<target>       download the artifact, boot it with bootlab (one per enabled target);
                       a PASS keeps the artifact as the target's golden image for triage
+  boot/<board>        the same on a board (one per board in service), on the board's worker,
+                      holding the board's lock
   health/<target>     boot the target's golden image (nightly, or forced by an operator)
   operator/<board>    an operator's power action on a board (`bootlab power`), one at a time
                       per board
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from buildbot.plugins import changes, schedulers, secrets, util, worker
 from buildbot.plugins import steps as bb
+from lab.board import Board
 from lab.inventory import Inventory, QemuTarget
 from steps.auth import LabUser
 from steps.boot import BootStep
@@ -52,11 +55,19 @@ def enabled_targets(inventory: Inventory) -> list[QemuTarget]:
     return [t for t in inventory.targets.values() if t.enabled]
 
 
+def enabled_boards(inventory: Inventory) -> list[Board]:
+    """Boards that take boots: an out-of-service board is left out like a disabled target."""
+    return [b for b in inventory.boards.values() if b.health != "out-of-service"]
+
+
 def make_workers(inventory: Inventory) -> list:
     # Passwords come from the secrets directory (`worker-<name>` files) at render time.
-    # No max_builds: a `kernel` build waits on its boots while holding its worker, so a
-    # build limit would let it starve them; `qemu_lock` limits the boots themselves.
-    return [worker.Worker(w.name, util.Interpolate(f"%(secret:worker-{w.name})s")) for w in inventory.workers.values()]
+    # No max_builds on qemu workers: a `kernel` build waits on its boots while holding its
+    # worker, so a build limit would let it starve them; `qemu_lock` limits the boots themselves.
+    # A board controller never builds a kernel: its limit is the inventory's (1 per board).
+    return [worker.Worker(w.name, util.Interpolate(f"%(secret:worker-{w.name})s"),
+                          **({"max_builds": w.max_builds} if w.kind == "board-controller" else {}))
+            for w in inventory.workers.values()]
 
 
 def qemu_lock(inventory: Inventory) -> util.WorkerLock:
@@ -65,7 +76,8 @@ def qemu_lock(inventory: Inventory) -> util.WorkerLock:
                            maxCountForWorker={w.name: w.max_builds for w in inventory.workers.values()})
 
 
-def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[QemuTarget]) -> util.BuildFactory:
+def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[str]) -> util.BuildFactory:
+    """`targets`: the QEMU targets and boards the artifact is booted on."""
     artifact = util.Interpolate(f"{artifacts_dir}/kernel-%(prop:buildnumber)s.tar.gz")
     f = util.BuildFactory()
     f.addStep(bb.Git(name="checkout", repourl=repo, branch=branch, mode="incremental", haltOnFailure=True))
@@ -77,7 +89,7 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[Qe
     f.addStep(bb.FileUpload(name="upload", workersrc=ARTIFACT, masterdest=artifact, haltOnFailure=True))
     if targets:
         f.addStep(BootFanout(
-            schedulerNames=[boot_scheduler(t.name) for t in targets],
+            schedulerNames=[boot_scheduler(t) for t in targets],
             set_properties={"artifact": artifact},
         ))
     return f
@@ -100,9 +112,7 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, loc
         return step.getProperty("baseline") is not None
 
     f = util.BuildFactory()
-    f.addStep(bb.FileDownload(name="download", mastersrc=util.Property("artifact"), workerdest=ARTIFACT,
-                              haltOnFailure=True))
-    f.addStep(_unpack("unpack", ARTIFACT, "artifact"))
+    _download_artifact(f)
     # The last image that passed here is the baseline bootlab triages a failure against.
     f.addStep(bb.SetProperty(name="baseline", property="baseline", value="golden/esp",
                              doStepIf=lambda step: golden.exists(), hideStepIf=lambda results, step: True))
@@ -115,13 +125,36 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, loc
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
         locks=[lock.access("counting")],
     ))
-    f.addStep(bb.MasterShellCommand(
+    f.addStep(_keep_golden(golden))
+    return f
+
+
+def board_boot_factory(board: Board, settings: MasterSettings, golden: Path) -> util.BuildFactory:
+    """No --baseline: `bootlab boot --board` has no triage yet; the golden image is kept
+    all the same, so triage finds one the day it has."""
+    f = util.BuildFactory()
+    _download_artifact(f)
+    f.addStep(BootStep(
+        board=board.name, image="artifact/esp", milestones="artifact/milestones.yaml",
+        inventory=str(settings.inventory), bootlab=settings.bootlab,
+    ))
+    f.addStep(_keep_golden(golden))
+    return f
+
+
+def _download_artifact(f: util.BuildFactory) -> None:
+    f.addStep(bb.FileDownload(name="download", mastersrc=util.Property("artifact"), workerdest=ARTIFACT,
+                              haltOnFailure=True))
+    f.addStep(_unpack("unpack", ARTIFACT, "artifact"))
+
+
+def _keep_golden(golden: Path) -> bb.MasterShellCommand:
+    return bb.MasterShellCommand(
         name="keep-golden",
         command=["sh", "-c", 'mkdir -p "$(dirname "$1")" && cp "$0" "$1.tmp" && mv "$1.tmp" "$1"',
                  util.Property("artifact"), str(golden)],
         doStepIf=lambda step: step.getProperty("verdict") == "PASS", hideStepIf=_hidden_when_skipped,
-    ))
-    return f
+    )
 
 
 def health_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock) -> util.BuildFactory:
@@ -155,6 +188,11 @@ def _hidden_when_skipped(results, step) -> bool:
 
 def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path) -> list:
     targets = enabled_targets(inventory)
+    boards = enabled_boards(inventory)
+    clash = sorted({t.name for t in targets} & {b.name for b in boards})
+    if clash:
+        raise ValueError(f"{inventory.path}: {', '.join(clash)}: a target and a board share a name, "
+                         "but each gets its own boot/<name> builder: rename one")
     repo = inventory.lab.kernel_repo or str(settings.repo_root)
     branch = inventory.lab.kernel_branch or "main"
     build_worker = next((w.name for w in inventory.workers.values() if w.kind == "qemu"), None)
@@ -162,7 +200,7 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         raise ValueError(f"{inventory.path}: workers: no worker of kind qemu to build the kernel on")
     builders = [util.BuilderConfig(
         name=KERNEL_BUILDER, workernames=[build_worker],
-        factory=kernel_factory(repo, branch, basedir / "artifacts", targets),
+        factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards]),
     )]
     lock = qemu_lock(inventory)
     for t in targets:
@@ -171,6 +209,11 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
                                            factory=boot_factory(t, settings, golden, lock), tags=["boot"]))
         builders.append(util.BuilderConfig(name=health_builder(t.name), workernames=[t.worker],
                                            factory=health_factory(t, settings, golden, lock), tags=["health"]))
+    for b in boards:
+        # The board's lock around the whole build: no operator action between deploy and power-off.
+        builders.append(util.BuilderConfig(name=boot_builder(b.name), workernames=[b.worker],
+                                           factory=board_boot_factory(b, settings, basedir / "golden" / f"{b.name}.tar.gz"),
+                                           tags=["boot", "board"], locks=[board_lock(b.name).access("exclusive")]))
     for b in inventory.boards.values():
         builders.append(util.BuilderConfig(name=operator_builder(b.name), workernames=[b.worker],
                                            factory=operator_factory(b.name, settings), tags=["operator"],
@@ -192,8 +235,8 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
                                 port=f"tcp:{settings.try_port}:interface=127.0.0.1",
                                 userpass=try_userpass(users)),
     ]
-    result += [schedulers.Triggerable(name=boot_scheduler(t.name), builderNames=[boot_builder(t.name)])
-               for t in targets]
+    result += [schedulers.Triggerable(name=boot_scheduler(name), builderNames=[boot_builder(name)])
+               for name in [t.name for t in targets] + [b.name for b in enabled_boards(inventory)]]
     if health:
         result += [
             schedulers.Nightly(name="nightly-health", builderNames=health, hour=3, minute=0),

@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import pytest
 from twisted.trial import unittest
+
+from buildbot.config.errors import ConfigErrors, capture_config_errors
 
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
@@ -39,7 +42,7 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def step(self, **kwargs):
         return BootStep(target="q35-pflash", milestones="artifact/milestones.yaml", **kwargs)
 
-    def expect_boot(self, stderr, stdout, rc, record=("timeline.log", "debugcon.log")):
+    def expect_boot(self, stderr, stdout, rc, record=("timeline.log", "debugcon.log"), command=CMD):
         uploads = []
         for name in RECORD_LOGS:
             upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
@@ -47,7 +50,7 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             uploads.append(upload.upload_string(f"{name} text\n").exit(0) if name in record else upload.exit(1))
         self.expect_commands(
             ExpectRmdir(dir="record", log_environ=True).exit(0),
-            ExpectShell(workdir="wkdir", command=CMD).stderr(stderr).stdout(stdout).exit(rc),
+            ExpectShell(workdir="wkdir", command=command).stderr(stderr).stdout(stdout).exit(rc),
             *uploads,
         )
 
@@ -64,6 +67,19 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_log_file("milestones", "   0.50 s  entry                entry\n   1.50 s  memory-map           memory-map\n"
                                            "   2.50 s  gdt                  gdt\n   3.50 s  idt                  idt\n"
                                            "   4.50 s  paging               paging\n   5.50 s  heap-ok              heap-ok\n")
+        return self.run_step()
+
+    def test_a_board_boots_with_board_and_its_bmc_error_is_not_retried(self):
+        self.setup_step(BootStep(board="vboard-1", milestones="artifact/milestones.yaml"))
+        self.build.requests = [SimpleNamespace(id=300)]
+        command = [*CMD[:3], "--board", "vboard-1", *CMD[5:]]
+        reason = "board vboard-1: BMC 127.0.0.1:9623 did not answer"
+        self.expect_boot(f"bootlab: verdict ERROR board {reason}\n", result_json("ERROR", "board", reason, reached=0),
+                         3, record=("timeline.log", "serial.log"), command=command)
+        # a BMC that does not answer needs a person: retrying it would only repeat the ERROR
+        self.expect_outcome(result=EXCEPTION, state_string=f"ERROR (board) before the first milestone: {reason}")
+        self.expect_property("culprit", "board")
+        self.expect_log_file("serial.log", "serial.log text\n")
         return self.run_step()
 
     def test_fail_names_last_milestone_and_reason(self):
@@ -157,3 +173,10 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_outcome(result=CANCELLED)
         self.expect_property("verdict", "ERROR")
         return self.run_step()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"target": "q35-pflash", "board": "vboard-1"}])
+def test_a_boot_step_boots_exactly_one_target_or_board(kwargs):
+    with pytest.raises(ConfigErrors, match="target= .* or board= .*exactly one"):
+        with capture_config_errors(raise_on_error=True):
+            BootStep(**kwargs)

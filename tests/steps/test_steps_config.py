@@ -38,10 +38,22 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     cfg = build_config(inventory, settings, users, tmp_path)
     targets = sorted(t.name for t in inventory.targets.values() if t.enabled)
     names = sorted(b.name for b in cfg["builders"])
-    boards = [f"operator/{b}" for b in inventory.boards]
-    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets] + [f"health/{t}" for t in targets] + boards)
+    boards = sorted(b.name for b in inventory.boards.values() if b.health != "out-of-service")
+    assert boards, "the inventory's virtual boards"
+    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets + boards] + [f"health/{t}" for t in targets]
+                           + [f"operator/{b}" for b in inventory.boards])
     schedulers = {s.name: s for s in cfg["schedulers"]}
-    assert {f"boot-{t}" for t in targets} <= set(schedulers)
+    assert {f"boot-{t}" for t in targets + boards} <= set(schedulers)
+    builders = {b.name: b for b in cfg["builders"]}
+    workers = {w.name: w for w in cfg["workers"]}
+    for b in boards:
+        board = inventory.boards[b]
+        # a boot and an operator action on one board share its lock, on the board's own worker
+        for builder in (f"boot/{b}", f"operator/{b}"):
+            assert builders[builder].workernames == [board.worker]
+            assert [(lock.lockid.name, lock.mode) for lock in builders[builder].locks] == [(f"board-{b}", "exclusive")]
+        assert workers[board.worker].max_builds == 1
+    assert workers["local-qemu"].max_builds is None  # the kernel build waits for its boots there
     assert ("board-action" in schedulers) == bool(inventory.boards)
     assert "push" not in schedulers and cfg["change_source"] == []
     # only developers (and admins) may `buildbot try`
