@@ -18,7 +18,7 @@ from board_support import board_of, password, running_vboard, vboard_inventory
 
 from workers import secrets
 from workers.board.lock import BoardLock
-from workers.boardstate import board_dir
+from workers.boardstate import board_dir, tftp_root
 from workers.power.ipmi import IpmiPower
 from workers.vboard import manager
 
@@ -66,7 +66,8 @@ def assert_full_pass(rc: int, result: dict, stderr: str) -> None:
     assert result["board"]["skipped_milestones"] == ["entry"]  # debugcon only: no such channel on a board
     assert result["board"]["power_off"] == "off"
     events = [p["event"] for p in result["board"]["power"]]
-    assert any(e.startswith("power is on (read back") for e in events) and any(e.startswith("power is off (read back") for e in events)
+    assert any(e.startswith("power is on (read back") for e in events)
+    assert any(e.startswith("power is off (read back") for e in events)
 
 
 @pytest.mark.qemu
@@ -113,6 +114,41 @@ def test_a_broken_kernel_fails_on_the_virtual_board(tmp_path: Path, variant: str
         assert re.search(reason, result["reason"], re.IGNORECASE), result["reason"]
         assert_off_and_released(board)
     print(f"{variant}: {result['reason']}")
+
+
+@pytest.mark.qemu
+def test_a_usb_stick_the_board_does_not_see_is_an_error_not_a_kernel_failure(tmp_path: Path) -> None:
+    """The session writes one stick, the board has another (a wrong device path, a mux on the
+    wrong side): the firmware falls back to a network boot, which is ERROR/board, never FAIL."""
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="usb"))
+    elsewhere = tmp_path / "other-lab-inventory.yaml"
+    elsewhere.write_text(inventory.path.read_text().replace(str(tmp_path / "usb.img"), str(tmp_path / "other-stick.img")))
+    with running_vboard(inventory, board):
+        start = time.monotonic()
+        rc, result, stderr = run_boot(elsewhere, board.name, tmp_path / "record")
+        took = time.monotonic() - start
+        assert rc == 3, stderr[-2000:]
+        assert (result["verdict"], result["culprit"]) == ("ERROR", "board"), result["reason"]
+        assert "network boot, not the USB stick" in result["reason"] and took < 30
+        assert_off_and_released(board)
+
+
+@pytest.mark.qemu
+def test_a_pxe_boot_the_firmware_cannot_load_is_an_error_of_the_lab(tmp_path: Path, monkeypatch) -> None:
+    """The image is staged where the board's TFTP does not look (an empty root): OVMF's PXE
+    option fails at once, and that is the lab's PXE service, not the kernel."""
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))
+    tftp_root(board).mkdir(parents=True)
+    with running_vboard(inventory, board):
+        monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "another-state"))
+        start = time.monotonic()
+        rc, result, stderr = run_boot(inventory.path, board.name, tmp_path / "record")
+        took = time.monotonic() - start
+        monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
+        assert rc == 3, stderr[-2000:]
+        assert (result["verdict"], result["culprit"]) == ("ERROR", "lab"), result["reason"]
+        assert "network boot failed" in result["reason"] and took < 30
+        assert_off_and_released(board)
 
 
 @pytest.mark.qemu

@@ -144,7 +144,8 @@ def test_pxe_server_boots_a_board_through_dnsmasq_in_a_network_namespace(tmp_pat
         assert (pxe / "boards").read_text() == "" and not list((pxe / "tftp").iterdir())
         time.sleep(0.5)
         pid = int((pxe / "dnsmasq.pid").read_text())
-        assert Path(f"/proc/{pid}").exists() and "dnsmasq" in Path(f"/proc/{pid}/cmdline").read_text(), "dnsmasq is down after the reload"
+        assert Path(f"/proc/{pid}").exists(), "dnsmasq is down after the reload"
+        assert "dnsmasq" in Path(f"/proc/{pid}/cmdline").read_text()
         server.send_signal(signal.SIGTERM)
         assert server.wait(10) == 0, server.stderr.read()
     finally:
@@ -155,7 +156,8 @@ def test_pxe_server_boots_a_board_through_dnsmasq_in_a_network_namespace(tmp_pat
                 proc.wait()
         subprocess.run(["ip", "netns", "del", ns], check=True)
     assert ns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    assert not any(str(pxe) in line for line in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines())
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert not any(str(pxe) in line for line in ps.splitlines()), "dnsmasq left running"
 
 
 def test_dnsmasq_forgets_a_board_on_reload(tmp_path: Path) -> None:

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from lab.board import Board
+from lab.cleaning import clean_block
 from lab.esp import EspError
 from lab.judge import BootFacts, judge
 from lab.milestones import BootMatcher, MilestoneSpec
 from lab.verdict import Culprit, Outcome, Verdict
 from workers import secrets
 from workers.board.lock import BoardBusy, BoardLock
-from workers.board.spec import board_view
+from workers.board.spec import DEPLOY_SIGNATURES, board_view
 from workers.boardstate import tftp_root
 from workers.boot import RECORD_FILES, BootResult
 from workers.capture import Capture
@@ -48,6 +49,7 @@ from workers.record import BootRecord, write_result
 TICK_S = 0.1
 DECIDED_DRAIN_S = 0.3  # after the verdict: the rest of a line already on its way
 CHANNEL = "serial"
+OPEN_LINE_TAIL = 512
 BOOT_DEVICE: dict[str, BootDevice] = {"pxe": "network", "usb": "disk"}
 
 PowerFactory = Callable[[Board, Callable[[str], None]], PowerProtocol]
@@ -105,7 +107,7 @@ class BoardSession:
         self.interrupt = interrupt
         self.power_factory = power_factory
         self.console_factory = console_factory
-        self.spec, self.skipped = board_view(request.spec)
+        self.spec, self.skipped = board_view(request.spec, deploy=request.board.deploy.method)
         self.matcher = BootMatcher(self.spec)
         self.started = time.monotonic()
         self._powered_at: float | None = None  # timeline time of the power-on request
@@ -113,6 +115,8 @@ class BoardSession:
         self.power: PowerProtocol | None = None
         self.console: ConsoleProtocol | None = None
         self.info: dict[str, Any] = {}
+        self._tail = b""  # the console's last bytes, for `_watch_open_line`
+        self._open_line_outcome: Outcome | None = None
 
     def _now(self) -> float:
         return time.monotonic() - self.started
@@ -178,6 +182,8 @@ class BoardSession:
         global_timeout = self._loop()
         if self.interrupt:
             return self._interrupted()
+        if self._open_line_outcome is not None:
+            return self._open_line_outcome
         since_on = self._since_power_on()
         self.matcher.close(since_on)
         if not self.matcher.bytes_seen[CHANNEL] and self.matcher.decided is None:
@@ -214,8 +220,9 @@ class BoardSession:
             self._read(TICK_S)
             since_on = self._since_power_on()
             self.matcher.poll(since_on)
-            if self.matcher.decided is not None:
-                self._event(f"decided: {self.matcher.decided.summary()}")
+            decided = self.matcher.decided or self._open_line_outcome
+            if decided is not None:
+                self._event(f"decided: {decided.summary()}")
                 deadline = time.monotonic() + DECIDED_DRAIN_S
                 while time.monotonic() < deadline:
                     self._read(0.05)
@@ -232,7 +239,8 @@ class BoardSession:
         for chunk in self.console.read(timeout):
             t = self._now()
             if isinstance(chunk, ConsoleGap):
-                self.info["console_gaps"].append({"start": round(chunk.start, 3), "end": round(chunk.end, 3), "reason": chunk.reason})
+                gap = {"start": round(chunk.start, 3), "end": round(chunk.end, 3), "reason": chunk.reason}
+                self.info["console_gaps"].append(gap)
                 self._event(chunk.text())
                 continue
             self.capture.data(CHANNEL, chunk, t)
@@ -241,6 +249,22 @@ class BoardSession:
             before = len(self.matcher.hits)
             for i, hit in enumerate(self.matcher.feed(CHANNEL, chunk, t - self._powered_at)):
                 self.progress.milestone(before + i + 1, len(self.spec.milestones), hit)
+            self._watch_open_line(chunk)
+
+    def _watch_open_line(self, chunk: bytes) -> None:
+        """The deploy signatures, also on a line the firmware has not ended yet: OVMF prints
+        `>>Start PXE over IPv4.` and its line end only after DHCP gave up, a minute later."""
+        if self._open_line_outcome is not None or self.matcher.decided is not None:
+            return
+        self._tail = (self._tail + chunk)[-OPEN_LINE_TAIL:]
+        text = clean_block(self._tail)
+        for sig in DEPLOY_SIGNATURES.get(self.request.board.deploy.method, ()):
+            found = sig.regex.search(text)
+            if found:
+                line = text[text.rfind("\n", 0, found.start()) + 1:].split("\n")[0].strip()
+                self._open_line_outcome = Outcome(Verdict.ERROR, sig.culprit, f"{sig.hint} ({sig.name}: {line})",
+                                                  self.matcher.last_milestone)
+                return
 
     def _release(self, lock: BoardLock) -> None:
         """Power off, close the console, release the board: after every outcome."""
@@ -252,7 +276,8 @@ class BoardSession:
                 self.info["power_off"] = f"failed: {e}"
                 self._event(f"power off failed: {e}: the board may still be on")
             finally:
-                self.info["ipmi_round_trips"] = [{"what": what, "s": round(s, 4)} for what, s in getattr(self.power, "round_trips", [])]
+                trips = getattr(self.power, "round_trips", [])
+                self.info["ipmi_round_trips"] = [{"what": what, "s": round(s, 4)} for what, s in trips]
                 self.power.close()
         if self.console is not None:
             self.console.close()

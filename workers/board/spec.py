@@ -8,22 +8,43 @@ board: `entry`'s 60 s for the firmware move to `banner`). `any` narrows to the b
 channels. Fatal signatures keep their `after:` by pointing it at the first kept milestone
 at or after the skipped one (a reset only counts once the kernel is known to run).
 Signatures on missing channels are dropped.
+
+The deploy method adds what the firmware says when the image never reached it, so such a
+boot is ERROR, not a kernel that "printed nothing": a board deployed by USB that starts a
+network boot (the stick is not on the board's side, or the BMC ignored the override), and
+a board deployed by PXE whose firmware reports its network boot option failed.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
-from lab.spec import MilestoneSpec
+from lab.spec import InfraSignature, MilestoneSpec
+from lab.verdict import Culprit
 
 BOARD_CHANNELS = frozenset({"serial"})
+DEPLOY_SIGNATURES: dict[str, tuple[InfraSignature, ...]] = {
+    "usb": (InfraSignature(
+        "network-boot-instead-of-usb", BOARD_CHANNELS,
+        re.compile(r">>Start (?:PXE|HTTP Boot) over IPv[46]", re.MULTILINE), Culprit.BOARD,
+        "the board started a network boot, not the USB stick the session wrote: the stick is not on the "
+        "board's side (mux, device path) or the BMC ignored the boot override"),),
+    "pxe": (InfraSignature(
+        "pxe-boot-failed", BOARD_CHANNELS,
+        re.compile(r'BdsDxe: failed to load Boot\S+ "UEFI (?:PXE|HTTP)v[46][^"]*"', re.MULTILINE), Culprit.LAB,
+        "the firmware's network boot failed: check that the lab's DHCP/TFTP (bootlab pxe-server) serves this "
+        "board's MAC and its staged TFTP root"),),
+}
 
 
 class BoardSpecError(Exception):
     """The spec cannot be checked on a board at all (no milestone on the board's channels)."""
 
 
-def board_view(spec: MilestoneSpec, channels: frozenset[str] = BOARD_CHANNELS) -> tuple[MilestoneSpec, list[str]]:
-    """The spec restricted to `channels`, and the names of the skipped milestones."""
+def board_view(spec: MilestoneSpec, channels: frozenset[str] = BOARD_CHANNELS,
+               deploy: str | None = None) -> tuple[MilestoneSpec, list[str]]:
+    """The spec restricted to `channels` (plus the `deploy` method's signatures), and the names
+    of the skipped milestones."""
     kept, skipped = [], []
     carried = 0.0
     for m in spec.milestones:
@@ -49,4 +70,5 @@ def board_view(spec: MilestoneSpec, channels: frozenset[str] = BOARD_CHANNELS) -
 
     fatal = tuple(replace(s, channels=s.channels & channels, after=moved(s.after)) for s in spec.fatal if s.channels & channels)
     infra = tuple(replace(s, channels=s.channels & channels) for s in spec.infrastructure if s.channels & channels)
+    infra += tuple(s for s in DEPLOY_SIGNATURES.get(deploy or "", ()) if s.channels & channels)
     return replace(spec, milestones=tuple(kept), fatal=fatal, infrastructure=infra), skipped

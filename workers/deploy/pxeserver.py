@@ -83,7 +83,8 @@ def serve(args: argparse.Namespace, load: Callable[[], Inventory]) -> int:
                 events.remove(signal.SIGHUP)
                 boards = pxe_boards(load(), args.interface)
                 _sync(dnsmasq, boards)
-                print(f"bootlab: pxe-server reloaded: {', '.join(b.name for b in boards) or 'no boards'}", file=sys.stderr, flush=True)
+                names = ", ".join(b.name for b in boards) or "no boards"
+                print(f"bootlab: pxe-server reloaded: {names}", file=sys.stderr, flush=True)
             time.sleep(0.2)
     finally:
         dnsmasq.stop()

@@ -93,7 +93,8 @@ class Remote:
     def run(self, argv: list[str]) -> None:
         _, stdout, stderr = self.client.exec_command(shlex.join(argv), timeout=SSH_TIMEOUT_S * 6)
         if stdout.channel.recv_exit_status() != 0:
-            raise DeployError(self.board, self.where, f"{shlex.join(argv)} failed: {stderr.read().decode(errors='replace').strip()}")
+            detail = stderr.read().decode(errors="replace").strip()
+            raise DeployError(self.board, self.where, f"{shlex.join(argv)} failed: {detail}")
 
     def close(self) -> None:
         self.client.close()
@@ -156,7 +157,10 @@ def deploy_usb(board: Board, image: Path) -> WrittenImage:
     try:
         mux = mux_for(board.name, spec.mux, remote)
         mux.to_host()
-        written = _write_remote(board.name, remote, image, str(spec.device)) if remote else _write_local(board.name, image, spec.device)
+        if remote is not None:
+            written = _write_remote(board.name, remote, image, str(spec.device))
+        else:
+            written = _write_local(board.name, image, spec.device)
         mux.to_board()
         return written
     finally:
