@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the demo's master and workers (safe to run when they are not running).
+# Stops the demo's master, workers and virtual boards (safe to run when they are not running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -e .demo/env ]; then

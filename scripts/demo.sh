@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make demo: a Buildbot master and a QEMU worker under .demo/ (git-ignored), the committed
-# HEAD of this checkout's `main` built once and booted on every enabled QEMU target, a table
-# of verdicts, then the web UI until Ctrl-C. scripts/demo-stop.sh stops it from elsewhere.
+# make demo: a Buildbot master, a QEMU worker and a worker per virtual board under .demo/
+# (git-ignored), the inventory's virtual boards (ipmi_sim + QEMU, state in .demo/state), the
+# committed HEAD of this checkout's `main` built once and booted on every enabled QEMU target
+# and board, a table of verdicts, then the web UI until Ctrl-C. scripts/demo-stop.sh stops
+# it all from elsewhere.
 # Credentials are generated into .demo/secrets on the first run and printed that once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +29,7 @@ fi
 trap 'echo; echo "demo: stopping"; scripts/demo-stop.sh' EXIT
 trap 'exit 130' INT TERM
 "$PY" -m steps.local_lab start "$DEMO"
-echo "demo: building $(git rev-parse --short main) (main) and booting it on every QEMU target..."
+echo "demo: building $(git rev-parse --short main) (main) and booting it on every QEMU target and board..."
 "$PY" -m steps.local_lab boot "$DEMO" || echo "demo: not every boot passed: see the web UI for the boot records"
 echo "demo: running until Ctrl-C; web UI http://localhost:$WEB_PORT/ (log in to force builds)"
 # Until Ctrl-C, or until `make demo-stop` elsewhere removes the master's pid file. `wait`

@@ -203,6 +203,8 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards]),
     )]
     lock = qemu_lock(inventory)
+    # One lock object per board: Buildbot refuses two locks of the same name.
+    board_locks = {b: board_lock(b).access("exclusive") for b in inventory.boards}
     for t in targets:
         golden = basedir / "golden" / f"{t.name}.tar.gz"
         builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=[t.worker],
@@ -213,11 +215,11 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         # The board's lock around the whole build: no operator action between deploy and power-off.
         builders.append(util.BuilderConfig(name=boot_builder(b.name), workernames=[b.worker],
                                            factory=board_boot_factory(b, settings, basedir / "golden" / f"{b.name}.tar.gz"),
-                                           tags=["boot", "board"], locks=[board_lock(b.name).access("exclusive")]))
+                                           tags=["boot", "board"], locks=[board_locks[b.name]]))
     for b in inventory.boards.values():
         builders.append(util.BuilderConfig(name=operator_builder(b.name), workernames=[b.worker],
                                            factory=operator_factory(b.name, settings), tags=["operator"],
-                                           locks=[board_lock(b.name).access("exclusive")]))
+                                           locks=[board_locks[b.name]]))
     return builders
 
 

@@ -1,18 +1,20 @@
-"""A master and its QEMU workers on this host, as real processes: the demo and the tests.
+"""A master, its workers and the virtual boards on this host, as real processes: the demo and the tests.
 
     python -m steps.local_lab create DIR   # master, workers and generated credentials under DIR
-    python -m steps.local_lab start DIR
+    python -m steps.local_lab start DIR    # master, workers, and every virtual board that takes boots
     python -m steps.local_lab boot DIR     # force `kernel`, wait, print target x verdict x milestones x time
     python -m steps.local_lab stop DIR
 
 Layout under DIR: `master/`, `workers/<name>/`, `secrets/` (mode 0700, files 0600),
 `env` (ports and paths the master was created with). Passwords are generated, written
 only to `secrets/`, and never put on a command line: the workers' buildbot.tac reads its
-password from the secrets file.
+password from the secrets file. Virtual boards run through `bootlab vboard` with the lab's own
+`BOOTLAB_STATE` (`state/`) and `BOOTLAB_SECRETS`, which creates their BMC and SOL secrets there.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import socket
@@ -22,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.inventory import load_inventory
+from lab.inventory import Inventory, load_inventory
 from steps.auth import USERS_FILE, load_users
 from steps.rest import RestClient
 
@@ -61,6 +63,9 @@ class LocalLab:
 
     def client(self, user: str | None = "developer") -> RestClient:
         return RestClient(self.web_url, user, self.password(user) if user else None)
+
+    def inventory(self) -> Inventory:
+        return load_inventory(Path(self.env["BOOTLAB_INVENTORY"]))
 
     def process_env(self) -> dict[str, str]:
         env = dict(os.environ, **self.env)
@@ -106,16 +111,22 @@ def create(root: Path, inventory: Path | None = None, ports: dict[str, int] | No
         f"{name} {role} {secrets.token_urlsafe(12)}\n" for name, role in DEMO_USERS))
     (root / "env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     _buildbot("buildbot", "create-master", "-q", "-c", str(REPO_ROOT / "master.cfg"), str(lab.master_dir))
+    create_workers(lab, inv)
+    return lab
+
+
+def create_workers(lab: LocalLab, inv: Inventory) -> None:
+    """A worker for each inventory worker (QEMU and board controllers) that has none yet, so
+    a lab created before the inventory grew a worker still starts complete."""
     for w in inv.workers.values():
-        if w.kind != "qemu":
+        wdir = lab.root / "workers" / w.name
+        if wdir.exists():
             continue
         _write_secret(lab.secrets_dir / f"worker-{w.name}", secrets.token_urlsafe(16))
-        wdir = root / "workers" / w.name
         wdir.parent.mkdir(exist_ok=True)
-        _buildbot("buildbot-worker", "create-worker", "-q", str(wdir), f"localhost:{env['BOOTLAB_PB_PORT']}",
+        _buildbot("buildbot-worker", "create-worker", "-q", str(wdir), f"localhost:{lab.env['BOOTLAB_PB_PORT']}",
                   w.name, "placeholder")
         _read_password_from_secrets(wdir / "buildbot.tac", lab.secrets_dir / f"worker-{w.name}")
-    return lab
 
 
 def _read_password_from_secrets(tac: Path, secret: Path) -> None:
@@ -133,8 +144,32 @@ def load(root: Path) -> LocalLab:
     return LocalLab(root, env)
 
 
+def virtual_boards(inv: Inventory) -> list[str]:
+    """The virtual boards the master boots (an out-of-service one gets no builder)."""
+    return [b.name for b in inv.boards.values() if b.virtual is not None and b.health != "out-of-service"]
+
+
+def vboard(lab: LocalLab, action: str, board: str) -> str:
+    """`bootlab vboard ACTION BOARD` with the lab's inventory, state and secrets; its stdout."""
+    bootlab = lab.env["BOOTLAB_BOOTLAB"]
+    proc = subprocess.run([bootlab, "vboard", action, board, "--json", "--inventory", lab.env["BOOTLAB_INVENTORY"]],
+                          env=lab.process_env(), capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bootlab vboard {action} {board} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def vboard_running(lab: LocalLab, board: str) -> bool:
+    return any(json.loads(vboard(lab, "status", board))["running"].values())
+
+
 def start(lab: LocalLab) -> None:
     env = lab.process_env()
+    inv = lab.inventory()
+    create_workers(lab, inv)
+    for board in virtual_boards(inv):
+        if not vboard_running(lab, board):  # one left by a lab that was not stopped is reused
+            vboard(lab, "start", board)
     _buildbot("buildbot", "start", str(lab.master_dir), env=env)
     for wdir in lab.worker_dirs():
         _buildbot("buildbot-worker", "start", str(wdir), env=env)
@@ -148,6 +183,8 @@ def stop(lab: LocalLab) -> None:
             _buildbot("buildbot-worker", "stop", str(wdir), env=env)
     if (lab.master_dir / "twistd.pid").exists():
         _buildbot("buildbot", "stop", str(lab.master_dir), env=env)
+    for board in virtual_boards(lab.inventory()):
+        vboard(lab, "stop", board)
 
 
 def wait_for_workers(client: RestClient, timeout_s: float = 60) -> None:

@@ -1,13 +1,15 @@
-"""A real master and a real worker on loopback, driven through the REST API and `buildbot try`.
+"""A real master and real workers on loopback, driven through the REST API and `buildbot try`.
 
 The kernel builder clones this repository's committed `main`, builds the kernel with
 scripts/build-kernel.sh, and fans out to two QEMU targets (q35 + pflash, pc + -bios) that
-boot it with the real bootlab under TCG.
+boot it with the real bootlab under TCG, and to a virtual board (ipmi_sim + QEMU, PXE) on
+its own worker, started and stopped with the lab.
 """
 from __future__ import annotations
 
 import difflib
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 import yaml
 
 from steps.auth import load_users
-from steps.local_lab import create, free_port, start, stop, wait_for_workers
+from steps.local_lab import create, free_port, start, stop, vboard_running, wait_for_workers
 from steps.rest import RestClient, RestError
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
@@ -38,19 +40,30 @@ def lab(tmp_path_factory):
     for name, target in inventory["targets"].items():
         target["enabled"] = name in TARGETS
         target["milestones"] = str(REPO / "kernel/milestones.yaml")
-    # one virtual board, on ports no other test or demo uses
+    # one virtual board, on ports no other test or demo uses, with its own worker
     board = inventory["boards"][BOARD]
-    board["bmc"]["port"], board["virtual"]["serial_port"] = free_port(), free_port()
+    board["bmc"]["port"], board["virtual"]["serial_port"] = free_udp_port(), free_port()
     inventory["boards"] = {BOARD: board}
+    inventory["workers"] = {name: w for name, w in inventory["workers"].items()
+                            if name == board["worker"] or w["kind"] == "qemu"}
     (root / "inventory.yaml").write_text(yaml.safe_dump(inventory))
     lab = create(root / "lab", inventory=root / "inventory.yaml",
                  ports={"web": free_port(), "pb": free_port(), "try": free_port()})
-    start(lab)
     try:
+        start(lab)
+        assert vboard_running(lab, BOARD)
         wait_for_workers(lab.client(None))
         yield lab
     finally:
         stop(lab)
+        assert not vboard_running(lab, BOARD), "local_lab stop leaves no virtual board running"
+
+
+def free_udp_port() -> int:
+    """The BMC's port: IPMI is UDP."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +86,10 @@ def logs_of(client: RestClient, buildid: int) -> dict[str, str]:
 
 def test_forced_build_boots_every_target_and_each_passes(lab, forced):
     assert forced.kernel_result == "success", (forced.kernel_state, master_log(lab))
-    assert sorted(b["target"] for b in forced.boots) == sorted(TARGETS)
+    assert sorted(b["target"] for b in forced.boots) == sorted((*TARGETS, BOARD))
     names = milestone_names()
     client = lab.client(None)
-    for boot in forced.boots:
+    for boot in (b for b in forced.boots if b["target"] in TARGETS):
         assert (boot["result"], boot["verdict"], boot["culprit"]) == ("success", "PASS", None), boot
         assert boot["summary"].startswith(f"PASS {len(names)}/{len(names)} in "), boot
         assert boot["milestones_reached"] == len(names) and boot["last_milestone"] == names[-1]
@@ -85,7 +98,25 @@ def test_forced_build_boots_every_target_and_each_passes(lab, forced):
     kernel_steps = {s["name"]: s["state_string"] for s in client.steps(forced.kernel_buildid)}
     assert kernel_steps["kernel"].startswith("kernel built in ")
     assert all(f"{t} PASS {len(names)}/{len(names)}" in kernel_steps["boot"] for t in TARGETS), kernel_steps["boot"]
+    assert f"{BOARD} PASS " in kernel_steps["boot"], kernel_steps["boot"]
     print(f"\nforced build timing: {forced.timing}")
+
+
+def test_forced_build_boots_the_virtual_board_on_its_worker(lab, forced):
+    """The board's view of the spec: the milestones its console (SOL) can show."""
+    boot = next(b for b in forced.boots if b["target"] == BOARD)
+    assert (boot["result"], boot["verdict"], boot["culprit"]) == ("success", "PASS", None), boot
+    client = lab.client(None)
+    props = client.properties(boot["buildid"])
+    names = milestone_names()
+    assert props["last_milestone"] == names[-1] and 0 < props["milestones_reached"] == props["milestones_total"], props
+    assert boot["summary"].startswith(f"PASS {props['milestones_total']}/{props['milestones_total']} in "), boot
+    build = client.get(f"builds/{boot['buildid']}")["builds"][0]
+    worker = client.get(f"workers/{build['workerid']}")["workers"][0]
+    assert worker["name"] == f"{BOARD}-ctl"
+    logs = logs_of(client, boot["buildid"])
+    assert "user-hello" in logs["boot/serial.log"] or "Hello from userspace!" in logs["boot/serial.log"]
+    assert "power" in logs["boot/timeline.log"]
 
 
 def test_anonymous_users_can_read_but_not_force(lab):
@@ -117,26 +148,16 @@ def test_developer_cannot_run_an_operator_action_and_operator_can(lab, forced):
         assert (build["results"], props.get("verdict")) == (0, "PASS"), (build["state_string"], props)
 
 
-def bootlab_vboard(lab, action: str) -> None:
-    bootlab = Path(sys.executable).parent / "bootlab"
-    subprocess.run([str(bootlab), "vboard", action, BOARD, "--inventory", lab.env["BOOTLAB_INVENTORY"]],
-                   env=lab.process_env(), check=True, capture_output=True, timeout=60)
-
-
 def test_board_actions_are_for_operators(lab):
-    bootlab_vboard(lab, "start")
-    try:
-        with pytest.raises(RestError) as refused:
-            lab.client("developer").force("board-action", builderNames=[f"operator/{BOARD}"], action="on")
-        assert refused.value.status == 403
-        operator = lab.client("operator")
-        for action, state in (("on", "on"), ("status", "on"), ("off", "off")):
-            bsid, brids = operator.force("board-action", builderNames=[f"operator/{BOARD}"], action=action)
-            operator.wait_buildset(bsid, timeout_s=120)
-            build = operator.builds_of_request(next(iter(brids.values())))[-1]
-            assert (build["results"], build["state_string"]) == (0, f"build successful {BOARD}: power {state}")
-    finally:
-        bootlab_vboard(lab, "stop")
+    with pytest.raises(RestError) as refused:
+        lab.client("developer").force("board-action", builderNames=[f"operator/{BOARD}"], action="on")
+    assert refused.value.status == 403
+    operator = lab.client("operator")
+    for action, state in (("on", "on"), ("status", "on"), ("off", "off")):
+        bsid, brids = operator.force("board-action", builderNames=[f"operator/{BOARD}"], action=action)
+        operator.wait_buildset(bsid, timeout_s=120)
+        build = operator.builds_of_request(next(iter(brids.values())))[-1]
+        assert (build["results"], build["state_string"]) == (0, f"build successful {BOARD}: power {state}")
 
 
 def breaking_patch() -> str:
@@ -181,7 +202,7 @@ def test_try_with_a_kernel_breaking_patch_fails_with_culprit_code(lab, tmp_path)
     new = sorted(kernel_builds(client) - before)
     assert len(new) == 1, (output, master_log(lab))
     children = client.child_builds(new[0])
-    assert len(children) == len(TARGETS)
+    assert len(children) == len(TARGETS) + 1  # and the board
     for child in children:
         props = client.properties(child["buildid"])
         assert child["results"] == 2, child["state_string"]  # FAILURE
@@ -209,10 +230,11 @@ def test_no_password_appears_in_any_log_summary_or_property(lab, forced):
     secrets = [u.password for u in load_users(lab.secrets_dir)]
     # every other file there is a secret too: the workers' passwords, the board's BMC and SOL ones
     secrets += [p.read_text().strip() for p in lab.secrets_dir.iterdir() if p.name != "users"]
-    assert any(p.name.startswith(f"{BOARD}-") for p in lab.secrets_dir.iterdir()), "the board test ran first"
+    assert any(p.name.startswith(f"{BOARD}-") for p in lab.secrets_dir.iterdir()), "the lab started the board"
     client = lab.client(None)
     builds = client.get("builds")["builds"]
-    assert builds
+    # a board boot and board actions are among them: the builds that used the BMC password
+    assert {b["target"] for b in forced.boots} >= {BOARD}
     for build in builds:
         texts = [build["state_string"], repr(client.properties(build["buildid"]))]
         texts += [s["state_string"] for s in client.steps(build["buildid"])]

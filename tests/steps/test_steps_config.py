@@ -52,6 +52,8 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
         for builder in (f"boot/{b}", f"operator/{b}"):
             assert builders[builder].workernames == [board.worker]
             assert [(lock.lockid.name, lock.mode) for lock in builders[builder].locks] == [(f"board-{b}", "exclusive")]
+        # the same lock object: Buildbot refuses two locks of one name
+        assert builders[f"boot/{b}"].locks[0].lockid is builders[f"operator/{b}"].locks[0].lockid
         assert workers[board.worker].max_builds == 1
     assert workers["local-qemu"].max_builds is None  # the kernel build waits for its boots there
     assert ("board-action" in schedulers) == bool(inventory.boards)
