@@ -128,7 +128,8 @@ class Inventory:
 def load_inventory(path: str | Path, check_files: bool = True) -> Inventory:
     """Load and validate; `check_files=False` skips the firmware-exists check (for overrides)."""
     path = Path(path)
-    base = path.parent
+    # Absolute, so paths stay right for processes that change directory (the vboard supervisor)
+    base = path.resolve().parent
     top = compose_file(path, InventoryError).fields(
         required=["lab", "workers", "targets"], optional=["firmware", "boards"]
     )

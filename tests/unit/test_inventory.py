@@ -117,3 +117,11 @@ def test_top_level_typo(tmp_path):
 def test_relative_paths_are_relative_to_the_inventory(tmp_path):
     p = broken(tmp_path, "    worker: local-qemu\n  pc-pflash:", "    worker: local-qemu\n    milestones: specs/k.yaml\n  pc-pflash:")
     assert load_inventory(p).target("q35-pflash").milestones == tmp_path / "specs" / "k.yaml"
+
+
+def test_relative_paths_resolve_against_the_inventory_not_the_cwd(monkeypatch):
+    # The vboard supervisor changes directory; a path left relative would point elsewhere.
+    monkeypatch.chdir(REPO)
+    inv = load_inventory(Path("lab-inventory.yaml"))
+    assert inv.board("vboard-2").deploy.device == REPO / "build/lab/vboard-2/usb.img"
+    assert inv.target("q35-pflash").milestones == REPO / "kernel" / "milestones.yaml"
