@@ -18,6 +18,7 @@ from lab.board import Board
 from lab.inventory import Inventory
 from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers.boardstate import board_dir
+from workers.healthcli import board_health
 from workers.power.base import BOOT_DEVICES, BoardError
 from workers.power.ipmi import IpmiPower
 from workers.vboard import manager
@@ -83,7 +84,7 @@ def _cmd_boards(args: argparse.Namespace, inventory: Inventory) -> int:
     rows = [("BOARD", "KIND", "BMC", "CONSOLE", "DEPLOY", "HEALTH", "POWER", "HELD BY")]
     for b in inventory.boards.values():
         rows.append((b.name, "virtual" if b.virtual else "physical", b.bmc.address, b.console.kind, b.deploy.method,
-                     b.health, "-" if args.no_power else _power_state(b), holder(b)))
+                     board_health(b), "-" if args.no_power else _power_state(b), holder(b)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

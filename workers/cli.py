@@ -16,7 +16,7 @@ from lab.firmware import inspect_firmware
 from lab.inventory import Inventory, InventoryError, load_inventory
 from lab.milestones import SpecError, load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
-from workers import boardcli
+from workers import boardcli, healthcli
 from workers.board import command as board_command
 from workers.boot import BootRequest, with_overrides
 from workers.interrupt import interruptible
@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     boot.add_argument("--accel", choices=("auto", "kvm", "tcg"), help="accelerator instead of the target's")
     boot.add_argument("--timeout", type=float, metavar="SECONDS", help="global boot timeout (default: the target's)")
     boot.add_argument("--json", action="store_true", help="print result.json on stdout; progress as machine lines on stderr")
-    boot.set_defaults(func=_cmd_boot)
+    boot.set_defaults(func=lambda a: healthcli.guarded_boot(a, _cmd_boot))
 
     targets = sub.add_parser(
         "targets",
@@ -121,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="firmware image (OVMF_CODE*, OVMF_VARS*, OVMF.fd, ...)")
     inspect.set_defaults(func=_cmd_inspect)
     boardcli.add_commands(sub, _inventory_option, _load_inventory)
+    healthcli.add_commands(sub, _inventory_option, _load_inventory)
     board_command.add_commands(sub, _inventory_option, _load_inventory)
     return parser
 
