@@ -11,8 +11,8 @@ Builders:
   boot/<board>        the same on a board (one per board in service), on the board's worker,
                       holding the board's lock
   health/<target>     boot the target's golden image (nightly, or forced by an operator)
-  operator/<board>    an operator's power action on a board (`bootlab power`), one at a time
-                      per board
+  operator/<board>    an operator's board action (`bootlab power`, `quarantine`, `release`),
+                      one at a time per board
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from steps.boot import BootStep
 from steps.fanout import BootFanout
 from steps.golden import GoldenImage
 from steps.kernel import KernelBuild
-from steps.power import POWER_ACTIONS, PowerAction
+from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
 
 KERNEL_BUILDER = "kernel"
@@ -178,6 +178,7 @@ def health_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
 def operator_factory(board: str, settings: MasterSettings) -> util.BuildFactory:
     f = util.BuildFactory()
     f.addStep(PowerAction(board=board, action=util.Property("action", default="status"),
+                          reason=util.Property("reason", default=""), operator=util.Property("owner", default=""),
                           inventory=str(settings.inventory), bootlab=settings.bootlab))
     return f
 
@@ -249,7 +250,9 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
         result.append(schedulers.ForceScheduler(
             name="board-action", buttonName="Board action",
             builderNames=[operator_builder(b) for b in inventory.boards],
-            properties=[util.ChoiceStringParameter(name="action", label="Action", choices=list(POWER_ACTIONS),
+            # the form's own reason (property `reason`) is the quarantine's or release's reason
+            reason=util.StringParameter(name="reason", label="Reason (quarantine, release)", default="", size=60),
+            properties=[util.ChoiceStringParameter(name="action", label="Action", choices=list(BOARD_ACTIONS),
                                                    default="status", strict=True)],
         ))
     if settings.poll_interval_s:

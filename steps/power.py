@@ -1,8 +1,10 @@
-"""PowerAction: an operator's board action, `bootlab power BOARD ACTION` on the board's worker.
+"""PowerAction: an operator's board action on the board's worker: `bootlab power BOARD ACTION`,
+or `bootlab quarantine|release BOARD --reason ... --by OPERATOR`.
 
 The BMC password never reaches the master: bootlab resolves the board's secret by name on
-the worker. The summary is bootlab's own read-back ("vboard-1: power off"); a BMC that does
-not answer is the board's fault, an EXCEPTION like any ERROR/board.
+the worker. The summary is bootlab's own read-back ("vboard-1: power off", "vboard-1:
+quarantined by alice since ...: fan broken"); a BMC that does not answer is the board's
+fault, an EXCEPTION like any ERROR/board. A quarantine without a reason is refused (FAILURE).
 """
 from __future__ import annotations
 
@@ -11,21 +13,26 @@ from twisted.internet import defer
 from buildbot import config
 from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
-from buildbot.process.results import EXCEPTION, SUCCESS
+from buildbot.process.results import EXCEPTION, FAILURE, SUCCESS
 
 # `bootlab power`'s actions (workers/boardcli.py)
 POWER_ACTIONS = ("status", "on", "off", "cycle", "reset")
+# `bootlab quarantine` and `bootlab release` (workers/healthcli.py)
+HEALTH_ACTIONS = ("quarantine", "release")
+BOARD_ACTIONS = POWER_ACTIONS + HEALTH_ACTIONS
 
 
 class PowerAction(ShellMixin, BuildStep):
     name = "power"
-    renderables = ("board", "action")
+    renderables = ("board", "action", "reason", "operator")
 
-    def __init__(self, board, action, inventory=None, bootlab="bootlab", **kwargs):
-        if isinstance(action, str) and action not in POWER_ACTIONS:
-            config.error(f"PowerAction action={action!r}: expected one of {', '.join(POWER_ACTIONS)}")
+    def __init__(self, board, action, inventory=None, bootlab="bootlab", reason="", operator="", **kwargs):
+        if isinstance(action, str) and action not in BOARD_ACTIONS:
+            config.error(f"PowerAction action={action!r}: expected one of {', '.join(BOARD_ACTIONS)}")
         self.board = board
         self.action = action
+        self.reason = reason  # quarantine/release: why, for the board's next user
+        self.operator = operator  # quarantine/release: who, named in every MISS that follows
         self.inventory = inventory
         self.bootlab = bootlab
         kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
@@ -39,15 +46,26 @@ class PowerAction(ShellMixin, BuildStep):
             if stream != "h" and line.strip():  # "h": Buildbot's own header lines
                 self.last_line = line.strip().removeprefix("bootlab: ")
 
-    @defer.inlineCallbacks
-    def run(self):
-        command = [self.bootlab, "power", self.board, self.action]
+    def command(self) -> list[str]:
+        if self.action in HEALTH_ACTIONS:
+            command = [self.bootlab, self.action, self.board, "--reason", self.reason or ""]
+            if self.operator:
+                command += ["--by", self.operator]
+        else:
+            command = [self.bootlab, "power", self.board, self.action]
         if self.inventory:
             command += ["--inventory", self.inventory]
-        cmd = yield self.makeRemoteShellCommand(command=command)
+        return command
+
+    @defer.inlineCallbacks
+    def run(self):
+        cmd = yield self.makeRemoteShellCommand(command=self.command())
         yield self.runCommand(cmd)
         yield (yield self.getLog("stdio")).finish()
-        return SUCCESS if cmd.rc == 0 else EXCEPTION
+        if cmd.rc == 0:
+            return SUCCESS
+        # a refused health change (no reason, nothing to release) is the request's fault, not the board's
+        return FAILURE if self.action in HEALTH_ACTIONS else EXCEPTION
 
     def getResultSummary(self):
         if self.last_line:

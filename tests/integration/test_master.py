@@ -153,11 +153,24 @@ def test_board_actions_are_for_operators(lab):
         lab.client("developer").force("board-action", builderNames=[f"operator/{BOARD}"], action="on")
     assert refused.value.status == 403
     operator = lab.client("operator")
-    for action, state in (("on", "on"), ("status", "on"), ("off", "off")):
-        bsid, brids = operator.force("board-action", builderNames=[f"operator/{BOARD}"], action=action)
+
+    def board_action(action: str, reason: str = "") -> dict:
+        bsid, brids = operator.force("board-action", builderNames=[f"operator/{BOARD}"], action=action, reason=reason)
         operator.wait_buildset(bsid, timeout_s=120)
-        build = operator.builds_of_request(next(iter(brids.values())))[-1]
+        return operator.builds_of_request(next(iter(brids.values())))[-1]
+
+    for action, state in (("on", "on"), ("status", "on"), ("off", "off")):
+        build = board_action(action)
         assert (build["results"], build["state_string"]) == (0, f"build successful {BOARD}: power {state}")
+    # quarantine and release name the operator who asked, from the web login
+    build = board_action("quarantine", "fan broken")
+    assert build["results"] == 0 and build["state_string"].startswith(f"build successful {BOARD}: quarantined by operator since ")
+    assert build["state_string"].endswith(": fan broken"), build["state_string"]
+    build = board_action("release", "fan replaced")
+    assert build["state_string"].startswith(f"build successful {BOARD}: good by operator since "), build["state_string"]
+    build = board_action("release")
+    assert (build["results"], build["state_string"]) == (2, f"failed {BOARD}: not quarantined (health good): "
+                                                            "nothing to release")
 
 
 def breaking_patch() -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from twisted.trial import unittest
 
-from buildbot.process.results import EXCEPTION, SKIPPED, SUCCESS
+from buildbot.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectShell, TestBuildStepMixin
 
@@ -135,6 +135,23 @@ class PowerActionTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_commands(ExpectShell(workdir="wkdir", command=["bootlab", "power", "vboard-1", "off"])
                              .stdout("vboard-1: power off\n").exit(0))
         self.expect_outcome(result=SUCCESS, state_string="vboard-1: power off")
+        return self.run_step()
+
+    def test_a_quarantine_names_the_operator_and_reason_and_a_refusal_is_a_failure(self):
+        self.setup_step(PowerAction(board="vboard-1", action="quarantine", reason="fan broken", operator="alice"))
+        self.expect_commands(ExpectShell(workdir="wkdir", command=["bootlab", "quarantine", "vboard-1", "--reason",
+                                                                   "fan broken", "--by", "alice"])
+                             .stdout("vboard-1: quarantined by alice since 2026-11-23T23:00:00Z: fan broken\n").exit(0))
+        self.expect_outcome(result=SUCCESS,
+                            state_string="vboard-1: quarantined by alice since 2026-11-23T23:00:00Z: fan broken")
+        return self.run_step()
+
+    def test_a_release_of_a_good_board_is_refused_as_a_failure(self):
+        self.setup_step(PowerAction(board="vboard-1", action="release", operator="alice"))
+        self.expect_commands(ExpectShell(workdir="wkdir", command=["bootlab", "release", "vboard-1", "--reason", "",
+                                                                   "--by", "alice"])
+                             .stderr("bootlab: vboard-1: not quarantined (health good): nothing to release\n").exit(2))
+        self.expect_outcome(result=FAILURE, state_string="vboard-1: not quarantined (health good): nothing to release")
         return self.run_step()
 
     def test_an_unreachable_bmc_is_an_exception_naming_the_bmc(self):
