@@ -119,10 +119,10 @@ def record_result(name: str, out: Path, started: float) -> None:
 
 
 def board_health(board: Board) -> str:
-    """`bootlab boards`' HEALTH column: the inventory's word when it is not ok, else the lab's."""
-    if board.health != "ok":
-        return f"{board.health} (inventory)"
+    """`bootlab boards`' HEALTH column: the inventory's word (`ok`, `degraded`, `out-of-service`)
+    unless the lab suspects or quarantined the board."""
     try:
-        return health.load(board.name).describe()
+        record = health.load(board.name)
     except HealthError as e:
         return f"unknown ({e})"
+    return board.health if record.state is Health.GOOD else record.describe()
