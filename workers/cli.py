@@ -38,7 +38,7 @@ QEMU start), debugcon.log, serial.log, firmware.log, qemu.log, screen.png (when 
 was still running at the end), baseline/ (when --baseline was booted).
 
 exit status: 0 PASS, 1 FAIL (the kernel is at fault), 2 usage/config error,
-             3 ERROR (firmware/host/lab at fault), 4 MISS (target disabled)
+             3 ERROR (firmware/host/lab at fault), 4 MISS (target disabled, board held, or quarantined)
 An image without EFI/BOOT/BOOTX64.EFI is ERROR (lab): the artifact is broken, it was
 never booted, so its code cannot have failed.
 """
