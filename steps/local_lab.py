@@ -141,6 +141,7 @@ def load(root: Path) -> LocalLab:
     if not env_file.is_file():
         raise FileNotFoundError(f"{root}: no local lab here: run `python -m steps.local_lab create {root}` first")
     env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    env.setdefault("BOOTLAB_STATE", str(root / "state"))  # a lab created before it had one
     return LocalLab(root, env)
 
 
