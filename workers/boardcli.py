@@ -19,8 +19,7 @@ from lab.inventory import Inventory
 from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers.boardstate import board_dir
 from workers.healthcli import board_health
-from workers.power.base import BOOT_DEVICES, BoardError
-from workers.power.ipmi import IpmiPower
+from workers.power.base import BOOT_DEVICES, BoardError, PowerProtocol
 from workers.vboard import manager
 
 POWER_ACTIONS = ("status", "on", "off", "cycle", "reset")
@@ -91,13 +90,20 @@ def _cmd_boards(args: argparse.Namespace, inventory: Inventory) -> int:
     return EXIT_PASS
 
 
+def _ipmi(board: Board, log: Callable[[str], None] | None = None) -> PowerProtocol:
+    # Imported on use: pyghmi costs ~150 ms, which every other bootlab command would pay.
+    from workers.power.ipmi import IpmiPower
+
+    return IpmiPower.for_board(board, log=log)
+
+
 def _power_state(board: Board) -> str:
     if board.virtual is not None and not any(manager.status(board).running.values()):
         return "vboard stopped"
     power = None
     try:
         # one attempt: a listing should not wait out every retry of every silent BMC
-        power = IpmiPower.for_board(dataclasses.replace(board, bmc=dataclasses.replace(board.bmc, retries=0)))
+        power = _ipmi(dataclasses.replace(board, bmc=dataclasses.replace(board.bmc, retries=0)))
         return power.status()
     except BoardError as e:
         return f"unknown ({e.message})"
@@ -110,7 +116,7 @@ def _cmd_power(args: argparse.Namespace, inventory: Inventory) -> int:
     board = inventory.board(args.board)
     power = None
     try:
-        power = IpmiPower.for_board(board, log=lambda line: print(f"bootlab: {board.name}: {line}", file=sys.stderr))
+        power = _ipmi(board, log=lambda line: print(f"bootlab: {board.name}: {line}", file=sys.stderr))
         if args.boot:
             power.set_boot(args.boot)
         if args.action != "status":

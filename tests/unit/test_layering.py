@@ -1,5 +1,7 @@
 """DESIGN rule: `steps -> lab <- workers`; lab imports neither Buildbot, Twisted nor the edges."""
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 LAB = Path(__file__).resolve().parents[2] / "lab"
@@ -21,3 +23,11 @@ def test_lab_imports_only_itself_and_plain_libraries():
     for path in files:
         bad = set(imported_roots(path)) & set(FORBIDDEN)
         assert not bad, f"{path.name} imports {bad}"
+
+
+def test_bootlab_cli_imports_no_board_drivers():
+    # A QEMU boot must not pay for pyghmi and paramiko (~150 ms of the boot-latency budget).
+    code = "import sys, workers.cli; print(sorted({m.split('.')[0] for m in sys.modules} & {'pyghmi', 'paramiko', 'buildbot'}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=LAB.parent).stdout.strip()
+    assert out == "[]"

@@ -21,7 +21,6 @@ from lab.inventory import DEFAULT_MILESTONES, Inventory
 from lab.milestones import load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
 from workers.board.lock import BoardBusy, BoardLock
-from workers.board.session import BoardBootRequest, BoardRecord, BoardSession, board_console
 from workers.board.spec import BoardSpecError, board_view
 from workers.console.base import ConsoleError, ConsoleGap
 from workers.deploy import pxeserver
@@ -33,6 +32,10 @@ ESCAPE = b"~."  # at the start of a line, like ssh
 
 
 def board_boot(args: argparse.Namespace, inventory: Inventory) -> int:
+    # Imported here: the session pulls in pyghmi and paramiko (~150 ms), which every
+    # `bootlab boot --target` would otherwise pay before QEMU starts.
+    from workers.board.session import BoardBootRequest, BoardRecord, BoardSession
+
     board = inventory.board(args.board)
     spec_path = args.milestones or board.milestones or inventory.path.parent / DEFAULT_MILESTONES
     if not Path(spec_path).exists():
@@ -90,6 +93,8 @@ def add_commands(sub: argparse._SubParsersAction, inventory_option: Callable[[ar
 
 
 def console_command(args: argparse.Namespace, inventory: Inventory) -> int:
+    from workers.board.session import board_console  # pyghmi: see board_boot
+
     board = inventory.board(args.board)
     lock = None
     if not args.watch:
