@@ -25,10 +25,10 @@ Relative paths are relative to the inventory file's directory.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import re
+from typing import TypeVar
 
 from lab.board import Board, parse_board
 from lab.schema import Node, SchemaError, compose_file
@@ -39,6 +39,7 @@ FIRMWARE_MODES = ("pflash", "bios")
 WORKER_KINDS = ("qemu", "board-controller")
 DEFAULT_MILESTONES = "kernel/milestones.yaml"
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+T = TypeVar("T")
 
 
 class InventoryError(SchemaError):
@@ -108,21 +109,19 @@ class Inventory:
 
     def target(self, name: str) -> QemuTarget:
         """The target called `name`; an unknown name raises `InventoryError` with a suggestion."""
-        if name in self.targets:
-            return self.targets[name]
-        close = difflib.get_close_matches(name, list(self.targets), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        known = ", ".join(self.targets) or "none"
-        raise InventoryError(str(self.path), None, "targets", f"unknown target {name!r}{hint}; targets: {known}")
+        return self._named("target", self.targets, name)
 
     def board(self, name: str) -> Board:
         """The board called `name`; an unknown name raises `InventoryError` with a suggestion."""
-        if name in self.boards:
-            return self.boards[name]
-        close = difflib.get_close_matches(name, list(self.boards), n=1)
+        return self._named("board", self.boards, name)
+
+    def _named(self, kind: str, table: dict[str, T], name: str) -> T:
+        if name in table:
+            return table[name]
+        close = difflib.get_close_matches(name, list(table), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        known = ", ".join(self.boards) or "none"
-        raise InventoryError(str(self.path), None, "boards", f"unknown board {name!r}{hint}; boards: {known}")
+        known = ", ".join(table) or "none"
+        raise InventoryError(str(self.path), None, f"{kind}s", f"unknown {kind} {name!r}{hint}; {kind}s: {known}")
 
 
 def load_inventory(path: str | Path, check_files: bool = True) -> Inventory:
