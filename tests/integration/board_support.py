@@ -2,16 +2,19 @@
 and secrets directories, stopped (and checked to have left nothing running) after the test.
 
 `vboard_inventory(tmp_path, deploy)` writes an inventory with one virtual board; the
-`running_vboard` context manager starts it and always stops it. Environment: tests set
-`$BOOTLAB_STATE` and `$BOOTLAB_SECRETS` to tmp dirs (monkeypatch), so `bootlab` subprocesses
-see the same board files."""
+`running_vboard` context manager starts it and always stops it. Environment: a test module
+that imports the autouse fixture `board_dirs` points `$BOOTLAB_STATE` and `$BOOTLAB_SECRETS`
+at tmp dirs, so `bootlab` subprocesses see the same board files."""
 from __future__ import annotations
 
 import contextlib
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from lab.board import Board
 from lab.inventory import Inventory, load_inventory
@@ -19,6 +22,7 @@ from workers import secrets
 from workers.vboard import manager
 
 REPO = Path(__file__).resolve().parents[2]
+BOOTLAB = Path(sys.executable).parent / "bootlab"
 
 INVENTORY = """\
 lab: {{name: board-test}}
@@ -38,6 +42,12 @@ boards:
     milestones: {milestones}
     virtual: {{serial_port: {serial_port}, memory_mb: 256, firmware: ovmf-4m}}
 """
+
+
+@pytest.fixture(autouse=True)
+def board_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

@@ -9,12 +9,11 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from board_support import board_of, password, running_vboard, vboard_inventory
+from board_support import BOOTLAB, REPO, board_dirs, board_of, password, running_vboard, vboard_inventory
 
 from workers import secrets
 from workers.board.lock import BoardLock
@@ -22,15 +21,11 @@ from workers.boardstate import board_dir, tftp_root
 from workers.power.ipmi import IpmiPower
 from workers.vboard import manager
 
-BOOTLAB = Path(sys.executable).parent / "bootlab"
-REPO = Path(__file__).resolve().parents[2]
 ESP = REPO / "build" / "esp"
 
 
 @pytest.fixture(autouse=True)
-def board_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
-    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
+def kernel_built():
     if not (ESP / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
         pytest.fail(f"{ESP} has no kernel: run make kernel")
 

@@ -7,26 +7,16 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from board_support import board_of, running_vboard, vboard_inventory
+from board_support import BOOTLAB, REPO, board_dirs, board_of, running_vboard, vboard_inventory
 
 from workers.boardcli import holder
 from workers.boardstate import tftp_root
 from workers.deploy.pxe import stage_esp
 from workers.power.ipmi import IpmiPower
-
-BOOTLAB = Path(sys.executable).parent / "bootlab"
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def board_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
-    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
 
 
 def _read_until(fd: int, want: bytes, seconds: float) -> bytes:

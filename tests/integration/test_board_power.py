@@ -8,25 +8,15 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from board_support import BOOTLAB, REPO, board_dirs, board_of, lingering, running_vboard, vboard_inventory
 
-from board_support import board_of, lingering, running_vboard, vboard_inventory
 from workers.power.base import BoardError
 from workers.power.ipmi import IpmiPower
 from workers.vboard import manager
-
-BOOTLAB = Path(sys.executable).parent / "bootlab"
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def board_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
-    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
 
 
 def ipmitool(board, *args: str, password_file: Path) -> subprocess.CompletedProcess[str]:

@@ -7,25 +7,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
+from board_support import BOOTLAB, REPO, board_dirs, board_of, vboard_inventory
 
 from lab.health import QUARANTINE_AFTER, HealthRecord
-from tests.integration.board_support import board_of, vboard_inventory
 from workers import health, secrets
 
-BOOTLAB = Path(sys.executable).parent / "bootlab"
-REPO = Path(__file__).resolve().parents[2]
 ESP = REPO / "build" / "esp"
-
-
-@pytest.fixture(autouse=True)
-def lab_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
-    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
 
 
 def bootlab(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess:
