@@ -6,6 +6,9 @@
 //! - [`elf`]: ELF64 executable validation and segment loading.
 //! - [`paging`]: x86-64 4-level page tables over an abstract physical memory.
 //! - [`fmtbuf`]: a fixed-capacity `fmt::Write` buffer for early-boot logging.
+//! - [`runqueue`]: the scheduler's run queue and sleep list.
+//! - [`uaccess`]: syscall argument and user-pointer checks.
+//! - [`textgrid`]: the framebuffer console's cell grid (cursor, wrap, scroll, backspace).
 //!
 //! Host tests: `cd kernel/kcore && PATH=/usr/bin:$PATH cargo test` (or `make test-kernel`).
 //! The kernel links this crate as a path dependency and builds it with `-Zbuild-std`; it
@@ -22,3 +25,6 @@ pub mod fmtbuf;
 pub mod heap;
 pub mod paging;
 pub mod pmm;
+pub mod runqueue;
+pub mod textgrid;
+pub mod uaccess;
