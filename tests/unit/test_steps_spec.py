@@ -6,30 +6,9 @@ import pytest
 from lab.keys import Key, KeysError, describe, echo_text, parse_keys, serial_bytes
 from lab.milestones import SpecError, load_spec
 
-SPEC = """\
-name: shell
-milestones:
-  - {name: banner, channel: serial, regex: 'UEFI Interactive Shell'}
-  - {name: mapped, channel: serial, regex: 'Mapping table'}
-conversation:
-  after: banner
-  prompt: 'Shell> '
-  status: 'echo {marker}%lasterror%<enter>'
-  timeout: 7
-  failures: ['is not recognized']
-  steps:
-    - name: echo
-      send: 'echo hello<enter>'
-      expect: '^hello$'
-      exit: 0
-    - name: break
-      send: '<ctrl-c>'
-      prompt: false
-      expect: 'x'
-      timeout: 2
-      failures: ['^oops']
-      after: mapped
-"""
+from conftest import FIXTURES, spec_error
+
+SPEC = (FIXTURES / "specs" / "conversation.yaml").read_text()
 
 
 def load(tmp_path, text):
@@ -75,9 +54,8 @@ def test_a_spec_without_conversation_has_none(mini_spec):
 ])
 def test_errors_name_file_line_key(tmp_path, old, new, expected):
     assert old in SPEC
-    with pytest.raises(SpecError) as e:
-        load(tmp_path, SPEC.replace(old, new, 1))
-    assert re.search(expected, str(e.value)), str(e.value)
+    error = spec_error(tmp_path / "spec.yaml", SPEC.replace(old, new, 1))
+    assert re.search(expected, error), error
 
 
 def test_a_step_before_its_milestone(tmp_path):
