@@ -9,6 +9,8 @@
 //! - [`runqueue`]: the scheduler's run queue and sleep list.
 //! - [`uaccess`]: syscall argument and user-pointer checks.
 //! - [`textgrid`]: the framebuffer console's cell grid (cursor, wrap, scroll, backspace).
+//! - [`cpio`]: the initrd's cpio (newc) archive, validated whole, read in place.
+//! - [`ldisc`]: the console line discipline (echo, erase, Ctrl-C, Ctrl-D, line queue).
 //!
 //! Host tests: `cd kernel/kcore && PATH=/usr/bin:$PATH cargo test` (or `make test-kernel`).
 //! The kernel links this crate as a path dependency and builds it with `-Zbuild-std`; it
@@ -20,9 +22,11 @@
 
 extern crate alloc;
 
+pub mod cpio;
 pub mod elf;
 pub mod fmtbuf;
 pub mod heap;
+pub mod ldisc;
 pub mod paging;
 pub mod pmm;
 pub mod runqueue;
