@@ -9,7 +9,10 @@ fn round_robin_order_and_requeue() {
     assert_eq!(q.pop(), Some(2));
     q.push(2).unwrap(); // the thread that ran goes to the back
     assert_eq!(q.iter().collect::<Vec<_>>(), [0, 3, 2]);
-    assert_eq!((q.pop(), q.pop(), q.pop(), q.pop()), (Some(0), Some(3), Some(2), None));
+    assert_eq!(
+        (q.pop(), q.pop(), q.pop(), q.pop()),
+        (Some(0), Some(3), Some(2), None)
+    );
     assert!(q.is_empty());
 }
 
@@ -63,7 +66,10 @@ fn matches_a_model_under_random_operations() {
         if !model.contains(&id) && seed % 3 == 0 {
             model.push_back(id);
         }
-        assert_eq!(q.iter().collect::<Vec<_>>(), model.iter().copied().collect::<Vec<_>>());
+        assert_eq!(
+            q.iter().collect::<Vec<_>>(),
+            model.iter().copied().collect::<Vec<_>>()
+        );
     }
 }
 

@@ -1,7 +1,9 @@
 use kcore::textgrid::TextGrid;
 
 fn text(g: &TextGrid) -> Vec<String> {
-    (0..g.rows()).map(|r| String::from_utf8_lossy(g.row(r)).trim_end().to_string()).collect()
+    (0..g.rows())
+        .map(|r| String::from_utf8_lossy(g.row(r)).trim_end().to_string())
+        .collect()
 }
 
 #[test]
@@ -18,7 +20,11 @@ fn a_full_row_wraps_only_when_the_next_char_comes() {
     g.write(b"abcd");
     assert_eq!(g.cursor(), (4, 0));
     g.write(b"\n");
-    assert_eq!(g.cursor(), (0, 1), "a newline right after a full row is one line break");
+    assert_eq!(
+        g.cursor(),
+        (0, 1),
+        "a newline right after a full row is one line break"
+    );
 }
 
 #[test]

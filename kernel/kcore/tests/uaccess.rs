@@ -17,9 +17,14 @@ fn space() -> (SimMemory, u64) {
     let kernel = kcore::paging::new_table(&mut mem).unwrap();
     kcore::paging::map_identity(&mut mem, kernel, 0, 1 << 30, flags::WRITABLE).unwrap();
     let mut space = AddressSpace::new(&mut mem, kernel).unwrap();
-    for (i, f) in [flags::WRITABLE, 0, flags::WRITABLE].into_iter().enumerate() {
+    for (i, f) in [flags::WRITABLE, 0, flags::WRITABLE]
+        .into_iter()
+        .enumerate()
+    {
         let frame = mem.alloc_frame().unwrap();
-        space.map_user_page(&mut mem, BASE + i as u64 * 4096, frame, f).unwrap();
+        space
+            .map_user_page(&mut mem, BASE + i as u64 * 4096, frame, f)
+            .unwrap();
     }
     (mem, space.pml4())
 }
@@ -30,21 +35,34 @@ fn mapped_user_ranges_pass() {
     assert_eq!(check_range(&mem, pml4, BASE, 4096, true), Ok(()));
     assert_eq!(check_range(&mem, pml4, BASE + 100, 8000, false), Ok(()));
     assert_eq!(check_range(&mem, pml4, BASE + 4096, 4096, false), Ok(()));
-    assert_eq!(check_range(&mem, pml4, 0xdead, 0, true), Ok(()), "empty range");
+    assert_eq!(
+        check_range(&mem, pml4, 0xdead, 0, true),
+        Ok(()),
+        "empty range"
+    );
 }
 
 #[test]
 fn writes_to_read_only_pages_fault() {
     let (mem, pml4) = space();
-    assert_eq!(check_range(&mem, pml4, BASE + 4000, 200, true), Err(UserError::Fault(BASE + 4096)));
+    assert_eq!(
+        check_range(&mem, pml4, BASE + 4000, 200, true),
+        Err(UserError::Fault(BASE + 4096))
+    );
 }
 
 #[test]
 fn unmapped_kernel_wrapping_and_noncanonical_fault() {
     let (mem, pml4) = space();
-    assert_eq!(check_range(&mem, pml4, BASE + 8192, 4097, false), Err(UserError::Fault(BASE + 12288)));
+    assert_eq!(
+        check_range(&mem, pml4, BASE + 8192, 4097, false),
+        Err(UserError::Fault(BASE + 12288))
+    );
     // The kernel's identity map is present in the process but supervisor-only.
-    assert_eq!(check_range(&mem, pml4, 0x1000, 8, false), Err(UserError::Fault(0x1000)));
+    assert_eq!(
+        check_range(&mem, pml4, 0x1000, 8, false),
+        Err(UserError::Fault(0x1000))
+    );
     assert!(check_range(&mem, pml4, u64::MAX - 4, 16, false).is_err());
     assert!(check_range(&mem, pml4, USER_END - 8, 16, false).is_err());
     assert!(check_range(&mem, pml4, 0xffff_8000_0000_0000, 8, false).is_err());
@@ -59,7 +77,10 @@ fn path_lengths() {
 }
 
 fn argv_bytes(entries: &[(u64, u64)]) -> Vec<u8> {
-    entries.iter().flat_map(|&(p, l)| p.to_le_bytes().into_iter().chain(l.to_le_bytes())).collect()
+    entries
+        .iter()
+        .flat_map(|&(p, l)| p.to_le_bytes().into_iter().chain(l.to_le_bytes()))
+        .collect()
 }
 
 #[test]
@@ -69,8 +90,14 @@ fn argv_limits() {
     assert_eq!(argv_array_bytes(u64::MAX), Err(UserError::TooLong));
     let (args, argc) = parse_argv(&argv_bytes(&[(BASE, 3), (BASE + 3, 1021)])).unwrap();
     assert_eq!((argc, args[1].ptr, args[1].len), (2, BASE + 3, 1021));
-    assert_eq!(parse_argv(&argv_bytes(&[(BASE, 1000), (BASE, 25)])).map(|r| r.1), Err(UserError::TooLong));
-    assert_eq!(parse_argv(&argv_bytes(&[(0, u64::MAX), (0, 2)])).map(|r| r.1), Err(UserError::TooLong));
+    assert_eq!(
+        parse_argv(&argv_bytes(&[(BASE, 1000), (BASE, 25)])).map(|r| r.1),
+        Err(UserError::TooLong)
+    );
+    assert_eq!(
+        parse_argv(&argv_bytes(&[(0, u64::MAX), (0, 2)])).map(|r| r.1),
+        Err(UserError::TooLong)
+    );
     assert_eq!(parse_argv(&[0; 15]).map(|r| r.1), Err(UserError::TooLong));
 }
 
