@@ -110,6 +110,9 @@ class BootSession:
             qemu={"version": None, "accel": None, "accel_reason": None, "command": None},
             milestones_total=len(req.spec.milestones),
         )
+        record.warnings += report.warnings
+        for warning in report.warnings:
+            self.progress.event(f"warning: {warning}")
         if not report.ok:
             return self._finish(record, judge(self.matcher, BootFacts(firmware_problem=report.problems[0])))
         _sweep_stale_workdirs()

@@ -29,6 +29,7 @@ class BootRecord:
     bytes_seen: dict[str, int] = field(default_factory=dict)
     triage: dict[str, Any] | None = None
     deadlines: dict[str, Any] | None = None  # the milestone deadlines used, and the one that decided a hang
+    warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +44,7 @@ class BootRecord:
             "bytes_seen": self.bytes_seen,
             "triage": self.triage,
             "deadlines": self.deadlines,
+            "warnings": self.warnings,
         }
 
 
