@@ -140,7 +140,7 @@ class BootSession:
         self._profile = profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
         history = load_passes(req.target.name, self._profile)
         deadlines = learn_deadlines(req.spec, history)
-        self.matcher = BootMatcher(req.spec, deadlines)
+        self.matcher = BootMatcher(req.spec, deadlines=deadlines)
         learned = sum(d.source == LEARNED for d in deadlines)
         self.progress.event(f"deadlines: {learned} of {len(deadlines)} learned from {len(history)} passing boots ({self._profile})")
         return {"profile": self._profile, "history": len(history), "learned": learned,

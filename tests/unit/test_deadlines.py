@@ -123,4 +123,4 @@ def test_matcher_decides_a_hang_by_the_learned_deadline(rustux_spec):
 
 def test_matcher_refuses_deadlines_of_another_spec(mini_spec):
     with pytest.raises(ValueError, match="do not match the spec's milestones"):
-        BootMatcher(mini_spec, [Deadline("entry", None, 1.0, SPEC, "spec")])
+        BootMatcher(mini_spec, deadlines=[Deadline("entry", None, 1.0, SPEC, "spec")])
