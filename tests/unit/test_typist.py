@@ -13,16 +13,8 @@ from workers.inputs import ConsoleSerial, SocketSerial
 from workers.progress import MachineProgress
 from workers.typist import Typist
 
-SPEC = """\
-name: sh
-milestones:
-  - {name: ready, channel: serial, regex: '^ready$'}
-conversation:
-  after: ready
-  prompt: '[$] '
-  steps:
-    - {name: hello, send: 'echo hello<enter>', expect: '^hello$', timeout: 0.5}
-"""
+from conftest import FIXTURES
+
 
 
 class Clock:
@@ -41,8 +33,7 @@ class DownConsole:
 
 
 def setup(tmp_path, ports, clock):
-    (tmp_path / "s.yaml").write_text(SPEC)
-    m = BootMatcher(load_spec(tmp_path / "s.yaml"))
+    m = BootMatcher(load_spec(FIXTURES / "specs" / "one-step.yaml"))
     capture = Capture(tmp_path, ("serial",))
     typist = Typist(ports, capture, MachineProgress(io.StringIO()), clock)
     m.feed("serial", b"ready\n$ ", 0.1)
@@ -80,13 +71,13 @@ def test_a_console_that_stays_down_is_an_error_of_the_board(tmp_path, monkeypatc
     monkeypatch.setattr("workers.typist.time.monotonic", lambda: now[0])
     typist.pump(m)
     assert m.decided is None  # held: SOL may come back
-    now[0] += 0.4
+    now[0] += 1.9
     typist.pump(m)
     assert m.decided is None
     now[0] += 0.2
     typist.pump(m)
     assert (m.decided.verdict, m.decided.culprit) == (Verdict.ERROR, Culprit.BOARD)
     assert m.decided.reason == ("could not send 'echo hello<enter>' for step hello: SOL to 127.0.0.1:623 is down "
-                                "(deactivated): reconnecting; still down after 0.5s")
+                                "(deactivated): reconnecting; still down after 2s")
     capture.close(0.3)
     assert "input serial down, holding 'echo hello<enter>'" in (tmp_path / "timeline.log").read_text()
