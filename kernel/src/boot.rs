@@ -195,7 +195,7 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
         crate::sched::QUANTUM_TICKS * 1000 / u64::from(crate::interrupts::TIMER_HZ)
     );
 
-    let has_initrd = load_initrd(initrd);
+    let _from_initrd = load_initrd(initrd);
     match (framebuffer, console) {
         (Some(fb), Some((cols, rows))) => milestone!(
             "framebuffer: {}x{} {}, text console {cols}x{rows}",
@@ -209,18 +209,10 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
         _ => milestone!("framebuffer: none (no GOP)"),
     }
 
-    let (name, elf, argv0): (&str, &[u8], &[u8]) = if has_initrd {
-        match crate::initrd::lookup("/bin/init") {
-            Some(entry) => ("init", entry.data, b"/bin/init"),
-            None => crate::panic::fatal(format_args!(
-                "initrd: no /bin/init in {}",
-                crate::initrd::PATH
-            )),
-        }
-    } else {
-        crate::proc::set_embedded_init();
-        ("hello", crate::exec::HELLO_ELF, b"hello")
-    };
+    // Until the milestones move to init, the embedded hello stays pid 1 (the initrd is read
+    // and checked all the same).
+    crate::proc::set_embedded_init();
+    let (name, elf, argv0): (&str, &[u8], &[u8]) = ("hello", crate::exec::HELLO_ELF, b"hello");
     let init = match crate::proc::spawn(name, elf, &[argv0], 0, true) {
         Ok(init) => init,
         Err(errno) => crate::panic::fatal(format_args!("{name}: cannot start (errno {})", -errno)),

@@ -108,14 +108,17 @@ fn read_file(fd: u64, ptr: u64, len: u64) -> i64 {
     n as i64
 }
 
-pub fn open(ptr: u64, len: u64) -> i64 {
+/// The initrd entry at the user's path.
+pub fn lookup_user(ptr: u64, len: u64) -> Result<Entry<'static>, i64> {
     let mut buf = [0u8; MAX_PATH];
-    let path = match user_path(ptr, len, &mut buf) {
-        Ok(p) => p,
+    let path = user_path(ptr, len, &mut buf)?;
+    crate::initrd::lookup(path).ok_or(-ENOENT)
+}
+
+pub fn open(ptr: u64, len: u64) -> i64 {
+    let entry = match lookup_user(ptr, len) {
+        Ok(entry) => entry,
         Err(e) => return e,
-    };
-    let Some(entry) = crate::initrd::lookup(path) else {
-        return -ENOENT;
     };
     if entry.kind == Kind::Dir {
         return -EISDIR;
@@ -154,13 +157,9 @@ fn kind_code(entry: &Entry<'_>) -> u32 {
 }
 
 pub fn stat(ptr: u64, len: u64, out: u64) -> i64 {
-    let mut buf = [0u8; MAX_PATH];
-    let path = match user_path(ptr, len, &mut buf) {
-        Ok(p) => p,
+    let entry = match lookup_user(ptr, len) {
+        Ok(entry) => entry,
         Err(e) => return e,
-    };
-    let Some(entry) = crate::initrd::lookup(path) else {
-        return -ENOENT;
     };
     let mut stat = [0u8; 16];
     stat[..8].copy_from_slice(&(entry.data.len() as u64).to_le_bytes());

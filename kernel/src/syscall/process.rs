@@ -1,14 +1,14 @@
 //! Process syscalls: getpid, yield, sleep_ms, spawn, wait, mmap/munmap (anonymous VMOs
 //! within the per-process limit), procinfo, set_foreground.
 use super::user_memory::{check, copy_from_user, copy_to_user};
-use super::{result, user_path, ECHILD, EFAULT, EINTR, EINVAL, ENOENT, ENOMEM};
+use super::{result, ECHILD, EFAULT, EINTR, EINVAL, ENOENT, ENOMEM};
 use crate::interrupts::TIMER_HZ;
 use crate::proc::vmo::{rights, Handle, Object, Vmo};
 use crate::proc::{Mapping, State, WaitResult, MMAP_LIMIT};
 use crate::sched::{self, SCHED};
 use alloc::rc::Rc;
 use kcore::cpio::Kind;
-use kcore::uaccess::{argv_array_bytes, parse_argv, MAX_ARGC, MAX_ARGV_BYTES, MAX_PATH};
+use kcore::uaccess::{argv_array_bytes, parse_argv, MAX_ARGC, MAX_ARGV_BYTES};
 
 pub fn getpid() -> i64 {
     SCHED.with(|s| i64::from(s.current_proc().pid))
@@ -39,9 +39,8 @@ pub fn sleep_ms(ms: u64) -> i64 {
 }
 
 pub fn spawn(path_ptr: u64, path_len: u64, argv_ptr: u64, argc: u64) -> i64 {
-    let mut path_buf = [0u8; MAX_PATH];
-    let path = match user_path(path_ptr, path_len, &mut path_buf) {
-        Ok(p) => p,
+    let entry = match super::files::lookup_user(path_ptr, path_len) {
+        Ok(entry) => entry,
         Err(e) => return e,
     };
     let array_bytes = match argv_array_bytes(argc) {
@@ -72,9 +71,6 @@ pub fn spawn(path_ptr: u64, path_len: u64, argv_ptr: u64, argc: u64) -> i64 {
     for (i, &(from, to)) in bounds[..argc].iter().enumerate() {
         args[i] = &strings[from..to];
     }
-    let Some(entry) = crate::initrd::lookup(path) else {
-        return -ENOENT;
-    };
     if entry.kind != Kind::File {
         return -ENOENT;
     }
