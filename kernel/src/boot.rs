@@ -195,7 +195,7 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
         crate::sched::QUANTUM_TICKS * 1000 / u64::from(crate::interrupts::TIMER_HZ)
     );
 
-    let _from_initrd = load_initrd(initrd);
+    load_initrd(initrd);
     match (framebuffer, console) {
         (Some(fb), Some((cols, rows))) => milestone!(
             "framebuffer: {}x{} {}, text console {cols}x{rows}",
@@ -209,10 +209,13 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
         _ => milestone!("framebuffer: none (no GOP)"),
     }
 
-    // Until the milestones move to init, the embedded hello stays pid 1 (the initrd is read
-    // and checked all the same).
-    crate::proc::set_embedded_init();
-    let (name, elf, argv0): (&str, &[u8], &[u8]) = ("hello", crate::exec::HELLO_ELF, b"hello");
+    let Some(init) = crate::initrd::lookup("/bin/init") else {
+        crate::panic::fatal(format_args!(
+            "initrd: no /bin/init in {}",
+            crate::initrd::PATH
+        ));
+    };
+    let (name, elf, argv0): (&str, &[u8], &[u8]) = ("init", init.data, b"/bin/init");
     let init = match crate::proc::spawn(name, elf, &[argv0], 0, true) {
         Ok(init) => init,
         Err(errno) => crate::panic::fatal(format_args!("{name}: cannot start (errno {})", -errno)),
@@ -230,36 +233,34 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     crate::sched::idle()
 }
 
-/// Prints the initrd milestone; true when the archive is there and valid. A missing one is
-/// fatal once the kernel no longer carries its own first program.
-fn load_initrd(initrd: Result<&'static [u8], ReadError>) -> bool {
-    match initrd {
+/// Prints the initrd milestone, or why there is none (fatal: pid 1 comes from it).
+fn load_initrd(initrd: Result<&'static [u8], ReadError>) {
+    let ReadError { step, status } = match initrd {
         Ok(data) => match crate::initrd::install(data) {
             Ok((files, bytes)) => {
                 milestone!(
                     "initrd: {}, {files} files, {bytes} bytes",
                     crate::initrd::PATH
                 );
-                true
+                return;
             }
             Err(e) => crate::panic::fatal(format_args!("initrd: corrupt archive: {e}")),
         },
-        Err(ReadError {
-            step: "Open",
-            status,
-        }) => {
-            milestone!(
-                "initrd: {} not found on the boot volume ({status})",
-                crate::initrd::PATH
-            );
-            false
-        }
-        Err(ReadError { step, status }) => {
-            milestone!(
-                "initrd: {} not found on the boot volume ({status} from {step})",
-                crate::initrd::PATH
-            );
-            false
-        }
+        Err(e) => e,
+    };
+    if step == "Open" {
+        milestone!(
+            "initrd: {} not found on the boot volume ({status})",
+            crate::initrd::PATH
+        );
+    } else {
+        milestone!(
+            "initrd: {} not found on the boot volume ({status} from {step})",
+            crate::initrd::PATH
+        );
     }
+    crate::panic::fatal(format_args!(
+        "no initrd: {} is not on the ESP",
+        crate::initrd::PATH
+    ))
 }

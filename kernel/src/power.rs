@@ -21,9 +21,3 @@ pub fn poweroff(status: i32) -> ! {
     }
     cpu::halt_forever()
 }
-
-/// The end of today's boot path (embedded hello): success without a poweroff line.
-pub fn qemu_exit_success() -> ! {
-    port::qemu_exit(port::EXIT_SUCCESS);
-    cpu::halt_forever()
-}

@@ -6,14 +6,6 @@ use crate::proc::UserTables;
 use alloc::vec::Vec;
 use kcore::elf::{self, ElfError, ElfImage, LoadPolicy, PageSink, Segment, PAGE_SIZE};
 
-/// `userspace/hello`, built by scripts/build-kernel.sh before the kernel: pid 1 until the
-/// initrd carries `/bin/init`.
-pub static HELLO_ELF: &[u8] = include_bytes!(env!(
-    "RUSTUX_HELLO_ELF",
-    "RUSTUX_HELLO_ELF is not set: build the kernel with scripts/build-kernel.sh (make kernel), \
-     which builds userspace/hello first and points RUSTUX_HELLO_ELF at it"
-));
-
 pub enum LoadError {
     Elf(ElfError),
     NoMemory,

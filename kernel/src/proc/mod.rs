@@ -14,7 +14,7 @@ use crate::syscall::{ENOEXEC, ENOMEM};
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 use kcore::uaccess::{argv_layout, MAX_ARGC};
 use vmo::{rights, Handle, HandleTable, Object, Vmo};
 
@@ -85,15 +85,9 @@ impl Proc {
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
 /// The process Ctrl-C interrupts (0: none).
 static FOREGROUND: AtomicU32 = AtomicU32::new(0);
-/// Today's boot path: pid 1 is the embedded `hello`, whose exit ends the boot.
-static EMBEDDED_INIT: AtomicBool = AtomicBool::new(false);
 
 pub fn set_foreground(pid: u32) {
     FOREGROUND.store(pid, Ordering::Relaxed);
-}
-
-pub fn set_embedded_init() {
-    EMBEDDED_INIT.store(true, Ordering::Relaxed);
 }
 
 /// What a new process was built from, for the milestones of pid 1.
@@ -381,22 +375,6 @@ fn zombify(id: usize, status: i32) -> u32 {
 }
 
 fn init_died(death: &Death<'_>) -> ! {
-    if EMBEDDED_INIT.load(Ordering::Relaxed) {
-        if let Death::Exited(status) = *death {
-            milestone!("user exit: hello exited with status {status}");
-            if status != 0 {
-                crate::panic::fatal(format_args!(
-                    "hello exited with status {status}, expected 0"
-                ));
-            }
-            let elapsed_us = crate::clock::ns_since_entry() / 1000;
-            milestone!(
-                "boot complete: {} ms from entry to final milestone",
-                elapsed_us / 1000
-            );
-            crate::power::qemu_exit_success();
-        }
-    }
     match *death {
         Death::Exited(status) => {
             crate::panic::fatal(format_args!("init (pid 1) died: exit status {status}"))
