@@ -17,7 +17,8 @@ from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
 from buildbot.steps.worker import CompositeStepMixin
 from lab.verdict import EXIT_USAGE, Verdict
-from steps.record import RETRYABLE_CULPRITS, BootResult, Progress, RecordError, parse_progress, parse_result, parse_verdict_line
+from steps.record import (RETRYABLE_CULPRITS, BootResult, Progress, RecordError, console_log, parse_progress, parse_result,
+                          parse_verdict_line)
 from steps.transfer import read_worker_file
 
 # Logs of the boot record attached to the step, in the order a reader wants them.
@@ -134,6 +135,8 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             text = yield read_worker_file(self, f"{self.record_dir}/{name}")
             if text is not None:
                 yield self.addCompleteLog(name, text)
+            if name == "timeline.log" and text and self.result.conversation:
+                yield self.addCompleteLog("console", console_log(text))
 
     def _set_properties(self, result: BootResult) -> None:
         source = "BootStep"

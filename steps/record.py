@@ -20,6 +20,8 @@ _VERDICT_RE = re.compile(r"^bootlab: verdict (?P<verdict>[A-Z]+) (?P<culprit>\S+
 # a worker disk full). Firmware, host and board faults need a person, so retrying them
 # would only repeat the same ERROR.
 RETRYABLE_CULPRITS = frozenset({Culprit.LAB})
+# Timeline channels of a conversation: what was typed, and the consoles that answer.
+CONSOLE_CHANNELS = ("input", "serial")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class BootResult:
     duration_s: float | None
     milestones: tuple[tuple[str, float, str], ...] = ()  # (name, t, line), in boot order
     triage: str | None = None  # bootlab's triage rule, when a non-PASS was checked against a baseline
+    steps: int = 0  # how many of the milestones reached are conversation steps
+    conversation: bool = False  # the spec had steps: the step gets a `console` log
 
     def milestone_log(self) -> str:
         """The `milestones` log: when each milestone was seen and the line that proved it."""
@@ -61,7 +65,8 @@ class BootResult:
         """One line for the step: `PASS 12/12 in 6.1 s`, `FAIL after user-entry: page fault`."""
         if self.verdict is Verdict.PASS:
             took = f" in {self.duration_s:.1f} s" if self.duration_s is not None else ""
-            return f"PASS {self.reached}/{self.total}{took}"
+            steps = f" ({self.steps} step{'s' if self.steps != 1 else ''})" if self.steps else ""
+            return f"PASS {self.reached}/{self.total}{steps}{took}"
         head = self.verdict.value
         if self.verdict is Verdict.ERROR and self.culprit is not None:
             head = f"ERROR ({self.culprit.value})"
@@ -115,7 +120,21 @@ def parse_result(stdout: str) -> BootResult:
         duration_s=float(duration) if duration is not None else None,
         milestones=tuple((str(m.get("name")), float(m.get("t") or 0), str(m.get("line") or "")) for m in milestones),
         triage=triage.get("rule"),
+        steps=sum(1 for m in milestones if m.get("step")),
+        conversation=bool(data.get("conversation")),
     )
+
+
+def console_log(timeline: str) -> str:
+    """The `console` log: what the steps typed and what the console said, with times
+    (`  18.478 s  >> serial: echo hello<enter>`, `  18.624 s  << hello`)."""
+    rows = []
+    for line in timeline.splitlines():
+        stamp, channel, text = line[:8].strip(), line[9:17].strip(), line[18:]  # `<ms:>8> <channel:<8> <line>`
+        if not stamp.isdigit() or channel not in CONSOLE_CHANNELS:
+            continue
+        rows.append(f"{int(stamp) / 1000:8.3f} s  {'>>' if channel == 'input' else '<<'} {text}\n")
+    return "".join(rows)
 
 
 def _culprit(value: str | None) -> Culprit | None:
