@@ -23,6 +23,7 @@ from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
 from lab.milestones import BootMatcher, MilestoneSpec
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
+from workers.attach import Attachment
 from workers.capture import TIMELINE, Capture, Streams
 from workers.image import artifact_files, prepare_image
 from workers.inputs import SocketSerial
@@ -60,6 +61,7 @@ class BootRequest:
     out: Path
     timeout_s: float
     qemu_binary: str = QEMU_BINARY
+    attach: Attachment | None = None  # a person at COM1 (`bootlab console --target`): the boot runs until they detach
 
 
 @dataclass
@@ -182,6 +184,8 @@ class BootSession:
                 capture.event(f"QEMU started, pid {qemu.pid}: {' '.join(argv)}", 0.0)
                 ports = {"serial": SocketSerial(lambda: streams.connections.get("serial"))}
                 run.typist = Typist(ports, capture, self.progress, self._now, down_culprit=Culprit.LAB)
+                if req.attach is not None and req.attach.keys is not None:
+                    streams.add("keys", req.attach.keys)
                 self._loop(qemu, streams, capture, run)
         finally:
             self._stop(qemu, run, capture)
@@ -191,6 +195,9 @@ class BootSession:
             capture.close(t)
         if self.interrupt:
             outcome = self._interrupted(self.matcher.last_milestone)
+        elif req.attach is not None and req.attach.detached and self.matcher.decided is None:
+            outcome = Outcome(Verdict.ERROR, Culprit.LAB, f"console session ended at the console (~.) after {t:.1f}s "
+                              "before a verdict", self.matcher.last_milestone)
         else:
             if run.failed_to_start is None and run.qmp is None and run.exit_status not in _GUEST_EXITS:
                 tail = run.qemu_output_tail.decode("utf-8", "replace").strip().splitlines()
@@ -209,18 +216,29 @@ class BootSession:
 
     def _loop(self, qemu: QemuProcess, streams: Streams, capture: Capture, run: _Run) -> None:
         """Capture and match until the verdict is known, QEMU exits, a timeout or a signal."""
+        attach = self.request.attach
+        announced = False
         while True:
             for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - self._now(), 0.0))):
-                self._take(channel, data, capture, run)
+                if channel == "keys" and attach is not None:
+                    attach.typed(data, run.typist.ports["serial"], capture, self._now())
+                else:
+                    self._take(channel, data, capture, run)
             t = self._now()
             self._pump_qmp(run, capture, t)
             self.matcher.poll(t)
             if run.typist is not None:
                 run.typist.pump(self.matcher)
-            if self.matcher.decided is not None:
+            if self.matcher.decided is not None and not announced:
+                announced = True
                 capture.event(f"decided: {self.matcher.decided.summary()}", t)
-                # The same line on the other console is usually a few ms behind: keep it.
-                self._drain(streams, capture, run, limit=DECIDED_DRAIN_S, idle=IDLE_S)
+                if attach is None:
+                    # The same line on the other console is usually a few ms behind: keep it.
+                    self._drain(streams, capture, run, limit=DECIDED_DRAIN_S, idle=IDLE_S)
+                    return
+                self.progress.verdict(self.matcher.decided)  # the person stays at the console
+            if attach is not None and attach.detached:
+                capture.event("detached at the console (~.)", t)
                 return
             if self.interrupt:
                 capture.event(f"{self.interrupt.signame} received: stopping", t)
@@ -243,6 +261,8 @@ class BootSession:
         capture.data(channel, data, t)
         if channel == "qemu":
             run.qemu_output_tail = (run.qemu_output_tail + data)[-4096:]
+        if channel == "serial" and self.request.attach is not None:
+            self.request.attach.show(data)
         found = self.matcher.feed(channel, data, t)
         before = self.matcher.reached - len(found)
         for i, hit in enumerate(found):

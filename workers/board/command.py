@@ -23,12 +23,12 @@ from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Ver
 from workers.board.lock import BoardBusy, BoardLock
 from workers.board.spec import BoardSpecError, board_view
 from workers.console.base import ConsoleDown, ConsoleError, ConsoleGap
+from workers.console.escape import EscapeFilter
 from workers.deploy import pxeserver
 from workers.interrupt import interruptible
 from workers.progress import MachineProgress, TerminalProgress
 from workers.record import write_result
 
-ESCAPE = b"~."  # at the start of a line, like ssh
 
 
 def board_boot(args: argparse.Namespace, inventory: Inventory) -> int:
@@ -79,20 +79,37 @@ def add_commands(sub: argparse._SubParsersAction, inventory_option: Callable[[ar
     """`bootlab console` and `bootlab pxe-server` (`boot --board` hangs off `boot`)."""
     pxeserver.add_command(sub, inventory_option, load)
     console = sub.add_parser(
-        "console", help="attach to a board's console (SOL or serial)",
+        "console", help="attach to a board's console (SOL or serial), or boot a QEMU target with COM1 on the terminal",
         description="Attach the terminal to a board's console. Interactive: keys go to the board, `~.` at the\n"
         "start of a line quits. With --watch the console is only read (and the board is not taken).\n"
-        "Interactive use takes the board's lock, so no boot runs underneath you.",
-        epilog="examples:\n  bootlab console vboard-1\n  bootlab console vboard-1 --watch\n\n"
-        "exit status: 0 detached, 2 usage/config error, 3 the console could not be opened, 4 the board is held",
+        "Interactive use takes the board's lock, so no boot runs underneath you.\n\n"
+        "With --target NAME --image PATH: boot the image on a QEMU target with the terminal on COM1\n"
+        "(keys to COM1, `~.` detaches); milestones tick as usual and the boot record is written as for\n"
+        "any boot; the boot runs until you detach or QEMU exits.",
+        epilog="examples:\n  bootlab console vboard-1\n  bootlab console vboard-1 --watch\n"
+        "  bootlab console --target q35-pflash --image build/esp\n\n"
+        "exit status: 0 detached (a target: its verdict's status), 2 usage/config error, 3 the console could not\n"
+        "be opened (a target: ERROR, also when detached before a verdict), 4 the board is held",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     inventory_option(console)
-    console.add_argument("board", metavar="NAME")
+    console.add_argument("board", metavar="NAME", nargs="?", help="the board (see `bootlab boards`)")
     console.add_argument("--watch", action="store_true", help="read only: print the console, send nothing")
+    console.add_argument("--target", metavar="NAME", help="a QEMU target to boot --image on (see `bootlab targets`)")
+    console.add_argument("--image", type=Path, metavar="PATH", help="with --target: ESP directory, .efi, or FAT image")
+    console.add_argument("--milestones", type=Path, metavar="FILE", help="with --target: milestone spec (default: the target's)")
+    console.add_argument("--out", type=Path, metavar="DIR", help="with --target: boot record directory")
+    console.add_argument("--timeout", type=float, metavar="SECONDS", help="with --target: end the boot after this long")
     console.set_defaults(func=lambda a: console_command(a, load(a.inventory)))
 
 
 def console_command(args: argparse.Namespace, inventory: Inventory) -> int:
+    if bool(args.board) == bool(args.target):
+        print("bootlab: console needs a board NAME or --target NAME --image PATH (one of them)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.target:
+        from workers.qemuconsole import target_console  # imports the QEMU runner, which imports this module
+
+        return target_console(args, inventory)
     from workers.board.session import board_console  # pyghmi: see board_boot
 
     board = inventory.board(args.board)
@@ -114,7 +131,7 @@ def console_command(args: argparse.Namespace, inventory: Inventory) -> int:
             lock.release()
         return EXIT_ERROR
     try:
-        with interruptible() as interrupt, _raw_terminal(not args.watch) as keys:
+        with interruptible() as interrupt, raw_terminal(not args.watch) as keys:
             # Said once the terminal is raw: keys typed from now on reach the board.
             sys.stderr.write(f"bootlab: attached to {board.name}'s console"
                              + (" (read-only; Ctrl-C to quit)" if args.watch else "; ~. to quit") + "\r\n")
@@ -129,7 +146,7 @@ def console_command(args: argparse.Namespace, inventory: Inventory) -> int:
 
 
 def _attach(console, keys: int | None, interrupt) -> None:
-    at_line_start, pending_tilde = True, False
+    escape = EscapeFilter()
     out = sys.stdout.buffer
     while not interrupt:
         for chunk in console.read(0.05):
@@ -143,28 +160,17 @@ def _attach(console, keys: int | None, interrupt) -> None:
         data = os.read(keys, 1024)
         if not data:
             return
-        send = b""
-        for byte in data:
-            b = bytes([byte])
-            if pending_tilde:
-                pending_tilde = False
-                if b == b".":
-                    return
-                send += b"~" if b == b"~" else b"~" + b
-            elif b == b"~" and at_line_start:
-                pending_tilde = True
-                continue
-            else:
-                send += b
-            at_line_start = b in (b"\r", b"\n")
+        send, detach = escape.feed(data)
         if send:
             try:
                 console.write(send)
             except ConsoleDown as e:
                 out.write(f"\r\n[bootlab: not sent: {e}]\r\n".encode())
+        if detach:
+            return
 
 
-class _raw_terminal:
+class raw_terminal:
     """stdin in raw mode while interactive (keys go to the board as typed); restored after."""
 
     def __init__(self, interactive: bool) -> None:
