@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from bootlab_support import BOOTLAB, REPO, bootlab_env, probe_cache, qemu_children, wait_gone  # noqa: F401
+from bootlab_support import BOOTLAB, REPO, bootlab_env, probe_cache, qemu_children, read_until, wait_gone  # noqa: F401
 from shell_support import SPEC, shell_esp
-
-
-def _read_until(fd: int, want: bytes, seconds: float, data: bytes = b"") -> bytes:
-    deadline = time.monotonic() + seconds
-    while want not in data and time.monotonic() < deadline:
-        if select.select([fd], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
 
 
 @pytest.mark.qemu
@@ -40,14 +24,14 @@ def test_keys_reach_com1_and_tilde_dot_detaches_with_a_record(tmp_path: Path, pr
                             start_new_session=True, env=bootlab_env(probe_cache))
     os.close(slave)
     try:
-        seen = _read_until(master, b"UEFI Interactive Shell", 90)
-        assert b"~. to detach" in seen and b"ok  1/1 shell" in _read_until(master, b"ok  1/1 shell", 5, seen)
+        seen = read_until(master, b"UEFI Interactive Shell", 90)
+        assert b"~. to detach" in seen and b"ok  1/1 shell" in read_until(master, b"ok  1/1 shell", 5, seen)
         qemu = qemu_children(proc.pid)
         assert len(qemu) == 1
         os.write(master, b"\x1b")  # skip the startup.nsh countdown
-        seen = _read_until(master, b"Shell> ", 30)
+        seen = read_until(master, b"Shell> ", 30)
         os.write(master, b"echo typed by a person\r")
-        seen = _read_until(master, b"\r\ntyped by a person", 15)
+        seen = read_until(master, b"\r\ntyped by a person", 15)
         assert b"\r\ntyped by a person" in seen, seen[-300:]
         os.write(master, b"\r~.")
         assert proc.wait(15) == 0  # the one milestone was reached: PASS
