@@ -24,6 +24,7 @@ from lab.milestones import BootMatcher, MilestoneSpec
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
+from workers.fwscan import cached_scan
 from workers.image import prepare_image
 from workers.inputs import SocketSerial
 from workers.interrupt import Interrupt
@@ -104,7 +105,7 @@ class BootSession:
         for name in RECORD_FILES:  # a reused --out must not mix an old boot into this one
             (req.out / name).unlink(missing_ok=True)
         fw = req.target.firmware
-        report = inspect_firmware(**{role: path for role, path in fw.files().items()})
+        report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
         record = BootRecord(
             outcome=Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None),
             target=req.target.name,

@@ -6,8 +6,9 @@ instead of running mkfs.fat and mtools again (~0.1 s of every boot).
 image's facts as `lab.esp` verified them when it built the image (read back file by file).
 The key hashes every file's path and sha256, so a changed kernel is a new key. On reuse
 the image's inode, size, mtime and ctime must be those recorded (any write changes ctime,
-which no user can set back); failing that its sha256 must match: a cached image that
-changed on disk is built again, never booted. QEMU attaches images with snapshot=on and the USB deploy only
+which no user can set back) and older than the record by a second (file times tick in
+milliseconds); failing that its sha256 must match: a cached image that changed on disk is
+built again, never booted. QEMU attaches images with snapshot=on and the USB deploy only
 reads them, so no boot writes a cached image. The newest KEEP images stay.
 """
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from lab.esp import EspImage, build_esp_image, content_hash, esp_files, sha256_file
 
 KEEP = 16  # 8 MiB each
+RACY_NS = 1_000_000_000
 FORMAT = "esp-v1"  # part of the key: a change to how lab.esp lays out images invalidates the cache
 
 
@@ -55,15 +58,20 @@ def _identity(path: Path) -> list[int]:
 
 def _store(esp: EspImage, facts: Path, tmp: Path) -> None:
     tmp_facts = tmp / f".{facts.name}.{os.getpid()}"
-    tmp_facts.write_text(json.dumps({**esp.to_dict(), "identity": _identity(esp.path)}))
+    tmp_facts.write_text(json.dumps({**esp.to_dict(), "identity": _identity(esp.path), "recorded_ns": time.time_ns()}))
     os.replace(tmp_facts, facts)
+
+
+def _unchanged(image: Path, data: dict) -> bool:
+    identity = _identity(image)
+    return identity == data.get("identity") and max(identity[3:]) < data.get("recorded_ns", 0) - RACY_NS
 
 
 def _load(image: Path, facts: Path) -> EspImage | None:
     try:
         data = json.loads(facts.read_text())
         esp = EspImage(image, int(data["size"]), data["sha256"], data["boot_sha256"], data["content_sha256"], int(data["files"]))
-        if _identity(image) == data.get("identity"):
+        if _unchanged(image, data):
             return esp
         if image.stat().st_size != esp.size or sha256_file(image) != esp.sha256:
             return None
