@@ -25,7 +25,7 @@ from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
 from workers.fwscan import cached_scan
-from workers.image import prepare_image
+from workers.image import artifact_files, prepare_image
 from workers.inputs import SocketSerial
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
@@ -202,6 +202,7 @@ class BootSession:
                 qemu_failed_to_start=run.failed_to_start,
                 boot_timeout_s=req.timeout_s,
                 duration_s=t,
+                image_files=artifact_files(req.image),
             ))
         record.qemu["exit_status"] = run.exit_status
         record.qemu["version"] = run.qemu_version
