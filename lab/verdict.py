@@ -41,6 +41,12 @@ class Culprit(str, Enum):
     LAB = "lab"
 
 
+# Culprits whose ERROR a second attempt can clear: the lab's own plumbing (a port taken,
+# a worker disk full). Firmware, host and board faults need a person, so retrying them
+# would only repeat the same ERROR.
+RETRYABLE_CULPRITS = frozenset({Culprit.LAB})
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a boot came to. `reason` is one line a developer can act on."""

@@ -92,6 +92,7 @@ class Streams:
         self.selector = selectors.DefaultSelector()
         self.open_channels: set[str] = set()
         self._owned: list[socket.socket] = []  # closed by `close()`; handed-over ones are not
+        self._connections: dict[str, socket.socket] = {}  # per channel, for input to the guest
 
     def listen(self, channel: str, path: Path, on_accept: Callable[[socket.socket], None] | None = None) -> None:
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -123,6 +124,17 @@ class Streams:
                 self.open_channels.discard(channel)
         return chunks
 
+    def send(self, channel: str, data: bytes) -> None:
+        """Bytes to the guest on a channel's connection (keys on a console)."""
+        conn = self._connections.get(channel)
+        if conn is None:
+            raise ValueError(f"channel {channel} is not connected: nothing to send {data[:20]!r} to")
+        conn.setblocking(True)
+        try:
+            conn.sendall(data)
+        finally:
+            conn.setblocking(False)
+
     def close(self) -> None:
         for key in list(self.selector.get_map().values()):
             self.selector.unregister(key.fileobj)
@@ -137,6 +149,7 @@ class Streams:
             on_accept(conn)
             return
         self._owned.append(conn)
+        self._connections[channel] = conn
         conn.setblocking(False)
         self.add(channel, conn)
 

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from bootlab_support import BOOTLAB, REPO, run_boot
-from workers import cli
+from workers import bootlab
+from workers.bootlab import boot as boot_command
 
 
 def bootlab(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
@@ -87,8 +88,8 @@ def test_a_runner_crash_is_error_lab_never_fail(tmp_path, monkeypatch, capsys):
     def crash(*args, **kwargs):
         raise RuntimeError("simulated runner bug")
 
-    monkeypatch.setattr(cli, "boot_with_triage", crash)
-    rc = cli.main(["boot", "--inventory", str(REPO / "lab-inventory.yaml"), "--target", "pc-bios",
+    monkeypatch.setattr(boot_command, "boot_with_triage", crash)
+    rc = bootlab.main(["boot", "--inventory", str(REPO / "lab-inventory.yaml"), "--target", "pc-bios",
                    "--milestones", str(REPO / "kernel" / "milestones.yaml"), "--image", str(REPO / "kernel"),
                    "--out", str(tmp_path), "--json"])
     out, err = capsys.readouterr()

@@ -77,6 +77,14 @@ def test_row6b_qemu_noise_while_being_stopped_is_not_evidence(mini_spec):
     assert verdict(judge(m, BootFacts())) == (Verdict.ERROR, Culprit.FIRMWARE)
 
 
+def test_row6c_silence_on_a_board_is_the_boards(mini_spec):
+    m = BootMatcher(mini_spec)
+    m.poll(61.0)
+    o = judge(m, BootFacts(duration_s=61.0, board="nuc-1", console="10.0.0.9:623"))
+    assert verdict(o) == (Verdict.ERROR, Culprit.BOARD)
+    assert o.reason.startswith("board nuc-1: nothing on the console (10.0.0.9:623) in 61.0s after power-on")
+
+
 def test_row7_debug_exit_failure_without_panic_line(mini_spec):
     m = fed(mini_spec, serial=ENTRY_HEAP)
     o = judge(m, BootFacts(exit_status=35))

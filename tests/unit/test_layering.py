@@ -27,7 +27,7 @@ def test_lab_imports_only_itself_and_plain_libraries():
 
 def test_bootlab_cli_imports_no_board_drivers():
     # A QEMU boot must not pay for pyghmi and paramiko (~150 ms of the boot-latency budget).
-    code = "import sys, workers.cli; print(sorted({m.split('.')[0] for m in sys.modules} & {'pyghmi', 'paramiko', 'buildbot'}))"
+    code = "import sys, workers.bootlab; print(sorted({m.split('.')[0] for m in sys.modules} & {'pyghmi', 'paramiko', 'buildbot'}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=LAB.parent).stdout.strip()
     assert out == "[]"
