@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.console.base import ConsoleError, ConsoleGap
+from workers.board.error import ConsoleError
+from workers.console.base import ConsoleGap
 from workers.console.serialport import SerialConsole
 from workers.console.sol import SolConsole
 

@@ -19,7 +19,8 @@ import pytest
 from lab.board import BmcSpec, Board, ConsoleSpec, Credentials, DeploySpec, MuxSpec, SshHost
 from lab.esp import build_esp_image, sha256_file
 from workers.deploy.pxe import Dnsmasq, LabNetwork, dnsmasq_config, mac_dir, stage_esp
-from workers.deploy.usb import DeployError, deploy_usb
+from workers.board.error import DeployError
+from workers.deploy.usb import deploy_usb
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTLAB = Path(sys.executable).parent / "bootlab"

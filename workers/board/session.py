@@ -31,19 +31,20 @@ from lab.milestones import BootMatcher, MilestoneSpec
 from lab.record import BootRecord, write_record
 from lab.verdict import Culprit, Outcome
 from workers import secrets
+from workers.board.error import BoardError, ConsoleError
 from workers.board.lock import BoardBusy, BoardLock
 from lab.boardview import DEPLOY_SIGNATURES, board_view
 from workers.boardstate import tftp_root
 from workers.boot import RECORD_FILES
 from workers.capture import Capture
-from workers.console.base import ConsoleError, ConsoleGap, ConsoleProtocol
+from workers.console.base import ConsoleGap, ConsoleProtocol
 from workers.console.serialport import SerialConsole
 from workers.console.sol import SolConsole
 from workers.deploy.pxe import stage_esp
-from workers.deploy.usb import DeployError, deploy_usb
+from workers.deploy.usb import deploy_usb
 from workers.image import prepare_image
 from workers.interrupt import Interrupt
-from workers.power.base import BoardError, BootDevice, PowerProtocol
+from workers.power.base import BootDevice, PowerProtocol
 from workers.power.ipmi import IpmiPower
 from workers.progress import MachineProgress
 
@@ -88,7 +89,7 @@ def board_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
     try:
         password = secrets.resolve(creds.password_secret)
     except secrets.SecretError as e:
-        raise ConsoleError(board.name, board.bmc.address, str(e), "lab") from None
+        raise ConsoleError(board.name, board.bmc.address, str(e), Culprit.LAB) from None
     return SolConsole(board.name, board.bmc.host, board.bmc.port, creds.user, password, clock)
 
 
@@ -135,6 +136,8 @@ class BoardSession:
             outcome = self._boot(record)
         except _Stop as stop:
             outcome = stop.outcome
+        except BoardError as e:  # the console, the BMC or the deploy: never the kernel's fault
+            outcome = outcomes.part_failed(e.culprit, str(e))
         finally:
             self._release(lock)
         return self._finish(record, outcome)
@@ -144,30 +147,21 @@ class BoardSession:
         req, board = self.request, self.request.board
         if self.skipped:
             self._event(f"milestones not visible on a board (no such channel): {', '.join(self.skipped)}")
-        try:
-            self.console = self.console_factory(board, self._now)
-            self.console.open()
-        except ConsoleError as e:
-            raise _Stop(outcomes.part_failed(Culprit(e.culprit), str(e))) from None
+        self.console = self.console_factory(board, self._now)
+        self.console.open()
         self._event(f"console {board.console.kind} open")
         self._check_interrupt()
-        try:
-            self.power = self.power_factory(board, self._event)
-            if self.power.status() == "on":  # off before the deploy: a USB stick is switched away from it
-                self._event("board was on: powering off first")
-                self.power.off()
-        except BoardError as e:
-            raise _Stop(outcomes.part_failed(Culprit(e.culprit), str(e))) from None
+        self.power = self.power_factory(board, self._event)
+        if self.power.status() == "on":  # off before the deploy: a USB stick is switched away from it
+            self._event("board was on: powering off first")
+            self.power.off()
         self._check_interrupt()
         record.image, self.info["deploy"] = self._deploy()
         self._check_interrupt()
-        try:
-            self.power.set_boot(BOOT_DEVICE[board.deploy.method])
-            self._check_interrupt()
-            self._powered_at = self._now()
-            self.power.on()
-        except BoardError as e:
-            raise _Stop(outcomes.part_failed(Culprit(e.culprit), str(e))) from None
+        self.power.set_boot(BOOT_DEVICE[board.deploy.method])
+        self._check_interrupt()
+        self._powered_at = self._now()
+        self.power.on()
         self.progress.event(f"board {board.name}: powered on, {BOOT_DEVICE[board.deploy.method]} boot")
         global_timeout = self._loop()
         if self.interrupt:
@@ -193,8 +187,6 @@ class BoardSession:
                     deployed = deploy_usb(board, fat).to_dict()
         except EspError as e:
             raise _Stop(outcomes.image_not_bootable(str(e))) from None
-        except DeployError as e:
-            raise _Stop(outcomes.part_failed(Culprit(e.culprit), str(e))) from None
         facts = ", ".join(f"{k} {v}" for k, v in deployed.items() if k != "method")
         self._event(f"deployed by {board.deploy.method} in {self._now() - start:.2f}s: {facts}")
         return image, deployed

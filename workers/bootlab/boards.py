@@ -16,7 +16,8 @@ from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers import health
 from workers.board.lock import holder
 from workers.bootlab.common import add_command, load, print_table
-from workers.power.base import BOOT_DEVICES, BoardError, PowerProtocol
+from workers.board.error import BoardError
+from workers.power.base import BOOT_DEVICES, PowerProtocol
 from workers.vboard import manager
 
 POWER_ACTIONS = ("status", "on", "off", "cycle", "reset")

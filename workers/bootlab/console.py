@@ -16,7 +16,8 @@ import tty
 from lab.verdict import EXIT_ERROR, EXIT_PASS, Verdict
 from workers.board.lock import BoardBusy, BoardLock
 from workers.bootlab.common import add_command, load
-from workers.console.base import ConsoleError, ConsoleGap
+from workers.board.error import ConsoleError
+from workers.console.base import ConsoleGap
 from workers.interrupt import interruptible
 
 ESCAPE = b"~."  # at the start of a line, like ssh
