@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lab.esp import build_esp_image  # noqa: E402
+from workers.image import build_esp_image  # noqa: E402
 from lab.inventory import load_inventory  # noqa: E402
 from workers import secrets  # noqa: E402
 from workers.boardstate import tftp_root  # noqa: E402
