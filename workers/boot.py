@@ -218,8 +218,6 @@ class BootSession:
         """Capture and match until the verdict is known, QEMU exits, a timeout or a signal."""
         assert self._io is not None
         streams, run = self._io.streams, self._run
-        for a in self.attachments:
-            a.started(self)
         while True:
             for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - self.now(), 0.0))):
                 self.feed(channel, data)
@@ -267,8 +265,10 @@ class BootSession:
         except QmpError as exc:
             self.event(f"QMP unusable: {exc}")
             client.close()
-            return
-        self.qmp = client
+        else:
+            self.qmp = client
+        for a in self.attachments:
+            a.started(self)
 
     def _pump_qmp(self) -> None:
         if self.qmp is None or self.qmp.closed:

@@ -1,9 +1,12 @@
 """An attachment (workers/qemu/attach.py) plugs into a real QEMU boot: its argument reaches
 QEMU, its hooks run in order with QMP usable, and what it feeds and sends goes through the
-same path as the guest's own bytes. One TCG boot of the real kernel."""
+same path as the guest's own bytes. One TCG boot of the real kernel, which the probe pauses
+(QMP `stop`) at its first milestone, so the boot ends by the next milestone's timeout (1 s
+here) with QEMU still running: the case in which `stopping` runs."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -44,6 +47,7 @@ class Probe(Attachment):
             live.feed("qemu", b"probe: fed after the first milestone\n")
             live.send("serial", b"\r")  # COM1 input: the kernel ignores it, the socket takes it
             live.event("probe: sent a key on serial")
+            live.qmp.execute("stop")
         self.hits.append(hit.name)
 
     def stopping(self, live: LiveBoot) -> None:
@@ -53,15 +57,18 @@ class Probe(Attachment):
 def test_an_attachment_takes_part_in_a_real_boot(tmp_path):
     target = load_inventory(REPO / "lab-inventory.yaml", check_files=False).target("q35-pflash")
     spec = load_spec(REPO / "kernel" / "milestones.yaml")
+    first, second, *rest = spec.milestones
+    spec = replace(spec, milestones=(first, replace(second, timeout=1.0), *rest))
     probe = Probe()
     request = BootRequest(target, kernel_esp(), spec, tmp_path, target.boot_timeout_s, attachments=(probe,))
     record = BootSession(request, MachineProgress(io.StringIO()), Interrupt()).run()
-    assert record.outcome.verdict is Verdict.PASS, record.outcome
+    assert record.outcome.verdict is Verdict.FAIL, record.outcome
+    assert record.outcome.reason == f"hung after {first.name}: no {second.name} within 1s"
     assert probe.calls[0] == "qemu_args" and "-name attached-probe" in " ".join(record.qemu["command"])
     assert probe.calls[1:] == ["started", "stopping"] and probe.status in ("running", "prelaunch")
-    assert probe.ticks > 0 and probe.hits == [hit.name for hit in record.milestones]
+    assert probe.ticks > 0 and probe.hits == [first.name] == [hit.name for hit in record.milestones]
     assert b"probe: fed after the first milestone" in (tmp_path / "qemu.log").read_bytes()
     timeline = (tmp_path / "timeline.log").read_text()
     assert " qemu     probe: fed after the first milestone" in timeline
     assert " runner   probe: sent a key on serial" in timeline
-    assert (tmp_path / "screen.png").is_file(), "the built-in LastScreen attachment still runs"
+    assert (tmp_path / "screen.png").is_file(), "the built-in LastScreen attachment ran too"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bootlab_support import BOOTLAB, REPO, run_boot
-from workers import bootlab
+from workers.bootlab import main as bootlab_main
 from workers.bootlab import boot as boot_command
 
 
@@ -89,7 +89,7 @@ def test_a_runner_crash_is_error_lab_never_fail(tmp_path, monkeypatch, capsys):
         raise RuntimeError("simulated runner bug")
 
     monkeypatch.setattr(boot_command, "boot_with_triage", crash)
-    rc = bootlab.main(["boot", "--inventory", str(REPO / "lab-inventory.yaml"), "--target", "pc-bios",
+    rc = bootlab_main(["boot", "--inventory", str(REPO / "lab-inventory.yaml"), "--target", "pc-bios",
                    "--milestones", str(REPO / "kernel" / "milestones.yaml"), "--image", str(REPO / "kernel"),
                    "--out", str(tmp_path), "--json"])
     out, err = capsys.readouterr()

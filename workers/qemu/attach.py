@@ -2,7 +2,8 @@
 
 An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its hooks:
     qemu_args(work)   while building QEMU's command line (a device, `-loadvm`, ...)
-    started(live)     once QEMU runs and QMP is attached (or not: `live.qmp` may be None)
+    started(live)     once QEMU connected its QMP socket (`live.qmp`; None if the handshake
+                      failed), during QEMU's start-up: before the guest runs its first instruction
     tick(live, t)     every loop turn (at most TICK_S apart), before the matcher's poll
     hit(live, hit)    after each milestone the matcher ticked
     stopping(live)    before QEMU is told to quit, while it still runs (a last screendump)
