@@ -1,11 +1,13 @@
 """An attachment (workers/qemu/attach.py) plugs into a real QEMU boot: its argument reaches
 QEMU, its hooks run in order with QMP usable, and what it feeds and sends goes through the
 same path as the guest's own bytes. One TCG boot of the real kernel, which the probe pauses
-(QMP `stop`) at its first milestone, so the boot ends by the next milestone's timeout (1 s
-here) with QEMU still running: the case in which `stopping` runs."""
+(QMP `stop`) at its first milestone, so the boot ends by a milestone timeout (1 s here, for
+every milestone after the first: lines already in flight may still tick one) with QEMU
+still running: the case in which `stopping` runs."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -57,16 +59,16 @@ class Probe(Attachment):
 def test_an_attachment_takes_part_in_a_real_boot(tmp_path):
     target = load_inventory(REPO / "lab-inventory.yaml", check_files=False).target("q35-pflash")
     spec = load_spec(REPO / "kernel" / "milestones.yaml")
-    first, second, *rest = spec.milestones
-    spec = replace(spec, milestones=(first, replace(second, timeout=1.0), *rest))
+    first, *rest = spec.milestones
+    spec = replace(spec, milestones=(first, *(replace(m, timeout=1.0) for m in rest)))
     probe = Probe()
     request = BootRequest(target, kernel_esp(), spec, tmp_path, target.boot_timeout_s, attachments=(probe,))
     record = BootSession(request, MachineProgress(io.StringIO()), Interrupt()).run()
     assert record.outcome.verdict is Verdict.FAIL, record.outcome
-    assert record.outcome.reason == f"hung after {first.name}: no {second.name} within 1s"
+    assert re.fullmatch(r"hung after \S+: no \S+ within 1s", record.outcome.reason), record.outcome.reason
     assert probe.calls[0] == "qemu_args" and "-name attached-probe" in " ".join(record.qemu["command"])
     assert probe.calls[1:] == ["started", "stopping"] and probe.status in ("running", "prelaunch")
-    assert probe.ticks > 0 and probe.hits == [first.name] == [hit.name for hit in record.milestones]
+    assert probe.ticks > 0 and probe.hits[0] == first.name and probe.hits == [hit.name for hit in record.milestones]
     assert b"probe: fed after the first milestone" in (tmp_path / "qemu.log").read_bytes()
     timeline = (tmp_path / "timeline.log").read_text()
     assert " qemu     probe: fed after the first milestone" in timeline
