@@ -1,4 +1,4 @@
-"""Verdicts, culprits and the outcome of one boot (the taxonomy of DESIGN.md)."""
+"""Verdicts, culprits and the outcome of one boot (the taxonomy of docs/design.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,7 +3,7 @@
 It boots a QEMU target (`target=`) or a board (`board=`): bootlab gives both the same
 verdicts, progress lines and record (a board's console is its `serial.log`).
 
-The step never touches QEMU or a BMC (DESIGN.md): it starts bootlab, follows its stderr
+The step never touches QEMU or a BMC (docs/design.md): it starts bootlab, follows its stderr
 progress lines for a live summary, reads result.json from stdout, and pulls the record's
 logs back from the worker to attach them.
 """
@@ -25,7 +25,7 @@ RECORD_LOGS = ("timeline.log", "debugcon.log", "serial.log", "firmware.log", "qe
 
 
 def results_for(result: BootRecord, attempts: int, retries: int) -> int:
-    """Verdict -> Buildbot result (DESIGN.md): an ERROR the lab itself caused is retried,
+    """Verdict -> Buildbot result (docs/design.md): an ERROR the lab itself caused is retried,
     at most `retries` times, because a second attempt can clear it."""
     if result.outcome.verdict is Verdict.PASS:
         return SUCCESS
