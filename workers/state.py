@@ -1,7 +1,13 @@
-"""Where a board's lab-side files live: `$BOOTLAB_STATE/<board>/` (default `build/lab/<board>`).
+"""Where the lab keeps its state on a worker host: `$BOOTLAB_STATE` (default `build/lab`),
+one directory per target or board name:
 
-`tftp/` is the board's staged PXE root (unless the inventory names `deploy.tftp_root`),
-`vboard/` the virtual board's BMC, supervisor and VM files. Board locks go here too.
+    <name>/health.json, health.lock   a target's or board's health (workers/health.py)
+    <board>/lock                      the board's session lock (workers/board/lock.py)
+    <board>/tftp/                     the board's staged PXE root, unless the inventory names
+                                      `deploy.tftp_root`
+    <board>/vboard/                   a virtual board's BMC, supervisor and VM files
+    pxe-<interface>/                  `bootlab pxe-server`'s dnsmasq files
+    known_hosts                       SSH host keys of the hosts that hold USB sticks
 """
 from __future__ import annotations
 
@@ -18,13 +24,14 @@ def state_root() -> Path:
     return Path(os.environ.get(ENV) or REPO / "build" / "lab")
 
 
-def board_dir(board: Board) -> Path:
-    return state_root() / board.name
+def state_dir(name: str) -> Path:
+    """A target's or board's own directory."""
+    return state_root() / name
 
 
 def tftp_root(board: Board) -> Path:
-    return board.deploy.tftp_root or board_dir(board) / "tftp"
+    return board.deploy.tftp_root or state_dir(board.name) / "tftp"
 
 
 def vboard_dir(board: Board) -> Path:
-    return board_dir(board) / "vboard"
+    return state_dir(board.name) / "vboard"

@@ -76,8 +76,7 @@ def test_a_disabled_target_is_a_miss(tmp_path):
     inventory["targets"]["pc-bios"]["milestones"] = str(REPO / "kernel" / "milestones.yaml")
     path = tmp_path / "inventory.yaml"
     path.write_text(yaml.safe_dump(inventory))
-    boot = run_boot(tmp_path / "record", "--inventory", path, "--target", "pc-bios", "--image", REPO / "kernel",
-                    cache=tmp_path)
+    boot = run_boot(tmp_path / "record", "--inventory", path, "--target", "pc-bios", "--image", REPO / "kernel")
     assert boot.rc == 4
     assert boot.verdict == ("MISS", "lab")
     assert json.loads((tmp_path / "record" / "result.json").read_text())["reason"].endswith("disabled in the inventory")

@@ -3,7 +3,7 @@ from lab.judge import BootFacts, judge
 from lab.milestones import BootMatcher, load_spec
 from lab.verdict import Culprit, Verdict
 
-from conftest import capture_exit_status, replay
+from captures import capture_exit_status, replay
 
 ENTRY_HEAP = b"rustux: entry (boot services)\nrustux: memory map: 1 entries, 2 conventional pages\nrustux: boot services exited\nrustux: heap ok\n"
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from lab.board import Board
-from workers.boardstate import board_dir
+from workers.state import state_dir
 
 LOCK_FILE = "lock"
 
@@ -25,7 +25,7 @@ class BoardBusy(Exception):
 class BoardLock:
     def __init__(self, board: Board) -> None:
         self.board = board
-        self.path = board_dir(board) / LOCK_FILE
+        self.path = state_dir(board.name) / LOCK_FILE
         self._fd: int | None = None
 
     def acquire(self, purpose: str) -> None:
@@ -53,7 +53,7 @@ class BoardLock:
 def holder(board: Board) -> str:
     """Who holds the board: the lock file's first line while its flock is held, else '-'."""
     try:
-        fd = os.open(board_dir(board) / LOCK_FILE, os.O_RDONLY)
+        fd = os.open(state_dir(board.name) / LOCK_FILE, os.O_RDONLY)
     except OSError:
         return "-"
     try:

@@ -34,7 +34,7 @@ from workers import secrets
 from workers.board.error import BoardError, ConsoleError
 from workers.board.lock import BoardBusy, BoardLock
 from lab.boardview import DEPLOY_SIGNATURES, board_view
-from workers.boardstate import tftp_root
+from workers.state import tftp_root
 from workers.boot import RECORD_FILES
 from workers.capture import Capture
 from workers.console.base import ConsoleGap, ConsoleProtocol

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from lab.board import Board
 from lab.inventory import Inventory
 from lab.verdict import EXIT_ERROR, EXIT_PASS
-from workers.boardstate import state_root, tftp_root
+from workers.state import state_root, tftp_root
 from workers.bootlab.common import UsageError, add_command, load
 from workers.deploy.pxe import Dnsmasq, LabNetwork
 

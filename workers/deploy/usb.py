@@ -32,7 +32,7 @@ from lab.board import Board, MuxSpec, SshHost
 from lab.verdict import Culprit
 from workers import secrets
 from workers.board.error import DeployError
-from workers.boardstate import state_root
+from workers.state import state_root
 
 CHUNK = 1024 * 1024
 SSH_TIMEOUT_S = 10.0
