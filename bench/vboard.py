@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from workers.image import build_esp_image  # noqa: E402
+from workers.esp import build_esp_image  # noqa: E402
 from lab.inventory import load_inventory  # noqa: E402
 from workers import secrets  # noqa: E402
 from steps.local_lab import free_port  # noqa: E402

@@ -21,6 +21,7 @@ class EspError(Exception):
 class EspImage:
     path: Path
     size: int
+    sha256: str  # of the image file
     boot_sha256: str  # of EFI/BOOT/BOOTX64.EFI as read back from the image
     content_sha256: str  # of every file's path and sha256, as read back
     files: int
@@ -29,7 +30,7 @@ class EspImage:
         return {
             "path": str(self.path),
             "size": self.size,
-            "sha256": sha256_file(self.path),
+            "sha256": self.sha256,
             "boot_sha256": self.boot_sha256,
             "content_sha256": self.content_sha256,
             "files": self.files,
@@ -44,18 +45,18 @@ class EspPlan:
     size_kib: int
     dirs: list[str]  # to create, each after its parent
 
-    def image(self, out: Path, size: int, got: dict[str, str]) -> EspImage:
-        """The image, once `got` (path -> sha256 read back from `out`) matches the plan."""
+    def image(self, out: Path, got: dict[str, str]) -> EspImage:
+        """The image `out`, once `got` (path -> sha256 read back from it) matches the plan."""
         if got != self.wanted:
             diff = sorted(set(got.items()) ^ set(self.wanted.items()))
             raise EspError(f"{out}: read-back differs from {self.source} ({diff[:3]}...): the image is corrupt; check disk space")
-        return EspImage(out, size, got[BOOT_FILE], content_hash(got), len(got))
+        return EspImage(out, out.stat().st_size, sha256_file(out), got[BOOT_FILE], content_hash(got), len(got))
 
 
 def plan_esp(source: Path) -> EspPlan:
     """The ESP for an ESP directory or a single `.efi` (installed as BOOTX64.EFI)."""
     source = Path(source)
-    files = _collect(source)
+    files = esp_files(source)
     total = sum(src.stat().st_size for src in files.values())
     size_kib = max(_MIN_IMAGE, _round_mib(total * 5 // 4 + _SLACK)) // 1024
     dirs = sorted({str(Path(rel).parent) for rel in files} - {"."}, key=lambda d: d.count("/"))
@@ -78,7 +79,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _collect(source: Path) -> dict[str, Path]:
+def esp_files(source: Path) -> dict[str, Path]:
     """Relative path in the ESP -> source file; checks the boot file is there and is PE."""
     if source.is_file():
         if source.suffix.lower() != ".efi":

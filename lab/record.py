@@ -3,9 +3,12 @@ worker and the master, both directions (written by `workers/`, read by `steps/`)
 
 `result.json` (written atomically, temp file + rename, so a reader never sees half a record):
     verdict, culprit, reason, last_milestone     the Outcome (lab/verdict.py)
-    milestones [{name, t, channel, line}], milestones_total
+    milestones [{name, t, channel, line, ...}] (conversation steps too), milestones_total
     target, image {path, sha256, ...}, firmware {role: identity}, qemu {version, accel, ...} or null
     duration_s, bytes_seen {channel: bytes}, triage {baseline, rule} or null
+    deadlines {profile, learned, milestones, decided_by} or null   the milestone deadlines used
+    warnings [text]                               unusual but bootable (firmware): the boot went on
+    conversation [per step: sent, answer, exit status] or null
     board {...}                                   only for a board's boot (then qemu is null)
 
 Progress lines, one event a line on bootlab's stderr (`--json` or not a terminal):
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.conversation import StepHit
 from lab.matcher import MilestoneHit
 from lab.verdict import Culprit, Outcome, Verdict
 
@@ -45,11 +49,14 @@ class BootRecord:
     image: dict[str, Any]  # {path, sha256, ...}
     firmware: dict[str, Any] = field(default_factory=dict)  # identity per role
     qemu: dict[str, Any] | None = field(default_factory=dict)  # {version, accel, accel_reason, command, exit_status}
-    milestones: list[MilestoneHit] = field(default_factory=list)
+    milestones: list[MilestoneHit | StepHit] = field(default_factory=list)  # steps are milestones too
     milestones_total: int = 0
     duration_s: float | None = 0.0
     bytes_seen: dict[str, int] = field(default_factory=dict)
     triage: dict[str, Any] | None = None
+    deadlines: dict[str, Any] | None = None  # the milestone deadlines used, and the one that decided a hang
+    warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
+    conversation: list[dict[str, Any]] | None = None  # per step: what was sent when, the answer, the exit status
     board: dict[str, Any] | None = None  # a board's boot: power, console, deploy facts
 
     # -- writing ----------------------------------------------------------------------------
@@ -65,6 +72,9 @@ class BootRecord:
             "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
             "bytes_seen": self.bytes_seen,
             "triage": self.triage,
+            "deadlines": self.deadlines,
+            "warnings": self.warnings,
+            "conversation": self.conversation,
         }
         if self.board is not None:
             data["board"] = self.board
@@ -76,7 +86,8 @@ class BootRecord:
     # -- reading ----------------------------------------------------------------------------
     @classmethod
     def parse(cls, text: str) -> BootRecord:
-        """A record from result.json's text (or `bootlab boot --json`'s stdout)."""
+        """A record from result.json's text (or `bootlab boot --json`'s stdout); milestones and
+        steps read back as MilestoneHit (name, t, channel, line)."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
@@ -110,6 +121,9 @@ class BootRecord:
             duration_s=float(duration) if duration is not None else None,
             bytes_seen=data.get("bytes_seen") or {},
             triage=data.get("triage") if isinstance(data.get("triage"), dict) else None,
+            deadlines=data.get("deadlines"),
+            warnings=list(data.get("warnings") or []),
+            conversation=data.get("conversation"),
             board=data.get("board"),
         )
 

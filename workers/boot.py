@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import outcomes
+from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
 from lab.firmware import inspect_firmware
 from lab.inventory import QemuTarget
@@ -27,17 +29,19 @@ from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
 from lab.milestones import BootMatcher, MilestoneSpec
 from lab.record import RESULT, BootRecord, write_record
 from lab.spec import CHANNELS
-from lab.verdict import Culprit, Outcome
+from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
 from workers.image import prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
+from workers.passes import load_passes, record_pass
 from workers.progress import MachineProgress
 from workers.qemu.attach import Attachment
 from workers.qemu.command import CONSOLES, QEMU_BINARY, QMP, Firmware, Profile, qemu_command
 from workers.qemu.lastscreen import SCREEN, LastScreen
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
+from workers.typist import Conversation
 
 TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
 DRAIN_S = 1.0  # after QEMU exits, how long to wait for the channels' last bytes
@@ -70,6 +74,7 @@ class _Run:
     exit_status: int | None = None
     global_timeout: bool = False
     failed_to_start: str | None = None
+    qemu_version: str | None = None  # from the QMP greeting: no `qemu --version` run per boot
     qemu_output_tail: bytes = b""
 
 
@@ -89,13 +94,19 @@ class BootSession:
         self.progress = progress
         self.interrupt = interrupt
         self.matcher = BootMatcher(request.spec)
-        self.attachments: tuple[Attachment, ...] = (LastScreen(), *request.attachments)
+        self.attachments: tuple[Attachment, ...] = (LastScreen(), Conversation(progress), *request.attachments)
         self.started = time.monotonic()
         self.out = request.out
         self.qmp: QmpClient | None = None
         self._t0: float | None = None  # QEMU start: t=0 of every channel and the timeline
         self._io: _Io | None = None
         self._run = _Run()
+        self._profile: str | None = None  # whose passing boots the deadlines came from
+
+    @property
+    def capture(self) -> Capture:
+        assert self._io is not None
+        return self._io.capture
 
     # -- LiveBoot ---------------------------------------------------------------------------
     def now(self) -> float:
@@ -109,15 +120,27 @@ class BootSession:
         self._io.capture.data(channel, data, t)
         if channel == "qemu":
             self._run.qemu_output_tail = (self._run.qemu_output_tail + data)[-4096:]
-        before = len(self.matcher.hits)
-        for i, hit in enumerate(self.matcher.feed(channel, data, t)):
-            self.progress.milestone(before + i + 1, len(self.request.spec.milestones), hit)
+        found = self.matcher.feed(channel, data, t)
+        before = self.matcher.reached - len(found)
+        for i, hit in enumerate(found):
+            self.progress.milestone(before + i + 1, self.matcher.total, hit)
             for a in self.attachments:
                 a.hit(self, hit)
+        for a in self.attachments:
+            a.fed(self, channel)
+
+    def connection(self, console: str) -> socket.socket | None:
+        return None if self._io is None else self._io.streams.connections.get(console)
 
     def send(self, console: str, data: bytes) -> None:
-        assert self._io is not None
-        self._io.streams.send(console, data)
+        conn = self.connection(console)
+        if conn is None:
+            raise ValueError(f"console {console} is not connected: nothing to send {data[:20]!r} to")
+        conn.setblocking(True)
+        try:
+            conn.sendall(data)
+        finally:
+            conn.setblocking(False)
 
     def event(self, text: str) -> None:
         if self._io is not None:
@@ -136,16 +159,19 @@ class BootSession:
             target=req.target.name,
             image={"path": str(req.image), "sha256": None},
             firmware=report.to_dict(),
-            qemu={"version": qemu_version(req.qemu_binary), "accel": None, "accel_reason": None, "command": None},
-            milestones_total=len(req.spec.milestones),
+            qemu={"version": None, "accel": None, "accel_reason": None, "command": None},
+            milestones_total=self.matcher.total,
         )
+        record.warnings += report.warnings
+        for warning in report.warnings:
+            self.progress.event(f"warning: {warning}")
         if not report.ok:
             return self._finish(record, judge(self.matcher, BootFacts(firmware_problem=report.problems[0])))
         _sweep_stale_workdirs()
         with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as tmp:
             work = Path(tmp)
             try:
-                fat, record.image = prepare_image(req.image, work)
+                fat, record.image = prepare_image(req.image)
             except EspError as exc:
                 if self.interrupt:  # Ctrl-C reaches mkfs.fat/mcopy too: not the image's fault
                     return self._finish(record, self._interrupted())
@@ -155,8 +181,22 @@ class BootSession:
                 return self._finish(record, self._interrupted())
             accel = resolve_accel(req.target.accel, req.target.machine, _firmware(fw, None), req.qemu_binary)
             record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
+            record.deadlines = self._learn(accel, report.identity)
             self.progress.event(f"target {req.target.name}: {req.target.machine}, {fw.mode} firmware, {accel.accel} ({accel.reason})")
             return self._boot(record, work, fat, accel)
+
+    def _learn(self, accel: AccelChoice, firmware: dict[str, Any]) -> dict[str, Any]:
+        """The milestone deadlines from this target's passing boots of the same profile."""
+        req = self.request
+        roms = [ident.sha256 for role, ident in firmware.items() if role != "vars"]  # VARS is a template, rewritten per boot
+        self._profile = profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
+        history = load_passes(req.target.name, self._profile)
+        deadlines = learn_deadlines(req.spec, history)
+        self.matcher = BootMatcher(req.spec, deadlines=deadlines)
+        learned = sum(d.source == LEARNED for d in deadlines)
+        self.progress.event(f"deadlines: {learned} of {len(deadlines)} learned from {len(history)} passing boots ({self._profile})")
+        return {"profile": self._profile, "history": len(history), "learned": learned,
+                "milestones": [d.to_dict() for d in deadlines], "decided_by": None}
 
     def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootRecord:
         req = self.request
@@ -212,6 +252,7 @@ class BootSession:
                 duration_s=t,
             ))
         record.qemu["exit_status"] = run.exit_status
+        record.qemu["version"] = run.qemu_version
         return self._finish(record, outcome)
 
     def _loop(self, qemu: QemuProcess) -> None:
@@ -223,9 +264,9 @@ class BootSession:
                 self.feed(channel, data)
             t = self.now()
             self._pump_qmp()
+            self.matcher.poll(t)
             for a in self.attachments:
                 a.tick(self, t)
-            self.matcher.poll(t)
             if self.matcher.decided is not None:
                 self.event(f"decided: {self.matcher.decided.summary()}")
                 # The same line on the other console is usually a few ms behind: keep it.
@@ -261,12 +302,13 @@ class BootSession:
     def _attach_qmp(self, conn: Any) -> None:
         client = QmpClient(conn)
         try:
-            client.handshake(timeout=5.0)
+            greeting = client.handshake(timeout=5.0)
         except QmpError as exc:
             self.event(f"QMP unusable: {exc}")
             client.close()
         else:
             self.qmp = client
+            self._run.qemu_version = _version(greeting)
         for a in self.attachments:
             a.started(self)
 
@@ -301,7 +343,18 @@ class BootSession:
 
     def _finish(self, record: BootRecord, outcome: Outcome) -> BootRecord:
         record.outcome = outcome
-        record.milestones = list(self.matcher.hits)
+        timeout = self.matcher.timeout
+        if record.deadlines is not None and timeout is not None and timeout.deadline is not None and outcome.verdict is Verdict.FAIL:
+            due = timeout.deadline.expected_s
+            since = self.matcher.hits[-1].t if self.matcher.hits else 0.0
+            record.deadlines["decided_by"] = {**timeout.deadline.to_dict(), "decided_t": round(timeout.t, 3),
+                                              "due_t": None if due is None else round(since + due, 3)}
+        if outcome.verdict is Verdict.PASS and self._profile is not None:
+            record_pass(self.request.target.name, PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits)))
+        if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
+            record.qemu["version"] = qemu_version(self.request.qemu_binary)
+        record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)
+        record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
         record.bytes_seen = dict(self.matcher.bytes_seen)
         record.duration_s = time.monotonic() - self.started
         write_record(self.request.out, record)
@@ -309,12 +362,22 @@ class BootSession:
 
 
 def _sweep_stale_workdirs() -> None:
-    """Remove work directories (FAT image, VARS copy, sockets) of runners that were killed
+    """Remove work directories (VARS copy, sockets) of runners that were killed
     before their cleanup ran; the runner's pid is part of the name."""
     for workdir in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
         pid = workdir.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _version(greeting: dict[str, Any]) -> str | None:
+    """`QEMU emulator version 7.2.22 (Debian ...)`, the first line of `qemu --version`."""
+    try:
+        v = greeting["version"]["qemu"]
+        package = greeting["version"].get("package", "").strip()
+        return f"QEMU emulator version {v['major']}.{v['minor']}.{v['micro']}" + (f" ({package})" if package else "")
+    except (KeyError, TypeError, AttributeError):
+        return None
 
 
 def _firmware(fw: Any, vars_copy: Path | None) -> Firmware:

@@ -18,7 +18,7 @@ import pytest
 
 from lab.board import BmcSpec, Board, ConsoleSpec, Credentials, DeploySpec, MuxSpec, SshHost
 from lab.esp import sha256_file
-from workers.image import build_esp_image
+from workers.esp import build_esp_image
 from workers.deploy.pxe import Dnsmasq, LabNetwork, dnsmasq_config, mac_dir, stage_esp
 from workers.board.error import DeployError
 from workers.deploy.usb import deploy_usb

@@ -15,7 +15,6 @@ boot's lines).
 """
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,9 +181,8 @@ class BoardSession:
                 image = {"path": str(req.image), "sha256": staged.sha256}
                 deployed = staged.to_dict()
             else:
-                with tempfile.TemporaryDirectory(prefix="bootlab-usb-") as work:
-                    fat, image = prepare_image(req.image, Path(work))
-                    deployed = deploy_usb(board, fat).to_dict()
+                fat, image = prepare_image(req.image)
+                deployed = deploy_usb(board, fat).to_dict()
         except EspError as e:
             raise _Stop(outcomes.image_not_bootable(str(e))) from None
         facts = ", ".join(f"{k} {v}" for k, v in deployed.items() if k != "method")

@@ -17,7 +17,7 @@ from lab.verdict import EXIT_ERROR, EXIT_PASS, Verdict
 from workers.board.lock import BoardBusy, BoardLock
 from workers.bootlab.common import add_command, load
 from workers.board.error import ConsoleError
-from workers.console.base import ConsoleGap
+from workers.console.base import ConsoleDown, ConsoleGap
 from workers.interrupt import interruptible
 
 ESCAPE = b"~."  # at the start of a line, like ssh
@@ -103,7 +103,10 @@ def _attach(console, keys: int | None, interrupt) -> None:
                 send += b
             at_line_start = b in (b"\r", b"\n")
         if send:
-            console.write(send)
+            try:
+                console.write(send)
+            except ConsoleDown as e:
+                out.write(f"\r\n[bootlab: not sent: {e}]\r\n".encode())
 
 
 class _raw_terminal:

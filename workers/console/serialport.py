@@ -16,7 +16,7 @@ from pathlib import Path
 import serial
 
 from workers.board.error import ConsoleError
-from workers.console.base import Chunk, Clock, ConsoleGap
+from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleGap
 
 READ_CHUNK = 4096
 
@@ -66,11 +66,12 @@ class SerialConsole:
 
     def write(self, data: bytes) -> None:
         if self._port is None:
-            return
+            raise ConsoleDown(f"{self.where} is gone ({self._down_reason}): reopening")
         try:
             self._port.write(data)
         except (serial.SerialException, OSError) as exc:
             self._drop(str(exc))
+            raise ConsoleDown(f"{self.where}: {exc}") from None
 
     def close(self) -> None:
         if self._port is not None:
