@@ -31,7 +31,7 @@ from lab.record import RESULT, BootRecord, write_record
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
-from workers.image import prepare_image
+from workers.image import artifact_files, prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
 from workers.passes import load_passes, record_pass
@@ -250,6 +250,7 @@ class BootSession:
                 qemu_failed_to_start=run.failed_to_start,
                 boot_timeout_s=req.timeout_s,
                 duration_s=t,
+                image_files=artifact_files(req.image),
             ))
         record.qemu["exit_status"] = run.exit_status
         record.qemu["version"] = run.qemu_version
