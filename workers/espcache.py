@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from lab.esp import EspImage, build_esp_image, content_hash, esp_files, sha256_file
+from lab.esp import EspImage, content_hash, esp_files, sha256_file
+from workers.esp import build_esp_image
 
 KEEP = 16  # 8 MiB each
 RACY_NS = 1_000_000_000
