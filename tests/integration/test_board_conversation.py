@@ -8,11 +8,10 @@ import json
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from board_support import BOOTLAB, REPO, board_of, password, running_vboard, vboard_inventory
+from board_support import BOOTLAB, REPO, board_of, password, running_vboard, vboard_inventory, wait_for_text
 
 from shell_support import SPEC, shell_esp
 
@@ -66,7 +65,7 @@ def test_sol_lost_for_good_during_a_step_is_an_error_of_the_board_not_a_failure(
                                  str(spec), "--inventory", str(inventory.path), "--out", str(out), "--json"],
                                 cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            _wait_for(out / "timeline.log", " input    serial: stall", 120)
+            wait_for_text(out / "timeline.log", " input    serial: stall", 120)
             for command in (["user", "set", "password", "3", "not-the-secret"], ["sol", "deactivate"]):
                 done = subprocess.run(admin + command, env=env, capture_output=True, text=True, timeout=20)
                 assert done.returncode == 0, done.stderr
@@ -80,12 +79,3 @@ def test_sol_lost_for_good_during_a_step_is_an_error_of_the_board_not_a_failure(
     assert re.fullmatch(r"no answer to stall within 8s after sending 'stall 5000000<enter>', but the console was "
                         r"down [\d.]+s-[\d.]+s meanwhile: the answer may be lost", result["reason"]), result["reason"]
     assert result["board"]["power_off"] == "off"
-
-
-def _wait_for(path: Path, text: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no {text!r} in {path} within {seconds}s")
