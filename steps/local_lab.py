@@ -32,8 +32,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_USERS = (("developer", "developer"), ("operator", "operator"), ("admin", "admin"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port nothing listens on now (`kind` SOCK_DGRAM for a UDP one, like IPMI's)."""
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -146,8 +147,8 @@ def load(root: Path) -> LocalLab:
 
 
 def virtual_boards(inv: Inventory) -> list[str]:
-    """The virtual boards the master boots (an out-of-service one gets no builder)."""
-    return [b.name for b in inv.boards.values() if b.virtual is not None and b.health != "out-of-service"]
+    """The virtual boards the master boots (a disabled one gets no builder)."""
+    return [b.name for b in inv.boards.values() if b.virtual is not None and b.enabled]
 
 
 def vboard(lab: LocalLab, action: str, board: str) -> str:

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from board_support import BOOTLAB, REPO, board_dirs, board_of, password, running_vboard, vboard_inventory
+from board_support import BOOTLAB, REPO, board_of, password, running_vboard, vboard_inventory, wait_for_text
 
 from workers import secrets
 from workers.board.lock import BoardLock
-from workers.boardstate import board_dir, tftp_root
+from workers.state import state_dir, tftp_root
 from workers.power.ipmi import IpmiPower
 from workers.vboard import manager
 
@@ -50,7 +50,7 @@ def assert_off_and_released(board) -> None:
     lock = BoardLock(board)
     lock.acquire("test: is it free?")  # raises BoardBusy if a session still held it
     lock.release()
-    assert (board_dir(board) / "lock").read_text() == ""
+    assert (state_dir(board.name) / "lock").read_text() == ""
 
 
 def assert_full_pass(rc: int, result: dict, stderr: str) -> None:
@@ -154,7 +154,7 @@ def test_sol_killed_mid_boot_leaves_a_gap_and_the_boot_still_passes(tmp_path: Pa
         proc = subprocess.Popen(boot_argv(inventory.path, board.name, out), cwd=REPO, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:
-            _wait_for(out / "timeline.log", "power is on", 30)
+            wait_for_text(out / "timeline.log", "power is on", 30)
             # Another client takes SOL away while the firmware runs (password through the environment: -E).
             env = dict(os.environ, IPMI_PASSWORD=password(board))
             kill = subprocess.run(["ipmitool", "-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", str(board.bmc.port),
@@ -182,7 +182,7 @@ def test_sigterm_mid_boot_powers_the_board_off_and_releases_it(tmp_path: Path) -
         proc = subprocess.Popen(boot_argv(inventory.path, board.name, out), cwd=REPO, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:
-            _wait_for(out / "timeline.log", "power is on", 30)
+            wait_for_text(out / "timeline.log", "power is on", 30)
             proc.send_signal(signal.SIGTERM)  # what a Buildbot stop sends
             stdout, stderr = proc.communicate(timeout=30)
         finally:
@@ -219,7 +219,7 @@ def test_an_unreachable_bmc_is_an_error_naming_board_and_bmc_in_bounded_time(tmp
     assert (result["verdict"], result["culprit"]) == ("ERROR", "board")
     assert f"board {board.name}" in result["reason"] and board.bmc.address in result["reason"]
     assert took < 20, f"took {took:.1f}s"
-    assert (board_dir(board) / "lock").read_text() == ""
+    assert (state_dir(board.name) / "lock").read_text() == ""
 
 
 def test_a_wrong_sol_password_is_an_error_of_the_lab_naming_the_board(tmp_path: Path) -> None:
@@ -262,12 +262,3 @@ def test_no_bmc_password_in_ps_or_in_any_file_the_boot_wrote(tmp_path: Path) -> 
             assert word not in stdout and word not in stderr
             for p in files:
                 assert word.encode() not in p.read_bytes(), f"a BMC password in {p}"
-
-
-def _wait_for(path: Path, text: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no {text!r} in {path} within {seconds:g}s")

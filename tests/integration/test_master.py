@@ -43,7 +43,7 @@ def lab(tmp_path_factory):
         target["milestones"] = str(REPO / "kernel/milestones.yaml")
     # one virtual board, on ports no other test or demo uses, with its own worker
     board = inventory["boards"][BOARD]
-    board["bmc"]["port"], board["virtual"]["serial_port"] = free_udp_port(), free_port()
+    board["bmc"]["port"], board["virtual"]["serial_port"] = free_port(socket.SOCK_DGRAM), free_port()
     inventory["boards"] = {BOARD: board}
     inventory["workers"] = {name: w for name, w in inventory["workers"].items()
                             if name == board["worker"] or w["kind"] == "qemu"}
@@ -58,13 +58,6 @@ def lab(tmp_path_factory):
     finally:
         stop(lab)
         assert not vboard_running(lab, BOARD), "local_lab stop leaves no virtual board running"
-
-
-def free_udp_port() -> int:
-    """The BMC's port: IPMI is UDP."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +116,7 @@ def test_forced_build_boots_the_virtual_board_on_its_worker(lab, forced):
 def test_anonymous_users_can_read_but_not_force(lab):
     anonymous = lab.client(None)
     assert anonymous.get("builders")["builders"]
-    for scheduler in ("force-kernel", "force-health"):
+    for scheduler in ("force-kernel", "force-golden"):
         with pytest.raises(RestError) as refused:
             anonymous.force(scheduler)
         assert refused.value.status == 403
@@ -137,10 +130,10 @@ def test_a_wrong_password_cannot_log_in(lab):
 
 def test_developer_cannot_run_an_operator_action_and_operator_can(lab, forced):
     with pytest.raises(RestError) as refused:
-        lab.client("developer").force("force-health")
+        lab.client("developer").force("force-golden")
     assert refused.value.status == 403
     operator = lab.client("operator")
-    bsid, brids = operator.force("force-health")
+    bsid, brids = operator.force("force-golden")
     operator.wait_buildset(bsid, timeout_s=300)
     # the forced build passed, so every target has a golden image to check
     for brid in brids.values():

@@ -6,7 +6,7 @@ import pytest
 from lab.keys import Key, KeysError, describe, echo_text, parse_keys, serial_bytes
 from lab.milestones import SpecError, load_spec
 
-from conftest import FIXTURES, spec_error
+from captures import FIXTURES, spec_error
 
 SPEC = (FIXTURES / "specs" / "conversation.yaml").read_text()
 
@@ -28,6 +28,7 @@ def test_conversation_loads(tmp_path):
     assert brk.prompt is None and brk.timeout == 2 and brk.after == "mapped"
     assert [f.pattern for f in brk.failures] == ["^oops", "is not recognized"]
     assert talk.status_keys("M1") == ("echo M1%lasterror%", Key("enter"))
+    assert spec.total == 4  # two milestones and two steps: what a MISS record counts too
 
 
 def test_a_spec_without_conversation_has_none(mini_spec):

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import serial
 
-from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleError, ConsoleGap
+from workers.board.error import ConsoleError
+from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleGap
 
 READ_CHUNK = 4096
 
@@ -71,6 +72,11 @@ class SerialConsole:
         except (serial.SerialException, OSError) as exc:
             self._drop(str(exc))
             raise ConsoleDown(f"{self.where}: {exc}") from None
+
+    @property
+    def down_since(self) -> float | None:
+        """While the console is lost and not back yet: since when (caller's clock)."""
+        return self._down_since if self._port is None else None
 
     def close(self) -> None:
         if self._port is not None:
