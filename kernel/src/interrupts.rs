@@ -22,7 +22,9 @@ pub fn init() {
             apic::init_pic(&[]); // re-based and fully masked: the IOAPIC delivers instead
             let dest = apic::lapic_id();
             for irq in [IRQ_KEYBOARD, IRQ_COM1] {
-                ioapic.route(madt.isa_route(irq), IRQ_BASE + irq, dest);
+                if !ioapic.route(madt.isa_route(irq), IRQ_BASE + irq, dest) {
+                    milestone!("interrupts: irq {irq} is not on the first IOAPIC, left unrouted");
+                }
             }
             "ioapic"
         }

@@ -124,15 +124,19 @@ impl IoApic {
         }
     }
 
-    /// Sends `route`'s GSI to `vector` on the local APIC `dest`, unmasked.
-    pub fn route(&self, route: IsaRoute, vector: u8, dest: u32) {
-        let pin = route.gsi - self.gsi_base;
+    /// Sends `route`'s GSI to `vector` on the local APIC `dest`, unmasked; false when the
+    /// GSI is not this IOAPIC's (a machine with several: Rustux programs the first only).
+    pub fn route(&self, route: IsaRoute, vector: u8, dest: u32) -> bool {
+        let Some(pin) = route.gsi.checked_sub(self.gsi_base).filter(|&p| p < 24) else {
+            return false;
+        };
         let low = u32::from(vector)
             | if route.active_low { 1 << 13 } else { 0 }
             | if route.level { 1 << 15 } else { 0 };
         self.write(0x10 + 2 * pin, LVT_MASKED);
         self.write(0x11 + 2 * pin, dest << 24);
         self.write(0x10 + 2 * pin, low);
+        true
     }
 }
 
