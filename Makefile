@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VARIANT ?=
 SOAK_BOOTS ?= 100
-KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow
+KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow \
+	no-preempt lost-input init-crash missing-initrd
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 

@@ -36,7 +36,7 @@ BOOTLAB = Path(sys.executable).parent / "bootlab"
 GOAL = 1.03
 TARGET = "q35-pflash"  # what FIXED_TIMEOUT_SCRIPT boots
 SCRIPT_TIMEOUT_S = 30
-FINAL_LINE = b"[rustux] boot complete"
+FINAL_LINE = b"[sh] ready"
 
 # The original project's runner: a fixed timeout, captures to files, grep afterwards.
 FIXED_TIMEOUT_SCRIPT = """\

@@ -35,7 +35,7 @@ from workers.vboard import manager  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
 FIRST_LINE = b"[rustux] Rustux"
-FINAL_LINE = b"[rustux] boot complete"
+FINAL_LINE = b"[sh] ready"
 
 INVENTORY = """\
 lab: {{name: vboard-bench}}

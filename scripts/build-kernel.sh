@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 # Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
-KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow stale-map-key)
+KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow no-preempt lost-input stale-map-key)
 BUILD_VARIANTS=(init-crash missing-initrd)
 VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
 VARIANT=${1:-}
@@ -62,8 +62,8 @@ else
     ESP=build/esp
 fi
 if [ "$VARIANT" = init-crash ]; then
-    # Its own target dir and output dir: the default programs stay built.
-    UTARGET=build/cargo/user-init-crash
+    # Its own output dir (the default programs stay in build/user); the shared target dir
+    # keeps both feature sets' objects, so switching back and forth rebuilds nothing.
     USER_OUT=build/variants/init-crash/user
     USER_FEATURES=(--features programs/init-crash)
 fi

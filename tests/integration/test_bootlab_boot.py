@@ -51,11 +51,11 @@ def test_the_boot_record_is_complete(good_boot):
     assert result["triage"] is None
     timeline = (good_boot.out / "timeline.log").read_text()
     assert " runner   QEMU started" in timeline
-    assert " debugcon [rustux] boot complete" in timeline
+    assert " debugcon [sh] ready: " in timeline
     assert " serial   BdsDxe: loading Boot0001" in timeline
     stamps = [int(line.split()[0]) for line in timeline.splitlines()]
     assert stamps == sorted(stamps)
-    assert b"[rustux] boot complete" in (good_boot.out / "serial.log").read_bytes()
+    assert b"[sh] ready: " in (good_boot.out / "serial.log").read_bytes()
 
 
 def test_the_command_line_follows_the_target(good_boot):
