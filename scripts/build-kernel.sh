@@ -9,7 +9,6 @@
 # so a rebuild reuses the built core/alloc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 
 # Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
 KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow no-preempt lost-input stale-map-key)
@@ -94,7 +93,7 @@ if ! wait "$deps_pid"; then
     exit 1
 fi
 trap - EXIT
-RUSTUX_HELLO_ELF="$ROOT/$USER_OUT/hello" RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
+RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
     --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
     --target-dir "$KTARGET" "${FEATURES[@]}" "${KERNEL_FLAGS[@]}"
 mkdir -p "$ESP/EFI/BOOT" "$ESP/EFI/rustux"
