@@ -1,6 +1,8 @@
-//! Reading one file from the volume the kernel was loaded from, the way UEFI boot loaders
-//! read an initrd: LoadedImage -> DeviceHandle -> SimpleFileSystem -> OpenVolume -> Open.
-//! The data goes into LoaderData pages, which stay ours after ExitBootServices.
+//! Reading one file from where the kernel was loaded from, the way UEFI boot loaders read an
+//! initrd: LoadedImage -> DeviceHandle -> SimpleFileSystem -> OpenVolume -> Open; after a
+//! network boot the device has no file system but the PXE base code, and the file comes
+//! over TFTP from the boot server (same path, relative to the TFTP root). The data goes into
+//! LoaderData pages, which stay ours after ExitBootServices.
 use super::{BootServices, Guid, Handle, MemoryType, Status, ALLOCATE_ANY_PAGES};
 use core::ffi::c_void;
 
@@ -70,7 +72,7 @@ struct FileProtocol {
 }
 
 /// Largest file read: the PMM leaves the firmware plenty, but an absurd size is a bug.
-const MAX_BYTES: u64 = 64 << 20;
+pub const MAX_BYTES: u64 = 64 << 20;
 
 /// Why the file could not be read: the step that failed and the firmware's status.
 pub struct ReadError {
@@ -78,7 +80,7 @@ pub struct ReadError {
     pub status: Status,
 }
 
-fn check(step: &'static str, status: Status) -> Result<(), ReadError> {
+pub fn check(step: &'static str, status: Status) -> Result<(), ReadError> {
     if status.is_error() {
         Err(ReadError { step, status })
     } else {
@@ -101,9 +103,16 @@ pub fn read_boot_file(
     let device = unsafe { (*(loaded as *const LoadedImage)).device_handle };
     let mut fs: *mut c_void = core::ptr::null_mut();
     // SAFETY: `device` is the handle our image was loaded from; the out-pointer is live.
-    check("SimpleFileSystem", unsafe {
-        (bs.handle_protocol)(device, &SIMPLE_FILE_SYSTEM, &mut fs)
-    })?;
+    let has_fs = unsafe { (bs.handle_protocol)(device, &SIMPLE_FILE_SYSTEM, &mut fs) };
+    if has_fs.is_error() {
+        return match super::pxe::read_file(bs, device, path) {
+            Some(result) => result,
+            None => Err(ReadError {
+                step: "SimpleFileSystem",
+                status: has_fs,
+            }),
+        };
+    }
     let fs = fs as *mut SimpleFileSystem;
     let mut root: *mut FileProtocol = core::ptr::null_mut();
     // SAFETY: `fs` is the device's file system protocol.
@@ -135,6 +144,19 @@ fn read_open(bs: &BootServices, file: *mut FileProtocol) -> Result<&'static [u8]
             status: Status::BUFFER_TOO_SMALL,
         });
     }
+    let at = allocate(bs, bytes)?;
+    let mut read = bytes as usize;
+    // SAFETY: the pages just allocated hold at least `read` bytes.
+    check("Read", unsafe {
+        ((*file).read)(file, &mut read, at as *mut u8)
+    })?;
+    // SAFETY: LoaderData pages stay allocated to us for the kernel's lifetime (the PMM
+    // manages a different region), identity-mapped before and after our own tables.
+    Ok(unsafe { core::slice::from_raw_parts(at as *const u8, read) })
+}
+
+/// Fresh LoaderData pages for `bytes` bytes; their address.
+pub fn allocate(bs: &BootServices, bytes: u64) -> Result<u64, ReadError> {
     let pages = bytes.div_ceil(4096).max(1);
     let mut at = 0u64;
     // SAFETY: AllocateAnyPages writes the address of `pages` fresh pages to `at`.
@@ -146,12 +168,5 @@ fn read_open(bs: &BootServices, file: *mut FileProtocol) -> Result<&'static [u8]
             &mut at,
         )
     })?;
-    let mut read = bytes as usize;
-    // SAFETY: the pages just allocated hold at least `read` bytes.
-    check("Read", unsafe {
-        ((*file).read)(file, &mut read, at as *mut u8)
-    })?;
-    // SAFETY: LoaderData pages stay allocated to us for the kernel's lifetime (the PMM
-    // manages a different region), identity-mapped before and after our own tables.
-    Ok(unsafe { core::slice::from_raw_parts(at as *const u8, read) })
+    Ok(at)
 }

@@ -4,6 +4,7 @@ mod boot_services;
 pub mod file;
 pub mod gop;
 mod memory_map;
+mod pxe;
 
 pub use boot_services::{BootServices, ALLOCATE_ADDRESS, ALLOCATE_ANY_PAGES};
 pub use memory_map::{MemoryMap, MemoryType};
@@ -30,7 +31,7 @@ impl Status {
 
     /// The specification's name for the common codes (UEFI 2.10 Appendix D).
     pub fn name(self) -> Option<&'static str> {
-        const NAMES: [&str; 16] = [
+        const NAMES: [&str; 25] = [
             "EFI_SUCCESS",
             "EFI_LOAD_ERROR",
             "EFI_INVALID_PARAMETER",
@@ -47,6 +48,15 @@ impl Status {
             "EFI_MEDIA_CHANGED",
             "EFI_NOT_FOUND",
             "EFI_ACCESS_DENIED",
+            "EFI_NO_RESPONSE",
+            "EFI_NO_MAPPING",
+            "EFI_TIMEOUT",
+            "EFI_NOT_STARTED",
+            "EFI_ALREADY_STARTED",
+            "EFI_ABORTED",
+            "EFI_ICMP_ERROR",
+            "EFI_TFTP_ERROR",
+            "EFI_PROTOCOL_ERROR",
         ];
         NAMES.get(self.0 & !Self::ERROR_BIT).copied()
     }
