@@ -16,6 +16,9 @@ infrastructure:              # something else is at fault -> ERROR/<culprit>
 Regexes are Python `re`, compiled with `re.MULTILINE` and searched in each line after
 ANSI escapes, CR and NUL bytes are stripped; use `^`/`$` to anchor to the line.
 Only the first `LINE_HEAD_BYTES` (see `linebuffer`) of a line are matched.
+
+`conversation:` (optional): steps that type into the machine and read its answers after a
+milestone; schema and rules in `lab/steps.py`, behaviour in `lab/conversation.py`.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab.schema import Node, SchemaError, compose_file
+from lab.steps import ConversationSpec, load_conversation
 from lab.verdict import Culprit
 
 # Channels the runner captures; `any` in a spec means all of them.
@@ -69,6 +73,7 @@ class MilestoneSpec:
     infrastructure: tuple[InfraSignature, ...] = ()
     default_timeout: float = DEFAULT_TIMEOUT_S
     path: str | None = field(default=None, compare=False)
+    conversation: ConversationSpec | None = None  # steps after a milestone (lab/steps.py)
 
     def index(self, name: str) -> int:
         return [m.name for m in self.milestones].index(name)
@@ -77,7 +82,7 @@ class MilestoneSpec:
 def load_spec(path: str | Path) -> MilestoneSpec:
     """Load and validate a milestone spec; raises `SpecError` naming file, line and key."""
     root = compose_file(path, SpecError)
-    top = root.fields(required=["name", "milestones"], optional=["default_timeout", "fatal", "infrastructure"])
+    top = root.fields(required=["name", "milestones"], optional=["default_timeout", "fatal", "infrastructure", "conversation"])
     name = top["name"].text()
     default_timeout = top["default_timeout"].number(minimum=0.001) if "default_timeout" in top else DEFAULT_TIMEOUT_S
 
@@ -108,7 +113,14 @@ def load_spec(path: str | Path) -> MilestoneSpec:
         hint = f["hint"].text() if "hint" in f else None
         infra.append(InfraSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), culprit, hint))
 
-    return MilestoneSpec(name, tuple(milestones), tuple(fatal), tuple(infra), default_timeout, str(path))
+    conversation = None
+    if "conversation" in top:
+        conversation = load_conversation(top["conversation"], names, CHANNELS, default_timeout)
+        taken = [s.name for s in (*fatal, *infra)]
+        clash = next((s for s in conversation.steps if s.name in taken), None)
+        if clash is not None:
+            raise top["conversation"].error(f"step name {clash.name!r} is also a signature's name: names must be unique")
+    return MilestoneSpec(name, tuple(milestones), tuple(fatal), tuple(infra), default_timeout, str(path), conversation)
 
 
 def _channels(node: Node) -> frozenset[str]:

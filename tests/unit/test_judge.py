@@ -1,6 +1,6 @@
 """One test per row of lab.judge's rule table, mostly on real captures."""
 from lab.judge import BootFacts, judge
-from lab.milestones import BootMatcher
+from lab.milestones import BootMatcher, load_spec
 from lab.verdict import Culprit, Verdict
 
 from conftest import capture_exit_status, replay
@@ -41,6 +41,54 @@ def test_row3_infrastructure_signature_no_bootfile(mini_spec):
 def test_row3_infrastructure_signature_kvm(mini_spec):
     o = judge(replay(mini_spec, "kvm"), BootFacts(global_timeout=True))
     assert verdict(o) == (Verdict.ERROR, Culprit.HOST)
+
+
+TALK = """\
+name: sh
+milestones:
+  - {name: ready, channel: serial, regex: '^ready$'}
+conversation:
+  after: ready
+  prompt: '[$] '
+  steps:
+    - {name: hello, send: 'echo hello<enter>', expect: '^hello$', timeout: 2}
+"""
+
+
+def talking(tmp_path, *chunks, t=1.0):
+    """A matcher with a one-step conversation, fed `chunks` on serial, typing when asked."""
+    (tmp_path / "sh.yaml").write_text(TALK)
+    m = BootMatcher(load_spec(tmp_path / "sh.yaml"))
+    for chunk in chunks:
+        m.feed("serial", chunk, t)
+        for send in m.conversation.take_sends():
+            m.conversation.sent(send, t)
+    return m
+
+
+def test_row3b_input_not_delivered_is_error(tmp_path):
+    m = talking(tmp_path, b"ready\n")
+    m.feed("serial", b"$ ", 1.0)
+    send = m.conversation.take_sends()[0]
+    m.conversation.undelivered(send, Culprit.BOARD, "SOL down", "ready")
+    m.poll(1.5)
+    o = judge(m, BootFacts())
+    assert verdict(o) == (Verdict.ERROR, Culprit.BOARD)
+    assert o.reason == "could not send 'echo hello<enter>' for step hello: SOL down"
+
+
+def test_row4b_step_without_answer_fails(tmp_path):
+    m = talking(tmp_path, b"ready\n$ ", b"echo hello\r\n")
+    m.poll(3.5)
+    o = judge(m, BootFacts(global_timeout=False))
+    assert verdict(o) == (Verdict.FAIL, Culprit.CODE)
+    assert o.reason == "no answer to hello within 2s after sending 'echo hello<enter>': last lines: $ echo hello"
+
+
+def test_row10_reset_during_a_step_names_the_step(tmp_path):
+    m = talking(tmp_path, b"ready\n$ ", b"echo hello\r\n")
+    o = judge(m, BootFacts(exit_status=0))
+    assert o.reason == "machine reset/exited after ready (triple fault?): no answer to step hello"
 
 
 def test_row4_fatal_panic(mini_spec):
