@@ -39,11 +39,13 @@ from workers.console.sol import SolConsole
 from workers.deploy.pxe import stage_esp
 from workers.deploy.usb import DeployError, deploy_usb
 from workers.image import prepare_image
+from workers.inputs import ConsoleSerial
 from workers.interrupt import Interrupt
 from workers.power.base import BoardError, BootDevice, PowerProtocol
 from workers.power.ipmi import IpmiPower
 from workers.progress import MachineProgress
 from workers.record import BootRecord, write_result
+from workers.typist import Typist
 
 TICK_S = 0.1
 DECIDED_DRAIN_S = 0.3  # after the verdict: the rest of a line already on its way
@@ -115,6 +117,7 @@ class BoardSession:
         self.console: ConsoleProtocol | None = None
         self.info: dict[str, Any] = {}
         self._tail = b""  # the console's last bytes, for `_watch_open_line`
+        self.typist: Typist | None = None  # types the conversation's steps into the console
         self._open_line_outcome: Outcome | None = None
 
     def _now(self) -> float:
@@ -132,7 +135,7 @@ class BoardSession:
         record = BoardRecord(
             outcome=Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None), target=board.name,
             image={"path": str(req.image), "sha256": None}, firmware={}, qemu={},
-            milestones_total=len(self.spec.milestones),
+            milestones_total=self.matcher.total,
         )
         lock = BoardLock(board)
         try:
@@ -159,6 +162,8 @@ class BoardSession:
         except ConsoleError as e:
             raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
         self._event(f"console {board.console.kind} open")
+        self.typist = Typist({"serial": ConsoleSerial(self.console)}, self.capture, self.progress, self._since_power_on,
+                             down_culprit=Culprit.BOARD, timeline_clock=self._now)
         self._check_interrupt()
         try:
             self.power = self.power_factory(board, self._event)
@@ -218,6 +223,7 @@ class BoardSession:
             self._read(TICK_S)
             since_on = self._since_power_on()
             self.matcher.poll(since_on)
+            self._type()
             decided = self.matcher.decided or self._open_line_outcome
             if decided is not None:
                 self._event(f"decided: {decided.summary()}")
@@ -244,10 +250,16 @@ class BoardSession:
             self.capture.data(CHANNEL, chunk, t)
             if self._powered_at is None:
                 continue
-            before = len(self.matcher.hits)
-            for i, hit in enumerate(self.matcher.feed(CHANNEL, chunk, t - self._powered_at)):
-                self.progress.milestone(before + i + 1, len(self.spec.milestones), hit)
+            found = self.matcher.feed(CHANNEL, chunk, t - self._powered_at)
+            before = self.matcher.reached - len(found)
+            for i, hit in enumerate(found):
+                self.progress.milestone(before + i + 1, self.matcher.total, hit)
             self._watch_open_line(chunk)
+            self._type()
+
+    def _type(self) -> None:
+        if self.typist is not None and self._powered_at is not None:
+            self.typist.pump(self.matcher)
 
     def _watch_open_line(self, chunk: bytes) -> None:
         """The deploy signatures, also on a line the firmware has not ended yet: OVMF prints
@@ -307,7 +319,8 @@ class BoardSession:
 
     def _finish(self, record: BoardRecord, outcome: Outcome) -> BootResult:
         record.outcome = outcome
-        record.milestones = list(self.matcher.hits)
+        record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)
+        record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
         record.bytes_seen = {CHANNEL: self.matcher.bytes_seen[CHANNEL]}
         record.duration_s = self._now()
         record.board = self.info
