@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from board_support import BOOTLAB, REPO, board_dirs, board_of, running_vboard, vboard_inventory  # noqa: F401
+from board_support import BOOTLAB, REPO, board_of, running_vboard, vboard_inventory
 
 from shell_support import SPEC, shell_esp
 

@@ -13,7 +13,7 @@ from workers.inputs import ConsoleSerial, SocketSerial
 from workers.progress import MachineProgress
 from workers.typist import Typist
 
-from conftest import FIXTURES
+from captures import FIXTURES
 
 
 
