@@ -15,10 +15,10 @@ import traceback
 from lab.inventory import InventoryError
 from lab.milestones import SpecError
 from lab.verdict import EXIT_ERROR, EXIT_USAGE
-from workers.bootlab import boards, boot, console, firmware, pxe_server, quarantine, targets, vboard
+from workers.bootlab import boards, boot, console, firmware, pxe_server, quarantine, targets, vboard, warm
 from workers.bootlab.common import FORMATTER, UsageError
 
-COMMANDS = (boot, targets, firmware, boards, vboard, quarantine, console, pxe_server)
+COMMANDS = (boot, targets, firmware, boards, vboard, quarantine, console, pxe_server, warm)
 
 
 def main(argv: list[str] | None = None) -> int:

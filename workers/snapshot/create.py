@@ -22,6 +22,7 @@ from pathlib import Path
 from lab.cleaning import clean_block
 from lab.snapshot import Manifest, SnapshotKey
 from lab.warmlaunch import LAUNCH, PROMPT, SHELL_PATH
+from workers.boot import VARS_COPY
 from workers.capture import Streams
 from workers.qemu.command import CONSOLES, QMP
 from workers.qemu.process import QemuProcess, QemuStartError
@@ -31,7 +32,6 @@ from workers.snapshot.store import CREATION_LOG, STREAM, Snapshot, SnapshotStore
 CREATE_TIMEOUT_S = 90.0  # OVMF reaches its shell in ~5 s under TCG on an idle host
 COUNTDOWN = "startup.nsh"  # "Press ESC in 5 seconds to skip startup.nsh or any other key to continue."
 WORKDIR_PREFIX = "bootlab-snap-"
-VARS_COPY = "vars.fd"  # the per-boot VARS copy in a work directory, as workers/boot.py names it
 
 
 class SnapshotCreateError(Exception):
@@ -110,7 +110,16 @@ def _to_shell(qemu: QemuProcess, streams: Streams, log: bytearray, deadline: flo
             said = len(log)
             steps.pop(0)
             if answer is not None:
-                streams.send("serial", answer)
+                _send(streams, answer)
+
+
+def _send(streams: Streams, keys: bytes) -> None:
+    conn = streams.connections["serial"]
+    conn.setblocking(True)
+    try:
+        conn.sendall(keys)
+    finally:
+        conn.setblocking(False)
 
 
 def _save(qmp: QmpClient, qemu: QemuProcess, stream: Path, deadline: float) -> None:
