@@ -16,7 +16,7 @@ from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
 from buildbot.steps.worker import CompositeStepMixin
-from lab.record import BootRecord, Progress, RecordError, parse_progress, parse_verdict_line
+from lab.record import BootRecord, Progress, RecordError, console_log, parse_progress, parse_verdict_line
 from lab.verdict import EXIT_USAGE, RETRYABLE_CULPRITS, Verdict
 from steps.transfer import read_worker_file
 
@@ -134,6 +134,8 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             text = yield read_worker_file(self, f"{self.record_dir}/{name}")
             if text is not None:
                 yield self.addCompleteLog(name, text)
+            if name == "timeline.log" and text and self.result.conversation:
+                yield self.addCompleteLog("console", console_log(text))
 
     def _set_properties(self, result: BootRecord) -> None:
         source = "BootStep"

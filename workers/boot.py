@@ -31,6 +31,7 @@ from lab.record import RESULT, BootRecord, write_record
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
+from workers.fwscan import cached_scan
 from workers.image import artifact_files, prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
@@ -164,7 +165,7 @@ class BootSession:
         for name in RECORD_FILES:  # a reused --out must not mix an old boot into this one
             (req.out / name).unlink(missing_ok=True)
         fw = req.target.firmware
-        report = inspect_firmware(**{role: path for role, path in fw.files().items()})
+        report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
         record = BootRecord(
             outcome=outcomes.NOT_DECIDED,
             target=req.target.name,

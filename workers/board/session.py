@@ -225,6 +225,8 @@ class BoardSession:
                 gap = {"start": round(chunk.start, 3), "end": round(chunk.end, 3), "reason": chunk.reason}
                 self.info["console_gaps"].append(gap)
                 self._event(chunk.text())
+                if self.matcher.conversation is not None and self._powered_at is not None:
+                    self.matcher.conversation.console_gap(chunk.start - self._powered_at, chunk.end - self._powered_at)
                 continue
             self.capture.data(CHANNEL, chunk, t)
             if self._powered_at is None:

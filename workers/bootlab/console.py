@@ -18,9 +18,9 @@ from workers.board.lock import BoardBusy, BoardLock
 from workers.bootlab.common import add_command, load
 from workers.board.error import ConsoleError
 from workers.console.base import ConsoleDown, ConsoleGap
+from workers.console.escape import EscapeFilter
 from workers.interrupt import interruptible
 
-ESCAPE = b"~."  # at the start of a line, like ssh
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +74,7 @@ def _cmd_console(args: argparse.Namespace) -> int:
 
 
 def _attach(console, keys: int | None, interrupt) -> None:
-    at_line_start, pending_tilde = True, False
+    escape = EscapeFilter()
     out = sys.stdout.buffer
     while not interrupt:
         for chunk in console.read(0.05):
@@ -88,25 +88,14 @@ def _attach(console, keys: int | None, interrupt) -> None:
         data = os.read(keys, 1024)
         if not data:
             return
-        send = b""
-        for byte in data:
-            b = bytes([byte])
-            if pending_tilde:
-                pending_tilde = False
-                if b == b".":
-                    return
-                send += b"~" if b == b"~" else b"~" + b
-            elif b == b"~" and at_line_start:
-                pending_tilde = True
-                continue
-            else:
-                send += b
-            at_line_start = b in (b"\r", b"\n")
+        send, detach = escape.feed(data)
         if send:
             try:
                 console.write(send)
             except ConsoleDown as e:
                 out.write(f"\r\n[bootlab: not sent: {e}]\r\n".encode())
+        if detach:
+            return
 
 
 class _raw_terminal:
