@@ -114,6 +114,10 @@ def _job(args: argparse.Namespace) -> BootJob:
     return _board_job(args, inventory, out) if args.board else _target_job(args, inventory, out)
 
 
+def target_spec(path: Path) -> MilestoneSpec:
+    return _spec(path, "target")
+
+
 def _spec(path: Path, kind: str) -> MilestoneSpec:
     require_exists(path, f"milestone spec {path}", f"pass --milestones FILE or fix the {kind}'s milestones")
     return load_spec(path)
@@ -123,7 +127,7 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
     target = inventory.target(args.target)
     target = with_overrides(target, code=args.firmware_code, vars=args.firmware_vars, bios=args.firmware_bios,
                             machine=args.machine, accel=args.accel)
-    spec = _spec(args.milestones or target.milestones, "target")
+    spec = target_spec(args.milestones or target.milestones)
     require_exists(args.baseline, f"--baseline {args.baseline}", "pass a known-good image")
     request = BootRequest(target=target, image=args.image, spec=spec, out=out,
                           timeout_s=args.timeout or target.boot_timeout_s)

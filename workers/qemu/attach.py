@@ -9,6 +9,8 @@ An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its h
     received(live, channel, data) each chunk from the guest, as it came (a dialogue's answers)
     fed(live, channel) after each chunk the matcher read (a prompt on a line not ended yet)
     stopping(live)    before QEMU is told to quit, while it still runs (a last screendump)
+    holds(live)       True: the boot goes on past its verdict (a person at the console)
+    ended(live)       a reason to end the boot now (the person detached), else None
 and `live` (a `LiveBoot`) lets it act on the boot:
     live.feed(channel, data)   bytes *from* the guest, as if the channel had sent them:
                                raw log, timeline, matcher (the screen reader's text)
@@ -18,7 +20,6 @@ and `live` (a `LiveBoot`) lets it act on the boot:
     live.capture               raw logs and timeline.log (`capture.input(text, t)`: channel input)
     live.qmp                   the QMP client (screendump, send-key), None without QMP
     live.event(text)           a runner line on the timeline
-    live.abort(reason)         end the boot at the next loop turn: ERROR/lab with `reason`
     live.image                 the FAT image of the ESP (None before it is prepared)
     live.now(), live.out       the boot's clock (s since QEMU start), its record directory
 A channel an attachment feeds is named in `channels` (its raw log `<name>.log` is kept) and,
@@ -53,8 +54,6 @@ class LiveBoot(Protocol):
 
     def event(self, text: str) -> None: ...
 
-    def abort(self, reason: str) -> None: ...
-
 
 class Attachment:
     """Hooks that do nothing: a subclass overrides the ones it needs."""
@@ -81,3 +80,9 @@ class Attachment:
 
     def stopping(self, live: LiveBoot) -> None:
         pass
+
+    def holds(self, live: LiveBoot) -> bool:
+        return False
+
+    def ended(self, live: LiveBoot) -> str | None:
+        return None

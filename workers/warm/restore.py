@@ -79,6 +79,9 @@ class WarmStart(Attachment):
             self.launch.poll(t)
             self._check(live)
 
+    def ended(self, live: LiveBoot) -> str | None:
+        return None if self.failure is None else f"warm start failed: {self.failure}"
+
     # -- the record -------------------------------------------------------------------------
     def describe(self) -> dict[str, object]:
         launched = self.launch.launched_at if self.launch else None
@@ -144,7 +147,6 @@ class WarmStart(Attachment):
         self.failure = reason
         self.snapshot_bad = snapshot_bad
         live.event(f"warm: {reason}: ending this boot, it runs cold instead")
-        live.abort(f"warm start failed: {reason}")
 
     def _hash(self) -> None:
         digest = hashlib.sha256()
