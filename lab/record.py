@@ -9,7 +9,7 @@ worker and the master, both directions (written by `workers/`, read by `steps/`)
     deadlines {profile, learned, milestones, decided_by} or null   the milestone deadlines used
     warnings [text]                               unusual but bootable (firmware): the boot went on
     conversation [per step: sent, answer, exit status] or null
-    boot_path "cold" | "warm" (QEMU boots), warm {snapshot, restored_s, resumed_s, launched_s,
+    boot_path "cold" | "warm" (QEMU boots), warm {snapshot, restored_s, resumed_s, typed_s, launched_s,
         maps, made_snapshot, warnings} or null: a boot asked to be warm (workers/warm/boot.py)
     board {...}                                   only for a board's boot (then qemu is null)
 

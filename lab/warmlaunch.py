@@ -8,9 +8,11 @@ the boot file's short name: the snapshot's recipe set the shell's `path` to
 the stick, so the files beside it (an initrd) are on its own device.
 
 The dialogue decides only whether the *lab* managed to launch the image: a shell that never
-answers, a stick that never shows up, or a shell that refuses the command is a warm-lane
-failure (the boot falls back to cold), never the kernel's fault. Once the shell has taken
-the command without complaint the image runs, and everything after is judged as a cold boot.
+answers, a stick that never shows up, or a shell that refuses the command (its error, or its
+prompt again) is a warm-lane failure (the boot falls back to cold), never the kernel's fault.
+The image has run once it writes to the debug console (which the shell never does); until
+then a prompt means the launch failed, however late it comes: no clock decides it, so a
+slow host cannot turn a refusal into a kernel verdict. Everything else is judged as cold.
 Pure: bytes in, bytes to type and a state out.
 """
 from __future__ import annotations
@@ -25,9 +27,10 @@ PROMPT = "Shell> "
 SHELL_PATH = "fs0:\\efi\\boot\\"  # set by the snapshot recipe (workers/snapshot/create.py)
 LAUNCH = "bootx64"
 MAP = "map -r"
-ANSWER_S = 5.0  # the restored shell answers a key within ms; silence this long means it is dead
-MAP_DEADLINE_S = 4.0  # the stick enumerates in ~0.3 s; then give up on it
-REFUSAL_WATCH_S = 1.0  # a refused command is reported within ms; after this the image runs
+# Failure detection only (the happy path never waits for them); generous for a loaded host,
+# where the restored guest runs several times slower.
+ANSWER_S = 15.0  # the restored shell echoes a key within ms; silence this long means it is dead
+MAP_DEADLINE_S = 10.0  # the stick enumerates in ~0.3 s (idle); then give up on it
 # What the shell says when it could not start the command (EDK II ShellPkg strings).
 _REFUSALS = re.compile(r"is not recognized as an internal or external command|Command Error Status"
                        r"|Load Error|Not Found|Access Denied|Security Violation|Unsupported")
@@ -37,7 +40,7 @@ _BUFFER_LIMIT = 64 * 1024
 class LaunchState(str, Enum):
     MAPPING = "mapping"  # `map -r` typed, waiting for the mapping table and the prompt
     LAUNCHING = "launching"  # the boot file's name typed, watching for a refusal
-    LAUNCHED = "launched"  # the shell took it: the image runs
+    LAUNCHED = "launched"  # the image wrote to the debug console: it runs
     FAILED = "failed"  # the lab could not launch the image: fall back to cold
 
 
@@ -85,10 +88,9 @@ class ShellLaunch:
         return b""
 
     def poll(self, t: float) -> None:
-        """The passing of time: the refusal window closes, or the shell is silent too long."""
-        if self.state is LaunchState.LAUNCHING and self.typed_at is not None and t - self.typed_at >= REFUSAL_WATCH_S:
-            self._launched(t)
-        elif self.state in (LaunchState.MAPPING, LaunchState.LAUNCHING) and t - self._last_answer >= ANSWER_S:
+        """The passing of time: a shell silent too long while mapping is dead. (A silent
+        image is not: once the launch is typed, silence is the image's, judged as cold.)"""
+        if self.state is LaunchState.MAPPING and t - self._last_answer >= ANSWER_S:
             self._fail(f"the restored firmware did not answer on COM1 for {ANSWER_S:g}s")
 
     def image_spoke(self, t: float) -> None:
@@ -99,6 +101,11 @@ class ShellLaunch:
     @property
     def done(self) -> bool:
         return self.state in (LaunchState.LAUNCHED, LaunchState.FAILED)
+
+    @property
+    def typed(self) -> bool:
+        """The launch command was typed and not refused (yet): the image may be running."""
+        return self.state in (LaunchState.LAUNCHING, LaunchState.LAUNCHED)
 
     def _launched(self, t: float) -> None:
         self.state = LaunchState.LAUNCHED

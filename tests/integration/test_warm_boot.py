@@ -113,7 +113,8 @@ def test_a_silent_kernel_fails_warm_as_it_does_cold(kernel_warm, tmp_path):
     assert warm.rc == 1 and warm.verdict == ("FAIL", "code") and warm.result["boot_path"] == "warm", warm.result
     assert "printed nothing" in warm.result["reason"] and warm.result["milestones"] == []
     assert warm.result["bytes_seen"]["serial"] > 0 and warm.result["bytes_seen"]["debugcon"] == 0
-    assert warm.result["warm"]["launched_s"] is not None, "launched: the shell took the command"
+    assert warm.result["warm"]["typed_s"] is not None and warm.result["warm"]["launched_s"] is None, \
+        "typed and not refused; never seen running (it writes nothing)"
 
 
 def test_the_agreement_check_turns_the_lane_off_on_a_real_disagreement(kernel_warm, lab, tmp_path):

@@ -89,7 +89,8 @@ class WarmStart(Attachment):
             "snapshot": self.snapshot.describe(),
             "restored_s": _rounded(self.restored_s),
             "resumed_s": _rounded(self.resumed_s),
-            "launched_s": _rounded(launched),
+            "typed_s": _rounded(self.launch.typed_at if self.launch else None),
+            "launched_s": _rounded(launched),  # None: the image never wrote to the debug console
             "maps": self.launch.maps if self.launch else 0,
         }
 
