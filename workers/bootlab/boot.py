@@ -32,7 +32,6 @@ from workers.bootlab.common import UsageError, add_command, load, require_exists
 from workers.interrupt import Interrupt, interruptible
 from workers.progress import MachineProgress, progress_for
 from workers.triage import boot_cold, boot_with_triage
-from workers.warm.boot import boot_warm
 
 BOOTS_DIR = Path("build/boots")
 
@@ -64,7 +63,7 @@ class BootJob:
     image: Path
     out: Path
     milestones_total: int
-    in_service: bool  # the inventory's word (a target's `enabled:`, a board's `health:`)
+    in_service: bool  # the inventory's `enabled:`
     start: Callable[[MachineProgress, Interrupt], BootRecord]
 
 
@@ -131,8 +130,12 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
     require_exists(args.baseline, f"--baseline {args.baseline}", "pass a known-good image")
     request = BootRequest(target=target, image=args.image, spec=spec, out=out,
                           timeout_s=args.timeout or target.boot_timeout_s)
-    boot = boot_warm if (target.warm if args.warm is None else args.warm) else boot_cold
-    return BootJob("target", target.name, args.image, out, len(spec.milestones), target.enabled,
+    boot = boot_cold
+    if target.warm if args.warm is None else args.warm:
+        from workers.warm.boot import boot_warm  # only now: a cold boot does not pay for the snapshot code
+
+        boot = boot_warm
+    return BootJob("target", target.name, args.image, out, spec.total, target.enabled,
                    lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt, boot))
 
 
@@ -160,7 +163,7 @@ def _board_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Boo
         request = BoardBootRequest(board, args.image, spec, out, args.timeout or board.boot_timeout_s)
         return BoardSession(request, progress, interrupt).run()
 
-    return BootJob("board", board.name, args.image, out, len(view.milestones), board.health != "out-of-service", start)
+    return BootJob("board", board.name, args.image, out, view.total, board.enabled, start)
 
 
 # -- the pipeline --------------------------------------------------------------------------------
