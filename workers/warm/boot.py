@@ -63,7 +63,8 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
     progress.event(f"warm: restoring snapshot {snapshot.manifest.digest}")
     record = BootSession(replace(request, boot_path="warm", attachments=(*request.attachments, warm)),
                          progress, interrupt).run()
-    if warm.failure is None or interrupt:
+    problem = warm.problem()
+    if problem is None or interrupt:
         record.warm = {**warm.describe(), "made_snapshot": made, "warnings": warnings}
         record.warnings += warnings
         write_record(request.out, record)
@@ -71,9 +72,10 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
     if warm.snapshot_bad:
         store.drop(snapshot.manifest.digest)
     attempt = _keep_attempt(request.out)
+    said = _qemu_said(attempt) if problem.startswith("restore failed") else ""
     dropped_note = f"; snapshot {snapshot.manifest.digest} dropped" if warm.snapshot_bad else ""
     return _cold(request, progress, interrupt,
-                 [*warnings, f"warm start failed: {warm.failure}{dropped_note} (record: {attempt})"])
+                 [*warnings, f"warm start failed: {problem}{said}{dropped_note} (record: {attempt})"])
 
 
 def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, object, Path | None]:
@@ -103,6 +105,15 @@ def _cold(request: BootRequest, progress: MachineProgress, interrupt: Interrupt,
     record.warnings += [f"warm boot ran cold: {w}" for w in warnings]
     write_record(request.out, record)
     return record
+
+
+def _qemu_said(attempt: Path) -> str:
+    """QEMU's last words in the failed attempt (`load of migration failed: ...`)."""
+    try:
+        lines = (attempt / "qemu.log").read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return f" (QEMU: {lines[-1].strip()})" if lines else ""
 
 
 def _keep_attempt(out: Path) -> Path:

@@ -53,15 +53,15 @@ class WarmStart(Attachment):
         return (*WARM_DEVICES, "-S", "-incoming", f"exec:cat {shlex.quote(str(self.snapshot.stream))}")
 
     def started(self, live: LiveBoot) -> None:
-        if live.qmp is None:
-            return self._fail(live, "QMP unusable: cannot restore", snapshot_bad=False)
+        if live.qmp is None:  # most often QEMU exiting at once on a stream it cannot load
+            return self._fail(live, "restore failed: QEMU closed QMP before the restore", snapshot_bad=True)
         try:
             if not self._restore(live):
                 return
             self._plug(live)
         except QmpError as exc:
             # QEMU exits when the stream does not load ("load of migration failed"): see qemu.log.
-            return self._fail(live, f"restore failed: {exc} (QEMU's reason is in qemu.log)", snapshot_bad=True)
+            return self._fail(live, f"restore failed: {exc}", snapshot_bad=True)
         self.launch = ShellLaunch(start=live.now())
         self._type(live, self.launch.begin())
 
@@ -81,6 +81,13 @@ class WarmStart(Attachment):
 
     def ended(self, live: LiveBoot) -> str | None:
         return None if self.failure is None else f"warm start failed: {self.failure}"
+
+    def problem(self) -> str | None:
+        """Why this boot did not run warm, once it is over: a failure seen, or a guest never
+        resumed (QEMU died before it connected QMP: `started` never ran)."""
+        if self.failure is None and self.resumed_s is None:
+            self.failure, self.snapshot_bad = "restore failed: QEMU exited before it connected QMP", True
+        return self.failure
 
     # -- the record -------------------------------------------------------------------------
     def describe(self) -> dict[str, object]:
@@ -103,7 +110,7 @@ class WarmStart(Attachment):
             if status == "completed":
                 break
             if status in ("failed", "cancelled"):
-                self._fail(live, f"restore {status} (QEMU's reason is in qemu.log)", snapshot_bad=True)
+                self._fail(live, f"restore failed: migration {status}", snapshot_bad=True)
                 return False
             if time.monotonic() >= deadline:
                 self._fail(live, f"restore did not finish within {RESTORE_TIMEOUT_S:g}s", snapshot_bad=False)
