@@ -16,7 +16,7 @@ from lab.firmware import inspect_firmware
 from lab.inventory import Inventory, InventoryError, load_inventory
 from lab.milestones import SpecError, load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
-from workers import boardcli, healthcli
+from workers import bisectcli, boardcli, healthcli
 from workers.board import command as board_command
 from workers.boot import BootRequest, with_overrides
 from workers.interrupt import interruptible
@@ -123,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     boardcli.add_commands(sub, _inventory_option, _load_inventory)
     healthcli.add_commands(sub, _inventory_option, _load_inventory)
     board_command.add_commands(sub, _inventory_option, _load_inventory)
+    bisectcli.add_commands(sub, _inventory_option, _load_inventory)
     return parser
 
 
