@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow stale-map-key)
+VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow stale-map-key busy-heap)
 VARIANT=${1:-}
 if [ -n "$VARIANT" ] && ! printf '%s\n' "${VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
     echo "build-kernel: unknown variant '$VARIANT' (known: ${VARIANTS[*]})" >&2

@@ -1,0 +1,111 @@
+"""Boot-time regressions (lab/boottime.py): false alarms on unchanged boots, and a 30%
+slowdown of one step caught.
+
+The kernel's `busy-heap` variant makes its heap step a TSC busy-wait (RUSTUX_BUSY_HEAP_MS at
+build time), so one step has a known length that the host's load does not stretch:
+  1. build it with a 200 ms wait and boot it HISTORY + UNCHANGED times (two at a time);
+  2. each of the last UNCHANGED boots is compared with the HISTORY boots before it, like a new
+     PASS with the target's last passes: any flagged step is a false alarm (goal 0);
+  3. build it again with the wait lengthened so the heap step (as measured in step 1) is 30%
+     longer, boot it SLOWED times, compare each with the last HISTORY unchanged boots: each
+     boot whose heap step is flagged is caught (goal: all).
+Prints the counts, every flag's summary, the step noise and the wall time. Boot records go
+to a temp dir; BOOTLAB_STATE too, so the lab's own pass history is not touched.
+
+Usage: .venv/bin/python bench/boot_time.py [--target q35-pflash] [--unchanged 50] [--slowed 5] [--jobs 2]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from lab.boottime import HISTORY, compare, regressions, step_times  # noqa: E402
+
+BOOTLAB = Path(sys.executable).parent / "bootlab"
+VARIANT = "busy-heap"
+STEP = "heap"
+BASE_WAIT_MS = 200
+SLOWDOWN = 0.30
+
+
+def build(wait_ms: int, into: Path) -> Path:
+    env = {**os.environ, "RUSTUX_BUSY_HEAP_MS": str(wait_ms)}
+    subprocess.run([str(REPO / "scripts/build-kernel.sh"), VARIANT], cwd=REPO, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    shutil.copytree(REPO / "build/variants" / VARIANT / "esp", into)
+    return into
+
+
+def boot(target: str, image: Path, out: Path, env: dict[str, str]) -> list[tuple[str, float]]:
+    proc = subprocess.run([str(BOOTLAB), "boot", "--target", target, "--image", str(image), "--out", str(out), "--json"],
+                          cwd=REPO, capture_output=True, text=True, env=env)
+    record = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    if record.get("verdict") != "PASS":
+        sys.exit(f"{out}: {record.get('verdict')} {record.get('reason')}: the bench needs passing boots\n{proc.stderr}")
+    return [(m["name"], float(m["t"])) for m in record["milestones"]]
+
+
+def boots(n: int, target: str, image: Path, work: Path, tag: str, jobs: int, env: dict[str, str]) -> list:
+    with ThreadPoolExecutor(jobs) as pool:
+        return list(pool.map(lambda i: boot(target, image, work / f"{tag}-{i:03d}", env), range(n)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", default="q35-pflash")
+    parser.add_argument("--unchanged", type=int, default=50)
+    parser.add_argument("--slowed", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-boot-time-") as tmp:
+        work = Path(tmp)
+        env = {**os.environ, "BOOTLAB_STATE": str(work / "state")}
+        base = boots(HISTORY + args.unchanged, args.target, build(BASE_WAIT_MS, work / "base"), work, "base",
+                     args.jobs, env)
+        alarms = []
+        for i in range(HISTORY, len(base)):
+            alarms += [c.summary() for c in regressions(compare(base[i - HISTORY:i], [base[i]]))]
+        steps = [step_times(m) for m in base]
+        heap = statistics.median(s[STEP] for s in steps)
+        # the wait that makes the whole step, as measured, SLOWDOWN longer
+        slow_wait = round(BASE_WAIT_MS + SLOWDOWN * heap * 1000)
+        slowed = boots(args.slowed, args.target, build(slow_wait, work / "slow"), work, "slow", args.jobs, env)
+        caught, other = [], []
+        for m in slowed:
+            flags = regressions(compare(base[-HISTORY:], [m]))
+            caught += [c.summary() for c in flags if c.step == STEP]
+            other += [c.summary() for c in flags if c.step != STEP]
+    wall = time.monotonic() - start
+    print(f"boot-time bench on {args.target}: {len(base) + len(slowed)} boots in {wall / 60:.1f} min "
+          f"({args.jobs} at a time), history K={HISTORY}")
+    print(f"false alarms on {args.unchanged} unchanged boots: {len(alarms)} (goal 0)")
+    for line in alarms:
+        print(f"  false alarm: {line}")
+    print(f"{STEP} step {heap * 1000:.0f} ms (median) slowed by {SLOWDOWN:.0%} (wait {BASE_WAIT_MS} -> {slow_wait} ms): "
+          f"caught in {len(caught)} of {args.slowed} boots (goal {args.slowed})")
+    for line in caught:
+        print(f"  caught: {line}")
+    for line in other:
+        print(f"  other step flagged on a slowed boot: {line}")
+    print("step noise over the unchanged boots (median, p95, max ms):")
+    for name in steps[0]:
+        values = sorted(s[name] * 1000 for s in steps)
+        print(f"  {name:20} {statistics.median(values):7.1f} {values[int(0.95 * (len(values) - 1))]:7.1f} {values[-1]:7.1f}")
+    return 0 if not alarms and len(caught) == args.slowed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
