@@ -16,7 +16,7 @@ from lab.firmware import inspect_firmware
 from lab.inventory import Inventory, InventoryError, load_inventory
 from lab.milestones import SpecError, load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
-from workers import bisectcli, boardcli, healthcli
+from workers import bisectcli, boardcli, healthcli, kcidbcli
 from workers.board import command as board_command
 from workers.boot import BootRequest, with_overrides
 from workers.interrupt import interruptible
@@ -124,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     healthcli.add_commands(sub, _inventory_option, _load_inventory)
     board_command.add_commands(sub, _inventory_option, _load_inventory)
     bisectcli.add_commands(sub, _inventory_option, _load_inventory)
+    kcidbcli.add_commands(sub, _inventory_option, _load_inventory)
     return parser
 
 

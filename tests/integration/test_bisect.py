@@ -151,6 +151,26 @@ def test_bisect_names_the_culprit_past_a_lab_fault_and_a_commit_that_does_not_bu
         assert s["record"] is None or (Path(s["record"]) / "result.json").is_file()
     assert f"culprit {shas[6][:12]} \"{BUG_SUBJECT}\"" in stderr
     assert not git(history["repo"], "worktree", "list").count("\n"), "the scratch worktree was left behind"
+    kcidb_of_the_culprit(history, tmp_path, steps[-2]["record"], tmp_path / "record" / "bisect.json")
+
+
+def kcidb_of_the_culprit(history: dict, tmp: Path, record: str, bisect_json: Path) -> None:
+    """`bootlab kcidb` on the culprit's real boot record and the bisection: valid KCIDB."""
+    from kcidb_io.schema import LATEST
+
+    out = tmp / "kcidb.json"
+    proc = subprocess.run([str(BOOTLAB), "kcidb", "--repo", str(history["repo"]), "--rev", history["shas"][6],
+                           "--boot", record, "--bisect", str(bisect_json), "--out", str(out)],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    LATEST.validate(data)
+    assert data["checkouts"][0]["git_commit_hash"] == history["shas"][6]
+    statuses = {t["path"]: t["status"] for t in data["tests"]}
+    assert statuses["boot"] == "FAIL" and "FAIL" in statuses.values() and "PASS" in statuses.values()
+    bisected = [i for i in data["issues"] if i["id"].startswith("rustux_lab:bisect-")]
+    assert [i["culprit"] for i in bisected] == [{"code": True}]
+    assert any(i["issue_id"] == bisected[0]["id"] for i in data["incidents"])
 
 
 def test_a_range_whose_bad_end_was_a_lab_fault_has_no_culprit_and_says_so(history, tmp_path):
