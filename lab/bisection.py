@@ -238,3 +238,14 @@ def confirmation(culprit_step: Step, parent_step: Step | None) -> tuple[int, str
         code = EXIT_LAB_FAILED if parent_step.lab_fault else EXIT_NO_CULPRIT
         return code, f"no confirmed culprit: {c}'s parent {p} did not pass again ({parent_step.why})"
     return EXIT_CULPRIT, f"culprit {c} confirmed: fails again, its parent passes again"
+
+
+def summary_line(data: dict[str, Any]) -> str:
+    """One line from `Bisection.to_dict()`, for the CLI and the build summary:
+    `culprit 1a2b3c4d5e6f "enable x" (Ann <a@x>): lost milestone cpu-tables; 8 boots in 1.6 min`."""
+    spent = f"{data['boots']} boots in {data['wall_s'] / 60:.1f} min"
+    c = data.get("culprit")
+    if not c:
+        return f"{data['conclusion']}; {spent}"
+    lost = f": lost milestone {c['lost_milestone']}" if c.get("lost_milestone") else ""
+    return f"culprit {c['commit'][:12]} \"{c['subject']}\" ({c['author']}){lost}; {spent}"

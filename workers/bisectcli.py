@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.bisection import Bisection
+from lab.bisection import summary_line
 from lab.inventory import Inventory
 from lab.verdict import EXIT_USAGE
 from workers.bisect import BisectError, BisectRequest, BisectRun
@@ -72,20 +72,11 @@ def _cmd_bisect(args: argparse.Namespace, inventory: Inventory) -> int:
             return EXIT_USAGE
     data = result.to_dict()
     (out / BISECT_JSON).write_text(json.dumps(data, indent=2) + "\n")
-    say(summary(result))
+    say(summary_line(data))
     if args.json:
         print(json.dumps(data, indent=2))
     else:
-        print(summary(result))
+        print(summary_line(data))
         say(f"record: {out}")
     return result.exit_code
 
-
-def summary(result: Bisection) -> str:
-    """`culprit 1a2b3c4d5e6f "enable x" (Ann <a@x>): lost milestone cpu-tables; 8 boots in 1.6 min`."""
-    spent = f"{result.boots} boots in {result.wall_s / 60:.1f} min"
-    c = result.culprit
-    if c is None:
-        return f"{result.conclusion}; {spent}"
-    lost = f": lost milestone {result.lost}" if result.lost else ""
-    return f"culprit {c.short} \"{c.subject}\" ({c.author}){lost}; {spent}"
