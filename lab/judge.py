@@ -6,8 +6,14 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  1  QEMU failed to start                                      ERROR/host
  2  firmware inspection found a problem (before the boot)     ERROR/firmware
  3  an infrastructure signature matched                       ERROR/<its culprit>
+ 3b a step's input could not be delivered (SOL down, QMP)     ERROR/board or lab "could not send ..."
  4  a fatal signature matched                                 FAIL/code  "<reason> after <last>"
- 5  all milestones reached                                    PASS
+ 4a  ... one with `file:` (the kernel says a file of its image
+     was missing at boot), the artifact handed over had it      ERROR/lab  "... the deploy lost it"
+     ... the artifact did not have it either                    FAIL/code  "... the build did not make it"
+ 4b a step failed: a failure regex, a wrong exit status, the  FAIL/code  "no answer to <step> within Ns
+    prompt back without the answer, no answer in its timeout             after sending <text>: last lines: ..."
+ 5  all milestones reached and every step done                PASS
  6  no byte on any guest channel (debugcon, serial, firmware):
     a. QEMU exited with an error status, or wrote to stderr   ERROR/host "QEMU produced nothing"
        before the decision (not "terminating on signal 15" while being stopped)
@@ -45,13 +51,14 @@ class BootFacts:
     firmware_problem: str | None = None  # first problem from `inspect_firmware`, if the boot was refused
     boot_timeout_s: float | None = None  # for the message of row 13
     duration_s: float | None = None  # how long the boot ran, for messages without a timeout
+    # Files of the image the boot was handed (ESP-relative, `EFI/BOOT/BOOTX64.EFI`); None: unknown.
+    image_files: frozenset[str] | None = None
 
 
 def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
     """Apply the rule table above."""
     m, f = matcher, facts
     last = m.last_milestone
-    nxt = m.next_milestone
     after = f"after {last}" if last else "before the first milestone"
 
     def out(verdict: Verdict, culprit: Culprit | None, reason: str) -> Outcome:
@@ -61,8 +68,13 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         return out(Verdict.ERROR, Culprit.HOST, f"QEMU failed to start: {f.qemu_failed_to_start}")
     if f.firmware_problem:
         return out(Verdict.ERROR, Culprit.FIRMWARE, f.firmware_problem)
+    talk = m.conversation
+    if talk is not None and talk.failure is not None and talk.failure.verdict is Verdict.ERROR:
+        return talk.failure
     if m.signature is not None and m.decided is not None:
-        return m.decided
+        return _missing_file(m, f) or m.decided
+    if talk is not None and talk.failure is not None:
+        return talk.failure
     if m.complete:
         return m.decided or out(Verdict.PASS, None, f"all {len(m.hits)} milestones reached")
     seen = m.bytes_at_decision or m.bytes_seen
@@ -91,19 +103,35 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
             Culprit.CODE,
             f"no {first} milestone: the firmware ran ({_firmware_bytes(seen)}) but the kernel printed nothing{_ended(m, f)}",
         )
-    assert nxt is not None  # not complete, so a milestone is missing
+    awaited = m.awaited  # not complete, so a milestone or a step is missing
     if f.exit_status == DEBUG_EXIT_SUCCESS:
-        return out(Verdict.FAIL, Culprit.CODE, f"kernel reported success (debug-exit 0x10) {after} but never printed {nxt.name}")
+        return out(Verdict.FAIL, Culprit.CODE, f"kernel reported success (debug-exit 0x10) {after} but never printed {awaited}")
     if f.exit_status == 0:
-        return out(Verdict.FAIL, Culprit.CODE, f"machine reset/exited {after} (triple fault?): no {nxt.name}")
+        return out(Verdict.FAIL, Culprit.CODE, f"machine reset/exited {after} (triple fault?): no {awaited}")
     if f.exit_status is not None:
         return out(Verdict.ERROR, Culprit.HOST, f"QEMU died with status {f.exit_status} {after}: see qemu.log")
     if m.timeout is not None:
-        return m.decided or out(Verdict.FAIL, Culprit.CODE, f"hung {after}: no {nxt.name}")
+        return m.decided or out(Verdict.FAIL, Culprit.CODE, f"hung {after}: no {awaited}")
     if f.global_timeout:
         limit = f" of {f.boot_timeout_s:g}s" if f.boot_timeout_s else ""
-        return out(Verdict.FAIL, Culprit.CODE, f"hung {after}: no {nxt.name} within the boot timeout{limit}")
+        return out(Verdict.FAIL, Culprit.CODE, f"hung {after}: no {awaited} within the boot timeout{limit}")
     return out(Verdict.ERROR, Culprit.LAB, f"boot ended without a verdict {after}: streams closed while QEMU still ran")
+
+
+def _missing_file(m: BootMatcher, f: BootFacts) -> Outcome | None:
+    """Row 4a: the kernel could not find a file of its image; the artifact says who lost it."""
+    hit, decided = m.signature, m.decided
+    signature = next((s for s in m.spec.fatal if hit is not None and hit.kind == "fatal" and s.name == hit.name), None)
+    if signature is None or signature.file is None or f.image_files is None or decided is None:
+        return None
+    wanted = signature.file.upper()
+    if any(name.strip("/").upper() == wanted for name in f.image_files):  # FAT: case-insensitive
+        return Outcome(Verdict.ERROR, Culprit.LAB,
+                       f"{decided.reason}, but the image the lab was handed has {signature.file}: "
+                       "the deploy lost it (check the image written to the target)", decided.last_milestone)
+    return Outcome(Verdict.FAIL, Culprit.CODE,
+                   f"{decided.reason}; {signature.file} is missing from the artifact too: the build did not make it",
+                   decided.last_milestone)
 
 
 def _qemu_error(status: int | None) -> bool:

@@ -40,6 +40,11 @@ class LineAssembler:
         self._hold(data[last + 1 :])
         return start + body
 
+    @property
+    def pending(self) -> bytes:
+        """The unfinished line so far (its bounded head): where a shell's prompt waits."""
+        return bytes(self._pending)
+
     def flush(self) -> bytes:
         """The unterminated last line, if any, as a block; call at end of stream."""
         if not self._pending:

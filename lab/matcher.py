@@ -15,8 +15,9 @@ Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
   fatal signature (those with `after:` only once that milestone was reached), the next
   milestone, an out-of-order milestone.
 - Timeouts are checked by `poll(t)` only: milestone i must arrive within its `timeout`
-  seconds of milestone i-1 (the first: of boot start, t=0). `feed` never times out, so a
-  late `poll` is lenient rather than wrong.
+  seconds of milestone i-1 (the first: of boot start, t=0), or within its deadline when
+  the matcher is given deadlines (`lab.deadlines`, learned from passing boots); the
+  timeout says which. `feed` never times out, so a late `poll` is lenient rather than wrong.
 - `decided` is set once by the first of: all milestones (PASS), a fatal signature
   (FAIL/code), an infrastructure signature (ERROR/culprit), a milestone timeout
   (FAIL/code, which `lab.judge` refines: e.g. silence on every channel is ERROR).
@@ -27,9 +28,13 @@ lines where a candidate turns up are examined in Python.
 """
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lab.cleaning import clean_block
+from lab.cleaning import clean_block, clean_open_line
+from lab.conversation import Conversation, Send, StepHit
+from lab.deadlines import LEARNED, Deadline
 from lab.linebuffer import LineAssembler
 from lab.prefilter import literal_prefix
 from lab.signatures import with_builtins
@@ -80,13 +85,20 @@ class MilestoneTimeout:
     after: str | None  # the last milestone reached
     timeout: float
     t: float  # when the timeout was noticed
+    deadline: Deadline | None = None  # the deadline that decided, when the matcher had deadlines
 
 
 class BootMatcher:
     """Feed it bytes per channel; read `hits`, `decided`, `bytes_seen`."""
 
-    def __init__(self, spec: MilestoneSpec) -> None:
+    def __init__(self, spec: MilestoneSpec, marker: str | None = None, deadlines: Sequence[Deadline] | None = None) -> None:
         self.spec = spec
+        # The exit-status marker: random per boot, so no output can forge it.
+        self.conversation = (Conversation(spec.conversation, marker or f"BL{secrets.token_hex(4)}Q")
+                             if spec.conversation is not None else None)
+        if deadlines is not None and [d.milestone for d in deadlines] != [m.name for m in spec.milestones]:
+            raise ValueError(f"deadlines for {[d.milestone for d in deadlines]} do not match the spec's milestones")
+        self.deadlines = None if deadlines is None else tuple(deadlines)
         self.infrastructure: tuple[InfraSignature, ...] = with_builtins(spec.infrastructure)
         self.hits: list[MilestoneHit] = []
         self.out_of_order: list[MilestoneHit] = []
@@ -113,7 +125,29 @@ class BootMatcher:
 
     @property
     def complete(self) -> bool:
-        return len(self.hits) == len(self.spec.milestones)
+        """Every milestone reached and every step done."""
+        return len(self.hits) == len(self.spec.milestones) and (self.conversation is None or self.conversation.done)
+
+    @property
+    def step_hits(self) -> list[StepHit]:
+        return self.conversation.hits if self.conversation is not None else []
+
+    @property
+    def reached(self) -> int:
+        """Milestones and steps done so far (the progress line's numerator)."""
+        return len(self.hits) + len(self.step_hits)
+
+    @property
+    def total(self) -> int:
+        return len(self.spec.milestones) + (len(self.spec.conversation.steps) if self.spec.conversation else 0)
+
+    @property
+    def awaited(self) -> str | None:
+        """What the boot waits for: the next milestone's name, or the conversation's step."""
+        nxt = self.next_milestone
+        if nxt is not None:
+            return nxt.name
+        return self.conversation.waiting_for() if self.conversation is not None else None
 
     @property
     def bytes_dropped(self) -> int:
@@ -121,25 +155,82 @@ class BootMatcher:
         return sum(a.bytes_dropped for a in self._lines.values())
 
     # -- input -------------------------------------------------------------------------
-    def feed(self, channel: str, data: bytes, t: float) -> list[MilestoneHit]:
-        """Take `data` from `channel` at `t` seconds; return the milestones it completed."""
+    def feed(self, channel: str, data: bytes, t: float) -> list[MilestoneHit | StepHit]:
+        """Take `data` from `channel` at `t` seconds; return the milestones and steps it completed."""
         assembler = self._assembler(channel)
         self.bytes_seen[channel] += len(data)
         if self.decided is not None or not data:
             return []
         block = assembler.feed(data)
-        return self._scan(channel, block, t) if block else []
+        found: list[MilestoneHit | StepHit] = []
+        if block:
+            text = clean_block(block)
+            found += self._scan(channel, text, t)
+            found += self._converse(channel, text, t)
+        talk = self.conversation
+        if talk is not None and self.decided is None and channel in talk.listening:
+            hit = talk.open_line(channel, clean_open_line(assembler.pending), t, self.last_milestone)
+            found += self._step_done(hit)
+        return found
+
+    # -- the conversation's side of the runner ----------------------------------------------
+    def take_sends(self) -> list[Send]:
+        """Keys to type now (none once the boot is decided)."""
+        if self.conversation is None or self.decided is not None:
+            return []
+        return self.conversation.take_sends()
+
+    def sent(self, send: Send, t: float) -> None:
+        assert self.conversation is not None
+        self.conversation.sent(send, t)
+
+    def undelivered(self, send: Send, culprit: Culprit, reason: str) -> None:
+        """The keys could not be typed (infrastructure): decides ERROR/culprit."""
+        assert self.conversation is not None
+        self.conversation.undelivered(send, culprit, reason, self.last_milestone)
+        self._step_done(None)
+
+    def _converse(self, channel: str, text: str, t: float) -> list[StepHit]:
+        """Hand the block's lines to the conversation while it listens on `channel`."""
+        talk = self.conversation
+        found: list[StepHit] = []
+        if talk is None or self.decided is not None or channel not in talk.listening:
+            return found
+        for line in text.split("\n")[:-1]:
+            if channel not in talk.listening or self.decided is not None:
+                break
+            found += self._step_done(talk.line(channel, line, t, self.last_milestone))
+        return found
+
+    def _step_done(self, hit: StepHit | None) -> list[StepHit]:
+        talk = self.conversation
+        assert talk is not None
+        if talk.failure is not None:
+            self._decide(talk.failure)
+        if hit is None:
+            return []
+        if self.complete:
+            self._decide_pass(hit.t, hit.name)
+        return [hit]
 
     def poll(self, t: float) -> None:
         """Check the next milestone's deadline at time `t`."""
+        if self.conversation is not None and self.decided is None:
+            self.conversation.poll(t, self.last_milestone)
+            self._step_done(None)
         nxt = self.next_milestone
         if self.decided is not None or nxt is None:
             return
         since = self.hits[-1].t if self.hits else 0.0
-        if t - since > nxt.timeout:
-            self.timeout = MilestoneTimeout(nxt.name, self.last_milestone, nxt.timeout, t)
+        deadline = self.deadlines[len(self.hits)] if self.deadlines else None
+        limit = deadline.seconds if deadline else nxt.timeout
+        if t - since > limit:
+            self.timeout = MilestoneTimeout(nxt.name, self.last_milestone, limit, t, deadline)
             after = f"hung after {self.last_milestone}: " if self.hits else ""
-            self._decide(Outcome(Verdict.FAIL, Culprit.CODE, f"{after}no {nxt.name} within {nxt.timeout:g}s", self.last_milestone))
+            within = f"{limit:g}s"
+            if deadline and deadline.source == LEARNED:
+                within = f"{limit:.2f}s ({deadline.why}; the spec allows {nxt.timeout:g}s)"
+            self._decide(Outcome(Verdict.FAIL, Culprit.CODE, f"{after}no {nxt.name} within {within}", self.last_milestone))
 
     def close(self, t: float) -> list[MilestoneHit]:
         """End of all streams: match the unterminated last line of each channel."""
@@ -147,7 +238,9 @@ class BootMatcher:
         for channel, assembler in self._lines.items():
             block = assembler.flush()
             if block and self.decided is None:
-                found += self._scan(channel, block, t)
+                text = clean_block(block)
+                found += self._scan(channel, text, t)
+                found += self._converse(channel, text, t)
         return found
 
     def _assembler(self, channel: str) -> LineAssembler:
@@ -169,8 +262,7 @@ class BootMatcher:
         active += [m for i, m in enumerate(later) if channel in m.channels and (i == 0 or m.name not in seen_early)]
         return active
 
-    def _scan(self, channel: str, block: bytes, t: float) -> list[MilestoneHit]:
-        text = clean_block(block)
+    def _scan(self, channel: str, text: str, t: float) -> list[MilestoneHit]:
         self._new_hits = []
         active = self._active(channel, t)
         starts: dict[int, int] = {}  # index in `active` -> start of its next match, -1 if none
@@ -222,9 +314,15 @@ class BootMatcher:
     def _milestone(self, hit: MilestoneHit) -> None:
         self.hits.append(hit)
         self._new_hits.append(hit)
+        if self.conversation is not None:
+            self.conversation.reached(hit.name, hit.t)
         if self.complete:
-            n = len(self.hits)
-            self._decide(Outcome(Verdict.PASS, None, f"all {n} milestones reached in {hit.t:.2f}s", hit.name))
+            self._decide_pass(hit.t, hit.name)
+
+    def _decide_pass(self, t: float, last: str) -> None:
+        n = len(self.hits)
+        steps = f" and {len(self.step_hits)} steps" if self.conversation is not None else ""
+        self._decide(Outcome(Verdict.PASS, None, f"all {n} milestones{steps} reached in {t:.2f}s", last))
 
     def _signature(self, hit: SignatureHit) -> None:
         self.signature = hit

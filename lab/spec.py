@@ -8,6 +8,8 @@ milestones:                  # strictly ordered
 fatal:                       # the kernel is at fault -> FAIL/code
   - {name: panic, channel: any, regex: '\\[PANIC\\] (?P<reason>.*)'}
   - {name: reset, channel: any, regex: 'BdsDxe: loading Boot', after: entry}
+  - {name: no-initrd, channel: any, regex: 'no initrd', file: EFI/rustux/initrd.cpio}
+                             # file: the line says this image file was missing at boot
 infrastructure:              # something else is at fault -> ERROR/<culprit>
   - {name: kvm-internal-error, channel: qemu, regex: 'KVM internal error', culprit: host,
      hint: 'KVM failed: retry with --accel tcg'}   # hint: optional, leads the reason
@@ -16,6 +18,9 @@ infrastructure:              # something else is at fault -> ERROR/<culprit>
 Regexes are Python `re`, compiled with `re.MULTILINE` and searched in each line after
 ANSI escapes, CR and NUL bytes are stripped; use `^`/`$` to anchor to the line.
 Only the first `LINE_HEAD_BYTES` (see `linebuffer`) of a line are matched.
+
+`conversation:` (optional): steps that type into the machine and read its answers after a
+milestone; schema and rules in `lab/steps.py`, behaviour in `lab/conversation.py`.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab.schema import Node, SchemaError, compose_file
+from lab.steps import ConversationSpec, load_conversation
 from lab.verdict import Culprit
 
 # Channels the runner captures; `any` in a spec means all of them.
@@ -50,6 +56,9 @@ class FatalSignature:
     channels: frozenset[str]
     regex: re.Pattern[str]
     after: str | None = None  # only counts once this milestone was reached
+    # The line says this file of the boot image was missing at boot (`EFI/rustux/initrd.cpio`):
+    # whose fault depends on whether the artifact had it (lab.judge row 4a).
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,7 @@ class MilestoneSpec:
     infrastructure: tuple[InfraSignature, ...] = ()
     default_timeout: float = DEFAULT_TIMEOUT_S
     path: str | None = field(default=None, compare=False)
+    conversation: ConversationSpec | None = None  # steps after a milestone (lab/steps.py)
 
     def index(self, name: str) -> int:
         return [m.name for m in self.milestones].index(name)
@@ -77,7 +87,7 @@ class MilestoneSpec:
 def load_spec(path: str | Path) -> MilestoneSpec:
     """Load and validate a milestone spec; raises `SpecError` naming file, line and key."""
     root = compose_file(path, SpecError)
-    top = root.fields(required=["name", "milestones"], optional=["default_timeout", "fatal", "infrastructure"])
+    top = root.fields(required=["name", "milestones"], optional=["default_timeout", "fatal", "infrastructure", "conversation"])
     name = top["name"].text()
     default_timeout = top["default_timeout"].number(minimum=0.001) if "default_timeout" in top else DEFAULT_TIMEOUT_S
 
@@ -94,10 +104,11 @@ def load_spec(path: str | Path) -> MilestoneSpec:
     names = [m.name for m in milestones]
     fatal: list[FatalSignature] = []
     for node in top["fatal"].seq() if "fatal" in top else []:
-        f = node.fields(required=["name", "channel", "regex"], optional=["after"])
+        f = node.fields(required=["name", "channel", "regex"], optional=["after", "file"])
         sname = _unique(f["name"], [s.name for s in fatal])
         after = f["after"].choice(names) if "after" in f else None
-        fatal.append(FatalSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), after))
+        file = f["file"].text().strip("/") if "file" in f else None
+        fatal.append(FatalSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), after, file))
 
     infra: list[InfraSignature] = []
     blamable = [c.value for c in Culprit if c is not Culprit.CODE]
@@ -108,7 +119,14 @@ def load_spec(path: str | Path) -> MilestoneSpec:
         hint = f["hint"].text() if "hint" in f else None
         infra.append(InfraSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), culprit, hint))
 
-    return MilestoneSpec(name, tuple(milestones), tuple(fatal), tuple(infra), default_timeout, str(path))
+    conversation = None
+    if "conversation" in top:
+        conversation = load_conversation(top["conversation"], names, CHANNELS, default_timeout)
+        taken = [s.name for s in (*fatal, *infra)]
+        clash = next((s for s in conversation.steps if s.name in taken), None)
+        if clash is not None:
+            raise top["conversation"].error(f"step name {clash.name!r} is also a signature's name: names must be unique")
+    return MilestoneSpec(name, tuple(milestones), tuple(fatal), tuple(infra), default_timeout, str(path), conversation)
 
 
 def _channels(node: Node) -> frozenset[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
 from lab.firmware import inspect_firmware
 from lab.inventory import QemuTarget
@@ -23,15 +24,18 @@ from lab.milestones import BootMatcher, MilestoneSpec
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
-from workers.image import prepare_image
+from workers.image import artifact_files, prepare_image
+from workers.inputs import SocketSerial
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
+from workers.passes import load_passes, record_pass
 from workers.png import PpmError, ppm_to_png
 from workers.progress import MachineProgress
 from workers.qemu.command import QEMU_BINARY, Firmware, Profile, Sockets, qemu_command
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
 from workers.record import RESULT, BootRecord, write_result
+from workers.typist import Typist
 
 TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
 DRAIN_S = 1.0  # after QEMU exits, how long to wait for the channels' last bytes
@@ -76,7 +80,9 @@ class _Run:
     global_timeout: bool = False
     failed_to_start: str | None = None
     qmp: QmpClient | None = None
+    qemu_version: str | None = None  # from the QMP greeting: no `qemu --version` run per boot
     qemu_output_tail: bytes = b""
+    typist: Typist | None = None  # types the conversation's steps (COM1; the keyboard over QMP)
 
 
 class BootSession:
@@ -87,6 +93,7 @@ class BootSession:
         self.matcher = BootMatcher(request.spec)
         self.started = time.monotonic()
         self._t0: float | None = None  # QEMU start: t=0 of every channel and the timeline
+        self._profile: str | None = None  # whose passing boots the deadlines came from
 
     def _now(self) -> float:
         return 0.0 if self._t0 is None else time.monotonic() - self._t0
@@ -103,16 +110,19 @@ class BootSession:
             target=req.target.name,
             image={"path": str(req.image), "sha256": None},
             firmware=report.to_dict(),
-            qemu={"version": qemu_version(req.qemu_binary), "accel": None, "accel_reason": None, "command": None},
-            milestones_total=len(req.spec.milestones),
+            qemu={"version": None, "accel": None, "accel_reason": None, "command": None},
+            milestones_total=self.matcher.total,
         )
+        record.warnings += report.warnings
+        for warning in report.warnings:
+            self.progress.event(f"warning: {warning}")
         if not report.ok:
             return self._finish(record, judge(self.matcher, BootFacts(firmware_problem=report.problems[0])))
         _sweep_stale_workdirs()
         with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as tmp:
             work = Path(tmp)
             try:
-                fat, record.image = prepare_image(req.image, work)
+                fat, record.image = prepare_image(req.image)
             except EspError as exc:
                 if self.interrupt:  # Ctrl-C reaches mkfs.fat/mcopy too: not the image's fault
                     return self._finish(record, self._interrupted(None))
@@ -122,8 +132,22 @@ class BootSession:
                 return self._finish(record, self._interrupted(None))
             accel = resolve_accel(req.target.accel, req.target.machine, _firmware(fw, None), req.qemu_binary)
             record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
+            record.deadlines = self._learn(accel, report.identity)
             self.progress.event(f"target {req.target.name}: {req.target.machine}, {fw.mode} firmware, {accel.accel} ({accel.reason})")
             return self._boot(record, work, fat, accel)
+
+    def _learn(self, accel: AccelChoice, firmware: dict[str, Any]) -> dict[str, Any]:
+        """The milestone deadlines from this target's passing boots of the same profile."""
+        req = self.request
+        roms = [ident.sha256 for role, ident in firmware.items() if role != "vars"]  # VARS is a template, rewritten per boot
+        self._profile = profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
+        history = load_passes(req.target.name, self._profile)
+        deadlines = learn_deadlines(req.spec, history)
+        self.matcher = BootMatcher(req.spec, deadlines=deadlines)
+        learned = sum(d.source == LEARNED for d in deadlines)
+        self.progress.event(f"deadlines: {learned} of {len(deadlines)} learned from {len(history)} passing boots ({self._profile})")
+        return {"profile": self._profile, "history": len(history), "learned": learned,
+                "milestones": [d.to_dict() for d in deadlines], "decided_by": None}
 
     def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootResult:
         req = self.request
@@ -156,6 +180,8 @@ class BootSession:
                 streams.add("qemu", qemu.output)
                 record.qemu["pid"] = qemu.pid
                 capture.event(f"QEMU started, pid {qemu.pid}: {' '.join(argv)}", 0.0)
+                ports = {"serial": SocketSerial(lambda: streams.connections.get("serial"))}
+                run.typist = Typist(ports, capture, self.progress, self._now, down_culprit=Culprit.LAB)
                 self._loop(qemu, streams, capture, run)
         finally:
             self._stop(qemu, run, capture)
@@ -175,8 +201,10 @@ class BootSession:
                 qemu_failed_to_start=run.failed_to_start,
                 boot_timeout_s=req.timeout_s,
                 duration_s=t,
+                image_files=artifact_files(req.image),
             ))
         record.qemu["exit_status"] = run.exit_status
+        record.qemu["version"] = run.qemu_version
         return self._finish(record, outcome)
 
     def _loop(self, qemu: QemuProcess, streams: Streams, capture: Capture, run: _Run) -> None:
@@ -187,6 +215,8 @@ class BootSession:
             t = self._now()
             self._pump_qmp(run, capture, t)
             self.matcher.poll(t)
+            if run.typist is not None:
+                run.typist.pump(self.matcher)
             if self.matcher.decided is not None:
                 capture.event(f"decided: {self.matcher.decided.summary()}", t)
                 # The same line on the other console is usually a few ms behind: keep it.
@@ -213,9 +243,12 @@ class BootSession:
         capture.data(channel, data, t)
         if channel == "qemu":
             run.qemu_output_tail = (run.qemu_output_tail + data)[-4096:]
-        before = len(self.matcher.hits)
-        for i, hit in enumerate(self.matcher.feed(channel, data, t)):
-            self.progress.milestone(before + i + 1, len(self.request.spec.milestones), hit)
+        found = self.matcher.feed(channel, data, t)
+        before = self.matcher.reached - len(found)
+        for i, hit in enumerate(found):
+            self.progress.milestone(before + i + 1, self.matcher.total, hit)
+        if run.typist is not None:
+            run.typist.pump(self.matcher)  # the next step types the moment its prompt shows
 
     def _drain(self, streams: Streams, capture: Capture, run: _Run, limit: float, idle: float) -> None:
         """Read what is still in flight: until every channel ended, nothing came for `idle`
@@ -231,12 +264,13 @@ class BootSession:
     def _attach_qmp(self, run: _Run, conn: Any, capture: Capture) -> None:
         client = QmpClient(conn)
         try:
-            client.handshake(timeout=5.0)
+            greeting = client.handshake(timeout=5.0)
         except QmpError as exc:
             capture.event(f"QMP unusable: {exc}", self._now())
             client.close()
             return
         run.qmp = client
+        run.qemu_version = _version(greeting)
 
     def _pump_qmp(self, run: _Run, capture: Capture, t: float) -> None:
         if run.qmp is None or run.qmp.closed:
@@ -278,7 +312,18 @@ class BootSession:
 
     def _finish(self, record: BootRecord, outcome: Outcome) -> BootResult:
         record.outcome = outcome
-        record.milestones = list(self.matcher.hits)
+        timeout = self.matcher.timeout
+        if record.deadlines is not None and timeout is not None and timeout.deadline is not None and outcome.verdict is Verdict.FAIL:
+            due = timeout.deadline.expected_s
+            since = self.matcher.hits[-1].t if self.matcher.hits else 0.0
+            record.deadlines["decided_by"] = {**timeout.deadline.to_dict(), "decided_t": round(timeout.t, 3),
+                                              "due_t": None if due is None else round(since + due, 3)}
+        if outcome.verdict is Verdict.PASS and self._profile is not None:
+            record_pass(self.request.target.name, PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits)))
+        if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
+            record.qemu["version"] = qemu_version(self.request.qemu_binary)
+        record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)
+        record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
         record.bytes_seen = dict(self.matcher.bytes_seen)
         record.duration_s = time.monotonic() - self.started
         write_result(self.request.out, record.to_dict())
@@ -286,12 +331,22 @@ class BootSession:
 
 
 def _sweep_stale_workdirs() -> None:
-    """Remove work directories (FAT image, VARS copy, sockets) of runners that were killed
+    """Remove work directories (VARS copy, sockets) of runners that were killed
     before their cleanup ran; the runner's pid is part of the name."""
     for workdir in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
         pid = workdir.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _version(greeting: dict[str, Any]) -> str | None:
+    """`QEMU emulator version 7.2.22 (Debian ...)`, the first line of `qemu --version`."""
+    try:
+        v = greeting["version"]["qemu"]
+        package = greeting["version"].get("package", "").strip()
+        return f"QEMU emulator version {v['major']}.{v['minor']}.{v['micro']}" + (f" ({package})" if package else "")
+    except (KeyError, TypeError, AttributeError):
+        return None
 
 
 def _firmware(fw: Any, vars_copy: Path | None) -> Firmware:

@@ -1,4 +1,4 @@
-"""PPM (what QEMU's screendump writes) to PNG, in pure Python with zlib."""
+"""PPM (what QEMU's screendump writes) to PNG and back, in pure Python with zlib."""
 from __future__ import annotations
 
 import struct
@@ -8,6 +8,10 @@ from pathlib import Path
 
 class PpmError(Exception):
     """The file is not a binary (P6) 8-bit PPM."""
+
+
+class PngError(Exception):
+    """The file is not a PNG this module wrote (8-bit RGB, no interlace, filter None)."""
 
 
 def ppm_to_png(ppm: Path, png: Path) -> None:
@@ -50,3 +54,27 @@ def encode_png(width: int, height: int, rgb: bytes) -> bytes:
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def decode_png(data: bytes) -> tuple[int, int, bytes]:
+    """Width, height and RGB bytes of a PNG written by `encode_png` (the record's screens,
+    the screen corpus); other PNGs are refused rather than half-decoded."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise PngError("not a PNG file")
+    pos, header, idat = 8, b"", b""
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        payload = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            header = payload
+        elif kind == b"IDAT":
+            idat += payload
+        pos += 12 + length
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    if (depth, colour, interlace) != (8, 2, 0):
+        raise PngError(f"unsupported PNG (depth {depth}, colour type {colour}, interlace {interlace}): expected 8-bit RGB")
+    raw = zlib.decompress(idat)
+    stride = width * 3 + 1
+    if len(raw) != stride * height or any(raw[y * stride] for y in range(height)):
+        raise PngError("unsupported PNG: rows must use filter type 0 (None), as encode_png writes them")
+    return width, height, b"".join(raw[y * stride + 1 : (y + 1) * stride] for y in range(height))

@@ -49,8 +49,7 @@ def history(tmp_path_factory) -> dict:
     repo = tmp_path_factory.mktemp("kernel-repo")
     for part in ("kernel", "userspace"):
         shutil.copytree(REPO / part, repo / part, ignore=shutil.ignore_patterns("target"))
-    (repo / "scripts").mkdir()
-    shutil.copy2(REPO / "scripts/build-kernel.sh", repo / "scripts")
+    shutil.copytree(REPO / "scripts", repo / "scripts")  # build-kernel.sh and the helpers it runs
     shutil.copy2(REPO / ".gitignore", repo)
     git(repo, "init", "-q", "-b", "main")
     shas = [commit(repo, "import the kernel")]

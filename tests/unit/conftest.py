@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.milestones import BootMatcher, MilestoneSpec, load_spec
+from lab.milestones import BootMatcher, MilestoneSpec, SpecError, load_spec
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CAPTURES = FIXTURES / "captures"
@@ -53,3 +53,12 @@ def replay(spec: MilestoneSpec, name: str, chunk: int | None = 64) -> BootMatche
                     m.feed(channel, blob[off : off + chunk], t)
     m.close(t)
     return m
+
+
+def spec_error(path: Path, text: str) -> str:
+    """The error loading `text` as a spec at `path` gives (it must give one, naming the file)."""
+    path.write_text(text)
+    with pytest.raises(SpecError) as e:
+        load_spec(path)
+    assert str(e.value).startswith(str(path))
+    return str(e.value)

@@ -6,6 +6,8 @@
 //! - [`elf`]: ELF64 executable validation and segment loading.
 //! - [`paging`]: x86-64 4-level page tables over an abstract physical memory.
 //! - [`fmtbuf`]: a fixed-capacity `fmt::Write` buffer for early-boot logging.
+//! - [`cpio`]: the initrd's cpio (newc) archive, validated whole, read in place.
+//! - [`ldisc`]: the console line discipline (echo, erase, Ctrl-C, Ctrl-D, line queue).
 //!
 //! Host tests: `cd kernel/kcore && PATH=/usr/bin:$PATH cargo test` (or `make test-kernel`).
 //! The kernel links this crate as a path dependency and builds it with `-Zbuild-std`; it
@@ -17,8 +19,10 @@
 
 extern crate alloc;
 
+pub mod cpio;
 pub mod elf;
 pub mod fmtbuf;
 pub mod heap;
+pub mod ldisc;
 pub mod paging;
 pub mod pmm;

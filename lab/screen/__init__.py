@@ -1,0 +1,1 @@
+"""Reading text from screens: fonts, cell grids, the exact reader."""
