@@ -32,7 +32,7 @@ CULPRIT_LAYER = {"code": "code", "firmware": "harness", "host": "harness", "boar
 @dataclass(frozen=True)
 class Checkout:
     id: str  # unique within the origin, e.g. the commit hash (+ patch hash for a try build)
-    repository_url: str
+    repository_url: str | None  # KCIDB wants https://; anything else is kept in misc
     commit: str  # 40 hex digits
     branch: str | None = None
     subject: str | None = None
@@ -115,7 +115,7 @@ def report(checkout: Checkout, build: Build, boots: list[Boot], culprit: Culprit
         "version": dict(SCHEMA_VERSION),
         "checkouts": [_drop_none({
             "id": checkout_id, "origin": origin, "tree_name": "rustux",
-            "git_repository_url": checkout.repository_url, "git_commit_hash": checkout.commit,
+            **_repository(checkout.repository_url), "git_commit_hash": checkout.commit,
             "git_repository_branch": checkout.branch, "git_commit_message": checkout.subject,
             "start_time": checkout.start_time, "valid": True,
         })],
@@ -128,6 +128,13 @@ def report(checkout: Checkout, build: Build, boots: list[Boot], culprit: Culprit
         "issues": list(issues.values()),
         "incidents": incidents,
     }
+
+
+def _repository(url: str | None) -> dict[str, Any]:
+    """KCIDB takes only public https:// repository URLs; any other (a local path) goes to misc."""
+    if url and url.startswith("https://"):
+        return {"git_repository_url": url}
+    return {"misc": {"repository": url}} if url else {}
 
 
 def _milestone_test(build_id: str, boot: Boot, name: str, status: str, origin: str) -> dict[str, Any]:

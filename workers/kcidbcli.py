@@ -46,7 +46,8 @@ def add_commands(sub: argparse._SubParsersAction, inventory_option: Callable[[ar
                        "and its boot records.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repo", type=Path, default=Path("."), metavar="PATH", help="the kernel's git checkout (default: .)")
     p.add_argument("--rev", default="HEAD", metavar="REV", help="the commit built (default: HEAD)")
-    p.add_argument("--repo-url", metavar="URL", help="public URL of the repository (default: its origin remote)")
+    p.add_argument("--repo-url", metavar="URL",
+                   help="public https:// URL of the repository (default: its origin remote; KCIDB takes only https)")
     p.add_argument("--branch", metavar="NAME", help="the branch built")
     p.add_argument("--build-id", metavar="ID", help="the build's id within the lab (default: the commit hash)")
     p.add_argument("--build-failed", action="store_true", help="the kernel did not build (no boots)")

@@ -6,6 +6,7 @@ from lab.boottime import (
     HISTORY,
     compare,
     compare_step,
+    kernel_clock,
     permutation_p,
     regressions,
     step_times,
@@ -93,3 +94,15 @@ def test_compare_uses_only_the_last_history_passes():
     old = [boot(0.5) for _ in range(50)]  # a slow era, before a fix
     recent = [boot(h) for h in noisy(HISTORY, 0.2, 0.01)]
     assert [c.step for c in regressions(compare(old + recent, [boot(0.27)]))] == ["heap"]
+
+
+def test_kernel_clock_reads_the_kernels_own_times_from_the_spec_groups(rustux_spec):
+    regexes = {m.name: m.regex for m in rustux_spec.milestones}
+    lines = [("entry", "!"), ("heap", "[rustux] heap: 64 KiB at 0x1000, self-test passed"),
+             ("user-clock", "[hello] clock_gettime: 41250 us since kernel entry"),
+             ("final", "[rustux] boot complete: 57 ms from entry to final milestone")]
+    clock = kernel_clock(regexes, lines)
+    assert clock == [("kernel:entry", 0.0), ("kernel:user-clock", 41250e-6), ("kernel:final", 57e-3)]
+    steps = step_times(clock)
+    assert list(steps) == ["kernel:user-clock", "kernel:final"]
+    assert abs(steps["kernel:final"] - (0.057 - 0.04125)) < 1e-9

@@ -89,3 +89,11 @@ def test_boot_from_record_names_the_missed_milestone():
               "milestones": [{"name": "entry"}, {"name": "heap"}]}
     boot = kcidb.boot_from_record("pc-bios", record, ["entry", "heap", "final"])
     assert (boot.reached, boot.missed, boot.verdict) == (("entry", "heap"), "final", "FAIL")
+
+
+def test_a_repository_that_is_not_https_is_kept_in_misc():
+    local = kcidb.Checkout(id=SHA, repository_url="file:///srv/rustux", commit=SHA)
+    data = kcidb.report(local, BUILD, [PASSED])
+    LATEST.validate(data)
+    assert "git_repository_url" not in data["checkouts"][0]
+    assert data["checkouts"][0]["misc"] == {"repository": "file:///srv/rustux"}
