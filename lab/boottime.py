@@ -10,6 +10,9 @@ firmware's time, not the kernel's, and is left out. Two clocks:
   this clock (`kernel:<milestone>`, from the previous such milestone, the first from entry)
   are immune to the reader's delays; they are compared the same way.
 
+The kernel's clock is the one judged when the spec gives it (the lab's steps are then only
+recorded); a spec without kernel times is judged on the lab's clock (`judge_pass`).
+
 Only passes of the same profile compare (accel, machine, memory, firmware: a KVM boot's steps
 take a tenth of a TCG boot's); the caller selects them. The test is Firecracker's A/B rule: a
 one-sided permutation test on the difference of means (A = the last K passes, B = the new
@@ -40,6 +43,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from math import comb
+
+from lab.deadlines import PassingBoot
 
 ALPHA = 0.01
 MIN_CHANGE = 0.20
@@ -136,8 +141,10 @@ class StepChange:
 
 def compare_step(step: str, history: Sequence[float], new: Sequence[float]) -> StepChange:
     """Rows 1-6 for one step."""
-    if not history or not new:
-        return StepChange(step, None, None, len(history), None, False, "not compared: the step is missing")
+    if not new:
+        return StepChange(step, None, None, len(history), None, False, "not compared: the new boot lacks the step")
+    if not history:
+        return StepChange(step, None, None, 0, None, False, "not compared: no earlier pass has the step")
     h, b = sum(history) / len(history), sum(new) / len(new)
 
     def out(p: float | None, regression: bool, why: str) -> StepChange:
@@ -172,3 +179,17 @@ def regressions(changes: Sequence[StepChange]) -> list[StepChange]:
 def _ms(seconds: float) -> str:
     ms = seconds * 1000
     return f"{ms:.0f}" if ms >= 10 else f"{ms:.1f}"
+
+
+def judge_pass(history: Sequence[PassingBoot], new: PassingBoot) -> dict[str, object]:
+    """A new PASS against the last HISTORY passes of its profile: result.json's `boot_time`."""
+    on_kernel = bool(new.kernel)
+    clock = "kernel" if on_kernel else "lab"
+    past = [p.kernel if on_kernel else p.milestones for p in history if (p.kernel if on_kernel else p.milestones)]
+    changes = compare(past, [new.kernel if on_kernel else new.milestones])
+    return {
+        "clock": clock,
+        "history": min(len(past), HISTORY),
+        "regressions": [c.summary() for c in regressions(changes)],
+        "steps": [c.to_dict() for c in changes],
+    }

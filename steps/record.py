@@ -46,6 +46,7 @@ class BootResult:
     duration_s: float | None
     milestones: tuple[tuple[str, float, str], ...] = ()  # (name, t, line), in boot order
     triage: str | None = None  # bootlab's triage rule, when a non-PASS was checked against a baseline
+    slower: tuple[str, ...] = ()  # a PASS's boot-time regressions: "heap: 12 → 19 ms (+58%, p=0.003)"
 
     def milestone_log(self) -> str:
         """The `milestones` log: when each milestone was seen and the line that proved it."""
@@ -61,7 +62,8 @@ class BootResult:
         """One line for the step: `PASS 12/12 in 6.1 s`, `FAIL after user-entry: page fault`."""
         if self.verdict is Verdict.PASS:
             took = f" in {self.duration_s:.1f} s" if self.duration_s is not None else ""
-            return f"PASS {self.reached}/{self.total}{took}"
+            slower = f"; slower: {', '.join(self.slower)}" if self.slower else ""
+            return f"PASS {self.reached}/{self.total}{took}{slower}"
         head = self.verdict.value
         if self.verdict is Verdict.ERROR and self.culprit is not None:
             head = f"ERROR ({self.culprit.value})"
@@ -115,6 +117,7 @@ def parse_result(stdout: str) -> BootResult:
         duration_s=float(duration) if duration is not None else None,
         milestones=tuple((str(m.get("name")), float(m.get("t") or 0), str(m.get("line") or "")) for m in milestones),
         triage=triage.get("rule"),
+        slower=tuple(str(line) for line in ((data.get("boot_time") or {}).get("regressions") or ())),
     )
 
 

@@ -32,6 +32,7 @@ class BootRecord:
     deadlines: dict[str, Any] | None = None  # the milestone deadlines used, and the one that decided a hang
     warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
     conversation: list[dict[str, Any]] | None = None  # per step: what was sent when, the answer, the exit status
+    boot_time: dict[str, Any] | None = None  # a PASS's steps against the target's last passes (lab.boottime)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class BootRecord:
             "deadlines": self.deadlines,
             "warnings": self.warnings,
             "conversation": self.conversation,
+            "boot_time": self.boot_time,
         }
 
 

@@ -1,11 +1,14 @@
 """One test per row of lab.boottime's rule table, plus the permutation test itself."""
 import random
 
+from lab.deadlines import PassingBoot
+
 from lab.boottime import (
     ALPHA,
     HISTORY,
     compare,
     compare_step,
+    judge_pass,
     kernel_clock,
     permutation_p,
     regressions,
@@ -43,7 +46,8 @@ def test_permutation_p_exact_for_two_samples_and_sampled_when_large():
 
 def test_row1_missing_step_is_not_compared():
     c = compare_step("heap", [], [0.2])
-    assert not c.regression and c.why == "not compared: the step is missing"
+    assert not c.regression and c.why == "not compared: no earlier pass has the step"
+    assert compare_step("heap", [0.2], []).why == "not compared: the new boot lacks the step"
 
 
 def test_row2_too_little_history_cannot_flag_even_a_huge_change():
@@ -106,3 +110,14 @@ def test_kernel_clock_reads_the_kernels_own_times_from_the_spec_groups(rustux_sp
     steps = step_times(clock)
     assert list(steps) == ["kernel:user-clock", "kernel:final"]
     assert abs(steps["kernel:final"] - (0.057 - 0.04125)) < 1e-9
+
+
+def test_a_pass_is_judged_on_the_kernels_clock_when_it_has_one():
+    lab_noise = noisy(HISTORY, 0.2, 0.15, seed=3)  # the lab's clock: the reader's delays
+    history = [PassingBoot("tcg", tuple(boot(h)), (("kernel:entry", 0.0), ("kernel:final", k)))
+               for h, k in zip(lab_noise, noisy(HISTORY, 0.25, 0.01))]
+    slow = judge_pass(history, PassingBoot("tcg", tuple(boot(0.2)), (("kernel:entry", 0.0), ("kernel:final", 0.33))))
+    assert slow["clock"] == "kernel" and slow["history"] == HISTORY
+    assert len(slow["regressions"]) == 1 and slow["regressions"][0].startswith("kernel:final: 250 → 330 ms (+32%")
+    lab_only = judge_pass([PassingBoot("tcg", tuple(boot(h))) for h in lab_noise], PassingBoot("tcg", tuple(boot(0.2))))
+    assert lab_only["clock"] == "lab" and lab_only["regressions"] == []
