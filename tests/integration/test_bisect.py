@@ -20,39 +20,16 @@ import pytest
 import yaml
 
 from bootlab_support import BOOTLAB, REPO
+from history_support import AUTHOR, BUG_SUBJECT, commit, commit_the_bug, git, kernel_repo, notes, seed_cargo
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 OVMF = Path("/usr/share/OVMF")
-BUG_SUBJECT = "kernel: turn the triple-fault path on by default"
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "Ann Dev", "GIT_AUTHOR_EMAIL": "ann@example.org", "GIT_COMMITTER_NAME": "Ann Dev",
-           "GIT_COMMITTER_EMAIL": "ann@example.org", "PATH": "/usr/bin:/bin", "HOME": str(repo)}
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout.strip()
-
-
-def commit(repo: Path, subject: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", subject)
-    return git(repo, "rev-parse", "HEAD")
-
-
-def notes(repo: Path, line: str, subject: str) -> str:
-    with (repo / "NOTES.md").open("a") as f:
-        f.write(line + "\n")
-    return commit(repo, subject)
 
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory) -> dict:
     repo = tmp_path_factory.mktemp("kernel-repo")
-    for part in ("kernel", "userspace"):
-        shutil.copytree(REPO / part, repo / part, ignore=shutil.ignore_patterns("target"))
-    shutil.copytree(REPO / "scripts", repo / "scripts")  # build-kernel.sh and the helpers it runs
-    shutil.copy2(REPO / ".gitignore", repo)
-    git(repo, "init", "-q", "-b", "main")
-    shas = [commit(repo, "import the kernel")]
+    shas = [kernel_repo(repo)]
     shas.append(notes(repo, "- boot path notes", "notes: start"))
     shas.append(notes(repo, "- heap notes", "notes: heap"))
     main_rs = repo / "kernel/src/main.rs"
@@ -62,14 +39,11 @@ def history(tmp_path_factory) -> dict:
     main_rs.write_text(original)
     shas.append(commit(repo, "kernel: drop the helper again"))
     shas.append(notes(repo, "- paging notes", "notes: paging"))
-    cargo = repo / "kernel/Cargo.toml"
-    cargo.write_text(cargo.read_text().replace("[features]\n", "[features]\ndefault = [\"triple-fault\"]\n", 1))
-    shas.append(commit(repo, BUG_SUBJECT))
+    shas.append(commit_the_bug(repo))
     for topic in ("syscalls", "user space", "release"):
         shas.append(notes(repo, f"- {topic} notes", f"notes: {topic}"))
-    # The cargo target dir a lab would keep between bisections: core/alloc already built.
     cargo_dir = tmp_path_factory.mktemp("bisect-cargo") / "cargo"
-    shutil.copytree(REPO / "build/cargo", cargo_dir, symlinks=True)
+    seed_cargo(cargo_dir)
     spec = yaml.safe_load((REPO / "kernel/milestones.yaml").read_text())
     return {"repo": repo, "shas": shas, "cargo": cargo_dir, "milestones": [m["name"] for m in spec["milestones"]]}
 
@@ -128,7 +102,7 @@ def test_bisect_names_the_culprit_past_a_lab_fault_and_a_commit_that_does_not_bu
     shas, culprit = history["shas"], result["culprit"]
     assert culprit["commit"] == shas[6]
     assert culprit["subject"] == BUG_SUBJECT
-    assert culprit["author"] == "Ann Dev <ann@example.org>"
+    assert culprit["author"] == AUTHOR
     steps = result["steps"]
     phases = [s["phase"] for s in steps]
     assert phases[:2] == ["check-bad", "check-good"]
