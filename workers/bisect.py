@@ -3,7 +3,7 @@
 Each step checks the commit out in a scratch worktree of the repository (the developer's
 own checkout is never touched), builds it with that commit's `scripts/build-kernel.sh`, and
 boots `build/esp` with that commit's `kernel/milestones.yaml` on the target through the same
-boot session as `bootlab boot`. The search itself is `git bisect` in the scratch worktree;
+pipeline as `bootlab boot` (a quarantined target is MISS, a runner crash ERROR/lab). The search itself is `git bisect` in the scratch worktree;
 what each boot means for it is lab.bisection's rule table.
 
 The scratch worktree's `build/cargo` is a link to a cargo target directory kept between
@@ -38,7 +38,9 @@ from lab.bisection import (
 )
 from lab.inventory import QemuTarget
 from lab.milestones import SpecError, load_spec
+from lab.record import BootRecord
 from workers.boot import BootRequest, BootSession
+from workers.bootlab.boot import BootJob, run_boot
 from workers.interrupt import Interrupt
 from workers.progress import MachineProgress
 
@@ -230,13 +232,23 @@ class BisectRun:
         except (SpecError, OSError) as exc:
             return Step(phase, commit, attempt, f"its {SPEC} does not load: {exc}", None, build_s=build_s)
         boot_dir = step_dir / ("boot" if attempt == 1 else f"boot-{attempt}")
-        request = BootRequest(target=self.req.target, image=self.src / ESP, spec=spec, out=boot_dir,
-                              timeout_s=self.req.target.boot_timeout_s)
-        start = time.monotonic()
-        result = BootSession(request, _Quiet(sys.stderr), self.interrupt).run()
-        milestones = tuple(hit.name for hit in result.record.milestones)
-        return Step(phase, commit, attempt, None, result.outcome, milestones, str(boot_dir),
-                    build_s if attempt == 1 else 0.0, time.monotonic() - start)
+        target = self.req.target
+        request = BootRequest(target=target, image=self.src / ESP, spec=spec, out=boot_dir,
+                              timeout_s=target.boot_timeout_s)
+        signals: list[Interrupt] = []
+
+        def start(progress: MachineProgress, interrupt: Interrupt) -> BootRecord:
+            signals.append(interrupt)
+            return BootSession(request, progress, interrupt).run()
+
+        job = BootJob("target", target.name, request.image, boot_dir, len(spec.milestones), target.enabled, start)
+        begin = time.monotonic()
+        record = run_boot(job, _Quiet(sys.stderr), as_json=False)  # the pipeline `bootlab boot` runs: health, MISS
+        if signals and signals[0]:  # Ctrl-C during the boot: the bisection stops too
+            self.interrupt.signame = signals[0].signame
+        milestones = tuple(hit.name for hit in record.milestones)
+        return Step(phase, commit, attempt, None, record.outcome, milestones, str(boot_dir),
+                    build_s if attempt == 1 else 0.0, time.monotonic() - begin)
 
     def _link_cargo(self) -> None:
         cargo = self.req.cargo_dir

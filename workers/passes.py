@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lab import boottime
 from lab.deadlines import HISTORY, PassingBoot
-from workers.boardstate import state_root
+from workers.state import state_dir
 
 PASSES = "passes.jsonl"
 # lab.boottime compares a PASS with the last 100 of its profile; a few profiles share a file
@@ -27,7 +27,7 @@ KEEP = 4 * max(HISTORY, boottime.HISTORY)
 
 
 def passes_path(target: str) -> Path:
-    return state_root() / target / PASSES
+    return state_dir(target) / PASSES
 
 
 def load_passes(target: str, profile: str) -> list[PassingBoot]:

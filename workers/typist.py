@@ -15,17 +15,20 @@ from lab.conversation import Send
 from lab.matcher import BootMatcher
 from lab.verdict import Culprit
 from workers.capture import Capture
-from workers.inputs import InputDown, InputError, InputPort
+from workers.inputs import InputDown, InputError, InputPort, SocketSerial
 from workers.progress import MachineProgress
+from workers.qemu.attach import Attachment, LiveBoot
 
 
 class Typist:
     def __init__(self, ports: dict[str, InputPort], capture: Capture, progress: MachineProgress,
-                 clock: Callable[[], float], down_culprit: Culprit = Culprit.BOARD) -> None:
+                 clock: Callable[[], float], down_culprit: Culprit = Culprit.BOARD,
+                 timeline_clock: Callable[[], float] | None = None) -> None:
         self.ports = ports
         self.capture = capture
         self.progress = progress
         self.clock = clock  # the matcher's clock (seconds since QEMU start / power-on)
+        self.timeline_clock = timeline_clock or clock  # a board's timeline counts from taking the board
         self.down_culprit = down_culprit
         self._down: tuple[Send, float, str] | None = None  # a send held back: since when, why
 
@@ -47,7 +50,7 @@ class Typist:
             t = self.clock()
             self._down = None
             matcher.sent(send, t)
-            self.capture.input(f"{send.input}: {send.text}", t)
+            self.capture.input(f"{send.input}: {send.text}", self.timeline_clock())
             self.progress.event(f"step {send.step}: sent {send.text!r} on {send.input}")
 
     def _held(self, matcher: BootMatcher, send: Send, why: str) -> None:
@@ -61,4 +64,26 @@ class Typist:
             matcher.undelivered(send, self.down_culprit, f"{why}; still down after {limit:g}s")
 
     def _event(self, text: str) -> None:
-        self.capture.event(text, self.clock())
+        self.capture.event(text, self.timeline_clock())
+
+
+class Conversation(Attachment):
+    """A QEMU target's typist as an attachment: COM1 is the runner's end of the serial
+    socket; it types whenever the matcher has a send ready (each tick and after each chunk,
+    so a step types the moment its prompt shows)."""
+
+    def __init__(self, progress: MachineProgress) -> None:
+        self.progress = progress
+        self.typist: Typist | None = None
+
+    def started(self, live: LiveBoot) -> None:
+        ports: dict[str, InputPort] = {"serial": SocketSerial(lambda: live.connection("serial"))}
+        self.typist = Typist(ports, live.capture, self.progress, live.now, down_culprit=Culprit.LAB)
+
+    def tick(self, live: LiveBoot, t: float) -> None:
+        if self.typist is not None:
+            self.typist.pump(live.matcher)
+
+    def fed(self, live: LiveBoot, channel: str) -> None:
+        if self.typist is not None:
+            self.typist.pump(live.matcher)

@@ -1,10 +1,9 @@
 """Conversations on real QEMU: `bootlab boot` types into OVMF's own UEFI shell on COM1.
 
-The shell is a real interactive program that needs no kernel of ours: an ESP whose
-BOOTX64.EFI OVMF cannot load (an `MZ` header and nothing else, which passes the lab's own
-image check) makes OVMF fall back to it. One boot proves the conversation passes (echo,
-prompt on an open line, exit status read back); one proves a failing step is FAIL/code
-naming the step. About 40 s on two cores (the shell starts ~15 s after QEMU under TCG).
+The shell is a real interactive program that needs no kernel of ours, started by
+tests/fixtures/shell-launcher (shell_support.py). One boot proves the conversation passes
+(echo, a prompt on an open line, the exit status read back); one proves a failing step is
+FAIL/code naming the step. About 20 s on two cores.
 """
 from __future__ import annotations
 
@@ -13,25 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from bootlab_support import REPO, probe_cache, run_boot  # noqa: F401  (probe_cache: a fixture)
+from bootlab_support import run_boot
+from shell_support import SPEC, shell_esp as build_shell_esp
 
 pytestmark = pytest.mark.qemu
-
-SPEC = REPO / "tests" / "fixtures" / "specs" / "efi-shell.yaml"
 
 
 @pytest.fixture(scope="module")
 def shell_esp(tmp_path_factory) -> Path:
-    esp = tmp_path_factory.mktemp("esp")
-    (esp / "EFI" / "BOOT").mkdir(parents=True)
-    (esp / "EFI" / "BOOT" / "BOOTX64.EFI").write_bytes(b"MZ" + bytes(510))
-    return esp
+    return build_shell_esp(tmp_path_factory.mktemp("esp"))
 
 
 @pytest.fixture(scope="module")
-def talk_boot(tmp_path_factory, shell_esp, probe_cache):
+def talk_boot(tmp_path_factory, shell_esp):
     return run_boot(tmp_path_factory.mktemp("talk"), "--target", "q35-pflash", "--image", shell_esp,
-                    "--milestones", SPEC, "--accel", "tcg", cache=probe_cache)
+                    "--milestones", SPEC, "--accel", "tcg")
 
 
 def test_the_conversation_passes_and_steps_are_milestones(talk_boot):
@@ -72,9 +67,9 @@ def failing_spec(tmp_path_factory) -> Path:
     return path
 
 
-def test_a_failure_regex_is_fail_naming_the_step(tmp_path, shell_esp, failing_spec, probe_cache):
+def test_a_failure_regex_is_fail_naming_the_step(tmp_path, shell_esp, failing_spec):
     boot = run_boot(tmp_path / "fail", "--target", "q35-pflash", "--image", shell_esp, "--milestones", failing_spec,
-                    "--accel", "tcg", cache=probe_cache)
+                    "--accel", "tcg")
     assert boot.rc == 1, boot.stderr
     assert (boot.result["verdict"], boot.result["culprit"]) == ("FAIL", "code")
     assert boot.result["reason"] == ("hello: failure 'is not recognized as an internal or external command' matched: "

@@ -79,6 +79,25 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
                                            "   4.50 s  paging               paging\n   5.50 s  heap-ok              heap-ok\n")
         return self.run_step()
 
+    def test_a_conversation_gets_a_console_log_and_its_steps_count(self):
+        self.setup_step(self.step())
+        result = json.loads(result_json("PASS", reached=5, total=6))
+        result["milestones"].append({"name": "hello", "t": 5.9, "channel": "serial", "line": "hello", "step": True})
+        result["conversation"] = [{"name": "hello", "sent": [{"t": 5.5, "input": "serial", "text": "echo hello<enter>"}]}]
+        timeline = ("    5400 serial   rustux$ \n    5500 input    serial: echo hello<enter>\n"
+                    "    5510 debugcon rustux$ echo hello\n    5512 serial   rustux$ echo hello\n    5900 serial   hello\n")
+        uploads = []
+        for name in RECORD_LOGS:
+            upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
+                                      maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
+            uploads.append(upload.upload_string(timeline).exit(0) if name == "timeline.log" else upload.exit(1))
+        self.expect_commands(ExpectRmdir(dir="record", log_environ=True).exit(0),
+                             ExpectShell(workdir="wkdir", command=CMD).stdout(json.dumps(result)).exit(0), *uploads)
+        self.expect_outcome(result=SUCCESS, state_string="PASS 6/6 (1 step) in 6.1 s")
+        self.expect_log_file("console", "   5.400 s  << rustux$ \n   5.500 s  >> serial: echo hello<enter>\n"
+                                        "   5.512 s  << rustux$ echo hello\n   5.900 s  << hello\n")
+        return self.run_step()
+
     def test_a_board_boots_with_board_and_its_bmc_error_is_not_retried(self):
         self.setup_step(BootStep(board="vboard-1", milestones="artifact/milestones.yaml"))
         self.build.requests = [SimpleNamespace(id=300)]

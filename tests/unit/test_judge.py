@@ -3,7 +3,7 @@ from lab.judge import BootFacts, judge
 from lab.milestones import BootMatcher, load_spec
 from lab.verdict import Culprit, Verdict
 
-from conftest import capture_exit_status, replay
+from captures import FIXTURES, capture_exit_status, replay
 
 ENTRY_HEAP = b"rustux: entry (boot services)\nrustux: memory map: 1 entries, 2 conventional pages\nrustux: boot services exited\nrustux: heap ok\n"
 
@@ -43,22 +43,11 @@ def test_row3_infrastructure_signature_kvm(mini_spec):
     assert verdict(o) == (Verdict.ERROR, Culprit.HOST)
 
 
-TALK = """\
-name: sh
-milestones:
-  - {name: ready, channel: serial, regex: '^ready$'}
-conversation:
-  after: ready
-  prompt: '[$] '
-  steps:
-    - {name: hello, send: 'echo hello<enter>', expect: '^hello$', timeout: 2}
-"""
 
 
-def talking(tmp_path, *chunks, t=1.0):
+def talking(*chunks, t=1.0):
     """A matcher with a one-step conversation, fed `chunks` on serial, typing when asked."""
-    (tmp_path / "sh.yaml").write_text(TALK)
-    m = BootMatcher(load_spec(tmp_path / "sh.yaml"))
+    m = BootMatcher(load_spec(FIXTURES / "specs" / "one-step.yaml"))
     for chunk in chunks:
         m.feed("serial", chunk, t)
         for send in m.conversation.take_sends():
@@ -66,8 +55,8 @@ def talking(tmp_path, *chunks, t=1.0):
     return m
 
 
-def test_row3b_input_not_delivered_is_error(tmp_path):
-    m = talking(tmp_path, b"ready\n")
+def test_row3b_input_not_delivered_is_error():
+    m = talking(b"ready\n")
     m.feed("serial", b"$ ", 1.0)
     send = m.conversation.take_sends()[0]
     m.conversation.undelivered(send, Culprit.BOARD, "SOL down", "ready")
@@ -77,16 +66,16 @@ def test_row3b_input_not_delivered_is_error(tmp_path):
     assert o.reason == "could not send 'echo hello<enter>' for step hello: SOL down"
 
 
-def test_row4b_step_without_answer_fails(tmp_path):
-    m = talking(tmp_path, b"ready\n$ ", b"echo hello\r\n")
+def test_row4b_step_without_answer_fails():
+    m = talking(b"ready\n$ ", b"echo hello\r\n")
     m.poll(3.5)
     o = judge(m, BootFacts(global_timeout=False))
     assert verdict(o) == (Verdict.FAIL, Culprit.CODE)
     assert o.reason == "no answer to hello within 2s after sending 'echo hello<enter>': last lines: $ echo hello"
 
 
-def test_row10_reset_during_a_step_names_the_step(tmp_path):
-    m = talking(tmp_path, b"ready\n$ ", b"echo hello\r\n")
+def test_row10_reset_during_a_step_names_the_step():
+    m = talking(b"ready\n$ ", b"echo hello\r\n")
     o = judge(m, BootFacts(exit_status=0))
     assert o.reason == "machine reset/exited after ready (triple fault?): no answer to step hello"
 
@@ -123,6 +112,14 @@ def test_row6b_qemu_noise_while_being_stopped_is_not_evidence(mini_spec):
     m.poll(61.0)
     m.feed("qemu", b"qemu-system-x86_64: terminating on signal 15 from pid 4242\n", 61.5)
     assert verdict(judge(m, BootFacts())) == (Verdict.ERROR, Culprit.FIRMWARE)
+
+
+def test_row6c_silence_on_a_board_is_the_boards(mini_spec):
+    m = BootMatcher(mini_spec)
+    m.poll(61.0)
+    o = judge(m, BootFacts(duration_s=61.0, board="nuc-1", console="10.0.0.9:623"))
+    assert verdict(o) == (Verdict.ERROR, Culprit.BOARD)
+    assert o.reason.startswith("board nuc-1: nothing on the console (10.0.0.9:623) in 61.0s after power-on")
 
 
 def test_row7_debug_exit_failure_without_panic_line(mini_spec):

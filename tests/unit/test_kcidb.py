@@ -3,7 +3,7 @@ import pytest
 from kcidb_io.schema import LATEST
 
 from lab import kcidb
-from workers.kcidbcli import validation_problem
+from workers.bootlab.kcidb import validation_problem
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 CHECKOUT = kcidb.Checkout(id=SHA, repository_url="https://git.example.org/rustux.git", commit=SHA, branch="main",

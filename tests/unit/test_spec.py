@@ -7,7 +7,7 @@ import pytest
 from lab.milestones import CHANNELS, SpecError, load_spec
 from lab.verdict import Culprit
 
-from conftest import spec_error
+from captures import spec_error
 
 GOOD = """\
 name: rustux

@@ -9,23 +9,16 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from lab.bisection import summary_line
-from lab.inventory import Inventory
-from lab.verdict import EXIT_USAGE
 from workers.bisect import BisectError, BisectRequest, BisectRun
+from workers.bootlab import common
 from workers.interrupt import interruptible
 
 BISECT_JSON = "bisect.json"
 
-EPILOG = """\
-examples:
-  bootlab bisect --repo ~/rustux --good v0.3 --bad main --target q35-pflash
-  bootlab bisect --repo . --good HEAD~8 --bad HEAD --target pc-bios --json
-
-Each step checks the commit out in a scratch worktree of --repo (your checkout is not
+NOTES = """Each step checks the commit out in a scratch worktree of --repo (your checkout is not
 touched), builds it with its own scripts/build-kernel.sh and boots it with its own
 kernel/milestones.yaml. PASS is good, FAIL (code) bad; an ERROR boots once more and is
 then skipped, like a MISS or a commit that does not build. The bad end must fail and the
@@ -37,26 +30,25 @@ exit status: 0 culprit confirmed, 1 no confirmed culprit in the range, 2 usage e
 """
 
 
-def add_commands(sub: argparse._SubParsersAction, inventory_option: Callable[[argparse.ArgumentParser], None],
-                 load: Callable[[Path], Inventory]) -> None:
-    bisect = sub.add_parser(
-        "bisect", help="find the commit that broke a target's boot",
+def register(sub: argparse._SubParsersAction) -> None:
+    p = common.add_command(
+        sub, "bisect", _cmd_bisect, help="find the commit that broke a target's boot",
         description="Bisect a boot regression between a good and a bad commit on one target.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    bisect.add_argument("--repo", required=True, type=Path, metavar="PATH", help="the kernel's git checkout")
-    bisect.add_argument("--good", required=True, metavar="REV", help="a commit that passes on the target")
-    bisect.add_argument("--bad", required=True, metavar="REV", help="a later commit that fails there (FAIL, code)")
-    bisect.add_argument("--target", required=True, metavar="NAME", help="target name from the inventory")
-    inventory_option(bisect)
-    bisect.add_argument("--out", type=Path, metavar="DIR", help="record directory (default: build/bisect/<target>-<timestamp>)")
-    bisect.add_argument("--cargo-dir", type=Path, default=Path("build/bisect/cargo"), metavar="DIR",
-                        help="cargo target dir kept across steps and bisections (default: build/bisect/cargo)")
-    bisect.add_argument("--json", action="store_true", help="print bisect.json on stdout")
-    bisect.set_defaults(func=lambda a: _cmd_bisect(a, load(a.inventory)))
+        examples=["bootlab bisect --repo ~/rustux --good v0.3 --bad main --target q35-pflash",
+                  "bootlab bisect --repo . --good HEAD~8 --bad HEAD --target pc-bios --json"],
+        notes=NOTES)
+    p.add_argument("--repo", required=True, type=Path, metavar="PATH", help="the kernel's git checkout")
+    p.add_argument("--good", required=True, metavar="REV", help="a commit that passes on the target")
+    p.add_argument("--bad", required=True, metavar="REV", help="a later commit that fails there (FAIL, code)")
+    p.add_argument("--target", required=True, metavar="NAME", help="target name from the inventory")
+    p.add_argument("--out", type=Path, metavar="DIR", help="record directory (default: build/bisect/<target>-<timestamp>)")
+    p.add_argument("--cargo-dir", type=Path, default=Path("build/bisect/cargo"), metavar="DIR",
+                   help="cargo target dir kept across steps and bisections (default: build/bisect/cargo)")
+    p.add_argument("--json", action="store_true", help="print bisect.json on stdout")
 
 
-def _cmd_bisect(args: argparse.Namespace, inventory: Inventory) -> int:
-    target = inventory.target(args.target)
+def _cmd_bisect(args: argparse.Namespace) -> int:
+    target = common.load(args.inventory, check_files=False).target(args.target)
     out = args.out or Path("build/bisect") / f"{target.name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
     def say(line: str) -> None:
@@ -68,8 +60,7 @@ def _cmd_bisect(args: argparse.Namespace, inventory: Inventory) -> int:
         try:
             result = BisectRun(request, interrupt).run()
         except BisectError as exc:
-            print(f"bootlab: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            raise common.UsageError(str(exc)) from exc
     data = result.to_dict()
     (out / BISECT_JSON).write_text(json.dumps(data, indent=2) + "\n")
     say(summary_line(data))
@@ -79,4 +70,3 @@ def _cmd_bisect(args: argparse.Namespace, inventory: Inventory) -> int:
         print(summary_line(data))
         say(f"record: {out}")
     return result.exit_code
-

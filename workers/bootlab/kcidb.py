@@ -10,22 +10,16 @@ import argparse
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
 from lab import kcidb
-from lab.inventory import Inventory
-from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE
-from workers.record import RESULT
+from lab.record import RESULT
+from lab.verdict import EXIT_ERROR, EXIT_PASS
+from workers.bootlab import common
 
-EPILOG = """\
-examples:
-  bootlab kcidb --repo . --boot build/boots/q35-pflash-20261201-101500 --out kcidb.json
-  bootlab kcidb --repo ~/rustux --rev main --build-id kernel-42 \\
-      --boot records/q35-pflash --boot records/pc-bios --bisect build/bisect/pc-bios-1/bisect.json --out kcidb.json
-
+NOTES = """\
 Tests: `boot` per record (its verdict: PASS, FAIL, ERROR, MISS one to one), `boot.<milestone>`
 per milestone reached (PASS) and the one missed (the boot's verdict). A failed boot's culprit
 is a KCIDB issue (code, or harness for firmware/host/board/lab) with an incident on its test;
@@ -39,11 +33,14 @@ The origin (--origin, default rustux_lab) must be the one the KCIDB admins regis
 """
 
 
-def add_commands(sub: argparse._SubParsersAction, inventory_option: Callable[[argparse.ArgumentParser], None],
-                 load: Callable[[Path], Inventory]) -> None:
-    p = sub.add_parser("kcidb", help="write KCIDB JSON for a kernel build and its boots",
-                       description="Write KCIDB (KernelCI database) JSON, schema-checked, for one kernel build "
-                       "and its boot records.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+def register(sub: argparse._SubParsersAction) -> None:
+    p = common.add_command(
+        sub, "kcidb", _cmd_kcidb, help="write KCIDB JSON for a kernel build and its boots",
+        description="Write KCIDB (KernelCI database) JSON, schema-checked, for one kernel build and its boot records.",
+        examples=["bootlab kcidb --repo . --boot build/boots/q35-pflash-20261201-101500 --out kcidb.json",
+                  "bootlab kcidb --repo ~/rustux --rev main --build-id kernel-42 --boot records/q35-pflash "
+                  "--boot records/pc-bios --bisect build/bisect/pc-bios-1/bisect.json --out kcidb.json"],
+        notes=NOTES, inventory=False)
     p.add_argument("--repo", type=Path, default=Path("."), metavar="PATH", help="the kernel's git checkout (default: .)")
     p.add_argument("--rev", default="HEAD", metavar="REV", help="the commit built (default: HEAD)")
     p.add_argument("--repo-url", metavar="URL",
@@ -57,7 +54,6 @@ def add_commands(sub: argparse._SubParsersAction, inventory_option: Callable[[ar
     p.add_argument("--bisect", type=Path, metavar="FILE", help="a bisect.json whose culprit becomes a KCIDB issue")
     p.add_argument("--origin", default=kcidb.ORIGIN, help=f"the lab's KCIDB origin (default: {kcidb.ORIGIN})")
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="where to write the JSON")
-    p.set_defaults(func=_cmd_kcidb)
 
 
 def _git(repo: Path, *args: str) -> str | None:
@@ -66,20 +62,16 @@ def _git(repo: Path, *args: str) -> str | None:
 
 
 def _cmd_kcidb(args: argparse.Namespace) -> int:
-    def usage(message: str) -> int:
-        print(f"bootlab: {message}", file=sys.stderr)
-        return EXIT_USAGE
-
     sha = _git(args.repo, "rev-parse", "--verify", "--quiet", f"{args.rev}^{{commit}}")
     if sha is None:
-        return usage(f"--rev {args.rev}: no such commit in {args.repo}: pass --repo (the kernel's checkout) and a commit it has")
+        raise common.UsageError(f"--rev {args.rev}: no such commit in {args.repo}: pass --repo (the kernel's checkout) and a commit it has")
     url = args.repo_url or _git(args.repo, "remote", "get-url", "origin") or f"file://{args.repo.resolve()}"
     spec = args.milestones or args.repo / "kernel/milestones.yaml"
     names = [m["name"] for m in yaml.safe_load(spec.read_text())["milestones"]] if spec.exists() else []
     boots = []
     for record in args.boot:
         if not (record / RESULT).is_file():
-            return usage(f"--boot {record}: no {RESULT}: pass a boot record directory (bootlab boot --out DIR)")
+            raise common.UsageError(f"--boot {record}: no {RESULT}: pass a boot record directory (bootlab boot --out DIR)")
         data = json.loads((record / RESULT).read_text())
         boots.append(kcidb.boot_from_record(data.get("target") or record.name, data, names))
     culprit = _culprit(args.bisect, boots) if args.bisect else None
