@@ -178,3 +178,15 @@ def boot_from_record(boot_id: str, record: dict[str, Any], spec_names: list[str]
     return Boot(id=boot_id, target=record.get("target") or boot_id, verdict=record["verdict"],
                 culprit=record.get("culprit"), reason=record.get("reason") or "", reached=reached, missed=missed,
                 duration_s=record.get("duration_s"))
+
+
+def validation_problem(data: dict[str, Any]) -> str | None:
+    """None when `data` is valid KCIDB JSON by the kcidb-io package's schema, else its first problem."""
+    import jsonschema  # kcidb-io's own dependency; imported here so the mapping alone loads fast
+    from kcidb_io.schema import LATEST
+
+    try:
+        LATEST.validate(data)
+    except jsonschema.exceptions.ValidationError as exc:
+        return f"{exc.json_path}: {exc.message}"
+    return None

@@ -29,6 +29,7 @@ from steps.bisect import BisectStep, BisectTrigger
 from steps.boot import BootStep
 from steps.fanout import BootFanout
 from steps.golden import GoldenImage
+from steps.kcidb import KcidbReport
 from steps.kernel import KernelBuild
 from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
@@ -87,8 +88,10 @@ def qemu_lock(inventory: Inventory) -> util.WorkerLock:
                            maxCountForWorker={w.name: w.max_builds for w in inventory.workers.values()})
 
 
-def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[str]) -> util.BuildFactory:
-    """`targets`: the QEMU targets and boards the artifact is booted on."""
+def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[str],
+                   kcidb_dir: Path | None = None) -> util.BuildFactory:
+    """`targets`: the QEMU targets and boards the artifact is booted on; `kcidb_dir`: where
+    each build's KCIDB JSON goes."""
     artifact = util.Interpolate(f"{artifacts_dir}/kernel-%(prop:buildnumber)s.tar.gz")
     f = util.BuildFactory()
     f.addStep(bb.Git(name="checkout", repourl=repo, branch=branch, mode="incremental", haltOnFailure=True))
@@ -103,6 +106,8 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[st
             schedulerNames=[boot_scheduler(t) for t in targets],
             set_properties={"artifact": artifact},
         ))
+        if kcidb_dir is not None:
+            f.addStep(KcidbReport(kcidb_dir, repo, branch, alwaysRun=True))
     return f
 
 
@@ -230,7 +235,7 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         raise ValueError(f"{inventory.path}: workers: no worker of kind qemu to build the kernel on")
     builders = [util.BuilderConfig(
         name=KERNEL_BUILDER, workernames=[build_worker],
-        factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards]),
+        factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards], basedir / "kcidb"),
     )]
     lock = qemu_lock(inventory)
     # One lock object per board: Buildbot refuses two locks of the same name.

@@ -9,6 +9,7 @@ worker that built before: a build from scratch takes minutes on this machine.
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -69,6 +70,7 @@ def test_a_push_that_breaks_the_kernel_is_bisected_by_itself(lab):
     client = lab.client("developer")
     forced = client.force_and_wait("force-kernel", timeout_s=900)
     assert [(b["target"], b["verdict"]) for b in forced.boots] == [(TARGET, "PASS")], forced.boots
+    kcidb_of(lab, forced.kernel_buildid, client)
     start_s = time.monotonic()
     bad = commit_the_bug(repo)  # the push: the GitPoller sees it within 2 s
     bisect = wait_for_build(client, f"bisect/{TARGET}", timeout_s=1200)
@@ -85,3 +87,14 @@ def test_a_push_that_breaks_the_kernel_is_bisected_by_itself(lab):
     steps = {s["name"]: s["state_string"] for s in client.steps(boots[-1]["buildid"])}
     assert steps["bisect-trigger"].endswith("bisecting")
     print(f"\npush -> culprit named: {minutes:.1f} min, {props['bisect_boots']} bisection boots: {bisect['state_string']}")
+
+
+def kcidb_of(lab, buildid: int, client) -> None:
+    """The kernel build's KCIDB JSON on the master: valid, one `boot` test that passed."""
+    from kcidb_io.schema import LATEST
+
+    number = client.get(f"builds/{buildid}")["builds"][0]["number"]
+    data = json.loads((lab.master_dir / "kcidb" / f"kernel-{number}.json").read_text())
+    LATEST.validate(data)
+    assert [t["status"] for t in data["tests"] if t["path"] == "boot"] == ["PASS"]
+    assert all(t["status"] == "PASS" for t in data["tests"])

@@ -3,7 +3,6 @@ import pytest
 from kcidb_io.schema import LATEST
 
 from lab import kcidb
-from workers.bootlab.kcidb import validation_problem
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 CHECKOUT = kcidb.Checkout(id=SHA, repository_url="https://git.example.org/rustux.git", commit=SHA, branch="main",
@@ -24,7 +23,7 @@ def by_id(data):
 def test_a_report_is_valid_kcidb():
     data = kcidb.report(CHECKOUT, BUILD, [PASSED, FAILED, LAB_FAULT, MISSED])
     LATEST.validate(data)
-    assert validation_problem(data) is None
+    assert kcidb.validation_problem(data) is None
     assert data["version"] == {"major": LATEST.major, "minor": LATEST.minor}
     assert data["checkouts"][0]["git_commit_hash"] == SHA
     assert data["builds"][0]["checkout_id"] == data["checkouts"][0]["id"] == f"rustux_lab:{SHA}"
@@ -79,7 +78,7 @@ def test_a_failed_build_has_no_boots():
 def test_the_schema_check_catches_a_bad_mapping():
     data = kcidb.report(CHECKOUT, BUILD, [PASSED])
     data["tests"][0]["status"] = "BROKEN"
-    assert "BROKEN" in validation_problem(data)
+    assert "BROKEN" in kcidb.validation_problem(data)
     with pytest.raises(Exception):
         LATEST.validate(data)
 

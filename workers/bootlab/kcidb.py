@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from lab import kcidb
+from lab.kcidb import validation_problem
 from lab.record import RESULT
 from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers.bootlab import common
@@ -101,14 +102,3 @@ def _culprit(path: Path, boots: list[kcidb.Boot]) -> kcidb.Culprit | None:
                          misc={"boots": result.get("boots"), "good": result.get("good", {}).get("commit"),
                                "bad": result.get("bad", {}).get("commit")})
 
-
-def validation_problem(data: dict) -> str | None:
-    """None when `data` is valid KCIDB JSON by the kcidb-io schema, else its first problem."""
-    import jsonschema
-    from kcidb_io.schema import LATEST
-
-    try:
-        LATEST.validate(data)
-    except jsonschema.exceptions.ValidationError as exc:
-        return f"{exc.json_path}: {exc.message}"
-    return None
