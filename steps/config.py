@@ -10,7 +10,7 @@ Builders:
                       a PASS keeps the artifact as the target's golden image for triage
   boot/<board>        the same on a board (one per board in service), on the board's worker,
                       holding the board's lock
-  health/<target>     boot the target's golden image (nightly, or forced by an operator)
+  golden/<target>     boot the target's golden image (nightly, or forced by an operator)
   operator/<board>    an operator's board action (`bootlab power`, `quarantine`, `release`),
                       one at a time per board
   bisect/<target>     `bootlab bisect` between the target's last PASS and a FAIL/code, started by
@@ -42,8 +42,8 @@ def boot_builder(target: str) -> str:
     return f"boot/{target}"
 
 
-def health_builder(target: str) -> str:
-    return f"health/{target}"
+def golden_builder(target: str) -> str:
+    return f"golden/{target}"
 
 
 def operator_builder(board: str) -> str:
@@ -68,8 +68,8 @@ def enabled_targets(inventory: Inventory) -> list[QemuTarget]:
 
 
 def enabled_boards(inventory: Inventory) -> list[Board]:
-    """Boards that take boots: an out-of-service board is left out like a disabled target."""
-    return [b for b in inventory.boards.values() if b.health != "out-of-service"]
+    """Boards that take boots: a disabled board is left out like a disabled target."""
+    return [b for b in inventory.boards.values() if b.enabled]
 
 
 def make_workers(inventory: Inventory) -> list:
@@ -191,7 +191,7 @@ def _keep_golden(golden: Path) -> bb.MasterShellCommand:
     )
 
 
-def health_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock) -> util.BuildFactory:
+def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock) -> util.BuildFactory:
     def has_golden(step) -> bool:
         return golden.exists()
 
@@ -247,8 +247,8 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
                                            factory=boot_factory(t, settings, golden, lock, history), tags=["boot"]))
         builders.append(util.BuilderConfig(name=bisect_builder(t.name), workernames=[t.worker],
                                            factory=bisect_factory(t, repo, branch, settings, lock), tags=["bisect"]))
-        builders.append(util.BuilderConfig(name=health_builder(t.name), workernames=[t.worker],
-                                           factory=health_factory(t, settings, golden, lock), tags=["health"]))
+        builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker],
+                                           factory=golden_factory(t, settings, golden, lock), tags=["golden"]))
     for b in boards:
         # The board's lock around the whole build: no operator action between deploy and power-off.
         builders.append(util.BuilderConfig(name=boot_builder(b.name), workernames=[b.worker],
@@ -267,7 +267,7 @@ def try_userpass(users: list[LabUser]) -> list[tuple[str, str]]:
 
 def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[LabUser]) -> list:
     targets = enabled_targets(inventory)
-    health = [health_builder(t.name) for t in targets]
+    golden_builders = [golden_builder(t.name) for t in targets]
     result = [
         schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
                                   buttonName="Build and boot"),
@@ -279,10 +279,10 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
                for name in [t.name for t in targets] + [b.name for b in enabled_boards(inventory)]]
     result += [schedulers.Triggerable(name=bisect_scheduler(t.name), builderNames=[bisect_builder(t.name)])
                for t in targets]
-    if health:
+    if golden_builders:
         result += [
-            schedulers.Nightly(name="nightly-health", builderNames=health, hour=3, minute=0),
-            schedulers.ForceScheduler(name="force-health", builderNames=health, buttonName="Health check"),
+            schedulers.Nightly(name="nightly-golden", builderNames=golden_builders, hour=3, minute=0),
+            schedulers.ForceScheduler(name="force-golden", builderNames=golden_builders, buttonName="Boot the golden image"),
         ]
     if inventory.boards:
         # The web form offers the board (one builder per board) and the action.
@@ -320,7 +320,7 @@ def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
         # First matching rule decides; anything not matched (reading) is open to everyone.
         allowRules=[
             util.AnyEndpointMatcher(role="admin", defaultDeny=False),
-            util.ForceBuildEndpointMatcher(builder="health/*", role="operator"),
+            util.ForceBuildEndpointMatcher(builder="golden/*", role="operator"),
             util.ForceBuildEndpointMatcher(builder="operator/*", role="operator"),
             util.ForceBuildEndpointMatcher(builder=KERNEL_BUILDER, role="developer"),
             util.RebuildBuildEndpointMatcher(builder=KERNEL_BUILDER, role="developer"),

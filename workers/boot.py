@@ -78,6 +78,7 @@ class _Run:
     failed_to_start: str | None = None
     qemu_version: str | None = None  # from the QMP greeting: no `qemu --version` run per boot
     qemu_output_tail: bytes = b""
+    ended: str | None = None  # an attachment ended the boot (a person detached): why
 
 
 @dataclass
@@ -244,6 +245,8 @@ class BootSession:
             io.capture.close(t)
         if self.interrupt:
             outcome = self._interrupted()
+        elif run.ended and self.matcher.decided is None:
+            outcome = outcomes.ended_before_verdict(run.ended, t, self.matcher.last_milestone)
         else:
             if run.failed_to_start is None and self.qmp is None and run.exit_status not in _GUEST_EXITS:
                 tail = run.qemu_output_tail.decode("utf-8", "replace").strip().splitlines()
@@ -264,6 +267,7 @@ class BootSession:
         """Capture and match until the verdict is known, QEMU exits, a timeout or a signal."""
         assert self._io is not None
         streams, run = self._io.streams, self._run
+        announced = False
         while True:
             for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - self.now(), 0.0))):
                 self.feed(channel, data)
@@ -272,10 +276,18 @@ class BootSession:
             self.matcher.poll(t)
             for a in self.attachments:
                 a.tick(self, t)
-            if self.matcher.decided is not None:
+            if self.matcher.decided is not None and not announced:
+                announced = True
                 self.event(f"decided: {self.matcher.decided.summary()}")
-                # The same line on the other console is usually a few ms behind: keep it.
-                self._drain(limit=DECIDED_DRAIN_S, idle=IDLE_S)
+                if not any(a.holds(self) for a in self.attachments):
+                    # The same line on the other console is usually a few ms behind: keep it.
+                    self._drain(limit=DECIDED_DRAIN_S, idle=IDLE_S)
+                    return
+                self.progress.verdict(self.matcher.decided)  # said now; the boot goes on while held
+            ended = next((why for a in self.attachments if (why := a.ended(self))), None)
+            if ended:
+                run.ended = ended
+                self.event(ended)
                 return
             if self.interrupt:
                 self.event(f"{self.interrupt.signame} received: stopping")

@@ -38,9 +38,9 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     cfg = build_config(inventory, settings, users, tmp_path)
     targets = sorted(t.name for t in inventory.targets.values() if t.enabled)
     names = sorted(b.name for b in cfg["builders"])
-    boards = sorted(b.name for b in inventory.boards.values() if b.health != "out-of-service")
+    boards = sorted(b.name for b in inventory.boards.values() if b.enabled)
     assert boards, "the inventory's virtual boards"
-    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets + boards] + [f"health/{t}" for t in targets]
+    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets + boards] + [f"golden/{t}" for t in targets]
                            + [f"operator/{b}" for b in inventory.boards] + [f"bisect/{t}" for t in targets])
     schedulers = {s.name: s for s in cfg["schedulers"]}
     assert {f"boot-{t}" for t in targets + boards} <= set(schedulers)

@@ -8,6 +8,8 @@ An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its h
     hit(live, hit)    after each milestone the matcher ticked
     fed(live, channel) after each chunk the matcher read (a prompt on a line not ended yet)
     stopping(live)    before QEMU is told to quit, while it still runs (a last screendump)
+    holds(live)       True: the boot goes on past its verdict (a person at the console)
+    ended(live)       a reason to end the boot now (the person detached), else None
 and `live` (a `LiveBoot`) lets it act on the boot:
     live.feed(channel, data)   bytes *from* the guest, as if the channel had sent them:
                                raw log, timeline, matcher (the screen reader's text)
@@ -72,3 +74,9 @@ class Attachment:
 
     def stopping(self, live: LiveBoot) -> None:
         pass
+
+    def holds(self, live: LiveBoot) -> bool:
+        return False
+
+    def ended(self, live: LiveBoot) -> str | None:
+        return None
