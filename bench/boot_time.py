@@ -15,6 +15,13 @@ slowed wait falls in `kernel:user-clock`).
 Prints the counts, every flag's summary, the step noise and the wall time. Boot records go
 to a temp dir; BOOTLAB_STATE too, so the lab's own pass history is not touched.
 
+Measured (2 shared cores, TCG, load average 12-21 from other builds; 155 boots in 28 min):
+the kernel's clock: 0 false alarms in 50 unchanged boots, the slowed step caught in 5 of 5
+(`kernel:user-clock: 251 → 331..369 ms (+32..47%, p=0.010)`); the lab's clock on the same
+boots: 1 false alarm (`elf-loaded: 5.4 → 35 ms`), the slowed `heap` caught in 1 of 5 (the
+heap step's p95 was 725 ms against a 326 ms median: the reader's delays). Hence a PASS is
+judged on the kernel's clock wherever the spec gives it.
+
 Usage: .venv/bin/python bench/boot_time.py [--target q35-pflash] [--unchanged 50] [--slowed 5] [--jobs 2]
 """
 from __future__ import annotations
