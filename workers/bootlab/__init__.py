@@ -34,6 +34,8 @@ COMMANDS = {
     "console": "console",
     "pxe-server": "pxe_server",
     "warm": "warm",
+    "bisect": "bisect",
+    "kcidb": "kcidb",
 }
 
 
