@@ -3,7 +3,7 @@ before the boot (MISS), when a part of the lab fails (ERROR with that part's cul
 when a signal stops it. The workers report facts; the verdict is made here.
 
  #  condition                                                   verdict
- 1  the inventory takes the target or board out of service      MISS/lab   "... disabled / out of service in the inventory"
+ 1  the inventory takes the target or board out of service      MISS/lab   "<kind> <name> is disabled in the inventory"
  2  the target or board is quarantined                          MISS/lab   "<kind> <name> is quarantined by ...: release it"
  3  the board is held by another session                        MISS/lab   "<who holds it>: try again when it is free"
  4  a signal stopped the boot                                   ERROR/lab  "interrupted by <SIG> after <N>s"
@@ -24,8 +24,7 @@ NOT_DECIDED = Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None)
 
 
 def out_of_service(kind: str, name: str) -> Outcome:
-    why = "disabled" if kind == "target" else "out of service"
-    return Outcome(Verdict.MISS, Culprit.LAB, f"{kind} {name} is {why} in the inventory", None)
+    return Outcome(Verdict.MISS, Culprit.LAB, f"{kind} {name} is disabled in the inventory", None)
 
 
 def quarantined(kind: str, name: str, described: str) -> Outcome:

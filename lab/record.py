@@ -60,6 +60,7 @@ class BootRecord:
     warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
     conversation: list[dict[str, Any]] | None = None  # per step: what was sent when, the answer, the exit status
     board: dict[str, Any] | None = None  # a board's boot: power, console, deploy facts
+    boot_time: dict[str, Any] | None = None  # a PASS's steps against the target's last passes (lab.boottime)
 
     # -- writing ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +78,7 @@ class BootRecord:
             "deadlines": self.deadlines,
             "warnings": self.warnings,
             "conversation": self.conversation,
+            "boot_time": self.boot_time,
         }
         if self.board is not None:
             data["board"] = self.board
@@ -128,12 +130,18 @@ class BootRecord:
             warnings=list(data.get("warnings") or []),
             conversation=data.get("conversation"),
             board=data.get("board"),
+            boot_time=data.get("boot_time") if isinstance(data.get("boot_time"), dict) else None,
         )
 
     # -- what a reader acts on ----------------------------------------------------------------
     @property
     def reached(self) -> int:
         return len(self.milestones)
+
+    @property
+    def slower(self) -> tuple[str, ...]:
+        """A PASS's boot-time regressions: `heap: 12 → 19 ms (+58%, p=0.003)`."""
+        return tuple(str(line) for line in ((self.boot_time or {}).get("regressions") or ()))
 
     @property
     def triage_rule(self) -> str | None:
@@ -157,7 +165,8 @@ class BootRecord:
             took = f" in {self.duration_s:.1f} s" if self.duration_s is not None else ""
             steps = sum(isinstance(hit, StepHit) for hit in self.milestones)
             counted = f" ({steps} step{'s' if steps != 1 else ''})" if steps else ""
-            return f"PASS {self.reached}/{self.milestones_total}{counted}{took}"
+            slower = f"; slower: {', '.join(self.slower)}" if self.slower else ""
+            return f"PASS {self.reached}/{self.milestones_total}{counted}{took}{slower}"
         head = o.verdict.value
         if o.verdict is Verdict.ERROR and o.culprit is not None:
             head = f"ERROR ({o.culprit.value})"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import outcomes
+from lab.boottime import judge_pass, kernel_clock
 from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
 from lab.firmware import inspect_firmware
@@ -104,6 +105,7 @@ class BootSession:
         self._io: _Io | None = None
         self._run = _Run()
         self._profile: str | None = None  # whose passing boots the deadlines came from
+        self._history: list[PassingBoot] = []  # ... and this boot's time is judged against
 
     @property
     def capture(self) -> Capture:
@@ -193,6 +195,7 @@ class BootSession:
         roms = [ident.sha256 for role, ident in firmware.items() if role != "vars"]  # VARS is a template, rewritten per boot
         self._profile = profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
         history = load_passes(req.target.name, self._profile)
+        self._history = history
         deadlines = learn_deadlines(req.spec, history)
         self.matcher = BootMatcher(req.spec, deadlines=deadlines)
         learned = sum(d.source == LEARNED for d in deadlines)
@@ -364,7 +367,13 @@ class BootSession:
             record.deadlines["decided_by"] = {**timeout.deadline.to_dict(), "decided_t": round(timeout.t, 3),
                                               "due_t": None if due is None else round(since + due, 3)}
         if outcome.verdict is Verdict.PASS and self._profile is not None:
-            record_pass(self.request.target.name, PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits)))
+            regexes = {m.name: m.regex for m in self.request.spec.milestones}
+            passing = PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits),
+                                  tuple(kernel_clock(regexes, [(h.name, h.line) for h in self.matcher.hits])))
+            record.boot_time = judge_pass(self._history, passing)
+            for line in record.boot_time["regressions"]:
+                self.progress.event(f"slower: {line}")
+            record_pass(self.request.target.name, passing)
         if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
             record.qemu["version"] = qemu_version(self.request.qemu_binary)
         record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)

@@ -9,7 +9,7 @@ from twisted.trial import unittest
 
 from buildbot.config.errors import ConfigErrors, capture_config_errors
 
-from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectRemoteRef, ExpectRmdir, ExpectShell, ExpectUploadFile, TestBuildStepMixin
 from steps.boot import RECORD_LOGS, BootStep
@@ -53,6 +53,16 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             ExpectShell(workdir="wkdir", command=command).stderr(stderr).stdout(stdout).exit(rc),
             *uploads,
         )
+
+    def test_a_slower_pass_is_a_warning_with_the_step_in_the_summary(self):
+        self.setup_step(self.step())
+        slower = json.loads(result_json("PASS"))
+        slower["boot_time"] = {"clock": "kernel", "history": 100, "steps": [],
+                               "regressions": ["kernel:final: 250 → 330 ms (+32%, p=0.010)"]}
+        self.expect_boot(progress(6), json.dumps(slower), 0)
+        self.expect_outcome(result=WARNINGS,
+                            state_string="PASS 6/6 in 6.1 s; slower: kernel:final: 250 → 330 ms (+32%, p=0.010)")
+        return self.run_step()
 
     def test_pass_summary_properties_and_logs(self):
         self.setup_step(self.step())

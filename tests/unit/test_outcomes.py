@@ -15,7 +15,7 @@ def verdict(o):
 def test_row1_out_of_service_in_the_inventory():
     assert outcomes.out_of_service("target", "pc-bios").reason == "target pc-bios is disabled in the inventory"
     o = outcomes.out_of_service("board", "nuc-1")
-    assert verdict(o) == (Verdict.MISS, Culprit.LAB) and o.reason == "board nuc-1 is out of service in the inventory"
+    assert verdict(o) == (Verdict.MISS, Culprit.LAB) and o.reason == "board nuc-1 is disabled in the inventory"
 
 
 def test_row2_quarantined_says_who_and_how_to_release():

@@ -33,6 +33,8 @@ COMMANDS = {
     "release": "quarantine",
     "console": "console",
     "pxe-server": "pxe_server",
+    "bisect": "bisect",
+    "kcidb": "kcidb",
 }
 
 

@@ -63,7 +63,7 @@ class BootJob:
     image: Path
     out: Path
     milestones_total: int
-    in_service: bool  # the inventory's word (a target's `enabled:`, a board's `health:`)
+    in_service: bool  # the inventory's `enabled:`
     start: Callable[[MachineProgress, Interrupt], BootRecord]
 
 
@@ -127,7 +127,7 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
     require_exists(args.baseline, f"--baseline {args.baseline}", "pass a known-good image")
     request = BootRequest(target=target, image=args.image, spec=spec, out=out,
                           timeout_s=args.timeout or target.boot_timeout_s)
-    return BootJob("target", target.name, args.image, out, len(spec.milestones), target.enabled,
+    return BootJob("target", target.name, args.image, out, spec.total, target.enabled,
                    lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt))
 
 
@@ -152,7 +152,7 @@ def _board_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Boo
         request = BoardBootRequest(board, args.image, spec, out, args.timeout or board.boot_timeout_s)
         return BoardSession(request, progress, interrupt).run()
 
-    return BootJob("board", board.name, args.image, out, len(view.milestones), board.health != "out-of-service", start)
+    return BootJob("board", board.name, args.image, out, view.total, board.enabled, start)
 
 
 # -- the pipeline --------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def _target_console(args: argparse.Namespace) -> int:
         progress = TerminalProgress(_RawLines())
         progress.event(f"{target.name}: COM1 on this terminal" + ("; ~. to detach" if keys is not None else
                                                                   " (read-only; Ctrl-C to stop)"))
-        job = BootJob("target", target.name, args.image, out, len(spec.milestones), target.enabled,
+        job = BootJob("target", target.name, args.image, out, spec.total, target.enabled,
                       lambda p, interrupt: BootSession(request, p, interrupt).run())
         return run_boot(job, progress, as_json=False).outcome.exit_code
 
