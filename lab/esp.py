@@ -27,6 +27,7 @@ class EspError(Exception):
 class EspImage:
     path: Path
     size: int
+    sha256: str  # of the image file
     boot_sha256: str  # of EFI/BOOT/BOOTX64.EFI as read back from the image
     content_sha256: str  # of every file's path and sha256, as read back
     files: int
@@ -35,7 +36,7 @@ class EspImage:
         return {
             "path": str(self.path),
             "size": self.size,
-            "sha256": sha256_file(self.path),
+            "sha256": self.sha256,
             "boot_sha256": self.boot_sha256,
             "content_sha256": self.content_sha256,
             "files": self.files,
@@ -46,7 +47,7 @@ def build_esp_image(source: Path, out: Path) -> EspImage:
     """Make `out` from an ESP directory or a single `.efi` (installed as BOOTX64.EFI)."""
     source = Path(source)
     out = Path(out)
-    files = _collect(source)
+    files = esp_files(source)
     wanted = {rel: sha256_file(src) for rel, src in files.items()}
     total = sum(src.stat().st_size for src in files.values())
     size_kib = max(_MIN_IMAGE, _round_mib(total * 5 // 4 + _SLACK)) // 1024
@@ -62,7 +63,7 @@ def build_esp_image(source: Path, out: Path) -> EspImage:
     if got != wanted:
         diff = sorted(set(got.items()) ^ set(wanted.items()))
         raise EspError(f"{out}: read-back differs from {source} ({diff[:3]}...): the image is corrupt; check disk space")
-    return EspImage(out, out.stat().st_size, got[BOOT_FILE], content_hash(got), len(got))
+    return EspImage(out, out.stat().st_size, sha256_file(out), got[BOOT_FILE], content_hash(got), len(got))
 
 
 def content_hash(files: dict[str, str]) -> str:
@@ -81,7 +82,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _collect(source: Path) -> dict[str, Path]:
+def esp_files(source: Path) -> dict[str, Path]:
     """Relative path in the ESP -> source file; checks the boot file is there and is PE."""
     if source.is_file():
         if source.suffix.lower() != ".efi":

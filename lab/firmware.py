@@ -1,13 +1,34 @@
-"""Firmware image checks before every boot: never blame the kernel for a broken OVMF.
+"""Firmware image checks before every boot: never blame the kernel for a broken OVMF, and
+never refuse a firmware QEMU boots (that would accuse the environment falsely).
+
+A *problem* refuses the boot before QEMU starts (ERROR/firmware); a *warning* goes into
+result.json and the boot goes on. Each rule was checked by booting such a file with QEMU
+7.2 (Debian 12) and the Rustux kernel (q35, TCG; tests/unit/test_firmware.py lists them):
+
+ rule                                        code / bios              vars
+ missing, unreadable, empty                  problem                  problem (QEMU: "invalid size 0")
+ size not a multiple of 4 KiB                problem                  problem (QEMU: "invalid size")
+ zero-filled                                 problem (no output)      warning: OVMF rebuilds the store; boots
+ blank (all 0xFF, erased flash)              problem (no output)      problem (OVMF faults at once)
+ smaller than a firmware image               problem                  - (a 32 KiB cut of a store boots)
+ no firmware volume header                   problem (no output)      problem (random bytes: OVMF faults)
+ first volume longer than the file           problem (no output)      warning (a 256 KiB VARS_4M boots)
+ CODE + VARS short of the CODE's 2/4 MiB     warning (4M CODE + 2M VARS boots: variables in RAM)
+ CODE + VARS beyond it                       problem (2M CODE + 4M VARS: OVMF faults at once)
+ bios without a header at 0 (its store)      warning if volumes from the first half reach the end
+                                             (OVMF.fd with its store's header zeroed boots)
 
 Facts about Debian's ovmf 2022.11 that the rules encode (measured on the real files):
 - Every image starts with a UEFI firmware volume: signature `_FVH` at offset 40 and the
   volume length (u64) at offset 32; code, vars and the unified OVMF.fd alike.
 - Split images pair by flash size: OVMF_CODE_4M.fd (3,653,632 B) + OVMF_VARS_4M.fd
   (540,672 B) fill a 4 MiB flash; OVMF_CODE.fd (1,966,080 B) + OVMF_VARS.fd (131,072 B)
-  fill 2 MiB. A mismatched pair leaves OVMF's variable store at the wrong address.
+  fill 2 MiB. A mismatched pair leaves OVMF's variable store at the wrong address: with
+  less flash than its CODE was built for OVMF finds no store and keeps its variables in
+  RAM (they do not persist), and boots; with more it finds garbage there and faults.
 - The unified OVMF.fd for `-bios` is 2 MiB; its first volume is the variable store.
-`inspect_firmware` never raises for bad files: every problem is one line saying what to do.
+`inspect_firmware` never raises for bad files: every problem and warning is one line saying
+what to do.
 """
 from __future__ import annotations
 
@@ -40,7 +61,8 @@ class FirmwareIdentity:
 @dataclass
 class FirmwareReport:
     identity: dict[str, FirmwareIdentity] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the boot is refused
+    warnings: list[str] = field(default_factory=list)  # unusual, but QEMU boots it
 
     @property
     def ok(self) -> bool:
@@ -56,7 +78,9 @@ class FirmwareReport:
             size = "-" if ident.size is None else f"{ident.size} B"
             lines.append(f"{ident.role:5} {ident.path}  {size}  sha256 {ident.sha256 or '-'}")
         lines += [f"problem: {p}" for p in self.problems]
-        lines.append("firmware OK" if self.ok else f"firmware NOT OK ({len(self.problems)} problem(s))")
+        lines += [f"warning: {w}" for w in self.warnings]
+        warned = f" ({len(self.warnings)} warning(s))" if self.warnings else ""
+        lines.append(f"firmware OK{warned}" if self.ok else f"firmware NOT OK ({len(self.problems)} problem(s)){warned}")
         return "\n".join(lines)
 
 
@@ -70,60 +94,114 @@ def inspect_firmware(code: str | Path | None = None, vars: str | Path | None = N
         missing = "vars" if "code" in given else "code"
         report.problems.append(f"pflash needs both code and vars: add {OPTION[missing]}")
     for role, path in given.items():
-        ident, problems = _inspect_file(role, path)
+        ident, problems, warnings = _inspect_file(role, path)
         report.identity[role] = ident
         report.problems += problems
+        report.warnings += warnings
     code_id, vars_id = report.identity.get("code"), report.identity.get("vars")
     if code_id and vars_id and code_id.size and vars_id.size and code_id.size + vars_id.size not in FLASH_SIZES:
-        report.problems.append(
-            f"{Path(code_id.path).name} ({_size(code_id.size)}) and {Path(vars_id.path).name} ({_size(vars_id.size)}) "
-            "are not a pair: use OVMF_CODE_4M.fd with OVMF_VARS_4M.fd, or OVMF_CODE.fd with OVMF_VARS.fd"
-        )
+        pair = (f"{Path(code_id.path).name} ({_size(code_id.size)}) and {Path(vars_id.path).name} ({_size(vars_id.size)}) "
+                "are not a pair")
+        fix = "use OVMF_CODE_4M.fd with OVMF_VARS_4M.fd, or OVMF_CODE.fd with OVMF_VARS.fd"
+        # OVMF built for an N MiB flash looks for its store N MiB below 4 GiB: below the
+        # mapped flash it finds none and keeps variables in RAM; inside VARS it finds garbage.
+        flash = next((n for n in FLASH_SIZES if n >= code_id.size), FLASH_SIZES[-1])
+        if code_id.size + vars_id.size < flash:
+            report.warnings.append(f"{pair}, so OVMF keeps its variables in RAM: {fix}")
+        else:
+            report.problems.append(f"{pair}: OVMF would look for its variable store inside {Path(vars_id.path).name} "
+                                   f"and fault at once; {fix}")
     return report
 
 
-def _inspect_file(role: str, path: Path) -> tuple[FirmwareIdentity, list[str]]:
+def _inspect_file(role: str, path: Path) -> tuple[FirmwareIdentity, list[str], list[str]]:
+    """Identity, problems, warnings (the table above)."""
     fix = f"reinstall the ovmf package or point {OPTION[role]} at a good image"
     name = path.name
+    store = role == "vars"  # OVMF rebuilds a variable store it cannot use; it cannot rebuild its code
     if not path.exists():
-        return FirmwareIdentity(role, str(path), None, None), [f"{path} does not exist: {fix}"]
+        return FirmwareIdentity(role, str(path), None, None), [f"{path} does not exist: {fix}"], []
     try:
         size = path.stat().st_size
-        digest, zero, blank, head = _scan(path)
+        digest, zero, blank, volumes = _scan(path)
     except OSError as e:
-        return FirmwareIdentity(role, str(path), None, None), [f"{path} is not readable ({e.strerror}): {fix}"]
+        return FirmwareIdentity(role, str(path), None, None), [f"{path} is not readable ({e.strerror}): {fix}"], []
     ident = FirmwareIdentity(role, str(path), size, digest)
     if size == 0:
-        return ident, [f"{name} is empty: {fix}"]
+        return ident, [f"{name} is empty: {fix}"], []
     if zero:
-        return ident, [f"{name} is zero-filled: {fix}"]
+        if store and size % BLOCK == 0:
+            return ident, [], [f"{name} is zero-filled: OVMF creates a fresh variable store and boots; {fix} to keep variables"]
+        return ident, [f"{name} is zero-filled: {fix}"], []
     if blank:
-        return ident, [f"{name} is blank (all 0xFF, erased flash): {fix}"]
-    problems = []
-    if size < MIN_SIZE[role] or size % BLOCK:
+        return ident, [f"{name} is blank (all 0xFF, erased flash): {fix}"], []
+    problems: list[str] = []
+    warnings: list[str] = []
+    if size % BLOCK or (size < MIN_SIZE[role] and not store):  # QEMU refuses a flash that is not whole 4 KiB blocks
         problems.append(f"{name} is {size} B, not a firmware image (expected a multiple of 4 KiB, at least {_size(MIN_SIZE[role])}; truncated?): {fix}")
-    if head[FV_SIGNATURE_OFFSET : FV_SIGNATURE_OFFSET + 4] != FV_SIGNATURE:
-        problems.append(f"{name} has no firmware volume header (_FVH at offset {FV_SIGNATURE_OFFSET}): not a UEFI image; {fix}")
+    if 0 not in volumes:
+        if role == "bios" and _code_after_store(volumes, size):
+            warnings.append(f"{name} has no firmware volume header at offset 0, where its variable store is: "
+                            f"OVMF creates a new store and boots; {fix} to keep variables")
+        else:
+            problems.append(f"{name} has no firmware volume header (_FVH at offset {FV_SIGNATURE_OFFSET}): not a UEFI image; {fix}")
     elif not problems:
-        (fv_length,) = struct.unpack_from("<Q", head, FV_LENGTH_OFFSET)
-        if fv_length > size:
-            problems.append(f"{name} is truncated: its first firmware volume needs {fv_length} B but the file has {size} B; {fix}")
-    return ident, problems
+        short = _overflow(volumes, 0, size)
+        if short is not None:
+            offset, length = short
+            where = "its first firmware volume" if offset == 0 else f"its firmware volume at offset {offset}"
+            (warnings if store else problems).append(
+                f"{name} is truncated: {where} needs {length} B but the file has {size - offset if offset else size} B"
+                f"{' from there' if offset else ''}; {fix}")
+    return ident, problems, warnings
 
 
-def _scan(path: Path) -> tuple[str, bool, bool, bytes]:
-    """sha256, all-zero?, all-0xFF?, first 64 bytes; one streaming pass."""
+def _overflow(volumes: dict[int, int], start: int, size: int) -> tuple[int, int] | None:
+    """Walk the chain of volumes from `start`: (offset, length) of the first that runs past
+    the end of the file, None if none does (the chain may end early: content we cannot judge)."""
+    offset = start
+    while offset in volumes:
+        length = volumes[offset]
+        if offset + length > size:
+            return offset, length
+        if length == 0:
+            return None
+        offset += length
+    return None
+
+
+def _code_after_store(volumes: dict[int, int], size: int) -> bool:
+    """A unified image (variable store, then code) whose store header is gone: a chain of
+    volumes from the first half of the file reaches exactly its end, where the reset vector is."""
+    for start in sorted(o for o in volumes if o <= size // 2):
+        offset = start
+        while offset in volumes and volumes[offset] > 0 and offset + volumes[offset] <= size:
+            offset += volumes[offset]
+        if offset == size:
+            return True
+    return False
+
+
+def _scan(path: Path) -> tuple[str, bool, bool, dict[int, int]]:
+    """sha256, all-zero?, all-0xFF?, firmware volumes {offset: length} at 4 KiB boundaries;
+    one streaming pass."""
     h = hashlib.sha256()
     zero = blank = True
-    head = b""
+    volumes: dict[int, int] = {}
+    seen = 0
     with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            if not head:
-                head = chunk[:64]
+        while chunk := f.read(_CHUNK):  # _CHUNK is a multiple of BLOCK: headers never straddle chunks
             h.update(chunk)
             zero = zero and not chunk.strip(b"\0")
             blank = blank and not chunk.strip(b"\xff")
-    return h.hexdigest(), zero and bool(head), blank and bool(head), head
+            at = chunk.find(FV_SIGNATURE)
+            while at >= 0:
+                header = at - FV_SIGNATURE_OFFSET
+                if header % BLOCK == 0 and header + FV_LENGTH_OFFSET + 8 <= len(chunk):
+                    (volumes[seen + header],) = struct.unpack_from("<Q", chunk, header + FV_LENGTH_OFFSET)
+                at = chunk.find(FV_SIGNATURE, at + 1)
+            seen += len(chunk)
+    return h.hexdigest(), zero and seen > 0, blank and seen > 0, volumes
 
 
 def _size(n: int) -> str:

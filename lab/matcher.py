@@ -15,8 +15,9 @@ Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
   fatal signature (those with `after:` only once that milestone was reached), the next
   milestone, an out-of-order milestone.
 - Timeouts are checked by `poll(t)` only: milestone i must arrive within its `timeout`
-  seconds of milestone i-1 (the first: of boot start, t=0). `feed` never times out, so a
-  late `poll` is lenient rather than wrong.
+  seconds of milestone i-1 (the first: of boot start, t=0), or within its deadline when
+  the matcher is given deadlines (`lab.deadlines`, learned from passing boots); the
+  timeout says which. `feed` never times out, so a late `poll` is lenient rather than wrong.
 - `decided` is set once by the first of: all milestones (PASS), a fatal signature
   (FAIL/code), an infrastructure signature (ERROR/culprit), a milestone timeout
   (FAIL/code, which `lab.judge` refines: e.g. silence on every channel is ERROR).
@@ -28,10 +29,12 @@ lines where a candidate turns up are examined in Python.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lab.cleaning import clean_block
 from lab.conversation import Conversation, StepHit
+from lab.deadlines import LEARNED, Deadline
 from lab.linebuffer import LineAssembler
 from lab.prefilter import literal_prefix
 from lab.signatures import with_builtins
@@ -82,16 +85,20 @@ class MilestoneTimeout:
     after: str | None  # the last milestone reached
     timeout: float
     t: float  # when the timeout was noticed
+    deadline: Deadline | None = None  # the deadline that decided, when the matcher had deadlines
 
 
 class BootMatcher:
     """Feed it bytes per channel; read `hits`, `decided`, `bytes_seen`."""
 
-    def __init__(self, spec: MilestoneSpec, marker: str | None = None) -> None:
+    def __init__(self, spec: MilestoneSpec, marker: str | None = None, deadlines: Sequence[Deadline] | None = None) -> None:
         self.spec = spec
         # The exit-status marker: random per boot, so no output can forge it.
         self.conversation = (Conversation(spec.conversation, marker or f"BL{secrets.token_hex(4)}Q")
                              if spec.conversation is not None else None)
+        if deadlines is not None and [d.milestone for d in deadlines] != [m.name for m in spec.milestones]:
+            raise ValueError(f"deadlines for {[d.milestone for d in deadlines]} do not match the spec's milestones")
+        self.deadlines = None if deadlines is None else tuple(deadlines)
         self.infrastructure: tuple[InfraSignature, ...] = with_builtins(spec.infrastructure)
         self.hits: list[MilestoneHit] = []
         self.out_of_order: list[MilestoneHit] = []
@@ -198,10 +205,15 @@ class BootMatcher:
         if self.decided is not None or nxt is None:
             return
         since = self.hits[-1].t if self.hits else 0.0
-        if t - since > nxt.timeout:
-            self.timeout = MilestoneTimeout(nxt.name, self.last_milestone, nxt.timeout, t)
+        deadline = self.deadlines[len(self.hits)] if self.deadlines else None
+        limit = deadline.seconds if deadline else nxt.timeout
+        if t - since > limit:
+            self.timeout = MilestoneTimeout(nxt.name, self.last_milestone, limit, t, deadline)
             after = f"hung after {self.last_milestone}: " if self.hits else ""
-            self._decide(Outcome(Verdict.FAIL, Culprit.CODE, f"{after}no {nxt.name} within {nxt.timeout:g}s", self.last_milestone))
+            within = f"{limit:g}s"
+            if deadline and deadline.source == LEARNED:
+                within = f"{limit:.2f}s ({deadline.why}; the spec allows {nxt.timeout:g}s)"
+            self._decide(Outcome(Verdict.FAIL, Culprit.CODE, f"{after}no {nxt.name} within {within}", self.last_milestone))
 
     def close(self, t: float) -> list[MilestoneHit]:
         """End of all streams: match the unterminated last line of each channel."""

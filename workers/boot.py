@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
 from lab.firmware import inspect_firmware
 from lab.inventory import QemuTarget
@@ -26,6 +27,7 @@ from workers.capture import TIMELINE, Capture, Streams
 from workers.image import prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
+from workers.passes import load_passes, record_pass
 from workers.png import PpmError, ppm_to_png
 from workers.progress import MachineProgress
 from workers.qemu.command import QEMU_BINARY, Firmware, Profile, Sockets, qemu_command
@@ -76,6 +78,7 @@ class _Run:
     global_timeout: bool = False
     failed_to_start: str | None = None
     qmp: QmpClient | None = None
+    qemu_version: str | None = None  # from the QMP greeting: no `qemu --version` run per boot
     qemu_output_tail: bytes = b""
 
 
@@ -87,6 +90,7 @@ class BootSession:
         self.matcher = BootMatcher(request.spec)
         self.started = time.monotonic()
         self._t0: float | None = None  # QEMU start: t=0 of every channel and the timeline
+        self._profile: str | None = None  # whose passing boots the deadlines came from
 
     def _now(self) -> float:
         return 0.0 if self._t0 is None else time.monotonic() - self._t0
@@ -103,16 +107,19 @@ class BootSession:
             target=req.target.name,
             image={"path": str(req.image), "sha256": None},
             firmware=report.to_dict(),
-            qemu={"version": qemu_version(req.qemu_binary), "accel": None, "accel_reason": None, "command": None},
+            qemu={"version": None, "accel": None, "accel_reason": None, "command": None},
             milestones_total=len(req.spec.milestones),
         )
+        record.warnings += report.warnings
+        for warning in report.warnings:
+            self.progress.event(f"warning: {warning}")
         if not report.ok:
             return self._finish(record, judge(self.matcher, BootFacts(firmware_problem=report.problems[0])))
         _sweep_stale_workdirs()
         with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as tmp:
             work = Path(tmp)
             try:
-                fat, record.image = prepare_image(req.image, work)
+                fat, record.image = prepare_image(req.image)
             except EspError as exc:
                 if self.interrupt:  # Ctrl-C reaches mkfs.fat/mcopy too: not the image's fault
                     return self._finish(record, self._interrupted(None))
@@ -122,8 +129,22 @@ class BootSession:
                 return self._finish(record, self._interrupted(None))
             accel = resolve_accel(req.target.accel, req.target.machine, _firmware(fw, None), req.qemu_binary)
             record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
+            record.deadlines = self._learn(accel, report.identity)
             self.progress.event(f"target {req.target.name}: {req.target.machine}, {fw.mode} firmware, {accel.accel} ({accel.reason})")
             return self._boot(record, work, fat, accel)
+
+    def _learn(self, accel: AccelChoice, firmware: dict[str, Any]) -> dict[str, Any]:
+        """The milestone deadlines from this target's passing boots of the same profile."""
+        req = self.request
+        roms = [ident.sha256 for role, ident in firmware.items() if role != "vars"]  # VARS is a template, rewritten per boot
+        self._profile = profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
+        history = load_passes(req.target.name, self._profile)
+        deadlines = learn_deadlines(req.spec, history)
+        self.matcher = BootMatcher(req.spec, deadlines=deadlines)
+        learned = sum(d.source == LEARNED for d in deadlines)
+        self.progress.event(f"deadlines: {learned} of {len(deadlines)} learned from {len(history)} passing boots ({self._profile})")
+        return {"profile": self._profile, "history": len(history), "learned": learned,
+                "milestones": [d.to_dict() for d in deadlines], "decided_by": None}
 
     def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootResult:
         req = self.request
@@ -177,6 +198,7 @@ class BootSession:
                 duration_s=t,
             ))
         record.qemu["exit_status"] = run.exit_status
+        record.qemu["version"] = run.qemu_version
         return self._finish(record, outcome)
 
     def _loop(self, qemu: QemuProcess, streams: Streams, capture: Capture, run: _Run) -> None:
@@ -231,12 +253,13 @@ class BootSession:
     def _attach_qmp(self, run: _Run, conn: Any, capture: Capture) -> None:
         client = QmpClient(conn)
         try:
-            client.handshake(timeout=5.0)
+            greeting = client.handshake(timeout=5.0)
         except QmpError as exc:
             capture.event(f"QMP unusable: {exc}", self._now())
             client.close()
             return
         run.qmp = client
+        run.qemu_version = _version(greeting)
 
     def _pump_qmp(self, run: _Run, capture: Capture, t: float) -> None:
         if run.qmp is None or run.qmp.closed:
@@ -278,6 +301,16 @@ class BootSession:
 
     def _finish(self, record: BootRecord, outcome: Outcome) -> BootResult:
         record.outcome = outcome
+        timeout = self.matcher.timeout
+        if record.deadlines is not None and timeout is not None and timeout.deadline is not None and outcome.verdict is Verdict.FAIL:
+            due = timeout.deadline.expected_s
+            since = self.matcher.hits[-1].t if self.matcher.hits else 0.0
+            record.deadlines["decided_by"] = {**timeout.deadline.to_dict(), "decided_t": round(timeout.t, 3),
+                                              "due_t": None if due is None else round(since + due, 3)}
+        if outcome.verdict is Verdict.PASS and self._profile is not None:
+            record_pass(self.request.target.name, PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits)))
+        if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
+            record.qemu["version"] = qemu_version(self.request.qemu_binary)
         record.milestones = list(self.matcher.hits)
         record.bytes_seen = dict(self.matcher.bytes_seen)
         record.duration_s = time.monotonic() - self.started
@@ -286,12 +319,22 @@ class BootSession:
 
 
 def _sweep_stale_workdirs() -> None:
-    """Remove work directories (FAT image, VARS copy, sockets) of runners that were killed
+    """Remove work directories (VARS copy, sockets) of runners that were killed
     before their cleanup ran; the runner's pid is part of the name."""
     for workdir in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
         pid = workdir.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _version(greeting: dict[str, Any]) -> str | None:
+    """`QEMU emulator version 7.2.22 (Debian ...)`, the first line of `qemu --version`."""
+    try:
+        v = greeting["version"]["qemu"]
+        package = greeting["version"].get("package", "").strip()
+        return f"QEMU emulator version {v['major']}.{v['minor']}.{v['micro']}" + (f" ({package})" if package else "")
+    except (KeyError, TypeError, AttributeError):
+        return None
 
 
 def _firmware(fw: Any, vars_copy: Path | None) -> Firmware:

@@ -1,5 +1,6 @@
 """The image under test as a FAT file QEMU can attach: built from a directory or `.efi`
-by `lab.esp`, or an existing FAT image checked for its boot file."""
+by `lab.esp` (cached by content, `workers.espcache`), or an existing FAT image checked
+for its boot file."""
 from __future__ import annotations
 
 import os
@@ -8,16 +9,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lab.esp import BOOT_FILE, EspError, build_esp_image, sha256_file
+from lab.esp import BOOT_FILE, EspError, sha256_file
+from workers.espcache import cached_esp_image
 
 
-def prepare_image(source: Path, workdir: Path) -> tuple[Path, dict[str, Any]]:
-    """The FAT image to boot and the record's `image` entry; raises `EspError`."""
+def prepare_image(source: Path) -> tuple[Path, dict[str, Any]]:
+    """The FAT image to boot (read it, never write it) and the record's `image` entry;
+    raises `EspError`."""
     if source.is_file() and source.suffix.lower() != ".efi":
         return source, _existing_image(source)
-    esp = build_esp_image(source, workdir / "esp.img")
+    esp, cached = cached_esp_image(source)
     sha = sha256_file(source) if source.is_file() else esp.content_sha256
-    return esp.path, {"path": str(source), "sha256": sha, "esp": esp.to_dict()}
+    return esp.path, {"path": str(source), "sha256": sha, "esp": {**esp.to_dict(), "cached": cached}}
 
 
 def _existing_image(image: Path) -> dict[str, Any]:

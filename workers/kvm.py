@@ -3,7 +3,8 @@
 `/dev/kvm` existing proves little: under nested virtualisation OVMF can die at once with
 `KVM internal error. Suberror: 1`. The probe boots the target's firmware under KVM for a
 few seconds: any console output means KVM works; an error line or silence means TCG.
-The answer is cached per QEMU version, host kernel, host boot and firmware file, in
+The answer is cached per QEMU binary (path, size, mtime: no `qemu --version` per boot),
+host kernel, host boot and firmware file, in
 `$XDG_CACHE_HOME/rustux-bootlab/kvm-probe.json`.
 """
 from __future__ import annotations
@@ -114,8 +115,8 @@ def _line_with(text: str, marker: str) -> str:
 
 def _cache_key(machine: str, firmware: Firmware, binary: str) -> str:
     boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip() if Path("/proc/sys/kernel/random/boot_id").exists() else ""
-    parts = [qemu_version(binary), platform.release(), boot_id, machine]
-    for path in (firmware.code, firmware.bios):
+    parts = [platform.release(), boot_id, machine]
+    for path in (shutil.which(binary), firmware.code, firmware.bios):
         if path is not None and Path(path).exists():
             stat = Path(path).stat()
             parts.append(f"{Path(path).resolve()}:{stat.st_size}:{stat.st_mtime_ns}")

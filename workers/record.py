@@ -28,6 +28,8 @@ class BootRecord:
     duration_s: float = 0.0
     bytes_seen: dict[str, int] = field(default_factory=dict)
     triage: dict[str, Any] | None = None
+    deadlines: dict[str, Any] | None = None  # the milestone deadlines used, and the one that decided a hang
+    warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,8 @@ class BootRecord:
             "duration_s": round(self.duration_s, 3),
             "bytes_seen": self.bytes_seen,
             "triage": self.triage,
+            "deadlines": self.deadlines,
+            "warnings": self.warnings,
         }
 
 

@@ -1,5 +1,6 @@
 """Firmware inspection on the real Debian OVMF files and on broken copies of them."""
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -76,12 +77,72 @@ def test_missing_and_unreadable(tmp_path):
     assert "firmware NOT OK (2 problem(s))" in report.render()
 
 
-def test_code_and_vars_must_pair():
-    (problem,) = inspect_firmware(code=CODE_4M, vars=VARS_2M).problems
-    assert problem == (
-        "OVMF_CODE_4M.fd (3568 KiB) and OVMF_VARS.fd (128 KiB) are not a pair: "
+# What QEMU 7.2 did with each file below, booting the Rustux kernel (q35, TCG, on this
+# machine, 2026-12-01): the rule table in lab/firmware.py. "boots" = the final milestone.
+
+def test_a_short_pair_is_a_warning_it_boots():
+    # CODE_4M + VARS (2M build): boots, OVMF keeps its variables in RAM.
+    report = inspect_firmware(code=CODE_4M, vars=VARS_2M)
+    assert report.ok
+    assert report.warnings == [
+        "OVMF_CODE_4M.fd (3568 KiB) and OVMF_VARS.fd (128 KiB) are not a pair, so OVMF keeps its variables in RAM: "
         "use OVMF_CODE_4M.fd with OVMF_VARS_4M.fd, or OVMF_CODE.fd with OVMF_VARS.fd"
-    )
+    ]
+    assert "firmware OK (1 warning(s))" in report.render()
+
+
+def test_a_long_pair_is_refused_ovmf_faults():
+    # CODE (2M build) + VARS_4M: OVMF prints an exception dump on serial, never runs the kernel.
+    (problem,) = inspect_firmware(code=CODE_2M, vars=VARS_4M).problems
+    assert problem.startswith("OVMF_CODE.fd (1920 KiB) and OVMF_VARS_4M.fd (528 KiB) are not a pair: "
+                              "OVMF would look for its variable store inside OVMF_VARS_4M.fd and fault at once")
+
+
+def test_a_zero_filled_vars_is_a_warning_ovmf_rebuilds_it(tmp_path):
+    # Boots: OVMF formats a new variable store.
+    bad = tmp_path / "OVMF_VARS_4M.fd"
+    bad.write_bytes(bytes(VARS_4M.stat().st_size))
+    report = inspect_firmware(code=CODE_4M, vars=bad)
+    assert report.ok and report.warnings[0].startswith("OVMF_VARS_4M.fd is zero-filled: OVMF creates a fresh variable store")
+
+
+def test_a_truncated_vars_is_a_warning(tmp_path):
+    # The first 256 KiB (and the first 32 KiB) of VARS_4M: boots.
+    bad = tmp_path / "OVMF_VARS_4M.fd"
+    bad.write_bytes(VARS_4M.read_bytes()[: 256 << 10])
+    report = inspect_firmware(code=CODE_4M, vars=bad)
+    assert report.ok
+    assert "OVMF_VARS_4M.fd is truncated: its first firmware volume needs 540672 B but the file has 262144 B" in report.warnings[0]
+
+
+@pytest.mark.parametrize("content", [b"\xff", b"random"])
+def test_a_blank_or_random_vars_is_refused_ovmf_faults(tmp_path, content):
+    # All 0xFF, or random bytes: OVMF prints an exception dump on serial.
+    bad = tmp_path / "OVMF_VARS_4M.fd"
+    size = VARS_4M.stat().st_size
+    bad.write_bytes(b"\xff" * size if content == b"\xff" else os.urandom(size))
+    report = inspect_firmware(code=CODE_4M, vars=bad)
+    assert not report.ok and ("blank" in report.problems[0] or "no firmware volume header" in report.problems[0])
+
+
+def test_a_bios_without_its_store_header_is_a_warning(tmp_path):
+    # OVMF.fd with the store's _FVH zeroed: boots.
+    data = bytearray(BIOS.read_bytes())
+    data[40:44] = bytes(4)
+    bad = tmp_path / "OVMF.fd"
+    bad.write_bytes(bytes(data))
+    report = inspect_firmware(bios=bad)
+    assert report.ok and "no firmware volume header at offset 0, where its variable store is" in report.warnings[0]
+
+
+def test_a_bios_cut_short_or_cut_from_the_front_is_refused(tmp_path):
+    # The first 1 MiB: no output; the last 1 MiB: QEMU exits at once, no output.
+    head, tail = tmp_path / "head.fd", tmp_path / "tail.fd"
+    head.write_bytes(BIOS.read_bytes()[: 1 << 20])
+    tail.write_bytes(BIOS.read_bytes()[-(1 << 20):])
+    (problem,) = inspect_firmware(bios=head).problems
+    assert problem.startswith("head.fd is truncated: its firmware volume at offset 131072 needs 1753088 B but the file has 917504 B")
+    assert "has no firmware volume header" in inspect_firmware(bios=tail).problems[0]
 
 
 def test_pflash_needs_both_and_something_is_needed():

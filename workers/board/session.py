@@ -15,7 +15,6 @@ boot's lines).
 """
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -201,9 +200,8 @@ class BoardSession:
                 image = {"path": str(req.image), "sha256": staged.sha256}
                 deployed = staged.to_dict()
             else:
-                with tempfile.TemporaryDirectory(prefix="bootlab-usb-") as work:
-                    fat, image = prepare_image(req.image, Path(work))
-                    deployed = deploy_usb(board, fat).to_dict()
+                fat, image = prepare_image(req.image)
+                deployed = deploy_usb(board, fat).to_dict()
         except EspError as e:
             raise _Stop(Outcome(Verdict.ERROR, Culprit.LAB, f"image not bootable: {e}", None)) from None
         except DeployError as e:

@@ -1,0 +1,63 @@
+"""Two real boots on q35-pflash share one state directory:
+1. the good kernel with a zero-filled VARS (unusual, but OVMF rebuilds the store and boots):
+   PASS with a warning in result.json, and a passing record for the target;
+2. hang-after-heap, after that record's real gaps were written as three passing boots:
+   FAIL/code decided by the learned deadline, long before the spec's 15 s timeout.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bootlab_support import kernel_esp, probe_cache, run_boot, variant_esp  # probe_cache: a fixture
+from lab.deadlines import FLOOR_S, MIN_HISTORY
+
+pytestmark = pytest.mark.qemu
+TARGET = "q35-pflash"
+VARS_4M = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(scope="module")
+def zero_vars_boot(tmp_path_factory, probe_cache, state):
+    d = tmp_path_factory.mktemp("zero-vars")
+    zero = d / "OVMF_VARS_4M.fd"
+    zero.write_bytes(bytes(VARS_4M.stat().st_size))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOOTLAB_STATE", str(state))
+        return run_boot(d / "record", "--target", TARGET, "--image", kernel_esp(), "--firmware-vars", zero, cache=probe_cache)
+
+
+def test_bootable_but_unusual_firmware_boots_with_a_warning(zero_vars_boot):
+    boot = zero_vars_boot
+    assert boot.rc == 0, boot.stderr
+    assert boot.verdict == ("PASS", None)
+    (warning,) = boot.result["warnings"]
+    assert warning.startswith("OVMF_VARS_4M.fd is zero-filled: OVMF creates a fresh variable store and boots")
+    assert f"bootlab: warning: {warning}" in boot.stderr
+    assert boot.result["deadlines"]["history"] == 0  # a fresh state directory: the spec's timeouts
+
+
+def test_a_hang_is_decided_by_the_learned_deadline(zero_vars_boot, tmp_path, probe_cache, state, monkeypatch):
+    passes = state / TARGET / "passes.jsonl"
+    (entry,) = passes.read_text().splitlines()  # the PASS above recorded its real gaps
+    passes.write_text((entry + "\n") * MIN_HISTORY)
+    monkeypatch.setenv("BOOTLAB_STATE", str(state))
+    boot = run_boot(tmp_path, "--target", TARGET, "--image", variant_esp("hang-after-heap"), cache=probe_cache)
+    assert boot.rc == 1, boot.stderr
+    assert boot.verdict == ("FAIL", "code")
+    assert boot.result["reason"].startswith("hung after heap: no exit-boot-services within 1.50s (learned from 3 passing boots")
+    decided = boot.result["deadlines"]["decided_by"]
+    assert decided["source"] == "learned" and decided["seconds"] == FLOOR_S and decided["after"] == "heap"
+    heap_t = boot.result["milestones"][-1]["t"]
+    # Decided once the learned deadline passed, and far sooner than the spec's 15 s (a
+    # loose bound: the host is shared; bench/deadlines.py measures the delay).
+    assert heap_t + FLOOR_S <= decided["decided_t"] < heap_t + 10
+    seen = dict(json.loads(entry)["milestones"])
+    assert decided["due_t"] == pytest.approx(heap_t + seen["exit-boot-services"] - seen["heap"], abs=0.002)

@@ -1,0 +1,45 @@
+"""ESP images cached by content (real mtools): reused while verified, rebuilt otherwise."""
+import hashlib
+import shutil
+
+import pytest
+
+from workers.espcache import cache_dir, cached_esp_image
+
+pytestmark = pytest.mark.skipif(shutil.which("mcopy") is None, reason="needs mtools")
+APP = b"MZ" + bytes(range(256)) * 40
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def esp(tmp_path, app=APP):
+    src = tmp_path / "esp" / "EFI" / "BOOT"
+    src.mkdir(parents=True, exist_ok=True)
+    (src / "BOOTX64.EFI").write_bytes(app)
+    return tmp_path / "esp"
+
+
+def test_same_content_is_built_once(tmp_path):
+    first, cached = cached_esp_image(esp(tmp_path))
+    assert not cached and first.path.parent == cache_dir()
+    again, cached = cached_esp_image(esp(tmp_path))
+    assert cached and again == first
+
+
+def test_changed_content_is_another_image(tmp_path):
+    first, _ = cached_esp_image(esp(tmp_path))
+    other, cached = cached_esp_image(esp(tmp_path, APP + b"!"))
+    assert not cached and other.path != first.path and other.boot_sha256 != first.boot_sha256
+
+
+def test_a_cached_image_changed_on_disk_is_rebuilt(tmp_path):
+    first, _ = cached_esp_image(esp(tmp_path))
+    with first.path.open("r+b") as f:
+        f.seek(first.size // 2)
+        f.write(b"corrupt")
+    again, cached = cached_esp_image(esp(tmp_path))
+    assert not cached and again.boot_sha256 == first.boot_sha256
+    assert hashlib.sha256(again.path.read_bytes()).hexdigest() == again.sha256  # mkfs.fat stamps a new volume id
