@@ -17,12 +17,14 @@ fatal signatures see every line as it came.
 
 A channel that shows a redrawn picture rather than a stream (`REDRAWN_CHANNELS`: a screen
 read frame by frame repeats its lines) cannot be followed that way: there a line that
-contains a whole sent line is echo.
+contains a whole sent line is echo, and so is the open line while no line has completed
+since the send if it is the open line of the send (the prompt, still there) followed by the
+start of the sent line (the echo being drawn key by key).
 """
 from __future__ import annotations
 
 # Channels whose lines are re-read from a picture on every frame, not a stream.
-REDRAWN_CHANNELS: frozenset[str] = frozenset()
+REDRAWN_CHANNELS: frozenset[str] = frozenset({"screen"})
 
 
 class EchoFilter:
@@ -33,6 +35,8 @@ class EchoFilter:
         self.prefix = open_line
         self.redrawn = redrawn
         self._sent_lines = [s.strip() for s in echo.split("\n") if s.strip()]
+        self._first_sent = echo.split("\n", 1)[0]
+        self._completed = False  # a redrawn channel completed a line since the send
 
     @property
     def done(self) -> bool:
@@ -41,10 +45,14 @@ class EchoFilter:
     def line(self, line: str) -> str:
         """The part of a complete line that is not echo ('' when it is all echo); consumes the echo."""
         rest, self.left, self.prefix = self._strip(line, self.left, self.prefix)
+        self._completed = True
         return rest
 
     def peek(self, open_line: str) -> str:
         """The same for the unfinished line, without consuming anything (it will grow)."""
+        if self.redrawn and not self._completed and open_line.startswith(self.prefix) and \
+                self._first_sent.startswith(open_line[len(self.prefix):]):
+            return ""
         return self._strip(open_line, self.left, self.prefix)[0]
 
     def _strip(self, line: str, left: str, prefix: str) -> tuple[str, str, str]:

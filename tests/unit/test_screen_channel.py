@@ -1,0 +1,136 @@
+"""The screen as a channel: keys for the keyboard, frames to lines, a conversation on the screen.
+
+The frames are drawn from the kernel's font (lab/screen/render.py) and read by the real
+reader, then fed to the real matcher the way workers/qemu/screen.py feeds it; real QEMU
+screens and keyboards are in tests/integration/test_screen_boot.py.
+"""
+import re
+
+import pytest
+
+from lab.keymap import KeymapError, chords
+from lab.keys import Key, parse_keys
+from lab.milestones import BootMatcher, load_spec
+from lab.screen.feed import ScreenFeed
+from lab.screen.reader import ScreenReader, ScreenText, known_fonts
+from lab.screen.render import GREEN, GREY, WHITE, Canvas
+from lab.spec import STREAMS
+from lab.verdict import Verdict
+
+from conftest import spec_error
+
+SPEC = """\
+name: mini-screen
+default_timeout: 10
+milestones:
+  - {name: console, channel: screen, regex: '^mini-efi screen console'}
+fatal:
+  - {name: panic, channel: any, regex: '\\[PANIC\\] (?P<reason>.*)'}
+conversation:
+  after: console
+  prompt: '^mini> '
+  failures: ['unknown command']
+  steps:
+    - {name: hello, send: 'echo Hello, World!<enter>', input: keyboard, expect: '^Hello, World!$'}
+    - {name: bogus, send: 'frobnicate<enter>', input: keyboard, expect: '^never$'}
+"""
+
+
+def test_text_becomes_us_keyboard_chords():
+    assert chords(parse_keys("echo A!<enter>")) == (
+        ("e",), ("c",), ("h",), ("o",), ("spc",), ("shift", "a"), ("shift", "1"), ("ret",))
+    assert chords((Key("ctrl-c"), "\t~\\", Key("f12"), Key("pageup"))) == (
+        ("ctrl", "c"), ("tab",), ("shift", "grave_accent"), ("backslash",), ("f12",), ("pgup",))
+    assert chords(("\x03",)) == (("ctrl", "c"),)
+    with pytest.raises(KeymapError, match="'é' cannot be typed on a US keyboard"):
+        chords(("café",))
+
+
+def test_the_spec_takes_screen_and_keyboard_and_refuses_untypable_keys(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(SPEC)
+    spec = load_spec(p)
+    assert spec.milestones[0].channels == {"screen"} and spec.fatal[0].channels == set(STREAMS)
+    hello = spec.conversation.steps[0]
+    assert (hello.input, hello.channel) == ("keyboard", "screen")
+    error = spec_error(tmp_path / "bad.yaml", SPEC.replace("echo Hello", "echo Héllo"))
+    assert re.search(r"bad.yaml:12: conversation.steps\[0\].send: 'é' cannot be typed on a US keyboard", error), error
+
+
+def text(*lines, cursor=None):
+    return ScreenText(tuple(lines), None, 0, cursor)
+
+
+def test_frames_become_new_lines_scrolls_are_not_repeats_and_the_cursor_row_is_open():
+    feed = ScreenFeed()
+    assert feed.update(text("boot ok", "mini>", cursor=(1, 6))).lines == ("boot ok",)
+    typed = feed.update(text("boot ok", "mini> echo hi", cursor=(1, 13)))
+    assert typed.lines == () and typed.open_line == "mini> echo hi"
+    answered = feed.update(text("boot ok", "mini> echo hi", "hi", "mini>", cursor=(3, 6)))
+    assert answered.lines == ("mini> echo hi", "hi") and answered.open_line == "mini> "
+    scrolled = feed.update(text("mini> echo hi", "hi", "mini> echo hi", "hi", "mini>", cursor=(4, 6)))
+    assert scrolled.lines == ("mini> echo hi", "hi")  # the same line again on a new row: said again
+    assert scrolled.data() == b"mini> echo hi\nhi\nmini> "
+    assert feed.update(text("mini> echo hi", "hi", "mini> echo hi", "hi", "mini>")).lines == ("mini>",)
+
+
+class Screen:
+    """A mini-efi-like console drawn frame by frame, read and fed like the runner does."""
+
+    def __init__(self, spec):
+        self.canvas = Canvas(640, 400, known_fonts()[0])
+        self.row = 0
+        self.reader, self.feed = ScreenReader(), ScreenFeed()
+        self.m = BootMatcher(spec, marker="M")
+        self.t = 0.0
+
+    def say(self, line, colour=GREY):
+        self.canvas.text(self.row, 0, line, colour)
+        self.row += 1
+
+    def prompt(self, typed=""):
+        self.canvas.text(self.row, 0, "mini> ", GREEN)
+        self.canvas.text(self.row, 6, typed + " ", GREY)
+        self.canvas.cursor(self.row, 6 + len(typed), 2)
+
+    def frame(self):
+        self.t += 0.1
+        lines = self.feed.update(self.reader.read(self.canvas.pixels))
+        names = [h.name for h in self.m.feed("screen", lines.data(), self.t)]
+        self.m.poll(self.t)
+        return names
+
+    def sends(self):
+        out = self.m.conversation.take_sends()
+        for s in out:
+            self.m.conversation.sent(s, self.t)
+        return [s.text for s in out]
+
+
+def test_a_conversation_on_the_screen_passes_and_fails_by_its_steps(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(SPEC)
+    screen = Screen(load_spec(p))
+    screen.say("mini-efi screen console", WHITE)
+    assert screen.frame() == ["console"]
+    assert screen.sends() == []  # no prompt on the screen yet
+    screen.prompt()
+    screen.frame()
+    assert screen.sends() == ["echo Hello, World!<enter>"]
+    for n in range(1, len("echo Hello, World!") + 1):  # typed key by key, a frame in between
+        screen.prompt("echo Hello, World!"[:n])
+        assert screen.frame() == []
+    screen.canvas.text(screen.row, 24, " ")  # the cursor moves to the next line
+    screen.row += 1
+    screen.say("Hello, World!")
+    screen.prompt()
+    assert screen.frame() == ["hello"]
+    assert screen.sends() == ["frobnicate<enter>"]
+    screen.prompt("frobnicate")
+    screen.canvas.text(screen.row, 16, " ")
+    screen.row += 1
+    screen.say("unknown command: frobnicate")
+    screen.prompt()
+    screen.frame()
+    outcome = screen.m.decided
+    assert outcome.verdict is Verdict.FAIL and "bogus" in outcome.reason and "unknown command" in outcome.reason
