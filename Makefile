@@ -7,16 +7,20 @@ KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overfl
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
-.PHONY: all deps kernel variants test test-kernel test-lab demo demo-stop bench clean
+.PHONY: all deps kernel image variants test test-kernel test-lab demo demo-stop bench clean
 
 all: kernel
 
 deps:
 	@scripts/install-deps.sh
 
-# build/esp/EFI/BOOT/BOOTX64.EFI, or build/variants/$(VARIANT)/esp/... for a known-bad variant.
+# build/esp/EFI/BOOT/BOOTX64.EFI + EFI/rustux/initrd.cpio, or build/variants/$(VARIANT)/esp/...
 kernel: deps
 	@scripts/build-kernel.sh $(VARIANT)
+
+# build/rustux.img: a GPT disk with one EFI System Partition holding build/esp.
+image: kernel
+	@scripts/make-image.sh
 
 variants: deps
 	@for v in $(KNOWN_BAD) $(KERNEL_TEST_VARIANTS); do scripts/build-kernel.sh $$v || exit 1; done
@@ -24,7 +28,7 @@ variants: deps
 test-kernel: deps
 	@scripts/test-kernel.sh
 
-test-lab: deps kernel variants
+test-lab: deps kernel image variants
 	$(PY) -m pytest -q
 
 test: test-kernel test-lab

@@ -19,6 +19,20 @@ _ESCAPES = re.compile(
 )
 
 
+_COMPLETE_ESCAPE = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[()*+][0-9A-Za-z]|[@-Z\\-_=>78])"
+)
+
+
+def clean_open_line(line: bytes) -> str:
+    """`clean_block` for a line still being written: an escape sequence cut off at its end is
+    dropped whole (half of `ESC[0m` would otherwise read as the text `[0`)."""
+    esc = line.rfind(b"\x1b")
+    if esc >= 0 and not _COMPLETE_ESCAPE.match(line, esc):
+        line = line[:esc]
+    return clean_block(line)
+
+
 def clean_block(block: bytes) -> str:
     """Strip escape sequences and NULs from a block of lines and decode it (newlines kept)."""
     if b"\x00" in block:

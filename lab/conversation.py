@@ -64,13 +64,14 @@ class StepRecord:
 
     name: str
     sent: list[dict[str, object]] = field(default_factory=list)  # {t, input, text}
-    answered: float | None = None
+    answered: float | None = None  # when the answer's line came
     line: str | None = None
     status: int | None = None
+    done: float | None = None  # when the step was done (prompt back, status read)
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "sent": self.sent, "t": None if self.answered is None else round(self.answered, 3),
-                "line": self.line, "exit_status": self.status}
+        return {"name": self.name, "sent": self.sent, "answered": _round(self.answered), "line": self.line,
+                "exit_status": self.status, "done": _round(self.done)}
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,9 @@ class Conversation:
         self._last: deque[str] = deque(maxlen=LAST_LINES)
         self._answer: tuple[float, str, dict[str, str]] | None = None
         self._prompt_seen = False  # the previous step ended on its prompt
+        # A prompt only says "finished" on a line begun after the send: the line open at the
+        # send holds the old prompt (and the echo), however its bytes were split.
+        self._fresh = False
 
     # -- state -------------------------------------------------------------------------
     @property
@@ -133,6 +137,10 @@ class Conversation:
             return None
         return f"answer to step {step.name}" if self._phase is not Phase.WAIT else f"a prompt for step {step.name}"
 
+    def to_list(self) -> list[dict[str, object]]:
+        """The record's `conversation`: each step, what was sent when, its answer."""
+        return [r.to_dict() for r in self.records]
+
     # -- input from the runner and the matcher -------------------------------------------
     def reached(self, milestone: str, t: float) -> None:
         self._reached.add(milestone)
@@ -155,6 +163,7 @@ class Conversation:
         self.records[self._index].sent.append({"t": round(t, 3), "input": send.input, "text": send.text})
         self._echo = EchoFilter(echo_text(send.keys), self._open.get(step.channel, ""), step.channel in REDRAWN_CHANNELS)
         self._last.clear()
+        self._fresh = step.channel in REDRAWN_CHANNELS
         if self._phase is Phase.SEND:
             self._since = t
             self._phase = Phase.ANSWER if step.expect is not None else Phase.PROMPT
@@ -178,18 +187,23 @@ class Conversation:
         if line.strip():
             self._last.append(line.strip())
         answer = self._echo.line(line) if self._echo is not None else line
-        return self._examine(step, answer, t, last)
+        fresh, self._fresh = self._fresh, True
+        return self._examine(step, answer, t, last, fresh)
 
     def open_line(self, channel: str, text: str, t: float, last: str | None) -> StepHit | None:
         """The unfinished last line of `channel` as it is now (a prompt has no newline)."""
         step = self.step
         self._open[channel] = text
-        if step is None or self.failure is not None or channel != step.channel or not text or step.prompt is None:
+        if step is None or self.failure is not None or channel != step.channel or not text:
             return None
         if self._phase is Phase.WAIT and self._due(step):
             return self._prompt(step, text, t, last, before_send=True)
-        if self._phase in (Phase.ANSWER, Phase.PROMPT, Phase.STATUS_PROMPT):
-            shown = self._echo.peek(text) if self._echo is not None else text
+        shown = self._echo.peek(text) if self._echo is not None else text
+        if self._phase is Phase.ANSWER and step.expect is not None:
+            found = step.expect.search(shown)  # `login: `, `Password: `: answers without a newline
+            if found:
+                return self._answered(step, shown, t, found)
+        if step.prompt is not None and self._fresh and self._phase in (Phase.ANSWER, Phase.PROMPT, Phase.STATUS_PROMPT):
             if step.prompt.match(shown):
                 return self._prompt(step, shown, t, last, before_send=False)
         return None
@@ -228,6 +242,7 @@ class Conversation:
         if step.keys is None:
             self._phase = Phase.ANSWER  # a step that only listens: its answer counts from now
             self._echo = None
+            self._fresh = True
             self._last.clear()
         elif step.prompt is None or self._prompt_seen:
             self._phase = Phase.SEND
@@ -236,7 +251,7 @@ class Conversation:
             if opened and step.prompt.match(opened):
                 self._phase = Phase.SEND
 
-    def _examine(self, step: Step, text: str, t: float, last: str | None) -> StepHit | None:
+    def _examine(self, step: Step, text: str, t: float, last: str | None, fresh: bool) -> StepHit | None:
         if not text:
             return None
         for failure in step.failures:
@@ -245,13 +260,9 @@ class Conversation:
                 return None
         if self._phase is Phase.ANSWER:
             assert step.expect is not None
-            m = step.expect.search(text)
-            if m:
-                self._answer = (t, text.strip(), {k: v for k, v in m.groupdict().items() if v is not None})
-                if step.prompt is None:
-                    return self._finish(step, step.channel)
-                self._phase = Phase.PROMPT
-                return None
+            found = step.expect.search(text)
+            if found:
+                return self._answered(step, text, t, found)
         if self._phase is Phase.STATUS:
             m = self._status_re.search(text)
             if m:
@@ -262,8 +273,15 @@ class Conversation:
                     return None
                 self._phase = Phase.STATUS_PROMPT
                 return None
-        if step.prompt is not None and self._phase is not Phase.STATUS and step.prompt.match(text):
+        if step.prompt is not None and fresh and self._phase is not Phase.STATUS and step.prompt.match(text):
             return self._prompt(step, text, t, last, before_send=False)
+        return None
+
+    def _answered(self, step: Step, text: str, t: float, found: re.Match[str]) -> StepHit | None:
+        self._answer = (t, text.strip(), {k: v for k, v in found.groupdict().items() if v is not None})
+        if step.prompt is None:
+            return self._finish(step, t)
+        self._phase = Phase.PROMPT
         return None
 
     def _prompt(self, step: Step, text: str, t: float, last: str | None, before_send: bool) -> StepHit | None:
@@ -282,16 +300,17 @@ class Conversation:
             return None
         if self._answer is None:
             self._answer = (t, text.strip(), {})
-        return self._finish(step, step.channel)
+        return self._finish(step, t)
 
-    def _finish(self, step: Step, channel: str) -> StepHit:
+    def _finish(self, step: Step, t: float) -> StepHit:
+        """The step is done at `t`; its hit carries the answer's line (seen at `answered`)."""
         assert self._answer is not None
-        t, line, groups = self._answer
+        answered, line, groups = self._answer
         record = self.records[self._index]
-        record.answered, record.line = t, line
+        record.answered, record.line, record.done = answered, line, t
         if record.status is not None:
             groups = {**groups, "status": str(record.status)}
-        hit = StepHit(step.name, t, channel, line, groups)
+        hit = StepHit(step.name, t, step.channel, line, groups)
         self.hits.append(hit)
         self._prompt_seen = step.prompt is not None
         self._index += 1
@@ -318,6 +337,10 @@ class Conversation:
         if not lines:
             return ": nothing came back"
         return ": last lines: " + " | ".join(_cut(x) for x in lines[-LAST_LINES:])
+
+
+def _round(t: float | None) -> float | None:
+    return None if t is None else round(t, 3)
 
 
 def _cut(text: str) -> str:

@@ -32,8 +32,8 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lab.cleaning import clean_block
-from lab.conversation import Conversation, StepHit
+from lab.cleaning import clean_block, clean_open_line
+from lab.conversation import Conversation, Send, StepHit
 from lab.deadlines import LEARNED, Deadline
 from lab.echo import REDRAWN_CHANNELS
 from lab.linebuffer import LineAssembler
@@ -170,9 +170,26 @@ class BootMatcher:
             found += self._converse(channel, text, t)
         talk = self.conversation
         if talk is not None and self.decided is None and channel in talk.listening:
-            hit = talk.open_line(channel, clean_block(assembler.pending), t, self.last_milestone)
+            hit = talk.open_line(channel, clean_open_line(assembler.pending), t, self.last_milestone)
             found += self._step_done(hit)
         return found
+
+    # -- the conversation's side of the runner ----------------------------------------------
+    def take_sends(self) -> list[Send]:
+        """Keys to type now (none once the boot is decided)."""
+        if self.conversation is None or self.decided is not None:
+            return []
+        return self.conversation.take_sends()
+
+    def sent(self, send: Send, t: float) -> None:
+        assert self.conversation is not None
+        self.conversation.sent(send, t)
+
+    def undelivered(self, send: Send, culprit: Culprit, reason: str) -> None:
+        """The keys could not be typed (infrastructure): decides ERROR/culprit."""
+        assert self.conversation is not None
+        self.conversation.undelivered(send, culprit, reason, self.last_milestone)
+        self._step_done(None)
 
     def _converse(self, channel: str, text: str, t: float) -> list[StepHit]:
         """Hand the block's lines to the conversation while it listens on `channel`."""

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds userspace `hello`, then the Rustux UEFI kernel embedding it, into an ESP directory.
-#   scripts/build-kernel.sh            -> build/esp/EFI/BOOT/BOOTX64.EFI
-#   scripts/build-kernel.sh VARIANT    -> build/variants/VARIANT/esp/EFI/BOOT/BOOTX64.EFI
+# Builds the user programs and their initrd, then the Rustux UEFI kernel, into an ESP:
+#   scripts/build-kernel.sh            -> build/esp/EFI/BOOT/BOOTX64.EFI, build/esp/EFI/rustux/initrd.cpio
+#   scripts/build-kernel.sh VARIANT    -> build/variants/VARIANT/esp/...
+# The initrd (scripts/mkinitrd.py: cpio newc) holds every program of userspace/programs in
+# bin/ and userspace/etc in etc/; build/user/ keeps the ELF files.
 # Toolchain: rustup's cargo when it has both targets installed, else Debian's rustc-web with
 # -Zbuild-std over the vendored std sources (offline). Target dirs persist under build/cargo/
 # so a rebuild reuses the built core/alloc.
@@ -9,7 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow stale-map-key)
+# Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
+KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow stale-map-key)
+BUILD_VARIANTS=(init-crash missing-initrd)
+VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
 VARIANT=${1:-}
 if [ -n "$VARIANT" ] && ! printf '%s\n' "${VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
     echo "build-kernel: unknown variant '$VARIANT' (known: ${VARIANTS[*]})" >&2
@@ -45,43 +50,65 @@ fi
 
 # Variants share the kernel target dir: only the kernel crate differs, core/alloc are reused.
 KTARGET=build/cargo/kernel
+UTARGET=build/cargo/user
+USER_OUT=build/user
+FEATURES=(); USER_FEATURES=()
 if [ -n "$VARIANT" ]; then
     ESP=build/variants/$VARIANT/esp
-    FEATURES=(--features "$VARIANT")
+    if printf '%s\n' "${KERNEL_VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
+        FEATURES=(--features "$VARIANT")
+    fi
 else
     ESP=build/esp
-    FEATURES=()
+fi
+if [ "$VARIANT" = init-crash ]; then
+    # Its own target dir and output dir: the default programs stay built.
+    UTARGET=build/cargo/user-init-crash
+    USER_OUT=build/variants/init-crash/user
+    USER_FEATURES=(--features programs/init-crash)
 fi
 
 start_ns=$(date +%s%N)
-# The kernel's dependencies (core, alloc, kcore) do not need hello: build them meanwhile.
+# The kernel's dependencies (core, alloc, kcore) do not need user space: build them meanwhile.
 RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
     --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
     --target-dir "$KTARGET" -p kcore "${KERNEL_FLAGS[@]}" &
 deps_pid=$!
 trap 'kill "$deps_pid" 2>/dev/null || true' EXIT
 
-mkdir -p build/user
+mkdir -p "$USER_OUT"
 RUSTFLAGS="$USER_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
     --manifest-path userspace/Cargo.toml --target x86_64-unknown-none \
-    --target-dir build/cargo/user -p hello "${USER_FLAGS[@]}"
-# Replace outputs by rename, so a QEMU reading build/esp never sees a half-written file.
-cp build/cargo/user/x86_64-unknown-none/release/hello "build/.hello.$$"
-mv -f "build/.hello.$$" build/user/hello
+    --target-dir "$UTARGET" -p programs --bins "${USER_FEATURES[@]}" "${USER_FLAGS[@]}"
+PROGRAMS=()
+for source in userspace/programs/src/bin/*; do
+    name=$(basename "$source" .rs)
+    PROGRAMS+=("bin/$name=$USER_OUT/$name")
+    # Replace outputs by rename, so a QEMU reading build/esp never sees a half-written file.
+    cp "$UTARGET/x86_64-unknown-none/release/$name" "$USER_OUT/.$name.$$"
+    mv -f "$USER_OUT/.$name.$$" "$USER_OUT/$name"
+done
 
 if ! wait "$deps_pid"; then
     echo "build-kernel: building the kernel's dependencies (core, alloc, kcore) failed" >&2
     exit 1
 fi
 trap - EXIT
-RUSTUX_HELLO_ELF="$ROOT/build/user/hello" RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
+RUSTUX_HELLO_ELF="$ROOT/$USER_OUT/hello" RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
     --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
     --target-dir "$KTARGET" "${FEATURES[@]}" "${KERNEL_FLAGS[@]}"
-mkdir -p "$ESP/EFI/BOOT"
+mkdir -p "$ESP/EFI/BOOT" "$ESP/EFI/rustux"
 cp "$KTARGET/x86_64-unknown-uefi/release/rustux.efi" "build/.BOOTX64.EFI.$$"
 mv -f "build/.BOOTX64.EFI.$$" "$ESP/EFI/BOOT/BOOTX64.EFI"
+INITRD=$ESP/EFI/rustux/initrd.cpio
+if [ "$VARIANT" = missing-initrd ]; then
+    rm -f "$INITRD"  # the known-bad build: everything but the archive
+else
+    python3 scripts/mkinitrd.py "$INITRD" "${PROGRAMS[@]}" etc=userspace/etc
+fi
 
 elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
-printf 'build-kernel: %s (%s toolchain) -> %s/EFI/BOOT/BOOTX64.EFI (%s bytes) in %d.%03ds\n' \
+initrd_bytes=$( [ -f "$INITRD" ] && stat -c %s "$INITRD" || echo none)
+printf 'build-kernel: %s (%s toolchain) -> %s/EFI/BOOT/BOOTX64.EFI (%s bytes), initrd %s bytes (%d programs) in %d.%03ds\n' \
     "${VARIANT:-default}" "$TOOLCHAIN" "$ESP" "$(stat -c %s "$ESP/EFI/BOOT/BOOTX64.EFI")" \
-    $((elapsed_ms / 1000)) $((elapsed_ms % 1000))
+    "$initrd_bytes" "${#PROGRAMS[@]}" $((elapsed_ms / 1000)) $((elapsed_ms % 1000))

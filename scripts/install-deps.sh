@@ -8,6 +8,7 @@ APT_PACKAGES=(
     rustc-web cargo-web rust-web-src lld-19      # UEFI/none targets via -Zbuild-std
     qemu-system-x86 ovmf                          # QEMU targets and their firmware
     mtools dosfstools                             # ESP images without root
+    gdisk                                         # sgdisk: the GPT of make image
     openipmi ipmitool dnsmasq-base iproute2       # virtual boards (BMC, PXE)
     openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
     python3-venv git make

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Host tests for the kernel: kcore's pure logic (PMM, heap, ELF loader, page tables,
-# fixed-buffer formatting) with cargo test on Debian's toolchain; then, where rustfmt and a
+# fixed-buffer formatting, cpio, line discipline) with cargo test on Debian's toolchain; then, where rustfmt and a
 # cargo with clippy exist (rustup), the kernel and user programs are format-checked and
 # linted with warnings as errors (checked for the host target: lints need no UEFI std).
 set -euo pipefail
@@ -12,8 +12,10 @@ PATH=/usr/bin:$PATH cargo test --quiet --manifest-path kernel/kcore/Cargo.toml -
 
 fmt="rustfmt not installed, format not checked"
 if rustfmt --version >/dev/null 2>&1; then
-    rustfmt --edition 2021 --check kernel/src/main.rs userspace/hello/src/main.rs \
-        userspace/usys/src/lib.rs userspace/hello/build.rs
+    # rustfmt follows `mod` declarations from these roots.
+    rustfmt --edition 2021 --check kernel/src/main.rs kernel/kcore/src/lib.rs \
+        userspace/usys/src/lib.rs userspace/programs/src/lib.rs userspace/programs/build.rs \
+        userspace/programs/src/bin/*.rs userspace/programs/src/bin/*/main.rs
     fmt="rustfmt clean"
 fi
 if cargo clippy --version >/dev/null 2>&1; then

@@ -25,6 +25,7 @@ from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
 from workers.image import prepare_image
+from workers.inputs import SocketSerial
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
 from workers.passes import load_passes, record_pass
@@ -34,6 +35,7 @@ from workers.qemu.command import QEMU_BINARY, Firmware, Profile, Sockets, qemu_c
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
 from workers.record import RESULT, BootRecord, write_result
+from workers.typist import Typist
 
 TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
 DRAIN_S = 1.0  # after QEMU exits, how long to wait for the channels' last bytes
@@ -80,6 +82,7 @@ class _Run:
     qmp: QmpClient | None = None
     qemu_version: str | None = None  # from the QMP greeting: no `qemu --version` run per boot
     qemu_output_tail: bytes = b""
+    typist: Typist | None = None  # types the conversation's steps (COM1; the keyboard over QMP)
 
 
 class BootSession:
@@ -108,7 +111,7 @@ class BootSession:
             image={"path": str(req.image), "sha256": None},
             firmware=report.to_dict(),
             qemu={"version": None, "accel": None, "accel_reason": None, "command": None},
-            milestones_total=len(req.spec.milestones),
+            milestones_total=self.matcher.total,
         )
         record.warnings += report.warnings
         for warning in report.warnings:
@@ -177,6 +180,8 @@ class BootSession:
                 streams.add("qemu", qemu.output)
                 record.qemu["pid"] = qemu.pid
                 capture.event(f"QEMU started, pid {qemu.pid}: {' '.join(argv)}", 0.0)
+                ports = {"serial": SocketSerial(lambda: streams.connections.get("serial"))}
+                run.typist = Typist(ports, capture, self.progress, self._now, down_culprit=Culprit.LAB)
                 self._loop(qemu, streams, capture, run)
         finally:
             self._stop(qemu, run, capture)
@@ -209,6 +214,8 @@ class BootSession:
             t = self._now()
             self._pump_qmp(run, capture, t)
             self.matcher.poll(t)
+            if run.typist is not None:
+                run.typist.pump(self.matcher)
             if self.matcher.decided is not None:
                 capture.event(f"decided: {self.matcher.decided.summary()}", t)
                 # The same line on the other console is usually a few ms behind: keep it.
@@ -235,9 +242,12 @@ class BootSession:
         capture.data(channel, data, t)
         if channel == "qemu":
             run.qemu_output_tail = (run.qemu_output_tail + data)[-4096:]
-        before = len(self.matcher.hits)
-        for i, hit in enumerate(self.matcher.feed(channel, data, t)):
-            self.progress.milestone(before + i + 1, len(self.request.spec.milestones), hit)
+        found = self.matcher.feed(channel, data, t)
+        before = self.matcher.reached - len(found)
+        for i, hit in enumerate(found):
+            self.progress.milestone(before + i + 1, self.matcher.total, hit)
+        if run.typist is not None:
+            run.typist.pump(self.matcher)  # the next step types the moment its prompt shows
 
     def _drain(self, streams: Streams, capture: Capture, run: _Run, limit: float, idle: float) -> None:
         """Read what is still in flight: until every channel ended, nothing came for `idle`
@@ -311,7 +321,8 @@ class BootSession:
             record_pass(self.request.target.name, PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits)))
         if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
             record.qemu["version"] = qemu_version(self.request.qemu_binary)
-        record.milestones = list(self.matcher.hits)
+        record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)
+        record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
         record.bytes_seen = dict(self.matcher.bytes_seen)
         record.duration_s = time.monotonic() - self.started
         write_result(self.request.out, record.to_dict())

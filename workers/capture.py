@@ -2,7 +2,7 @@
 
 Every chunk goes, as received, to its per-channel raw log (`<channel>.log`) and, split
 into cleaned lines, to `timeline.log`: `<ms since boot start> <channel> <line>`, all
-channels and runner events on one clock. Memory is bounded (lines are assembled with at
+channels, runner events and what conversation steps typed (channel `input`) on one clock. Memory is bounded (lines are assembled with at
 most 4 KiB held per channel) and so is disk: a flooding guest is cut off at
 `LOG_LIMIT_BYTES` per file, with a note in the timeline.
 """
@@ -70,6 +70,10 @@ class Capture:
         are kept even after a flood cut the timeline off."""
         self.timeline.file.write(f"{int(t * 1000):>8} {'runner':<8} {text}\n".encode())
 
+    def input(self, text: str, t: float) -> None:
+        """What a step typed (channel `input`), kept like runner events even after a flood cut."""
+        self.timeline.file.write(f"{int(t * 1000):>8} {'input':<8} {text}\n".encode())
+
     def close(self, t: float) -> None:
         for channel, assembler in self.lines.items():
             self._timeline(channel, assembler.flush(), t)
@@ -96,6 +100,7 @@ class Streams:
         self.selector = selectors.DefaultSelector()
         self.open_channels: set[str] = set()
         self._owned: list[socket.socket] = []  # closed by `close()`; handed-over ones are not
+        self.connections: dict[str, socket.socket] = {}  # channel -> QEMU's connection (COM1 is typed into)
 
     def listen(self, channel: str, path: Path, on_accept: Callable[[socket.socket], None] | None = None) -> None:
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -141,6 +146,7 @@ class Streams:
             on_accept(conn)
             return
         self._owned.append(conn)
+        self.connections[channel] = conn
         conn.setblocking(False)
         self.add(channel, conn)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.conversation import StepHit
 from lab.matcher import MilestoneHit
 from lab.verdict import Outcome
 
@@ -23,13 +24,14 @@ class BootRecord:
     image: dict[str, Any]  # {path, sha256, ...}
     firmware: dict[str, Any]  # identity per role
     qemu: dict[str, Any]  # {version, accel, accel_reason, command, exit_status}
-    milestones: list[MilestoneHit] = field(default_factory=list)
+    milestones: list[MilestoneHit | StepHit] = field(default_factory=list)  # steps are milestones too
     milestones_total: int = 0
     duration_s: float = 0.0
     bytes_seen: dict[str, int] = field(default_factory=dict)
     triage: dict[str, Any] | None = None
     deadlines: dict[str, Any] | None = None  # the milestone deadlines used, and the one that decided a hang
     warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
+    conversation: list[dict[str, Any]] | None = None  # per step: what was sent when, the answer, the exit status
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,7 @@ class BootRecord:
             "triage": self.triage,
             "deadlines": self.deadlines,
             "warnings": self.warnings,
+            "conversation": self.conversation,
         }
 
 

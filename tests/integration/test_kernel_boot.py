@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ SILENCE_S = 5
 USER_BASE = 0x0000_1000_0000_0000
 
 _ANSI = re.compile(r"\x1b\[[0-9;?=]*[A-Za-z]")
+
+IMAGE = ROOT / "build" / "rustux.img"
+
 
 def esp_dir(variant: str | None) -> Path:
     esp = ROOT / "build" / "esp" if variant is None else ROOT / "build" / "variants" / variant / "esp"
@@ -55,27 +59,59 @@ class Boot:
 
 
 class Qemu:
-    """One QEMU boot of an ESP directory, with every console captured to files."""
+    """One QEMU boot of an ESP directory (or a disk image), every console captured to files;
+    COM1 is also a socket, so a test can type on the serial console."""
 
-    def __init__(self, esp: Path, tmp: Path) -> None:
+    def __init__(self, disk: Path, tmp: Path) -> None:
         self.debugcon_log = tmp / "debugcon.log"
         self.serial_log = tmp / "serial.log"
+        serial_socket = tmp / "serial.sock"
         vars_copy = tmp / "OVMF_VARS.fd"
         shutil.copyfile(OVMF_VARS, vars_copy)  # fresh VARS per boot: no state leaks between boots
+        drive = f"format=raw,file={disk}" if disk.is_file() else f"format=raw,file=fat:rw:{disk}"
         self.command = [
             "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "256",
             "-display", "none", "-no-reboot", "-monitor", "none",
             "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
             "-drive", f"if=pflash,format=raw,file={vars_copy}",
-            "-drive", f"format=raw,file=fat:rw:{esp}",
+            "-drive", drive,
             "-debugcon", f"file:{self.debugcon_log}",
-            "-serial", f"file:{self.serial_log}",
+            "-chardev", f"socket,id=com1,path={serial_socket},server=on,wait=off,logfile={self.serial_log}",
+            "-serial", "chardev:com1",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         ]
         self.stderr = tmp / "qemu.log"
         self.started = time.monotonic()
         with open(self.stderr, "wb") as err:
             self.proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+        self.serial_socket = serial_socket
+        self.console: socket.socket | None = None
+
+    def type(self, text: str, key_gap_s: float = 0.02) -> None:
+        """Types `text` on COM1 a key at a time (a person's pace, not a paste)."""
+        if self.console is None:
+            deadline = time.monotonic() + 10
+            while not self.serial_socket.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.console = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.console.connect(str(self.serial_socket))
+        for key in text.encode():
+            self.console.sendall(bytes([key]))
+            time.sleep(key_gap_s)
+
+    def expect(self, pattern: str, after: int = 0, timeout_s: float = BOOT_TIMEOUT_S) -> re.Match[str]:
+        """Waits until `pattern` matches the serial text past offset `after`; fails naming it."""
+        regex = re.compile(pattern, re.MULTILINE)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            text = "\n".join(lines(self.read(self.serial_log)))
+            if match := regex.search(text, after):
+                return match
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                why = f"QEMU exited {self.proc.returncode}" if time.monotonic() <= deadline else "timed out"
+                pytest.fail(f"never saw {pattern!r} on serial ({why}); serial tail:\n{text[-3000:]}")
+            time.sleep(0.1)
 
     def read(self, path: Path) -> bytes:
         return path.read_bytes() if path.exists() else b""
@@ -117,6 +153,9 @@ class Qemu:
         return self.result(None)
 
     def kill(self) -> None:
+        if self.console is not None:
+            self.console.close()
+            self.console = None
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
@@ -126,8 +165,8 @@ class Qemu:
 def boot(tmp_path: Path):
     started: list[Qemu] = []
 
-    def start(variant: str | None = None) -> Qemu:
-        qemu = Qemu(esp_dir(variant), tmp_path)
+    def start(variant: str | None = None, disk: Path | None = None) -> Qemu:
+        qemu = Qemu(disk or esp_dir(variant), tmp_path)
         started.append(qemu)
         return qemu
 
@@ -271,3 +310,18 @@ def test_stack_overflow_hits_the_guard_page(boot):
         assert hit, panic
         guard_page = int(guard.group("guard"), 16)
         assert guard_page <= int(hit.group(1), 16) < guard_page + 4096
+
+
+@pytest.mark.qemu
+def test_disk_image_boots_as_a_plain_disk(boot):
+    """build/rustux.img (make image): GPT, one EFI System Partition; OVMF finds
+    EFI/BOOT/BOOTX64.EFI on it with no ESP directory trick."""
+    if not IMAGE.is_file():
+        pytest.fail(f"{IMAGE} is missing: run make image")
+    table = subprocess.run(["sgdisk", "--print", str(IMAGE)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^\s+1\s+2048\s+\d+\s+.*EF00\s+EFI System Partition$", table, re.MULTILINE), table
+    result = boot(disk=IMAGE).wait_exit()
+    assert result.exit_status == EXIT_SUCCESS
+    hits = dict(match_in_order(result.channel("serial"), on_channel(load_milestones(), "serial")))
+    assert "UEFI QEMU HARDDISK" in result.serial.decode(errors="replace"), "not booted from the disk"
+    print(f"image {IMAGE.stat().st_size} bytes, entry-to-final {hits['final'].group('ms')} ms")

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ("q35-pflash", "pc-bios")  # two machines x two firmware modes keeps the test under ~3 min
-HELLO = "userspace/hello/src/main.rs"
+HELLO = "userspace/programs/src/bin/hello.rs"
 BOARD = "vboard-1"
 
 

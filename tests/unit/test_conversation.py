@@ -224,6 +224,40 @@ conversation:
     assert sh.m.decided.verdict is Verdict.PASS
 
 
+def test_ovmf_prompt_split_inside_an_escape_at_the_send(tmp_path):
+    """OVMF paints `Shell> ` between colour escapes and echoes each key with cursor moves; a
+    read may end inside an escape just as the step types (seen on real OVMF)."""
+    p = tmp_path / "s.yaml"
+    p.write_text(SPEC.replace("rustux\\$ ", "Shell> "))
+    sh = Shell(load_spec(p))
+    sh.out(b"[sh] ready\r\n\x1b[11;01H\x1b[1m\x1b[33m\x1b[40mShell> \x1b[0")
+    assert sh.sends() == [b"echo hello\r"]
+    echo = b"".join(b"\x1b[11;%02dH%c" % (8 + i, c) for i, c in enumerate(b"echo hello"))
+    assert sh.out(b"m\x1b[37m\x1b[40m" + echo[:20]) == []
+    assert sh.out(echo[20:] + b"\r\n") == []
+    assert sh.m.decided is None
+    assert sh.out(b"hello\r\n\x1b[13;01H\x1b[1m\x1b[33m\x1b[40mShell> \x1b[0m") == ["hello"]
+    assert sh.m.step_hits[0].line == "hello"  # the answer, not the echo
+
+
+def test_the_old_prompt_never_ends_a_step(spec):
+    sh = Shell(spec)
+    boot_to_prompt(sh)
+    sh.out(b"\x1b[0m")  # more of the line that holds the old prompt
+    sh.out(b"echo hel")
+    assert sh.m.decided is None and sh.m.conversation.phase.value == "answer"
+
+
+def test_an_answer_without_a_newline(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(SPEC.replace("{name: hello, send: 'echo hello<enter>', expect: 'hello'}",
+                              "{name: login, send: 'root<enter>', expect: '^Password: $', prompt: false}"))
+    sh = Shell(load_spec(p))
+    sh.out(b"[sh] ready\r\n" + PROMPT)
+    sh.sends()
+    assert sh.out(b"root\r\nPassword: ") == ["login"]
+
+
 def test_step_names_must_not_clash_with_signatures(tmp_path):
     p = tmp_path / "s.yaml"
     p.write_text(SPEC.replace("{name: hello,", "{name: panic,"))

@@ -22,7 +22,7 @@ from lab.milestones import load_spec
 from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE, Culprit, Outcome, Verdict
 from workers.board.lock import BoardBusy, BoardLock
 from workers.board.spec import BoardSpecError, board_view
-from workers.console.base import ConsoleError, ConsoleGap
+from workers.console.base import ConsoleDown, ConsoleError, ConsoleGap
 from workers.deploy import pxeserver
 from workers.interrupt import interruptible
 from workers.progress import MachineProgress, TerminalProgress
@@ -158,7 +158,10 @@ def _attach(console, keys: int | None, interrupt) -> None:
                 send += b
             at_line_start = b in (b"\r", b"\n")
         if send:
-            console.write(send)
+            try:
+                console.write(send)
+            except ConsoleDown as e:
+                out.write(f"\r\n[bootlab: not sent: {e}]\r\n".encode())
 
 
 class _raw_terminal:

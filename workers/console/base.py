@@ -24,6 +24,10 @@ class ConsoleError(Exception):
         self.culprit = culprit  # `lab` when our own configuration is wrong (password, secret, device path)
 
 
+class ConsoleDown(Exception):
+    """`write` while the console is between a drop and its reconnect: nothing was sent."""
+
+
 @dataclass(frozen=True)
 class ConsoleGap:
     """The console was down between `start` (the last sign of life) and `end` (reconnected),
@@ -47,6 +51,7 @@ class ConsoleProtocol(Protocol):
 
     def read(self, timeout: float) -> list[Chunk]: ...
 
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes) -> None:
+        """Send keys; raises `ConsoleDown` while the console is down (nothing was sent)."""
 
     def close(self) -> None: ...

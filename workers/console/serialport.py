@@ -15,7 +15,7 @@ from pathlib import Path
 
 import serial
 
-from workers.console.base import Chunk, Clock, ConsoleError, ConsoleGap
+from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleError, ConsoleGap
 
 READ_CHUNK = 4096
 
@@ -65,11 +65,12 @@ class SerialConsole:
 
     def write(self, data: bytes) -> None:
         if self._port is None:
-            return
+            raise ConsoleDown(f"{self.where} is gone ({self._down_reason}): reopening")
         try:
             self._port.write(data)
         except (serial.SerialException, OSError) as exc:
             self._drop(str(exc))
+            raise ConsoleDown(f"{self.where}: {exc}") from None
 
     def close(self) -> None:
         if self._port is not None:

@@ -24,7 +24,7 @@ from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi import console as pyghmi_console
 from pyghmi.ipmi.private import session as pyghmi_session
 
-from workers.console.base import Chunk, Clock, ConsoleError, ConsoleGap
+from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleError, ConsoleGap
 
 GET_PAYLOAD_INSTANCE_INFO = 0x4B  # netfn 6 (application), payload type 1 (SOL), instance 1
 PROBE_TIMEOUT_S = 3.0
@@ -71,8 +71,9 @@ class SolConsole:
         return chunks
 
     def write(self, data: bytes) -> None:
-        if self._console is not None:
-            self._console.send_data(data)
+        if self._console is None:
+            raise ConsoleDown(f"SOL to {self.where} is down ({self._down_reason}): reconnecting")
+        self._console.send_data(data)
 
     def close(self) -> None:
         if self._console is not None:

@@ -1,87 +1,156 @@
-//! The Rustux syscall ABI as seen from ring 3: `syscall` with the number in `rax` and the
-//! arguments in `rdi`, `rsi`, `rdx`; the result comes back in `rax` (negative = errno).
+//! `usys`: the Rustux syscall ABI for user programs (`no_std`, `x86_64-unknown-none`).
+//!
+//! # The ABI
+//! `syscall` with the number in `rax` and up to five arguments in `rdi, rsi, rdx, r10, r8`;
+//! the result comes back in `rax`, a negative errno on failure ([`Errno`]). The kernel
+//! clobbers only `rax`, `rcx` and `r11` and saves the FPU/SSE state per thread. Strings are
+//! (pointer, length) pairs, never NUL-terminated; the kernel checks every user pointer
+//! (canonical, below the user limit, mapped USER, writable where written: else `EFAULT`).
+//!
+//! | nr | call | result |
+//! |---|---|---|
+//! | 0 | [`debug_write`]`(ptr, len)` | len |
+//! | 1 | [`write`]`(fd, ptr, len)` | len; fd 1 and 2 are the console, others `EBADF` |
+//! | 2 | [`exit`]`(status)` | never returns |
+//! | 3 | [`clock_gettime`]`(clock, *Timespec)` | 0; clocks count from kernel entry ([`CLOCK_INPUT`]: the last Enter key) |
+//! | 4 | [`getpid`]`()` | pid |
+//! | 5 | [`yield_now`]`()` | 0 |
+//! | 6 | [`sleep_ms`]`(ms)` | 0; `EINTR` if Ctrl-C hit the sleeper as foreground |
+//! | 7 | [`spawn`]`(path, len, argv, argc)` | child pid; argv = `[RawArg]`, argc <= 16, <= 1024 bytes; `ENOENT`, `ENOEXEC`, `ENOMEM` |
+//! | 8 | [`wait`]`(pid or u64::MAX, *i32)` | pid reaped; blocks; `ECHILD` when none |
+//! | 9 | [`read`]`(fd, ptr, len)` | bytes; fd 0 = console, one line per read, 0 = end of input (Ctrl-D), `EINTR` on Ctrl-C |
+//! | 10 | [`open`]`(path, len)` | fd >= 3 (initrd files, read-only); `ENOENT`, `EMFILE` |
+//! | 11 | [`close`]`(fd)` | 0; `EBADF` |
+//! | 12 | [`stat`]`(path, len, *Stat)` | 0; `ENOENT` |
+//! | 13 | [`readdir`]`(path, len, index, *Dirent)` | 1 = written, 0 = no more; `ENOTDIR`, `ENOENT` |
+//! | 14 | [`mmap`]`(len, prot)` | address (anonymous, zeroed, page-aligned); `ENOMEM` past the per-process limit (4 MiB) |
+//! | 15 | [`munmap`]`(addr, len)` | 0; `EINVAL` |
+//! | 16 | [`poweroff`]`(status)` | never returns: QEMU exits 33 for status 0, else 35 |
+//! | 17 | [`procinfo`]`(index, *ProcInfo)` | 1 = written, 0 = past the last process |
+//! | 18 | [`dmesg`]`(ptr, len, offset)` | bytes of the kernel log ring from `offset` |
+//! | 19 | [`set_foreground`]`(pid)` | 0; the process Ctrl-C interrupts |
+//!
+//! A process the kernel kills exits with 128 + a signal-like number: 139 page fault or #GP,
+//! 132 #UD, 136 #DE, 130 Ctrl-C; its parent's `wait` sees it.
+//!
+//! # Programs
+//! [`entry!`] defines `_start`: the kernel enters with `rdi = argc`, `rsi` = an array of
+//! [`RawArg`] on the user stack; `_start` aligns the stack, and the program's
+//! `fn main(args: Args) -> i32` runs; its result is the exit status. `print!`/`println!`
+//! format into a fixed buffer and `write` it to fd 1 (see [`fmt`]).
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-use core::arch::asm;
+pub mod abi;
+mod calls;
+pub mod fmt;
 
-pub const SYS_DEBUG_WRITE: u64 = 0;
-pub const SYS_WRITE: u64 = 1;
-pub const SYS_EXIT: u64 = 2;
-pub const SYS_CLOCK_GETTIME: u64 = 3;
+pub use abi::*;
+pub use calls::*;
 
-pub const EBADF: i64 = 9;
-pub const EFAULT: i64 = 14;
-pub const ENOSYS: i64 = 38;
+use core::sync::atomic::{AtomicU64, Ordering};
 
-pub const STDOUT: u64 = 1;
-pub const CLOCK_MONOTONIC: u64 = 1;
-
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub struct Timespec {
-    pub sec: i64,
-    pub nsec: i64,
+/// The program's arguments as the kernel placed them (argv[0] is the program's name).
+#[derive(Clone, Copy)]
+pub struct Args {
+    argc: usize,
+    argv: *const RawArg,
 }
 
-/// # Safety
-/// Pointer arguments must be valid for what syscall `nr` does with them, or be ones the
-/// kernel is expected to reject without touching them.
-pub unsafe fn syscall3(nr: u64, a0: u64, a1: u64, a2: u64) -> i64 {
-    let ret: i64;
-    // SAFETY: the kernel clobbers only rax, rcx and r11 (sysret), all declared here; the
-    // caller vouches for the pointer arguments.
-    unsafe {
-        asm!("syscall", inlateout("rax") nr as i64 => ret, in("rdi") a0, in("rsi") a1,
-             in("rdx") a2, lateout("rcx") _, lateout("r11") _, options(nostack));
+impl Args {
+    /// # Safety
+    /// `argv` must point to `argc` [`RawArg`]s each naming live bytes for the whole run (the
+    /// kernel's placement on the initial stack guarantees that).
+    pub unsafe fn from_raw(argc: u64, argv: *const RawArg) -> Self {
+        let argc = if argv.is_null() {
+            0
+        } else {
+            (argc as usize).min(MAX_ARGS)
+        };
+        Args { argc, argv }
     }
-    ret
-}
 
-pub fn debug_write(text: &[u8]) -> i64 {
-    // SAFETY: `text` is a live slice; the kernel only reads `len` bytes of it.
-    unsafe { syscall3(SYS_DEBUG_WRITE, text.as_ptr() as u64, text.len() as u64, 0) }
-}
-
-pub fn write(fd: u64, text: &[u8]) -> i64 {
-    // SAFETY: `text` is a live slice; the kernel only reads `len` bytes of it.
-    unsafe { syscall3(SYS_WRITE, fd, text.as_ptr() as u64, text.len() as u64) }
-}
-
-pub fn clock_gettime(clock: u64) -> Result<Timespec, i64> {
-    let mut ts = Timespec::default();
-    // SAFETY: `ts` is a live, writable Timespec the kernel fills in.
-    let ret = unsafe { syscall3(SYS_CLOCK_GETTIME, clock, &mut ts as *mut Timespec as u64, 0) };
-    if ret < 0 {
-        Err(ret)
-    } else {
-        Ok(ts)
+    pub fn len(&self) -> usize {
+        self.argc
     }
-}
 
-pub fn exit(status: i32) -> ! {
-    // SAFETY: exit takes no pointers and never returns to this process.
-    unsafe { syscall3(SYS_EXIT, status as u64, 0, 0) };
-    loop {
-        core::hint::spin_loop();
+    pub fn is_empty(&self) -> bool {
+        self.argc == 0
     }
-}
 
-/// Formats `value` in decimal into the tail of `buf`; returns the digits.
-pub fn fmt_u64(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            return &buf[i..];
+    pub fn get(&self, index: usize) -> Option<&'static [u8]> {
+        if index >= self.argc {
+            return None;
+        }
+        // SAFETY: index < argc, and `from_raw`'s contract makes each entry a live slice.
+        unsafe {
+            let raw = *self.argv.add(index);
+            Some(core::slice::from_raw_parts(
+                raw.ptr as *const u8,
+                raw.len as usize,
+            ))
         }
     }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static [u8]> + '_ {
+        (0..self.argc).filter_map(|i| self.get(i))
+    }
+}
+
+static PROGRAM: AtomicU64 = AtomicU64::new(0);
+static PROGRAM_LEN: AtomicU64 = AtomicU64::new(0);
+
+/// Called by [`entry!`]'s `_start`; remembers argv[0] for panic messages.
+///
+/// # Safety
+/// As [`Args::from_raw`].
+pub unsafe fn start(argc: u64, argv: *const RawArg, main: fn(Args) -> i32) -> ! {
+    // SAFETY: the caller passes what the kernel placed.
+    let args = unsafe { Args::from_raw(argc, argv) };
+    if let Some(name) = args.get(0) {
+        PROGRAM.store(name.as_ptr() as u64, Ordering::Relaxed);
+        PROGRAM_LEN.store(name.len() as u64, Ordering::Relaxed);
+    }
+    exit(main(args))
+}
+
+fn program_name() -> &'static [u8] {
+    let (ptr, len) = (
+        PROGRAM.load(Ordering::Relaxed),
+        PROGRAM_LEN.load(Ordering::Relaxed),
+    );
+    if ptr == 0 {
+        return b"user";
+    }
+    // SAFETY: stored by `start` from argv[0], which lives as long as the process.
+    unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) }
+}
+
+/// Defines the program's `_start`, which calls `main(Args) -> i32` and exits with its result.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        // The kernel may enter with any stack alignment: align to 16 for the SysV ABI
+        // (SSE spills), then call with argc/argv still in rdi/rsi.
+        core::arch::global_asm!(
+            ".section .text._start,\"ax\"",
+            ".global _start",
+            "_start:",
+            "and rsp, -16",
+            "call {start}",
+            "ud2",
+            start = sym __usys_start,
+        );
+
+        extern "C" fn __usys_start(argc: u64, argv: *const $crate::RawArg) -> ! {
+            // SAFETY: called only from `_start` with the registers the kernel set.
+            unsafe { $crate::start(argc, argv, $main) }
+        }
+    };
 }
 
 #[panic_handler]
-fn panic(_info: &core::panic::PanicInfo) -> ! {
-    debug_write(b"[user] panic\n");
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    eprintln!("[{}] panic: {}", fmt::Show(program_name()), info.message());
     exit(101)
 }

@@ -1,9 +1,9 @@
-// Links `hello` at the Rustux user base (PML4 slot 32) with a fixed, non-PIE layout.
+// Links every program at the Rustux user base (PML4 slot 32) with a fixed, non-PIE layout.
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    println!("cargo:rustc-link-arg=-T{dir}/../user.ld");
+    println!("cargo:rustc-link-arg-bins=-T{dir}/../user.ld");
     // PIC code (the target default) linked as a fixed-address executable: no run-time
     // relocations for the kernel's loader to apply.
-    println!("cargo:rustc-link-arg=--no-pie");
+    println!("cargo:rustc-link-arg-bins=--no-pie");
     println!("cargo:rerun-if-changed=../user.ld");
 }

@@ -1,0 +1,64 @@
+"""The runner's half of a conversation: type what the matcher asks for, on the boot's ports.
+
+QEMU targets and boards share it; each gives its ports (`workers/inputs.py`). Every send
+goes into `timeline.log` as channel `input` (on the same clock as the answers) and into the
+progress stream. A port that is down for now (SOL reconnecting) is tried again on every
+pump until the step's timeout; then, like any port error, the boot is ERROR with the
+port's culprit: the kernel never got the question.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from lab.conversation import Send
+from lab.matcher import BootMatcher
+from lab.verdict import Culprit
+from workers.capture import Capture
+from workers.inputs import InputDown, InputError, InputPort
+from workers.progress import MachineProgress
+
+
+class Typist:
+    def __init__(self, ports: dict[str, InputPort], capture: Capture, progress: MachineProgress,
+                 clock: Callable[[], float], down_culprit: Culprit = Culprit.BOARD) -> None:
+        self.ports = ports
+        self.capture = capture
+        self.progress = progress
+        self.clock = clock  # the matcher's clock (seconds since QEMU start / power-on)
+        self.down_culprit = down_culprit
+        self._down: tuple[Send, float, str] | None = None  # a send held back: since when, why
+
+    def pump(self, matcher: BootMatcher) -> None:
+        for send in matcher.take_sends():
+            port = self.ports.get(send.input)
+            if port is None:
+                matcher.undelivered(send, Culprit.LAB, f"this runner has no {send.input} input")
+                return
+            try:
+                port.send(send.keys)
+            except InputDown as e:
+                self._held(matcher, send, str(e))
+                return
+            except InputError as e:
+                self._event(f"could not send {send.text!r} for step {send.step} on {send.input}: {e.reason}")
+                matcher.undelivered(send, e.culprit, e.reason)
+                return
+            t = self.clock()
+            self._down = None
+            matcher.sent(send, t)
+            self.capture.input(f"{send.input}: {send.text}", t)
+            self.progress.event(f"step {send.step}: sent {send.text!r} on {send.input}")
+
+    def _held(self, matcher: BootMatcher, send: Send, why: str) -> None:
+        now = time.monotonic()
+        if self._down is None or self._down[0] != send:
+            self._down = (send, now, why)
+            self._event(f"input {send.input} down, holding {send.text!r} for step {send.step}: {why}")
+        step = matcher.conversation.step if matcher.conversation is not None else None
+        limit = step.timeout if step is not None else 0.0
+        if now - self._down[1] > limit:
+            matcher.undelivered(send, self.down_culprit, f"{why}; still down after {limit:g}s")
+
+    def _event(self, text: str) -> None:
+        self.capture.event(text, self.clock())
