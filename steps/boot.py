@@ -18,7 +18,8 @@ from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPP
 from buildbot.steps.worker import CompositeStepMixin
 from lab.verdict import EXIT_USAGE, Verdict
 from steps.record import RETRYABLE_CULPRITS, BootResult, Progress, RecordError, parse_progress, parse_result, parse_verdict_line
-from steps.transfer import read_worker_file
+from steps import screens
+from steps.transfer import read_worker_bytes, read_worker_file
 
 # Logs of the boot record attached to the step, in the order a reader wants them.
 RECORD_LOGS = ("timeline.log", "debugcon.log", "serial.log", "firmware.log", "qemu.log")
@@ -122,6 +123,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         yield self.addCompleteLog("milestones", self.result.milestone_log())
         yield self.addCompleteLog("result.json", cmd.stdout)
         yield self._attach_record()
+        yield self._publish_screens()
         self._set_properties(self.result)
         if self.stopped:  # a person stopped the boot: no verdict to act on, nothing to retry
             return CANCELLED
@@ -134,6 +136,16 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             text = yield read_worker_file(self, f"{self.record_dir}/{name}")
             if text is not None:
                 yield self.addCompleteLog(name, text)
+
+    @defer.inlineCallbacks
+    def _publish_screens(self):
+        """The record's screenshots onto the master, each linked from the step."""
+        for name in screens.screen_names([m[0] for m in self.result.milestones]):
+            data = yield read_worker_bytes(self, f"{self.record_dir}/{name}")
+            if data is None:
+                continue
+            relative = screens.keep(self.master.basedir, self.build.buildid, self.name, name, data)
+            yield self.addURL(name, screens.url(self.master.config.buildbotURL, relative))
 
     def _set_properties(self, result: BootResult) -> None:
         source = "BootStep"
