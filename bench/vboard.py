@@ -25,10 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lab.esp import build_esp_image  # noqa: E402
+from workers.esp import build_esp_image  # noqa: E402
 from lab.inventory import load_inventory  # noqa: E402
 from workers import secrets  # noqa: E402
-from workers.boardstate import tftp_root  # noqa: E402
+from steps.local_lab import free_port  # noqa: E402
+from workers.state import tftp_root  # noqa: E402
 from workers.console.sol import SolConsole  # noqa: E402
 from workers.power.ipmi import IpmiPower  # noqa: E402
 from workers.vboard import manager  # noqa: E402
@@ -58,12 +59,6 @@ boards:
     deploy: {{method: usb, device: {usb}, mux: {{kind: virtual}}}}
     virtual: {{serial_port: {s2}}}
 """
-
-
-def free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sol_boot(board, boot: str) -> tuple[float, float]:

@@ -1,16 +1,10 @@
-"""EFI System Partition images: a FAT file the firmware boots, made without root.
-
-The image is formatted with `mkfs.fat -C` and filled with mtools (`mmd`, `mcopy`), then
-read back with `mcopy` and compared file by file, so a recorded content hash is the
-hash of what the firmware will actually see.
+"""EFI System Partition images: what goes into the FAT file the firmware boots, and the check
+of what came back out. Pure: workers/image.py runs mkfs.fat and mtools with this plan and
+hands the read-back here, so a recorded content hash is the hash of what the firmware sees.
 """
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,27 +37,30 @@ class EspImage:
         }
 
 
-def build_esp_image(source: Path, out: Path) -> EspImage:
-    """Make `out` from an ESP directory or a single `.efi` (installed as BOOTX64.EFI)."""
+@dataclass(frozen=True)
+class EspPlan:
+    source: Path
+    files: dict[str, Path]  # path in the ESP -> source file
+    wanted: dict[str, str]  # path in the ESP -> sha256
+    size_kib: int
+    dirs: list[str]  # to create, each after its parent
+
+    def image(self, out: Path, got: dict[str, str]) -> EspImage:
+        """The image `out`, once `got` (path -> sha256 read back from it) matches the plan."""
+        if got != self.wanted:
+            diff = sorted(set(got.items()) ^ set(self.wanted.items()))
+            raise EspError(f"{out}: read-back differs from {self.source} ({diff[:3]}...): the image is corrupt; check disk space")
+        return EspImage(out, out.stat().st_size, sha256_file(out), got[BOOT_FILE], content_hash(got), len(got))
+
+
+def plan_esp(source: Path) -> EspPlan:
+    """The ESP for an ESP directory or a single `.efi` (installed as BOOTX64.EFI)."""
     source = Path(source)
-    out = Path(out)
     files = esp_files(source)
-    wanted = {rel: sha256_file(src) for rel, src in files.items()}
     total = sum(src.stat().st_size for src in files.values())
     size_kib = max(_MIN_IMAGE, _round_mib(total * 5 // 4 + _SLACK)) // 1024
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.unlink(missing_ok=True)
-    _run(["mkfs.fat", "-C", "-n", "ESP", str(out), str(size_kib)])
     dirs = sorted({str(Path(rel).parent) for rel in files} - {"."}, key=lambda d: d.count("/"))
-    for d in _with_parents(dirs):
-        _run(["mmd", "-i", str(out), f"::/{d}"])
-    for rel, src in files.items():
-        _run(["mcopy", "-i", str(out), "-o", str(src), f"::/{rel}"])
-    got = _read_back(out)
-    if got != wanted:
-        diff = sorted(set(got.items()) ^ set(wanted.items()))
-        raise EspError(f"{out}: read-back differs from {source} ({diff[:3]}...): the image is corrupt; check disk space")
-    return EspImage(out, out.stat().st_size, sha256_file(out), got[BOOT_FILE], content_hash(got), len(got))
+    return EspPlan(source, files, {rel: sha256_file(src) for rel, src in files.items()}, size_kib, _with_parents(dirs))
 
 
 def content_hash(files: dict[str, str]) -> str:
@@ -103,13 +100,6 @@ def esp_files(source: Path) -> dict[str, Path]:
     return files
 
 
-def _read_back(image: Path) -> dict[str, str]:
-    with tempfile.TemporaryDirectory(prefix="esp-readback-") as tmp:
-        _run(["mcopy", "-i", str(image), "-s", "-n", "::/*", tmp])
-        root = Path(tmp)
-        return {p.relative_to(root).as_posix(): sha256_file(p) for p in root.rglob("*") if p.is_file()}
-
-
 def _with_parents(dirs: list[str]) -> list[str]:
     out: list[str] = []
     for d in dirs:
@@ -123,14 +113,3 @@ def _with_parents(dirs: list[str]) -> list[str]:
 
 def _round_mib(n: int) -> int:
     return -(-n // (1 << 20)) * (1 << 20)
-
-
-def _run(cmd: list[str]) -> None:
-    # mkfs.fat lives in /usr/sbin, which is not on every user's PATH.
-    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
-    if shutil.which(cmd[0], path=path) is None:
-        raise EspError(f"{cmd[0]} not found: install the mtools and dosfstools packages")
-    env = dict(os.environ, MTOOLS_SKIP_CHECK="1", PATH=path)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise EspError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")

@@ -1,4 +1,4 @@
-"""Health of a target or board (DESIGN.md): good, suspect, quarantined.
+"""Health of a target or board (docs/design.md): good, suspect, quarantined.
 
 An ERROR the target's own machinery caused (culprit `board` or `host`) makes it suspect;
 `QUARANTINE_AFTER` of them in a row quarantine it, and a quarantined target or board takes

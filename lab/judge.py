@@ -14,7 +14,8 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  6  no byte on any guest channel (debugcon, serial, firmware):
     a. QEMU exited with an error status, or wrote to stderr   ERROR/host "QEMU produced nothing"
        before the decision (not "terminating on signal 15" while being stopped)
-    b. otherwise                                              ERROR/firmware "firmware printed nothing"
+    b. otherwise, on a QEMU target                            ERROR/firmware "firmware printed nothing"
+    c. otherwise, on a board (its console is its only channel) ERROR/board "nothing on the console"
  7  QEMU debug-exit 0x11 (status 35) without a panic line     FAIL/code  "kernel reported failure ..."
  8  no milestone at all, though the firmware printed:
     (a missing boot file is caught by a signature, row 3)     FAIL/code  "no <first> ...: kernel printed nothing"
@@ -48,6 +49,8 @@ class BootFacts:
     firmware_problem: str | None = None  # first problem from `inspect_firmware`, if the boot was refused
     boot_timeout_s: float | None = None  # for the message of row 13
     duration_s: float | None = None  # how long the boot ran, for messages without a timeout
+    board: str | None = None  # a board's boot: the board's name (there is no QEMU)
+    console: str | None = None  # ... and where its console was read (SOL address, serial device)
 
 
 def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
@@ -77,6 +80,10 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         if _qemu_error(f.exit_status) or seen["qemu"]:
             status = "" if f.exit_status is None else f" (exit status {f.exit_status})"
             return out(Verdict.ERROR, Culprit.HOST, f"QEMU produced nothing on any channel{status}: see qemu.log")
+        if f.board is not None:
+            took = f" in {f.duration_s:.1f}s" if f.duration_s is not None else ""
+            return out(Verdict.ERROR, Culprit.BOARD, f"board {f.board}: nothing on the console ({f.console}){took} after "
+                       "power-on: check the console path and that the board powers up")
         return out(
             Verdict.ERROR,
             Culprit.FIRMWARE,

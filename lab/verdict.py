@@ -1,4 +1,4 @@
-"""Verdicts, culprits and the outcome of one boot (the taxonomy of DESIGN.md)."""
+"""Verdicts, culprits and the outcome of one boot (the taxonomy of docs/design.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,6 +39,12 @@ class Culprit(str, Enum):
     HOST = "host"
     BOARD = "board"
     LAB = "lab"
+
+
+# Culprits whose ERROR a second attempt can clear: the lab's own plumbing (a port taken,
+# a worker disk full). Firmware, host and board faults need a person, so retrying them
+# would only repeat the same ERROR.
+RETRYABLE_CULPRITS = frozenset({Culprit.LAB})
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 It boots a QEMU target (`target=`) or a board (`board=`): bootlab gives both the same
 verdicts, progress lines and record (a board's console is its `serial.log`).
 
-The step never touches QEMU or a BMC (DESIGN.md): it starts bootlab, follows its stderr
+The step never touches QEMU or a BMC (docs/design.md): it starts bootlab, follows its stderr
 progress lines for a live summary, reads result.json from stdout, and pulls the record's
 logs back from the worker to attach them.
 """
@@ -16,8 +16,9 @@ from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
 from buildbot.steps.worker import CompositeStepMixin
-from lab.verdict import EXIT_USAGE, Verdict
-from steps.record import RETRYABLE_CULPRITS, BootResult, Progress, RecordError, parse_progress, parse_result, parse_verdict_line
+from lab.record import BootRecord, Progress, RecordError, parse_progress, parse_verdict_line
+from lab.spec import SCREEN
+from lab.verdict import EXIT_USAGE, RETRYABLE_CULPRITS, Verdict
 from steps import screens
 from steps.transfer import read_worker_bytes, read_worker_file
 
@@ -25,16 +26,16 @@ from steps.transfer import read_worker_bytes, read_worker_file
 RECORD_LOGS = ("timeline.log", "debugcon.log", "serial.log", "firmware.log", "qemu.log")
 
 
-def results_for(result: BootResult, attempts: int, retries: int) -> int:
-    """Verdict -> Buildbot result (DESIGN.md): an ERROR the lab itself caused is retried,
+def results_for(result: BootRecord, attempts: int, retries: int) -> int:
+    """Verdict -> Buildbot result (docs/design.md): an ERROR the lab itself caused is retried,
     at most `retries` times, because a second attempt can clear it."""
-    if result.verdict is Verdict.PASS:
+    if result.outcome.verdict is Verdict.PASS:
         return SUCCESS
-    if result.verdict is Verdict.FAIL:
+    if result.outcome.verdict is Verdict.FAIL:
         return FAILURE
-    if result.verdict is Verdict.MISS:
+    if result.outcome.verdict is Verdict.MISS:
         return SKIPPED
-    if result.culprit in RETRYABLE_CULPRITS and attempts <= retries:
+    if result.outcome.culprit in RETRYABLE_CULPRITS and attempts <= retries:
         return RETRY
     return EXCEPTION
 
@@ -76,7 +77,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         super().__init__(**kwargs)
         self.reached_progress: Progress | None = None
         self.live_verdict: str | None = None
-        self.result: BootResult | None = None
+        self.result: BootRecord | None = None
         self.problem: str | None = None
         self.last_stderr: str | None = None  # a usage error's explanation is bootlab's last word
         self.addLogObserver("stdio", logobserver.LineConsumerLogObserver(self._follow_progress))
@@ -114,7 +115,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         yield self.runCommand(cmd)
         yield (yield self.getLog("stdio")).finish()
         try:
-            self.result = parse_result(cmd.stdout)
+            self.result = BootRecord.parse(cmd.stdout)
         except RecordError as e:
             detail = self.last_stderr if cmd.rc == EXIT_USAGE and self.last_stderr else str(e)
             self.problem = f"bootlab exited {cmd.rc}: {detail}"
@@ -140,28 +141,28 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
     @defer.inlineCallbacks
     def _publish_screens(self):
         """The record's screenshots onto the master, each linked from the step."""
-        for name in screens.screen_names([m[0] for m in self.result.milestones]):
+        for name in screens.screen_names([h.name for h in self.result.milestones if h.channel == SCREEN]):
             data = yield read_worker_bytes(self, f"{self.record_dir}/{name}")
             if data is None:
                 continue
             relative = screens.keep(self.master.basedir, self.build.buildid, self.name, name, data)
             yield self.addURL(name, screens.url(self.master.config.buildbotURL, relative))
 
-    def _set_properties(self, result: BootResult) -> None:
+    def _set_properties(self, result: BootRecord) -> None:
         source = "BootStep"
-        self.setProperty("verdict", result.verdict.value, source)
-        self.setProperty("culprit", result.culprit.value if result.culprit else None, source)
-        self.setProperty("reason", result.reason, source)
+        self.setProperty("verdict", result.outcome.verdict.value, source)
+        self.setProperty("culprit", result.outcome.culprit.value if result.outcome.culprit else None, source)
+        self.setProperty("reason", result.outcome.reason, source)
         self.setProperty("milestones_reached", result.reached, source)
-        self.setProperty("milestones_total", result.total, source)
-        self.setProperty("last_milestone", result.last_milestone, source)
+        self.setProperty("milestones_total", result.milestones_total, source)
+        self.setProperty("last_milestone", result.outcome.last_milestone, source)
         self.setProperty("boot_duration_s", result.duration_s, source)
-        self.setProperty("triage", result.triage, source)
+        self.setProperty("triage", result.triage_rule, source)
 
     @defer.inlineCallbacks
     def _attempts(self):
         """How many builds this request has had, this one included (RETRY re-queues it)."""
-        if self.result.verdict is not Verdict.ERROR or self.result.culprit not in RETRYABLE_CULPRITS:
+        if self.result.outcome.verdict is not Verdict.ERROR or self.result.outcome.culprit not in RETRYABLE_CULPRITS:
             return 1
         builds = yield self.master.db.builds.getBuilds(buildrequestid=self.build.requests[0].id)
         return max(1, len(builds))

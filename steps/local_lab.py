@@ -32,8 +32,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_USERS = (("developer", "developer"), ("operator", "operator"), ("admin", "admin"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port nothing listens on now (`kind` SOCK_DGRAM for a UDP one, like IPMI's)."""
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

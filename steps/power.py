@@ -15,9 +15,9 @@ from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import EXCEPTION, FAILURE, SUCCESS
 
-# `bootlab power`'s actions (workers/boardcli.py)
+# `bootlab power`'s actions (workers/bootlab/boards.py)
 POWER_ACTIONS = ("status", "on", "off", "cycle", "reset")
-# `bootlab quarantine` and `bootlab release` (workers/healthcli.py)
+# `bootlab quarantine` and `bootlab release` (workers/bootlab/quarantine.py)
 HEALTH_ACTIONS = ("quarantine", "release")
 BOARD_ACTIONS = POWER_ACTIONS + HEALTH_ACTIONS
 

@@ -2,48 +2,52 @@
 
 The session is a short pipeline of states: CHECK (firmware, image) -> START (accel,
 sockets, QEMU) -> RUN (capture and match until the verdict is known) -> STOP
-(screendump, quit, kill the group, reap) -> JUDGE (lab.judge) -> RECORD. A problem in
-CHECK ends the boot before QEMU is started. STOP always runs.
+(attachments' last word, quit, kill the group, reap) -> JUDGE (lab.judge) -> RECORD. A
+problem in CHECK ends the boot before QEMU is started. STOP always runs.
+
+What a boot captures and sends besides the guest consoles (the last screen, a screen
+channel, keys, a conversation, a snapshot restore) plugs in as an `Attachment`
+(workers/qemu/attach.py); the session is the `LiveBoot` they act on.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lab import outcomes
 from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
 from lab.firmware import inspect_firmware
 from lab.inventory import QemuTarget
 from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
 from lab.milestones import BootMatcher, MilestoneSpec
+from lab.record import RESULT, BootRecord, write_record
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
 from workers.image import prepare_image
-from workers.inputs import SocketSerial
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
 from workers.passes import load_passes, record_pass
-from workers.png import PpmError, ppm_to_png
 from workers.progress import MachineProgress
-from workers.qemu.command import QEMU_BINARY, Firmware, Profile, Sockets, qemu_command
+from workers.qemu.attach import Attachment
+from workers.qemu.command import CONSOLES, QEMU_BINARY, QMP, Firmware, Profile, qemu_command
+from workers.qemu.lastscreen import SCREEN, LastScreen
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
-from workers.record import RESULT, BootRecord, write_result
-from workers.typist import Typist
+from workers.typist import Conversation
 
 TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
 DRAIN_S = 1.0  # after QEMU exits, how long to wait for the channels' last bytes
 DECIDED_DRAIN_S = 0.2  # after the verdict, how long to keep reading lines already in flight
 IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
 QUIT_GRACE_S = 3.0
-GUEST_CHANNELS = ("debugcon", "serial", "firmware")
-SCREEN = "screen.png"
 WORKDIR_PREFIX = "bootlab-"
 MAX_SOCKET_PATH = 108  # sun_path, including the terminating NUL
 RECORD_FILES = (RESULT, TIMELINE, SCREEN, *(f"{c}.log" for c in CHANNELS))
@@ -60,16 +64,7 @@ class BootRequest:
     out: Path
     timeout_s: float
     qemu_binary: str = QEMU_BINARY
-
-
-@dataclass
-class BootResult:
-    outcome: Outcome
-    record: BootRecord
-    out: Path
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.record.to_dict()
+    attachments: tuple[Attachment, ...] = ()  # besides the built-in LastScreen
 
 
 @dataclass
@@ -79,26 +74,80 @@ class _Run:
     exit_status: int | None = None
     global_timeout: bool = False
     failed_to_start: str | None = None
-    qmp: QmpClient | None = None
     qemu_version: str | None = None  # from the QMP greeting: no `qemu --version` run per boot
     qemu_output_tail: bytes = b""
-    typist: Typist | None = None  # types the conversation's steps (COM1; the keyboard over QMP)
+
+
+@dataclass
+class _Io:
+    """The open channels of a running boot."""
+
+    capture: Capture
+    streams: Streams = field(default_factory=Streams)
 
 
 class BootSession:
+    """One boot; while QEMU runs it is the `LiveBoot` its attachments act on."""
+
     def __init__(self, request: BootRequest, progress: MachineProgress, interrupt: Interrupt) -> None:
         self.request = request
         self.progress = progress
         self.interrupt = interrupt
         self.matcher = BootMatcher(request.spec)
+        self.attachments: tuple[Attachment, ...] = (LastScreen(), Conversation(progress), *request.attachments)
         self.started = time.monotonic()
+        self.out = request.out
+        self.qmp: QmpClient | None = None
         self._t0: float | None = None  # QEMU start: t=0 of every channel and the timeline
+        self._io: _Io | None = None
+        self._run = _Run()
         self._profile: str | None = None  # whose passing boots the deadlines came from
 
-    def _now(self) -> float:
+    @property
+    def capture(self) -> Capture:
+        assert self._io is not None
+        return self._io.capture
+
+    # -- LiveBoot ---------------------------------------------------------------------------
+    def now(self) -> float:
         return 0.0 if self._t0 is None else time.monotonic() - self._t0
 
-    def run(self) -> BootResult:
+    def feed(self, channel: str, data: bytes) -> None:
+        if not data:
+            return
+        assert self._io is not None
+        t = self.now()
+        self._io.capture.data(channel, data, t)
+        if channel == "qemu":
+            self._run.qemu_output_tail = (self._run.qemu_output_tail + data)[-4096:]
+        found = self.matcher.feed(channel, data, t)
+        before = self.matcher.reached - len(found)
+        for i, hit in enumerate(found):
+            self.progress.milestone(before + i + 1, self.matcher.total, hit)
+            for a in self.attachments:
+                a.hit(self, hit)
+        for a in self.attachments:
+            a.fed(self, channel)
+
+    def connection(self, console: str) -> socket.socket | None:
+        return None if self._io is None else self._io.streams.connections.get(console)
+
+    def send(self, console: str, data: bytes) -> None:
+        conn = self.connection(console)
+        if conn is None:
+            raise ValueError(f"console {console} is not connected: nothing to send {data[:20]!r} to")
+        conn.setblocking(True)
+        try:
+            conn.sendall(data)
+        finally:
+            conn.setblocking(False)
+
+    def event(self, text: str) -> None:
+        if self._io is not None:
+            self._io.capture.event(text, self.now())
+
+    # -- the states -------------------------------------------------------------------------
+    def run(self) -> BootRecord:
         req = self.request
         req.out.mkdir(parents=True, exist_ok=True)
         for name in RECORD_FILES:  # a reused --out must not mix an old boot into this one
@@ -106,7 +155,7 @@ class BootSession:
         fw = req.target.firmware
         report = inspect_firmware(**{role: path for role, path in fw.files().items()})
         record = BootRecord(
-            outcome=Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None),
+            outcome=outcomes.NOT_DECIDED,
             target=req.target.name,
             image={"path": str(req.image), "sha256": None},
             firmware=report.to_dict(),
@@ -125,11 +174,11 @@ class BootSession:
                 fat, record.image = prepare_image(req.image)
             except EspError as exc:
                 if self.interrupt:  # Ctrl-C reaches mkfs.fat/mcopy too: not the image's fault
-                    return self._finish(record, self._interrupted(None))
+                    return self._finish(record, self._interrupted())
                 # The artifact under test is malformed: not a boot failure, so not FAIL.
-                return self._finish(record, Outcome(Verdict.ERROR, Culprit.LAB, f"image not bootable: {exc}", None))
+                return self._finish(record, outcomes.image_not_bootable(str(exc)))
             if self.interrupt:
-                return self._finish(record, self._interrupted(None))
+                return self._finish(record, self._interrupted())
             accel = resolve_accel(req.target.accel, req.target.machine, _firmware(fw, None), req.qemu_binary)
             record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
             record.deadlines = self._learn(accel, report.identity)
@@ -149,7 +198,7 @@ class BootSession:
         return {"profile": self._profile, "history": len(history), "learned": learned,
                 "milestones": [d.to_dict() for d in deadlines], "decided_by": None}
 
-    def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootResult:
+    def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootRecord:
         req = self.request
         fw = req.target.firmware
         vars_copy = None
@@ -157,42 +206,42 @@ class BootSession:
             vars_copy = work / "vars.fd"
             shutil.copyfile(fw.vars, vars_copy)  # fresh per boot: no state leaks between boots
         profile = Profile(req.target.machine, req.target.memory_mb, accel.accel, _firmware(fw, vars_copy), fat)
-        sockets = Sockets(*(work / f"{name}.sock" for name in ("debugcon", "serial", "firmware", "qmp")))
-        if len(str(sockets.debugcon)) >= MAX_SOCKET_PATH:
-            reason = f"channel socket path {sockets.debugcon} is too long for a unix socket: set TMPDIR to a short directory"
-            return self._finish(record, Outcome(Verdict.ERROR, Culprit.LAB, reason, None))
-        argv = qemu_command(profile, sockets, req.qemu_binary)
+        sockets = {name: work / f"{name}.sock" for name in (*CONSOLES, QMP)}
+        longest = max(sockets.values(), key=lambda path: len(str(path)))
+        if len(str(longest)) >= MAX_SOCKET_PATH:
+            reason = f"channel socket path {longest} is too long for a unix socket: set TMPDIR to a short directory"
+            return self._finish(record, outcomes.part_failed(Culprit.LAB, reason))
+        extra = tuple(arg for a in self.attachments for arg in a.qemu_args(work))
+        argv = qemu_command(profile, sockets, req.qemu_binary, extra)
         record.qemu["command"] = argv
-        capture = Capture(req.out, CHANNELS)
-        streams = Streams()
-        run = _Run()
+        channels = tuple(dict.fromkeys((*CHANNELS, *(c for a in self.attachments for c in a.channels))))
+        self._io = io = _Io(Capture(req.out, channels))
+        run = self._run
         qemu = QemuProcess(argv)
         try:
-            for name in GUEST_CHANNELS:
-                streams.listen(name, getattr(sockets, name))
-            streams.listen("qmp", sockets.qmp, on_accept=lambda conn: self._attach_qmp(run, conn, capture))
+            for name in CONSOLES:
+                io.streams.listen(name, sockets[name])
+            io.streams.listen(QMP, sockets[QMP], on_accept=self._attach_qmp)
             try:
                 qemu.start()
             except QemuStartError as exc:
                 run.failed_to_start = str(exc)
             else:
                 self._t0 = qemu.started_at
-                streams.add("qemu", qemu.output)
+                io.streams.add("qemu", qemu.output)
                 record.qemu["pid"] = qemu.pid
-                capture.event(f"QEMU started, pid {qemu.pid}: {' '.join(argv)}", 0.0)
-                ports = {"serial": SocketSerial(lambda: streams.connections.get("serial"))}
-                run.typist = Typist(ports, capture, self.progress, self._now, down_culprit=Culprit.LAB)
-                self._loop(qemu, streams, capture, run)
+                self.event(f"QEMU started, pid {qemu.pid}: {' '.join(argv)}")
+                self._loop(qemu)
         finally:
-            self._stop(qemu, run, capture)
-            t = self._now()
-            streams.close()
+            self._stop(qemu)
+            t = self.now()
+            io.streams.close()
             self.matcher.close(t)
-            capture.close(t)
+            io.capture.close(t)
         if self.interrupt:
-            outcome = self._interrupted(self.matcher.last_milestone)
+            outcome = self._interrupted()
         else:
-            if run.failed_to_start is None and run.qmp is None and run.exit_status not in _GUEST_EXITS:
+            if run.failed_to_start is None and self.qmp is None and run.exit_status not in _GUEST_EXITS:
                 tail = run.qemu_output_tail.decode("utf-8", "replace").strip().splitlines()
                 run.failed_to_start = tail[-1] if tail else f"exit status {run.exit_status}"
             outcome = judge(self.matcher, BootFacts(
@@ -206,110 +255,93 @@ class BootSession:
         record.qemu["version"] = run.qemu_version
         return self._finish(record, outcome)
 
-    def _loop(self, qemu: QemuProcess, streams: Streams, capture: Capture, run: _Run) -> None:
+    def _loop(self, qemu: QemuProcess) -> None:
         """Capture and match until the verdict is known, QEMU exits, a timeout or a signal."""
+        assert self._io is not None
+        streams, run = self._io.streams, self._run
         while True:
-            for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - self._now(), 0.0))):
-                self._take(channel, data, capture, run)
-            t = self._now()
-            self._pump_qmp(run, capture, t)
+            for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - self.now(), 0.0))):
+                self.feed(channel, data)
+            t = self.now()
+            self._pump_qmp()
             self.matcher.poll(t)
-            if run.typist is not None:
-                run.typist.pump(self.matcher)
+            for a in self.attachments:
+                a.tick(self, t)
             if self.matcher.decided is not None:
-                capture.event(f"decided: {self.matcher.decided.summary()}", t)
+                self.event(f"decided: {self.matcher.decided.summary()}")
                 # The same line on the other console is usually a few ms behind: keep it.
-                self._drain(streams, capture, run, limit=DECIDED_DRAIN_S, idle=IDLE_S)
+                self._drain(limit=DECIDED_DRAIN_S, idle=IDLE_S)
                 return
             if self.interrupt:
-                capture.event(f"{self.interrupt.signame} received: stopping", t)
+                self.event(f"{self.interrupt.signame} received: stopping")
                 return
             status = qemu.poll()
             if status is not None:
                 run.exit_status = status
-                capture.event(f"QEMU exited with status {status}", t)
-                self._drain(streams, capture, run, limit=DRAIN_S, idle=DRAIN_S)
+                self.event(f"QEMU exited with status {status}")
+                self._drain(limit=DRAIN_S, idle=DRAIN_S)
                 return
             if t >= self.request.timeout_s:
                 run.global_timeout = True
-                capture.event(f"boot timeout of {self.request.timeout_s:g}s expired", t)
+                self.event(f"boot timeout of {self.request.timeout_s:g}s expired")
                 return
 
-    def _take(self, channel: str, data: bytes, capture: Capture, run: _Run) -> None:
-        if not data:
-            return
-        t = self._now()
-        capture.data(channel, data, t)
-        if channel == "qemu":
-            run.qemu_output_tail = (run.qemu_output_tail + data)[-4096:]
-        found = self.matcher.feed(channel, data, t)
-        before = self.matcher.reached - len(found)
-        for i, hit in enumerate(found):
-            self.progress.milestone(before + i + 1, self.matcher.total, hit)
-        if run.typist is not None:
-            run.typist.pump(self.matcher)  # the next step types the moment its prompt shows
-
-    def _drain(self, streams: Streams, capture: Capture, run: _Run, limit: float, idle: float) -> None:
+    def _drain(self, limit: float, idle: float) -> None:
         """Read what is still in flight: until every channel ended, nothing came for `idle`
         seconds, or `limit` seconds passed."""
+        assert self._io is not None
+        streams = self._io.streams
         deadline = time.monotonic() + limit
         while streams.open_channels and time.monotonic() < deadline:
             chunks = streams.wait(min(idle, max(deadline - time.monotonic(), 0.0)))
             if not chunks:
                 break
             for channel, data in chunks:
-                self._take(channel, data, capture, run)
+                self.feed(channel, data)
 
-    def _attach_qmp(self, run: _Run, conn: Any, capture: Capture) -> None:
+    def _attach_qmp(self, conn: Any) -> None:
         client = QmpClient(conn)
         try:
             greeting = client.handshake(timeout=5.0)
         except QmpError as exc:
-            capture.event(f"QMP unusable: {exc}", self._now())
+            self.event(f"QMP unusable: {exc}")
             client.close()
-            return
-        run.qmp = client
-        run.qemu_version = _version(greeting)
+        else:
+            self.qmp = client
+            self._run.qemu_version = _version(greeting)
+        for a in self.attachments:
+            a.started(self)
 
-    def _pump_qmp(self, run: _Run, capture: Capture, t: float) -> None:
-        if run.qmp is None or run.qmp.closed:
+    def _pump_qmp(self) -> None:
+        if self.qmp is None or self.qmp.closed:
             return
-        for event in run.qmp.pump():
+        for event in self.qmp.pump():
             if event.get("event") in QUIET_EVENTS:
                 continue
             data = event.get("data")
-            capture.event(f"QMP event {event.get('event')}{' ' + str(data) if data else ''}", t)
+            self.event(f"QMP event {event.get('event')}{' ' + str(data) if data else ''}")
 
-    def _stop(self, qemu: QemuProcess, run: _Run, capture: Capture) -> None:
-        """Screendump (best effort, only while QEMU runs), quit, kill the group, reap."""
-        if qemu.running() and run.qmp is not None and not self.interrupt:
-            self._screendump(run.qmp, capture)
-        if qemu.running() and run.qmp is not None:
+    def _stop(self, qemu: QemuProcess) -> None:
+        """The attachments' last word (only while QEMU runs, not after a signal), quit, kill
+        the group, reap."""
+        if qemu.running() and not self.interrupt:
+            for a in self.attachments:
+                a.stopping(self)
+        if qemu.running() and self.qmp is not None:
             try:
-                run.qmp.execute("quit", timeout=1.0)
+                self.qmp.execute("quit", timeout=1.0)
             except QmpError:
                 pass  # QEMU may close the socket before answering; stop() kills it anyway
-        status = qemu.stop(grace=QUIT_GRACE_S if run.qmp is not None else 0.0)
-        if run.qmp is not None:
-            run.qmp.close()
+        status = qemu.stop(grace=QUIT_GRACE_S if self.qmp is not None else 0.0)
+        if self.qmp is not None:
+            self.qmp.close()
         if status is not None:
-            capture.event(f"QEMU stopped and reaped (status {status})", self._now())
+            self.event(f"QEMU stopped and reaped (status {status})")
 
-    def _screendump(self, qmp: QmpClient, capture: Capture) -> None:
-        ppm = self.request.out / ".screen.ppm"
-        try:
-            qmp.execute("screendump", {"filename": str(ppm)}, timeout=5.0)
-            ppm_to_png(ppm, self.request.out / SCREEN)
-        except (QmpError, PpmError, OSError) as exc:
-            capture.event(f"no screen.png: {exc}", self._now())
-        finally:
-            ppm.unlink(missing_ok=True)
+    def _interrupted(self) -> Outcome:
+        return outcomes.interrupted(self.interrupt.signame, time.monotonic() - self.started, self.matcher.last_milestone)
 
-    def _interrupted(self, last: str | None) -> Outcome:
-        elapsed = time.monotonic() - self.started
-        return Outcome(Verdict.ERROR, Culprit.LAB, f"interrupted by {self.interrupt.signame} after {elapsed:.1f}s", last)
-
-    def _finish(self, record: BootRecord, outcome: Outcome) -> BootResult:
+    def _finish(self, record: BootRecord, outcome: Outcome) -> BootRecord:
         record.outcome = outcome
         timeout = self.matcher.timeout
         if record.deadlines is not None and timeout is not None and timeout.deadline is not None and outcome.verdict is Verdict.FAIL:
@@ -325,8 +357,8 @@ class BootSession:
         record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
         record.bytes_seen = dict(self.matcher.bytes_seen)
         record.duration_s = time.monotonic() - self.started
-        write_result(self.request.out, record.to_dict())
-        return BootResult(outcome, record, self.request.out)
+        write_record(self.request.out, record)
+        return record
 
 
 def _sweep_stale_workdirs() -> None:

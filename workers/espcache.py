@@ -16,7 +16,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from lab.esp import EspImage, build_esp_image, content_hash, esp_files, sha256_file
+from lab.esp import EspImage, content_hash, esp_files, sha256_file
+from workers.esp import build_esp_image
 
 KEEP = 16  # 8 MiB each
 FORMAT = "esp-v1"  # part of the key: a change to how lab.esp lays out images invalidates the cache

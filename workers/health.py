@@ -15,13 +15,13 @@ from pathlib import Path
 
 from lab.health import HealthError, HealthRecord
 from lab.verdict import Outcome
-from workers.boardstate import state_root
+from workers.state import state_dir
 
 HEALTH = "health.json"
 
 
 def health_path(name: str) -> Path:
-    return state_root() / name / HEALTH
+    return state_dir(name) / HEALTH
 
 
 def now() -> str:

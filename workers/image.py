@@ -1,15 +1,14 @@
 """The image under test as a FAT file QEMU can attach: built from a directory or `.efi`
-by `lab.esp` (cached by content, `workers.espcache`), or an existing FAT image checked
+(workers/esp.py, cached by content in workers/espcache.py), or an existing FAT image checked
 for its boot file."""
 from __future__ import annotations
 
-import os
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from lab.esp import BOOT_FILE, EspError, sha256_file
+from workers.esp import run_mtools
 from workers.espcache import cached_esp_image
 
 
@@ -26,8 +25,7 @@ def prepare_image(source: Path) -> tuple[Path, dict[str, Any]]:
 def _existing_image(image: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bootlab-img-") as tmp:
         boot = Path(tmp) / "BOOTX64.EFI"
-        env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
-        proc = subprocess.run(["mcopy", "-i", str(image), f"::/{BOOT_FILE}", str(boot)], capture_output=True, text=True, env=env)
+        proc = run_mtools(["mcopy", "-i", str(image), f"::/{BOOT_FILE}", str(boot)], check=False)
         if proc.returncode != 0 or not boot.exists():
             detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "not found"
             raise EspError(f"{image} has no {BOOT_FILE} ({detail}): the firmware would find nothing to boot; "

@@ -17,14 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lab.deadlines import HISTORY, PassingBoot
-from workers.boardstate import state_root
+from workers.state import state_dir
 
 PASSES = "passes.jsonl"
 KEEP = 4 * HISTORY
 
 
 def passes_path(target: str) -> Path:
-    return state_root() / target / PASSES
+    return state_dir(target) / PASSES
 
 
 def load_passes(target: str, profile: str) -> list[PassingBoot]:

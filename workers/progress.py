@@ -1,15 +1,14 @@
 """Boot progress for people (live ticks on a terminal) and for machines (stderr lines).
 
-The machine format is the interface the Buildbot boot step parses, one event a line:
-    bootlab: milestone <i>/<n> <name> <t>s
-    bootlab: verdict <VERDICT> <culprit|-> <reason>
-plus free-form `bootlab: <event>` lines it may show but does not parse.
+The machine lines are the interface the Buildbot boot step parses; their format lives in
+lab/record.py, with the parser.
 """
 from __future__ import annotations
 
 from typing import TextIO
 
 from lab.matcher import MilestoneHit
+from lab.record import event_line, milestone_line, verdict_line
 from lab.verdict import Outcome
 
 
@@ -18,14 +17,13 @@ class MachineProgress:
         self.stream = stream
 
     def event(self, text: str) -> None:
-        self._line(f"bootlab: {text}")
+        self._line(event_line(text))
 
     def milestone(self, index: int, total: int, hit: MilestoneHit) -> None:
-        self._line(f"bootlab: milestone {index}/{total} {hit.name} {hit.t:.2f}s")
+        self._line(milestone_line(index, total, hit))
 
     def verdict(self, outcome: Outcome) -> None:
-        culprit = outcome.culprit.value if outcome.culprit else "-"
-        self._line(f"bootlab: verdict {outcome.verdict.value} {culprit} {outcome.reason}")
+        self._line(verdict_line(outcome))
 
     def _line(self, text: str) -> None:
         self.stream.write(text + "\n")
@@ -45,3 +43,8 @@ class TerminalProgress(MachineProgress):
 
     def verdict(self, outcome: Outcome) -> None:
         self._line(outcome.summary())
+
+
+def progress_for(stream: TextIO, as_json: bool) -> MachineProgress:
+    """Ticks for a person at a terminal; machine lines under `--json` or when piped."""
+    return TerminalProgress(stream) if stream.isatty() and not as_json else MachineProgress(stream)

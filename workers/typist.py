@@ -15,8 +15,9 @@ from lab.conversation import Send
 from lab.matcher import BootMatcher
 from lab.verdict import Culprit
 from workers.capture import Capture
-from workers.inputs import InputDown, InputError, InputPort
+from workers.inputs import InputDown, InputError, InputPort, SocketSerial
 from workers.progress import MachineProgress
+from workers.qemu.attach import Attachment, LiveBoot
 
 
 class Typist:
@@ -62,3 +63,25 @@ class Typist:
 
     def _event(self, text: str) -> None:
         self.capture.event(text, self.clock())
+
+
+class Conversation(Attachment):
+    """A QEMU target's typist as an attachment: COM1 is the runner's end of the serial
+    socket; it types whenever the matcher has a send ready (each tick and after each chunk,
+    so a step types the moment its prompt shows)."""
+
+    def __init__(self, progress: MachineProgress) -> None:
+        self.progress = progress
+        self.typist: Typist | None = None
+
+    def started(self, live: LiveBoot) -> None:
+        ports: dict[str, InputPort] = {"serial": SocketSerial(lambda: live.connection("serial"))}
+        self.typist = Typist(ports, live.capture, self.progress, live.now, down_culprit=Culprit.LAB)
+
+    def tick(self, live: LiveBoot, t: float) -> None:
+        if self.typist is not None:
+            self.typist.pump(live.matcher)
+
+    def fed(self, live: LiveBoot, channel: str) -> None:
+        if self.typist is not None:
+            self.typist.pump(live.matcher)

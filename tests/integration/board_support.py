@@ -2,9 +2,8 @@
 and secrets directories, stopped (and checked to have left nothing running) after the test.
 
 `vboard_inventory(tmp_path, deploy)` writes an inventory with one virtual board; the
-`running_vboard` context manager starts it and always stops it. Environment: a test module
-that imports the autouse fixture `board_dirs` points `$BOOTLAB_STATE` and `$BOOTLAB_SECRETS`
-at tmp dirs, so `bootlab` subprocesses see the same board files."""
+`running_vboard` context manager starts it and always stops it. Each test's `$BOOTLAB_STATE`
+and `$BOOTLAB_SECRETS` are its own (conftest.py), and `bootlab` subprocesses see the same."""
 from __future__ import annotations
 
 import contextlib
@@ -14,10 +13,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 
 from lab.board import Board
 from lab.inventory import Inventory, load_inventory
+from steps.local_lab import free_port
 from workers import secrets
 from workers.vboard import manager
 
@@ -42,18 +41,6 @@ boards:
     milestones: {milestones}
     virtual: {{serial_port: {serial_port}, memory_mb: 256, firmware: ovmf-4m}}
 """
-
-
-@pytest.fixture(autouse=True)
-def board_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("BOOTLAB_STATE", str(tmp_path / "state"))
-    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def vboard_inventory(tmp_path: Path, deploy: str = "pxe", name: str = "vb-test", retries: int = 1) -> Path:

@@ -1,13 +1,9 @@
 """Helpers for the bootlab integration tests: run the real CLI, read its boot record,
-find QEMU processes. The kernel comes from `make kernel` / `make variants`.
-
-Not a conftest.py on purpose: tests/unit has one and its modules `from conftest import`;
-a second module named `conftest` could shadow it when both directories are collected.
-Test modules import what they use from here, the `probe_cache` fixture included."""
+find QEMU processes. The kernel comes from `make kernel` / `make variants`. Environment
+isolation and `probe_cache` are conftest.py's fixtures."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -39,15 +35,10 @@ class Boot:
         return self.result["verdict"], self.result["culprit"]
 
 
-def bootlab_env(cache: Path) -> dict[str, str]:
-    # A private probe cache, so the tests exercise the KVM probe instead of a stale answer.
-    return dict(os.environ, XDG_CACHE_HOME=str(cache))
-
-
-def run_boot(out: Path, *args: str | Path, cache: Path, timeout: float = 180) -> Boot:
+def run_boot(out: Path, *args: str | Path, timeout: float = 180) -> Boot:
     argv = [str(BOOTLAB), "boot", "--out", str(out), "--json", *map(str, args)]
     start = time.monotonic()
-    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=bootlab_env(cache))
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout)
     wall = time.monotonic() - start
     result = json.loads(proc.stdout) if proc.stdout.strip() else {}
     if result:
@@ -97,8 +88,3 @@ def wait_gone(pid: int, within: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     return not process_alive(pid)
-
-
-@pytest.fixture(scope="module")
-def probe_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("xdg-cache")

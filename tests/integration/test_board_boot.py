@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from board_support import BOOTLAB, REPO, board_dirs, board_of, password, running_vboard, vboard_inventory
+from board_support import BOOTLAB, REPO, board_of, password, running_vboard, vboard_inventory
 
 from workers import secrets
 from workers.board.lock import BoardLock
-from workers.boardstate import board_dir, tftp_root
+from workers.state import state_dir, tftp_root
 from workers.power.ipmi import IpmiPower
 from workers.vboard import manager
 
@@ -50,7 +50,7 @@ def assert_off_and_released(board) -> None:
     lock = BoardLock(board)
     lock.acquire("test: is it free?")  # raises BoardBusy if a session still held it
     lock.release()
-    assert (board_dir(board) / "lock").read_text() == ""
+    assert (state_dir(board.name) / "lock").read_text() == ""
 
 
 def assert_full_pass(rc: int, result: dict, stderr: str) -> None:
@@ -219,7 +219,7 @@ def test_an_unreachable_bmc_is_an_error_naming_board_and_bmc_in_bounded_time(tmp
     assert (result["verdict"], result["culprit"]) == ("ERROR", "board")
     assert f"board {board.name}" in result["reason"] and board.bmc.address in result["reason"]
     assert took < 20, f"took {took:.1f}s"
-    assert (board_dir(board) / "lock").read_text() == ""
+    assert (state_dir(board.name) / "lock").read_text() == ""
 
 
 def test_a_wrong_sol_password_is_an_error_of_the_lab_naming_the_board(tmp_path: Path) -> None:

@@ -15,10 +15,9 @@ from workers.vboard import ipmisim
 from workers.vboard.machine import Machine, qemu_argv
 
 
-@pytest.fixture(autouse=True)
-def secrets_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("BOOTLAB_SECRETS", str(tmp_path / "secrets"))
-    return tmp_path / "secrets"
+@pytest.fixture
+def secrets_dir(tmp_path):
+    return tmp_path / "secrets"  # the test's $BOOTLAB_SECRETS (conftest.py)
 
 
 def test_a_secret_is_read_by_name_and_never_quoted(secrets_dir):

@@ -14,18 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from workers.console.base import ConsoleError, ConsoleGap
+from steps.local_lab import free_port
+from workers.board.error import ConsoleError
+from workers.console.base import ConsoleGap
 from workers.console.serialport import SerialConsole
 from workers.console.sol import SolConsole
 
 ADMIN_PW = "adm-Secret-41"
 SOL_PW = "sol-Secret-42"
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def collect(console, seconds: float, until: bytes | None = None) -> tuple[bytes, list[ConsoleGap]]:

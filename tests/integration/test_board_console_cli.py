@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from board_support import BOOTLAB, REPO, board_dirs, board_of, running_vboard, vboard_inventory
+from board_support import BOOTLAB, REPO, board_of, running_vboard, vboard_inventory
 
-from workers.boardcli import holder
-from workers.boardstate import tftp_root
+from workers.board.lock import holder
+from workers.state import tftp_root
 from workers.deploy.pxe import stage_esp
 from workers.power.ipmi import IpmiPower
 

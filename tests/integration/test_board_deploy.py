@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from lab.board import BmcSpec, Board, ConsoleSpec, Credentials, DeploySpec, MuxSpec, SshHost
-from lab.esp import build_esp_image, sha256_file
+from lab.esp import sha256_file
+from workers.esp import build_esp_image
 from workers.deploy.pxe import Dnsmasq, LabNetwork, dnsmasq_config, mac_dir, stage_esp
-from workers.deploy.usb import DeployError, deploy_usb
+from workers.board.error import DeployError
+from workers.deploy.usb import deploy_usb
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTLAB = Path(sys.executable).parent / "bootlab"
@@ -97,7 +99,7 @@ def test_pxe_server_boots_a_board_through_dnsmasq_in_a_network_namespace(tmp_pat
     state = tmp_path / "state"
     inventory = tmp_path / "lab-inventory.yaml"
     inventory.write_text(PXE_INVENTORY.format(mac=mac))
-    staged = stage_esp(esp, state / "nuc-pxe" / "tftp")  # where the board session stages it (workers.boardstate)
+    staged = stage_esp(esp, state / "nuc-pxe" / "tftp")  # where the board session stages it (workers.state)
     ifup = tmp_path / "ifup"
     ifup.write_text('#!/bin/sh\nip addr add 10.77.0.1/24 dev "$1"\nip link set "$1" up\n')
     ifup.chmod(0o755)

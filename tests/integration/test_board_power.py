@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from board_support import BOOTLAB, REPO, board_dirs, board_of, lingering, running_vboard, vboard_inventory
+from board_support import BOOTLAB, REPO, board_of, lingering, running_vboard, vboard_inventory
 
-from workers.power.base import BoardError
+from workers.board.error import BoardError
 from workers.power.ipmi import IpmiPower
 from workers.vboard import manager
 

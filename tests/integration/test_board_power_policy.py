@@ -10,7 +10,7 @@ from pyghmi import exceptions as pyghmi_exc
 
 from board_support import board_of, vboard_inventory
 from workers.power import ipmi
-from workers.power.base import BoardError
+from workers.board.error import BoardError
 
 
 class Clock:

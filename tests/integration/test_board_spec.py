@@ -1,4 +1,4 @@
-"""The board's view of a milestone spec (workers/board/spec.py): debugcon-only milestones are
+"""The board's view of a milestone spec (lab/boardview.py): debugcon-only milestones are
 skipped with their timeout carried to the next one, `any` narrows to the console, fatal
 `after:` follows a skipped milestone, and a spec a board cannot check at all is refused."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lab.milestones import BootMatcher, load_spec
-from workers.board.spec import BoardSpecError, board_view
+from lab.boardview import BoardSpecError, board_view
 
 REPO = Path(__file__).resolve().parents[2]
 

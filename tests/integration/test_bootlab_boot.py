@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootlab_support import REPO, kernel_esp, probe_cache, process_alive, run_boot, variant_esp  # probe_cache: a fixture
+from bootlab_support import REPO, kernel_esp, process_alive, run_boot, variant_esp
 
 pytestmark = pytest.mark.qemu
 
@@ -24,9 +24,8 @@ RESULT_KEYS = {"verdict", "culprit", "reason", "last_milestone", "milestones", "
 
 
 @pytest.fixture(scope="module", params=TARGETS)
-def good_boot(request, tmp_path_factory, probe_cache):
-    return run_boot(tmp_path_factory.mktemp(request.param), "--target", request.param, "--image", kernel_esp(),
-                    cache=probe_cache)
+def good_boot(request, tmp_path_factory):
+    return run_boot(tmp_path_factory.mktemp(request.param), "--target", request.param, "--image", kernel_esp())
 
 
 def test_the_kernel_passes_on_every_target(good_boot):
@@ -111,9 +110,9 @@ def short_spec(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def page_fault_with_baseline(tmp_path_factory, probe_cache):
+def page_fault_with_baseline(tmp_path_factory):
     return run_boot(tmp_path_factory.mktemp("shared-user-tables"), "--target", "q35-pflash",
-                    "--image", variant_esp("shared-user-tables"), "--baseline", kernel_esp(), cache=probe_cache)
+                    "--image", variant_esp("shared-user-tables"), "--baseline", kernel_esp())
 
 
 def test_shared_user_tables_is_a_page_fault_in_the_code(page_fault_with_baseline):
@@ -134,9 +133,9 @@ def test_triage_with_a_good_baseline_keeps_fail_code(page_fault_with_baseline):
     assert (baseline / "result.json").is_file() and (baseline / "timeline.log").is_file()
 
 
-def test_hang_after_heap_is_a_hang_after_the_heap_milestone(tmp_path, probe_cache, short_spec):
+def test_hang_after_heap_is_a_hang_after_the_heap_milestone(tmp_path, short_spec):
     boot = run_boot(tmp_path, "--target", "pc-bios", "--image", variant_esp("hang-after-heap"),
-                    "--milestones", short_spec, cache=probe_cache)
+                    "--milestones", short_spec)
     assert boot.rc == 1, boot.stderr
     assert boot.verdict == ("FAIL", "code")
     assert boot.result["last_milestone"] == "heap"
@@ -145,17 +144,16 @@ def test_hang_after_heap_is_a_hang_after_the_heap_milestone(tmp_path, probe_cach
     assert not process_alive(boot.result["qemu"]["pid"])
 
 
-def test_triple_fault_is_a_reset_in_the_code(tmp_path, probe_cache):
-    boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", variant_esp("triple-fault"), cache=probe_cache)
+def test_triple_fault_is_a_reset_in_the_code(tmp_path):
+    boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", variant_esp("triple-fault"))
     assert boot.rc == 1, boot.stderr
     assert boot.verdict == ("FAIL", "code")
     assert "reset" in boot.result["reason"]
     assert boot.result["qemu"]["exit_status"] in (0, None)
 
 
-def test_a_silent_kernel_fails_but_the_canary_saw_the_firmware(tmp_path, probe_cache):
-    boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", variant_esp("silent"), "--timeout", "12",
-                    cache=probe_cache)
+def test_a_silent_kernel_fails_but_the_canary_saw_the_firmware(tmp_path):
+    boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", variant_esp("silent"), "--timeout", "12")
     assert boot.rc == 1, boot.stderr
     assert boot.verdict == ("FAIL", "code")
     assert "printed nothing" in boot.result["reason"]
@@ -177,11 +175,11 @@ def bad_firmware(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("problem", ["zero-filled", "truncated", "missing"])
-def test_bad_firmware_is_error_firmware_before_qemu_starts(problem, bad_firmware, tmp_path, probe_cache):
+def test_bad_firmware_is_error_firmware_before_qemu_starts(problem, bad_firmware, tmp_path):
     for stale in ("qemu.log", "timeline.log", "screen.png"):  # an earlier boot into the same --out
         (tmp_path / stale).write_text("old boot")
     boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", kernel_esp(),
-                    "--firmware-code", bad_firmware[problem], cache=probe_cache)
+                    "--firmware-code", bad_firmware[problem])
     assert boot.rc == 3, boot.stderr
     assert boot.verdict == ("ERROR", "firmware")
     assert {"zero-filled": "zero-filled", "truncated": "truncated", "missing": "does not exist"}[problem] in boot.result["reason"]
@@ -190,35 +188,35 @@ def test_bad_firmware_is_error_firmware_before_qemu_starts(problem, bad_firmware
     assert boot.result["duration_s"] < 2
 
 
-def test_kvm_on_a_host_where_it_fails_is_error_host(tmp_path, probe_cache):
-    boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", kernel_esp(), "--accel", "kvm", cache=probe_cache)
+def test_kvm_on_a_host_where_it_fails_is_error_host(tmp_path):
+    boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", kernel_esp(), "--accel", "kvm")
     assert boot.rc == 3, boot.stderr
     assert boot.verdict == ("ERROR", "host")
     assert "KVM internal error" in boot.result["reason"]
     assert boot.result["qemu"]["accel"] == "kvm"
 
 
-def test_an_esp_without_bootx64_is_an_error_not_a_fail(tmp_path, probe_cache):
+def test_an_esp_without_bootx64_is_an_error_not_a_fail(tmp_path):
     esp = tmp_path / "esp"
     (esp / "EFI" / "rustux").mkdir(parents=True)
     (esp / "EFI" / "rustux" / "kernel.efi").write_bytes((kernel_esp() / "EFI/BOOT/BOOTX64.EFI").read_bytes())
-    boot = run_boot(tmp_path / "record", "--target", "q35-pflash", "--image", esp, cache=probe_cache)
+    boot = run_boot(tmp_path / "record", "--target", "q35-pflash", "--image", esp)
     assert boot.rc == 3, boot.stderr
     assert boot.verdict == ("ERROR", "lab")
     assert "EFI/BOOT/BOOTX64.EFI" in boot.result["reason"]
     assert boot.result["qemu"]["command"] is None
 
 
-def test_a_fat_image_without_bootx64_is_an_error_not_a_fail(tmp_path, probe_cache):
+def test_a_fat_image_without_bootx64_is_an_error_not_a_fail(tmp_path):
     image = tmp_path / "esp.img"
     subprocess.run(["/usr/sbin/mkfs.fat", "-C", str(image), "8192"], check=True, capture_output=True)
-    boot = run_boot(tmp_path / "record", "--target", "pc-bios", "--image", image, cache=probe_cache)
+    boot = run_boot(tmp_path / "record", "--target", "pc-bios", "--image", image)
     assert boot.rc == 3, boot.stderr
     assert boot.verdict == ("ERROR", "lab")
     assert "BOOTX64.EFI" in boot.result["reason"]
 
 
-def test_triage_on_a_broken_target_blames_the_target(tmp_path, probe_cache):
+def test_triage_on_a_broken_target_blames_the_target(tmp_path):
     """42 MiB lets OVMF boot but leaves the kernel no contiguous heap: even the known-good
     kernel fails there, so the new image's failure must not be blamed on its code."""
     inventory = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
@@ -227,7 +225,7 @@ def test_triage_on_a_broken_target_blames_the_target(tmp_path, probe_cache):
     path = tmp_path / "inventory.yaml"
     path.write_text(yaml.safe_dump(inventory))
     boot = run_boot(tmp_path / "record", "--inventory", path, "--target", "tiny-ram",
-                    "--image", variant_esp("shared-user-tables"), "--baseline", kernel_esp(), cache=probe_cache)
+                    "--image", variant_esp("shared-user-tables"), "--baseline", kernel_esp())
     assert boot.rc == 3, boot.stderr
     assert boot.verdict == ("ERROR", "host")
     assert boot.result["reason"].startswith("target tiny-ram broken: baseline also failed: FAIL (code)")
@@ -237,9 +235,9 @@ def test_triage_on_a_broken_target_blames_the_target(tmp_path, probe_cache):
     assert (tmp_path / "record" / "baseline" / "result.json").is_file()
 
 
-def test_command_line_overrides_replace_the_targets_settings(tmp_path, probe_cache):
+def test_command_line_overrides_replace_the_targets_settings(tmp_path):
     boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", kernel_esp() / "EFI" / "BOOT" / "BOOTX64.EFI",
-                    "--machine", "pc", "--accel", "tcg", "--firmware-bios", "/usr/share/ovmf/OVMF.fd", cache=probe_cache)
+                    "--machine", "pc", "--accel", "tcg", "--firmware-bios", "/usr/share/ovmf/OVMF.fd")
     assert boot.rc == 0, boot.stderr
     argv = boot.result["qemu"]["command"]
     assert argv[argv.index("-machine") + 1] == "pc"
@@ -248,21 +246,21 @@ def test_command_line_overrides_replace_the_targets_settings(tmp_path, probe_cac
     assert list(boot.result["firmware"]) == ["bios"]
 
 
-def test_qemu_refusing_the_firmware_is_an_error_not_a_fail(tmp_path, probe_cache):
+def test_qemu_refusing_the_firmware_is_an_error_not_a_fail(tmp_path):
     """A CODE flash image passes inspection but cannot be a -bios: QEMU exits at once."""
     boot = run_boot(tmp_path, "--target", "pc-bios", "--image", kernel_esp(),
-                    "--firmware-bios", "/usr/share/OVMF/OVMF_CODE_4M.fd", cache=probe_cache)
+                    "--firmware-bios", "/usr/share/OVMF/OVMF_CODE_4M.fd")
     assert boot.rc == 3, boot.stderr
     assert boot.verdict[0] == "ERROR"
     assert "QEMU failed to start" in boot.result["reason"] and "could not load PC BIOS" in boot.result["reason"]
     assert boot.result["duration_s"] < 5
 
 
-def test_a_baseline_that_cannot_be_booted_leaves_the_fail_standing(tmp_path, probe_cache):
+def test_a_baseline_that_cannot_be_booted_leaves_the_fail_standing(tmp_path):
     broken_baseline = tmp_path / "not-an-esp"
     (broken_baseline / "EFI").mkdir(parents=True)
     boot = run_boot(tmp_path / "record", "--target", "pc-bios", "--image", variant_esp("shared-user-tables"),
-                    "--baseline", broken_baseline, cache=probe_cache)
+                    "--baseline", broken_baseline)
     assert boot.rc == 1, boot.stderr
     assert boot.verdict == ("FAIL", "code")
     triage = boot.result["triage"]

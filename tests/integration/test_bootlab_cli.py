@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from bootlab_support import BOOTLAB, REPO, run_boot
-from workers import cli
+from workers.bootlab import main as bootlab_main
+from workers.bootlab import boot as boot_command
 
 
 def bootlab(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
@@ -75,8 +76,7 @@ def test_a_disabled_target_is_a_miss(tmp_path):
     inventory["targets"]["pc-bios"]["milestones"] = str(REPO / "kernel" / "milestones.yaml")
     path = tmp_path / "inventory.yaml"
     path.write_text(yaml.safe_dump(inventory))
-    boot = run_boot(tmp_path / "record", "--inventory", path, "--target", "pc-bios", "--image", REPO / "kernel",
-                    cache=tmp_path)
+    boot = run_boot(tmp_path / "record", "--inventory", path, "--target", "pc-bios", "--image", REPO / "kernel")
     assert boot.rc == 4
     assert boot.verdict == ("MISS", "lab")
     assert json.loads((tmp_path / "record" / "result.json").read_text())["reason"].endswith("disabled in the inventory")
@@ -87,8 +87,8 @@ def test_a_runner_crash_is_error_lab_never_fail(tmp_path, monkeypatch, capsys):
     def crash(*args, **kwargs):
         raise RuntimeError("simulated runner bug")
 
-    monkeypatch.setattr(cli, "boot_with_triage", crash)
-    rc = cli.main(["boot", "--inventory", str(REPO / "lab-inventory.yaml"), "--target", "pc-bios",
+    monkeypatch.setattr(boot_command, "boot_with_triage", crash)
+    rc = bootlab_main(["boot", "--inventory", str(REPO / "lab-inventory.yaml"), "--target", "pc-bios",
                    "--milestones", str(REPO / "kernel" / "milestones.yaml"), "--image", str(REPO / "kernel"),
                    "--out", str(tmp_path), "--json"])
     out, err = capsys.readouterr()

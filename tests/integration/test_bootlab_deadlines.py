@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bootlab_support import kernel_esp, probe_cache, run_boot, variant_esp  # probe_cache: a fixture
+from bootlab_support import kernel_esp, run_boot, variant_esp
 from lab.deadlines import FLOOR_S, MIN_HISTORY
 
 pytestmark = pytest.mark.qemu
@@ -25,13 +25,13 @@ def state(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def zero_vars_boot(tmp_path_factory, probe_cache, state):
+def zero_vars_boot(tmp_path_factory, state):
     d = tmp_path_factory.mktemp("zero-vars")
     zero = d / "OVMF_VARS_4M.fd"
     zero.write_bytes(bytes(VARS_4M.stat().st_size))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BOOTLAB_STATE", str(state))
-        return run_boot(d / "record", "--target", TARGET, "--image", kernel_esp(), "--firmware-vars", zero, cache=probe_cache)
+        return run_boot(d / "record", "--target", TARGET, "--image", kernel_esp(), "--firmware-vars", zero)
 
 
 def test_bootable_but_unusual_firmware_boots_with_a_warning(zero_vars_boot):
@@ -44,12 +44,12 @@ def test_bootable_but_unusual_firmware_boots_with_a_warning(zero_vars_boot):
     assert boot.result["deadlines"]["history"] == 0  # a fresh state directory: the spec's timeouts
 
 
-def test_a_hang_is_decided_by_the_learned_deadline(zero_vars_boot, tmp_path, probe_cache, state, monkeypatch):
+def test_a_hang_is_decided_by_the_learned_deadline(zero_vars_boot, tmp_path, state, monkeypatch):
     passes = state / TARGET / "passes.jsonl"
     (entry,) = passes.read_text().splitlines()  # the PASS above recorded its real gaps
     passes.write_text((entry + "\n") * MIN_HISTORY)
     monkeypatch.setenv("BOOTLAB_STATE", str(state))
-    boot = run_boot(tmp_path, "--target", TARGET, "--image", variant_esp("hang-after-heap"), cache=probe_cache)
+    boot = run_boot(tmp_path, "--target", TARGET, "--image", variant_esp("hang-after-heap"))
     assert boot.rc == 1, boot.stderr
     assert boot.verdict == ("FAIL", "code")
     assert boot.result["reason"].startswith("hung after heap: no exit-boot-services within 1.50s (learned from 3 passing boots")

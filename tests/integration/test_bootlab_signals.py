@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bootlab_support import (  # probe_cache is a fixture
+from bootlab_support import (
     BOOTLAB,
     REPO,
-    bootlab_env,
-    probe_cache,
     process_alive,
     qemu_children,
     run_boot,
@@ -27,12 +25,12 @@ from bootlab_support import (  # probe_cache is a fixture
 pytestmark = pytest.mark.qemu
 
 
-def start_silent_boot(out: Path, cache: Path) -> tuple[subprocess.Popen[str], int]:
+def start_silent_boot(out: Path) -> tuple[subprocess.Popen[str], int]:
     """A runner booting a kernel that never finishes, and its QEMU once the guest runs."""
     runner = subprocess.Popen(
         [str(BOOTLAB), "boot", "--target", "pc-bios", "--image", str(variant_esp("silent")), "--timeout", "120",
          "--out", str(out), "--json"],
-        cwd=REPO, env=bootlab_env(cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -45,8 +43,8 @@ def start_silent_boot(out: Path, cache: Path) -> tuple[subprocess.Popen[str], in
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_stops_qemu_and_records_an_interrupted_error(sig, tmp_path, probe_cache):
-    runner, qemu = start_silent_boot(tmp_path, probe_cache)
+def test_a_signal_stops_qemu_and_records_an_interrupted_error(sig, tmp_path):
+    runner, qemu = start_silent_boot(tmp_path)
     runner.send_signal(sig)
     stdout, stderr = runner.communicate(timeout=15)
     assert runner.returncode == 3, stderr
@@ -58,8 +56,8 @@ def test_a_signal_stops_qemu_and_records_an_interrupted_error(sig, tmp_path, pro
     assert f"{sig.name} received: stopping" in (tmp_path / "timeline.log").read_text()
 
 
-def test_qemu_dies_with_a_killed_runner(tmp_path, probe_cache):
-    runner, qemu = start_silent_boot(tmp_path, probe_cache)
+def test_qemu_dies_with_a_killed_runner(tmp_path):
+    runner, qemu = start_silent_boot(tmp_path)
     assert process_alive(qemu)
     runner.send_signal(signal.SIGKILL)
     runner.communicate(timeout=15)
@@ -71,5 +69,5 @@ def test_qemu_dies_with_a_killed_runner(tmp_path, probe_cache):
     workdirs = list(Path(tempfile.gettempdir()).glob(f"bootlab-{runner.pid}-*"))
     assert workdirs, "the killed runner's work directory is left for the next runner to sweep"
     (tmp_path / "no-bootfile").mkdir()  # the next boot needs to get as far as its own work directory
-    run_boot(tmp_path / "next", "--target", "pc-bios", "--image", tmp_path / "no-bootfile", cache=probe_cache)
+    run_boot(tmp_path / "next", "--target", "pc-bios", "--image", tmp_path / "no-bootfile")
     assert not any(d.exists() for d in workdirs), "the next runner sweeps a dead runner's work directory"

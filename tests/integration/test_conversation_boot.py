@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bootlab_support import REPO, probe_cache, run_boot  # noqa: F401  (probe_cache: a fixture)
+from bootlab_support import REPO, run_boot
 
 pytestmark = pytest.mark.qemu
 
@@ -29,9 +29,9 @@ def shell_esp(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def talk_boot(tmp_path_factory, shell_esp, probe_cache):
+def talk_boot(tmp_path_factory, shell_esp):
     return run_boot(tmp_path_factory.mktemp("talk"), "--target", "q35-pflash", "--image", shell_esp,
-                    "--milestones", SPEC, "--accel", "tcg", cache=probe_cache)
+                    "--milestones", SPEC, "--accel", "tcg")
 
 
 def test_the_conversation_passes_and_steps_are_milestones(talk_boot):
@@ -72,9 +72,9 @@ def failing_spec(tmp_path_factory) -> Path:
     return path
 
 
-def test_a_failure_regex_is_fail_naming_the_step(tmp_path, shell_esp, failing_spec, probe_cache):
+def test_a_failure_regex_is_fail_naming_the_step(tmp_path, shell_esp, failing_spec):
     boot = run_boot(tmp_path / "fail", "--target", "q35-pflash", "--image", shell_esp, "--milestones", failing_spec,
-                    "--accel", "tcg", cache=probe_cache)
+                    "--accel", "tcg")
     assert boot.rc == 1, boot.stderr
     assert (boot.result["verdict"], boot.result["culprit"]) == ("FAIL", "code")
     assert boot.result["reason"] == ("hello: failure 'is not recognized as an internal or external command' matched: "

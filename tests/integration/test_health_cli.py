@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from board_support import BOOTLAB, REPO, board_dirs, board_of, vboard_inventory
+from board_support import BOOTLAB, REPO, board_of, vboard_inventory
 
 from lab.health import QUARANTINE_AFTER, HealthRecord
 from workers import health, secrets

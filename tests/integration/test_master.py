@@ -44,7 +44,7 @@ def lab(tmp_path_factory):
         target["milestones"] = str(REPO / "kernel/milestones.yaml")
     # one virtual board, on ports no other test or demo uses, with its own worker
     board = inventory["boards"][BOARD]
-    board["bmc"]["port"], board["virtual"]["serial_port"] = free_udp_port(), free_port()
+    board["bmc"]["port"], board["virtual"]["serial_port"] = free_port(socket.SOCK_DGRAM), free_port()
     inventory["boards"] = {BOARD: board}
     inventory["workers"] = {name: w for name, w in inventory["workers"].items()
                             if name == board["worker"] or w["kind"] == "qemu"}
@@ -59,13 +59,6 @@ def lab(tmp_path_factory):
     finally:
         stop(lab)
         assert not vboard_running(lab, BOARD), "local_lab stop leaves no virtual board running"
-
-
-def free_udp_port() -> int:
-    """The BMC's port: IPMI is UDP."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

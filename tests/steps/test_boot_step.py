@@ -51,7 +51,11 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
                                       maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
             uploads.append(upload.upload_string(f"{name} text\n").exit(0) if name in record else upload.exit(1))
-        for name in screen_names([m["name"] for m in json.loads(stdout).get("milestones", [])]) if stdout else []:
+        try:
+            milestones = json.loads(stdout).get("milestones", [])
+        except ValueError:  # bootlab printed no record: nothing is read back
+            milestones = None
+        for name in screen_names([m["name"] for m in milestones if m["channel"] == "screen"]) if milestones is not None else []:
             upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
                                       maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
             present = (pictures or {}).get(name)
@@ -82,7 +86,9 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.master.basedir = self.mktemp()
         self.setup_step(self.step())
         pictures = {"screen.png": "PNG last", "screen-gdt.png": "PNG gdt"}
-        self.expect_boot(progress(6), result_json("PASS"), 0, pictures=pictures)
+        out = json.loads(result_json("PASS"))
+        out["milestones"][2]["channel"] = "screen"  # gdt was read from the screen
+        self.expect_boot(progress(6), json.dumps(out), 0, pictures=pictures)
         self.expect_outcome(result=SUCCESS, state_string="PASS 6/6 in 6.1 s")
         yield self.run_step()
         stored = Path(self.master.basedir) / "screens" / str(self.build.buildid) / "boot"

@@ -18,7 +18,7 @@ from steps.config import build_config, try_userpass
 from steps.fanout import child_line
 from steps.golden import GoldenImage
 from steps.power import PowerAction
-from steps.record import parse_progress, parse_verdict_line
+from lab.record import parse_progress, parse_verdict_line
 from steps.rest import split_timing
 from steps.settings import settings_from_env
 

@@ -1,4 +1,4 @@
-"""DESIGN rule: steps never drive QEMU or a BMC themselves: they import neither `workers` nor QEMU code."""
+"""The layering rule (docs/design.md): steps never drive QEMU or a BMC themselves: they import neither `workers` nor QEMU code."""
 import ast
 from pathlib import Path
 

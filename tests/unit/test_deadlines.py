@@ -6,7 +6,7 @@ from lab.judge import BootFacts, judge
 from lab.milestones import BootMatcher
 from lab.verdict import Culprit, Verdict
 
-from conftest import replay
+from captures import replay
 
 PROFILE = profile_key("tcg", "q35", 256, ["c0de", "0a25"])
 

@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from lab.esp import BOOT_FILE, EspError, build_esp_image
+from lab.esp import BOOT_FILE, EspError
+from workers.esp import build_esp_image
 
 pytestmark = pytest.mark.skipif(shutil.which("mcopy") is None, reason="needs mtools")
 APP = b"MZ" + bytes(range(256)) * 40

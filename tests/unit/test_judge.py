@@ -3,7 +3,7 @@ from lab.judge import BootFacts, judge
 from lab.milestones import BootMatcher, load_spec
 from lab.verdict import Culprit, Verdict
 
-from conftest import capture_exit_status, replay
+from captures import capture_exit_status, replay
 
 ENTRY_HEAP = b"rustux: entry (boot services)\nrustux: memory map: 1 entries, 2 conventional pages\nrustux: boot services exited\nrustux: heap ok\n"
 
@@ -123,6 +123,14 @@ def test_row6b_qemu_noise_while_being_stopped_is_not_evidence(mini_spec):
     m.poll(61.0)
     m.feed("qemu", b"qemu-system-x86_64: terminating on signal 15 from pid 4242\n", 61.5)
     assert verdict(judge(m, BootFacts())) == (Verdict.ERROR, Culprit.FIRMWARE)
+
+
+def test_row6c_silence_on_a_board_is_the_boards(mini_spec):
+    m = BootMatcher(mini_spec)
+    m.poll(61.0)
+    o = judge(m, BootFacts(duration_s=61.0, board="nuc-1", console="10.0.0.9:623"))
+    assert verdict(o) == (Verdict.ERROR, Culprit.BOARD)
+    assert o.reason.startswith("board nuc-1: nothing on the console (10.0.0.9:623) in 61.0s after power-on")
 
 
 def test_row7_debug_exit_failure_without_panic_line(mini_spec):

@@ -7,7 +7,7 @@ from lab.judge import BootFacts, judge
 from lab.milestones import BootMatcher, load_spec
 from lab.verdict import Culprit, Verdict
 
-from conftest import capture, capture_exit_status, replay
+from captures import capture, capture_exit_status, replay
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,5 @@
-"""DESIGN rule: `steps -> lab <- workers`; lab imports neither Buildbot, Twisted nor the edges."""
+"""The layering rule `steps -> lab <- workers`: lab imports neither Buildbot, Twisted nor the
+edges, and runs no process (docs/design.md)."""
 import ast
 import subprocess
 import sys
@@ -25,9 +26,41 @@ def test_lab_imports_only_itself_and_plain_libraries():
         assert not bad, f"{path.name} imports {bad}"
 
 
+# Ways to run another program; lab/ reads and writes files at most (the I/O is at the edges).
+PROCESS_MODULES = {"subprocess", "multiprocessing", "pty", "concurrent"}
+PROCESS_CALLS = ("system", "popen", "fork", "forkpty", "exec", "spawn", "posix_spawn", "startfile", "kill")
+
+
+def process_uses(path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name.split(".")[0] in PROCESS_MODULES)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.split(".")[0] in PROCESS_MODULES:
+                yield node.module
+            elif node.module == "os":
+                yield from (f"os.{a.name}" for a in node.names if a.name.startswith(PROCESS_CALLS))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
+            if node.attr.startswith(PROCESS_CALLS):
+                yield f"os.{node.attr}"
+
+
+def test_lab_runs_no_process():
+    for path in sorted(LAB.glob("*.py")):
+        used = sorted(set(process_uses(path)))
+        assert not used, f"{path.name} runs processes ({', '.join(used)}): move that to workers/"
+
+
+def test_the_process_check_sees_what_it_forbids(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("import subprocess\nfrom os import system\nimport os\nos.execvp('x', [])\nos.path.join('a')\n")
+    assert sorted(set(process_uses(sample))) == ["os.execvp", "os.system", "subprocess"]
+
+
 def test_bootlab_cli_imports_no_board_drivers():
     # A QEMU boot must not pay for pyghmi and paramiko (~150 ms of the boot-latency budget).
-    code = "import sys, workers.cli; print(sorted({m.split('.')[0] for m in sys.modules} & {'pyghmi', 'paramiko', 'buildbot'}))"
+    code = "import sys, workers.bootlab; print(sorted({m.split('.')[0] for m in sys.modules} & {'pyghmi', 'paramiko', 'buildbot'}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=LAB.parent).stdout.strip()
     assert out == "[]"

@@ -4,7 +4,7 @@ import pytest
 from lab.milestones import BootMatcher
 from lab.verdict import Culprit, Verdict
 
-from conftest import capture, replay
+from captures import capture, replay
 
 ALL = ["entry", "memory-map", "exit-boot-services", "heap-ok", "user-entry", "user-hello", "done"]
 

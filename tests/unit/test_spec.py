@@ -8,7 +8,7 @@ from lab.milestones import CHANNELS, SpecError, load_spec
 from lab.spec import STREAMS
 from lab.verdict import Culprit
 
-from conftest import spec_error
+from captures import spec_error
 
 GOOD = """\
 name: rustux

@@ -6,7 +6,7 @@ import pytest
 from lab.keys import Key, KeysError, describe, echo_text, parse_keys, serial_bytes
 from lab.milestones import SpecError, load_spec
 
-from conftest import FIXTURES, spec_error
+from captures import FIXTURES, spec_error
 
 SPEC = (FIXTURES / "specs" / "conversation.yaml").read_text()
 

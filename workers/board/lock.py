@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from lab.board import Board
-from workers.boardstate import board_dir
+from workers.state import state_dir
 
-LOCK_FILE = "lock"  # the same name `bootlab boards` (workers.boardcli) reads the holder from
+LOCK_FILE = "lock"
 
 
 class BoardBusy(Exception):
@@ -25,7 +25,7 @@ class BoardBusy(Exception):
 class BoardLock:
     def __init__(self, board: Board) -> None:
         self.board = board
-        self.path = board_dir(board) / LOCK_FILE
+        self.path = state_dir(board.name) / LOCK_FILE
         self._fd: int | None = None
 
     def acquire(self, purpose: str) -> None:
@@ -48,3 +48,18 @@ class BoardLock:
         fd, self._fd = self._fd, None
         os.ftruncate(fd, 0)
         os.close(fd)  # closing drops the flock
+
+
+def holder(board: Board) -> str:
+    """Who holds the board: the lock file's first line while its flock is held, else '-'."""
+    try:
+        fd = os.open(state_dir(board.name) / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return "-"
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return "-"  # nobody holds it (a session killed by SIGKILL may have left its line)
+    except BlockingIOError:
+        return os.read(fd, 4096).decode(errors="replace").split("\n")[0].strip() or "?"
+    finally:
+        os.close(fd)

@@ -17,33 +17,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lab import outcomes
 from lab.board import Board
 from lab.cleaning import clean_block
 from lab.esp import EspError
 from lab.judge import BootFacts, judge
 from lab.milestones import BootMatcher, MilestoneSpec
-from lab.verdict import Culprit, Outcome, Verdict
+from lab.record import BootRecord, write_record
+from lab.verdict import Culprit, Outcome
 from workers import secrets
+from workers.board.error import BoardError, ConsoleError
 from workers.board.lock import BoardBusy, BoardLock
-from workers.board.spec import DEPLOY_SIGNATURES, board_view
-from workers.boardstate import tftp_root
-from workers.boot import RECORD_FILES, BootResult
+from lab.boardview import DEPLOY_SIGNATURES, board_view
+from workers.state import tftp_root
+from workers.boot import RECORD_FILES
 from workers.capture import Capture
-from workers.console.base import ConsoleError, ConsoleGap, ConsoleProtocol
+from workers.console.base import ConsoleGap, ConsoleProtocol
 from workers.console.serialport import SerialConsole
 from workers.console.sol import SolConsole
 from workers.deploy.pxe import stage_esp
-from workers.deploy.usb import DeployError, deploy_usb
+from workers.deploy.usb import deploy_usb
 from workers.image import prepare_image
 from workers.interrupt import Interrupt
-from workers.power.base import BoardError, BootDevice, PowerProtocol
+from workers.power.base import BootDevice, PowerProtocol
 from workers.power.ipmi import IpmiPower
 from workers.progress import MachineProgress
-from workers.record import BootRecord, write_result
 
 TICK_S = 0.1
 DECIDED_DRAIN_S = 0.3  # after the verdict: the rest of a line already on its way
@@ -62,14 +64,6 @@ class BoardBootRequest:
     spec: MilestoneSpec  # the full spec: the session takes the board's view of it
     out: Path
     timeout_s: float
-
-
-@dataclass
-class BoardRecord(BootRecord):
-    board: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "qemu": None, "board": self.board}
 
 
 class _Stop(Exception):
@@ -94,7 +88,7 @@ def board_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
     try:
         password = secrets.resolve(creds.password_secret)
     except secrets.SecretError as e:
-        raise ConsoleError(board.name, board.bmc.address, str(e), "lab") from None
+        raise ConsoleError(board.name, board.bmc.address, str(e), Culprit.LAB) from None
     return SolConsole(board.name, board.bmc.host, board.bmc.port, creds.user, password, clock)
 
 
@@ -120,7 +114,7 @@ class BoardSession:
     def _now(self) -> float:
         return time.monotonic() - self.started
 
-    def run(self) -> BootResult:
+    def run(self) -> BootRecord:
         req = self.request
         board = req.board
         req.out.mkdir(parents=True, exist_ok=True)
@@ -129,54 +123,44 @@ class BoardSession:
         self.info = {"name": board.name, "bmc": board.bmc.address, "console": board.console.kind,
                      "deploy": {"method": board.deploy.method}, "boot_device": BOOT_DEVICE[board.deploy.method],
                      "skipped_milestones": self.skipped, "power": [], "console_gaps": [], "power_off": None}
-        record = BoardRecord(
-            outcome=Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None), target=board.name,
-            image={"path": str(req.image), "sha256": None}, firmware={}, qemu={},
-            milestones_total=len(self.spec.milestones),
-        )
+        record = BootRecord(outcomes.NOT_DECIDED, board.name, {"path": str(req.image), "sha256": None}, qemu=None,
+                            milestones_total=len(self.spec.milestones), board=self.info)
         lock = BoardLock(board)
         try:
             lock.acquire(f"bootlab boot {req.image}")
         except BoardBusy as e:
-            return self._finish(record, Outcome(Verdict.MISS, Culprit.LAB, f"{e}: try again when it is free", None))
+            return self._finish(record, outcomes.held_elsewhere(str(e)))
         self.capture = Capture(req.out, (CHANNEL,))
         try:
             outcome = self._boot(record)
         except _Stop as stop:
             outcome = stop.outcome
+        except BoardError as e:  # the console, the BMC or the deploy: never the kernel's fault
+            outcome = outcomes.part_failed(e.culprit, str(e))
         finally:
             self._release(lock)
         return self._finish(record, outcome)
 
     # -- stages ---------------------------------------------------------------------------
-    def _boot(self, record: BoardRecord) -> Outcome:
+    def _boot(self, record: BootRecord) -> Outcome:
         req, board = self.request, self.request.board
         if self.skipped:
             self._event(f"milestones not visible on a board (no such channel): {', '.join(self.skipped)}")
-        try:
-            self.console = self.console_factory(board, self._now)
-            self.console.open()
-        except ConsoleError as e:
-            raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
+        self.console = self.console_factory(board, self._now)
+        self.console.open()
         self._event(f"console {board.console.kind} open")
         self._check_interrupt()
-        try:
-            self.power = self.power_factory(board, self._event)
-            if self.power.status() == "on":  # off before the deploy: a USB stick is switched away from it
-                self._event("board was on: powering off first")
-                self.power.off()
-        except BoardError as e:
-            raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
+        self.power = self.power_factory(board, self._event)
+        if self.power.status() == "on":  # off before the deploy: a USB stick is switched away from it
+            self._event("board was on: powering off first")
+            self.power.off()
         self._check_interrupt()
         record.image, self.info["deploy"] = self._deploy()
         self._check_interrupt()
-        try:
-            self.power.set_boot(BOOT_DEVICE[board.deploy.method])
-            self._check_interrupt()
-            self._powered_at = self._now()
-            self.power.on()
-        except BoardError as e:
-            raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
+        self.power.set_boot(BOOT_DEVICE[board.deploy.method])
+        self._check_interrupt()
+        self._powered_at = self._now()
+        self.power.on()
         self.progress.event(f"board {board.name}: powered on, {BOOT_DEVICE[board.deploy.method]} boot")
         global_timeout = self._loop()
         if self.interrupt:
@@ -185,11 +169,8 @@ class BoardSession:
             return self._open_line_outcome
         since_on = self._since_power_on()
         self.matcher.close(since_on)
-        if not self.matcher.bytes_seen[CHANNEL] and self.matcher.decided is None:
-            where = getattr(self.console, "where", board.console.kind)
-            return Outcome(Verdict.ERROR, Culprit.BOARD, f"board {board.name}: nothing on the console ({where}) in "
-                           f"{since_on:.1f}s after power-on: check the console path and that the board powers up", None)
-        return judge(self.matcher, BootFacts(global_timeout=global_timeout, boot_timeout_s=req.timeout_s, duration_s=since_on))
+        return judge(self.matcher, BootFacts(global_timeout=global_timeout, boot_timeout_s=req.timeout_s, duration_s=since_on,
+                                             board=board.name, console=getattr(self.console, "where", board.console.kind)))
 
     def _deploy(self) -> tuple[dict[str, Any], dict[str, Any]]:
         req, board = self.request, self.request.board
@@ -203,9 +184,7 @@ class BoardSession:
                 fat, image = prepare_image(req.image)
                 deployed = deploy_usb(board, fat).to_dict()
         except EspError as e:
-            raise _Stop(Outcome(Verdict.ERROR, Culprit.LAB, f"image not bootable: {e}", None)) from None
-        except DeployError as e:
-            raise _Stop(Outcome(Verdict.ERROR, Culprit(e.culprit), str(e), None)) from None
+            raise _Stop(outcomes.image_not_bootable(str(e))) from None
         facts = ", ".join(f"{k} {v}" for k, v in deployed.items() if k != "method")
         self._event(f"deployed by {board.deploy.method} in {self._now() - start:.2f}s: {facts}")
         return image, deployed
@@ -260,8 +239,7 @@ class BoardSession:
             found = sig.regex.search(text)
             if found:
                 line = text[text.rfind("\n", 0, found.start()) + 1:].split("\n")[0].strip()
-                self._open_line_outcome = Outcome(Verdict.ERROR, sig.culprit, f"{sig.hint} ({sig.name}: {line})",
-                                                  self.matcher.last_milestone)
+                self._open_line_outcome = outcomes.open_line_signature(sig, line, self.matcher.last_milestone)
                 return
 
     def _release(self, lock: BoardLock) -> None:
@@ -302,14 +280,13 @@ class BoardSession:
             raise _Stop(self._interrupted())
 
     def _interrupted(self) -> Outcome:
-        return Outcome(Verdict.ERROR, Culprit.LAB, f"interrupted by {self.interrupt.signame} after {self._now():.1f}s",
-                       self.matcher.last_milestone)
+        return outcomes.interrupted(self.interrupt.signame, self._now(), self.matcher.last_milestone)
 
-    def _finish(self, record: BoardRecord, outcome: Outcome) -> BootResult:
+    def _finish(self, record: BootRecord, outcome: Outcome) -> BootRecord:
         record.outcome = outcome
         record.milestones = list(self.matcher.hits)
         record.bytes_seen = {CHANNEL: self.matcher.bytes_seen[CHANNEL]}
         record.duration_s = self._now()
         record.board = self.info
-        write_result(self.request.out, record.to_dict())
-        return BootResult(outcome, record, self.request.out)
+        write_record(self.request.out, record)
+        return record

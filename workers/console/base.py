@@ -14,16 +14,6 @@ from typing import Protocol
 Clock = Callable[[], float]
 
 
-class ConsoleError(Exception):
-    """The console could not be opened at all: names the board and where it was reached."""
-
-    def __init__(self, board: str, where: str, message: str, culprit: str = "board") -> None:
-        super().__init__(f"board {board}: console at {where}: {message}")
-        self.board = board
-        self.where = where
-        self.culprit = culprit  # `lab` when our own configuration is wrong (password, secret, device path)
-
-
 class ConsoleDown(Exception):
     """`write` while the console is between a drop and its reconnect: nothing was sent."""
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import serial
 
-from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleError, ConsoleGap
+from workers.board.error import ConsoleError
+from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleGap
 
 READ_CHUNK = 4096
 

@@ -24,7 +24,9 @@ from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi import console as pyghmi_console
 from pyghmi.ipmi.private import session as pyghmi_session
 
-from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleError, ConsoleGap
+from lab.verdict import Culprit
+from workers.board.error import ConsoleError
+from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleGap
 
 GET_PAYLOAD_INSTANCE_INFO = 0x4B  # netfn 6 (application), payload type 1 (SOL), instance 1
 PROBE_TIMEOUT_S = 3.0
@@ -59,7 +61,7 @@ class SolConsole:
         if error is not None:
             refused = any(r in error.lower() for r in REFUSED)
             raise ConsoleError(self.board, self.where, error + (": check the SOL user's secret" if refused else ""),
-                               "lab" if refused else "board")
+                               Culprit.LAB if refused else Culprit.BOARD)
 
     def read(self, timeout: float) -> list[Chunk]:
         if self._console is None and time.monotonic() >= self._next_attempt:

@@ -29,19 +29,13 @@ from typing import Protocol
 import paramiko
 
 from lab.board import Board, MuxSpec, SshHost
+from lab.verdict import Culprit
 from workers import secrets
-from workers.boardstate import state_root
+from workers.board.error import DeployError
+from workers.state import state_root
 
 CHUNK = 1024 * 1024
 SSH_TIMEOUT_S = 10.0
-
-
-class DeployError(Exception):
-    """The image did not reach the stick intact; names the board and where."""
-
-    def __init__(self, board: str, where: str, message: str, culprit: str = "board") -> None:
-        super().__init__(f"board {board}: USB deploy to {where}: {message}")
-        self.culprit = culprit
 
 
 @dataclass(frozen=True)
@@ -78,14 +72,14 @@ class Remote:
             pkey = _key(secrets.resolve(host.key_secret)) if host.key_secret else None
             password = secrets.resolve(host.password_secret) if host.password_secret else None
         except secrets.SecretError as e:
-            raise DeployError(board, self.where, str(e), "lab") from None
+            raise DeployError(board, self.where, str(e), Culprit.LAB) from None
         try:
             self.client.connect(host.address, port=host.port, username=host.user, pkey=pkey, password=password,
                                 timeout=SSH_TIMEOUT_S, auth_timeout=SSH_TIMEOUT_S, banner_timeout=SSH_TIMEOUT_S,
                                 allow_agent=False, look_for_keys=False)
         except paramiko.SSHException as e:
             hint = f": add its key to {known}" if "not found in known_hosts" in str(e) else ""
-            raise DeployError(board, self.where, f"SSH: {e}{hint}", "lab" if hint else "board") from None
+            raise DeployError(board, self.where, f"SSH: {e}{hint}", Culprit.LAB if hint else Culprit.BOARD) from None
         except OSError as e:
             raise DeployError(board, self.where, f"SSH: cannot connect ({e})") from None
         self.sftp = self.client.open_sftp()
@@ -144,7 +138,7 @@ class UsbSdMux:
 def mux_for(board: str, spec: MuxSpec, remote: Remote | None) -> MuxProtocol:
     if spec.kind == "usbsdmux":
         if not spec.control:
-            raise DeployError(board, "the mux", "mux kind usbsdmux needs control: (its /dev/sg device)", "lab")
+            raise DeployError(board, "the mux", "mux kind usbsdmux needs control: (its /dev/sg device)", Culprit.LAB)
         return UsbSdMux(board, spec.control, remote)
     return VirtualMux()
 

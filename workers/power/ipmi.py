@@ -22,8 +22,10 @@ from pyghmi.ipmi import command as pyghmi_command
 from pyghmi.ipmi.private import session as pyghmi_session
 
 from lab.board import Board
+from lab.verdict import Culprit
 from workers import secrets
-from workers.power.base import BOOT_DEVICES, BoardError, BootDevice, PowerState
+from workers.board.error import BoardError
+from workers.power.base import BOOT_DEVICES, BootDevice, PowerState
 
 T = TypeVar("T")
 Log = Callable[[str], None]
@@ -61,7 +63,7 @@ class IpmiPower:
         try:
             password = secrets.resolve(board.bmc.credentials.password_secret)
         except secrets.SecretError as e:
-            raise BoardError(board.name, board.bmc.address, str(e), culprit="lab") from None
+            raise BoardError(board.name, board.bmc.address, str(e), culprit=Culprit.LAB) from None
         return cls(board, password, log=log)
 
     def status(self) -> PowerState:
@@ -87,7 +89,7 @@ class IpmiPower:
     def set_boot(self, device: BootDevice) -> None:
         """A one-time UEFI boot override for the next power-on; read back where the BMC reports it."""
         if device not in BOOT_DEVICES:
-            raise BoardError(self.board, self.where, f"unknown boot device {device!r}; use one of {', '.join(BOOT_DEVICES)}", "lab")
+            raise BoardError(self.board, self.where, f"unknown boot device {device!r}; use one of {', '.join(BOOT_DEVICES)}", Culprit.LAB)
         wanted = _PYGHMI_BOOTDEV[device]
         self._call(f"set boot {device}", lambda c: c.set_bootdev(wanted, persist=False, uefiboot=True))
         got = self._call("get boot", lambda c: c.get_bootdev().get("bootdev"))
@@ -149,7 +151,7 @@ class IpmiPower:
                                                        port=b.port, keepalive=False)
                 result = fn(self._cmd)
             except socket.gaierror as e:
-                raise BoardError(self.board, self.where, f"{what}: cannot resolve the BMC host ({e.strerror}): fix bmc.host", "lab") from None
+                raise BoardError(self.board, self.where, f"{what}: cannot resolve the BMC host ({e.strerror}): fix bmc.host", Culprit.LAB) from None
             except (pyghmi_exc.IpmiException, OSError) as e:
                 elapsed = self._clock() - start
                 message = str(e) if str(e) not in ("", "None") else "no answer"
@@ -160,7 +162,7 @@ class IpmiPower:
                         self.board, self.where,
                         f"{what}: the BMC refused user {self.bmc.credentials.user!r} ({message}): "
                         f"check the secret {self.bmc.credentials.password_secret!r}",
-                        "lab",
+                        Culprit.LAB,
                     ) from None
                 self._drop_session()  # a BMC that lost our session needs a new login
                 if not transient:

@@ -37,18 +37,23 @@ class Profile:
     image: Path  # raw FAT image holding the ESP
 
 
-@dataclass(frozen=True)
-class Sockets:
-    """Unix socket paths the runner listens on, one per channel plus QMP."""
+# The guest consoles: each a chardev on a unix socket the runner listens on, and the device
+# writing to it. A new console is one row here (and its name in lab.spec.CHANNELS).
+CONSOLES: dict[str, tuple[str, ...]] = {
+    "debugcon": ("-device", f"isa-debugcon,iobase={DEBUGCON_PORT:#x},chardev=debugcon"),
+    "serial": ("-serial", "chardev:serial"),
+    "firmware": ("-device", f"isa-debugcon,iobase={FIRMWARE_LOG_PORT:#x},chardev=firmware"),
+}
+QMP = "qmp"
 
-    debugcon: Path
-    serial: Path
-    firmware: Path
-    qmp: Path
 
-
-def qemu_command(profile: Profile, sockets: Sockets, binary: str = QEMU_BINARY) -> list[str]:
-    argv = [
+def qemu_command(profile: Profile, sockets: dict[str, Path], binary: str = QEMU_BINARY,
+                 extra: tuple[str, ...] = ()) -> list[str]:
+    """`sockets`: a unix socket path per console of CONSOLES and for QMP; `extra`: arguments
+    the boot's attachments add (workers/qemu/attach.py)."""
+    consoles = [arg for name, device in CONSOLES.items()
+                for arg in ("-chardev", f"socket,id={name},path={sockets[name]}", *device)]
+    return [
         binary,
         "-machine", profile.machine,
         "-accel", profile.accel,
@@ -62,17 +67,12 @@ def qemu_command(profile: Profile, sockets: Sockets, binary: str = QEMU_BINARY) 
         *_firmware_args(profile.firmware),
         # snapshot=on: guest writes never reach the image (it may be the user's own file).
         "-drive", f"format=raw,file={profile.image},snapshot=on",
-        "-chardev", f"socket,id=debugcon,path={sockets.debugcon}",
-        "-device", f"isa-debugcon,iobase={DEBUGCON_PORT:#x},chardev=debugcon",
-        "-chardev", f"socket,id=serial,path={sockets.serial}",
-        "-serial", "chardev:serial",
-        "-chardev", f"socket,id=firmware,path={sockets.firmware}",
-        "-device", f"isa-debugcon,iobase={FIRMWARE_LOG_PORT:#x},chardev=firmware",
+        *consoles,
         "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04",
-        "-chardev", f"socket,id=qmp,path={sockets.qmp}",
-        "-mon", "chardev=qmp,mode=control",
+        "-chardev", f"socket,id={QMP},path={sockets[QMP]}",
+        "-mon", f"chardev={QMP},mode=control",
+        *extra,
     ]
-    return argv
 
 
 def _firmware_args(firmware: Firmware) -> list[str]:

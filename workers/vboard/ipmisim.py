@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lab.board import Board
 
-# Without a BMC created by the command file ipmi_sim stops with "No bmc_ipmb" (VBOARD-NOTES).
+# Without a BMC created by the command file ipmi_sim stops with "No bmc_ipmb" (docs/virtual-boards.md).
 EMU = """\
 mc_setbmc 0x20
 mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr

@@ -50,7 +50,7 @@ def qemu_argv(m: Machine, boot: str, vars_copy: Path) -> list[str]:
         netdev += f",tftp={m.tftp_root},bootfile={BOOTFILE}"
     argv += [
         "-netdev", netdev,
-        # romfile= : OVMF's own PXE driver, 1.5 s faster than QEMU's iPXE ROM (VBOARD-NOTES)
+        # romfile= : OVMF's own PXE driver, 1.5 s faster than QEMU's iPXE ROM (docs/virtual-boards.md)
         "-device", f"virtio-net-pci,netdev=lan0,mac={m.mac},romfile=,bootindex={1 if net_first else 2}",
     ]
     if m.usb_image is not None and Path(m.usb_image).is_file():

@@ -23,7 +23,7 @@ from pathlib import Path
 from lab.board import Board
 from lab.inventory import Inventory
 from workers import secrets
-from workers.boardstate import REPO, tftp_root, vboard_dir
+from workers.state import REPO, tftp_root, vboard_dir
 from workers.vboard import ipmisim
 from workers.vboard.machine import Machine
 

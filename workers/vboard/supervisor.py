@@ -7,7 +7,7 @@
 - `STATE_DIR/serial.sock`: QEMU's COM1 connects here at every power-on.
 - `127.0.0.1:SERIAL_PORT`: ipmi_sim's SOL connects here once and stays. The relay is the
   board's permanent UART: what the VM prints while no SOL client is connected is kept (the
-  last 64 KiB) instead of stalling the VM or losing it (VBOARD-NOTES).
+  last 64 KiB) instead of stalling the VM or losing it (docs/virtual-boards.md).
 The boot override applies to the next power-on or reset only, then reverts to `default`,
 as on real BMCs. QEMU is the supervisor's child (reaped, never a zombie) and dies with it.
 """

@@ -12,32 +12,29 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from lab.board import Board
 from lab.inventory import Inventory
-from lab.verdict import EXIT_ERROR, EXIT_PASS, EXIT_USAGE
-from workers.boardstate import state_root, tftp_root
+from lab.verdict import EXIT_ERROR, EXIT_PASS
+from workers.state import state_root, tftp_root
+from workers.bootlab.common import UsageError, add_command, load
 from workers.deploy.pxe import Dnsmasq, LabNetwork
 
 
-def add_command(sub: argparse._SubParsersAction, inventory_option: Callable[[argparse.ArgumentParser], None],
-                load: Callable[[Path], Inventory]) -> None:
-    p = sub.add_parser(
-        "pxe-server", help="run dnsmasq (DHCP/proxy-DHCP + TFTP) for the inventory's PXE boards",
+def register(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub, "pxe-server", lambda a: serve(a, lambda: load(a.inventory)),
+        help="run dnsmasq (DHCP/proxy-DHCP + TFTP) for the inventory's PXE boards",
         description="Run the lab's dnsmasq on INTERFACE for every physical board whose deploy is pxe on that\n"
         "interface: full DHCP (--pool) or proxy-DHCP (the boards' `dhcp:` setting), UEFI x86-64 only,\n"
         "each board served its own staged TFTP root. SIGHUP re-reads the inventory; SIGTERM stops.",
-        epilog="examples:\n  bootlab pxe-server --interface lab0 --subnet 10.77.0.0/24\n"
-        "  bootlab pxe-server --interface lab0 --subnet 10.77.0.0/24 --pool 10.77.0.100-10.77.0.199\n\n"
-        "Files: $BOOTLAB_STATE/pxe-<interface>/ (dnsmasq.conf, boards, dnsmasq.log, leases).",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    inventory_option(p)
+        examples=["bootlab pxe-server --interface lab0 --subnet 10.77.0.0/24",
+                  "bootlab pxe-server --interface lab0 --subnet 10.77.0.0/24 --pool 10.77.0.100-10.77.0.199"],
+        notes="Files: $BOOTLAB_STATE/pxe-<interface>/ (dnsmasq.conf, boards, dnsmasq.log, leases).")
     p.add_argument("--interface", required=True, help="the lab network's interface (deploy.interface of the boards)")
     p.add_argument("--subnet", required=True, help="the lab network, e.g. 10.77.0.0/24")
     p.add_argument("--pool", metavar="FIRST-LAST", help="addresses to hand out (full DHCP); without it: proxy-DHCP")
     p.add_argument("--user", help="user dnsmasq runs as (default: dnsmasq's own, nobody)")
-    p.set_defaults(func=lambda a: serve(a, lambda: load(a.inventory)))
 
 
 def pxe_boards(inventory: Inventory, interface: str) -> list[Board]:
@@ -45,19 +42,17 @@ def pxe_boards(inventory: Inventory, interface: str) -> list[Board]:
             if b.deploy.method == "pxe" and b.virtual is None and b.mac and b.deploy.interface == interface]
 
 
-def serve(args: argparse.Namespace, load: Callable[[], Inventory]) -> int:
+def serve(args: argparse.Namespace, read_inventory: Callable[[], Inventory]) -> int:
     pool: tuple[str, str] | None = None
     if args.pool:
         first, _, last = args.pool.partition("-")
         if not first or not last:
-            print(f"bootlab: --pool {args.pool}: expected FIRST-LAST, e.g. 10.77.0.100-10.77.0.199", file=sys.stderr)
-            return EXIT_USAGE
+            raise UsageError(f"--pool {args.pool}: expected FIRST-LAST, e.g. 10.77.0.100-10.77.0.199")
         pool = (first, last)
-    boards = pxe_boards(load(), args.interface)
+    boards = pxe_boards(read_inventory(), args.interface)
     modes = {b.deploy.dhcp for b in boards}
     if pool is None and "full" in modes:
-        print(f"bootlab: boards on {args.interface} want full DHCP: pass --pool FIRST-LAST", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"boards on {args.interface} want full DHCP: pass --pool FIRST-LAST")
     net = LabNetwork(args.interface, args.subnet, "full" if pool else "proxy", pool, args.user)
     dnsmasq = Dnsmasq(net, state_root() / f"pxe-{args.interface}")
     events: list[int] = []
@@ -81,7 +76,7 @@ def serve(args: argparse.Namespace, load: Callable[[], Inventory]) -> int:
                 return EXIT_ERROR
             if signal.SIGHUP in events:
                 events.remove(signal.SIGHUP)
-                boards = pxe_boards(load(), args.interface)
+                boards = pxe_boards(read_inventory(), args.interface)
                 _sync(dnsmasq, boards)
                 names = ", ".join(b.name for b in boards) or "no boards"
                 print(f"bootlab: pxe-server reloaded: {names}", file=sys.stderr, flush=True)

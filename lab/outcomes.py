@@ -1,0 +1,60 @@
+"""Outcomes decided around a boot rather than read from its consoles (those are lab/judge.py's):
+before the boot (MISS), when a part of the lab fails (ERROR with that part's culprit), and
+when a signal stops it. The workers report facts; the verdict is made here.
+
+ #  condition                                                   verdict
+ 1  the inventory takes the target or board out of service      MISS/lab   "... disabled / out of service in the inventory"
+ 2  the target or board is quarantined                          MISS/lab   "<kind> <name> is quarantined by ...: release it"
+ 3  the board is held by another session                        MISS/lab   "<who holds it>: try again when it is free"
+ 4  a signal stopped the boot                                   ERROR/lab  "interrupted by <SIG> after <N>s"
+ 5  the runner itself crashed                                   ERROR/lab  "bootlab crashed (...): a lab bug"
+ 6  the image is not bootable (no EFI/BOOT/BOOTX64.EFI, bad FAT) ERROR/lab  "image not bootable: ..."
+ 7  a part of the lab failed (BMC, console, deploy, sockets)    ERROR/<the part's culprit>
+ 8  a deploy signature on a line the firmware has not ended yet ERROR/<its culprit>  "<hint> (<name>: <line>)"
+A malformed image is never FAIL (row 6): it was never booted, so its code cannot have failed.
+"""
+from __future__ import annotations
+
+from lab.spec import InfraSignature
+from lab.verdict import Culprit, Outcome, Verdict
+
+# A record's outcome until the boot's own is known; never left in a written record.
+NOT_DECIDED = Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None)
+
+
+def out_of_service(kind: str, name: str) -> Outcome:
+    why = "disabled" if kind == "target" else "out of service"
+    return Outcome(Verdict.MISS, Culprit.LAB, f"{kind} {name} is {why} in the inventory", None)
+
+
+def quarantined(kind: str, name: str, described: str) -> Outcome:
+    """`described` is the health record's one line (`quarantined by alice since ...: why`)."""
+    return Outcome(Verdict.MISS, Culprit.LAB, f"{kind} {name} is {described} (bootlab release {name})", None)
+
+
+def held_elsewhere(held: str) -> Outcome:
+    return Outcome(Verdict.MISS, Culprit.LAB, f"{held}: try again when it is free", None)
+
+
+def interrupted(signame: str, elapsed_s: float, last: str | None) -> Outcome:
+    return Outcome(Verdict.ERROR, Culprit.LAB, f"interrupted by {signame} after {elapsed_s:.1f}s", last)
+
+
+def runner_crashed(exc: BaseException) -> Outcome:
+    reason = f"bootlab crashed ({type(exc).__name__}: {exc}): a lab bug, traceback on stderr"
+    return Outcome(Verdict.ERROR, Culprit.LAB, reason, None)
+
+
+def image_not_bootable(problem: str) -> Outcome:
+    return Outcome(Verdict.ERROR, Culprit.LAB, f"image not bootable: {problem}", None)
+
+
+def part_failed(culprit: Culprit, message: str, last: str | None = None) -> Outcome:
+    """A part of the lab failed; `message` names it and what to do."""
+    if culprit is Culprit.CODE:
+        raise ValueError("a part of the lab failing is never the code's fault")
+    return Outcome(Verdict.ERROR, culprit, message, last)
+
+
+def open_line_signature(sig: InfraSignature, line: str, last: str | None) -> Outcome:
+    return Outcome(Verdict.ERROR, sig.culprit, f"{sig.hint} ({sig.name}: {line})", last)

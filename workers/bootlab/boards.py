@@ -1,0 +1,102 @@
+"""`bootlab boards` and `bootlab power NAME ACTION`: the inventory's boards and their BMCs.
+
+Exit status: 0 done, 2 usage or config error, 3 ERROR (the BMC failed: the message names
+the board and its BMC address).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Callable
+
+from lab.board import Board
+from lab.health import Health, HealthError
+from lab.verdict import EXIT_ERROR, EXIT_PASS
+from workers import health
+from workers.board.lock import holder
+from workers.bootlab.common import add_command, load, print_table
+from workers.board.error import BoardError
+from workers.power.base import BOOT_DEVICES, PowerProtocol
+from workers.vboard import manager
+
+POWER_ACTIONS = ("status", "on", "off", "cycle", "reset")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    boards = add_command(sub, "boards", _cmd_boards, help="list the inventory's boards: power, health, who holds them",
+                         description="List the boards of the inventory with their power state (asked from the\n"
+                         "BMC; a stopped virtual board is not asked), health and the session holding each.",
+                         examples=["bootlab boards", "bootlab boards --no-power"])
+    boards.add_argument("--no-power", action="store_true", help="do not ask the BMCs (fast, offline)")
+
+    power = add_command(sub, "power", _cmd_power, help="switch or query a board's power through its BMC",
+                        description="Power a board on, off, cycle or reset it through IPMI, each change read\n"
+                        "back from the BMC. --boot sets a one-time boot override before the action.",
+                        examples=["bootlab power vboard-1 status", "bootlab power vboard-1 on --boot network",
+                                  "bootlab power vboard-1 off"],
+                        notes="exit status: 0 done, 2 usage/config error, 3 the BMC failed")
+    power.add_argument("board", metavar="NAME")
+    power.add_argument("action", choices=POWER_ACTIONS)
+    power.add_argument("--boot", choices=BOOT_DEVICES, help="one-time boot override for the next power-on")
+
+
+def _cmd_boards(args: argparse.Namespace) -> int:
+    inventory = load(args.inventory)
+    rows = [("BOARD", "KIND", "BMC", "CONSOLE", "DEPLOY", "HEALTH", "POWER", "HELD BY")]
+    for b in inventory.boards.values():
+        rows.append((b.name, "virtual" if b.virtual else "physical", b.bmc.address, b.console.kind, b.deploy.method,
+                     _health(b), "-" if args.no_power else _power_state(b), holder(b)))
+    print_table(rows)
+    return EXIT_PASS
+
+
+def _health(board: Board) -> str:
+    """The HEALTH column: the inventory's word (`ok`, `degraded`, `out-of-service`) unless the
+    lab suspects or quarantined the board."""
+    try:
+        record = health.load(board.name)
+    except HealthError as e:
+        return f"unknown ({e})"
+    return board.health if record.state is Health.GOOD else record.describe()
+
+
+def _ipmi(board: Board, log: Callable[[str], None] | None = None) -> PowerProtocol:
+    # Imported on use: pyghmi costs ~150 ms, which every other bootlab command would pay.
+    from workers.power.ipmi import IpmiPower
+
+    return IpmiPower.for_board(board, log=log)
+
+
+def _power_state(board: Board) -> str:
+    if board.virtual is not None and not any(manager.status(board).running.values()):
+        return "vboard stopped"
+    power = None
+    try:
+        # one attempt: a listing should not wait out every retry of every silent BMC
+        power = _ipmi(dataclasses.replace(board, bmc=dataclasses.replace(board.bmc, retries=0)))
+        return power.status()
+    except BoardError as e:
+        return f"unknown ({e.message})"
+    finally:
+        if power is not None:
+            power.close()
+
+
+def _cmd_power(args: argparse.Namespace) -> int:
+    board = load(args.inventory).board(args.board)
+    power = None
+    try:
+        power = _ipmi(board, log=lambda line: print(f"bootlab: {board.name}: {line}", file=sys.stderr))
+        if args.boot:
+            power.set_boot(args.boot)
+        if args.action != "status":
+            getattr(power, args.action)()
+        print(f"{board.name}: power {power.status()}")
+    except BoardError as e:
+        print(f"bootlab: {e} (ERROR/{e.culprit})", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if power is not None:
+            power.close()
+    return EXIT_PASS

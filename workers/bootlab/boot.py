@@ -1,0 +1,201 @@
+"""`bootlab boot --target NAME | --board NAME --image PATH`: one boot, through one pipeline.
+
+    validate   arguments, inventory, spec (a problem is a usage error, exit 2, nothing booted)
+    health     out of service in the inventory or quarantined: MISS, never booted
+    boot       a target: the QEMU runner (workers/boot.py) with triage; a board: the board
+               session (workers/board/session.py); a runner crash is ERROR/lab, never FAIL
+    health     a board's verdict moves its health (lab/health.py)
+    print      the verdict line; `--json`: result.json on stdout
+`run_boot` is the pipeline: it takes a validated `BootJob` and returns the boot record.
+Verdicts made here come from lab/outcomes.py; the record's format is lab/record.py's.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab import outcomes
+from lab.health import Health, HealthError
+from lab.inventory import DEFAULT_MILESTONES, Inventory
+from lab.milestones import MilestoneSpec, load_spec
+from lab.record import BootRecord, never_ran, write_record
+from lab.verdict import Outcome
+from workers import health
+from lab.boardview import BoardSpecError, board_view
+from workers.boot import BootRequest, with_overrides
+from workers.bootlab.common import UsageError, add_command, load, require_exists, require_positive
+from workers.interrupt import Interrupt, interruptible
+from workers.progress import MachineProgress, progress_for
+from workers.triage import boot_with_triage
+
+BOOTS_DIR = Path("build/boots")
+
+EXAMPLES = (
+    "bootlab boot --target q35-pflash --image build/esp",
+    "bootlab boot --target pc-bios --image build/esp/EFI/BOOT/BOOTX64.EFI --timeout 30",
+    "bootlab boot --target q35-pflash --image build/variants/silent/esp --baseline build/esp --json",
+    "bootlab boot --target q35-pflash --image build/esp --firmware-code ~/OVMF_CODE.fd --firmware-vars ~/OVMF_VARS.fd",
+    "bootlab boot --board vboard-1 --image build/esp",
+)
+NOTES = """\
+boot record (--out): result.json, timeline.log (all channels on one clock, ms since
+QEMU start), debugcon.log, serial.log, firmware.log, qemu.log, screen.png (when QEMU
+was still running at the end), baseline/ (when --baseline was booted).
+
+exit status: 0 PASS, 1 FAIL (the kernel is at fault), 2 usage/config error,
+             3 ERROR (firmware/host/board/lab at fault), 4 MISS (target disabled, board held, or quarantined)
+An image without EFI/BOOT/BOOTX64.EFI is ERROR (lab): the artifact is broken, it was
+never booted, so its code cannot have failed.
+"""
+
+
+@dataclass
+class BootJob:
+    """A validated boot: what to boot where, and the runner that boots it once health allows."""
+
+    kind: str  # "target" or "board"
+    name: str
+    image: Path
+    out: Path
+    milestones_total: int
+    in_service: bool  # the inventory's word (a target's `enabled:`, a board's `health:`)
+    start: Callable[[MachineProgress, Interrupt], BootRecord]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    boot = add_command(
+        sub, "boot", _cmd_boot,
+        help="boot an image on a target or board and write a boot record",
+        description="Boot an EFI image on a QEMU target or a board: check the firmware, capture every channel,\n"
+        "match the milestones, stop as soon as the verdict is known, write the boot record.",
+        examples=EXAMPLES, notes=NOTES,
+    )
+    where = boot.add_mutually_exclusive_group(required=True)
+    where.add_argument("--target", metavar="NAME", help="target name from the inventory (see `bootlab targets`)")
+    where.add_argument("--board", metavar="NAME", help="board name from the inventory (see `bootlab boards`)")
+    boot.add_argument("--image", required=True, type=Path, metavar="PATH", help="ESP directory, .efi file, or FAT image")
+    boot.add_argument("--milestones", type=Path, metavar="FILE", help="milestone spec (default: the target's, kernel/milestones.yaml)")
+    boot.add_argument("--out", type=Path, metavar="DIR", help=f"boot record directory (default: {BOOTS_DIR}/<name>-<timestamp>)")
+    boot.add_argument("--timeout", type=float, metavar="SECONDS", help="global boot timeout (default: the target's)")
+    boot.add_argument("--json", action="store_true", help="print result.json on stdout; progress as machine lines on stderr")
+    qemu = boot.add_argument_group("QEMU targets only")
+    qemu.add_argument("--baseline", type=Path, metavar="PATH", help="last known-good image: booted on the same target if --image FAILs")
+    qemu.add_argument("--firmware-code", type=Path, metavar="FILE", help="pflash CODE image instead of the target's")
+    qemu.add_argument("--firmware-vars", type=Path, metavar="FILE", help="pflash VARS template (copied fresh per boot)")
+    qemu.add_argument("--firmware-bios", type=Path, metavar="FILE", help="boot with -bios FILE instead of pflash")
+    qemu.add_argument("--machine", choices=("pc", "q35"), help="QEMU machine type instead of the target's")
+    qemu.add_argument("--accel", choices=("auto", "kvm", "tcg"), help="accelerator instead of the target's")
+
+
+def _cmd_boot(args: argparse.Namespace) -> int:
+    job = _job(args)
+    return run_boot(job, progress_for(sys.stderr, args.json), args.json).outcome.exit_code
+
+
+# -- validate ----------------------------------------------------------------------------------
+def _job(args: argparse.Namespace) -> BootJob:
+    # Firmware files are checked by inspection, so a missing one is ERROR/firmware, not a config error.
+    inventory = load(args.inventory, check_files=False)
+    require_positive(args.timeout, "--timeout")
+    require_exists(args.image, f"--image {args.image}", "build it first (make kernel) or fix the path")
+    name = args.board or args.target
+    out = args.out or BOOTS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory: pass a directory for the boot record")
+    return _board_job(args, inventory, out) if args.board else _target_job(args, inventory, out)
+
+
+def _spec(path: Path, kind: str) -> MilestoneSpec:
+    require_exists(path, f"milestone spec {path}", f"pass --milestones FILE or fix the {kind}'s milestones")
+    return load_spec(path)
+
+
+def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> BootJob:
+    target = inventory.target(args.target)
+    target = with_overrides(target, code=args.firmware_code, vars=args.firmware_vars, bios=args.firmware_bios,
+                            machine=args.machine, accel=args.accel)
+    spec = _spec(args.milestones or target.milestones, "target")
+    require_exists(args.baseline, f"--baseline {args.baseline}", "pass a known-good image")
+    request = BootRequest(target=target, image=args.image, spec=spec, out=out,
+                          timeout_s=args.timeout or target.boot_timeout_s)
+    return BootJob("target", target.name, args.image, out, len(spec.milestones), target.enabled,
+                   lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt))
+
+
+def _board_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> BootJob:
+    board = inventory.board(args.board)
+    given = [flag for flag, value in (("--baseline", args.baseline), ("--firmware-code", args.firmware_code),
+                                      ("--firmware-vars", args.firmware_vars), ("--firmware-bios", args.firmware_bios),
+                                      ("--machine", args.machine), ("--accel", args.accel)) if value]
+    if given:
+        raise UsageError(f"{', '.join(given)}: for QEMU targets only; a board boots its own firmware")
+    spec = _spec(args.milestones or board.milestones or inventory.path.parent / DEFAULT_MILESTONES, "board")
+    try:
+        view, _ = board_view(spec)
+    except BoardSpecError as e:
+        raise UsageError(f"board {board.name}: {e}") from None
+
+    def start(progress: MachineProgress, interrupt: Interrupt) -> BootRecord:
+        # Imported here: the session pulls in pyghmi and paramiko (~150 ms), which every
+        # `bootlab boot --target` would otherwise pay before QEMU starts.
+        from workers.board.session import BoardBootRequest, BoardSession
+
+        request = BoardBootRequest(board, args.image, spec, out, args.timeout or board.boot_timeout_s)
+        return BoardSession(request, progress, interrupt).run()
+
+    return BootJob("board", board.name, args.image, out, len(view.milestones), board.health != "out-of-service", start)
+
+
+# -- the pipeline --------------------------------------------------------------------------------
+def run_boot(job: BootJob, progress: MachineProgress, as_json: bool) -> BootRecord:
+    """Health, then the boot or a MISS, then the health update; prints the verdict. Returns the record."""
+    miss = _miss(job)
+    if miss is not None:
+        record = never_ran(miss, job.name, job.image, job.milestones_total)
+        write_record(job.out, record)
+    else:
+        record = _boot(job, progress)
+        # Only a board's verdicts move its health. A QEMU target's ERROR/host comes as often from a
+        # per-boot override (--accel kvm) or a test's own inventory as from the target, and all of
+        # them share one state dir: counting them would quarantine real targets for a test's sake.
+        if job.kind == "board":
+            _update_health(job.name, record.outcome)
+    progress.verdict(record.outcome)
+    if as_json:
+        print(record.to_json())
+    else:
+        progress.event(f"boot record: {job.out}")
+    return record
+
+
+def _miss(job: BootJob) -> Outcome | None:
+    if not job.in_service:
+        return outcomes.out_of_service(job.kind, job.name)
+    try:
+        state = health.load(job.name)
+    except HealthError as e:
+        raise UsageError(str(e)) from None
+    return outcomes.quarantined(job.kind, job.name, state.describe()) if state.state is Health.QUARANTINED else None
+
+
+def _boot(job: BootJob, progress: MachineProgress) -> BootRecord:
+    with interruptible() as interrupt:
+        try:
+            return job.start(progress, interrupt)
+        except Exception as exc:  # a runner bug: the record must say ERROR/lab, never FAIL
+            traceback.print_exc()
+            record = never_ran(outcomes.runner_crashed(exc), job.name, job.image, job.milestones_total)
+            write_record(job.out, record)
+            return record
+
+
+def _update_health(name: str, outcome: Outcome) -> None:
+    try:
+        health.record_boot(name, outcome)
+    except HealthError as e:  # the verdict stands; only its effect on the health is lost
+        print(f"bootlab: health of {name} not updated: {e}", file=sys.stderr)

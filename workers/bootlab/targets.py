@@ -1,0 +1,24 @@
+"""`bootlab targets`: the inventory's QEMU targets."""
+from __future__ import annotations
+
+import argparse
+
+from lab.verdict import EXIT_PASS
+from workers.bootlab.common import add_command, load, print_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    add_command(sub, "targets", _cmd_targets, help="list the inventory's targets",
+                description="List the QEMU targets of the inventory.",
+                examples=["bootlab targets", "bootlab targets --inventory other-lab.yaml"])
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    inventory = load(args.inventory, check_files=False)
+    rows = [("TARGET", "MACHINE", "FIRMWARE", "MEMORY", "ACCEL", "TIMEOUT", "WORKER", "ENABLED")]
+    for t in inventory.targets.values():
+        fw = f"{t.firmware.set_name or 'custom'}/{t.firmware.mode}"
+        rows.append((t.name, t.machine, fw, f"{t.memory_mb} MiB", t.accel, f"{t.boot_timeout_s:g}s", t.worker,
+                     "yes" if t.enabled else "no"))
+    print_table(rows)
+    return EXIT_PASS

@@ -1,0 +1,74 @@
+"""How a capture channel or an input plugs into the QEMU runner without touching its loop.
+
+An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its hooks:
+    qemu_args(work)   while building QEMU's command line (a device, `-loadvm`, ...)
+    started(live)     once QEMU connected its QMP socket (`live.qmp`; None if the handshake
+                      failed), during QEMU's start-up: before the guest runs its first instruction
+    tick(live, t)     every loop turn (at most TICK_S apart), after the matcher's poll
+    hit(live, hit)    after each milestone the matcher ticked
+    fed(live, channel) after each chunk the matcher read (a prompt on a line not ended yet)
+    stopping(live)    before QEMU is told to quit, while it still runs (a last screendump)
+and `live` (a `LiveBoot`) lets it act on the boot:
+    live.feed(channel, data)   bytes *from* the guest, as if the channel had sent them:
+                               raw log, timeline, matcher (the screen reader's text)
+    live.send(console, data)   bytes *to* a guest console's socket (keys on COM1);
+                               live.connection(console) is that socket (None until QEMU connects)
+    live.matcher               the boot's matcher (a conversation's sends: lab/conversation.py)
+    live.capture               raw logs and timeline.log (`capture.input(text, t)`: channel input)
+    live.qmp                   the QMP client (screendump, send-key), None without QMP
+    live.event(text)           a runner line on the timeline
+    live.now(), live.out       the boot's clock (s since QEMU start), its record directory
+A channel an attachment feeds is named in `channels` (its raw log `<name>.log` is kept) and,
+for the matcher to read it, in lab.spec.CHANNELS. A new guest console (a chardev) is one
+row of workers/qemu/command.py's CONSOLES instead.
+"""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Protocol
+
+from lab.matcher import BootMatcher, MilestoneHit
+from workers.capture import Capture
+from workers.qemu.qmp import QmpClient
+
+
+class LiveBoot(Protocol):
+    out: Path
+    qmp: QmpClient | None
+    matcher: BootMatcher
+    capture: Capture
+
+    def now(self) -> float: ...
+
+    def feed(self, channel: str, data: bytes) -> None: ...
+
+    def connection(self, console: str) -> socket.socket | None: ...
+
+    def send(self, console: str, data: bytes) -> None: ...
+
+    def event(self, text: str) -> None: ...
+
+
+class Attachment:
+    """Hooks that do nothing: a subclass overrides the ones it needs."""
+
+    channels: tuple[str, ...] = ()
+
+    def qemu_args(self, work: Path) -> tuple[str, ...]:
+        return ()
+
+    def started(self, live: LiveBoot) -> None:
+        pass
+
+    def tick(self, live: LiveBoot, t: float) -> None:
+        pass
+
+    def hit(self, live: LiveBoot, hit: MilestoneHit) -> None:
+        pass
+
+    def fed(self, live: LiveBoot, channel: str) -> None:
+        pass
+
+    def stopping(self, live: LiveBoot) -> None:
+        pass
