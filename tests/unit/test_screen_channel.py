@@ -17,7 +17,7 @@ from lab.screen.render import GREEN, GREY, WHITE, Canvas
 from lab.spec import STREAMS
 from lab.verdict import Verdict
 
-from conftest import spec_error
+from captures import spec_error
 
 SPEC = """\
 name: mini-screen
