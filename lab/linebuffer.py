@@ -51,8 +51,9 @@ class LineAssembler:
         return bytes(self._pending)
 
     def flush(self) -> bytes:
-        """The unterminated last line, if any, as a block; call at end of stream."""
-        if not self._pending:
+        """The unterminated last line, if any, as a block; call at end of stream. A redrawn
+        channel's open line stays open: the last frame did not end it."""
+        if not self._pending or self.redrawn:
             self._reset()
             return b""
         block = bytes(self._pending) + b"\n"

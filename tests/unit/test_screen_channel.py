@@ -4,10 +4,13 @@ The frames are drawn from the kernel's font (lab/screen/render.py) and read by t
 reader, then fed to the real matcher the way workers/qemu/screen.py feeds it; real QEMU
 screens and keyboards are in tests/integration/test_screen_boot.py.
 """
+import json
 import re
+import socket
 
 import pytest
 
+from lab.boardview import board_view
 from lab.keymap import KeymapError, chords
 from lab.keys import Key, parse_keys
 from lab.milestones import BootMatcher, load_spec
@@ -15,7 +18,10 @@ from lab.screen.feed import ScreenFeed
 from lab.screen.reader import ScreenReader, ScreenText, known_fonts
 from lab.screen.render import GREEN, GREY, WHITE, Canvas
 from lab.spec import STREAMS
-from lab.verdict import Verdict
+from lab.verdict import Culprit, Verdict
+from workers.inputs import InputError
+from workers.qemu.keyboard import QmpKeyboard
+from workers.qemu.qmp import QmpClient
 
 from captures import spec_error
 
@@ -134,3 +140,26 @@ def test_a_conversation_on_the_screen_passes_and_fails_by_its_steps(tmp_path):
     screen.frame()
     outcome = screen.m.decided
     assert outcome.verdict is Verdict.FAIL and "bogus" in outcome.reason and "unknown command" in outcome.reason
+
+
+def test_a_board_skips_and_lists_screen_milestones(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(SPEC.replace("fatal:\n", "  - {name: input, channel: serial, regex: '^input: '}\nfatal:\n"))
+    view, skipped = board_view(load_spec(p))
+    assert skipped == ["console"] and [m.name for m in view.milestones] == ["input"]
+    assert [s.name for s in view.fatal] == ["panic"]  # the screen's own panic signature is dropped
+
+
+def test_a_qmp_error_while_typing_is_the_labs_fault_never_the_kernels():
+    """QEMU itself cannot be made to refuse a key event on purpose; its QMP socket's far end
+    answers as QEMU does when it refuses one."""
+    ours, qemus = socket.socketpair()
+    with ours, qemus:
+        qemus.sendall(b'{"error": {"class": "GenericError", "desc": "Invalid parameter \'shift\'"}}\n')
+        keyboard = QmpKeyboard(lambda: QmpClient(ours))
+        with pytest.raises(InputError) as refused:
+            keyboard.send(("A",))
+        assert refused.value.culprit is Culprit.LAB and "Invalid parameter" in refused.value.reason
+        assert json.loads(qemus.recv(4096).split(b"\n")[0])["execute"] == "input-send-event"
+    with pytest.raises(InputError, match="no QMP connection"):
+        QmpKeyboard(lambda: None).send(("a",))

@@ -8,9 +8,11 @@ An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its h
     hit(live, hit)    after each milestone the matcher ticked
     fed(live, channel) after each chunk the matcher read (a prompt on a line not ended yet)
     stopping(live)    before QEMU is told to quit, while it still runs (a last screendump)
+    ended(live)       after QEMU is gone, whether stopped or exited by itself (what was kept)
 and `live` (a `LiveBoot`) lets it act on the boot:
-    live.feed(channel, data)   bytes *from* the guest, as if the channel had sent them:
-                               raw log, timeline, matcher (the screen reader's text)
+    live.feed(channel, data[, t])  bytes *from* the guest, as if the channel had sent them:
+                               raw log, timeline, matcher (the screen reader's text, at
+                               the time of its frame); t defaults to now
     live.send(console, data)   bytes *to* a guest console's socket (keys on COM1);
                                live.connection(console) is that socket (None until QEMU connects)
     live.matcher               the boot's matcher (a conversation's sends: lab/conversation.py)
@@ -41,7 +43,7 @@ class LiveBoot(Protocol):
 
     def now(self) -> float: ...
 
-    def feed(self, channel: str, data: bytes) -> None: ...
+    def feed(self, channel: str, data: bytes, t: float | None = None) -> None: ...
 
     def connection(self, console: str) -> socket.socket | None: ...
 
@@ -71,4 +73,7 @@ class Attachment:
         pass
 
     def stopping(self, live: LiveBoot) -> None:
+        pass
+
+    def ended(self, live: LiveBoot) -> None:
         pass
