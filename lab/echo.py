@@ -17,9 +17,9 @@ fatal signatures see every line as it came.
 
 A channel that shows a redrawn picture rather than a stream (`REDRAWN_CHANNELS`: a screen
 read frame by frame repeats its lines) cannot be followed that way: there a line that
-contains a whole sent line is echo, and so is the open line while no line has completed
-since the send if it is the open line of the send (the prompt, still there) followed by the
-start of the sent line (the echo being drawn key by key).
+contains a whole sent line is echo; until such a line was seen, so are the open line of the
+send (the prompt, still there) and that line followed by the start of the first sent line
+(the echo being drawn key by key), blanks at either end not counted (a screen has none).
 """
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ class EchoFilter:
         self.prefix = open_line
         self.redrawn = redrawn
         self._sent_lines = [s.strip() for s in echo.split("\n") if s.strip()]
-        self._first_sent = echo.split("\n", 1)[0]
-        self._completed = False  # a redrawn channel completed a line since the send
+        self._first_sent = echo.split("\n", 1)[0].strip()
+        self._echo_seen = False  # a redrawn channel showed a whole sent line
 
     @property
     def done(self) -> bool:
@@ -45,19 +45,15 @@ class EchoFilter:
     def line(self, line: str) -> str:
         """The part of a complete line that is not echo ('' when it is all echo); consumes the echo."""
         rest, self.left, self.prefix = self._strip(line, self.left, self.prefix)
-        self._completed = True
         return rest
 
     def peek(self, open_line: str) -> str:
         """The same for the unfinished line, without consuming anything (it will grow)."""
-        if self.redrawn and not self._completed and open_line.startswith(self.prefix) and \
-                self._first_sent.startswith(open_line[len(self.prefix):]):
-            return ""
         return self._strip(open_line, self.left, self.prefix)[0]
 
     def _strip(self, line: str, left: str, prefix: str) -> tuple[str, str, str]:
         if self.redrawn:
-            return ("" if any(s in line for s in self._sent_lines) else line), left, prefix
+            return ("" if self._redrawn_echo(line) else line), left, prefix
         if prefix:
             if line.startswith(prefix):
                 line = line[len(prefix):]
@@ -72,6 +68,14 @@ class EchoFilter:
         if n == len(cur) and left.startswith("\n"):
             left = left[1:]  # this echoed line is complete; its line end is this line's end
         return line[n:], left, prefix
+
+
+    def _redrawn_echo(self, line: str) -> bool:
+        if any(s in line for s in self._sent_lines):
+            self._echo_seen = True
+            return True
+        prompt, shown = self.prefix.strip(), line.strip()
+        return not self._echo_seen and shown.startswith(prompt) and self._first_sent.startswith(shown[len(prompt):].lstrip())
 
 
 def _common_prefix(a: str, b: str) -> int:

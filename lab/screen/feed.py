@@ -6,6 +6,10 @@ keeps the most rows in place) and only the rows that changed are new lines, top 
 bottom: a line printed twice on two rows is two lines, a line that merely moved up is
 none. The row holding the cursor is the open line (a prompt waiting for input), its text
 up to the cursor, blanks included (`rustux$ `); it becomes a line once the cursor leaves.
+A console that draws no cursor has its last written row as the open line, and as a line
+too: a prompt there is both, and so is a milestone printed last. That open line ends in
+one blank, as a prompt waiting for input does (`rustux$ `; prompts are never anchored at
+their end, so a prompt without one still matches).
 """
 from __future__ import annotations
 
@@ -36,6 +40,9 @@ class ScreenFeed:
             row, col = text.cursor
             open_line = rows[row].ljust(col)[:col]
             rows[row] = ""
+        else:
+            last = next((line for line in reversed(rows) if line.strip()), "")
+            open_line = f"{last} " if last else ""
         shift = _scroll(self._rows, rows)
         previous = self._rows
         new = [line for i, line in enumerate(rows)

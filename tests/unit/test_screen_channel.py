@@ -77,14 +77,16 @@ def test_frames_become_new_lines_scrolls_are_not_repeats_and_the_cursor_row_is_o
     scrolled = feed.update(text("mini> echo hi", "hi", "mini> echo hi", "hi", "mini>", cursor=(4, 6)))
     assert scrolled.lines == ("mini> echo hi", "hi")  # the same line again on a new row: said again
     assert scrolled.data() == b"mini> echo hi\nhi\nmini> "
-    assert feed.update(text("mini> echo hi", "hi", "mini> echo hi", "hi", "mini>")).lines == ("mini>",)
+    no_cursor = feed.update(text("mini> echo hi", "hi", "mini> echo hi", "hi", "mini>"))
+    assert no_cursor.lines == ("mini>",) and no_cursor.open_line == "mini> "  # the last row is both
 
 
 class Screen:
     """A mini-efi-like console drawn frame by frame, read and fed like the runner does."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, cursor=True):
         self.canvas = Canvas(640, 400, known_fonts()[0])
+        self.draws_cursor = cursor
         self.row = 0
         self.reader, self.feed = ScreenReader(), ScreenFeed()
         self.m = BootMatcher(spec, marker="M")
@@ -97,7 +99,8 @@ class Screen:
     def prompt(self, typed=""):
         self.canvas.text(self.row, 0, "mini> ", GREEN)
         self.canvas.text(self.row, 6, typed + " ", GREY)
-        self.canvas.cursor(self.row, 6 + len(typed), 2)
+        if self.draws_cursor:
+            self.canvas.cursor(self.row, 6 + len(typed), 2)
 
     def frame(self):
         self.t += 0.1
@@ -113,10 +116,11 @@ class Screen:
         return [s.text for s in out]
 
 
-def test_a_conversation_on_the_screen_passes_and_fails_by_its_steps(tmp_path):
+@pytest.mark.parametrize("cursor", [True, False], ids=["cursor", "no-cursor"])
+def test_a_conversation_on_the_screen_passes_and_fails_by_its_steps(tmp_path, cursor):
     p = tmp_path / "s.yaml"
     p.write_text(SPEC)
-    screen = Screen(load_spec(p))
+    screen = Screen(load_spec(p), cursor)
     screen.say("mini-efi screen console", WHITE)
     assert screen.frame() == ["console"]
     assert screen.sends() == []  # no prompt on the screen yet
