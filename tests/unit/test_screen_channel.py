@@ -17,6 +17,7 @@ from lab.milestones import BootMatcher, load_spec
 from lab.screen.feed import ScreenFeed
 from lab.screen.reader import ScreenReader, ScreenText, known_fonts
 from lab.screen.render import GREEN, GREY, WHITE, Canvas
+from lab.screen.wanted import screen_wanted, spec_uses_screen
 from lab.spec import STREAMS
 from lab.verdict import Culprit, Verdict
 from workers.inputs import InputError
@@ -167,3 +168,13 @@ def test_a_qmp_error_while_typing_is_the_labs_fault_never_the_kernels():
         assert json.loads(qemus.recv(4096).split(b"\n")[0])["execute"] == "input-send-event"
     with pytest.raises(InputError, match="no QMP connection"):
         QmpKeyboard(lambda: None).send(("a",))
+
+
+def test_the_screen_is_wanted_while_a_screen_milestone_or_step_waits(tmp_path, mini_spec):
+    p = tmp_path / "s.yaml"
+    p.write_text(SPEC.replace("milestones:\n", "milestones:\n  - {name: boot, channel: serial, regex: '^boot'}\n"))
+    screen = Screen(load_spec(p))
+    assert spec_uses_screen(screen.m) and not screen_wanted(screen.m)  # a serial milestone is next
+    screen.m.feed("serial", b"boot\n", 0.1)
+    assert screen_wanted(screen.m)
+    assert not spec_uses_screen(BootMatcher(mini_spec))
