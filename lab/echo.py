@@ -17,7 +17,9 @@ fatal signatures see every line as it came.
 
 A channel that shows a redrawn picture rather than a stream (`REDRAWN_CHANNELS`: a screen
 read frame by frame repeats its lines) cannot be followed that way: there a line that
-contains a whole sent line is echo; until such a line was seen, so are the open line of the
+ends with a whole sent line is echo (the prompt row the keys were typed into; an answer
+that merely contains the command's text, `fault: pid 11 (fault) killed`, is not), and
+until such a line was seen, so are the open line of the
 send (the prompt, still there) and that line followed by the start of the first sent line
 (the echo being drawn key by key), blanks at either end not counted (a screen has none).
 """
@@ -71,7 +73,7 @@ class EchoFilter:
 
 
     def _redrawn_echo(self, line: str) -> bool:
-        if any(s in line for s in self._sent_lines):
+        if any(line.rstrip().endswith(s) for s in self._sent_lines):
             self._echo_seen = True
             return True
         prompt, shown = self.prefix.strip(), line.strip()

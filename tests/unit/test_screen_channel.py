@@ -11,6 +11,7 @@ import socket
 import pytest
 
 from lab.boardview import board_view
+from lab.echo import EchoFilter
 from lab.keymap import KeymapError, chords
 from lab.keys import Key, parse_keys
 from lab.milestones import BootMatcher, load_spec
@@ -178,3 +179,12 @@ def test_the_screen_is_wanted_while_a_screen_milestone_or_step_waits(tmp_path, m
     screen.m.feed("serial", b"boot\n", 0.1)
     assert screen_wanted(screen.m)
     assert not spec_uses_screen(BootMatcher(mini_spec))
+
+
+def test_on_a_screen_an_answer_that_names_the_command_is_not_its_echo():
+    echo = EchoFilter("fault\n", "rustux$ ", redrawn=True)
+    assert echo.peek("rustux$ ") == "" and echo.peek("rustux$ fau") == ""  # the old prompt, keys being drawn
+    assert echo.line("rustux$ fault") == ""
+    answer = "[rustux] fault: pid 11 (fault) killed: vector 14 (#PF)"
+    assert echo.line(answer) == answer
+    assert echo.peek("rustux$ ") == "rustux$ "  # the prompt again, after the echo: the command finished
