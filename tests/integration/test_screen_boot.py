@@ -16,8 +16,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bootlab_support import REPO, run_boot
+from bootlab_support import REPO, kernel_esp, run_boot
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
@@ -97,3 +98,20 @@ def test_a_guest_that_ends_qemu_itself_still_leaves_its_last_screen(tmp_path, sc
     assert boot.verdict == ("FAIL", "code"), boot.result["reason"]
     assert (boot.out / "screen.png").read_bytes().startswith(PNG)
     assert "QEMU exited with status 35" in (boot.out / "timeline.log").read_text()
+
+
+def test_the_kernels_conversation_on_keyboard_and_screen(tmp_path):
+    """kernel/milestones.yaml's conversation typed on the keyboard and read on the screen
+    (the kernel's framebuffer console); `poweroff`'s answer stays on serial: the kernel ends
+    QEMU right after printing it, sooner than a frame can be taken."""
+    spec = yaml.safe_load((REPO / "kernel" / "milestones.yaml").read_text())
+    steps = spec["conversation"]["steps"]
+    for step in steps:
+        step["input"] = "keyboard"
+        step["channel"] = "serial" if "poweroff" in step.get("send", "") else "screen"
+    (tmp_path / "screen.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    boot = run_boot(tmp_path / "out", "--target", "q35-pflash", "--image", kernel_esp(),
+                    "--milestones", tmp_path / "screen.yaml", "--accel", "tcg")
+    assert boot.verdict == ("PASS", None), boot.result["reason"]
+    done = {m["name"]: m["channel"] for m in boot.result["milestones"] if m.get("step")}
+    assert done == {s["name"]: s["channel"] for s in steps}
