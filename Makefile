@@ -41,6 +41,7 @@ demo-stop:
 
 bench: deps kernel
 	$(PY) bench/matcher.py
+	$(PY) bench/screen.py
 	$(PY) bench/boot_latency.py
 	$(PY) bench/vboard.py
 
