@@ -3,6 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 VARIANT ?=
+SOAK_BOOTS ?= 100
 KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
@@ -43,6 +44,7 @@ bench: deps kernel
 	$(PY) bench/matcher.py
 	$(PY) bench/screen.py
 	$(PY) bench/boot_latency.py
+	$(PY) bench/deadlines.py --boots $(SOAK_BOOTS)
 	$(PY) bench/vboard.py
 
 clean:

@@ -1,17 +1,24 @@
 """Boot latency: how much wall time `bootlab boot` adds to the boot itself, next to the
 fixed-timeout script the original project used (`timeout 30 qemu ...` with file capture).
 
-From one run of each on the same target and image it prints:
-  - QEMU start to the final milestone (from result.json: the boot itself),
-  - `bootlab boot` wall time and its ratio to the boot (goal: at most 1.10),
+It prints, on the same target and image:
+  - QEMU start to the final milestone (from result.json: the boot itself, ended by the
+    deciding line), the `bootlab boot` wall time, their ratio and the difference (Python
+    start, inventory and spec, firmware check, ESP image, teardown): a first boot, then
+    --repeat more (the ESP image cached by content, as for every boot of a kernel after
+    its first); the goal (at most 1.03) is for the median of the repeats,
   - the fixed-timeout script's wall time and its ratio,
 and the same for a kernel that hangs (build/variants/hang-after-heap, when built), where
-the script waits out its whole timeout and bootlab stops at the milestone timeout.
+the script waits out its whole timeout and bootlab stops at the milestone's deadline (learned
+from the target's passing boots once there are enough: bench/deadlines.py).
 The script boots q35 + OVMF pflash like the original did, so the target is fixed to the
 inventory's q35-pflash. The script's ratio divides by the bootlab run's boot time
 (two runs of the same boot: expect a few per cent of noise).
 
-Usage: .venv/bin/python bench/boot_latency.py [--image build/esp] [--hang VARIANT | --no-hang]
+Bytecode is compiled first (`compileall`): this environment may set PYTHONDONTWRITEBYTECODE,
+and a worker that boots all day has its bytecode.
+
+Usage: .venv/bin/python bench/boot_latency.py [--image build/esp] [--repeat 3] [--hang VARIANT | --no-hang]
 """
 from __future__ import annotations
 
@@ -26,7 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BOOTLAB = Path(sys.executable).parent / "bootlab"
-GOAL = 1.10
+GOAL = 1.03
 TARGET = "q35-pflash"  # what FIXED_TIMEOUT_SCRIPT boots
 SCRIPT_TIMEOUT_S = 30
 FINAL_LINE = b"[rustux] boot complete"
@@ -69,24 +76,32 @@ def main() -> int:
     parser.add_argument("--hang", metavar="VARIANT", default="hang-after-heap",
                         help="hanging variant from build/variants/ (default: hang-after-heap)")
     parser.add_argument("--no-hang", dest="hang", action="store_const", const=None, help="skip the hanging kernel")
+    parser.add_argument("--repeat", type=int, default=3, help="boots after the first (default: 3)")
     args = parser.parse_args()
     args.target = TARGET
     if not (args.image / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
         sys.exit(f"{args.image} has no EFI/BOOT/BOOTX64.EFI: run make kernel")
 
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "lab", "workers"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory(prefix="bench-boot-") as tmp:
         work = Path(tmp)
-        wall, result = bootlab_boot(args.target, args.image, work / "record")
-        if result["verdict"] != "PASS":
-            sys.exit(f"the kernel did not PASS on {args.target}: {result['verdict']} {result['reason']}")
-        boot = result["milestones"][-1]["t"]
+        runs = []
+        for i in range(1 + args.repeat):
+            wall, result = bootlab_boot(args.target, args.image, work / f"record-{i}")
+            if result["verdict"] != "PASS":
+                sys.exit(f"the kernel did not PASS on {args.target}: {result['verdict']} {result['reason']}")
+            runs.append((wall, result["milestones"][-1]["t"], result["image"]["esp"].get("cached")))
+        print(f"boot latency on {args.target} ({result['qemu']['accel']}), {args.image}")
+        print("                   QEMU start -> final milestone   bootlab wall time   ratio   overhead")
+        for i, (wall, boot, cached) in enumerate(runs):
+            what = "first boot" if i == 0 else f"repeat {i}"
+            print(f"  {what:12} {'(ESP cached)' if cached else '(ESP built) '}   {boot:7.2f} s {wall:15.2f} s {wall / boot:11.3f} {wall - boot:7.2f} s")
+        repeats = sorted(runs[1:] or runs, key=lambda r: r[0] / r[1])
+        wall, boot, _ = repeats[len(repeats) // 2]
+        ratio = wall / boot
+        print(f"  median ratio of {len(repeats)} boot(s)              {ratio:.3f}  (goal <= {GOAL:.2f}: {'met' if ratio <= GOAL else 'NOT met'})")
         (work / "script").mkdir()
         script_wall, script_ok = fixed_timeout_script(args.image, work / "script")
-        ratio = wall / boot
-        print(f"boot latency on {args.target} ({result['qemu']['accel']}), {args.image}")
-        print(f"  QEMU start -> final milestone        {boot:7.2f} s")
-        print(f"  bootlab boot wall time               {wall:7.2f} s   ratio {ratio:.3f}  (goal <= {GOAL:.2f}: "
-              f"{'met' if ratio <= GOAL else 'NOT met'})")
         print(f"  fixed-timeout script wall time       {script_wall:7.2f} s   ratio {script_wall / boot:.3f}  "
               f"(timeout {SCRIPT_TIMEOUT_S} qemu ...; final line {'found' if script_ok else 'NOT found'})")
 
@@ -100,7 +115,7 @@ def main() -> int:
             known = hang["milestones"][-1]["t"] if hang["milestones"] else 0.0
             print(f"hanging kernel ({args.hang}): {hang['verdict']} ({hang['culprit']}): {hang['reason']}")
             print(f"  last milestone at                    {known:7.2f} s")
-            print(f"  bootlab boot wall time               {hang_wall:7.2f} s   (stops at the milestone timeout)")
+            print(f"  bootlab boot wall time               {hang_wall:7.2f} s   (stops at the milestone's deadline)")
             print(f"  fixed-timeout script wall time       {hang_script_wall:7.2f} s   (waits out timeout {SCRIPT_TIMEOUT_S})")
     return 0
 

@@ -7,7 +7,9 @@ timeout is added to the next kept milestone's (the time it allowed still elapses
 board: `entry`'s 60 s for the firmware move to `banner`). `any` narrows to the board's
 channels. Fatal signatures keep their `after:` by pointing it at the first kept milestone
 at or after the skipped one (a reset only counts once the kernel is known to run).
-Signatures on missing channels are dropped.
+Signatures on missing channels are dropped. Conversation steps typed on an input a board
+lacks (the keyboard) or answered on a missing channel (the screen) are skipped and listed
+with the milestones; the others wait for the moved milestones as fatal signatures do.
 
 The deploy method adds what the firmware says when the image never reached it, so such a
 boot is ERROR, not a kernel that "printed nothing": a board deployed by USB that starts a
@@ -20,6 +22,7 @@ import re
 from dataclasses import replace
 
 from lab.spec import InfraSignature, MilestoneSpec
+from lab.steps import INPUTS
 from lab.verdict import Culprit
 
 BOARD_CHANNELS = frozenset({"serial"})
@@ -71,4 +74,14 @@ def board_view(spec: MilestoneSpec, channels: frozenset[str] = BOARD_CHANNELS,
     fatal = tuple(replace(s, channels=s.channels & channels, after=moved(s.after)) for s in spec.fatal if s.channels & channels)
     infra = tuple(replace(s, channels=s.channels & channels) for s in spec.infrastructure if s.channels & channels)
     infra += tuple(s for s in DEPLOY_SIGNATURES.get(deploy or "", ()) if s.channels & channels)
-    return replace(spec, milestones=tuple(kept), fatal=fatal, infrastructure=infra), skipped
+    conversation = None
+    if spec.conversation is not None:
+        steps = []
+        for step in spec.conversation.steps:
+            if step.channel in channels and INPUTS[step.input].on_boards:
+                steps.append(replace(step, after=moved(step.after)))
+            else:
+                skipped.append(step.name)  # a keyboard or a screen: a board has neither
+        if steps:
+            conversation = replace(spec.conversation, after=moved(spec.conversation.after), steps=tuple(steps))
+    return replace(spec, milestones=tuple(kept), fatal=fatal, infrastructure=infra, conversation=conversation), skipped

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,8 +85,23 @@ class FirmwareReport:
         return "\n".join(lines)
 
 
-def inspect_firmware(code: str | Path | None = None, vars: str | Path | None = None, bios: str | Path | None = None) -> FirmwareReport:
-    """Check the given images; pflash needs code and vars, `-bios` needs bios."""
+@dataclass(frozen=True)
+class Scan:
+    """What one streaming read of an image found."""
+
+    sha256: str
+    zero: bool  # all 0x00
+    blank: bool  # all 0xFF
+    volumes: dict[int, int]  # firmware volumes at 4 KiB boundaries: offset -> length
+
+
+Scanner = Callable[[Path], Scan]
+
+
+def inspect_firmware(code: str | Path | None = None, vars: str | Path | None = None, bios: str | Path | None = None,
+                     scan: Scanner | None = None) -> FirmwareReport:
+    """Check the given images; pflash needs code and vars, `-bios` needs bios. `scan` reads
+    one image (default `scan_file`; a worker may remember scans of unchanged files)."""
     report = FirmwareReport()
     given = {role: Path(p) for role, p in (("code", code), ("vars", vars), ("bios", bios)) if p is not None}
     if not given:
@@ -94,7 +110,7 @@ def inspect_firmware(code: str | Path | None = None, vars: str | Path | None = N
         missing = "vars" if "code" in given else "code"
         report.problems.append(f"pflash needs both code and vars: add {OPTION[missing]}")
     for role, path in given.items():
-        ident, problems, warnings = _inspect_file(role, path)
+        ident, problems, warnings = _inspect_file(role, path, scan or scan_file)
         report.identity[role] = ident
         report.problems += problems
         report.warnings += warnings
@@ -114,7 +130,7 @@ def inspect_firmware(code: str | Path | None = None, vars: str | Path | None = N
     return report
 
 
-def _inspect_file(role: str, path: Path) -> tuple[FirmwareIdentity, list[str], list[str]]:
+def _inspect_file(role: str, path: Path, scan: Scanner) -> tuple[FirmwareIdentity, list[str], list[str]]:
     """Identity, problems, warnings (the table above)."""
     fix = f"reinstall the ovmf package or point {OPTION[role]} at a good image"
     name = path.name
@@ -123,17 +139,18 @@ def _inspect_file(role: str, path: Path) -> tuple[FirmwareIdentity, list[str], l
         return FirmwareIdentity(role, str(path), None, None), [f"{path} does not exist: {fix}"], []
     try:
         size = path.stat().st_size
-        digest, zero, blank, volumes = _scan(path)
+        found = scan(path)
     except OSError as e:
         return FirmwareIdentity(role, str(path), None, None), [f"{path} is not readable ({e.strerror}): {fix}"], []
-    ident = FirmwareIdentity(role, str(path), size, digest)
+    ident = FirmwareIdentity(role, str(path), size, found.sha256)
+    volumes = found.volumes
     if size == 0:
         return ident, [f"{name} is empty: {fix}"], []
-    if zero:
+    if found.zero:
         if store and size % BLOCK == 0:
             return ident, [], [f"{name} is zero-filled: OVMF creates a fresh variable store and boots; {fix} to keep variables"]
         return ident, [f"{name} is zero-filled: {fix}"], []
-    if blank:
+    if found.blank:
         return ident, [f"{name} is blank (all 0xFF, erased flash): {fix}"], []
     problems: list[str] = []
     warnings: list[str] = []
@@ -182,9 +199,8 @@ def _code_after_store(volumes: dict[int, int], size: int) -> bool:
     return False
 
 
-def _scan(path: Path) -> tuple[str, bool, bool, dict[int, int]]:
-    """sha256, all-zero?, all-0xFF?, firmware volumes {offset: length} at 4 KiB boundaries;
-    one streaming pass."""
+def scan_file(path: Path) -> Scan:
+    """One streaming pass over `path`; raises `OSError`."""
     h = hashlib.sha256()
     zero = blank = True
     volumes: dict[int, int] = {}
@@ -201,7 +217,7 @@ def _scan(path: Path) -> tuple[str, bool, bool, dict[int, int]]:
                     (volumes[seen + header],) = struct.unpack_from("<Q", chunk, header + FV_LENGTH_OFFSET)
                 at = chunk.find(FV_SIGNATURE, at + 1)
             seen += len(chunk)
-    return h.hexdigest(), zero and seen > 0, blank and seen > 0, volumes
+    return Scan(h.hexdigest(), zero and seen > 0, blank and seen > 0, volumes)
 
 
 def _size(n: int) -> str:

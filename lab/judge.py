@@ -8,6 +8,9 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  3  an infrastructure signature matched                       ERROR/<its culprit>
  3b a step's input could not be delivered (SOL down, QMP)     ERROR/board or lab "could not send ..."
  4  a fatal signature matched                                 FAIL/code  "<reason> after <last>"
+ 4a  ... one with `file:` (the kernel says a file of its image
+     was missing at boot), the artifact handed over had it      ERROR/lab  "... the deploy lost it"
+     ... the artifact did not have it either                    FAIL/code  "... the build did not make it"
  4b a step failed: a failure regex, a wrong exit status, the  FAIL/code  "no answer to <step> within Ns
     prompt back without the answer, no answer in its timeout             after sending <text>: last lines: ..."
  5  all milestones reached and every step done                PASS
@@ -51,6 +54,8 @@ class BootFacts:
     duration_s: float | None = None  # how long the boot ran, for messages without a timeout
     board: str | None = None  # a board's boot: the board's name (there is no QEMU)
     console: str | None = None  # ... and where its console was read (SOL address, serial device)
+    # Files of the image the boot was handed (ESP-relative, `EFI/BOOT/BOOTX64.EFI`); None: unknown.
+    image_files: frozenset[str] | None = None
 
 
 def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
@@ -70,7 +75,7 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
     if talk is not None and talk.failure is not None and talk.failure.verdict is Verdict.ERROR:
         return talk.failure
     if m.signature is not None and m.decided is not None:
-        return m.decided
+        return _missing_file(m, f) or m.decided
     if talk is not None and talk.failure is not None:
         return talk.failure
     if m.complete:
@@ -118,6 +123,22 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         limit = f" of {f.boot_timeout_s:g}s" if f.boot_timeout_s else ""
         return out(Verdict.FAIL, Culprit.CODE, f"hung {after}: no {awaited} within the boot timeout{limit}")
     return out(Verdict.ERROR, Culprit.LAB, f"boot ended without a verdict {after}: streams closed while QEMU still ran")
+
+
+def _missing_file(m: BootMatcher, f: BootFacts) -> Outcome | None:
+    """Row 4a: the kernel could not find a file of its image; the artifact says who lost it."""
+    hit, decided = m.signature, m.decided
+    signature = next((s for s in m.spec.fatal if hit is not None and hit.kind == "fatal" and s.name == hit.name), None)
+    if signature is None or signature.file is None or f.image_files is None or decided is None:
+        return None
+    wanted = signature.file.upper()
+    if any(name.strip("/").upper() == wanted for name in f.image_files):  # FAT: case-insensitive
+        return Outcome(Verdict.ERROR, Culprit.LAB,
+                       f"{decided.reason}, but the image the lab was handed has {signature.file}: "
+                       "the deploy lost it (check the image written to the target)", decided.last_milestone)
+    return Outcome(Verdict.FAIL, Culprit.CODE,
+                   f"{decided.reason}; {signature.file} is missing from the artifact too: the build did not make it",
+                   decided.last_milestone)
 
 
 def _qemu_error(status: int | None) -> bool:

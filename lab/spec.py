@@ -8,6 +8,8 @@ milestones:                  # strictly ordered
 fatal:                       # the kernel is at fault -> FAIL/code
   - {name: panic, channel: any, regex: '\\[PANIC\\] (?P<reason>.*)'}
   - {name: reset, channel: any, regex: 'BdsDxe: loading Boot', after: entry}
+  - {name: no-initrd, channel: any, regex: 'no initrd', file: EFI/rustux/initrd.cpio}
+                             # file: the line says this image file was missing at boot
 infrastructure:              # something else is at fault -> ERROR/<culprit>
   - {name: kvm-internal-error, channel: qemu, regex: 'KVM internal error', culprit: host,
      hint: 'KVM failed: retry with --accel tcg'}   # hint: optional, leads the reason
@@ -59,6 +61,9 @@ class FatalSignature:
     channels: frozenset[str]
     regex: re.Pattern[str]
     after: str | None = None  # only counts once this milestone was reached
+    # The line says this file of the boot image was missing at boot (`EFI/rustux/initrd.cpio`):
+    # whose fault depends on whether the artifact had it (lab.judge row 4a).
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,10 +109,11 @@ def load_spec(path: str | Path) -> MilestoneSpec:
     names = [m.name for m in milestones]
     fatal: list[FatalSignature] = []
     for node in top["fatal"].seq() if "fatal" in top else []:
-        f = node.fields(required=["name", "channel", "regex"], optional=["after"])
+        f = node.fields(required=["name", "channel", "regex"], optional=["after", "file"])
         sname = _unique(f["name"], [s.name for s in fatal])
         after = f["after"].choice(names) if "after" in f else None
-        fatal.append(FatalSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), after))
+        file = f["file"].text().strip("/") if "file" in f else None
+        fatal.append(FatalSignature(sname, _channels(f["channel"]), f["regex"].regex(re.MULTILINE), after, file))
 
     infra: list[InfraSignature] = []
     blamable = [c.value for c in Culprit if c is not Culprit.CODE]

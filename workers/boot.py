@@ -31,7 +31,8 @@ from lab.record import RESULT, BootRecord, write_record
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
-from workers.image import prepare_image
+from workers.fwscan import cached_scan
+from workers.image import artifact_files, prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
 from workers.passes import load_passes, record_pass
@@ -154,7 +155,7 @@ class BootSession:
         for path in (*(req.out / name for name in RECORD_FILES), *req.out.glob("screen-*.png")):
             path.unlink(missing_ok=True)
         fw = req.target.firmware
-        report = inspect_firmware(**{role: path for role, path in fw.files().items()})
+        report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
         record = BootRecord(
             outcome=outcomes.NOT_DECIDED,
             target=req.target.name,
@@ -251,6 +252,7 @@ class BootSession:
                 qemu_failed_to_start=run.failed_to_start,
                 boot_timeout_s=req.timeout_s,
                 duration_s=t,
+                image_files=artifact_files(req.image),
             ))
         record.qemu["exit_status"] = run.exit_status
         record.qemu["version"] = run.qemu_version

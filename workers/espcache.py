@@ -5,7 +5,9 @@ instead of running mkfs.fat and mtools again (~0.1 s of every boot).
 `$XDG_CACHE_HOME/rustux-bootlab/esp/<key>.img`, with `<key>.json` beside it holding the
 image's facts as `lab.esp` verified them when it built the image (read back file by file).
 The key hashes every file's path and sha256, so a changed kernel is a new key. On reuse
-the image's sha256 is checked against the facts: a cached image that changed on disk is
+the image's inode, size, mtime and ctime must be those recorded (any write changes ctime,
+which no user can set back) and older than the record by a second (file times tick in
+milliseconds); failing that its sha256 must match: a cached image that changed on disk is
 built again, never booted. QEMU attaches images with snapshot=on and the USB deploy only
 reads them, so no boot writes a cached image. The newest KEEP images stay.
 """
@@ -14,12 +16,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from lab.esp import EspImage, content_hash, esp_files, sha256_file
 from workers.esp import build_esp_image
 
 KEEP = 16  # 8 MiB each
+RACY_NS = 1_000_000_000
 FORMAT = "esp-v1"  # part of the key: a change to how lab.esp lays out images invalidates the cache
 
 
@@ -43,19 +47,36 @@ def cached_esp_image(source: Path) -> tuple[EspImage, bool]:
         built = build_esp_image(source, Path(tmp) / "esp.img")
         os.replace(built.path, image)  # atomic: a concurrent boot sees no image or a whole one
         esp = EspImage(image, built.size, built.sha256, built.boot_sha256, built.content_sha256, built.files)
-        tmp_facts = Path(tmp) / "facts.json"
-        tmp_facts.write_text(json.dumps(esp.to_dict()))
-        os.replace(tmp_facts, facts)
+        _store(esp, facts, Path(tmp))
     _prune(d)
     return esp, False
+
+
+def _identity(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _store(esp: EspImage, facts: Path, tmp: Path) -> None:
+    tmp_facts = tmp / f".{facts.name}.{os.getpid()}"
+    tmp_facts.write_text(json.dumps({**esp.to_dict(), "identity": _identity(esp.path), "recorded_ns": time.time_ns()}))
+    os.replace(tmp_facts, facts)
+
+
+def _unchanged(image: Path, data: dict) -> bool:
+    identity = _identity(image)
+    return identity == data.get("identity") and max(identity[3:]) < data.get("recorded_ns", 0) - RACY_NS
 
 
 def _load(image: Path, facts: Path) -> EspImage | None:
     try:
         data = json.loads(facts.read_text())
         esp = EspImage(image, int(data["size"]), data["sha256"], data["boot_sha256"], data["content_sha256"], int(data["files"]))
+        if _unchanged(image, data):
+            return esp
         if image.stat().st_size != esp.size or sha256_file(image) != esp.sha256:
             return None
+        _store(esp, facts, facts.parent)  # the same bytes (copied, restored): remember the new identity
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return esp

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lab.esp import BOOT_FILE, EspError, sha256_file
+from lab.esp import BOOT_FILE, EspError, esp_files, sha256_file
 from workers.esp import run_mtools
 from workers.espcache import cached_esp_image
 
@@ -20,6 +20,17 @@ def prepare_image(source: Path) -> tuple[Path, dict[str, Any]]:
     esp, cached = cached_esp_image(source)
     sha = sha256_file(source) if source.is_file() else esp.content_sha256
     return esp.path, {"path": str(source), "sha256": sha, "esp": {**esp.to_dict(), "cached": cached}}
+
+
+def artifact_files(source: Path) -> frozenset[str] | None:
+    """The ESP-relative files of the image the boot was handed (a directory or a .efi);
+    None for a ready FAT image or one that cannot be read (the judge then does not know)."""
+    if source.is_file() and source.suffix.lower() != ".efi":
+        return None
+    try:
+        return frozenset(esp_files(source))
+    except EspError:
+        return None
 
 
 def _existing_image(image: Path) -> dict[str, Any]:

@@ -23,11 +23,13 @@ from workers.qemu.keyboard import QmpKeyboard
 
 class Typist:
     def __init__(self, ports: dict[str, InputPort], capture: Capture, progress: MachineProgress,
-                 clock: Callable[[], float], down_culprit: Culprit = Culprit.BOARD) -> None:
+                 clock: Callable[[], float], down_culprit: Culprit = Culprit.BOARD,
+                 timeline_clock: Callable[[], float] | None = None) -> None:
         self.ports = ports
         self.capture = capture
         self.progress = progress
         self.clock = clock  # the matcher's clock (seconds since QEMU start / power-on)
+        self.timeline_clock = timeline_clock or clock  # a board's timeline counts from taking the board
         self.down_culprit = down_culprit
         self._down: tuple[Send, float, str] | None = None  # a send held back: since when, why
 
@@ -49,7 +51,7 @@ class Typist:
             t = self.clock()
             self._down = None
             matcher.sent(send, t)
-            self.capture.input(f"{send.input}: {send.text}", t)
+            self.capture.input(f"{send.input}: {send.text}", self.timeline_clock())
             self.progress.event(f"step {send.step}: sent {send.text!r} on {send.input}")
 
     def _held(self, matcher: BootMatcher, send: Send, why: str) -> None:
@@ -63,7 +65,7 @@ class Typist:
             matcher.undelivered(send, self.down_culprit, f"{why}; still down after {limit:g}s")
 
     def _event(self, text: str) -> None:
-        self.capture.event(text, self.clock())
+        self.capture.event(text, self.timeline_clock())
 
 
 class Conversation(Attachment):

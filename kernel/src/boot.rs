@@ -1,10 +1,13 @@
 //! The boot path, in order, one milestone line per step (kernel/milestones.yaml lists them).
-//! Phase one runs on the firmware's stack up to our own page tables; phase two runs on the
-//! guarded kernel stack and ends in ring 3 and back.
-use crate::arch::{cpu, gdt, idt, port, serial, syscall};
+//! Phase one runs on the firmware's stack up to our own page tables (reading the initrd and
+//! the framebuffer's mode while boot services exist); phase two runs on the guarded kernel
+//! stack: interrupts, scheduler, initrd, console, then pid 1, and becomes the idle loop.
+use crate::arch::{cpu, gdt, idt, serial, syscall};
 use crate::log::milestone;
 use crate::mm::{self, phys::Pmm};
 use crate::once::TakeOnce;
+use crate::uefi::file::ReadError;
+use crate::uefi::gop::{self, Framebuffer, PixelFormat};
 use crate::uefi::{BootServices, Handle, MemoryMap, Status, SystemTable};
 
 static MEMORY_MAP: TakeOnce<MemoryMap> = TakeOnce::new(MemoryMap::new());
@@ -17,6 +20,8 @@ const EXIT_BOOT_SERVICES_ATTEMPTS: u32 = 4;
 struct Handover {
     pmm: Pmm,
     kernel_pml4: u64,
+    initrd: Result<&'static [u8], ReadError>,
+    framebuffer: Option<Framebuffer>,
 }
 
 pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
@@ -71,6 +76,10 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
         }
     }
 
+    crate::acpi::find_rsdp(st);
+    let initrd = crate::initrd::read(bs, image);
+    let framebuffer = gop::framebuffer(bs);
+
     let attempts = exit_boot_services(image, bs, map);
     cpu::disable_interrupts();
     milestone!(
@@ -88,7 +97,8 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
         "cpu tables: GDT, TSS (rsp0, ist1 #PF, ist2 #DF), IDT (32 vectors), syscall MSRs loaded"
     );
 
-    let tables = match mm::paging::init(&mut pmm, map.max_address()) {
+    let fb_end = framebuffer.map_or(0, |fb| fb.base + fb.size);
+    let tables = match mm::paging::init(&mut pmm, map.max_address().max(fb_end)) {
         Ok(tables) => tables,
         Err(e) => crate::panic::fatal(format_args!("kernel page tables: {e}")),
     };
@@ -100,6 +110,8 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
     let mut handover = Handover {
         pmm,
         kernel_pml4: tables.pml4,
+        initrd,
+        framebuffer,
     };
     // SAFETY: paging::init unmapped the guard page in the live tables; `handover` lives on
     // the firmware stack, which stays mapped and is never reused.
@@ -142,6 +154,8 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     let Handover {
         mut pmm,
         kernel_pml4,
+        initrd,
+        framebuffer,
     } = unsafe { core::ptr::read(handover as *const Handover) };
     milestone!(
         "kernel stack: {} KiB at {:#x}-{:#x}, guard page {:#x} unmapped, rsp {:#x}",
@@ -154,26 +168,98 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     if cfg!(feature = "stack-overflow") {
         core::hint::black_box(mm::stack::overflow(0));
     }
+    // The screen shows everything from here on, and the lines so far.
+    let console = framebuffer.and_then(crate::console::framebuffer::init);
+    if console.is_some() {
+        let mut chunk = [0u8; 512];
+        let mut offset = 0;
+        loop {
+            let n = crate::klog::read(offset, &mut chunk);
+            if n == 0 {
+                break;
+            }
+            crate::console::framebuffer::write(&chunk[..n]);
+            offset += n as u64;
+        }
+    }
 
-    let hello = crate::proc::spawn("hello", crate::exec::HELLO_ELF, &mut pmm, kernel_pml4);
+    if let Err(e) = crate::sched::init_stacks(&mut pmm, kernel_pml4) {
+        crate::panic::fatal(format_args!("thread stack guard pages: {e}"));
+    }
+    mm::install_pmm(pmm);
+    crate::sched::SCHED.with(|s| s.kernel_pml4 = kernel_pml4);
+    crate::interrupts::init();
+    let switch_ns = crate::sched::measure_switch(kernel_pml4);
+    milestone!(
+        "scheduler: preemptive round-robin, {} ms quantum, context switch {switch_ns} ns",
+        crate::sched::QUANTUM_TICKS * 1000 / u64::from(crate::interrupts::TIMER_HZ)
+    );
+
+    let _from_initrd = load_initrd(initrd);
+    match (framebuffer, console) {
+        (Some(fb), Some((cols, rows))) => milestone!(
+            "framebuffer: {}x{} {}, text console {cols}x{rows}",
+            fb.width,
+            fb.height,
+            match fb.format {
+                PixelFormat::Rgbx => "RGBX",
+                PixelFormat::Bgrx => "BGRX",
+            }
+        ),
+        _ => milestone!("framebuffer: none (no GOP)"),
+    }
+
+    // Until the milestones move to init, the embedded hello stays pid 1 (the initrd is read
+    // and checked all the same).
+    crate::proc::set_embedded_init();
+    let (name, elf, argv0): (&str, &[u8], &[u8]) = ("hello", crate::exec::HELLO_ELF, b"hello");
+    let init = match crate::proc::spawn(name, elf, &[argv0], 0, true) {
+        Ok(init) => init,
+        Err(errno) => crate::panic::fatal(format_args!("{name}: cannot start (errno {})", -errno)),
+    };
     milestone!(
         "entering ring 3: cr3 {:#x} rip {:#x} rsp {:#x}",
-        hello.cr3(),
-        hello.entry,
-        hello.user_rsp
+        init.cr3,
+        init.entry,
+        init.rsp
     );
-    let status = hello.run(kernel_pml4);
-    milestone!("user exit: hello exited with status {status}");
-    if status != 0 {
-        crate::panic::fatal(format_args!(
-            "hello exited with status {status}, expected 0"
-        ));
+    if cfg!(feature = "no-preempt") {
+        crate::sched::stop_timer();
     }
-    let elapsed_us = crate::clock::ns_since_entry() / 1000;
-    milestone!(
-        "boot complete: {} ms from entry to final milestone",
-        elapsed_us / 1000
-    );
-    port::qemu_exit(port::EXIT_SUCCESS);
-    cpu::halt_forever()
+    debug_assert_eq!(init.pid, 1);
+    crate::sched::idle()
+}
+
+/// Prints the initrd milestone; true when the archive is there and valid. A missing one is
+/// fatal once the kernel no longer carries its own first program.
+fn load_initrd(initrd: Result<&'static [u8], ReadError>) -> bool {
+    match initrd {
+        Ok(data) => match crate::initrd::install(data) {
+            Ok((files, bytes)) => {
+                milestone!(
+                    "initrd: {}, {files} files, {bytes} bytes",
+                    crate::initrd::PATH
+                );
+                true
+            }
+            Err(e) => crate::panic::fatal(format_args!("initrd: corrupt archive: {e}")),
+        },
+        Err(ReadError {
+            step: "Open",
+            status,
+        }) => {
+            milestone!(
+                "initrd: {} not found on the boot volume ({status})",
+                crate::initrd::PATH
+            );
+            false
+        }
+        Err(ReadError { step, status }) => {
+            milestone!(
+                "initrd: {} not found on the boot volume ({status} from {step})",
+                crate::initrd::PATH
+            );
+            false
+        }
+    }
 }

@@ -28,3 +28,11 @@ pub fn ns_since_entry() -> u64 {
     let rate = TSC_PER_MS.load(Ordering::Relaxed).max(1);
     ((u128::from(ticks) * 1_000_000) / u128::from(rate)) as u64
 }
+
+pub fn tsc_per_ms() -> u64 {
+    TSC_PER_MS.load(Ordering::Relaxed).max(1)
+}
+
+pub fn ticks_to_ns(ticks: u64) -> u64 {
+    ((u128::from(ticks) * 1_000_000) / u128::from(tsc_per_ms())) as u64
+}

@@ -5,15 +5,24 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+extern crate alloc;
+
+mod acpi;
 mod arch;
 mod boot;
 mod clock;
+mod console;
 mod exec;
+mod initrd;
+mod interrupts;
+mod klog;
 mod log;
 mod mm;
 mod once;
 mod panic;
+mod power;
 mod proc;
+mod sched;
 mod syscall;
 mod uefi;
 

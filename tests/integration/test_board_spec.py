@@ -3,6 +3,7 @@ skipped with their timeout carried to the next one, `any` narrows to the console
 `after:` follows a skipped milestone, and a spec a board cannot check at all is refused."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,24 @@ fatal:
     view, skipped = board_view(spec)
     assert skipped == ["z"] and [m.name for m in view.milestones] == ["a"]
     assert [(s.name, s.after) for s in view.fatal] == [("again", "a")]
+
+
+def test_steps_a_board_cannot_answer_are_skipped_and_the_rest_follow_moved_milestones(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, """name: k
+milestones:
+  - {name: entry, channel: debugcon, regex: '^!'}
+  - {name: up, channel: any, regex: 'up'}
+conversation:
+  after: entry
+  prompt: '[$] '
+  steps:
+    - {name: typed, send: 'x<enter>', expect: 'x'}
+    - {name: on-debugcon, send: 'y<enter>', expect: 'y', channel: debugcon}
+""")
+    view, skipped = board_view(spec)
+    assert skipped == ["entry", "on-debugcon"]
+    assert view.conversation.after == "up"
+    assert [(s.name, s.after) for s in view.conversation.steps] == [("typed", "up")]
+    only_debugcon = spec.conversation.steps[1:]
+    view, skipped = board_view(replace(spec, conversation=replace(spec.conversation, steps=only_debugcon)))
+    assert view.conversation is None and skipped == ["entry", "on-debugcon"]

@@ -1,10 +1,9 @@
 """Conversations on real QEMU: `bootlab boot` types into OVMF's own UEFI shell on COM1.
 
-The shell is a real interactive program that needs no kernel of ours: an ESP whose
-BOOTX64.EFI OVMF cannot load (an `MZ` header and nothing else, which passes the lab's own
-image check) makes OVMF fall back to it. One boot proves the conversation passes (echo,
-prompt on an open line, exit status read back); one proves a failing step is FAIL/code
-naming the step. About 40 s on two cores (the shell starts ~15 s after QEMU under TCG).
+The shell is a real interactive program that needs no kernel of ours, started by
+tests/fixtures/shell-launcher (shell_support.py). One boot proves the conversation passes
+(echo, a prompt on an open line, the exit status read back); one proves a failing step is
+FAIL/code naming the step. About 20 s on two cores.
 """
 from __future__ import annotations
 
@@ -13,19 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from bootlab_support import REPO, run_boot
+from bootlab_support import run_boot
+from shell_support import SPEC, shell_esp as build_shell_esp
 
 pytestmark = pytest.mark.qemu
-
-SPEC = REPO / "tests" / "fixtures" / "specs" / "efi-shell.yaml"
 
 
 @pytest.fixture(scope="module")
 def shell_esp(tmp_path_factory) -> Path:
-    esp = tmp_path_factory.mktemp("esp")
-    (esp / "EFI" / "BOOT").mkdir(parents=True)
-    (esp / "EFI" / "BOOT" / "BOOTX64.EFI").write_bytes(b"MZ" + bytes(510))
-    return esp
+    return build_shell_esp(tmp_path_factory.mktemp("esp"))
 
 
 @pytest.fixture(scope="module")

@@ -43,3 +43,12 @@ def test_a_cached_image_changed_on_disk_is_rebuilt(tmp_path):
     again, cached = cached_esp_image(esp(tmp_path))
     assert not cached and again.boot_sha256 == first.boot_sha256
     assert hashlib.sha256(again.path.read_bytes()).hexdigest() == again.sha256  # mkfs.fat stamps a new volume id
+
+
+def test_the_same_bytes_under_a_new_inode_are_reused(tmp_path):
+    first, _ = cached_esp_image(esp(tmp_path))
+    copy = first.path.with_suffix(".copy")
+    shutil.copyfile(first.path, copy)
+    copy.replace(first.path)  # restored from a backup: another inode, the same bytes
+    again, cached = cached_esp_image(esp(tmp_path))
+    assert cached and again == first

@@ -3,7 +3,7 @@ from lab.judge import BootFacts, judge
 from lab.milestones import BootMatcher, load_spec
 from lab.verdict import Culprit, Verdict
 
-from captures import capture_exit_status, replay
+from captures import FIXTURES, capture_exit_status, replay
 
 ENTRY_HEAP = b"rustux: entry (boot services)\nrustux: memory map: 1 entries, 2 conventional pages\nrustux: boot services exited\nrustux: heap ok\n"
 
@@ -43,22 +43,11 @@ def test_row3_infrastructure_signature_kvm(mini_spec):
     assert verdict(o) == (Verdict.ERROR, Culprit.HOST)
 
 
-TALK = """\
-name: sh
-milestones:
-  - {name: ready, channel: serial, regex: '^ready$'}
-conversation:
-  after: ready
-  prompt: '[$] '
-  steps:
-    - {name: hello, send: 'echo hello<enter>', expect: '^hello$', timeout: 2}
-"""
 
 
-def talking(tmp_path, *chunks, t=1.0):
+def talking(*chunks, t=1.0):
     """A matcher with a one-step conversation, fed `chunks` on serial, typing when asked."""
-    (tmp_path / "sh.yaml").write_text(TALK)
-    m = BootMatcher(load_spec(tmp_path / "sh.yaml"))
+    m = BootMatcher(load_spec(FIXTURES / "specs" / "one-step.yaml"))
     for chunk in chunks:
         m.feed("serial", chunk, t)
         for send in m.conversation.take_sends():
@@ -66,8 +55,8 @@ def talking(tmp_path, *chunks, t=1.0):
     return m
 
 
-def test_row3b_input_not_delivered_is_error(tmp_path):
-    m = talking(tmp_path, b"ready\n")
+def test_row3b_input_not_delivered_is_error():
+    m = talking(b"ready\n")
     m.feed("serial", b"$ ", 1.0)
     send = m.conversation.take_sends()[0]
     m.conversation.undelivered(send, Culprit.BOARD, "SOL down", "ready")
@@ -77,16 +66,16 @@ def test_row3b_input_not_delivered_is_error(tmp_path):
     assert o.reason == "could not send 'echo hello<enter>' for step hello: SOL down"
 
 
-def test_row4b_step_without_answer_fails(tmp_path):
-    m = talking(tmp_path, b"ready\n$ ", b"echo hello\r\n")
+def test_row4b_step_without_answer_fails():
+    m = talking(b"ready\n$ ", b"echo hello\r\n")
     m.poll(3.5)
     o = judge(m, BootFacts(global_timeout=False))
     assert verdict(o) == (Verdict.FAIL, Culprit.CODE)
     assert o.reason == "no answer to hello within 2s after sending 'echo hello<enter>': last lines: $ echo hello"
 
 
-def test_row10_reset_during_a_step_names_the_step(tmp_path):
-    m = talking(tmp_path, b"ready\n$ ", b"echo hello\r\n")
+def test_row10_reset_during_a_step_names_the_step():
+    m = talking(b"ready\n$ ", b"echo hello\r\n")
     o = judge(m, BootFacts(exit_status=0))
     assert o.reason == "machine reset/exited after ready (triple fault?): no answer to step hello"
 
@@ -204,3 +193,44 @@ def test_row14_no_verdict_is_the_labs_fault(mini_spec):
 def test_rules_are_ordered_firmware_problem_beats_everything(mini_spec):
     o = judge(replay(mini_spec, "pass"), BootFacts(firmware_problem="bad"))
     assert o.verdict is Verdict.ERROR
+
+
+NO_INITRD = """\
+name: rustux
+milestones:
+  - {name: banner, channel: serial, regex: '^\\[rustux\\] banner$'}
+  - {name: final, channel: serial, regex: '^done$'}
+fatal:
+  - {name: no-initrd, channel: any, regex: '\\[PANIC\\] (?P<reason>no initrd: .*)', file: EFI/rustux/initrd.cpio}
+  - {name: panic, channel: any, regex: '\\[PANIC\\] (?P<reason>.*)'}
+"""
+MISSING = (b"[rustux] banner\n[rustux] initrd: \\EFI\\rustux\\initrd.cpio not found on the boot volume (NOT_FOUND)\n"
+           b"[PANIC] no initrd: \\EFI\\rustux\\initrd.cpio is not on the ESP\n")
+
+
+def no_initrd_boot(tmp_path, line=MISSING):
+    (tmp_path / "spec.yaml").write_text(NO_INITRD)
+    return fed(load_spec(tmp_path / "spec.yaml"), serial=line)
+
+
+def test_row4a_file_in_the_artifact_but_missing_at_boot_is_the_deploys_fault(tmp_path):
+    o = judge(no_initrd_boot(tmp_path), BootFacts(exit_status=35, image_files=frozenset(
+        {"EFI/BOOT/BOOTX64.EFI", "EFI/rustux/initrd.cpio"})))
+    assert verdict(o) == (Verdict.ERROR, Culprit.LAB)
+    assert "no initrd" in o.reason and "the deploy lost it" in o.reason and "EFI/rustux/initrd.cpio" in o.reason
+
+
+def test_row4a_file_missing_from_the_artifact_is_the_builds_fault(tmp_path):
+    o = judge(no_initrd_boot(tmp_path), BootFacts(exit_status=35, image_files=frozenset({"EFI/BOOT/BOOTX64.EFI"})))
+    assert verdict(o) == (Verdict.FAIL, Culprit.CODE)
+    assert o.reason.endswith("EFI/rustux/initrd.cpio is missing from the artifact too: the build did not make it")
+
+
+def test_row4a_needs_the_artifact_and_a_file_signature(tmp_path):
+    unknown = judge(no_initrd_boot(tmp_path), BootFacts(exit_status=35))
+    assert verdict(unknown) == (Verdict.FAIL, Culprit.CODE) and "artifact" not in unknown.reason
+    other_panic = no_initrd_boot(tmp_path, b"[rustux] banner\n[PANIC] page fault\n")
+    o = judge(other_panic, BootFacts(exit_status=35, image_files=frozenset({"EFI/rustux/initrd.cpio"})))
+    assert verdict(o) == (Verdict.FAIL, Culprit.CODE) and "deploy" not in o.reason
+    fat_case = judge(no_initrd_boot(tmp_path), BootFacts(image_files=frozenset({"efi/RUSTUX/INITRD.CPIO"})))
+    assert verdict(fat_case) == (Verdict.ERROR, Culprit.LAB), "FAT names are case-insensitive"

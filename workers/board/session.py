@@ -42,10 +42,12 @@ from workers.console.sol import SolConsole
 from workers.deploy.pxe import stage_esp
 from workers.deploy.usb import deploy_usb
 from workers.image import prepare_image
+from workers.inputs import ConsoleSerial
 from workers.interrupt import Interrupt
 from workers.power.base import BootDevice, PowerProtocol
 from workers.power.ipmi import IpmiPower
 from workers.progress import MachineProgress
+from workers.typist import Typist
 
 TICK_S = 0.1
 DECIDED_DRAIN_S = 0.3  # after the verdict: the rest of a line already on its way
@@ -109,6 +111,7 @@ class BoardSession:
         self.console: ConsoleProtocol | None = None
         self.info: dict[str, Any] = {}
         self._tail = b""  # the console's last bytes, for `_watch_open_line`
+        self.typist: Typist | None = None  # types the conversation's steps into the console
         self._open_line_outcome: Outcome | None = None
 
     def _now(self) -> float:
@@ -124,7 +127,7 @@ class BoardSession:
                      "deploy": {"method": board.deploy.method}, "boot_device": BOOT_DEVICE[board.deploy.method],
                      "skipped_milestones": self.skipped, "power": [], "console_gaps": [], "power_off": None}
         record = BootRecord(outcomes.NOT_DECIDED, board.name, {"path": str(req.image), "sha256": None}, qemu=None,
-                            milestones_total=len(self.spec.milestones), board=self.info)
+                            milestones_total=self.matcher.total, board=self.info)
         lock = BoardLock(board)
         try:
             lock.acquire(f"bootlab boot {req.image}")
@@ -149,6 +152,8 @@ class BoardSession:
         self.console = self.console_factory(board, self._now)
         self.console.open()
         self._event(f"console {board.console.kind} open")
+        self.typist = Typist({"serial": ConsoleSerial(self.console)}, self.capture, self.progress, self._since_power_on,
+                             down_culprit=Culprit.BOARD, timeline_clock=self._now)
         self._check_interrupt()
         self.power = self.power_factory(board, self._event)
         if self.power.status() == "on":  # off before the deploy: a USB stick is switched away from it
@@ -197,6 +202,7 @@ class BoardSession:
             self._read(TICK_S)
             since_on = self._since_power_on()
             self.matcher.poll(since_on)
+            self._type()
             decided = self.matcher.decided or self._open_line_outcome
             if decided is not None:
                 self._event(f"decided: {decided.summary()}")
@@ -223,10 +229,16 @@ class BoardSession:
             self.capture.data(CHANNEL, chunk, t)
             if self._powered_at is None:
                 continue
-            before = len(self.matcher.hits)
-            for i, hit in enumerate(self.matcher.feed(CHANNEL, chunk, t - self._powered_at)):
-                self.progress.milestone(before + i + 1, len(self.spec.milestones), hit)
+            found = self.matcher.feed(CHANNEL, chunk, t - self._powered_at)
+            before = self.matcher.reached - len(found)
+            for i, hit in enumerate(found):
+                self.progress.milestone(before + i + 1, self.matcher.total, hit)
             self._watch_open_line(chunk)
+            self._type()
+
+    def _type(self) -> None:
+        if self.typist is not None and self._powered_at is not None:
+            self.typist.pump(self.matcher)
 
     def _watch_open_line(self, chunk: bytes) -> None:
         """The deploy signatures, also on a line the firmware has not ended yet: OVMF prints
@@ -284,7 +296,8 @@ class BoardSession:
 
     def _finish(self, record: BootRecord, outcome: Outcome) -> BootRecord:
         record.outcome = outcome
-        record.milestones = list(self.matcher.hits)
+        record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)
+        record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
         record.bytes_seen = {CHANNEL: self.matcher.bytes_seen[CHANNEL]}
         record.duration_s = self._now()
         record.board = self.info

@@ -94,7 +94,7 @@ def _cmd_power(args: argparse.Namespace) -> int:
             getattr(power, args.action)()
         print(f"{board.name}: power {power.status()}")
     except BoardError as e:
-        print(f"bootlab: {e} (ERROR/{e.culprit})", file=sys.stderr)
+        print(f"bootlab: {e} (ERROR/{e.culprit.value})", file=sys.stderr)
         return EXIT_ERROR
     finally:
         if power is not None:

@@ -6,6 +6,9 @@
 //! - [`elf`]: ELF64 executable validation and segment loading.
 //! - [`paging`]: x86-64 4-level page tables over an abstract physical memory.
 //! - [`fmtbuf`]: a fixed-capacity `fmt::Write` buffer for early-boot logging.
+//! - [`runqueue`]: the scheduler's run queue and sleep list.
+//! - [`uaccess`]: syscall argument and user-pointer checks.
+//! - [`textgrid`]: the framebuffer console's cell grid (cursor, wrap, scroll, backspace).
 //! - [`cpio`]: the initrd's cpio (newc) archive, validated whole, read in place.
 //! - [`ldisc`]: the console line discipline (echo, erase, Ctrl-C, Ctrl-D, line queue).
 //!
@@ -26,3 +29,6 @@ pub mod heap;
 pub mod ldisc;
 pub mod paging;
 pub mod pmm;
+pub mod runqueue;
+pub mod textgrid;
+pub mod uaccess;

@@ -5,3 +5,22 @@ pub mod heap;
 pub mod paging;
 pub mod phys;
 pub mod stack;
+
+use crate::once::KernelCell;
+use phys::Pmm;
+
+/// The PMM, once the boot path hands it over (after the kernel's tables exist).
+static PMM: KernelCell<Option<Pmm>> = KernelCell::new(None);
+
+pub fn install_pmm(pmm: Pmm) {
+    PMM.with(|slot| *slot = Some(pmm));
+}
+
+/// Runs `f` with the PMM; must not be nested (e.g. by dropping a VMO inside `f`).
+pub fn with_pmm<R>(f: impl FnOnce(&mut Pmm) -> R) -> R {
+    PMM.with(|slot| {
+        f(slot
+            .as_mut()
+            .expect("the PMM is installed before any process"))
+    })
+}

@@ -2,8 +2,11 @@
 //! share only the PML4 (kernel slots copied without USER), and every user mapping has its own
 //! PDP, PD and PT with USER at every level. The `shared-user-tables` variant reproduces the
 //! original Rustux bug: user pages mapped through the kernel's own tables without USER.
-use crate::mm::phys::{zeroed_frame, Identity, Pmm, WithFrames};
-use kcore::paging::{flags, translate, AddressSpace, PagingError, Translation};
+use crate::mm::phys::{Identity, Pmm, WithFrames};
+use kcore::paging::{
+    flags, translate, AddressSpace, PagingError, PhysMemory, Translation, ADDR_MASK,
+};
+use kcore::pmm::FrameAllocator;
 
 pub enum UserTables {
     Own(AddressSpace),
@@ -32,18 +35,63 @@ impl UserTables {
         translate(&Identity, self.cr3(), vaddr)
     }
 
-    /// Maps a zeroed frame at `vaddr` (writable, executable); returns the frame.
-    pub fn map_new_page(&mut self, pmm: &mut Pmm, vaddr: u64) -> Result<u64, PagingError> {
-        let frame = zeroed_frame(pmm).ok_or(PagingError::OutOfFrames)?;
+    /// Maps `frame` (a VMO's) at `vaddr`, writable or not, executable.
+    pub fn map_frame(
+        &mut self,
+        pmm: &mut Pmm,
+        vaddr: u64,
+        frame: u64,
+        writable: bool,
+    ) -> Result<(), PagingError> {
+        let leaf = if writable { flags::WRITABLE } else { 0 };
         let mut mem = WithFrames(pmm);
         match self {
-            Self::Own(space) => space.map_user_page(&mut mem, vaddr, frame, flags::WRITABLE)?,
+            Self::Own(space) => space.map_user_page(&mut mem, vaddr, frame, leaf),
             Self::SharedWithKernel { pml4 } => {
-                kcore::paging::map_4k(&mut mem, *pml4, vaddr, frame, flags::WRITABLE)?
+                kcore::paging::map_4k(&mut mem, *pml4, vaddr, frame, flags::WRITABLE)
             }
         }
-        Ok(frame)
     }
+
+    /// Removes the 4 KiB mapping at `vaddr` (the frame stays with its VMO).
+    pub fn unmap(&mut self, vaddr: u64) -> Result<(), PagingError> {
+        let t = self.translate(vaddr).ok_or(PagingError::NotMapped(vaddr))?;
+        if t.page_size != 4096 || !t.user_at_every_level {
+            return Err(PagingError::NotMapped(vaddr));
+        }
+        let entry = t.tables[3] + kcore::paging::table_index(vaddr, 1) as u64 * 8;
+        Identity.write(entry, 0);
+        crate::arch::cpu::invlpg(vaddr);
+        Ok(())
+    }
+
+    /// Returns the process's own PDPT/PD/PT frames and PML4 to the PMM (not the pages they
+    /// map, which belong to VMOs). The process must never run again.
+    pub fn free(&self, pmm: &mut Pmm) {
+        let Self::Own(space) = self else {
+            return;
+        };
+        for slot in 0..512 {
+            let entry = Identity.read(space.pml4() + slot as u64 * 8);
+            if !space.is_kernel_slot(slot) && entry & flags::PRESENT != 0 {
+                free_table(pmm, entry & ADDR_MASK, 3);
+            }
+        }
+        let _ = pmm.free(space.pml4());
+    }
+}
+
+/// Frees the user table at `level` (3 = PDPT .. 1 = PT) and the tables below it.
+fn free_table(pmm: &mut Pmm, table: u64, level: u32) {
+    if level > 1 {
+        for i in 0..512 {
+            let entry = Identity.read(table + i * 8);
+            if entry & flags::PRESENT != 0 && entry & flags::USER != 0 && entry & flags::HUGE == 0 {
+                free_table(pmm, entry & ADDR_MASK, level - 1);
+            }
+        }
+    }
+    let _ = pmm.free(table);
 }
 
 pub struct Isolation {

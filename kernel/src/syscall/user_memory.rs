@@ -1,38 +1,24 @@
-//! Copying to and from user memory: every page of the range must be mapped USER (at every
-//! level) in the current process, and writable for copies out, checked by walking its tables.
+//! Copying to and from the running process's memory, after kcore's checks: canonical,
+//! below the user limit, every page mapped USER at every level (writable for copies out)
+//! in the tables CR3 holds.
+use crate::arch::cpu;
 use crate::mm::phys::Identity;
-use kcore::paging::translate;
+use kcore::uaccess::{check_range, UserError};
 
-/// User pointers must lie below this (the lower canonical half).
-const USER_END: u64 = 0x0000_8000_0000_0000;
-
-fn check(addr: u64, len: usize, write: bool) -> Result<(), ()> {
-    let end = addr.checked_add(len as u64).ok_or(())?;
-    if end > USER_END {
-        return Err(());
-    }
-    let cr3 = crate::proc::current_cr3();
-    let mut page = addr & !0xfff;
-    while page < end {
-        let t = translate(&Identity, cr3, page).ok_or(())?;
-        if !t.user_at_every_level || (write && !t.writable) {
-            return Err(());
-        }
-        page += 4096;
-    }
-    Ok(())
+pub fn check(addr: u64, len: u64, write: bool) -> Result<(), UserError> {
+    check_range(&Identity, cpu::read_cr3() & !0xfff, addr, len, write)
 }
 
-pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), ()> {
-    check(src, dst.len(), false)?;
+pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), UserError> {
+    check(src, dst.len() as u64, false)?;
     // SAFETY: every page of [src, src + len) is mapped USER in the current tables (checked
     // just above; single CPU, nothing unmaps in between), and the kernel can read it.
     unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), dst.len()) };
     Ok(())
 }
 
-pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), ()> {
-    check(dst, src.len(), true)?;
+pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), UserError> {
+    check(dst, src.len() as u64, true)?;
     // SAFETY: every page of [dst, dst + len) is mapped USER and writable in the current
     // tables (checked just above) and belongs to the process, not to the kernel.
     unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst as *mut u8, src.len()) };

@@ -1,5 +1,6 @@
 //! `EFI_BOOT_SERVICES`, typed only as far as the last service Rustux calls.
-use super::{Handle, Status, TableHeader};
+use super::{Guid, Handle, Status, TableHeader};
+use core::ffi::c_void;
 
 /// Entries we never call are kept as opaque pointers so later offsets stay right.
 type Unused = usize;
@@ -26,7 +27,13 @@ pub struct BootServices {
     allocate_pool: Unused,
     free_pool: Unused,
     events: [Unused; 6],
-    protocols: [Unused; 9],
+    protocol_interfaces: [Unused; 3],
+    pub handle_protocol: unsafe extern "efiapi" fn(
+        handle: Handle,
+        protocol: *const Guid,
+        interface: *mut *mut c_void,
+    ) -> Status,
+    protocols: [Unused; 5],
     images: [Unused; 4],
     pub exit_boot_services: unsafe extern "efiapi" fn(image: Handle, map_key: usize) -> Status,
     get_next_monotonic_count: Unused,
@@ -37,8 +44,16 @@ pub struct BootServices {
         data_size: usize,
         data: *const u16,
     ) -> Status,
+    more: [Unused; 7],
+    pub locate_protocol: unsafe extern "efiapi" fn(
+        protocol: *const Guid,
+        registration: *mut c_void,
+        interface: *mut *mut c_void,
+    ) -> Status,
 }
 
+/// `EFI_ALLOCATE_TYPE::AllocateAnyPages`.
+pub const ALLOCATE_ANY_PAGES: u32 = 0;
 /// `EFI_ALLOCATE_TYPE::AllocateAddress`.
 pub const ALLOCATE_ADDRESS: u32 = 2;
 
@@ -47,3 +62,5 @@ const _: () = assert!(core::mem::offset_of!(BootServices, get_memory_map) == 0x3
 const _: () = assert!(core::mem::offset_of!(BootServices, exit_boot_services) == 0xe8);
 const _: () = assert!(core::mem::offset_of!(BootServices, stall) == 0xf8);
 const _: () = assert!(core::mem::offset_of!(BootServices, set_watchdog_timer) == 0x100);
+const _: () = assert!(core::mem::offset_of!(BootServices, handle_protocol) == 0x98);
+const _: () = assert!(core::mem::offset_of!(BootServices, locate_protocol) == 0x140);

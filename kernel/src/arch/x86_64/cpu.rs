@@ -25,9 +25,30 @@ pub unsafe fn write_cr3(pml4: u64) {
     unsafe { asm!("mov cr3, {}", in(reg) pml4, options(nostack, preserves_flags)) };
 }
 
+pub fn read_cr3() -> u64 {
+    let value: u64;
+    // SAFETY: reading CR3 has no side effects.
+    unsafe { asm!("mov {}, cr3", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    value
+}
+
+/// Drops the TLB entry of `vaddr` after its mapping changed.
+pub fn invlpg(vaddr: u64) {
+    // SAFETY: invalidating a TLB entry only makes the CPU re-read the tables.
+    unsafe { asm!("invlpg [{}]", in(reg) vaddr, options(nostack, preserves_flags)) };
+}
+
+/// The idle loop's wait: interrupts on only for the `hlt` (sti's one-instruction shadow
+/// means no interrupt can slip in between and be missed), off again after the handler ran.
+pub fn wait_for_interrupt() {
+    // SAFETY: handlers may run during the hlt; they run on this stack with IF=0 and return.
+    // Not `nomem`: the handlers change memory (the run queue) the caller reads next.
+    unsafe { asm!("sti", "hlt", "cli", options(nostack)) };
+}
+
 pub fn disable_interrupts() {
-    // SAFETY: masking interrupts cannot break memory safety; Rustux runs with IF=0 after
-    // ExitBootServices (no device interrupts are used).
+    // SAFETY: masking interrupts cannot break memory safety; the kernel runs with IF=0
+    // (ring 3 and the idle loop's hlt are where interrupts are taken).
     unsafe { asm!("cli", options(nomem, nostack)) };
 }
 

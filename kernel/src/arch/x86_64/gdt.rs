@@ -85,6 +85,13 @@ pub fn init() {
     load(TABLES.gdt.get() as u64);
 }
 
+/// The kernel stack ring-3 interrupts land on: the running thread's.
+pub fn set_rsp0(top: u64) {
+    // SAFETY: single CPU with interrupts off in the kernel; the CPU reads RSP0 only when an
+    // interrupt arrives from ring 3, which cannot happen during this write.
+    unsafe { core::ptr::write_unaligned(core::ptr::addr_of_mut!((*TABLES.tss.get()).rsp[0]), top) };
+}
+
 fn load(gdt_base: u64) {
     #[repr(C, packed)]
     struct Pointer {

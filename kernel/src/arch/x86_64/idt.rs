@@ -1,7 +1,8 @@
-//! The IDT: one gate per CPU exception (0-31), all pointing at the stubs in `exceptions`.
-//! Page faults and double faults run on their own IST stacks.
-use super::exceptions;
+//! The IDT: a gate for every CPU exception (0-31), the device interrupts and the spurious
+//! vector, all pointing at the stubs in `trap`. Page faults and double faults run on their
+//! own IST stacks.
 use super::gdt::{IST_DOUBLE_FAULT, IST_PAGE_FAULT, KERNEL_CODE};
+use super::trap;
 use core::arch::asm;
 use core::cell::UnsafeCell;
 use core::mem::size_of;
@@ -49,8 +50,10 @@ struct Pointer {
 pub fn init() {
     // SAFETY: single CPU, before lidt: nothing else reads or writes the table.
     let gates = unsafe { &mut *IDT.0.get() };
-    for (vector, gate) in gates.iter_mut().take(32).enumerate() {
-        let handler = exceptions::stub(vector);
+    for (vector, gate) in gates.iter_mut().enumerate() {
+        let Some(handler) = trap::stub(vector) else {
+            continue;
+        };
         let ist = match vector {
             8 => IST_DOUBLE_FAULT,
             14 => IST_PAGE_FAULT,

@@ -1,10 +1,12 @@
-//! x86-64: port I/O, consoles, descriptor tables, exceptions, syscalls, ring-3 entry.
+//! x86-64: port I/O, consoles, descriptor tables, interrupts and exceptions, syscalls,
+//! the local APIC / IOAPIC / legacy PIC, the PS/2 controller, context switching.
+pub mod apic;
 pub mod cpu;
+pub mod exceptions;
 pub mod gdt;
 pub mod idt;
 pub mod port;
+pub mod ps2;
 pub mod serial;
 pub mod syscall;
-pub mod usermode;
-
-mod exceptions;
+pub mod trap;

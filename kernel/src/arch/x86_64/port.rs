@@ -20,6 +20,14 @@ pub fn outb(port: u16, value: u8) {
     }
 }
 
+/// A 16-bit write (ACPI PM1 control).
+pub fn outw(port: u16, value: u16) {
+    // SAFETY: only used for the FADT's PM1 control ports, whose one effect is a sleep state.
+    unsafe {
+        asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags))
+    }
+}
+
 pub fn inb(port: u16) -> u8 {
     let value: u8;
     // SAFETY: reading the UART's status register has no side effect on memory.

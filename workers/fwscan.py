@@ -1,0 +1,67 @@
+"""Firmware scans remembered per file: the firmware check before every boot reads 2-4 MiB
+of OVMF to hash and scan it (`lab.firmware.scan_file`); an unchanged file need not be read
+again.
+
+`$XDG_CACHE_HOME/rustux-bootlab/firmware-scans.json`: resolved path -> the file's device,
+inode, size, mtime and ctime when it was scanned, and the scan. A file whose identity
+differs in any of these (any write changes ctime, which no user can set back) is scanned
+again, so a zero-filled or truncated OVMF is still refused before QEMU starts. A scan of a
+file changed less than RACY_NS before it is never trusted (as in git's racy-index rule):
+file times tick in milliseconds, so a write just after the scan could keep them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from lab.firmware import Scan, scan_file
+
+KEEP = 32  # files remembered
+RACY_NS = 1_000_000_000
+
+
+def cache_file() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "rustux-bootlab" / "firmware-scans.json"
+
+
+def cached_scan(path: Path) -> Scan:
+    """`scan_file(path)`, from the cache while the file is unchanged; raises `OSError`."""
+    key = str(Path(path).resolve())
+    st = os.stat(key)
+    identity = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    entries = _load()
+    entry = entries.get(key)
+    if entry is not None and entry.get("identity") == identity and max(st.st_mtime_ns, st.st_ctime_ns) < entry.get("scanned_ns", 0) - RACY_NS:
+        try:
+            return Scan(entry["sha256"], entry["zero"], entry["blank"], {int(o): n for o, n in entry["volumes"].items()})
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+    scanned_ns = time.time_ns()
+    scan = scan_file(Path(key))
+    entries.pop(key, None)
+    entries[key] = {"identity": identity, "scanned_ns": scanned_ns, "sha256": scan.sha256, "zero": scan.zero, "blank": scan.blank,
+                    "volumes": {str(o): n for o, n in scan.volumes.items()}}
+    _store(dict(list(entries.items())[-KEEP:]))
+    return scan
+
+
+def _load() -> dict:
+    try:
+        data = json.loads(cache_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _store(entries: dict) -> None:
+    path = cache_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")  # concurrent boots on one worker
+        tmp.write_text(json.dumps(entries))
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written costs a scan next time, nothing else
