@@ -148,11 +148,12 @@ def test_a_conversation_on_the_screen_passes_and_fails_by_its_steps(tmp_path, cu
     assert outcome.verdict is Verdict.FAIL and "bogus" in outcome.reason and "unknown command" in outcome.reason
 
 
-def test_a_board_skips_and_lists_screen_milestones(tmp_path):
+def test_a_board_skips_and_lists_screen_milestones_and_keyboard_steps(tmp_path):
     p = tmp_path / "s.yaml"
     p.write_text(SPEC.replace("fatal:\n", "  - {name: input, channel: serial, regex: '^input: '}\nfatal:\n"))
     view, skipped = board_view(load_spec(p))
-    assert skipped == ["console"] and [m.name for m in view.milestones] == ["input"]
+    assert skipped == ["console", "hello", "bogus"]  # the screen milestone, the keyboard steps
+    assert [m.name for m in view.milestones] == ["input"]
     assert [s.name for s in view.fatal] == ["panic"]  # the screen's own panic signature is dropped
 
 
