@@ -105,6 +105,8 @@ def test_the_kernels_conversation_on_keyboard_and_screen(tmp_path):
     (the kernel's framebuffer console); `poweroff`'s answer stays on serial: the kernel ends
     QEMU right after printing it, sooner than a frame can be taken."""
     spec = yaml.safe_load((REPO / "kernel" / "milestones.yaml").read_text())
+    if "conversation" not in spec:
+        pytest.skip("kernel/milestones.yaml has no conversation yet (it comes with the kernel's shell)")
     steps = spec["conversation"]["steps"]
     for step in steps:
         step["input"] = "keyboard"
