@@ -25,23 +25,9 @@ from workers.inputs import InputError
 from workers.qemu.keyboard import QmpKeyboard
 from workers.qemu.qmp import QmpClient
 
-from captures import spec_error
+from captures import FIXTURES, spec_error
 
-SPEC = """\
-name: mini-screen
-default_timeout: 10
-milestones:
-  - {name: console, channel: screen, regex: '^mini-efi screen console'}
-fatal:
-  - {name: panic, channel: any, regex: '\\[PANIC\\] (?P<reason>.*)'}
-conversation:
-  after: console
-  prompt: '^mini> '
-  failures: ['unknown command']
-  steps:
-    - {name: hello, send: 'echo Hello, World!<enter>', input: keyboard, expect: '^Hello, World!$'}
-    - {name: bogus, send: 'frobnicate<enter>', input: keyboard, expect: '^never$'}
-"""
+SPEC = (FIXTURES / "specs" / "screen-conversation.yaml").read_text()
 
 
 def test_text_becomes_us_keyboard_chords():
@@ -62,7 +48,7 @@ def test_the_spec_takes_screen_and_keyboard_and_refuses_untypable_keys(tmp_path)
     hello = spec.conversation.steps[0]
     assert (hello.input, hello.channel) == ("keyboard", "screen")
     error = spec_error(tmp_path / "bad.yaml", SPEC.replace("echo Hello", "echo Héllo"))
-    assert re.search(r"bad.yaml:12: conversation.steps\[0\].send: 'é' cannot be typed on a US keyboard", error), error
+    assert re.search(r"bad.yaml:13: conversation.steps\[0\].send: 'é' cannot be typed on a US keyboard", error), error
 
 
 def text(*lines, cursor=None):
