@@ -14,9 +14,3 @@ def screen_wanted(matcher: BootMatcher) -> bool:
     talk = matcher.conversation
     return talk is not None and talk.step is not None and talk.step.channel == SCREEN
 
-
-def spec_uses_screen(matcher: BootMatcher) -> bool:
-    """Whether anything in the spec is read from the screen at all."""
-    spec = matcher.spec
-    steps = spec.conversation.steps if spec.conversation is not None else ()
-    return any(SCREEN in m.channels for m in spec.milestones) or any(s.channel == SCREEN for s in steps)

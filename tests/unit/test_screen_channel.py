@@ -18,7 +18,7 @@ from lab.milestones import BootMatcher, load_spec
 from lab.screen.feed import ScreenFeed
 from lab.screen.reader import ScreenReader, ScreenText, known_fonts
 from lab.screen.render import GREEN, GREY, WHITE, Canvas
-from lab.screen.wanted import screen_wanted, spec_uses_screen
+from lab.screen.wanted import screen_wanted
 from lab.spec import STREAMS
 from lab.verdict import Culprit, Verdict
 from workers.inputs import InputError
@@ -162,10 +162,10 @@ def test_the_screen_is_wanted_while_a_screen_milestone_or_step_waits(tmp_path, m
     p = tmp_path / "s.yaml"
     p.write_text(SPEC.replace("milestones:\n", "milestones:\n  - {name: boot, channel: serial, regex: '^boot'}\n"))
     screen = Screen(load_spec(p))
-    assert spec_uses_screen(screen.m) and not screen_wanted(screen.m)  # a serial milestone is next
+    assert not screen_wanted(screen.m)  # a serial milestone is next
     screen.m.feed("serial", b"boot\n", 0.1)
     assert screen_wanted(screen.m)
-    assert not spec_uses_screen(BootMatcher(mini_spec))
+    assert not screen_wanted(BootMatcher(mini_spec))
 
 
 def test_on_a_screen_an_answer_that_names_the_command_is_not_its_echo():

@@ -4,10 +4,10 @@ While the boot waits for the screen (`lab.screen.wanted`: a screen milestone is 
 step is answered there) a frame is taken every `FAST_S`, slowing down to `SLOW_S` while it
 stays the same; an unchanged frame (same hash) is not read again. A changed one is read
 (`lab.screen.reader`) and its new lines fed as channel `screen`, on the boot's clock at
-the frame. Otherwise, if the spec reads the screen at all, a frame is taken every `IDLE_S`
-and only hashed and kept: the last frame of a guest that ends QEMU itself (debug-exit)
-still reaches the record. A spec that never reads the screen costs no screendump before
-the end (a screendump holds the runner's loop: tens of ms, more on a loaded host).
+the frame. Otherwise a frame is taken every `IDLE_S` and only hashed and kept: the last
+frame of a guest that ends QEMU itself (debug-exit, faster than the runner can ask) still
+reaches the record, at most `IDLE_S` old. (A screendump holds the runner's loop for tens of
+ms, more on a loaded host: that is the price, about 1% of the loop's time.)
 
 The record keeps `screen.png`, the last frame: taken when the boot is decided (on the
 deciding line, before the runner quits QEMU and before the guest's own exit can win the
@@ -21,7 +21,7 @@ import hashlib
 from lab.matcher import MilestoneHit
 from lab.screen.feed import ScreenFeed
 from lab.screen.reader import ScreenReader, frame_from_rgb
-from lab.screen.wanted import screen_wanted, spec_uses_screen
+from lab.screen.wanted import screen_wanted
 from lab.spec import SCREEN
 from workers.png import PpmError, encode_png, read_ppm
 from workers.qemu.attach import Attachment, LiveBoot
@@ -56,8 +56,6 @@ class ScreenChannel(Attachment):
         if live.qmp is None or self._broken or t < self._due:
             return
         wanted = screen_wanted(live.matcher)
-        if not wanted and not spec_uses_screen(live.matcher):
-            return
         if not self._take(live):
             return
         if not wanted:
