@@ -46,6 +46,7 @@ bench: deps kernel
 	$(PY) bench/boot_latency.py
 	$(PY) bench/deadlines.py --boots $(SOAK_BOOTS)
 	$(PY) bench/vboard.py
+	$(PY) bench/conversation.py
 
 clean:
 	rm -rf build kernel/target userspace/target

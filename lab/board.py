@@ -4,7 +4,7 @@
 boards:
   nuc-1:
     worker: board-ctl                 # the worker that reaches the board
-    health: ok                        # ok | degraded | out-of-service (optional, default ok)
+    enabled: true                     # optional, default true; false: out of service, its boots are MISS
     mac: "52:54:00:12:34:01"          # the boot NIC (PXE: dnsmasq serves this MAC)
     bmc:
       host: 10.0.0.9
@@ -36,7 +36,6 @@ from pathlib import Path
 
 from lab.schema import Node
 
-HEALTH = ("ok", "degraded", "out-of-service")
 CONSOLE_KINDS = ("sol", "serial")
 DEPLOY_METHODS = ("pxe", "usb")
 DHCP_MODES = ("full", "proxy")
@@ -114,7 +113,7 @@ class Board:
     console: ConsoleSpec
     deploy: DeploySpec
     mac: str | None = None
-    health: str = "ok"
+    enabled: bool = True  # the inventory takes it out of service with `enabled: false`, like a target
     boot_timeout_s: float = 120.0
     milestones: Path = Path("kernel/milestones.yaml")
     virtual: VirtualSpec | None = None
@@ -123,8 +122,14 @@ class Board:
 def parse_board(name: str, node: Node, workers: list[str], firmware_sets: list[str], base: Path, default_milestones: Path) -> Board:
     f = node.fields(
         required=["worker", "bmc", "console", "deploy"],
-        optional=["mac", "health", "boot_timeout_s", "milestones", "virtual"],
+        optional=["mac", "enabled", "health", "boot_timeout_s", "milestones", "virtual"],
     )
+    if "health" in f:
+        # `health` is the lab's own good/suspect/quarantined state (`bootlab boards`); the inventory only
+        # says whether a board is in service, with the word targets use.
+        raise f["health"].error("renamed: say `enabled: false` for a board out of service (was `health: out-of-service`), "
+                                "or drop the key (`ok` and `degraded` changed nothing); the lab tracks a board's "
+                                "health itself, see `bootlab boards`")
     mac = None
     if "mac" in f:
         mac = f["mac"].text().lower()
@@ -146,7 +151,7 @@ def parse_board(name: str, node: Node, workers: list[str], firmware_sets: list[s
         console=_console(f["console"]),
         deploy=_deploy(f["deploy"], base),
         mac=mac,
-        health=f["health"].choice(HEALTH) if "health" in f else "ok",
+        enabled=f["enabled"].boolean() if "enabled" in f else True,
         boot_timeout_s=f["boot_timeout_s"].number(minimum=1) if "boot_timeout_s" in f else 120.0,
         milestones=milestones,
         virtual=virtual,

@@ -16,7 +16,8 @@ deadlines. Every step, in order:
 Decisions (`failure`, each FAIL/code naming the step, or ERROR when the input could not be
 delivered): a failure regex matched; the prompt came back before the answer; the exit status
 differs; no answer (or no prompt, no status) within the step's timeout after its send;
-no prompt to send into within the timeout after the step became due.
+no prompt to send into within the timeout after the step became due. No answer while the
+console had a gap after the send (`console_gap`) is ERROR/board: the answer may be lost.
 """
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ class Conversation:
         # A prompt only says "finished" on a line begun after the send: the line open at the
         # send holds the old prompt (and the echo), however its bytes were split.
         self._fresh = False
+        self._gap: tuple[float, float] | None = None  # a console gap during the current step
 
     # -- state -------------------------------------------------------------------------
     @property
@@ -228,7 +230,19 @@ class Conversation:
             what = f"{step.name}: no prompt (the command did not finish)"
         else:
             what = f"{step.name}: no exit status"
+        if self._gap is not None:
+            # The console was down while the answer was due: it may have come and been lost.
+            start, end = self._gap
+            self._fail(Outcome(Verdict.ERROR, Culprit.BOARD, f"{what} within {step.timeout:g}s after sending {sent!r}, "
+                               f"but the console was down {start:.2f}s-{end:.2f}s meanwhile: the answer may be lost", last))
+            return
         self._fail_code(f"{what} within {step.timeout:g}s after sending {sent!r}{quoted}", last)
+
+    def console_gap(self, start: float, end: float) -> None:
+        """The console was down from `start` to `end` (a SOL session lost and re-established)."""
+        sent = self.records[self._index].sent if not self.done else []
+        if self._phase not in (Phase.WAIT, Phase.SEND) and sent and end >= float(sent[0]["t"]):  # type: ignore[arg-type]
+            self._gap = (start, end)
 
     # -- the steps ----------------------------------------------------------------------
     def _due(self, step: Step) -> bool:
@@ -318,6 +332,7 @@ class Conversation:
         self._since = None
         self._echo = None
         self._answer = None
+        self._gap = None
         self._advance(t)
         return hit
 

@@ -6,7 +6,8 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  1  QEMU failed to start                                      ERROR/host
  2  firmware inspection found a problem (before the boot)     ERROR/firmware
  3  an infrastructure signature matched                       ERROR/<its culprit>
- 3b a step's input could not be delivered (SOL down, QMP)     ERROR/board or lab "could not send ..."
+ 3b a step's input could not be delivered (SOL down, QMP),    ERROR/board or lab "could not send ..."
+    or its answer was due while the console was down
  4  a fatal signature matched                                 FAIL/code  "<reason> after <last>"
  4a  ... one with `file:` (the kernel says a file of its image
      was missing at boot), the artifact handed over had it      ERROR/lab  "... the deploy lost it"

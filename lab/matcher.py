@@ -140,7 +140,7 @@ class BootMatcher:
 
     @property
     def total(self) -> int:
-        return len(self.spec.milestones) + (len(self.spec.conversation.steps) if self.spec.conversation else 0)
+        return self.spec.total
 
     @property
     def awaited(self) -> str | None:

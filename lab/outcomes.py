@@ -3,7 +3,7 @@ before the boot (MISS), when a part of the lab fails (ERROR with that part's cul
 when a signal stops it. The workers report facts; the verdict is made here.
 
  #  condition                                                   verdict
- 1  the inventory takes the target or board out of service      MISS/lab   "... disabled / out of service in the inventory"
+ 1  the inventory takes the target or board out of service      MISS/lab   "<kind> <name> is disabled in the inventory"
  2  the target or board is quarantined                          MISS/lab   "<kind> <name> is quarantined by ...: release it"
  3  the board is held by another session                        MISS/lab   "<who holds it>: try again when it is free"
  4  a signal stopped the boot                                   ERROR/lab  "interrupted by <SIG> after <N>s"
@@ -11,6 +11,7 @@ when a signal stops it. The workers report facts; the verdict is made here.
  6  the image is not bootable (no EFI/BOOT/BOOTX64.EFI, bad FAT) ERROR/lab  "image not bootable: ..."
  7  a part of the lab failed (BMC, console, deploy, sockets)    ERROR/<the part's culprit>
  8  a deploy signature on a line the firmware has not ended yet ERROR/<its culprit>  "<hint> (<name>: <line>)"
+ 9  a person at the console ended the boot before its verdict   ERROR/lab  "<how> after <N>s, before a verdict"
 A malformed image is never FAIL (row 6): it was never booted, so its code cannot have failed.
 """
 from __future__ import annotations
@@ -23,8 +24,7 @@ NOT_DECIDED = Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None)
 
 
 def out_of_service(kind: str, name: str) -> Outcome:
-    why = "disabled" if kind == "target" else "out of service"
-    return Outcome(Verdict.MISS, Culprit.LAB, f"{kind} {name} is {why} in the inventory", None)
+    return Outcome(Verdict.MISS, Culprit.LAB, f"{kind} {name} is disabled in the inventory", None)
 
 
 def quarantined(kind: str, name: str, described: str) -> Outcome:
@@ -58,3 +58,9 @@ def part_failed(culprit: Culprit, message: str, last: str | None = None) -> Outc
 
 def open_line_signature(sig: InfraSignature, line: str, last: str | None) -> Outcome:
     return Outcome(Verdict.ERROR, sig.culprit, f"{sig.hint} ({sig.name}: {line})", last)
+
+
+def ended_before_verdict(how: str, elapsed_s: float, last: str | None) -> Outcome:
+    """`bootlab console --target`: the person detached before the boot said anything: like a
+    signal (row 4), nothing is known about the kernel."""
+    return Outcome(Verdict.ERROR, Culprit.LAB, f"{how} after {elapsed_s:.1f}s, before a verdict", last)

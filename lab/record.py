@@ -29,6 +29,8 @@ from lab.conversation import StepHit
 from lab.matcher import MilestoneHit
 from lab.verdict import Culprit, Outcome, Verdict
 
+# Timeline channels of a conversation: what was typed, and the consoles that answer.
+CONSOLE_CHANNELS = ("input", "serial")
 RESULT = "result.json"
 PREFIX = "bootlab: "
 
@@ -58,6 +60,7 @@ class BootRecord:
     warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
     conversation: list[dict[str, Any]] | None = None  # per step: what was sent when, the answer, the exit status
     board: dict[str, Any] | None = None  # a board's boot: power, console, deploy facts
+    boot_time: dict[str, Any] | None = None  # a PASS's steps against the target's last passes (lab.boottime)
 
     # -- writing ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +78,7 @@ class BootRecord:
             "deadlines": self.deadlines,
             "warnings": self.warnings,
             "conversation": self.conversation,
+            "boot_time": self.boot_time,
         }
         if self.board is not None:
             data["board"] = self.board
@@ -107,8 +111,9 @@ class BootRecord:
                               data.get("last_milestone"))
         except ValueError as e:  # e.g. a FAIL that blames something other than the code
             raise RecordError(f"bootlab's result.json is inconsistent: {e}") from e
-        milestones = [MilestoneHit(str(m.get("name")), float(m.get("t") or 0), str(m.get("channel") or ""),
-                                   str(m.get("line") or "")) for m in data.get("milestones") or []]
+        milestones = [(StepHit if m.get("step") else MilestoneHit)(
+            str(m.get("name")), float(m.get("t") or 0), str(m.get("channel") or ""), str(m.get("line") or ""))
+            for m in data.get("milestones") or []]
         duration = data.get("duration_s")
         return cls(
             outcome=outcome,
@@ -125,12 +130,18 @@ class BootRecord:
             warnings=list(data.get("warnings") or []),
             conversation=data.get("conversation"),
             board=data.get("board"),
+            boot_time=data.get("boot_time") if isinstance(data.get("boot_time"), dict) else None,
         )
 
     # -- what a reader acts on ----------------------------------------------------------------
     @property
     def reached(self) -> int:
         return len(self.milestones)
+
+    @property
+    def slower(self) -> tuple[str, ...]:
+        """A PASS's boot-time regressions: `heap: 12 → 19 ms (+58%, p=0.003)`."""
+        return tuple(str(line) for line in ((self.boot_time or {}).get("regressions") or ()))
 
     @property
     def triage_rule(self) -> str | None:
@@ -152,7 +163,10 @@ class BootRecord:
         o = self.outcome
         if o.verdict is Verdict.PASS:
             took = f" in {self.duration_s:.1f} s" if self.duration_s is not None else ""
-            return f"PASS {self.reached}/{self.milestones_total}{took}"
+            steps = sum(isinstance(hit, StepHit) for hit in self.milestones)
+            counted = f" ({steps} step{'s' if steps != 1 else ''})" if steps else ""
+            slower = f"; slower: {', '.join(self.slower)}" if self.slower else ""
+            return f"PASS {self.reached}/{self.milestones_total}{counted}{took}{slower}"
         head = o.verdict.value
         if o.verdict is Verdict.ERROR and o.culprit is not None:
             head = f"ERROR ({o.culprit.value})"
@@ -160,6 +174,17 @@ class BootRecord:
         if o.verdict is Verdict.MISS:
             where = ""
         return f"{head}{where}: {o.reason}" if o.reason else f"{head}{where}"
+
+
+def console_log(timeline: str) -> str:
+    """A conversation's `console` log from timeline.log: what the steps typed (`>>`, channel
+    `input`) and the consoles' lines (`<<`), with times: `  18.478 s  >> serial: echo hello<enter>`."""
+    rows = []
+    for line in timeline.splitlines():
+        stamp, channel, text = line[:8].strip(), line[9:17].strip(), line[18:]  # `<ms:>8> <channel:<8> <line>`
+        if stamp.isdigit() and channel in CONSOLE_CHANNELS:
+            rows.append(f"{int(stamp) / 1000:8.3f} s  {'>>' if channel == 'input' else '<<'} {text}\n")
+    return "".join(rows)
 
 
 def never_ran(outcome: Outcome, name: str, image: Path, milestones_total: int = 0) -> BootRecord:

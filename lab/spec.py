@@ -85,6 +85,11 @@ class MilestoneSpec:
     path: str | None = field(default=None, compare=False)
     conversation: ConversationSpec | None = None  # steps after a milestone (lab/steps.py)
 
+    @property
+    def total(self) -> int:
+        """What a boot of this spec ticks: its milestones and its conversation's steps."""
+        return len(self.milestones) + (len(self.conversation.steps) if self.conversation else 0)
+
     def index(self, name: str) -> int:
         return [m.name for m in self.milestones].index(name)
 

@@ -8,7 +8,7 @@ The file `users` (mode 0600, never in the repository) holds one user per line:
     root        admin       ...
 
 Roles: `developer` forces kernel builds and uses `buildbot try`; `operator` runs
-health checks and board actions; `admin` may do everything.
+golden-image boots and board actions; `admin` may do everything.
 """
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ from twisted.internet import defer
 from buildbot import config
 from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
-from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS
 from buildbot.steps.worker import CompositeStepMixin
-from lab.record import BootRecord, Progress, RecordError, parse_progress, parse_verdict_line
+from lab.record import BootRecord, Progress, RecordError, console_log, parse_progress, parse_verdict_line
 from lab.spec import SCREEN
 from lab.verdict import EXIT_USAGE, RETRYABLE_CULPRITS, Verdict
 from steps import screens
@@ -28,9 +28,10 @@ RECORD_LOGS = ("timeline.log", "debugcon.log", "serial.log", "firmware.log", "qe
 
 def results_for(result: BootRecord, attempts: int, retries: int) -> int:
     """Verdict -> Buildbot result (docs/design.md): an ERROR the lab itself caused is retried,
-    at most `retries` times, because a second attempt can clear it."""
+    at most `retries` times, because a second attempt can clear it. A PASS whose boot got
+    slower (lab.boottime) is WARNINGS."""
     if result.outcome.verdict is Verdict.PASS:
-        return SUCCESS
+        return WARNINGS if result.slower else SUCCESS
     if result.outcome.verdict is Verdict.FAIL:
         return FAILURE
     if result.outcome.verdict is Verdict.MISS:
@@ -137,6 +138,8 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             text = yield read_worker_file(self, f"{self.record_dir}/{name}")
             if text is not None:
                 yield self.addCompleteLog(name, text)
+            if name == "timeline.log" and text and self.result.conversation:
+                yield self.addCompleteLog("console", console_log(text))
 
     @defer.inlineCallbacks
     def _publish_screens(self):

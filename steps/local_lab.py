@@ -147,8 +147,8 @@ def load(root: Path) -> LocalLab:
 
 
 def virtual_boards(inv: Inventory) -> list[str]:
-    """The virtual boards the master boots (an out-of-service one gets no builder)."""
-    return [b.name for b in inv.boards.values() if b.virtual is not None and b.health != "out-of-service"]
+    """The virtual boards the master boots (a disabled one gets no builder)."""
+    return [b.name for b in inv.boards.values() if b.virtual is not None and b.enabled]
 
 
 def vboard(lab: LocalLab, action: str, board: str) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import outcomes
+from lab.boottime import judge_pass, kernel_clock
 from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
 from lab.firmware import inspect_firmware
@@ -77,6 +78,7 @@ class _Run:
     failed_to_start: str | None = None
     qemu_version: str | None = None  # from the QMP greeting: no `qemu --version` run per boot
     qemu_output_tail: bytes = b""
+    ended: str | None = None  # an attachment ended the boot (a person detached): why
 
 
 @dataclass
@@ -103,6 +105,7 @@ class BootSession:
         self._io: _Io | None = None
         self._run = _Run()
         self._profile: str | None = None  # whose passing boots the deadlines came from
+        self._history: list[PassingBoot] = []  # ... and this boot's time is judged against
 
     @property
     def capture(self) -> Capture:
@@ -193,6 +196,7 @@ class BootSession:
         roms = [ident.sha256 for role, ident in firmware.items() if role != "vars"]  # VARS is a template, rewritten per boot
         self._profile = profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
         history = load_passes(req.target.name, self._profile)
+        self._history = history
         deadlines = learn_deadlines(req.spec, history)
         self.matcher = BootMatcher(req.spec, deadlines=deadlines)
         learned = sum(d.source == LEARNED for d in deadlines)
@@ -242,6 +246,8 @@ class BootSession:
             io.capture.close(t)
         if self.interrupt:
             outcome = self._interrupted()
+        elif run.ended and self.matcher.decided is None:
+            outcome = outcomes.ended_before_verdict(run.ended, t, self.matcher.last_milestone)
         else:
             if run.failed_to_start is None and self.qmp is None and run.exit_status not in _GUEST_EXITS:
                 tail = run.qemu_output_tail.decode("utf-8", "replace").strip().splitlines()
@@ -262,6 +268,7 @@ class BootSession:
         """Capture and match until the verdict is known, QEMU exits, a timeout or a signal."""
         assert self._io is not None
         streams, run = self._io.streams, self._run
+        announced = False
         while True:
             for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - self.now(), 0.0))):
                 self.feed(channel, data)
@@ -270,10 +277,18 @@ class BootSession:
             self.matcher.poll(t)
             for a in self.attachments:
                 a.tick(self, t)
-            if self.matcher.decided is not None:
+            if self.matcher.decided is not None and not announced:
+                announced = True
                 self.event(f"decided: {self.matcher.decided.summary()}")
-                # The same line on the other console is usually a few ms behind: keep it.
-                self._drain(limit=DECIDED_DRAIN_S, idle=IDLE_S)
+                if not any(a.holds(self) for a in self.attachments):
+                    # The same line on the other console is usually a few ms behind: keep it.
+                    self._drain(limit=DECIDED_DRAIN_S, idle=IDLE_S)
+                    return
+                self.progress.verdict(self.matcher.decided)  # said now; the boot goes on while held
+            ended = next((why for a in self.attachments if (why := a.ended(self))), None)
+            if ended:
+                run.ended = ended
+                self.event(ended)
                 return
             if self.interrupt:
                 self.event(f"{self.interrupt.signame} received: stopping")
@@ -341,7 +356,7 @@ class BootSession:
         if status is not None:
             self.event(f"QEMU stopped and reaped (status {status})")
         for a in self.attachments:
-            a.ended(self)
+            a.finished(self)
 
     def _interrupted(self) -> Outcome:
         return outcomes.interrupted(self.interrupt.signame, time.monotonic() - self.started, self.matcher.last_milestone)
@@ -355,7 +370,13 @@ class BootSession:
             record.deadlines["decided_by"] = {**timeout.deadline.to_dict(), "decided_t": round(timeout.t, 3),
                                               "due_t": None if due is None else round(since + due, 3)}
         if outcome.verdict is Verdict.PASS and self._profile is not None:
-            record_pass(self.request.target.name, PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits)))
+            regexes = {m.name: m.regex for m in self.request.spec.milestones}
+            passing = PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits),
+                                  tuple(kernel_clock(regexes, [(h.name, h.line) for h in self.matcher.hits])))
+            record.boot_time = judge_pass(self._history, passing)
+            for line in record.boot_time["regressions"]:
+                self.progress.event(f"slower: {line}")
+            record_pass(self.request.target.name, passing)
         if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
             record.qemu["version"] = qemu_version(self.request.qemu_binary)
         record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)

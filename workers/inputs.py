@@ -49,10 +49,12 @@ class SocketSerial:
         self.connection = connection  # QEMU connects while it starts: looked up when typing
 
     def send(self, keys: Keys) -> None:
+        self.write(serial_bytes(keys))
+
+    def write(self, data: bytes) -> None:
         conn = self.connection()
         if conn is None:
             raise InputError(Culprit.LAB, "QEMU never connected COM1's socket")
-        data = serial_bytes(keys)
         deadline = time.monotonic() + WRITE_TIMEOUT_S
         try:
             while data:

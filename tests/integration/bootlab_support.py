@@ -4,6 +4,8 @@ isolation and `probe_cache` are conftest.py's fixtures."""
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
 import time
@@ -70,6 +72,21 @@ def qemu_children(pid: int) -> list[int]:
         return [int(p) for p in path.read_text().split()]
     except OSError:
         return []
+
+
+def read_until(fd: int, want: bytes, seconds: float, data: bytes = b"") -> bytes:
+    """Read `fd` (a pty, a pipe) until `want` shows up, it ends, or `seconds` pass; all read so far."""
+    deadline = time.monotonic() + seconds
+    while want not in data and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
 
 
 def process_alive(pid: int) -> bool:

@@ -4,34 +4,18 @@ in a real pty, holds the board while attached and quits on `~.`."""
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from board_support import BOOTLAB, REPO, board_of, running_vboard, vboard_inventory
+from bootlab_support import read_until
 
 from workers.board.lock import holder
 from workers.state import tftp_root
 from workers.deploy.pxe import stage_esp
 from workers.power.ipmi import IpmiPower
-
-
-def _read_until(fd: int, want: bytes, seconds: float) -> bytes:
-    data = b""
-    deadline = time.monotonic() + seconds
-    while want not in data and time.monotonic() < deadline:
-        if select.select([fd], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
 
 
 @pytest.mark.qemu
@@ -44,11 +28,11 @@ def test_watch_follows_a_boot_read_only(tmp_path: Path) -> None:
         power = IpmiPower.for_board(board)
         try:
             assert watch.stdout is not None and watch.stderr is not None
-            _read_until(watch.stderr.fileno(), b"attached", 15)
+            read_until(watch.stderr.fileno(), b"attached", 15)
             assert holder(board) == "-", "--watch must not take the board"
             power.set_boot("network")
             power.on()
-            out = _read_until(watch.stdout.fileno(), b"[rustux] boot complete", 60)
+            out = read_until(watch.stdout.fileno(), b"[rustux] boot complete", 60)
             assert b"[rustux] boot complete" in out, out[-500:]
             watch.send_signal(signal.SIGINT)
             assert watch.wait(10) == 0
@@ -67,11 +51,11 @@ def test_interactive_console_holds_the_board_and_quits_on_tilde_dot(tmp_path: Pa
                                 stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         os.close(slave)
         try:
-            assert b"~. to quit" in _read_until(master, b"~. to quit", 15)
+            assert b"~. to quit" in read_until(master, b"~. to quit", 15)
             assert holder(board).startswith("bootlab console")
             os.write(master, b"~.")
             assert proc.wait(10) == 0
-            assert b"detached" in _read_until(master, b"detached", 5)
+            assert b"detached" in read_until(master, b"detached", 5)
             assert holder(board) == "-"
         finally:
             proc.kill()

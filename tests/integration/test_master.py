@@ -129,7 +129,7 @@ def test_forced_build_boots_the_virtual_board_on_its_worker(lab, forced):
 def test_anonymous_users_can_read_but_not_force(lab):
     anonymous = lab.client(None)
     assert anonymous.get("builders")["builders"]
-    for scheduler in ("force-kernel", "force-health"):
+    for scheduler in ("force-kernel", "force-golden"):
         with pytest.raises(RestError) as refused:
             anonymous.force(scheduler)
         assert refused.value.status == 403
@@ -143,10 +143,10 @@ def test_a_wrong_password_cannot_log_in(lab):
 
 def test_developer_cannot_run_an_operator_action_and_operator_can(lab, forced):
     with pytest.raises(RestError) as refused:
-        lab.client("developer").force("force-health")
+        lab.client("developer").force("force-golden")
     assert refused.value.status == 403
     operator = lab.client("operator")
-    bsid, brids = operator.force("force-health")
+    bsid, brids = operator.force("force-golden")
     operator.wait_buildset(bsid, timeout_s=300)
     # the forced build passed, so every target has a golden image to check
     for brid in brids.values():

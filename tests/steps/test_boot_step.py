@@ -11,7 +11,7 @@ from twisted.trial import unittest
 
 from buildbot.config.errors import ConfigErrors, capture_config_errors
 
-from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectRemoteRef, ExpectRmdir, ExpectShell, ExpectUploadFile, TestBuildStepMixin
 from steps.boot import RECORD_LOGS, BootStep
@@ -66,6 +66,16 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             *uploads,
         )
 
+    def test_a_slower_pass_is_a_warning_with_the_step_in_the_summary(self):
+        self.setup_step(self.step())
+        slower = json.loads(result_json("PASS"))
+        slower["boot_time"] = {"clock": "kernel", "history": 100, "steps": [],
+                               "regressions": ["kernel:final: 250 → 330 ms (+32%, p=0.010)"]}
+        self.expect_boot(progress(6), json.dumps(slower), 0)
+        self.expect_outcome(result=WARNINGS,
+                            state_string="PASS 6/6 in 6.1 s; slower: kernel:final: 250 → 330 ms (+32%, p=0.010)")
+        return self.run_step()
+
     def test_pass_summary_properties_and_logs(self):
         self.setup_step(self.step())
         self.expect_boot(progress(6) + "bootlab: verdict PASS - all 6 milestones\n", result_json("PASS"), 0)
@@ -98,6 +108,27 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         urls = {u.name: u.url for u in step.urls}
         assert sorted(urls) == ["screen-gdt.png", "screen.png"]
         assert urls["screen.png"].endswith(f"/plugins/bootlab_screens/{self.build.buildid}/boot/screen.png")
+
+    def test_a_conversation_gets_a_console_log_and_its_steps_count(self):
+        self.setup_step(self.step())
+        result = json.loads(result_json("PASS", reached=5, total=6))
+        result["milestones"].append({"name": "hello", "t": 5.9, "channel": "serial", "line": "hello", "step": True})
+        result["conversation"] = [{"name": "hello", "sent": [{"t": 5.5, "input": "serial", "text": "echo hello<enter>"}]}]
+        timeline = ("    5400 serial   rustux$ \n    5500 input    serial: echo hello<enter>\n"
+                    "    5510 debugcon rustux$ echo hello\n    5512 serial   rustux$ echo hello\n    5900 serial   hello\n")
+        uploads = []
+        for name in RECORD_LOGS:
+            upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
+                                      maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
+            uploads.append(upload.upload_string(timeline).exit(0) if name == "timeline.log" else upload.exit(1))
+        uploads.append(ExpectUploadFile(workersrc="record/screen.png", workdir="wkdir", blocksize=32768,
+                                        maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter)).exit(1))
+        self.expect_commands(ExpectRmdir(dir="record", log_environ=True).exit(0),
+                             ExpectShell(workdir="wkdir", command=CMD).stdout(json.dumps(result)).exit(0), *uploads)
+        self.expect_outcome(result=SUCCESS, state_string="PASS 6/6 (1 step) in 6.1 s")
+        self.expect_log_file("console", "   5.400 s  << rustux$ \n   5.500 s  >> serial: echo hello<enter>\n"
+                                        "   5.512 s  << rustux$ echo hello\n   5.900 s  << hello\n")
+        return self.run_step()
 
     def test_a_board_boots_with_board_and_its_bmc_error_is_not_retried(self):
         self.setup_step(BootStep(board="vboard-1", milestones="artifact/milestones.yaml"))

@@ -38,12 +38,16 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     cfg = build_config(inventory, settings, users, tmp_path)
     targets = sorted(t.name for t in inventory.targets.values() if t.enabled)
     names = sorted(b.name for b in cfg["builders"])
-    boards = sorted(b.name for b in inventory.boards.values() if b.health != "out-of-service")
+    boards = sorted(b.name for b in inventory.boards.values() if b.enabled)
     assert boards, "the inventory's virtual boards"
-    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets + boards] + [f"health/{t}" for t in targets]
-                           + [f"operator/{b}" for b in inventory.boards])
+    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets + boards] + [f"golden/{t}" for t in targets]
+                           + [f"operator/{b}" for b in inventory.boards] + [f"bisect/{t}" for t in targets])
     schedulers = {s.name: s for s in cfg["schedulers"]}
     assert {f"boot-{t}" for t in targets + boards} <= set(schedulers)
+    # each QEMU target's boot ends by deciding whether to bisect, on its own bisect builder
+    assert {f"bisect-{t}" for t in targets} <= set(schedulers)
+    for t in targets:
+        assert schedulers[f"bisect-{t}"].builderNames == [f"bisect/{t}"]
     builders = {b.name: b for b in cfg["builders"]}
     workers = {w.name: w for w in cfg["workers"]}
     for b in boards:

@@ -12,7 +12,7 @@ REAL = REPO / "lab-inventory.yaml"
 NUC = """
   nuc-1:
     worker: local-qemu
-    health: degraded
+    enabled: false
     mac: "AA:BB:CC:00:11:22"
     bmc: {host: 10.0.0.9, user: admin, password_secret: nuc-1-bmc, timeout_s: 3, retries: 1}
     console: {kind: serial, device: /dev/ttyUSB0, baud: 57600}
@@ -43,7 +43,7 @@ def test_real_virtual_boards():
 
 def test_a_physical_board(tmp_path):
     b = load_inventory(with_board(tmp_path, NUC)).board("nuc-1")
-    assert b.mac == "aa:bb:cc:00:11:22" and b.health == "degraded" and b.virtual is None
+    assert b.mac == "aa:bb:cc:00:11:22" and b.enabled is False and b.virtual is None
     assert b.bmc.port == 623 and b.bmc.address == "10.0.0.9:623" and b.bmc.retries == 1
     assert b.console.device == Path("/dev/ttyUSB0") and b.console.baud == 57600
     assert b.deploy.host.address == "10.0.0.5" and b.deploy.host.port == 22 and b.deploy.mux.control == "/dev/sg1"
@@ -64,8 +64,9 @@ def test_unknown_board_suggests():
         ("method: usb", "method: pxe", "deploy.device", "unknown key"),
         ("kind: usbsdmux", "kind: sdwire", "deploy.mux.kind", "'sdwire' is not one of virtual, usbsdmux"),
         ("user: lab, key_secret: stick-key", "user: lab", "deploy.host", "give password_secret or key_secret"),
-        ("health: degraded", "health: fine", "health", "'fine' is not one of ok, degraded, out-of-service"),
-        ("worker: local-qemu\n    health", "worker: board-ctl\n    health", "worker", "'board-ctl' is not one of local-qemu"),
+        ("enabled: false", "enabled: maybe", "enabled", "expected true or false"),
+        ("enabled: false", "health: out-of-service", "health", "renamed: say `enabled: false` for a board out of service"),
+        ("worker: local-qemu\n    enabled", "worker: board-ctl\n    enabled", "worker", "'board-ctl' is not one of local-qemu"),
         ("timeout_s: 3", "timeout_s: 0", "bmc.timeout_s", "must be at least 0.5"),
     ],
 )

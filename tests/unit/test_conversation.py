@@ -160,6 +160,26 @@ def test_undelivered_input_is_error_never_fail(spec):
     assert sh.m.decided.reason == "could not send 'echo hello<enter>' for step hello: SOL session down for 5.0s"
 
 
+def test_no_answer_across_a_console_gap_is_error_of_the_board(spec):
+    sh = Shell(spec)
+    boot_to_prompt(sh)
+    sh.m.conversation.console_gap(sh.t - 1.0, sh.t + 2.0)  # SOL lost before and after the send
+    sh.out(b"", dt=5.5)
+    assert (sh.m.decided.verdict, sh.m.decided.culprit) == (Verdict.ERROR, Culprit.BOARD)
+    assert sh.m.decided.reason.startswith("no answer to hello within 5s after sending 'echo hello<enter>', but the "
+                                          "console was down")
+
+
+def test_a_console_gap_before_the_send_does_not_excuse_a_step(spec):
+    sh = Shell(spec)
+    sh.out(b"[sh] ready\r\n")
+    sh.m.conversation.console_gap(0.0, sh.t)
+    sh.out(PROMPT)
+    sh.sends()
+    sh.out(b"", dt=5.5)
+    assert sh.m.decided.verdict is Verdict.FAIL
+
+
 def test_fatal_signature_during_a_step_wins(spec):
     sh = Shell(spec)
     boot_to_prompt(sh)

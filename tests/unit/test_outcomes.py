@@ -15,7 +15,7 @@ def verdict(o):
 def test_row1_out_of_service_in_the_inventory():
     assert outcomes.out_of_service("target", "pc-bios").reason == "target pc-bios is disabled in the inventory"
     o = outcomes.out_of_service("board", "nuc-1")
-    assert verdict(o) == (Verdict.MISS, Culprit.LAB) and o.reason == "board nuc-1 is out of service in the inventory"
+    assert verdict(o) == (Verdict.MISS, Culprit.LAB) and o.reason == "board nuc-1 is disabled in the inventory"
 
 
 def test_row2_quarantined_says_who_and_how_to_release():
@@ -57,3 +57,9 @@ def test_row8_a_deploy_signature_on_an_open_line():
     o = outcomes.open_line_signature(sig, ">>Start PXE over IPv4.", "banner")
     assert verdict(o) == (Verdict.ERROR, Culprit.LAB)
     assert o.reason == "the network boot failed (pxe-boot-failed: >>Start PXE over IPv4.)" and o.last_milestone == "banner"
+
+
+def test_row9_detaching_before_a_verdict_is_the_labs_not_the_kernels():
+    o = outcomes.ended_before_verdict("detached at the console (~.)", 12.34, "shell")
+    assert (o.verdict, o.culprit, o.last_milestone) == (Verdict.ERROR, Culprit.LAB, "shell")
+    assert o.reason == "detached at the console (~.) after 12.3s, before a verdict"

@@ -28,6 +28,7 @@ def test_conversation_loads(tmp_path):
     assert brk.prompt is None and brk.timeout == 2 and brk.after == "mapped"
     assert [f.pattern for f in brk.failures] == ["^oops", "is not recognized"]
     assert talk.status_keys("M1") == ("echo M1%lasterror%", Key("enter"))
+    assert spec.total == 4  # two milestones and two steps: what a MISS record counts too
 
 
 def test_a_spec_without_conversation_has_none(mini_spec):

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 
 from lab.board import Board
-from lab.health import Health, HealthError
+from lab.health import HealthError
 from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers import health
 from workers.board.lock import holder
@@ -52,13 +52,14 @@ def _cmd_boards(args: argparse.Namespace) -> int:
 
 
 def _health(board: Board) -> str:
-    """The HEALTH column: the inventory's word (`ok`, `degraded`, `out-of-service`) unless the
-    lab suspects or quarantined the board."""
+    """The HEALTH column: `disabled` when the inventory takes the board out of service, else
+    the lab's health (good, suspect or quarantined, with who and why)."""
+    if not board.enabled:
+        return "disabled (inventory)"
     try:
-        record = health.load(board.name)
+        return health.load(board.name).describe()
     except HealthError as e:
         return f"unknown ({e})"
-    return board.health if record.state is Health.GOOD else record.describe()
 
 
 def _ipmi(board: Board, log: Callable[[str], None] | None = None) -> PowerProtocol:

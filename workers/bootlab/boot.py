@@ -63,7 +63,7 @@ class BootJob:
     image: Path
     out: Path
     milestones_total: int
-    in_service: bool  # the inventory's word (a target's `enabled:`, a board's `health:`)
+    in_service: bool  # the inventory's `enabled:`
     start: Callable[[MachineProgress, Interrupt], BootRecord]
 
 
@@ -110,6 +110,10 @@ def _job(args: argparse.Namespace) -> BootJob:
     return _board_job(args, inventory, out) if args.board else _target_job(args, inventory, out)
 
 
+def target_spec(path: Path) -> MilestoneSpec:
+    return _spec(path, "target")
+
+
 def _spec(path: Path, kind: str) -> MilestoneSpec:
     require_exists(path, f"milestone spec {path}", f"pass --milestones FILE or fix the {kind}'s milestones")
     return load_spec(path)
@@ -119,11 +123,11 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
     target = inventory.target(args.target)
     target = with_overrides(target, code=args.firmware_code, vars=args.firmware_vars, bios=args.firmware_bios,
                             machine=args.machine, accel=args.accel)
-    spec = _spec(args.milestones or target.milestones, "target")
+    spec = target_spec(args.milestones or target.milestones)
     require_exists(args.baseline, f"--baseline {args.baseline}", "pass a known-good image")
     request = BootRequest(target=target, image=args.image, spec=spec, out=out,
                           timeout_s=args.timeout or target.boot_timeout_s)
-    return BootJob("target", target.name, args.image, out, len(spec.milestones), target.enabled,
+    return BootJob("target", target.name, args.image, out, spec.total, target.enabled,
                    lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt))
 
 
@@ -148,7 +152,7 @@ def _board_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Boo
         request = BoardBootRequest(board, args.image, spec, out, args.timeout or board.boot_timeout_s)
         return BoardSession(request, progress, interrupt).run()
 
-    return BootJob("board", board.name, args.image, out, len(view.milestones), board.health != "out-of-service", start)
+    return BootJob("board", board.name, args.image, out, view.total, board.enabled, start)
 
 
 # -- the pipeline --------------------------------------------------------------------------------

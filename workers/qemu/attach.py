@@ -8,7 +8,9 @@ An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its h
     hit(live, hit)    after each milestone the matcher ticked
     fed(live, channel) after each chunk the matcher read (a prompt on a line not ended yet)
     stopping(live)    before QEMU is told to quit, while it still runs (a last screendump)
-    ended(live)       after QEMU is gone, whether stopped or exited by itself (what was kept)
+    holds(live)       True: the boot goes on past its verdict (a person at the console)
+    ended(live)       a reason to end the boot now (the person detached), else None
+    finished(live)    after QEMU is gone, whether stopped or exited by itself (what was kept)
 and `live` (a `LiveBoot`) lets it act on the boot:
     live.feed(channel, data[, t])  bytes *from* the guest, as if the channel had sent them:
                                raw log, timeline, matcher (the screen reader's text, at
@@ -75,5 +77,11 @@ class Attachment:
     def stopping(self, live: LiveBoot) -> None:
         pass
 
-    def ended(self, live: LiveBoot) -> None:
+    def holds(self, live: LiveBoot) -> bool:
+        return False
+
+    def ended(self, live: LiveBoot) -> str | None:
+        return None
+
+    def finished(self, live: LiveBoot) -> None:
         pass

@@ -78,7 +78,7 @@ class ScreenChannel(Attachment):
         if self._take(live):
             self._save(live, SCREEN_PNG, self._frame)
 
-    def ended(self, live: LiveBoot) -> None:
+    def finished(self, live: LiveBoot) -> None:
         if not (live.out / SCREEN_PNG).exists() and self._frame is not None:
             self._save(live, SCREEN_PNG, self._frame)
 
