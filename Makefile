@@ -47,6 +47,7 @@ bench: deps kernel
 	$(PY) bench/deadlines.py --boots $(SOAK_BOOTS)
 	$(PY) bench/vboard.py
 	$(PY) bench/conversation.py
+	$(PY) bench/warm.py
 
 clean:
 	rm -rf build kernel/target userspace/target

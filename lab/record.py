@@ -9,6 +9,8 @@ worker and the master, both directions (written by `workers/`, read by `steps/`)
     deadlines {profile, learned, milestones, decided_by} or null   the milestone deadlines used
     warnings [text]                               unusual but bootable (firmware): the boot went on
     conversation [per step: sent, answer, exit status] or null
+    boot_path "cold" | "warm" (QEMU boots), warm {snapshot, restored_s, resumed_s, typed_s, launched_s,
+        maps, made_snapshot, warnings} or null: a boot asked to be warm (workers/warm/boot.py)
     board {...}                                   only for a board's boot (then qemu is null)
 
 Progress lines, one event a line on bootlab's stderr (`--json` or not a terminal):
@@ -59,6 +61,8 @@ class BootRecord:
     deadlines: dict[str, Any] | None = None  # the milestone deadlines used, and the one that decided a hang
     warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
     conversation: list[dict[str, Any]] | None = None  # per step: what was sent when, the answer, the exit status
+    boot_path: str | None = None  # a QEMU boot: "cold", or "warm" (restored from a snapshot)
+    warm: dict[str, Any] | None = None  # a boot asked to be warm: the snapshot used, or why it ran cold
     board: dict[str, Any] | None = None  # a board's boot: power, console, deploy facts
     boot_time: dict[str, Any] | None = None  # a PASS's steps against the target's last passes (lab.boottime)
 
@@ -78,6 +82,8 @@ class BootRecord:
             "deadlines": self.deadlines,
             "warnings": self.warnings,
             "conversation": self.conversation,
+            "boot_path": self.boot_path,
+            "warm": self.warm,
             "boot_time": self.boot_time,
         }
         if self.board is not None:
@@ -129,6 +135,8 @@ class BootRecord:
             deadlines=data.get("deadlines"),
             warnings=list(data.get("warnings") or []),
             conversation=data.get("conversation"),
+            boot_path=data.get("boot_path"),
+            warm=data.get("warm") if isinstance(data.get("warm"), dict) else None,
             board=data.get("board"),
             boot_time=data.get("boot_time") if isinstance(data.get("boot_time"), dict) else None,
         )

@@ -207,7 +207,21 @@ def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
         hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     ))
+    f.addStep(_warm_check(target, settings, has_golden, lock))
     return f
+
+
+def _warm_check(target: QemuTarget, settings: MasterSettings, has_golden, lock: util.WorkerLock) -> bb.ShellCommand:
+    """The periodic cold/warm agreement check (issue 14): the golden image booted cold and warm
+    must agree milestone for milestone, or bootlab turns the target's warm lane off (FAILURE
+    here, until `bootlab warm release`). Exit 3: the warm boot could not run at all (WARNINGS)."""
+    return bb.ShellCommand(
+        name="warm-check", descriptionDone="cold and warm agree",
+        command=[settings.bootlab, "warm", "check", "--target", target.name, "--image", "golden/esp",
+                 "--milestones", "golden/milestones.yaml", "--inventory", str(settings.inventory), "--out", "warm-check"],
+        decodeRC={0: util.SUCCESS, 1: util.FAILURE, 3: util.WARNINGS},
+        doStepIf=has_golden, hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
+    )
 
 
 def operator_factory(board: str, settings: MasterSettings) -> util.BuildFactory:

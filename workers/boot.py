@@ -51,6 +51,7 @@ DECIDED_DRAIN_S = 0.2  # after the verdict, how long to keep reading lines alrea
 IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
 QUIT_GRACE_S = 3.0
 WORKDIR_PREFIX = "bootlab-"
+VARS_COPY = "vars.fd"  # the per-boot copy of the VARS template in the work directory
 MAX_SOCKET_PATH = 108  # sun_path, including the terminating NUL
 RECORD_FILES = (RESULT, TIMELINE, SCREEN_PNG, *(f"{c}.log" for c in CHANNELS))
 QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
@@ -67,6 +68,9 @@ class BootRequest:
     timeout_s: float
     qemu_binary: str = QEMU_BINARY
     attachments: tuple[Attachment, ...] = ()  # besides the built-in screen and conversation
+    # "warm": the machine has no boot disk (an attachment restores the firmware and plugs the
+    # ESP in: workers/warm/), and its milestone deadlines are learned from warm boots only.
+    boot_path: str = "cold"
 
 
 @dataclass
@@ -105,6 +109,7 @@ class BootSession:
         self._io: _Io | None = None
         self._run = _Run()
         self._profile: str | None = None  # whose passing boots the deadlines came from
+        self.image: Path | None = None  # the FAT image of the ESP, once prepared
         self._history: list[PassingBoot] = []  # ... and this boot's time is judged against
 
     @property
@@ -131,6 +136,7 @@ class BootSession:
             for a in self.attachments:
                 a.hit(self, hit)
         for a in self.attachments:
+            a.received(self, channel, data)
             a.fed(self, channel)
 
     def connection(self, console: str) -> socket.socket | None:
@@ -184,7 +190,7 @@ class BootSession:
                 return self._finish(record, outcomes.image_not_bootable(str(exc)))
             if self.interrupt:
                 return self._finish(record, self._interrupted())
-            accel = resolve_accel(req.target.accel, req.target.machine, _firmware(fw, None), req.qemu_binary)
+            accel = resolve_accel(req.target.accel, req.target.machine, firmware_for(fw, None), req.qemu_binary)
             record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
             record.deadlines = self._learn(accel, report.identity)
             self.progress.event(f"target {req.target.name}: {req.target.machine}, {fw.mode} firmware, {accel.accel} ({accel.reason})")
@@ -195,6 +201,8 @@ class BootSession:
         req = self.request
         roms = [ident.sha256 for role, ident in firmware.items() if role != "vars"]  # VARS is a template, rewritten per boot
         self._profile = profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
+        if req.boot_path != "cold":  # a restored firmware reaches the kernel in a tenth of the time
+            self._profile += f"/{req.boot_path}"
         history = load_passes(req.target.name, self._profile)
         self._history = history
         deadlines = learn_deadlines(req.spec, history)
@@ -207,18 +215,16 @@ class BootSession:
     def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootRecord:
         req = self.request
         fw = req.target.firmware
-        vars_copy = None
         if fw.mode == "pflash":
-            vars_copy = work / "vars.fd"
-            shutil.copyfile(fw.vars, vars_copy)  # fresh per boot: no state leaks between boots
-        profile = Profile(req.target.machine, req.target.memory_mb, accel.accel, _firmware(fw, vars_copy), fat)
-        sockets = {name: work / f"{name}.sock" for name in (*CONSOLES, QMP)}
+            shutil.copyfile(fw.vars, work / VARS_COPY)  # fresh per boot: no state leaks between boots
+        sockets = console_sockets(work)
         longest = max(sockets.values(), key=lambda path: len(str(path)))
         if len(str(longest)) >= MAX_SOCKET_PATH:
             reason = f"channel socket path {longest} is too long for a unix socket: set TMPDIR to a short directory"
             return self._finish(record, outcomes.part_failed(Culprit.LAB, reason))
+        self.image = fat
         extra = tuple(arg for a in self.attachments for arg in a.qemu_args(work))
-        argv = qemu_command(profile, sockets, req.qemu_binary, extra)
+        argv = machine_command(req, accel.accel, work, None if req.boot_path == "warm" else fat, extra)
         record.qemu["command"] = argv
         channels = tuple(dict.fromkeys((*CHANNELS, *(c for a in self.attachments for c in a.channels))))
         self._io = io = _Io(Capture(req.out, channels))
@@ -383,6 +389,7 @@ class BootSession:
         record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
         record.bytes_seen = dict(self.matcher.bytes_seen)
         record.duration_s = time.monotonic() - self.started
+        record.boot_path = self.request.boot_path
         write_record(self.request.out, record)
         return record
 
@@ -406,7 +413,22 @@ def _version(greeting: dict[str, Any]) -> str | None:
         return None
 
 
-def _firmware(fw: Any, vars_copy: Path | None) -> Firmware:
+def console_sockets(work: Path) -> dict[str, Path]:
+    """The unix socket per console and for QMP in a boot's work directory."""
+    return {name: work / f"{name}.sock" for name in (*CONSOLES, QMP)}
+
+
+def machine_command(request: BootRequest, accel: str, work: Path, image: Path | None,
+                    extra: tuple[str, ...] = ()) -> list[str]:
+    """The QEMU command line of `request`'s machine in a work directory (its consoles'
+    sockets, the VARS copy): the boot's own, or a warm snapshot's (no image: no boot disk)."""
+    target = request.target
+    vars_copy = work / VARS_COPY if target.firmware.mode == "pflash" else None
+    profile = Profile(target.machine, target.memory_mb, accel, firmware_for(target.firmware, vars_copy), image)
+    return qemu_command(profile, console_sockets(work), request.qemu_binary, extra)
+
+
+def firmware_for(fw: Any, vars_copy: Path | None) -> Firmware:
     if fw.mode == "bios":
         return Firmware("bios", bios=fw.bios)
     return Firmware("pflash", code=fw.code, vars=vars_copy or fw.vars)

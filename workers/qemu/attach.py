@@ -6,6 +6,7 @@ An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its h
                       failed), during QEMU's start-up: before the guest runs its first instruction
     tick(live, t)     every loop turn (at most TICK_S apart), after the matcher's poll
     hit(live, hit)    after each milestone the matcher ticked
+    received(live, channel, data) each chunk from the guest, as it came (a dialogue's answers)
     fed(live, channel) after each chunk the matcher read (a prompt on a line not ended yet)
     stopping(live)    before QEMU is told to quit, while it still runs (a last screendump)
     holds(live)       True: the boot goes on past its verdict (a person at the console)
@@ -21,6 +22,7 @@ and `live` (a `LiveBoot`) lets it act on the boot:
     live.capture               raw logs and timeline.log (`capture.input(text, t)`: channel input)
     live.qmp                   the QMP client (screendump, send-key), None without QMP
     live.event(text)           a runner line on the timeline
+    live.image                 the FAT image of the ESP (None before it is prepared)
     live.now(), live.out       the boot's clock (s since QEMU start), its record directory
 A channel an attachment feeds is named in `channels` (its raw log `<name>.log` is kept) and,
 for the matcher to read it, in lab.spec.CHANNELS. A new guest console (a chardev) is one
@@ -42,6 +44,7 @@ class LiveBoot(Protocol):
     qmp: QmpClient | None
     matcher: BootMatcher
     capture: Capture
+    image: Path | None
 
     def now(self) -> float: ...
 
@@ -69,6 +72,9 @@ class Attachment:
         pass
 
     def hit(self, live: LiveBoot, hit: MilestoneHit) -> None:
+        pass
+
+    def received(self, live: LiveBoot, channel: str, data: bytes) -> None:
         pass
 
     def fed(self, live: LiveBoot, channel: str) -> None:
