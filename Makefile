@@ -42,6 +42,7 @@ demo-stop:
 
 bench: deps kernel
 	$(PY) bench/matcher.py
+	$(PY) bench/screen.py
 	$(PY) bench/boot_latency.py
 	$(PY) bench/deadlines.py --boots $(SOAK_BOOTS)
 	$(PY) bench/vboard.py

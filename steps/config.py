@@ -30,6 +30,7 @@ from steps.boot import BootStep
 from steps.fanout import BootFanout
 from steps.golden import GoldenImage
 from steps.kcidb import KcidbReport
+from steps import screens
 from steps.kernel import KernelBuild
 from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
@@ -346,7 +347,7 @@ def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
     )
     return {
         "port": f"tcp:{settings.web_port}:interface=127.0.0.1",
-        "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}},
+        "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}, screens.PLUGIN: {}},
         "auth": util.UserPasswordAuth({u.name: u.password for u in users}),
         "authz": authz,
         "avatar_methods": [],  # the default asks gravatar.com about every author's e-mail

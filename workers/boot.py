@@ -40,9 +40,9 @@ from workers.passes import load_passes, record_pass
 from workers.progress import MachineProgress
 from workers.qemu.attach import Attachment
 from workers.qemu.command import CONSOLES, QEMU_BINARY, QMP, Firmware, Profile, qemu_command
-from workers.qemu.lastscreen import SCREEN, LastScreen
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
+from workers.qemu.screen import SCREEN_PNG, ScreenChannel
 from workers.typist import Conversation
 
 TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
@@ -53,7 +53,7 @@ QUIT_GRACE_S = 3.0
 WORKDIR_PREFIX = "bootlab-"
 VARS_COPY = "vars.fd"  # the per-boot copy of the VARS template in the work directory
 MAX_SOCKET_PATH = 108  # sun_path, including the terminating NUL
-RECORD_FILES = (RESULT, TIMELINE, SCREEN, *(f"{c}.log" for c in CHANNELS))
+RECORD_FILES = (RESULT, TIMELINE, SCREEN_PNG, *(f"{c}.log" for c in CHANNELS))
 QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
 # Exit statuses that mean the guest ran: a reset under -no-reboot, isa-debug-exit 0x10/0x11.
 _GUEST_EXITS = (None, 0, DEBUG_EXIT_SUCCESS, DEBUG_EXIT_FAILURE)
@@ -67,7 +67,7 @@ class BootRequest:
     out: Path
     timeout_s: float
     qemu_binary: str = QEMU_BINARY
-    attachments: tuple[Attachment, ...] = ()  # besides the built-in LastScreen
+    attachments: tuple[Attachment, ...] = ()  # besides the built-in screen and conversation
     # "warm": the machine has no boot disk (an attachment restores the firmware and plugs the
     # ESP in: workers/warm/), and its milestone deadlines are learned from warm boots only.
     boot_path: str = "cold"
@@ -101,7 +101,7 @@ class BootSession:
         self.progress = progress
         self.interrupt = interrupt
         self.matcher = BootMatcher(request.spec)
-        self.attachments: tuple[Attachment, ...] = (LastScreen(), Conversation(progress), *request.attachments)
+        self.attachments: tuple[Attachment, ...] = (ScreenChannel(), Conversation(progress), *request.attachments)
         self.started = time.monotonic()
         self.out = request.out
         self.qmp: QmpClient | None = None
@@ -121,11 +121,11 @@ class BootSession:
     def now(self) -> float:
         return 0.0 if self._t0 is None else time.monotonic() - self._t0
 
-    def feed(self, channel: str, data: bytes) -> None:
+    def feed(self, channel: str, data: bytes, t: float | None = None) -> None:
         if not data:
             return
         assert self._io is not None
-        t = self.now()
+        t = self.now() if t is None else t
         self._io.capture.data(channel, data, t)
         if channel == "qemu":
             self._run.qemu_output_tail = (self._run.qemu_output_tail + data)[-4096:]
@@ -160,8 +160,9 @@ class BootSession:
     def run(self) -> BootRecord:
         req = self.request
         req.out.mkdir(parents=True, exist_ok=True)
-        for name in RECORD_FILES:  # a reused --out must not mix an old boot into this one
-            (req.out / name).unlink(missing_ok=True)
+        # A reused --out must not mix an old boot into this one.
+        for path in (*(req.out / name for name in RECORD_FILES), *req.out.glob("screen-*.png")):
+            path.unlink(missing_ok=True)
         fw = req.target.firmware
         report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
         record = BootRecord(
@@ -360,6 +361,8 @@ class BootSession:
             self.qmp.close()
         if status is not None:
             self.event(f"QEMU stopped and reaped (status {status})")
+        for a in self.attachments:
+            a.finished(self)
 
     def _interrupted(self) -> Outcome:
         return outcomes.interrupted(self.interrupt.signame, time.monotonic() - self.started, self.matcher.last_milestone)

@@ -11,9 +11,11 @@ An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its h
     stopping(live)    before QEMU is told to quit, while it still runs (a last screendump)
     holds(live)       True: the boot goes on past its verdict (a person at the console)
     ended(live)       a reason to end the boot now (the person detached), else None
+    finished(live)    after QEMU is gone, whether stopped or exited by itself (what was kept)
 and `live` (a `LiveBoot`) lets it act on the boot:
-    live.feed(channel, data)   bytes *from* the guest, as if the channel had sent them:
-                               raw log, timeline, matcher (the screen reader's text)
+    live.feed(channel, data[, t])  bytes *from* the guest, as if the channel had sent them:
+                               raw log, timeline, matcher (the screen reader's text, at
+                               the time of its frame); t defaults to now
     live.send(console, data)   bytes *to* a guest console's socket (keys on COM1);
                                live.connection(console) is that socket (None until QEMU connects)
     live.matcher               the boot's matcher (a conversation's sends: lab/conversation.py)
@@ -46,7 +48,7 @@ class LiveBoot(Protocol):
 
     def now(self) -> float: ...
 
-    def feed(self, channel: str, data: bytes) -> None: ...
+    def feed(self, channel: str, data: bytes, t: float | None = None) -> None: ...
 
     def connection(self, console: str) -> socket.socket | None: ...
 
@@ -86,3 +88,6 @@ class Attachment:
 
     def ended(self, live: LiveBoot) -> str | None:
         return None
+
+    def finished(self, live: LiveBoot) -> None:
+        pass
