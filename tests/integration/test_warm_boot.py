@@ -192,7 +192,7 @@ def test_a_console_on_a_target_starts_warm(kernel_warm, tmp_path):
     result = json.loads((tmp_path / "result.json").read_text())
     assert proc.returncode == 0 and result["verdict"] == "PASS", proc.stderr[-500:]
     assert result["boot_path"] == "warm" and result["warm"]["made_snapshot"] is False
-    assert b"[rustux] boot complete" in proc.stdout, "COM1 reached the terminal"
+    assert b"[sh] ready" in proc.stdout, "COM1 reached the terminal"
 
 
 def test_a_board_refuses_warm_with_the_reason():
