@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VARIANT ?=
 SOAK_BOOTS ?= 100
-KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow
+KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow \
+	no-preempt lost-input init-crash missing-initrd
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
@@ -42,10 +43,13 @@ demo-stop:
 
 bench: deps kernel
 	$(PY) bench/matcher.py
+	$(PY) bench/screen.py
 	$(PY) bench/boot_latency.py
 	$(PY) bench/deadlines.py --boots $(SOAK_BOOTS)
 	$(PY) bench/vboard.py
+	$(PY) bench/shell.py
 	$(PY) bench/conversation.py
+	$(PY) bench/warm.py
 
 clean:
 	rm -rf build kernel/target userspace/target

@@ -3,7 +3,7 @@ via PXE and via USB, next to the same kernel on a plain QEMU target (`bootlab bo
 
 Starts throw-away virtual boards on free loopback ports (own state and secrets dirs under a
 temp dir), stages the ESP into the PXE root / writes it as the USB stick image, and per run:
-boot override, power on (read back), wait for `[rustux] boot complete` on the SOL stream
+boot override, power on (read back), wait for `[sh] ready` on the SOL stream
 (the lab's SolConsole, its own IPMI user), power off (read back).
 
 Usage: .venv/bin/python bench/vboard.py [--image build/esp] [--runs 3]
@@ -36,7 +36,7 @@ from workers.vboard import manager  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
 FIRST_LINE = b"[rustux] Rustux"
-FINAL_LINE = b"[rustux] boot complete"
+FINAL_LINE = b"[sh] ready"
 
 INVENTORY = """\
 lab: {{name: vboard-bench}}

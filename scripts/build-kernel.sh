@@ -9,10 +9,9 @@
 # so a rebuild reuses the built core/alloc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 
 # Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
-KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow stale-map-key no-preempt lost-input)
+KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow no-preempt lost-input stale-map-key busy-heap)
 BUILD_VARIANTS=(init-crash missing-initrd)
 VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
 VARIANT=${1:-}
@@ -62,8 +61,8 @@ else
     ESP=build/esp
 fi
 if [ "$VARIANT" = init-crash ]; then
-    # Its own target dir and output dir: the default programs stay built.
-    UTARGET=build/cargo/user-init-crash
+    # Its own output dir (the default programs stay in build/user); the shared target dir
+    # keeps both feature sets' objects, so switching back and forth rebuilds nothing.
     USER_OUT=build/variants/init-crash/user
     USER_FEATURES=(--features programs/init-crash)
 fi
@@ -94,7 +93,7 @@ if ! wait "$deps_pid"; then
     exit 1
 fi
 trap - EXIT
-RUSTUX_HELLO_ELF="$ROOT/$USER_OUT/hello" RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
+RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
     --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
     --target-dir "$KTARGET" "${FEATURES[@]}" "${KERNEL_FLAGS[@]}"
 mkdir -p "$ESP/EFI/BOOT" "$ESP/EFI/rustux"

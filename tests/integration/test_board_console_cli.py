@@ -32,8 +32,8 @@ def test_watch_follows_a_boot_read_only(tmp_path: Path) -> None:
             assert holder(board) == "-", "--watch must not take the board"
             power.set_boot("network")
             power.on()
-            out = read_until(watch.stdout.fileno(), b"[rustux] boot complete", 60)
-            assert b"[rustux] boot complete" in out, out[-500:]
+            out = read_until(watch.stdout.fileno(), b"[sh] ready", 60)
+            assert b"[sh] ready" in out, out[-500:]
             watch.send_signal(signal.SIGINT)
             assert watch.wait(10) == 0
         finally:

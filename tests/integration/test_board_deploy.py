@@ -129,11 +129,11 @@ def test_pxe_server_boots_a_board_through_dnsmasq_in_a_network_namespace(tmp_pat
             "-serial", f"file:{serial}",
         ], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = start + 60
-        while time.monotonic() < deadline and b"boot complete" not in _read(serial) and qemu.poll() is None:
+        while time.monotonic() < deadline and b"[sh] ready" not in _read(serial) and qemu.poll() is None:
             time.sleep(0.2)
         took = time.monotonic() - start
         log = _read(pxe / "dnsmasq.log").decode(errors="replace")
-        assert b"[rustux] boot complete" in _read(serial), f"no kernel boot over PXE in {took:.1f}s; dnsmasq log:\n{log[-1500:]}"
+        assert b"[sh] ready" in _read(serial), f"no kernel boot over PXE in {took:.1f}s; dnsmasq log:\n{log[-1500:]}"
         assert "DHCPACK" in log, log[-1500:]
         # Served from the board's own directory (tftp-unique-root=mac through the link), not the shared root.
         assert f"{mac_dir(mac)}/bootx64.efi" in log, log[-1500:]

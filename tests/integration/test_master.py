@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,10 @@ BOARD = "vboard-1"
 
 
 def milestone_names() -> list[str]:
-    return [m["name"] for m in yaml.safe_load((REPO / "kernel/milestones.yaml").read_text())["milestones"]]
+    """The boot's milestones, then the shell conversation's steps (a record counts both)."""
+    spec = yaml.safe_load((REPO / "kernel/milestones.yaml").read_text())
+    steps = (spec.get("conversation") or {}).get("steps", [])
+    return [m["name"] for m in spec["milestones"]] + [s["name"] for s in steps]
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +98,18 @@ def test_forced_build_boots_every_target_and_each_passes(lab, forced):
     assert all(f"{t} PASS {len(names)}/{len(names)}" in kernel_steps["boot"] for t in TARGETS), kernel_steps["boot"]
     assert f"{BOARD} PASS " in kernel_steps["boot"], kernel_steps["boot"]
     print(f"\nforced build timing: {forced.timing}")
+
+
+def test_screenshots_are_served_by_the_master_one_click_from_the_boot_step(lab, forced):
+    client = lab.client(None)
+    for boot in (b for b in forced.boots if b["target"] in TARGETS):
+        step = next(s for s in client.steps(boot["buildid"]) if s["name"] == "boot")
+        urls = {u["name"]: u["url"] for u in step["urls"]}
+        assert urls["screen.png"].startswith(lab.web_url), urls
+        with urllib.request.urlopen(urls["screen.png"], timeout=30) as answer:  # anonymous: reading is open
+            assert answer.read(8) == b"\x89PNG\r\n\x1a\n"
+    board = next(b for b in forced.boots if b["target"] == BOARD)
+    assert not next(s for s in client.steps(board["buildid"]) if s["name"] == "boot")["urls"]  # a board has no screen
 
 
 def test_forced_build_boots_the_virtual_board_on_its_worker(lab, forced):
@@ -228,7 +244,9 @@ def test_try_with_a_kernel_breaking_patch_fails_with_culprit_code(lab, tmp_path)
             assert "cooling fan replaced today" in props["reason"], props
             continue
         assert child["results"] == 2, child["state_string"]  # FAILURE
-        assert (props["verdict"], props["culprit"], props["last_milestone"]) == ("FAIL", "code", "user-entry"), props
+        # the milestone just before the missing `user-hello` (init-started since init runs hello)
+        before_hello = milestone_names()[milestone_names().index("user-hello") - 1]
+        assert (props["verdict"], props["culprit"], props["last_milestone"]) == ("FAIL", "code", before_hello), props
     assert sum(client.properties(b)["verdict"] == "MISS" for b in children) == 1
     assert client.get(f"builds/{new[0]}")["builds"][0]["results"] == 2
 
