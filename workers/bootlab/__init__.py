@@ -33,6 +33,7 @@ COMMANDS = {
     "release": "quarantine",
     "console": "console",
     "pxe-server": "pxe_server",
+    "try": "trypatch",
 }
 
 
