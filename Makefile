@@ -42,10 +42,12 @@ demo-stop:
 
 bench: deps kernel
 	$(PY) bench/matcher.py
+	$(PY) bench/screen.py
 	$(PY) bench/boot_latency.py
 	$(PY) bench/deadlines.py --boots $(SOAK_BOOTS)
 	$(PY) bench/vboard.py
 	$(PY) bench/conversation.py
+	$(PY) bench/warm.py
 
 clean:
 	rm -rf build kernel/target userspace/target

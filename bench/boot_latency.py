@@ -11,7 +11,8 @@ It prints, on the same target and image:
 and the same for a kernel that hangs (build/variants/hang-after-heap, when built), where
 the script waits out its whole timeout and bootlab stops at the milestone's deadline (learned
 from the target's passing boots once there are enough: bench/deadlines.py).
-The script boots q35 + OVMF pflash like the original did, so the target is fixed to the
+Boots use a private state directory: the hanging kernel's deadlines are learned from the
+passing boots just measured. The script boots q35 + OVMF pflash like the original did, so the target is fixed to the
 inventory's q35-pflash. The script's ratio divides by the bootlab run's boot time
 (two runs of the same boot: expect a few per cent of noise).
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -50,10 +52,10 @@ grep -q '{final}' debugcon.log
 """
 
 
-def bootlab_boot(target: str, image: Path, out: Path) -> tuple[float, dict]:
+def bootlab_boot(target: str, image: Path, out: Path, state: Path) -> tuple[float, dict]:
     start = time.monotonic()
     proc = subprocess.run([str(BOOTLAB), "boot", "--target", target, "--image", str(image), "--out", str(out), "--json"],
-                          cwd=REPO, capture_output=True, text=True)
+                          cwd=REPO, capture_output=True, text=True, env=dict(os.environ, BOOTLAB_STATE=str(state)))
     wall = time.monotonic() - start
     if not proc.stdout.strip():
         sys.exit(f"bootlab boot produced no result (exit {proc.returncode}): {proc.stderr.strip()}")
@@ -87,7 +89,7 @@ def main() -> int:
         work = Path(tmp)
         runs = []
         for i in range(1 + args.repeat):
-            wall, result = bootlab_boot(args.target, args.image, work / f"record-{i}")
+            wall, result = bootlab_boot(args.target, args.image, work / f"record-{i}", work / "state")
             if result["verdict"] != "PASS":
                 sys.exit(f"the kernel did not PASS on {args.target}: {result['verdict']} {result['reason']}")
             runs.append((wall, result["milestones"][-1]["t"], result["image"]["esp"].get("cached")))
@@ -109,7 +111,7 @@ def main() -> int:
         if args.hang and not esp.is_dir():
             print(f"hanging kernel: {esp} not built (make variants): skipped")
         elif args.hang:
-            hang_wall, hang = bootlab_boot(args.target, esp, work / "hang")
+            hang_wall, hang = bootlab_boot(args.target, esp, work / "hang", work / "state")
             (work / "hang-script").mkdir()
             hang_script_wall, _ = fixed_timeout_script(esp, work / "hang-script")
             known = hang["milestones"][-1]["t"] if hang["milestones"] else 0.0

@@ -48,6 +48,8 @@ class PassingBoot:
 
     profile: str
     milestones: tuple[tuple[str, float], ...]
+    # the kernel's own clock where its lines carry it (lab.boottime.kernel_clock), for boot-time regressions
+    kernel: tuple[tuple[str, float], ...] = ()
 
     def gaps(self) -> dict[tuple[str | None, str], float]:
         """(previous milestone or None for QEMU start, milestone) -> seconds between them."""
@@ -60,7 +62,10 @@ class PassingBoot:
         return out
 
     def to_dict(self) -> dict[str, object]:
-        return {"profile": self.profile, "milestones": [[n, round(t, 4)] for n, t in self.milestones]}
+        out: dict[str, object] = {"profile": self.profile, "milestones": [[n, round(t, 4)] for n, t in self.milestones]}
+        if self.kernel:
+            out["kernel"] = [[n, round(t, 6)] for n, t in self.kernel]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> PassingBoot:
@@ -68,11 +73,12 @@ class PassingBoot:
         try:
             profile = data["profile"]
             milestones = tuple((str(n), float(t)) for n, t in data["milestones"])
+            kernel = tuple((str(n), float(t)) for n, t in data.get("kernel", ()))
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"not a passing-boot entry ({e!r})") from None
         if not isinstance(profile, str):
             raise ValueError("not a passing-boot entry (profile is not a string)")
-        return cls(profile, milestones)
+        return cls(profile, milestones, kernel)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,16 @@ fatal signatures see every line as it came.
 
 A channel that shows a redrawn picture rather than a stream (`REDRAWN_CHANNELS`: a screen
 read frame by frame repeats its lines) cannot be followed that way: there a line that
-contains a whole sent line is echo.
+ends with a whole sent line is echo (the prompt row the keys were typed into; an answer
+that merely contains the command's text, `fault: pid 11 (fault) killed`, is not), and
+until such a line was seen, so are the open line of the
+send (the prompt, still there) and that line followed by the start of the first sent line
+(the echo being drawn key by key), blanks at either end not counted (a screen has none).
 """
 from __future__ import annotations
 
 # Channels whose lines are re-read from a picture on every frame, not a stream.
-REDRAWN_CHANNELS: frozenset[str] = frozenset()
+REDRAWN_CHANNELS: frozenset[str] = frozenset({"screen"})
 
 
 class EchoFilter:
@@ -33,6 +37,8 @@ class EchoFilter:
         self.prefix = open_line
         self.redrawn = redrawn
         self._sent_lines = [s.strip() for s in echo.split("\n") if s.strip()]
+        self._first_sent = echo.split("\n", 1)[0].strip()
+        self._echo_seen = False  # a redrawn channel showed a whole sent line
 
     @property
     def done(self) -> bool:
@@ -49,7 +55,7 @@ class EchoFilter:
 
     def _strip(self, line: str, left: str, prefix: str) -> tuple[str, str, str]:
         if self.redrawn:
-            return ("" if any(s in line for s in self._sent_lines) else line), left, prefix
+            return ("" if self._redrawn_echo(line) else line), left, prefix
         if prefix:
             if line.startswith(prefix):
                 line = line[len(prefix):]
@@ -64,6 +70,14 @@ class EchoFilter:
         if n == len(cur) and left.startswith("\n"):
             left = left[1:]  # this echoed line is complete; its line end is this line's end
         return line[n:], left, prefix
+
+
+    def _redrawn_echo(self, line: str) -> bool:
+        if any(line.rstrip().endswith(s) for s in self._sent_lines):
+            self._echo_seen = True
+            return True
+        prompt, shown = self.prefix.strip(), line.strip()
+        return not self._echo_seen and shown.startswith(prompt) and self._first_sent.startswith(shown[len(prompt):].lstrip())
 
 
 def _common_prefix(a: str, b: str) -> int:

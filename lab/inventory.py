@@ -16,6 +16,7 @@ targets:
     boot_timeout_s: 90
     worker: local-qemu
     enabled: true                     # optional, default true
+    warm: false                       # optional: boot warm (from a firmware snapshot) by default
     milestones: kernel/milestones.yaml   # optional, relative to this file
 boards: {}                            # see lab/board.py
 ```
@@ -96,6 +97,7 @@ class QemuTarget:
     worker: str
     enabled: bool = True
     milestones: Path = Path(DEFAULT_MILESTONES)
+    warm: bool = False  # `bootlab boot` restores the firmware from a snapshot unless --no-warm
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ def _firmware_set(name: str, node: Node, base: Path) -> FirmwareSet:
 def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmware: dict[str, FirmwareSet]) -> QemuTarget:
     f = node.fields(
         required=["machine", "firmware", "memory_mb", "accel", "boot_timeout_s", "worker"],
-        optional=["enabled", "milestones"],
+        optional=["enabled", "milestones", "warm"],
     )
     fw = f["firmware"].fields(required=["set", "mode"])
     fw_set = firmware[fw["set"].choice(list(firmware))]
@@ -206,6 +208,7 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
         worker=f["worker"].choice(list(workers)),
         enabled=f["enabled"].boolean() if "enabled" in f else True,
         milestones=milestones,
+        warm=f["warm"].boolean() if "warm" in f else False,
     )
 
 

@@ -13,8 +13,11 @@ LINE_HEAD_BYTES = 4096
 
 
 class LineAssembler:
-    def __init__(self, head: int = LINE_HEAD_BYTES) -> None:
+    def __init__(self, head: int = LINE_HEAD_BYTES, redrawn: bool = False) -> None:
         self.head = head
+        # A redrawn channel (a screen) sends whole frames: each feed's unfinished last line
+        # replaces the previous one (the prompt row re-read), it never continues it.
+        self.redrawn = redrawn
         self.bytes_dropped = 0
         self.lines_truncated = 0
         self._pending = bytearray()
@@ -22,6 +25,8 @@ class LineAssembler:
 
     def feed(self, data: bytes) -> bytes:
         """Complete lines (bounded, `\\n`-terminated) made available by `data`; may be empty."""
+        if self.redrawn:
+            self._reset()
         last = max(data.rfind(b"\n"), data.rfind(b"\r"))
         if last < 0:
             self._hold(data)
@@ -46,8 +51,9 @@ class LineAssembler:
         return bytes(self._pending)
 
     def flush(self) -> bytes:
-        """The unterminated last line, if any, as a block; call at end of stream."""
-        if not self._pending:
+        """The unterminated last line, if any, as a block; call at end of stream. A redrawn
+        channel's open line stays open: the last frame did not end it."""
+        if not self._pending or self.redrawn:
             self._reset()
             return b""
         block = bytes(self._pending) + b"\n"

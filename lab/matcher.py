@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from lab.cleaning import clean_block, clean_open_line
 from lab.conversation import Conversation, Send, StepHit
 from lab.deadlines import LEARNED, Deadline
+from lab.echo import REDRAWN_CHANNELS
 from lab.linebuffer import LineAssembler
 from lab.prefilter import literal_prefix
 from lab.signatures import with_builtins
@@ -108,7 +109,7 @@ class BootMatcher:
         self.bytes_seen: dict[str, int] = dict.fromkeys(CHANNELS, 0)
         # Snapshot at the decision: what QEMU prints while being stopped is not evidence.
         self.bytes_at_decision: dict[str, int] | None = None
-        self._lines = {c: LineAssembler() for c in CHANNELS}
+        self._lines = {c: LineAssembler(redrawn=c in REDRAWN_CHANNELS) for c in CHANNELS}
         every: tuple[_Pattern, ...] = (*self.infrastructure, *spec.fatal, *spec.milestones)
         self._prefix: dict[_Pattern, str] = {item: literal_prefix(item.regex) for item in every}
         self._new_hits: list[MilestoneHit] = []

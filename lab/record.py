@@ -9,6 +9,8 @@ worker and the master, both directions (written by `workers/`, read by `steps/`)
     deadlines {profile, learned, milestones, decided_by} or null   the milestone deadlines used
     warnings [text]                               unusual but bootable (firmware): the boot went on
     conversation [per step: sent, answer, exit status] or null
+    boot_path "cold" | "warm" (QEMU boots), warm {snapshot, restored_s, resumed_s, typed_s, launched_s,
+        maps, made_snapshot, warnings} or null: a boot asked to be warm (workers/warm/boot.py)
     board {...}                                   only for a board's boot (then qemu is null)
 
 Progress lines, one event a line on bootlab's stderr (`--json` or not a terminal):
@@ -59,7 +61,10 @@ class BootRecord:
     deadlines: dict[str, Any] | None = None  # the milestone deadlines used, and the one that decided a hang
     warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
     conversation: list[dict[str, Any]] | None = None  # per step: what was sent when, the answer, the exit status
+    boot_path: str | None = None  # a QEMU boot: "cold", or "warm" (restored from a snapshot)
+    warm: dict[str, Any] | None = None  # a boot asked to be warm: the snapshot used, or why it ran cold
     board: dict[str, Any] | None = None  # a board's boot: power, console, deploy facts
+    boot_time: dict[str, Any] | None = None  # a PASS's steps against the target's last passes (lab.boottime)
 
     # -- writing ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +82,9 @@ class BootRecord:
             "deadlines": self.deadlines,
             "warnings": self.warnings,
             "conversation": self.conversation,
+            "boot_path": self.boot_path,
+            "warm": self.warm,
+            "boot_time": self.boot_time,
         }
         if self.board is not None:
             data["board"] = self.board
@@ -127,13 +135,21 @@ class BootRecord:
             deadlines=data.get("deadlines"),
             warnings=list(data.get("warnings") or []),
             conversation=data.get("conversation"),
+            boot_path=data.get("boot_path"),
+            warm=data.get("warm") if isinstance(data.get("warm"), dict) else None,
             board=data.get("board"),
+            boot_time=data.get("boot_time") if isinstance(data.get("boot_time"), dict) else None,
         )
 
     # -- what a reader acts on ----------------------------------------------------------------
     @property
     def reached(self) -> int:
         return len(self.milestones)
+
+    @property
+    def slower(self) -> tuple[str, ...]:
+        """A PASS's boot-time regressions: `heap: 12 → 19 ms (+58%, p=0.003)`."""
+        return tuple(str(line) for line in ((self.boot_time or {}).get("regressions") or ()))
 
     @property
     def triage_rule(self) -> str | None:
@@ -157,7 +173,8 @@ class BootRecord:
             took = f" in {self.duration_s:.1f} s" if self.duration_s is not None else ""
             steps = sum(isinstance(hit, StepHit) for hit in self.milestones)
             counted = f" ({steps} step{'s' if steps != 1 else ''})" if steps else ""
-            return f"PASS {self.reached}/{self.milestones_total}{counted}{took}"
+            slower = f"; slower: {', '.join(self.slower)}" if self.slower else ""
+            return f"PASS {self.reached}/{self.milestones_total}{counted}{took}{slower}"
         head = o.verdict.value
         if o.verdict is Verdict.ERROR and o.culprit is not None:
             head = f"ERROR ({o.culprit.value})"

@@ -32,8 +32,13 @@ from lab.schema import Node, SchemaError, compose_file
 from lab.steps import ConversationSpec, load_conversation
 from lab.verdict import Culprit
 
-# Channels the runner captures; `any` in a spec means all of them.
-CHANNELS = ("debugcon", "serial", "firmware", "qemu")
+# Channels the runner captures. `screen` is the text read from the guest's screen (QEMU
+# targets, while a screen milestone or step waits: workers/qemu/screen.py); `any` in a spec
+# means every other channel, the streams: a screen repeats its lines frame after frame and
+# mirrors what a stream already said, so a spec names it to use it.
+SCREEN = "screen"
+CHANNELS = ("debugcon", "serial", "firmware", "qemu", SCREEN)
+STREAMS = tuple(c for c in CHANNELS if c != SCREEN)
 ANY = "any"
 DEFAULT_TIMEOUT_S = 15.0
 
@@ -136,7 +141,7 @@ def load_spec(path: str | Path) -> MilestoneSpec:
 
 def _channels(node: Node) -> frozenset[str]:
     value = node.choice((*CHANNELS, ANY))
-    return frozenset(CHANNELS) if value == ANY else frozenset([value])
+    return frozenset(STREAMS) if value == ANY else frozenset([value])
 
 
 def _unique(node: Node, taken: list[str]) -> str:

@@ -30,8 +30,10 @@ digits, so it is never taken for the answer, nor is a number the command itself 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from lab.keymap import chords
 from lab.keys import Keys, KeysError, parse_keys
 from lab.schema import Node
 
@@ -46,11 +48,14 @@ class Input:
     name: str
     answers_on: str  # the channel its echo and the answers appear on, unless a step says otherwise
     on_boards: bool  # boards have it (their console); QEMU targets have every input
+    typable: Callable[[Keys], object] | None = None  # raises KeysError for keys it cannot type
 
 
 # The plug point for inputs: the runner must have a port for each (workers/inputs.py).
 INPUTS: dict[str, Input] = {
     "serial": Input("serial", "serial", on_boards=True),  # COM1 on QEMU; SOL or the serial cable on a board
+    # QEMU's keyboard through QMP (US layout), answered on the screen
+    "keyboard": Input("keyboard", "screen", on_boards=False, typable=chords),
 }
 
 
@@ -116,6 +121,12 @@ def _step(node: Node, milestones: list[str], channels: tuple[str, ...], earlier:
         waits_for = mine
     input_name = f["input"].choice(INPUTS) if "input" in f else "serial"
     keys = _keys(f["send"]) if "send" in f else None
+    typable = INPUTS[input_name].typable
+    if keys is not None and typable is not None:
+        try:
+            typable(keys)
+        except KeysError as e:
+            raise f["send"].error(str(e)) from None
     if "input" in f and keys is None:
         raise f["input"].error("input without send: nothing is typed; add send or drop input")
     channel = f["channel"].choice(channels) if "channel" in f else INPUTS[input_name].answers_on

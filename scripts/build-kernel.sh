@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 # Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
-KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow stale-map-key)
+KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow stale-map-key busy-heap)
 BUILD_VARIANTS=(init-crash missing-initrd)
 VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
 VARIANT=${1:-}

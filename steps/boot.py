@@ -14,11 +14,13 @@ from twisted.internet import defer
 from buildbot import config
 from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
-from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS
 from buildbot.steps.worker import CompositeStepMixin
 from lab.record import BootRecord, Progress, RecordError, console_log, parse_progress, parse_verdict_line
+from lab.spec import SCREEN
 from lab.verdict import EXIT_USAGE, RETRYABLE_CULPRITS, Verdict
-from steps.transfer import read_worker_file
+from steps import screens
+from steps.transfer import read_worker_bytes, read_worker_file
 
 # Logs of the boot record attached to the step, in the order a reader wants them.
 RECORD_LOGS = ("timeline.log", "debugcon.log", "serial.log", "firmware.log", "qemu.log")
@@ -26,9 +28,10 @@ RECORD_LOGS = ("timeline.log", "debugcon.log", "serial.log", "firmware.log", "qe
 
 def results_for(result: BootRecord, attempts: int, retries: int) -> int:
     """Verdict -> Buildbot result (docs/design.md): an ERROR the lab itself caused is retried,
-    at most `retries` times, because a second attempt can clear it."""
+    at most `retries` times, because a second attempt can clear it. A PASS whose boot got
+    slower (lab.boottime) is WARNINGS."""
     if result.outcome.verdict is Verdict.PASS:
-        return SUCCESS
+        return WARNINGS if result.slower else SUCCESS
     if result.outcome.verdict is Verdict.FAIL:
         return FAILURE
     if result.outcome.verdict is Verdict.MISS:
@@ -122,6 +125,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         yield self.addCompleteLog("milestones", self.result.milestone_log())
         yield self.addCompleteLog("result.json", cmd.stdout)
         yield self._attach_record()
+        yield self._publish_screens()
         self._set_properties(self.result)
         if self.stopped:  # a person stopped the boot: no verdict to act on, nothing to retry
             return CANCELLED
@@ -136,6 +140,16 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
                 yield self.addCompleteLog(name, text)
             if name == "timeline.log" and text and self.result.conversation:
                 yield self.addCompleteLog("console", console_log(text))
+
+    @defer.inlineCallbacks
+    def _publish_screens(self):
+        """The record's screenshots onto the master, each linked from the step."""
+        for name in screens.screen_names([h.name for h in self.result.milestones if h.channel == SCREEN]):
+            data = yield read_worker_bytes(self, f"{self.record_dir}/{name}")
+            if data is None:
+                continue
+            relative = screens.keep(self.master.basedir, self.build.buildid, self.name, name, data)
+            yield self.addURL(name, screens.url(self.master.config.buildbotURL, relative))
 
     def _set_properties(self, result: BootRecord) -> None:
         source = "BootStep"

@@ -13,6 +13,8 @@ Builders:
   golden/<target>     boot the target's golden image (nightly, or forced by an operator)
   operator/<board>    an operator's board action (`bootlab power`, `quarantine`, `release`),
                       one at a time per board
+  bisect/<target>     `bootlab bisect` between the target's last PASS and a FAIL/code, started by
+                      the boot/<target> build whose boot turned the target from PASS to FAIL/code
 """
 from __future__ import annotations
 
@@ -23,9 +25,12 @@ from buildbot.plugins import steps as bb
 from lab.board import Board
 from lab.inventory import Inventory, QemuTarget
 from steps.auth import LabUser
+from steps.bisect import BisectStep, BisectTrigger
 from steps.boot import BootStep
 from steps.fanout import BootFanout
 from steps.golden import GoldenImage
+from steps.kcidb import KcidbReport
+from steps import screens
 from steps.kernel import KernelBuild
 from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
@@ -44,6 +49,14 @@ def golden_builder(target: str) -> str:
 
 def operator_builder(board: str) -> str:
     return f"operator/{board}"
+
+
+def bisect_builder(target: str) -> str:
+    return f"bisect/{target}"
+
+
+def bisect_scheduler(target: str) -> str:
+    return f"bisect-{target}"
 
 
 def board_lock(board: str) -> util.MasterLock:
@@ -76,8 +89,10 @@ def qemu_lock(inventory: Inventory) -> util.WorkerLock:
                            maxCountForWorker={w.name: w.max_builds for w in inventory.workers.values()})
 
 
-def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[str]) -> util.BuildFactory:
-    """`targets`: the QEMU targets and boards the artifact is booted on."""
+def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[str],
+                   kcidb_dir: Path | None = None) -> util.BuildFactory:
+    """`targets`: the QEMU targets and boards the artifact is booted on; `kcidb_dir`: where
+    each build's KCIDB JSON goes."""
     artifact = util.Interpolate(f"{artifacts_dir}/kernel-%(prop:buildnumber)s.tar.gz")
     f = util.BuildFactory()
     f.addStep(bb.Git(name="checkout", repourl=repo, branch=branch, mode="incremental", haltOnFailure=True))
@@ -92,6 +107,8 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[st
             schedulerNames=[boot_scheduler(t) for t in targets],
             set_properties={"artifact": artifact},
         ))
+        if kcidb_dir is not None:
+            f.addStep(KcidbReport(kcidb_dir, repo, branch, alwaysRun=True))
     return f
 
 
@@ -107,7 +124,8 @@ def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
     )
 
 
-def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock) -> util.BuildFactory:
+def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock,
+                 history: Path) -> util.BuildFactory:
     def has_baseline(step) -> bool:
         return step.getProperty("baseline") is not None
 
@@ -126,6 +144,23 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, loc
         locks=[lock.access("counting")],
     ))
     f.addStep(_keep_golden(golden))
+    f.addStep(BisectTrigger(target.name, history, schedulerNames=[bisect_scheduler(target.name)]))
+    return f
+
+
+def bisect_factory(target: QemuTarget, repo: str, branch: str, settings: MasterSettings,
+                   lock: util.WorkerLock) -> util.BuildFactory:
+    """The kernel's checkout with its whole history, then `bootlab bisect` on the target. The
+    cargo target dir next to the checkout is kept between bisections, seeded once from the
+    kernel builder's (same worker), so even the first step's build is incremental."""
+    f = util.BuildFactory()
+    f.addStep(bb.Git(name="checkout", repourl=repo, branch=branch, mode="incremental", haltOnFailure=True))
+    f.addStep(bb.ShellCommand(
+        name="cargo-dir", descriptionDone=["cargo", "target", "dir"], hideStepIf=lambda results, step: True,
+        command=["sh", "-c", '[ -d ../cargo ] || [ ! -d "$0" ] || cp -a "$0" ../cargo', f"../../{KERNEL_BUILDER}/build/build/cargo"],
+    ))
+    f.addStep(BisectStep(target.name, good=util.Property("good_rev"), bad=util.Property("bad_rev"),
+                         inventory=str(settings.inventory), bootlab=settings.bootlab, locks=[lock.access("counting")]))
     return f
 
 
@@ -172,7 +207,21 @@ def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
         hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     ))
+    f.addStep(_warm_check(target, settings, has_golden, lock))
     return f
+
+
+def _warm_check(target: QemuTarget, settings: MasterSettings, has_golden, lock: util.WorkerLock) -> bb.ShellCommand:
+    """The periodic cold/warm agreement check (issue 14): the golden image booted cold and warm
+    must agree milestone for milestone, or bootlab turns the target's warm lane off (FAILURE
+    here, until `bootlab warm release`). Exit 3: the warm boot could not run at all (WARNINGS)."""
+    return bb.ShellCommand(
+        name="warm-check", descriptionDone="cold and warm agree",
+        command=[settings.bootlab, "warm", "check", "--target", target.name, "--image", "golden/esp",
+                 "--milestones", "golden/milestones.yaml", "--inventory", str(settings.inventory), "--out", "warm-check"],
+        decodeRC={0: util.SUCCESS, 1: util.FAILURE, 3: util.WARNINGS},
+        doStepIf=has_golden, hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
+    )
 
 
 def operator_factory(board: str, settings: MasterSettings) -> util.BuildFactory:
@@ -201,15 +250,18 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         raise ValueError(f"{inventory.path}: workers: no worker of kind qemu to build the kernel on")
     builders = [util.BuilderConfig(
         name=KERNEL_BUILDER, workernames=[build_worker],
-        factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards]),
+        factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards], basedir / "kcidb"),
     )]
     lock = qemu_lock(inventory)
     # One lock object per board: Buildbot refuses two locks of the same name.
     board_locks = {b: board_lock(b).access("exclusive") for b in inventory.boards}
     for t in targets:
         golden = basedir / "golden" / f"{t.name}.tar.gz"
+        history = basedir / "history" / f"{t.name}.json"
         builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=[t.worker],
-                                           factory=boot_factory(t, settings, golden, lock), tags=["boot"]))
+                                           factory=boot_factory(t, settings, golden, lock, history), tags=["boot"]))
+        builders.append(util.BuilderConfig(name=bisect_builder(t.name), workernames=[t.worker],
+                                           factory=bisect_factory(t, repo, branch, settings, lock), tags=["bisect"]))
         builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker],
                                            factory=golden_factory(t, settings, golden, lock), tags=["golden"]))
     for b in boards:
@@ -240,6 +292,8 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
     ]
     result += [schedulers.Triggerable(name=boot_scheduler(name), builderNames=[boot_builder(name)])
                for name in [t.name for t in targets] + [b.name for b in enabled_boards(inventory)]]
+    result += [schedulers.Triggerable(name=bisect_scheduler(t.name), builderNames=[bisect_builder(t.name)])
+               for t in targets]
     if golden_builders:
         result += [
             schedulers.Nightly(name="nightly-golden", builderNames=golden_builders, hour=3, minute=0),
@@ -293,7 +347,7 @@ def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
     )
     return {
         "port": f"tcp:{settings.web_port}:interface=127.0.0.1",
-        "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}},
+        "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}, screens.PLUGIN: {}},
         "auth": util.UserPasswordAuth({u.name: u.password for u in users}),
         "authz": authz,
         "avatar_methods": [],  # the default asks gravatar.com about every author's e-mail

@@ -6,6 +6,7 @@ browser does: through the web server, authenticated, nothing read from the datab
 from __future__ import annotations
 
 import base64
+import http.client
 import http.cookiejar
 import json
 import time
@@ -54,6 +55,12 @@ class RestClient:
             raise RestError(e.code, e.read().decode(errors="replace")[:500]) from e
 
     def get(self, path: str) -> dict:
+        # A GET is safe to repeat: a busy master sometimes cuts a response short (IncompleteRead).
+        for _ in range(2):
+            try:
+                return self._open(urllib.request.Request(self.base_url + "api/v2/" + path))
+            except (http.client.IncompleteRead, ConnectionResetError):
+                time.sleep(1)
         return self._open(urllib.request.Request(self.base_url + "api/v2/" + path))
 
     def raw_log(self, logid: int) -> str:

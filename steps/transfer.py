@@ -1,4 +1,4 @@
-"""Reading a file back from the worker into the master's memory.
+"""Reading a file back from the worker into the master's memory (text logs, screenshots).
 
 Buildbot's own `getFileContentFromWorker` decodes strictly as UTF-8; console captures are
 raw bytes (firmware escapes, half-written lines), so a stray byte must not lose the log.
@@ -31,6 +31,13 @@ class _BytesWriter(FileWriterImpl):
 
 def read_worker_file(step, path: str):
     """Deferred: the file's text (undecodable bytes replaced), or None if it is absent."""
+    d = read_worker_bytes(step, path)
+    d.addCallback(lambda data: None if data is None else data.decode("utf-8", errors="replace"))
+    return d
+
+
+def read_worker_bytes(step, path: str):
+    """Deferred: the file's bytes, or None if it is absent."""
     step.checkWorkerHasCommand("uploadFile")
     writer = _BytesWriter()
     args = {
@@ -44,7 +51,7 @@ def read_worker_file(step, path: str):
     def complete(cmd):
         if cmd.didFail():
             return None
-        return bytes(writer.data).decode("utf-8", errors="replace")
+        return bytes(writer.data)
 
     return step.runRemoteCommand("uploadFile", args, abandonOnFailure=False, evaluateCommand=complete)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import outcomes
+from lab.boottime import judge_pass, kernel_clock
 from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
 from lab.firmware import inspect_firmware
@@ -39,9 +40,9 @@ from workers.passes import load_passes, record_pass
 from workers.progress import MachineProgress
 from workers.qemu.attach import Attachment
 from workers.qemu.command import CONSOLES, QEMU_BINARY, QMP, Firmware, Profile, qemu_command
-from workers.qemu.lastscreen import SCREEN, LastScreen
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
+from workers.qemu.screen import SCREEN_PNG, ScreenChannel
 from workers.typist import Conversation
 
 TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
@@ -50,8 +51,9 @@ DECIDED_DRAIN_S = 0.2  # after the verdict, how long to keep reading lines alrea
 IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
 QUIT_GRACE_S = 3.0
 WORKDIR_PREFIX = "bootlab-"
+VARS_COPY = "vars.fd"  # the per-boot copy of the VARS template in the work directory
 MAX_SOCKET_PATH = 108  # sun_path, including the terminating NUL
-RECORD_FILES = (RESULT, TIMELINE, SCREEN, *(f"{c}.log" for c in CHANNELS))
+RECORD_FILES = (RESULT, TIMELINE, SCREEN_PNG, *(f"{c}.log" for c in CHANNELS))
 QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
 # Exit statuses that mean the guest ran: a reset under -no-reboot, isa-debug-exit 0x10/0x11.
 _GUEST_EXITS = (None, 0, DEBUG_EXIT_SUCCESS, DEBUG_EXIT_FAILURE)
@@ -65,7 +67,10 @@ class BootRequest:
     out: Path
     timeout_s: float
     qemu_binary: str = QEMU_BINARY
-    attachments: tuple[Attachment, ...] = ()  # besides the built-in LastScreen
+    attachments: tuple[Attachment, ...] = ()  # besides the built-in screen and conversation
+    # "warm": the machine has no boot disk (an attachment restores the firmware and plugs the
+    # ESP in: workers/warm/), and its milestone deadlines are learned from warm boots only.
+    boot_path: str = "cold"
 
 
 @dataclass
@@ -96,7 +101,7 @@ class BootSession:
         self.progress = progress
         self.interrupt = interrupt
         self.matcher = BootMatcher(request.spec)
-        self.attachments: tuple[Attachment, ...] = (LastScreen(), Conversation(progress), *request.attachments)
+        self.attachments: tuple[Attachment, ...] = (ScreenChannel(), Conversation(progress), *request.attachments)
         self.started = time.monotonic()
         self.out = request.out
         self.qmp: QmpClient | None = None
@@ -104,6 +109,8 @@ class BootSession:
         self._io: _Io | None = None
         self._run = _Run()
         self._profile: str | None = None  # whose passing boots the deadlines came from
+        self.image: Path | None = None  # the FAT image of the ESP, once prepared
+        self._history: list[PassingBoot] = []  # ... and this boot's time is judged against
 
     @property
     def capture(self) -> Capture:
@@ -114,11 +121,11 @@ class BootSession:
     def now(self) -> float:
         return 0.0 if self._t0 is None else time.monotonic() - self._t0
 
-    def feed(self, channel: str, data: bytes) -> None:
+    def feed(self, channel: str, data: bytes, t: float | None = None) -> None:
         if not data:
             return
         assert self._io is not None
-        t = self.now()
+        t = self.now() if t is None else t
         self._io.capture.data(channel, data, t)
         if channel == "qemu":
             self._run.qemu_output_tail = (self._run.qemu_output_tail + data)[-4096:]
@@ -129,6 +136,7 @@ class BootSession:
             for a in self.attachments:
                 a.hit(self, hit)
         for a in self.attachments:
+            a.received(self, channel, data)
             a.fed(self, channel)
 
     def connection(self, console: str) -> socket.socket | None:
@@ -152,8 +160,9 @@ class BootSession:
     def run(self) -> BootRecord:
         req = self.request
         req.out.mkdir(parents=True, exist_ok=True)
-        for name in RECORD_FILES:  # a reused --out must not mix an old boot into this one
-            (req.out / name).unlink(missing_ok=True)
+        # A reused --out must not mix an old boot into this one.
+        for path in (*(req.out / name for name in RECORD_FILES), *req.out.glob("screen-*.png")):
+            path.unlink(missing_ok=True)
         fw = req.target.firmware
         report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
         record = BootRecord(
@@ -181,7 +190,7 @@ class BootSession:
                 return self._finish(record, outcomes.image_not_bootable(str(exc)))
             if self.interrupt:
                 return self._finish(record, self._interrupted())
-            accel = resolve_accel(req.target.accel, req.target.machine, _firmware(fw, None), req.qemu_binary)
+            accel = resolve_accel(req.target.accel, req.target.machine, firmware_for(fw, None), req.qemu_binary)
             record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
             record.deadlines = self._learn(accel, report.identity)
             self.progress.event(f"target {req.target.name}: {req.target.machine}, {fw.mode} firmware, {accel.accel} ({accel.reason})")
@@ -192,7 +201,10 @@ class BootSession:
         req = self.request
         roms = [ident.sha256 for role, ident in firmware.items() if role != "vars"]  # VARS is a template, rewritten per boot
         self._profile = profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
+        if req.boot_path != "cold":  # a restored firmware reaches the kernel in a tenth of the time
+            self._profile += f"/{req.boot_path}"
         history = load_passes(req.target.name, self._profile)
+        self._history = history
         deadlines = learn_deadlines(req.spec, history)
         self.matcher = BootMatcher(req.spec, deadlines=deadlines)
         learned = sum(d.source == LEARNED for d in deadlines)
@@ -203,18 +215,16 @@ class BootSession:
     def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootRecord:
         req = self.request
         fw = req.target.firmware
-        vars_copy = None
         if fw.mode == "pflash":
-            vars_copy = work / "vars.fd"
-            shutil.copyfile(fw.vars, vars_copy)  # fresh per boot: no state leaks between boots
-        profile = Profile(req.target.machine, req.target.memory_mb, accel.accel, _firmware(fw, vars_copy), fat)
-        sockets = {name: work / f"{name}.sock" for name in (*CONSOLES, QMP)}
+            shutil.copyfile(fw.vars, work / VARS_COPY)  # fresh per boot: no state leaks between boots
+        sockets = console_sockets(work)
         longest = max(sockets.values(), key=lambda path: len(str(path)))
         if len(str(longest)) >= MAX_SOCKET_PATH:
             reason = f"channel socket path {longest} is too long for a unix socket: set TMPDIR to a short directory"
             return self._finish(record, outcomes.part_failed(Culprit.LAB, reason))
+        self.image = fat
         extra = tuple(arg for a in self.attachments for arg in a.qemu_args(work))
-        argv = qemu_command(profile, sockets, req.qemu_binary, extra)
+        argv = machine_command(req, accel.accel, work, None if req.boot_path == "warm" else fat, extra)
         record.qemu["command"] = argv
         channels = tuple(dict.fromkeys((*CHANNELS, *(c for a in self.attachments for c in a.channels))))
         self._io = io = _Io(Capture(req.out, channels))
@@ -351,6 +361,8 @@ class BootSession:
             self.qmp.close()
         if status is not None:
             self.event(f"QEMU stopped and reaped (status {status})")
+        for a in self.attachments:
+            a.finished(self)
 
     def _interrupted(self) -> Outcome:
         return outcomes.interrupted(self.interrupt.signame, time.monotonic() - self.started, self.matcher.last_milestone)
@@ -364,13 +376,20 @@ class BootSession:
             record.deadlines["decided_by"] = {**timeout.deadline.to_dict(), "decided_t": round(timeout.t, 3),
                                               "due_t": None if due is None else round(since + due, 3)}
         if outcome.verdict is Verdict.PASS and self._profile is not None:
-            record_pass(self.request.target.name, PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits)))
+            regexes = {m.name: m.regex for m in self.request.spec.milestones}
+            passing = PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits),
+                                  tuple(kernel_clock(regexes, [(h.name, h.line) for h in self.matcher.hits])))
+            record.boot_time = judge_pass(self._history, passing)
+            for line in record.boot_time["regressions"]:
+                self.progress.event(f"slower: {line}")
+            record_pass(self.request.target.name, passing)
         if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
             record.qemu["version"] = qemu_version(self.request.qemu_binary)
         record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)
         record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
         record.bytes_seen = dict(self.matcher.bytes_seen)
         record.duration_s = time.monotonic() - self.started
+        record.boot_path = self.request.boot_path
         write_record(self.request.out, record)
         return record
 
@@ -394,7 +413,22 @@ def _version(greeting: dict[str, Any]) -> str | None:
         return None
 
 
-def _firmware(fw: Any, vars_copy: Path | None) -> Firmware:
+def console_sockets(work: Path) -> dict[str, Path]:
+    """The unix socket per console and for QMP in a boot's work directory."""
+    return {name: work / f"{name}.sock" for name in (*CONSOLES, QMP)}
+
+
+def machine_command(request: BootRequest, accel: str, work: Path, image: Path | None,
+                    extra: tuple[str, ...] = ()) -> list[str]:
+    """The QEMU command line of `request`'s machine in a work directory (its consoles'
+    sockets, the VARS copy): the boot's own, or a warm snapshot's (no image: no boot disk)."""
+    target = request.target
+    vars_copy = work / VARS_COPY if target.firmware.mode == "pflash" else None
+    profile = Profile(target.machine, target.memory_mb, accel, firmware_for(target.firmware, vars_copy), image)
+    return qemu_command(profile, console_sockets(work), request.qemu_binary, extra)
+
+
+def firmware_for(fw: Any, vars_copy: Path | None) -> Firmware:
     if fw.mode == "bios":
         return Firmware("bios", bios=fw.bios)
     return Firmware("pflash", code=fw.code, vars=vars_copy or fw.vars)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from lab.cleaning import clean_block
+from lab.echo import REDRAWN_CHANNELS
 from lab.linebuffer import LineAssembler
 
 LOG_LIMIT_BYTES = 64 * 1024 * 1024
@@ -54,12 +55,15 @@ class Capture:
     def __init__(self, record_dir: Path, channels: tuple[str, ...]) -> None:
         self.timeline = _Log(record_dir / TIMELINE)
         self.raw = {c: _Log(record_dir / f"{c}.log") for c in channels}
-        self.lines = {c: LineAssembler() for c in channels}
+        self.lines = {c: LineAssembler(redrawn=c in REDRAWN_CHANNELS) for c in channels}
 
     def data(self, channel: str, data: bytes, t: float) -> None:
-        if self.raw[channel].write(data):
+        block = self.lines[channel].feed(data)
+        # A redrawn channel's raw log keeps its complete lines: its open line is re-sent
+        # with every frame.
+        if self.raw[channel].write(block if channel in REDRAWN_CHANNELS else data):
             self.event(f"{channel}.log cut at {LOG_LIMIT_BYTES} bytes: the rest of the channel is not kept", t)
-        self._timeline(channel, self.lines[channel].feed(data), t)
+        self._timeline(channel, block, t)
 
     def event(self, text: str, t: float) -> None:
         """A runner event (QEMU started, verdict, teardown) on the timeline; these few lines

@@ -1,8 +1,9 @@
-"""The passing boots a target's milestone deadlines are learned from (`lab.deadlines`).
+"""The passing boots a target's milestone deadlines are learned from (`lab.deadlines`) and
+its boot-time regressions are judged against (`lab.boottime`).
 
 `$BOOTLAB_STATE/<target>/passes.jsonl`: one `PassingBoot` a line (its profile and its
-milestones' times), newest last, appended under an flock on the file after every PASS on
-the target, whatever the image. Trimmed to the newest KEEP lines, so each profile keeps
+milestones' times, on the lab's clock and the kernel's), newest last, appended under an
+flock on the file after every PASS on the target, whatever the image. Trimmed to the newest KEEP lines, so each profile keeps
 its last `HISTORY` in all but odd cases. A line that does not parse is skipped: a
 deadline learned from one boot less only falls back to the spec sooner. Deleting the
 file makes the target's next boots use the spec's timeouts until MIN_HISTORY passes.
@@ -16,11 +17,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from lab import boottime
 from lab.deadlines import HISTORY, PassingBoot
 from workers.state import state_dir
 
 PASSES = "passes.jsonl"
-KEEP = 4 * HISTORY
+# lab.boottime compares a PASS with the last 100 of its profile; a few profiles share a file
+KEEP = 4 * max(HISTORY, boottime.HISTORY)
 
 
 def passes_path(target: str) -> Path:

@@ -2,6 +2,7 @@
 one directory per target or board name:
 
     <name>/health.json, health.lock   a target's or board's health (workers/health.py)
+    <target>/warm-lane.json, .lock    whether the target may boot warm (workers/warm/lane.py)
     <board>/lock                      the board's session lock (workers/board/lock.py)
     <board>/tftp/                     the board's staged PXE root, unless the inventory names
                                       `deploy.tftp_root`
@@ -11,12 +12,23 @@ one directory per target or board name:
 """
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
 
 from lab.board import Board
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+class _State(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+T = TypeVar("T", bound=_State)
 ENV = "BOOTLAB_STATE"
 
 
@@ -35,3 +47,44 @@ def tftp_root(board: Board) -> Path:
 
 def vboard_dir(board: Board) -> Path:
     return state_dir(board.name) / "vboard"
+
+
+
+class StateFile(Generic[T]):
+    """One JSON state file per target or board (`<name>/<filename>`): read, or changed under
+    an flock on `<stem>.lock` beside it (a boot's update and an operator's command never
+    overwrite each other), written atomically (temp file + rename)."""
+
+    def __init__(self, filename: str, parse: Callable[[Any], T], default: Callable[[], T],
+                 error: type[Exception], deleting: str) -> None:
+        self.filename = filename
+        self.parse = parse  # raises `error` for content it cannot read
+        self.default = default  # the state of a name without a file
+        self.error = error
+        self.deleting = deleting  # what deleting a broken file does, e.g. "makes {name} good"
+
+    def path(self, name: str) -> Path:
+        return state_dir(name) / self.filename
+
+    def load(self, name: str) -> T:
+        path = self.path(name)
+        try:
+            return self.parse(json.loads(path.read_text()))
+        except FileNotFoundError:
+            return self.default()
+        except (json.JSONDecodeError, self.error) as e:
+            raise self.error(f"{path}: {e}: fix or delete the file (deleting it {self.deleting.format(name=name)})") from e
+
+    def update(self, name: str, change: Callable[[T], T]) -> T:
+        path = self.path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            state = change(self.load(name))
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state.to_dict(), indent=2) + "\n")
+            tmp.replace(path)
+            return state
+        finally:
+            os.close(fd)

@@ -18,6 +18,7 @@ from workers.capture import Capture
 from workers.inputs import InputDown, InputError, InputPort, SocketSerial
 from workers.progress import MachineProgress
 from workers.qemu.attach import Attachment, LiveBoot
+from workers.qemu.keyboard import QmpKeyboard
 
 
 class Typist:
@@ -77,7 +78,8 @@ class Conversation(Attachment):
         self.typist: Typist | None = None
 
     def started(self, live: LiveBoot) -> None:
-        ports: dict[str, InputPort] = {"serial": SocketSerial(lambda: live.connection("serial"))}
+        ports: dict[str, InputPort] = {"serial": SocketSerial(lambda: live.connection("serial")),
+                                       "keyboard": QmpKeyboard(lambda: live.qmp)}
         self.typist = Typist(ports, live.capture, self.progress, live.now, down_culprit=Culprit.LAB)
 
     def tick(self, live: LiveBoot, t: float) -> None:

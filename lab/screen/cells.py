@@ -48,6 +48,7 @@ class CellRead:
     known: int  # cells with ink read as a character
     unknown: int  # cells read as REPLACEMENT
     clean_rows: int  # rows with at least CLEAN_ROW_KNOWN characters and at most one REPLACEMENT (a cursor)
+    cursor: tuple[int, int] | None = None  # (row, column) of a cell read under a cursor
 
 
 class GlyphLookup:
@@ -65,6 +66,7 @@ class GlyphLookup:
                 table.setdefault(bits[: (font.height - n) * rb], []).append(char)
             self._tops[n] = table
         self._memo: dict[tuple[bytes, bool], str | None] = {}
+        self.cursor_keys: set[bytes] = set()  # bitmaps that were read as a glyph under a cursor
 
     def char(self, key: bytes, two_colour: bool, cursor: bool = True) -> str | None:
         """The character of a cell's ink bitmap; with `cursor=False` only as drawn (the
@@ -103,6 +105,8 @@ class GlyphLookup:
             full = bottom == self._full_row * n
             fits = [c for c in candidates if full or bottom == _inverted(self.font.bitmaps.get(c, bytes(len(key)))[cut:], self._full_row)]
             if len(fits) == 1:
+                if len(self.cursor_keys) < _MEMO_LIMIT:
+                    self.cursor_keys.add(key)
                 return fits[0]
             if fits:
                 return None  # the cursor hides what tells them apart
@@ -131,22 +135,26 @@ def read_cells(pixels: np.ndarray, grid: Grid, lookup: GlyphLookup, first_look_o
     keys = np.packbits(ink, axis=3).transpose(0, 2, 1, 3).reshape(rows * cols, -1)
     inked = np.flatnonzero(keys.any(axis=1))
     chars = np.full(rows * cols, " ", dtype="<U1")
+    cursor = None
     if inked.size:
         # Screens repeat glyphs: look each distinct bitmap up once.
         distinct, which = np.unique(np.ascontiguousarray(keys[inked]).view(f"V{keys.shape[1]}").ravel(), return_inverse=True)
         which = which.ravel()
-        found = [lookup.char(key.tobytes(), two_colour=False) for key in distinct]
+        found = [lookup.char(key.tobytes(), two_colour=False, cursor=False) for key in distinct]
         chars[inked] = np.array([REPLACEMENT if c is None else c for c in found], dtype="<U1")[which]
         for j in (j for j, c in enumerate(found) if c is None and not first_look_only):
             for cell in inked[which == j].tolist():  # cells no glyph matched as they are
-                chars[cell] = _second_look(region, cell, cols, keys[cell].tobytes(), lookup)
+                key = keys[cell].tobytes()
+                chars[cell] = _second_look(region, cell, cols, key, lookup)
+                if key in lookup.cursor_keys:  # several cursor-like cells: the last one is the console's
+                    cursor = max(cursor or (0, 0), divmod(cell, cols))
     grid_chars = chars.reshape(rows, cols)
     unknown_per_row = np.count_nonzero(grid_chars == REPLACEMENT, axis=1)
     blank_per_row = np.count_nonzero(grid_chars == " ", axis=1)
     known_per_row = cols - blank_per_row - unknown_per_row
     clean = int(np.count_nonzero((unknown_per_row <= 1) & (known_per_row >= CLEAN_ROW_KNOWN)))
     lines = tuple("".join(row).rstrip(" ") for row in grid_chars.tolist())
-    return CellRead(lines, int(known_per_row.sum()), int(unknown_per_row.sum()), clean)
+    return CellRead(lines, int(known_per_row.sum()), int(unknown_per_row.sum()), clean, cursor)
 
 
 def _second_look(region: np.ndarray, cell: int, cols: int, key: bytes, lookup: GlyphLookup) -> str:

@@ -29,6 +29,7 @@ class ScreenText:
     lines: tuple[str, ...]
     grid: Grid | None  # None: no text grid found on the frame
     unknown: int  # cells read as REPLACEMENT
+    cursor: tuple[int, int] | None = None  # (row, column) where a cursor was seen
 
     @property
     def text(self) -> str:
@@ -70,7 +71,7 @@ class ScreenReader:
                 self.grid = None
                 return ScreenText((), None, 0)
         assert read is not None
-        return ScreenText(read.lines, self.grid, read.unknown)
+        return ScreenText(read.lines, self.grid, read.unknown, read.cursor)
 
 
 __all__ = ["REPLACEMENT", "ScreenReader", "ScreenText", "frame_from_rgb", "known_fonts"]

@@ -17,7 +17,7 @@ from lab.screen.cells import REPLACEMENT
 from lab.screen.font import Font
 
 Colour = tuple[int, int, int]
-BLACK, GREY, WHITE = (0, 0, 0), (170, 170, 170), (255, 255, 255)
+BLACK, GREY, WHITE, GREEN = (0, 0, 0), (170, 170, 170), (255, 255, 255), (85, 255, 85)
 
 
 class Canvas:

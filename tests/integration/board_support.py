@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
+import time
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,3 +79,13 @@ def running_vboard(inventory: Inventory, board: Board) -> Iterator[manager.Vboar
         manager.stop(board)
         left = lingering(status.state)
         assert not left, f"left running after vboard stop: {left}"
+
+
+def wait_for_text(path: Path, text: str, seconds: float) -> None:
+    """Wait until `text` shows up in the file at `path` (a boot's timeline.log, written live)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no {text!r} in {path} within {seconds:g}s")

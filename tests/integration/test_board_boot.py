@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from board_support import BOOTLAB, REPO, board_of, password, running_vboard, vboard_inventory
+from board_support import BOOTLAB, REPO, board_of, password, running_vboard, vboard_inventory, wait_for_text
 
 from workers import secrets
 from workers.board.lock import BoardLock
@@ -154,7 +154,7 @@ def test_sol_killed_mid_boot_leaves_a_gap_and_the_boot_still_passes(tmp_path: Pa
         proc = subprocess.Popen(boot_argv(inventory.path, board.name, out), cwd=REPO, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:
-            _wait_for(out / "timeline.log", "power is on", 30)
+            wait_for_text(out / "timeline.log", "power is on", 30)
             # Another client takes SOL away while the firmware runs (password through the environment: -E).
             env = dict(os.environ, IPMI_PASSWORD=password(board))
             kill = subprocess.run(["ipmitool", "-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", str(board.bmc.port),
@@ -182,7 +182,7 @@ def test_sigterm_mid_boot_powers_the_board_off_and_releases_it(tmp_path: Path) -
         proc = subprocess.Popen(boot_argv(inventory.path, board.name, out), cwd=REPO, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:
-            _wait_for(out / "timeline.log", "power is on", 30)
+            wait_for_text(out / "timeline.log", "power is on", 30)
             proc.send_signal(signal.SIGTERM)  # what a Buildbot stop sends
             stdout, stderr = proc.communicate(timeout=30)
         finally:
@@ -262,12 +262,3 @@ def test_no_bmc_password_in_ps_or_in_any_file_the_boot_wrote(tmp_path: Path) -> 
             assert word not in stdout and word not in stderr
             for p in files:
                 assert word.encode() not in p.read_bytes(), f"a BMC password in {p}"
-
-
-def _wait_for(path: Path, text: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no {text!r} in {path} within {seconds:g}s")

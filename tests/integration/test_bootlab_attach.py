@@ -73,4 +73,4 @@ def test_an_attachment_takes_part_in_a_real_boot(tmp_path):
     timeline = (tmp_path / "timeline.log").read_text()
     assert " qemu     probe: fed after the first milestone" in timeline
     assert " runner   probe: sent a key on serial" in timeline
-    assert (tmp_path / "screen.png").is_file(), "the built-in LastScreen attachment ran too"
+    assert (tmp_path / "screen.png").is_file(), "the built-in ScreenChannel attachment ran too"

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,18 @@ def test_forced_build_boots_every_target_and_each_passes(lab, forced):
     assert all(f"{t} PASS {len(names)}/{len(names)}" in kernel_steps["boot"] for t in TARGETS), kernel_steps["boot"]
     assert f"{BOARD} PASS " in kernel_steps["boot"], kernel_steps["boot"]
     print(f"\nforced build timing: {forced.timing}")
+
+
+def test_screenshots_are_served_by_the_master_one_click_from_the_boot_step(lab, forced):
+    client = lab.client(None)
+    for boot in (b for b in forced.boots if b["target"] in TARGETS):
+        step = next(s for s in client.steps(boot["buildid"]) if s["name"] == "boot")
+        urls = {u["name"]: u["url"] for u in step["urls"]}
+        assert urls["screen.png"].startswith(lab.web_url), urls
+        with urllib.request.urlopen(urls["screen.png"], timeout=30) as answer:  # anonymous: reading is open
+            assert answer.read(8) == b"\x89PNG\r\n\x1a\n"
+    board = next(b for b in forced.boots if b["target"] == BOARD)
+    assert not next(s for s in client.steps(board["buildid"]) if s["name"] == "boot")["urls"]  # a board has no screen
 
 
 def test_forced_build_boots_the_virtual_board_on_its_worker(lab, forced):

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from twisted.internet import defer
 from twisted.trial import unittest
 
 from buildbot.config.errors import ConfigErrors, capture_config_errors
 
-from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectRemoteRef, ExpectRmdir, ExpectShell, ExpectUploadFile, TestBuildStepMixin
 from steps.boot import RECORD_LOGS, BootStep
+from steps.screens import screen_names
 from steps.transfer import MAX_LOG_BYTES, _BytesWriter
 
 NAMES = ["entry", "memory-map", "gdt", "idt", "paging", "heap-ok"]
@@ -42,17 +45,36 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def step(self, **kwargs):
         return BootStep(target="q35-pflash", milestones="artifact/milestones.yaml", **kwargs)
 
-    def expect_boot(self, stderr, stdout, rc, record=("timeline.log", "debugcon.log"), command=CMD):
+    def expect_boot(self, stderr, stdout, rc, record=("timeline.log", "debugcon.log"), command=CMD, pictures=None):
         uploads = []
         for name in RECORD_LOGS:
             upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
                                       maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
             uploads.append(upload.upload_string(f"{name} text\n").exit(0) if name in record else upload.exit(1))
+        try:
+            milestones = json.loads(stdout).get("milestones", [])
+        except ValueError:  # bootlab printed no record: nothing is read back
+            milestones = None
+        for name in screen_names([m["name"] for m in milestones if m["channel"] == "screen"]) if milestones is not None else []:
+            upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
+                                      maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
+            present = (pictures or {}).get(name)
+            uploads.append(upload.upload_string(present).exit(0) if present else upload.exit(1))
         self.expect_commands(
             ExpectRmdir(dir="record", log_environ=True).exit(0),
             ExpectShell(workdir="wkdir", command=command).stderr(stderr).stdout(stdout).exit(rc),
             *uploads,
         )
+
+    def test_a_slower_pass_is_a_warning_with_the_step_in_the_summary(self):
+        self.setup_step(self.step())
+        slower = json.loads(result_json("PASS"))
+        slower["boot_time"] = {"clock": "kernel", "history": 100, "steps": [],
+                               "regressions": ["kernel:final: 250 → 330 ms (+32%, p=0.010)"]}
+        self.expect_boot(progress(6), json.dumps(slower), 0)
+        self.expect_outcome(result=WARNINGS,
+                            state_string="PASS 6/6 in 6.1 s; slower: kernel:final: 250 → 330 ms (+32%, p=0.010)")
+        return self.run_step()
 
     def test_pass_summary_properties_and_logs(self):
         self.setup_step(self.step())
@@ -69,6 +91,24 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
                                            "   4.50 s  paging               paging\n   5.50 s  heap-ok              heap-ok\n")
         return self.run_step()
 
+    @defer.inlineCallbacks
+    def test_screenshots_are_kept_on_the_master_and_linked_from_the_step(self):
+        self.master.basedir = self.mktemp()
+        self.setup_step(self.step())
+        pictures = {"screen.png": "PNG last", "screen-gdt.png": "PNG gdt"}
+        out = json.loads(result_json("PASS"))
+        out["milestones"][2]["channel"] = "screen"  # gdt was read from the screen
+        self.expect_boot(progress(6), json.dumps(out), 0, pictures=pictures)
+        self.expect_outcome(result=SUCCESS, state_string="PASS 6/6 in 6.1 s")
+        yield self.run_step()
+        stored = Path(self.master.basedir) / "screens" / str(self.build.buildid) / "boot"
+        assert sorted(p.name for p in stored.iterdir()) == ["screen-gdt.png", "screen.png"]
+        assert (stored / "screen-gdt.png").read_text() == "PNG gdt"
+        step = yield self.master.db.steps.getStep(self.get_nth_step(0).stepid)
+        urls = {u.name: u.url for u in step.urls}
+        assert sorted(urls) == ["screen-gdt.png", "screen.png"]
+        assert urls["screen.png"].endswith(f"/plugins/bootlab_screens/{self.build.buildid}/boot/screen.png")
+
     def test_a_conversation_gets_a_console_log_and_its_steps_count(self):
         self.setup_step(self.step())
         result = json.loads(result_json("PASS", reached=5, total=6))
@@ -81,6 +121,8 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
                                       maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
             uploads.append(upload.upload_string(timeline).exit(0) if name == "timeline.log" else upload.exit(1))
+        uploads.append(ExpectUploadFile(workersrc="record/screen.png", workdir="wkdir", blocksize=32768,
+                                        maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter)).exit(1))
         self.expect_commands(ExpectRmdir(dir="record", log_environ=True).exit(0),
                              ExpectShell(workdir="wkdir", command=CMD).stdout(json.dumps(result)).exit(0), *uploads)
         self.expect_outcome(result=SUCCESS, state_string="PASS 6/6 (1 step) in 6.1 s")

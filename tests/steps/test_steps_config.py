@@ -41,9 +41,13 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     boards = sorted(b.name for b in inventory.boards.values() if b.enabled)
     assert boards, "the inventory's virtual boards"
     assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets + boards] + [f"golden/{t}" for t in targets]
-                           + [f"operator/{b}" for b in inventory.boards])
+                           + [f"operator/{b}" for b in inventory.boards] + [f"bisect/{t}" for t in targets])
     schedulers = {s.name: s for s in cfg["schedulers"]}
     assert {f"boot-{t}" for t in targets + boards} <= set(schedulers)
+    # each QEMU target's boot ends by deciding whether to bisect, on its own bisect builder
+    assert {f"bisect-{t}" for t in targets} <= set(schedulers)
+    for t in targets:
+        assert schedulers[f"bisect-{t}"].builderNames == [f"bisect/{t}"]
     builders = {b.name: b for b in cfg["builders"]}
     workers = {w.name: w for w in cfg["workers"]}
     for b in boards:
@@ -61,6 +65,12 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     # only developers (and admins) may `buildbot try`
     assert [u for u, _ in try_userpass(users)] == ["dev"]
     assert cfg["www"]["port"] == "tcp:8010:interface=127.0.0.1"
+    # every golden (health) builder checks the warm lane after its cold boot of the golden image
+    for t in targets:
+        steps = [step.step_class.__name__ + ":" + step.kwargs.get("name", "") for step in builders[f"golden/{t}"].factory.steps]
+        assert steps[-1] == "ShellCommand:warm-check"
+        command = builders[f"golden/{t}"].factory.steps[-1].kwargs["command"]
+        assert command[1:6] == ["warm", "check", "--target", t, "--image"]
 
 
 def test_users_file_errors_name_file_and_line(tmp_path):

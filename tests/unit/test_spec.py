@@ -5,6 +5,7 @@ import textwrap
 import pytest
 
 from lab.milestones import CHANNELS, SpecError, load_spec
+from lab.spec import STREAMS
 from lab.verdict import Culprit
 
 from captures import spec_error
@@ -48,7 +49,7 @@ def test_good_spec_loads(tmp_path):
     assert [m.name for m in spec.milestones] == ["entry", "memory-map"]
     assert spec.milestones[0].timeout == 60 and spec.milestones[1].timeout == 15
     assert spec.milestones[0].channels == {"debugcon"}
-    assert spec.milestones[1].channels == set(CHANNELS)
+    assert spec.milestones[1].channels == set(STREAMS) == set(CHANNELS) - {"screen"}
     assert spec.milestones[0].regex.flags & re.MULTILINE
     assert spec.fatal[1].after == "entry"
     assert spec.infrastructure[0].culprit is Culprit.HOST
@@ -63,7 +64,7 @@ def test_fixture_spec_loads(mini_spec):
     [
         ("    timeout: 60", "    timout: 60", r":7: milestones\[0\]\.timout: unknown key \(did you mean 'timeout'\?\)"),
         ("    regex: '^!'", "    regex: '^(!'", r":6: milestones\[0\]\.regex: bad regular expression '\^\(!'"),
-        ("    channel: debugcon", "    channel: debugcom", r":5: milestones\[0\]\.channel: 'debugcom' is not one of debugcon, serial, firmware, qemu, any \(did you mean 'debugcon'\?\)"),
+        ("    channel: debugcon", "    channel: debugcom", r":5: milestones\[0\]\.channel: 'debugcom' is not one of debugcon, serial, firmware, qemu, screen, any \(did you mean 'debugcon'\?\)"),
         ("  - name: memory-map", "  - name: entry", r":8: milestones\[1\]\.name: duplicate name 'entry'"),
         ("    after: entry", "    after: entyr", r":18: fatal\[1\]\.after: 'entyr' is not one of entry, memory-map"),
         ("    culprit: host", "    culprit: code", r":23: infrastructure\[0\]\.culprit: 'code' is not one of firmware, host, board, lab"),

@@ -201,6 +201,7 @@ class BoardSession:
         while True:
             self._read(TICK_S)
             since_on = self._since_power_on()
+            self._console_down()
             self.matcher.poll(since_on)
             self._type()
             decided = self.matcher.decided or self._open_line_outcome
@@ -237,6 +238,12 @@ class BoardSession:
                 self.progress.milestone(before + i + 1, self.matcher.total, hit)
             self._watch_open_line(chunk)
             self._type()
+
+    def _console_down(self) -> None:
+        """A console lost and not back yet is a gap up to now: a step's answer may be in it."""
+        down = self.console.down_since if self.console is not None else None
+        if down is not None and self.matcher.conversation is not None and self._powered_at is not None:
+            self.matcher.conversation.console_gap(down - self._powered_at, self._since_power_on())
 
     def _type(self) -> None:
         if self.typist is not None and self._powered_at is not None:

@@ -33,6 +33,9 @@ COMMANDS = {
     "release": "quarantine",
     "console": "console",
     "pxe-server": "pxe_server",
+    "warm": "warm",
+    "bisect": "bisect",
+    "kcidb": "kcidb",
     "try": "trypatch",
 }
 

@@ -31,7 +31,7 @@ from workers.boot import BootRequest, with_overrides
 from workers.bootlab.common import UsageError, add_command, load, require_exists, require_positive
 from workers.interrupt import Interrupt, interruptible
 from workers.progress import MachineProgress, progress_for
-from workers.triage import boot_with_triage
+from workers.triage import boot_cold, boot_with_triage
 
 BOOTS_DIR = Path("build/boots")
 
@@ -90,6 +90,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     qemu.add_argument("--firmware-bios", type=Path, metavar="FILE", help="boot with -bios FILE instead of pflash")
     qemu.add_argument("--machine", choices=("pc", "q35"), help="QEMU machine type instead of the target's")
     qemu.add_argument("--accel", choices=("auto", "kvm", "tcg"), help="accelerator instead of the target's")
+    qemu.add_argument("--warm", action=argparse.BooleanOptionalAction, default=None,
+                      help="restore the firmware from a snapshot instead of booting it (default: the target's "
+                      "`warm:`); falls back to cold, with a warning in the record, when it cannot")
 
 
 def _cmd_boot(args: argparse.Namespace) -> int:
@@ -127,8 +130,13 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
     require_exists(args.baseline, f"--baseline {args.baseline}", "pass a known-good image")
     request = BootRequest(target=target, image=args.image, spec=spec, out=out,
                           timeout_s=args.timeout or target.boot_timeout_s)
+    boot = boot_cold
+    if target.warm if args.warm is None else args.warm:
+        from workers.warm.boot import boot_warm  # only now: a cold boot does not pay for the snapshot code
+
+        boot = boot_warm
     return BootJob("target", target.name, args.image, out, spec.total, target.enabled,
-                   lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt))
+                   lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt, boot))
 
 
 def _board_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> BootJob:
@@ -138,6 +146,9 @@ def _board_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Boo
                                       ("--machine", args.machine), ("--accel", args.accel)) if value]
     if given:
         raise UsageError(f"{', '.join(given)}: for QEMU targets only; a board boots its own firmware")
+    if args.warm:
+        raise UsageError(f"--warm: board {board.name} cannot boot warm: a real machine's firmware cannot be "
+                         "restored from a snapshot; boot it without --warm")
     spec = _spec(args.milestones or board.milestones or inventory.path.parent / DEFAULT_MILESTONES, "board")
     try:
         view, _ = board_view(spec)

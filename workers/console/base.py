@@ -44,4 +44,8 @@ class ConsoleProtocol(Protocol):
     def write(self, data: bytes) -> None:
         """Send keys; raises `ConsoleDown` while the console is down (nothing was sent)."""
 
+    @property
+    def down_since(self) -> float | None:
+        """Since when the console is down (caller's clock), None while it is up."""
+
     def close(self) -> None: ...

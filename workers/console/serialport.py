@@ -73,6 +73,11 @@ class SerialConsole:
             self._drop(str(exc))
             raise ConsoleDown(f"{self.where}: {exc}") from None
 
+    @property
+    def down_since(self) -> float | None:
+        """While the console is lost and not back yet: since when (caller's clock)."""
+        return self._down_since if self._port is None else None
+
     def close(self) -> None:
         if self._port is not None:
             port, self._port = self._port, None

@@ -77,6 +77,11 @@ class SolConsole:
             raise ConsoleDown(f"SOL to {self.where} is down ({self._down_reason}): reconnecting")
         self._console.send_data(data)
 
+    @property
+    def down_since(self) -> float | None:
+        """While the console is lost and not back yet: since when (caller's clock)."""
+        return self._down_since if self._console is None else None
+
     def close(self) -> None:
         if self._console is not None:
             console, self._console = self._console, None

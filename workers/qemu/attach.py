@@ -6,19 +6,23 @@ An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its h
                       failed), during QEMU's start-up: before the guest runs its first instruction
     tick(live, t)     every loop turn (at most TICK_S apart), after the matcher's poll
     hit(live, hit)    after each milestone the matcher ticked
+    received(live, channel, data) each chunk from the guest, as it came (a dialogue's answers)
     fed(live, channel) after each chunk the matcher read (a prompt on a line not ended yet)
     stopping(live)    before QEMU is told to quit, while it still runs (a last screendump)
     holds(live)       True: the boot goes on past its verdict (a person at the console)
     ended(live)       a reason to end the boot now (the person detached), else None
+    finished(live)    after QEMU is gone, whether stopped or exited by itself (what was kept)
 and `live` (a `LiveBoot`) lets it act on the boot:
-    live.feed(channel, data)   bytes *from* the guest, as if the channel had sent them:
-                               raw log, timeline, matcher (the screen reader's text)
+    live.feed(channel, data[, t])  bytes *from* the guest, as if the channel had sent them:
+                               raw log, timeline, matcher (the screen reader's text, at
+                               the time of its frame); t defaults to now
     live.send(console, data)   bytes *to* a guest console's socket (keys on COM1);
                                live.connection(console) is that socket (None until QEMU connects)
     live.matcher               the boot's matcher (a conversation's sends: lab/conversation.py)
     live.capture               raw logs and timeline.log (`capture.input(text, t)`: channel input)
     live.qmp                   the QMP client (screendump, send-key), None without QMP
     live.event(text)           a runner line on the timeline
+    live.image                 the FAT image of the ESP (None before it is prepared)
     live.now(), live.out       the boot's clock (s since QEMU start), its record directory
 A channel an attachment feeds is named in `channels` (its raw log `<name>.log` is kept) and,
 for the matcher to read it, in lab.spec.CHANNELS. A new guest console (a chardev) is one
@@ -40,10 +44,11 @@ class LiveBoot(Protocol):
     qmp: QmpClient | None
     matcher: BootMatcher
     capture: Capture
+    image: Path | None
 
     def now(self) -> float: ...
 
-    def feed(self, channel: str, data: bytes) -> None: ...
+    def feed(self, channel: str, data: bytes, t: float | None = None) -> None: ...
 
     def connection(self, console: str) -> socket.socket | None: ...
 
@@ -69,6 +74,9 @@ class Attachment:
     def hit(self, live: LiveBoot, hit: MilestoneHit) -> None:
         pass
 
+    def received(self, live: LiveBoot, channel: str, data: bytes) -> None:
+        pass
+
     def fed(self, live: LiveBoot, channel: str) -> None:
         pass
 
@@ -80,3 +88,6 @@ class Attachment:
 
     def ended(self, live: LiveBoot) -> str | None:
         return None
+
+    def finished(self, live: LiveBoot) -> None:
+        pass

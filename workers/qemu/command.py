@@ -34,7 +34,7 @@ class Profile:
     memory_mb: int
     accel: str  # kvm | tcg (already resolved from `auto`)
     firmware: Firmware
-    image: Path  # raw FAT image holding the ESP
+    image: Path | None  # raw FAT image holding the ESP; None: no boot disk (a warm machine)
 
 
 # The guest consoles: each a chardev on a unix socket the runner listens on, and the device
@@ -65,14 +65,20 @@ def qemu_command(profile: Profile, sockets: dict[str, Path], binary: str = QEMU_
         "-display", "none",
         "-no-reboot",
         *_firmware_args(profile.firmware),
-        # snapshot=on: guest writes never reach the image (it may be the user's own file).
-        "-drive", f"format=raw,file={profile.image},snapshot=on",
+        *_disk_args(profile.image),
         *consoles,
         "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04",
         "-chardev", f"socket,id={QMP},path={sockets[QMP]}",
         "-mon", f"chardev={QMP},mode=control",
         *extra,
     ]
+
+
+def _disk_args(image: Path | None) -> list[str]:
+    if image is None:
+        return []
+    # snapshot=on: guest writes never reach the image (it may be the user's own file).
+    return ["-drive", f"format=raw,file={image},snapshot=on"]
 
 
 def _firmware_args(firmware: Firmware) -> list[str]:

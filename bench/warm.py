@@ -1,0 +1,89 @@
+"""Warm boots against cold ones, from one run on one target (issue 14's speed goals).
+
+With a fresh snapshot cache it runs, in order:
+  1. `bootlab boot --warm` with no snapshot yet: the snapshot is made (creation time, size),
+  2. `bootlab boot` cold: the wall time to beat,
+  3. `bootlab boot --warm` again: the warm wall time, and from its record the restore time
+     (QEMU start to stream loaded), the shell launch cost (guest resumed to the boot file
+     launched: USB enumeration, `map -r`, typing) and QEMU start to the final milestone.
+It prints each number against its goal and exits 1 if a goal is missed:
+  warm PASS wall time <= 1.5 s and <= 0.3x the cold wall time; creation <= 15 s; restore <= 0.5 s.
+Timing on a shared 2-core host is noisy: the ratios come from this one run, not from history.
+
+Usage: .venv/bin/python bench/warm.py [--target q35-pflash] [--image build/esp]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BOOTLAB = Path(sys.executable).parent / "bootlab"
+WARM_WALL_S = 1.5
+WARM_RATIO = 0.3
+CREATION_S = 15.0
+RESTORE_S = 0.5
+
+
+def boot(target: str, image: Path, out: Path, env: dict[str, str], *flags: str) -> tuple[float, dict]:
+    start = time.monotonic()
+    proc = subprocess.run([str(BOOTLAB), "boot", "--target", target, "--image", str(image), "--out", str(out),
+                           "--json", *flags], cwd=REPO, capture_output=True, text=True, env=env)
+    wall = time.monotonic() - start
+    if not proc.stdout.strip():
+        sys.exit(f"bootlab boot {' '.join(flags)} produced no result (exit {proc.returncode}): {proc.stderr.strip()}")
+    result = json.loads(proc.stdout)
+    if result["verdict"] != "PASS":
+        sys.exit(f"bootlab boot {' '.join(flags)} on {target}: {result['verdict']} {result['reason']}")
+    return wall, result
+
+
+def final_t(result: dict) -> float:
+    return result["milestones"][-1]["t"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="example:\n  .venv/bin/python bench/warm.py --target pc-bios")
+    parser.add_argument("--target", default="q35-pflash")
+    parser.add_argument("--image", type=Path, default=REPO / "build" / "esp")
+    args = parser.parse_args()
+    if not (args.image / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
+        sys.exit(f"{args.image} has no EFI/BOOT/BOOTX64.EFI: run make kernel")
+    with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
+        work = Path(tmp)
+        # A private snapshot cache and warm-lane state; the KVM probe's answer is kept (XDG cache).
+        env = dict(os.environ, BOOTLAB_SNAPSHOTS=str(work / "snapshots"), BOOTLAB_STATE=str(work / "state"))
+        first_wall, first = boot(args.target, args.image, work / "first", env, "--warm")
+        cold_wall, cold = boot(args.target, args.image, work / "cold", env, "--no-warm")
+        warm_wall, warm = boot(args.target, args.image, work / "warm", env, "--warm")
+    if first.get("boot_path") != "warm" or warm.get("boot_path") != "warm":
+        sys.exit(f"a warm boot ran cold: {first.get('warm', {}).get('warnings')} {warm.get('warm', {}).get('warnings')}")
+    snap = first["warm"]["snapshot"]
+    w = warm["warm"]
+    launch = w["launched_s"] - w["resumed_s"]
+    rows = [
+        ("snapshot creation", snap["creation_s"], CREATION_S, f"{snap['size'] / 2**20:.1f} MiB for {first['qemu']['accel']}"),
+        ("restore (QEMU start to stream in)", w["restored_s"], RESTORE_S, ""),
+        ("warm wall time", warm_wall, WARM_WALL_S, f"first warm boot (with creation): {first_wall:.2f}s"),
+        ("warm / cold wall time", warm_wall / cold_wall, WARM_RATIO, f"cold {cold_wall:.2f}s"),
+    ]
+    print(f"bench/warm.py on {args.target} ({cold['qemu']['accel']}), image {args.image}")
+    missed = 0
+    for name, value, goal, note in rows:
+        ok = value <= goal
+        missed += not ok
+        print(f"  {name:<36} {value:7.3f}  goal <= {goal:<5} {'ok' if ok else 'MISSED'}  {note}")
+    print(f"  {'shell launch (resume to launched)':<36} {launch:7.3f}  ({w['maps']} map -r; measured, no goal)")
+    print(f"  {'QEMU start to final milestone':<36} {final_t(warm):7.3f}  warm, {final_t(cold):.3f} cold")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

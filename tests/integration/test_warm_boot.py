@@ -1,0 +1,192 @@
+"""Warm boots (issue 14) in real QEMU: the kernel and every known-bad variant booted cold and
+warm give the same verdict and the same milestones; a stale and a corrupt snapshot each fall
+back to cold with a warning; the cold/warm agreement check turns the lane off on a real
+disagreement and `release` turns it on.
+
+Lean on purpose: the kernel runs on both q35-pflash (q35, pflash, accel auto) and pc-bios
+(pc, -bios, tcg); each variant runs once, alternating those two targets, so both machines and
+both firmware modes see PASS, FAIL by fault, by reset, by hang and by silence. The cold
+kernel boots are the fallback boots of the stale and corrupt tests (one boot, two proofs).
+Boots: 2 snapshots made, 7 cold (2 of them the stale/corrupt fallbacks, 1 cut short) and 9
+warm. The silent variant boots warm only: its cold twin is test_bootlab_boot.py's.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bootlab_support import BOOTLAB, REPO, Boot, kernel_esp, process_alive, run_boot, variant_esp
+from lab.warmlane import compare
+
+pytestmark = pytest.mark.qemu
+
+SPEC = yaml.safe_load((REPO / "kernel" / "milestones.yaml").read_text())
+# (target, variant, extra bootlab arguments): each variant once, on alternating machines.
+VARIANT_CASES = [
+    ("q35-pflash", "shared-user-tables", ()),
+    ("pc-bios", "hang-after-heap", ("--short-spec",)),
+    ("q35-pflash", "triple-fault", ()),
+    ("pc-bios", "stack-overflow", ()),
+]
+
+
+@pytest.fixture(scope="module")
+def lab(probe_cache) -> Path:
+    """This module's XDG cache: the KVM probe's answer and the snapshots its boots share."""
+    return probe_cache
+
+
+@pytest.fixture(scope="module")
+def short_spec(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "short-milestones.yaml"
+    path.write_text(yaml.safe_dump(dict(SPEC, default_timeout=6)))
+    return path
+
+
+def boot(lab: Path, out: Path, *args) -> Boot:
+    return run_boot(out, *args)
+
+
+def snapshot_dirs(lab: Path) -> list[Path]:
+    root = lab / "rustux-bootlab" / "snapshots"
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.exists() else []
+
+
+def names(b: Boot) -> list[str]:
+    return [m["name"] for m in b.result["milestones"]]
+
+
+def assert_same(cold: Boot, warm: Boot) -> None:
+    assert cold.result["boot_path"] == "cold" and warm.result["boot_path"] == "warm", warm.result.get("warm")
+    assert warm.verdict == cold.verdict, (cold.result["reason"], warm.result["reason"])
+    assert names(warm) == names(cold)
+    assert compare(cold.result, warm.result).agree
+    assert not process_alive(warm.result["qemu"]["pid"])
+
+
+@pytest.fixture(scope="module")
+def kernel_warm(lab, tmp_path_factory) -> dict[str, Boot]:
+    """The kernel booted warm on both targets: the first boot of each makes its snapshot."""
+    return {t: boot(lab, tmp_path_factory.mktemp(f"warm-{t}"), "--target", t, "--image", kernel_esp(), "--warm")
+            for t in ("q35-pflash", "pc-bios")}
+
+
+def test_the_kernel_boots_warm_and_the_record_says_from_which_snapshot(kernel_warm, lab):
+    for target, b in kernel_warm.items():
+        assert b.rc == 0 and b.verdict == ("PASS", None), b.stderr
+        assert b.result["boot_path"] == "warm" and b.result["warm"]["warnings"] == []
+        snap = b.result["warm"]["snapshot"]
+        assert b.result["warm"]["made_snapshot"] is True
+        assert (Path(snap["path"]) / "snapshot.mig").stat().st_size == snap["size"] > 1 << 20
+        assert "-incoming" in b.result["qemu"]["command"] and "usb-storage" not in b.result["qemu"]["command"]
+        timeline = (b.out / "timeline.log").read_text()
+        assert re.search(r"runner +warm: snapshot \w+ restored", timeline)
+        assert "map -r" in timeline and "bootx64" in timeline, "the shell dialogue is on the record"
+        # Restored, not booted: the firmware's own boot manager never ran in this QEMU.
+        assert "BdsDxe" not in (b.out / "serial.log").read_text(errors="replace")
+        # Launched from the stick, the kernel finds the files beside it on its own device.
+        assert (kernel_esp() / "EFI" / "rustux" / "initrd.cpio").is_file()
+        assert "initrd: \\EFI\\rustux\\initrd.cpio" in (b.out / "debugcon.log").read_text(errors="replace")
+    assert len(snapshot_dirs(lab)) == 2, "one snapshot per machine: q35+pflash and pc+bios differ"
+
+
+@pytest.mark.parametrize("target,variant,extra", VARIANT_CASES, ids=[f"{v}-{t}" for t, v, _ in VARIANT_CASES])
+def test_known_bad_variants_fail_warm_exactly_as_cold(kernel_warm, lab, short_spec, tmp_path, target, variant, extra):
+    args = ["--target", target, "--image", variant_esp(variant),
+            *(("--milestones", short_spec) if "--short-spec" in extra else extra)]
+    cold = boot(lab, tmp_path / "cold", *args, "--no-warm")
+    warm = boot(lab, tmp_path / "warm", *args, "--warm")
+    assert cold.rc == warm.rc == 1 and cold.verdict == ("FAIL", "code"), cold.result["reason"]
+    assert_same(cold, warm)
+    assert warm.result["warm"]["made_snapshot"] is False
+
+
+def test_a_silent_kernel_fails_warm_as_it_does_cold(kernel_warm, tmp_path):
+    # Its cold boot is test_bootlab_boot.py's (same assertions): a silent boot costs its whole
+    # timeout, and cold OVMF's first serial line comes late on a loaded host.
+    warm = boot(None, tmp_path, "--target", "q35-pflash", "--image", variant_esp("silent"), "--timeout", "12", "--warm")
+    assert warm.rc == 1 and warm.verdict == ("FAIL", "code") and warm.result["boot_path"] == "warm", warm.result
+    assert "printed nothing" in warm.result["reason"] and warm.result["milestones"] == []
+    assert warm.result["bytes_seen"]["serial"] > 0 and warm.result["bytes_seen"]["debugcon"] == 0
+    assert warm.result["warm"]["typed_s"] is not None and warm.result["warm"]["launched_s"] is None, \
+        "typed and not refused; never seen running (it writes nothing)"
+
+
+def test_the_agreement_check_turns_the_lane_off_on_a_real_disagreement(kernel_warm, lab, tmp_path):
+    # A spec pinned to the memory-map size the *warm* firmware leaves (the shell and the stick
+    # take descriptors): the warm boot PASSes, the cold boot FAILs. Exactly the case the lane
+    # exists for: warm would hide a failure the cold path shows.
+    warm_entries = re.search(r"memory map: (\d+) entries", kernel_warm["q35-pflash"].result["milestones"][2]["line"]).group(1)
+    pinned = dict(SPEC)
+    pinned["milestones"] = [dict(m, regex=m["regex"].replace(r"(?P<entries>\d+)", warm_entries)) if m["name"] == "memory-map" else m
+                            for m in SPEC["milestones"]]
+    spec = tmp_path / "pinned.yaml"
+    spec.write_text(yaml.safe_dump(pinned))
+    check = warm_cli(lab, "check", "--target", "q35-pflash", "--image", kernel_esp(), "--milestones", spec,
+                     "--out", tmp_path / "check", "--json")
+    assert check.returncode == 1, check.stderr
+    summary = json.loads(check.stdout)
+    assert summary["agree"] is False and summary["cold"]["verdict"] == "FAIL" and summary["warm"]["verdict"] == "PASS"
+    assert summary["lane"]["enabled"] is False and summary["lane"]["evidence"] == summary["records"]
+
+    # While the lane is off a warm boot runs cold (cut short here: only its path matters).
+    refused = boot(lab, tmp_path / "refused", "--target", "q35-pflash", "--image", kernel_esp(), "--warm", "--timeout", "2")
+    assert refused.result["boot_path"] == "cold" and refused.result["warm"]["snapshot"] is None
+    assert "warm lane off for q35-pflash" in refused.result["warm"]["warnings"][0]
+    status = warm_cli(lab, "status", "q35-pflash")
+    assert re.search(r"q35-pflash +\w+ +OFF", status.stdout), status.stdout
+
+    assert warm_cli(lab, "release", "q35-pflash").returncode == 2, "a release needs a reason"
+    released = warm_cli(lab, "release", "q35-pflash", "--reason", "pinned spec was the test's")
+    assert released.returncode == 0 and "warm lane on" in released.stdout
+
+
+def test_a_stale_snapshot_fails_to_restore_and_the_boot_runs_cold(kernel_warm, lab, tmp_path):
+    # A snapshot of another machine (pc + -bios) filed under q35-pflash's key with a manifest
+    # that claims it fits, as a key that missed a difference would: QEMU refuses the stream.
+    q35 = Path(kernel_warm["q35-pflash"].result["warm"]["snapshot"]["path"])
+    other = [d for d in snapshot_dirs(lab) if d != q35]
+    assert len(other) == 1, "pc-bios's snapshot (the corrupt test, next, drops it)"
+    manifest = json.loads((q35 / "manifest.json").read_text())
+    foreign = other[0] / "snapshot.mig"
+    (q35 / "snapshot.mig").write_bytes(foreign.read_bytes())
+    foreign_manifest = json.loads((other[0] / "manifest.json").read_text())
+    manifest.update(sha256=foreign_manifest["sha256"], size=foreign_manifest["size"])
+    (q35 / "manifest.json").write_text(json.dumps(manifest))
+    cold = boot(lab, tmp_path, "--target", "q35-pflash", "--image", kernel_esp(), "--warm")
+    assert cold.rc == 0 and cold.result["boot_path"] == "cold", cold.result.get("warm")
+    assert "warm start failed: restore failed" in cold.result["warm"]["warnings"][0]
+    assert not q35.exists()
+    assert_same(cold, kernel_warm["q35-pflash"])
+
+
+def test_a_corrupt_snapshot_is_dropped_and_the_boot_runs_cold(kernel_warm, lab, tmp_path):
+    snap = Path(kernel_warm["pc-bios"].result["warm"]["snapshot"]["path"])
+    stream = snap / "snapshot.mig"
+    with stream.open("r+b") as f:  # same size, other bytes: only the content hash can tell
+        f.seek(stream.stat().st_size // 2)
+        f.write(b"\xde\xad\xbe\xef" * 64)
+    cold = boot(lab, tmp_path, "--target", "pc-bios", "--image", kernel_esp(), "--warm")
+    assert cold.rc == 0 and cold.result["boot_path"] == "cold", cold.result.get("warm")
+    warning = cold.result["warm"]["warnings"][0]
+    assert "warm start failed: corrupt: snapshot content sha256" in warning and "dropped" in warning
+    assert not snap.exists()
+    assert (tmp_path / "warm-attempt" / "timeline.log").exists(), "the failed attempt's record is kept"
+    assert_same(cold, kernel_warm["pc-bios"])
+
+
+def warm_cli(lab: Path, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BOOTLAB), "warm", *map(str, args)], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_a_board_refuses_warm_with_the_reason():
+    proc = subprocess.run([str(BOOTLAB), "boot", "--board", "vboard-1", "--image", kernel_esp(), "--warm"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "--warm: board vboard-1 cannot boot warm: a real machine's firmware cannot be restored" in proc.stderr

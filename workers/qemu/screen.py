@@ -1,0 +1,129 @@
+"""The `screen` channel and the record's screenshots, by QMP screendump (an attachment).
+
+While the boot waits for the screen (`lab.screen.wanted`: a screen milestone is next or a
+step is answered there) a frame is taken every `FAST_S`, slowing down to `SLOW_S` while it
+stays the same; an unchanged frame (same hash) is not read again. A changed one is read
+(`lab.screen.reader`) and its new lines fed as channel `screen`, on the boot's clock at
+the frame. Otherwise a frame is taken every `IDLE_S` and only hashed and kept: the last
+frame of a guest that ends QEMU itself (debug-exit, faster than the runner can ask) still
+reaches the record, at most `IDLE_S` old. (A screendump holds the runner's loop for tens of
+ms, more on a loaded host: that is the price, about 1% of the loop's time.)
+
+The record keeps `screen.png`, the last frame: taken when the boot is decided (on the
+deciding line, before the runner quits QEMU and before the guest's own exit can win the
+race), again while QEMU is being stopped, else the last frame taken; and `screen-<name>.png`
+for each milestone or step matched on the screen, the frame it was read from.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from lab.matcher import MilestoneHit
+from lab.screen.feed import ScreenFeed
+from lab.screen.reader import ScreenReader, frame_from_rgb
+from lab.screen.wanted import screen_wanted
+from lab.spec import SCREEN
+from workers.png import PpmError, encode_png, read_ppm
+from workers.qemu.attach import Attachment, LiveBoot
+from workers.qemu.qmp import QmpError
+
+SCREEN_PNG = "screen.png"
+FAST_S = 0.1  # between frames while the screen is awaited and changing
+SLOW_S = 0.2  # ... and while it stays the same
+IDLE_S = 2.0  # between frames kept only for screen.png
+DUMP_TIMEOUT_S = 5.0
+
+
+class ScreenChannel(Attachment):
+    channels = (SCREEN,)
+
+    def __init__(self) -> None:
+        self.reader = ScreenReader()
+        self.feed = ScreenFeed()
+        self._due = 0.0
+        self._interval = FAST_S
+        self._frame: bytes | None = None  # the last PPM taken
+        self._frame_t = 0.0  # when it was taken (the boot's clock)
+        self._hash: bytes | None = None
+        self._read_hash: bytes | None = None  # the last frame read
+        self._decided_shot = False
+        self._broken = False  # screendump failed once: say so once, stop asking
+
+    def tick(self, live: LiveBoot, t: float) -> None:
+        if live.matcher.decided is not None:
+            self._final(live)
+            return
+        if live.qmp is None or self._broken or t < self._due:
+            return
+        wanted = screen_wanted(live.matcher)
+        if not self._take(live):
+            return
+        if not wanted:
+            self._due = t + IDLE_S
+            return
+        if self._hash == self._read_hash:
+            self._interval = min(self._interval * 1.5, SLOW_S)
+        else:
+            self._interval = FAST_S
+            self._read(live)
+        self._due = t + self._interval
+
+    def hit(self, live: LiveBoot, hit: MilestoneHit) -> None:
+        if hit.channel == SCREEN and self._frame is not None:
+            self._save(live, f"screen-{hit.name}.png", self._frame)
+        if live.matcher.decided is not None:
+            self._final(live)
+
+    def stopping(self, live: LiveBoot) -> None:
+        if self._take(live):
+            self._save(live, SCREEN_PNG, self._frame)
+
+    def finished(self, live: LiveBoot) -> None:
+        if not (live.out / SCREEN_PNG).exists() and self._frame is not None:
+            self._save(live, SCREEN_PNG, self._frame)
+
+    # -- frames -------------------------------------------------------------------------
+    def _final(self, live: LiveBoot) -> None:
+        if not self._decided_shot:
+            self._decided_shot = True
+            if self._take(live):
+                self._save(live, SCREEN_PNG, self._frame)
+
+    def _take(self, live: LiveBoot) -> bool:
+        """A screendump into `_frame`; False (and a timeline note, once) if there is none."""
+        if live.qmp is None or live.qmp.closed or self._broken:
+            return False
+        ppm = live.out / ".screen.ppm"
+        try:
+            asked = live.now()
+            live.qmp.execute("screendump", {"filename": str(ppm)}, timeout=DUMP_TIMEOUT_S)
+            self._frame, self._frame_t = ppm.read_bytes(), asked
+        except (QmpError, OSError) as exc:
+            if not live.qmp.closed:  # a QEMU that just exited is not a broken screen
+                self._broken = True
+                live.event(f"screen: no screendump: {exc}")
+            return False
+        finally:
+            ppm.unlink(missing_ok=True)
+        self._hash = hashlib.blake2b(self._frame, digest_size=16).digest()
+        return True
+
+    def _read(self, live: LiveBoot) -> None:
+        assert self._frame is not None
+        self._read_hash = self._hash
+        try:
+            width, height, rgb = read_ppm(self._frame)
+        except PpmError as exc:
+            live.event(f"screen: unreadable screendump: {exc}")
+            return
+        text = self.reader.read(frame_from_rgb(width, height, rgb))
+        live.feed(SCREEN, self.feed.update(text).data(), self._frame_t)
+
+    def _save(self, live: LiveBoot, name: str, ppm: bytes | None) -> None:
+        if ppm is None:
+            return
+        try:
+            width, height, rgb = read_ppm(ppm)
+            (live.out / name).write_bytes(encode_png(width, height, rgb))
+        except (PpmError, OSError) as exc:
+            live.event(f"screen: no {name}: {exc}")

@@ -1,0 +1,1 @@
+"""Firmware snapshots for warm boots: the cache (store.py) and their making (create.py)."""

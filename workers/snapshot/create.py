@@ -1,0 +1,154 @@
+"""Making a snapshot: OVMF booted with no boot file to its UEFI shell, then saved with QMP.
+
+The machine is the warm boot's own (the same command line minus `-incoming`, so the restore
+finds every device it saved). With nothing to boot OVMF starts its shell, which counts down
+5 s for a `startup.nsh`; a key on COM1 ends the countdown at once. The recipe then sets the
+shell's `path` to the stick's boot directory (lab/warmlaunch.py types `bootx64` after the
+restore), QMP `stop`s the guest and `migrate`s it to a file. The flash's content travels in
+the stream (QEMU keeps pflash in RAM), so the restored machine only needs a fresh VARS copy
+of the same size; what the guest writes to it is dropped with the boot's work directory.
+"""
+from __future__ import annotations
+
+import hashlib
+import shlex
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lab.cleaning import clean_block
+from lab.snapshot import Manifest, SnapshotKey
+from lab.warmlaunch import LAUNCH, PROMPT, SHELL_PATH
+from workers.boot import VARS_COPY
+from workers.capture import Streams
+from workers.qemu.command import CONSOLES, QMP
+from workers.qemu.process import QemuProcess, QemuStartError
+from workers.qemu.qmp import QmpClient, QmpError
+from workers.snapshot.store import CREATION_LOG, STREAM, Snapshot, SnapshotStore
+
+CREATE_TIMEOUT_S = 90.0  # OVMF reaches its shell in ~5 s under TCG on an idle host
+COUNTDOWN = "startup.nsh"  # "Press ESC in 5 seconds to skip startup.nsh or any other key to continue."
+WORKDIR_PREFIX = "bootlab-snap-"
+
+
+class SnapshotCreateError(Exception):
+    """The snapshot could not be made: says why (the boot then runs cold)."""
+
+
+def ensure_snapshot(store: SnapshotStore, key: SnapshotKey, command: Callable[[Path], list[str]],
+                    vars_template: Path | None, timeout_s: float = CREATE_TIMEOUT_S) -> tuple[Snapshot, bool]:
+    """The snapshot for `key`, made now if there is none; True if this call made it.
+
+    `command(work)` is the warm machine's QEMU command line for a work directory holding the
+    console sockets `<name>.sock`, `qmp.sock` and, for pflash, `vars.fd`."""
+    with store.creating(key) as staging:
+        found, _ = store.lookup(key)  # another boot may have made it while we waited
+        if found is not None:
+            return found, False
+        started = time.monotonic()
+        _make(staging, command, vars_template, timeout_s)
+        stream = staging / STREAM
+        manifest = Manifest(
+            key=key, digest=key.digest, sha256=_sha256(stream), size=stream.stat().st_size,
+            created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            creation_s=time.monotonic() - started, launch=LAUNCH,
+        )
+        return store.commit(staging, manifest), True
+
+
+def _make(staging: Path, command: Callable[[Path], list[str]], vars_template: Path | None, timeout_s: float) -> None:
+    with tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as tmp:
+        work = Path(tmp)
+        if vars_template is not None:
+            shutil.copyfile(vars_template, work / VARS_COPY)
+        streams = Streams()
+        qmp: list[QmpClient] = []
+        qemu = QemuProcess(command(work))
+        log = bytearray()
+        try:
+            for name in CONSOLES:
+                streams.listen(name, work / f"{name}.sock")
+            streams.listen(QMP, work / f"{QMP}.sock", on_accept=lambda conn: qmp.append(QmpClient(conn)))
+            try:
+                qemu.start()
+            except QemuStartError as exc:
+                raise SnapshotCreateError(str(exc)) from exc
+            deadline = time.monotonic() + timeout_s
+            _to_shell(qemu, streams, log, deadline, timeout_s)
+            if not qmp:
+                raise SnapshotCreateError("QEMU never connected its QMP socket")
+            _save(qmp[0], qemu, staging / STREAM, deadline)
+        finally:
+            (staging / CREATION_LOG).write_bytes(bytes(log))
+            qemu.stop(grace=0)  # the stream and the flash are complete: nothing to shut down cleanly
+            for client in qmp:
+                client.close()
+            streams.close()
+
+
+def _to_shell(qemu: QemuProcess, streams: Streams, log: bytearray, deadline: float, timeout_s: float) -> None:
+    """Serial until the shell's prompt, the countdown skipped and the path set."""
+    said = 0  # how much of `log` the last step already looked at
+    steps = [(COUNTDOWN, b"\r"), (PROMPT, f"set path {SHELL_PATH}\r".encode()), (PROMPT, None)]
+    while steps:
+        if time.monotonic() >= deadline:
+            tail = clean_block(bytes(log[-300:])).strip().splitlines()
+            raise SnapshotCreateError(f"no UEFI shell prompt on COM1 within {timeout_s:g}s (last: "
+                                      f"{tail[-1] if tail else 'nothing'!r}): this firmware cannot be snapshotted")
+        if not qemu.running():
+            raise SnapshotCreateError(f"QEMU exited with status {qemu.poll()} before the shell: "
+                                      f"{_output_tail(qemu) or 'no output'}")
+        for channel, data in streams.wait(0.05):
+            if channel == "serial":
+                log += data
+        text = clean_block(bytes(log[said:]))
+        wanted, answer = steps[0]
+        if wanted in text:
+            said = len(log)
+            steps.pop(0)
+            if answer is not None:
+                _send(streams, answer)
+
+
+def _send(streams: Streams, keys: bytes) -> None:
+    conn = streams.connections["serial"]
+    conn.setblocking(True)
+    try:
+        conn.sendall(keys)
+    finally:
+        conn.setblocking(False)
+
+
+def _save(qmp: QmpClient, qemu: QemuProcess, stream: Path, deadline: float) -> None:
+    try:
+        qmp.handshake(timeout=5.0)
+        qmp.execute("stop")
+        qmp.execute("migrate", {"uri": f"exec:cat > {shlex.quote(str(stream))}"})
+        while time.monotonic() < deadline:
+            status = qmp.execute("query-migrate").get("status")
+            if status == "completed":
+                return
+            if status in ("failed", "cancelled"):
+                raise SnapshotCreateError(f"QMP migrate to {stream} {status}")
+            time.sleep(0.01)
+    except QmpError as exc:
+        raise SnapshotCreateError(f"saving the firmware failed: {exc}") from exc
+    raise SnapshotCreateError(f"QMP migrate to {stream} did not finish in time")
+
+
+def _output_tail(qemu: QemuProcess) -> str:
+    try:
+        return qemu.output.read().decode("utf-8", "replace").strip().splitlines()[-1]
+    except (OSError, ValueError, IndexError, TypeError):
+        return ""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
