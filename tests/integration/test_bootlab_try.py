@@ -9,34 +9,26 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bootlab_support import BOOTLAB, REPO, one_target_inventory
 from steps.local_lab import create, free_port, start, stop, wait_for_workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 
-REPO = Path(__file__).resolve().parents[2]
 TARGET = "q35-pflash"
 HELLO = "userspace/programs/src/bin/hello.rs"
-BOOTLAB = Path(sys.executable).parent / "bootlab"
 FAST_S = 15  # "at once": far below any kernel build, with room for a loaded machine
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("trylab")
-    inventory = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
-    for name, target in inventory["targets"].items():
-        target["enabled"] = name == TARGET
-        target["milestones"] = str(REPO / "kernel/milestones.yaml")
-    inventory["boards"] = {}
-    inventory["workers"] = {name: w for name, w in inventory["workers"].items() if w["kind"] == "qemu"}
-    (root / "inventory.yaml").write_text(yaml.safe_dump(inventory))
+    (root / "inventory.yaml").write_text(yaml.safe_dump(one_target_inventory(TARGET)))
     lab = create(root / "lab", inventory=root / "inventory.yaml",
                  ports={"web": free_port(), "pb": free_port(), "try": free_port()})
     try:
