@@ -19,8 +19,9 @@ def test_keys_reach_com1_and_tilde_dot_detaches_with_a_record(tmp_path: Path) ->
     esp = shell_esp(tmp_path / "esp")
     out = tmp_path / "record"
     master, slave = os.openpty()
+    # Cold (--no-warm): the person meets OVMF's own shell banner and countdown.
     proc = subprocess.Popen([str(BOOTLAB), "console", "--target", "q35-pflash", "--image", str(esp), "--milestones",
-                             str(SPEC), "--out", str(out)], cwd=REPO, stdin=slave, stdout=slave, stderr=slave,
+                             str(SPEC), "--out", str(out), "--no-warm"], cwd=REPO, stdin=slave, stdout=slave, stderr=slave,
                             start_new_session=True)
     os.close(slave)
     try:

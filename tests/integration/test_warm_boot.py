@@ -185,6 +185,16 @@ def warm_cli(lab: Path, *args) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+def test_a_console_on_a_target_starts_warm(kernel_warm, tmp_path):
+    # --watch: nothing typed by a person; the kernel's debug-exit ends the boot.
+    proc = subprocess.run([str(BOOTLAB), "console", "--target", "pc-bios", "--image", kernel_esp(), "--watch",
+                           "--out", tmp_path, "--timeout", "60"], cwd=REPO, capture_output=True, timeout=120)
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert proc.returncode == 0 and result["verdict"] == "PASS", proc.stderr[-500:]
+    assert result["boot_path"] == "warm" and result["warm"]["made_snapshot"] is False
+    assert b"[rustux] boot complete" in proc.stdout, "COM1 reached the terminal"
+
+
 def test_a_board_refuses_warm_with_the_reason():
     proc = subprocess.run([str(BOOTLAB), "boot", "--board", "vboard-1", "--image", kernel_esp(), "--warm"],
                           cwd=REPO, capture_output=True, text=True, timeout=60)

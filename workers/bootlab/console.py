@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "start of a line quits. With --watch the console is only read (and the board is not taken).\n"
         "Interactive use takes the board's lock, so no boot runs underneath you.\n\n"
         "With --target NAME --image PATH: boot the image on a QEMU target with the terminal on COM1\n"
-        "(keys to COM1, `~.` detaches). Milestones tick and the boot record is written as for any boot;\n"
+        "(keys to COM1, `~.` detaches), the firmware restored from a snapshot unless --no-warm.\n"
+        "Milestones tick and the boot record is written as for any boot;\n"
         "the boot runs until you detach or QEMU exits; the spec's conversation steps are left to you.",
         examples=["bootlab console vboard-1", "bootlab console vboard-1 --watch",
                   "bootlab console --target q35-pflash --image build/esp"],
@@ -49,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     target.add_argument("--milestones", type=Path, metavar="FILE", help="milestone spec (default: the target's)")
     target.add_argument("--out", type=Path, metavar="DIR", help="boot record directory (default: build/boots/<target>-console-<time>)")
     target.add_argument("--timeout", type=float, metavar="SECONDS", help="end the boot after this long (default: never)")
+    target.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
+                        help="restore the firmware from a snapshot (default; cold when it cannot, with a warning)")
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
@@ -97,8 +100,10 @@ def _target_console(args: argparse.Namespace) -> int:
     """A QEMU boot with the terminal on COM1: an ordinary boot (health, record) whose end is
     the person's, through `PersonAtConsole` (workers/qemu/person.py)."""
     from workers.bootlab.boot import BOOTS_DIR, BootJob, run_boot, target_spec  # the QEMU runner: only here
-    from workers.boot import BootRequest, BootSession
+    from workers.boot import BootRequest
     from workers.qemu.person import PersonAtConsole
+    from workers.triage import boot_cold
+    from workers.warm.boot import boot_warm
 
     if args.image is None:
         raise UsageError("--target needs --image PATH: the ESP directory, .efi or FAT image to boot")
@@ -114,8 +119,9 @@ def _target_console(args: argparse.Namespace) -> int:
         progress = TerminalProgress(_RawLines())
         progress.event(f"{target.name}: COM1 on this terminal" + ("; ~. to detach" if keys is not None else
                                                                   " (read-only; Ctrl-C to stop)"))
+        boot = boot_warm if args.warm else boot_cold  # a person waits: restore the firmware, do not boot it
         job = BootJob("target", target.name, args.image, out, spec.total, target.enabled,
-                      lambda p, interrupt: BootSession(request, p, interrupt).run())
+                      lambda p, interrupt: boot(request, p, interrupt))
         return run_boot(job, progress, as_json=False).outcome.exit_code
 
 
