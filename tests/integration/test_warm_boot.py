@@ -146,6 +146,16 @@ def test_the_agreement_check_turns_the_lane_off_on_a_real_disagreement(kernel_wa
     assert released.returncode == 0 and "warm lane on" in released.stdout
 
 
+def test_a_console_on_a_target_starts_warm(kernel_warm, tmp_path):
+    # --watch: nothing typed by a person; the kernel's debug-exit ends the boot.
+    proc = subprocess.run([str(BOOTLAB), "console", "--target", "pc-bios", "--image", kernel_esp(), "--watch",
+                           "--out", tmp_path, "--timeout", "60"], cwd=REPO, capture_output=True, timeout=120)
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert proc.returncode == 0 and result["verdict"] == "PASS", proc.stderr[-500:]
+    assert result["boot_path"] == "warm" and result["warm"]["made_snapshot"] is False
+    assert b"[rustux] boot complete" in proc.stdout, "COM1 reached the terminal"
+
+
 def test_a_stale_snapshot_fails_to_restore_and_the_boot_runs_cold(kernel_warm, lab, tmp_path):
     # A snapshot of another machine (pc + -bios) filed under q35-pflash's key with a manifest
     # that claims it fits, as a key that missed a difference would: QEMU refuses the stream.
@@ -183,16 +193,6 @@ def test_a_corrupt_snapshot_is_dropped_and_the_boot_runs_cold(kernel_warm, lab, 
 def warm_cli(lab: Path, *args) -> subprocess.CompletedProcess:
     return subprocess.run([str(BOOTLAB), "warm", *map(str, args)], cwd=REPO, capture_output=True, text=True,
                           timeout=300)
-
-
-def test_a_console_on_a_target_starts_warm(kernel_warm, tmp_path):
-    # --watch: nothing typed by a person; the kernel's debug-exit ends the boot.
-    proc = subprocess.run([str(BOOTLAB), "console", "--target", "pc-bios", "--image", kernel_esp(), "--watch",
-                           "--out", tmp_path, "--timeout", "60"], cwd=REPO, capture_output=True, timeout=120)
-    result = json.loads((tmp_path / "result.json").read_text())
-    assert proc.returncode == 0 and result["verdict"] == "PASS", proc.stderr[-500:]
-    assert result["boot_path"] == "warm" and result["warm"]["made_snapshot"] is False
-    assert b"[rustux] boot complete" in proc.stdout, "COM1 reached the terminal"
 
 
 def test_a_board_refuses_warm_with_the_reason():
