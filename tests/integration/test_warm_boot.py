@@ -121,7 +121,8 @@ def test_the_agreement_check_turns_the_lane_off_on_a_real_disagreement(kernel_wa
     # A spec pinned to the memory-map size the *warm* firmware leaves (the shell and the stick
     # take descriptors): the warm boot PASSes, the cold boot FAILs. Exactly the case the lane
     # exists for: warm would hide a failure the cold path shows.
-    warm_entries = re.search(r"memory map: (\d+) entries", kernel_warm["q35-pflash"].result["milestones"][2]["line"]).group(1)
+    line = next(m["line"] for m in kernel_warm["q35-pflash"].result["milestones"] if m["name"] == "memory-map")
+    warm_entries = re.search(r"memory map: (\d+) entries", line).group(1)
     pinned = dict(SPEC)
     pinned["milestones"] = [dict(m, regex=m["regex"].replace(r"(?P<entries>\d+)", warm_entries)) if m["name"] == "memory-map" else m
                             for m in SPEC["milestones"]]
