@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterable
 from enum import Enum
 
 EXIT_PASS = 0
@@ -78,3 +79,13 @@ class Outcome:
             "reason": self.reason,
             "last_milestone": self.last_milestone,
         }
+
+
+# For a set of boots (a try, a fan-out): a FAIL anywhere says the patch is broken whatever
+# else happened; an ERROR says some target could not judge it; MISS only that one was skipped.
+_SEVERITY = (Verdict.PASS, Verdict.MISS, Verdict.ERROR, Verdict.FAIL)
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict | None:
+    """The verdict that speaks for all of them (None for none)."""
+    return max(verdicts, key=_SEVERITY.index, default=None)

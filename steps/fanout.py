@@ -59,6 +59,16 @@ class BootFanout(Trigger):
             lines.append(child_line(builder["name"], {k: v for k, (v, _) in props.items()}))
         return sorted(lines)
 
+    def getSchedulersAndProperties(self):
+        """A try may name its targets (build property `try_targets`, from `bootlab try --target`):
+        then the fan-out boots only those."""
+        every = super().getSchedulersAndProperties()
+        chosen = self.getProperty("try_targets")
+        if not chosen:
+            return every
+        wanted = {f"boot-{name}" for name in chosen}  # steps.config.boot_scheduler's names
+        return [s for s in every if s["sched_name"] in wanted]
+
     def getResultSummary(self):
         if self.verdict_lines:
             line = ", ".join(self.verdict_lines)

@@ -48,6 +48,18 @@ def run_boot(out: Path, *args: str | Path, timeout: float = 180) -> Boot:
     return Boot(proc.returncode, result, proc.stderr, out, wall)
 
 
+def one_target_inventory(target: str) -> dict[str, Any]:
+    """The repository's inventory with only `target` enabled (spec kernel/milestones.yaml), no
+    boards and only QEMU workers: for a master test that needs one boot per kernel build."""
+    inventory = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
+    for name, spec in inventory["targets"].items():
+        spec["enabled"] = name == target
+        spec["milestones"] = str(REPO / "kernel/milestones.yaml")
+    inventory["boards"] = {}
+    inventory["workers"] = {n: w for n, w in inventory["workers"].items() if w["kind"] == "qemu"}
+    return inventory
+
+
 def kernel_esp() -> Path:
     if not (KERNEL_ESP / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
         pytest.fail(f"{KERNEL_ESP} has no kernel: run make kernel")

@@ -47,7 +47,7 @@ def test_kernel_boots_to_the_shell_prompt_and_powers_off_33(boot):
         assert "USER at every level" in hits["address-space"].string, "isolation proof missing"
         assert int(hits["initrd"].group("files")) >= 16, "every program and /etc file is in the initrd"
         assert hits["elf-loaded"].group("program") == "init" and hits["init-started"].group("pid") == "1"
-        order = burner_order(text)
+        order = burner_order(text)[-6:]  # the self-test's last run (an inconclusive one runs again)
         assert sorted(order) == sorted("AAABBB"), f"burner lines: {order!r}"
         assert order not in ("AAABBB", "BBBAAA"), f"the CPU-bound burners did not interleave: {order!r}"
         assert not panic_lines(result, channel)

@@ -16,7 +16,8 @@ import time
 import pytest
 import yaml
 
-from history_support import AUTHOR, BUG_SUBJECT, REPO, commit_the_bug, kernel_repo, seed_cargo
+from bootlab_support import one_target_inventory
+from history_support import AUTHOR, BUG_SUBJECT, commit_the_bug, kernel_repo, seed_cargo
 from steps.local_lab import create, free_port, start, stop, wait_for_workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
@@ -29,13 +30,8 @@ def lab(tmp_path_factory):
     repo = root / "kernel-repo"
     repo.mkdir()
     good = kernel_repo(repo)
-    inventory = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
+    inventory = one_target_inventory(TARGET)
     inventory["lab"]["kernel"] = {"repo": str(repo), "branch": "main"}
-    for name, target in inventory["targets"].items():
-        target["enabled"] = name == TARGET
-        target["milestones"] = str(REPO / "kernel/milestones.yaml")
-    inventory["boards"] = {}
-    inventory["workers"] = {n: w for n, w in inventory["workers"].items() if w["kind"] == "qemu"}
     (root / "inventory.yaml").write_text(yaml.safe_dump(inventory))
     lab = create(root / "lab", inventory=root / "inventory.yaml", poll_s=2,
                  ports={"web": free_port(), "pb": free_port(), "try": free_port()})

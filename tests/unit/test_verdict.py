@@ -1,6 +1,6 @@
 import pytest
 
-from lab.verdict import EXIT_USAGE, Culprit, Outcome, Verdict
+from lab.verdict import EXIT_USAGE, Culprit, Outcome, Verdict, worst
 
 
 def test_exit_codes_follow_design():
@@ -31,3 +31,11 @@ def test_fail_can_only_blame_code():
 def test_enums_serialise_as_strings():
     assert Verdict("ERROR") is Verdict.ERROR
     assert Culprit("firmware") is Culprit.FIRMWARE
+
+
+def test_worst_of_several_boots_is_a_fail_anywhere_then_error_then_miss():
+    assert worst([Verdict.PASS, Verdict.ERROR, Verdict.FAIL, Verdict.MISS]) is Verdict.FAIL
+    assert worst([Verdict.PASS, Verdict.MISS, Verdict.ERROR]) is Verdict.ERROR
+    assert worst([Verdict.PASS, Verdict.MISS]) is Verdict.MISS
+    assert worst([Verdict.PASS]) is Verdict.PASS
+    assert worst([]) is None

@@ -36,6 +36,7 @@ COMMANDS = {
     "warm": "warm",
     "bisect": "bisect",
     "kcidb": "kcidb",
+    "try": "trypatch",
 }
 
 

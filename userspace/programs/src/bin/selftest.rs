@@ -2,7 +2,8 @@
 //! CPU-bound work, W ms each (calibrated here). Without preemption the first finishes after
 //! W and the second W later; with a preemptive round-robin they share the CPU and finish
 //! within about one quantum of each other. The test also sleeps 1 ms, which returns only if
-//! the timer wakes sleepers. Exit 0 when preemption was seen.
+//! the timer wakes sleepers. Exit 0 when preemption was seen. A run that ends sooner than
+//! one burner's calibrated work is too short to tell and runs again with twice the work.
 #![no_std]
 #![no_main]
 
@@ -14,53 +15,66 @@ use usys::{now_ns, sleep_ms, spawn, wait};
 /// Work per worker (a few scheduler quanta) and how many progress lines it prints.
 const WORK_MS: u64 = 30;
 const CHUNKS: u64 = 3;
+/// Runs with doubled work when a run was too short to tell (see `main`).
+const ATTEMPTS: u32 = 3;
 const NS_PER_MS: u64 = 1_000_000;
 
 usys::entry!(main);
 
 fn main(_args: usys::Args) -> i32 {
     let rounds_per_ms = calibrate();
-    let mut rounds = Buf::<20>::new();
-    let _ = write!(rounds, "{}", rounds_per_ms * WORK_MS / CHUNKS);
+    let mut work_ms = WORK_MS;
+    for attempt in 1..=ATTEMPTS {
+        let (first_ms, gap_ms) = match race(rounds_per_ms * work_ms / CHUNKS) {
+            Ok(times) => times,
+            Err(why) => {
+                usys::println!("[selftest] FAILED: {why}");
+                return 1;
+            }
+        };
+        let numbers = format_args!(
+            "2 burners of {work_ms} ms each finished {gap_ms} ms apart, the first after {first_ms} ms"
+        );
+        if gap_ms * 2 < first_ms {
+            usys::println!("[selftest] preemption seen: {numbers}");
+            return 0;
+        }
+        // Both done sooner than one burner's work: the CPU ran faster than calibrated (a
+        // busy host during calibration), too short to tell; not evidence either way.
+        if first_ms >= work_ms || attempt == ATTEMPTS {
+            usys::println!("[selftest] FAILED: no preemption seen: {numbers}");
+            return 1;
+        }
+        usys::println!("[selftest] inconclusive: {numbers}; again with twice the work");
+        work_ms *= 2;
+    }
+    1
+}
+
+/// Two burners of `rounds` per chunk: (ms until the first finished, ms between the two).
+fn race(rounds: u64) -> Result<(u64, u64), &'static str> {
+    let mut text = Buf::<20>::new();
+    let _ = write!(text, "{rounds}");
     let mut chunks = Buf::<20>::new();
     let _ = write!(chunks, "{CHUNKS}");
     let start = now_ns();
     for label in [&b"A"[..], b"B"] {
-        let argv = [&b"burn"[..], label, rounds.as_bytes(), chunks.as_bytes()];
-        if let Err(err) = spawn(b"/bin/burn", &argv) {
-            usys::println!("[selftest] FAILED: /bin/burn: {}", spawn_error(err));
-            return 1;
-        }
+        let argv = [&b"burn"[..], label, text.as_bytes(), chunks.as_bytes()];
+        spawn(b"/bin/burn", &argv).map_err(spawn_error)?;
     }
-    if let Err(err) = sleep_ms(1) {
-        usys::println!("[selftest] FAILED: sleep_ms(1): {err}");
-        return 1;
-    }
+    sleep_ms(1).map_err(|_| "sleep_ms(1) failed")?;
     let mut finished = [0u64; 2];
     for at in &mut finished {
         match wait(None) {
             Ok((_, 0)) => *at = now_ns(),
-            Ok((pid, status)) => {
-                usys::println!("[selftest] FAILED: burn (pid {pid}) exited with status {status}");
-                return 1;
-            }
-            Err(err) => {
-                usys::println!("[selftest] FAILED: wait: {err}");
-                return 1;
-            }
+            Ok(_) => return Err("a burner did not exit with status 0"),
+            Err(_) => return Err("wait for a burner failed"),
         }
     }
-    let first_ms = (finished[0] - start) / NS_PER_MS;
-    let gap_ms = (finished[1] - finished[0]) / NS_PER_MS;
-    let verdict = if gap_ms * 2 < first_ms {
-        "preemption seen"
-    } else {
-        "FAILED: no preemption seen"
-    };
-    usys::println!(
-        "[selftest] {verdict}: 2 burners of {WORK_MS} ms each finished {gap_ms} ms apart, the first after {first_ms} ms"
-    );
-    (gap_ms * 2 >= first_ms) as i32
+    Ok((
+        (finished[0] - start) / NS_PER_MS,
+        (finished[1] - finished[0]) / NS_PER_MS,
+    ))
 }
 
 /// Rounds of [`burn`] per millisecond on this CPU: the fastest of 3 runs of at least 1 ms

@@ -1,0 +1,116 @@
+"""`bootlab try` from a developer's clone against a real master, a real kernel build and a real boot.
+
+One target keeps it short: the try path (diff, PB submission, REST follow, exit status) is the
+same for every target. The failure modes (refused login, unreachable master, empty diff) run
+against the same master and must each end within seconds.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bootlab_support import BOOTLAB, REPO, one_target_inventory
+from steps.local_lab import create, free_port, start, stop, wait_for_workers
+
+pytestmark = [pytest.mark.slow, pytest.mark.qemu]
+
+TARGET = "q35-pflash"
+HELLO = "userspace/programs/src/bin/hello.rs"
+FAST_S = 15  # "at once": far below any kernel build, with room for a loaded machine
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trylab")
+    (root / "inventory.yaml").write_text(yaml.safe_dump(one_target_inventory(TARGET)))
+    lab = create(root / "lab", inventory=root / "inventory.yaml",
+                 ports={"web": free_port(), "pb": free_port(), "try": free_port()})
+    try:
+        start(lab)
+        wait_for_workers(lab.client(None))
+        yield lab
+    finally:
+        stop(lab)
+
+
+@pytest.fixture()
+def clone(tmp_path):
+    """A developer's clone of the master's repository (its origin/main is the master's main)."""
+    checkout = tmp_path / "rustux"
+    subprocess.run(["git", "clone", "-q", "--branch", "main", str(REPO), str(checkout)], check=True)
+    subprocess.run(["git", "config", "user.name", "Ada Dev"], cwd=checkout, check=True)
+    subprocess.run(["git", "config", "user.email", "ada@example.org"], cwd=checkout, check=True)
+    return checkout
+
+
+def bootlab_try(lab, clone: Path, home: Path, password: str, *extra: str,
+                timeout_s: float = 600) -> tuple[int, str, float]:
+    """(exit status, output, seconds) of `bootlab try` run in the clone; the password only in the options file."""
+    (home / ".buildbot").mkdir(parents=True, exist_ok=True)
+    options = home / ".buildbot" / "options"
+    options.write_text(f"try_username = 'developer'\ntry_passwd = {password!r}\n"
+                       f"try_master = '127.0.0.1:{lab.env['BOOTLAB_TRY_PORT']}'\nbootlab_web = {lab.web_url!r}\n")
+    options.chmod(0o600)
+    env = {**os.environ, "HOME": str(home)}
+    started = time.monotonic()
+    done = subprocess.run([str(BOOTLAB), "try", "--inventory", str(lab.env["BOOTLAB_INVENTORY"]), *extra],
+                          cwd=clone, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout_s)
+    return done.returncode, done.stdout + done.stderr, time.monotonic() - started
+
+
+def break_hello(clone: Path) -> None:
+    """Removes the userspace `Hello from userspace!` write: the user-hello milestone never comes."""
+    path = clone / HELLO
+    lines = path.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if "Hello from userspace!" in line)
+    path.write_text("".join(lines[:start] + lines[start + 3:]))
+
+
+def test_try_with_a_wrong_password_ends_at_once(lab, clone, tmp_path):
+    break_hello(clone)
+    status, output, seconds = bootlab_try(lab, clone, tmp_path / "home", "not-the-password")
+    assert (status, seconds < FAST_S) == (2, True), (seconds, output)
+    assert "refused user 'developer'" in output and "try_passwd" in output, output
+    assert "not-the-password" not in output
+
+
+def test_try_to_an_unreachable_master_ends_at_once(lab, clone, tmp_path):
+    break_hello(clone)
+    status, output, seconds = bootlab_try(lab, clone, tmp_path / "home", lab.password("developer"),
+                                          "--master", f"127.0.0.1:{free_port()}")
+    assert (status, seconds < FAST_S) == (2, True), (seconds, output)
+    assert "cannot reach the try port" in output and "is the master running?" in output, output
+
+
+def test_try_of_a_clean_checkout_says_there_is_nothing_to_try(lab, clone, tmp_path):
+    status, output, seconds = bootlab_try(lab, clone, tmp_path / "home", lab.password("developer"))
+    assert (status, seconds < FAST_S) == (2, True), (seconds, output)
+    assert "nothing to try: the working tree equals main" in output, output
+
+
+def test_try_of_a_breaking_patch_prints_milestones_and_fails_with_culprit_code(lab, clone, tmp_path):
+    break_hello(clone)
+    (clone / "NOTES.txt").write_text("a new file travels too\n")
+    status, output, seconds = bootlab_try(lab, clone, tmp_path / "home", lab.password("developer"),
+                                          "--target", TARGET)
+    assert status == 1, output
+    assert "try: uncommitted changes on " in output and "by Ada Dev <ada@example.org>" in output, output
+    assert re.search(rf"^{TARGET}: ok  1/\d+ ", output, re.M), output
+    assert re.search(rf"^{TARGET}: FAIL/code .*user-hello", output, re.M), output
+    assert re.search(r"^try: FAIL \(1 boots\) in ", output, re.M), output
+    assert lab.password("developer") not in output
+    builder, number = re.search(r"^try: kernel build \S+#/builders/(\d+)/builds/(\d+)$", output, re.M).groups()
+    client = lab.client(None)
+    build = client.get(f"builders/{builder}/builds/{number}")["builds"][0]
+    kernel_step = {s["name"]: s["state_string"] for s in client.steps(build["buildid"])}["kernel"]
+    first = float(re.search(r"first verdict after ([\d.]+) s", output)[1])
+    built = float(re.search(r"kernel built in ([\d.]+) s", kernel_step)[1])
+    print(f"try latency: command -> first verdict {first:.1f} s, kernel build {built:.1f} s, "
+          f"overhead {first - built:.1f} s (goal: <= 10 s); whole run {seconds:.1f} s")

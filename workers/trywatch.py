@@ -1,0 +1,164 @@
+"""Follow one try on the master's REST API (anonymous read): its kernel build, then every boot.
+
+The try is found by its `try_id` build property; each boot build's stdio log carries bootlab's
+progress lines (format and parser in lab/record.py), so milestones print as the boots reach them.
+"""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lab.record import parse_progress, parse_verdict_line
+from lab.verdict import Culprit, Verdict
+
+POLL_S = 0.5
+HTTP_TIMEOUT_S = 10
+# Buildbot results -> what a kernel build's failure means for the patch
+_SUCCESS, _WARNINGS, _FAILURE, _SKIPPED, _EXCEPTION, _RETRY, _CANCELLED = range(7)
+
+
+class WatchError(Exception):
+    """The web API could not be followed: one line saying what to do."""
+
+
+@dataclass
+class BootSeen:
+    target: str
+    buildid: int
+    url: str
+    lines_seen: int = 0
+    verdict: Verdict | None = None
+    culprit: Culprit | None = None
+    reason: str = ""
+
+
+@dataclass
+class TryWatch:
+    web_url: str
+    try_id: str
+    say: Callable[[str], None]
+    clock: Callable[[], float] = time.monotonic
+    boots: dict[int, BootSeen] = field(default_factory=dict)
+    first_verdict_at: float | None = None  # clock() when the first boot's verdict printed
+
+    def get(self, path: str) -> dict:
+        try:
+            with urllib.request.urlopen(self.web_url + "api/v2/" + path, timeout=HTTP_TIMEOUT_S) as r:
+                return json.loads(r.read())
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            raise WatchError(f"cannot read the master's web API at {self.web_url} ({e}): "
+                             "pass --web URL (the web UI's address)") from e
+
+    def raw_log(self, logid: int) -> str:
+        try:
+            with urllib.request.urlopen(f"{self.web_url}api/v2/logs/{logid}/raw", timeout=HTTP_TIMEOUT_S) as r:
+                return r.read().decode(errors="replace")
+        except (urllib.error.URLError, OSError) as e:
+            raise WatchError(f"cannot read a log from {self.web_url} ({e})") from e
+
+    def kernel_build(self, builder: str) -> dict | None:
+        builders = self.get(f"builders?name={builder}")["builders"]
+        if not builders:
+            raise WatchError(f"the master at {self.web_url} has no builder {builder!r}")
+        recent = self.get(f"builders/{builders[0]['builderid']}/builds?order=-number&limit=20&property=try_id")
+        for build in recent["builds"]:
+            if build.get("properties", {}).get("try_id", [None])[0] == self.try_id:
+                return build
+        return None
+
+    def follow(self, builder: str, deadline_s: float) -> dict:
+        """Print the kernel build, then each boot's milestones and verdict; the finished kernel build."""
+        end = self.clock() + deadline_s
+        build = None
+        while build is None:
+            build = self.kernel_build(builder)
+            self._wait(end, "the try job is still waiting for a kernel build (is the kernel worker connected?)")
+        self.say(f"try: kernel build {self.build_url(build)}")
+        while True:
+            build = self.get(f"builds/{build['buildid']}")["builds"][0]
+            self.poll_boots(build["buildid"])
+            if build["complete"]:
+                self.poll_boots(build["buildid"])
+                return build
+            self._wait(end, f"the try did not finish: see {self.build_url(build)}")
+
+    def build_url(self, build: dict) -> str:
+        return f"{self.web_url}#/builders/{build['builderid']}/builds/{build['number']}"
+
+    def poll_boots(self, kernel_buildid: int) -> None:
+        for child in self._children(kernel_buildid):
+            seen = self.boots.get(child["buildid"])
+            if seen is None:
+                builder = self.get(f"builders/{child['builderid']}")["builders"][0]["name"]
+                seen = BootSeen(builder.split("/", 1)[-1], child["buildid"], self.build_url(child))
+                self.boots[child["buildid"]] = seen
+                self.say(f"{seen.target}: boot build {seen.url}")
+            if seen.verdict is None:
+                self._follow_boot(seen, child)
+
+    def _children(self, buildid: int) -> list[dict]:
+        children = []
+        for bs in self.get(f"buildsets?parent_buildid={buildid}")["buildsets"]:
+            for br in self.get(f"buildrequests?buildsetid={bs['bsid']}")["buildrequests"]:
+                builds = self.get(f"buildrequests/{br['buildrequestid']}/builds")["builds"]
+                children.extend(builds)  # a RETRY adds a build: each one prints, the last one's verdict counts
+        return children
+
+    def _follow_boot(self, seen: BootSeen, child: dict) -> None:
+        for step in self.get(f"builds/{child['buildid']}/steps")["steps"]:
+            if step["name"] != "boot":
+                continue
+            logs = self.get(f"steps/{step['stepid']}/logs?name=stdio")["logs"]
+            lines = self.raw_log(logs[0]["logid"]).splitlines() if logs else []
+            for line in lines[seen.lines_seen:]:
+                self._line(seen, line)
+            seen.lines_seen = len(lines)
+        if child["complete"] and seen.verdict is None:
+            self._from_properties(seen, child)
+
+    def _line(self, seen: BootSeen, line: str) -> None:
+        progress = parse_progress(line)
+        if progress is not None:
+            self.say(f"{seen.target}: ok {progress.reached:>2}/{progress.total} {progress.name:<20} {progress.t:7.2f}s")
+            return
+        verdict = parse_verdict_line(line)
+        if verdict is not None:
+            seen.verdict, seen.culprit, seen.reason = verdict
+            self._say_verdict(seen)
+
+    def _from_properties(self, seen: BootSeen, child: dict) -> None:
+        """A boot that ended without a verdict line (a crash, a cancel): the build says what happened."""
+        props = self.get(f"builds/{child['buildid']}/properties")["properties"][0]
+        verdict = props.get("verdict", [None])[0]
+        if verdict in Verdict.__members__:
+            culprit = props.get("culprit", [None])[0]
+            seen.verdict, seen.culprit = Verdict(verdict), Culprit(culprit) if culprit else None
+            seen.reason = str(props.get("reason", [""])[0] or "")
+        else:
+            seen.verdict, seen.culprit = Verdict.ERROR, Culprit.LAB
+            seen.reason = f"the boot build ended without a verdict ({child['state_string']})"
+        self._say_verdict(seen)
+
+    def _say_verdict(self, seen: BootSeen) -> None:
+        if self.first_verdict_at is None:
+            self.first_verdict_at = self.clock()
+        head = f"{seen.verdict.value}/{seen.culprit.value}" if seen.culprit else seen.verdict.value
+        self.say(f"{seen.target}: {head} {seen.reason}".rstrip() + f"  ({seen.url})")
+
+    def _wait(self, end: float, message: str) -> None:
+        if self.clock() > end:
+            raise WatchError(message)
+        time.sleep(POLL_S)
+
+
+def kernel_build_verdict(build: dict) -> tuple[Verdict, Culprit | None] | None:
+    """What a kernel build that boots nothing says about the patch (None: it went on to the boots)."""
+    if build["results"] in (_SUCCESS, _WARNINGS):
+        return None
+    if build["results"] == _FAILURE:
+        return Verdict.FAIL, Culprit.CODE
+    return Verdict.ERROR, Culprit.LAB
