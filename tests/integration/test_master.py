@@ -89,7 +89,7 @@ def test_forced_build_boots_every_target_and_each_passes(lab, forced):
     client = lab.client(None)
     for boot in (b for b in forced.boots if b["target"] in TARGETS):
         assert (boot["result"], boot["verdict"], boot["culprit"]) == ("success", "PASS", None), boot
-        assert boot["summary"].startswith(f"PASS {len(names)}/{len(names)} in "), boot
+        assert boot["summary"].startswith(f"PASS {len(names)}/{len(names)} "), boot
         assert boot["milestones_reached"] == len(names) and boot["last_milestone"] == names[-1]
         milestones_log = logs_of(client, boot["buildid"])["boot/milestones"]
         assert [line.split()[2] for line in milestones_log.splitlines()] == names
@@ -120,7 +120,7 @@ def test_forced_build_boots_the_virtual_board_on_its_worker(lab, forced):
     props = client.properties(boot["buildid"])
     names = milestone_names()
     assert props["last_milestone"] == names[-1] and 0 < props["milestones_reached"] == props["milestones_total"], props
-    assert boot["summary"].startswith(f"PASS {props['milestones_total']}/{props['milestones_total']} in "), boot
+    assert boot["summary"].startswith(f"PASS {props['milestones_total']}/{props['milestones_total']} "), boot
     build = client.get(f"builds/{boot['buildid']}")["builds"][0]
     worker = client.get(f"workers/{build['workerid']}")["workers"][0]
     assert worker["name"] == f"{BOARD}-ctl"
