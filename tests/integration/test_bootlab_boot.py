@@ -219,10 +219,10 @@ def test_a_fat_image_without_bootx64_is_an_error_not_a_fail(tmp_path):
 
 
 def test_triage_on_a_broken_target_blames_the_target(tmp_path):
-    """42 MiB lets OVMF boot but leaves the kernel no contiguous heap: even the known-good
+    """46 MiB lets OVMF load the kernel but leaves it too little memory to start init: the known-good
     kernel fails there, so the new image's failure must not be blamed on its code."""
     inventory = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
-    inventory["targets"] = {"tiny-ram": dict(inventory["targets"]["q35-pflash"], memory_mb=42, accel="tcg",
+    inventory["targets"] = {"tiny-ram": dict(inventory["targets"]["q35-pflash"], memory_mb=46, accel="tcg",
                                              milestones=str(REPO / "kernel" / "milestones.yaml"))}
     path = tmp_path / "inventory.yaml"
     path.write_text(yaml.safe_dump(inventory))
