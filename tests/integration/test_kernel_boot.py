@@ -27,6 +27,14 @@ def test_spec_lists_the_boot_path_in_order():
     assert sorted(new, key=names.index) == new
 
 
+def finish_times(channel_lines: list[str]) -> tuple[int, int]:
+    """(ms until the first burner finished, ms between the two) from the self-test's last run."""
+    runs = [m for line in channel_lines
+            if (m := re.search(r"burners of \d+ ms each finished (\d+) ms apart, the first after (\d+) ms", line))]
+    assert runs, "the self-test printed no timing"
+    return int(runs[-1].group(2)), int(runs[-1].group(1))
+
+
 def test_order_check_rejects_missing_and_swapped_milestones():
     spec = [{"name": "a", "regex": "^one$"}, {"name": "b", "regex": "^two$"}]
     assert [name for name, _ in match_in_order(["one", "x", "two"], spec)] == ["a", "b"]
@@ -49,7 +57,10 @@ def test_kernel_boots_to_the_shell_prompt_and_powers_off_33(boot):
         assert hits["elf-loaded"].group("program") == "init" and hits["init-started"].group("pid") == "1"
         order = burner_order(text)[-6:]  # the self-test's last run (an inconclusive one runs again)
         assert sorted(order) == sorted("AAABBB"), f"burner lines: {order!r}"
-        assert order not in ("AAABBB", "BBBAAA"), f"the CPU-bound burners did not interleave: {order!r}"
+        # The proof is when they finished, not the order of their lines: under TCG a burner's
+        # three lines can all land inside its quanta (seen once in a CI run as AAABBB).
+        first, gap = finish_times(text)
+        assert gap * 2 < first, f"the burners finished {gap} ms apart after {first} ms: not sharing the CPU"
         assert not panic_lines(result, channel)
         assert any("[rustux] poweroff: status 0" in line for line in text)
     assert result.debugcon.startswith(b"!"), "the entry probe must be the very first debugcon byte"
