@@ -21,6 +21,7 @@ from steps.power import PowerAction
 from lab.record import parse_progress, parse_verdict_line
 from steps.rest import split_timing
 from steps.settings import settings_from_env
+from workers.bootlab import parser as bootlab_parser
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,6 +72,8 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
         assert steps[-1] == "ShellCommand:warm-check"
         command = builders[f"golden/{t}"].factory.steps[-1].kwargs["command"]
         assert command[1:6] == ["warm", "check", "--target", t, "--image"]
+        args = bootlab_parser(command[1:]).parse_args(command[1:])  # as the worker's bootlab will
+        assert (args.target, str(args.inventory)) == (t, command[command.index("--inventory") + 1])
 
 
 def test_users_file_errors_name_file_and_line(tmp_path):

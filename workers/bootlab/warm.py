@@ -24,7 +24,7 @@ from lab.milestones import load_spec
 from lab.verdict import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
 from lab.warmlane import WarmLaneError, compare
 from workers.boot import BootRequest, BootSession
-from workers.bootlab.common import UsageError, add_command, load, print_table, require_exists
+from workers.bootlab.common import UsageError, add_command, inventory_option, load, print_table, require_exists
 from workers.health import now
 from workers.interrupt import interruptible
 from workers.progress import progress_for
@@ -42,11 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Warm boots restore the firmware from a snapshot instead of running it (bootlab boot --warm).\n"
         "A target's warm lane is used only while cold and warm boots of the same image agree.",
         examples=["bootlab warm status", "bootlab warm check --target q35-pflash --image build/esp",
-                  "bootlab warm release q35-pflash --reason 'OVMF rebuilt, check agrees again'"])
+                  "bootlab warm release q35-pflash --reason 'OVMF rebuilt, check agrees again'"],
+        inventory=False)
     warm.set_defaults(warm_func=None)
     commands = warm.add_subparsers(dest="warm_command", metavar="ACTION")
     status = commands.add_parser("status", help="lanes and snapshots")
     status.add_argument("target", nargs="?", metavar="TARGET")
+    inventory_option(status)
     status.set_defaults(warm_func=_cmd_status)
     check = commands.add_parser("check", help="boot cold and warm, compare, update the lane")
     check.add_argument("--target", required=True, metavar="NAME")
@@ -54,11 +56,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--milestones", type=Path, metavar="FILE", help="milestone spec (default: the target's)")
     check.add_argument("--out", type=Path, metavar="DIR", help=f"records (default: {CHECKS_DIR}/<target>-<timestamp>)")
     check.add_argument("--json", action="store_true", help="print the check's result as JSON on stdout")
+    inventory_option(check)
     check.set_defaults(warm_func=_cmd_check)
     release = commands.add_parser("release", help="turn a target's warm lane back on")
     release.add_argument("target", metavar="TARGET")
     release.add_argument("--reason", required=True, help="what was looked at or fixed")
     release.add_argument("--by", default=getpass.getuser(), help="who releases it (default: your user name)")
+    inventory_option(release)
     release.set_defaults(warm_func=_cmd_release)
 
 
