@@ -150,6 +150,36 @@ def test_a_pxe_boot_the_firmware_cannot_load_is_an_error_of_the_lab(tmp_path: Pa
 
 
 @pytest.mark.qemu
+def test_a_pxe_deploy_that_loses_the_initrd_is_the_labs_fault(tmp_path: Path) -> None:
+    """build/esp has the initrd; the real PXE staging runs, then the staged root loses the
+    file, as a broken deploy would: the kernel says the archive is missing, and the artifact
+    the lab was handed says the deploy lost it (ERROR/lab), never the kernel's FAIL."""
+    inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))
+    initrd = "EFI/rustux/initrd.cpio"
+    assert (ESP / initrd).is_file()
+    code = f"""
+import sys
+import workers.board.session, workers.bootlab
+real = workers.board.session.stage_esp
+def lossy_stage(image, root):
+    staged = real(image, root)
+    (root / {initrd!r}).unlink()
+    return staged
+workers.board.session.stage_esp = lossy_stage
+sys.exit(workers.bootlab.main(sys.argv[1:]))
+"""
+    out = tmp_path / "record"
+    with running_vboard(inventory, board):
+        argv = [str(BOOTLAB.parent / "python"), "-c", code, *boot_argv(inventory.path, board.name, out)[1:]]
+        proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
+        result = json.loads(proc.stdout) if proc.stdout.strip() else {}
+        assert proc.returncode == 3, proc.stderr[-2000:]
+        assert (result["verdict"], result["culprit"]) == ("ERROR", "lab"), result["reason"]
+        assert "no initrd" in result["reason"] and "the deploy lost it" in result["reason"], result["reason"]
+        assert_off_and_released(board)
+
+
+@pytest.mark.qemu
 def test_sol_killed_mid_boot_leaves_a_gap_and_the_boot_still_passes(tmp_path: Path) -> None:
     inventory, board = board_of(vboard_inventory(tmp_path, deploy="pxe"))
     out = tmp_path / "record"

@@ -41,7 +41,7 @@ from workers.console.serialport import SerialConsole
 from workers.console.sol import SolConsole
 from workers.deploy.pxe import stage_esp
 from workers.deploy.usb import deploy_usb
-from workers.image import prepare_image
+from workers.image import artifact_files, prepare_image
 from workers.inputs import ConsoleSerial
 from workers.interrupt import Interrupt
 from workers.power.base import BootDevice, PowerProtocol
@@ -175,7 +175,8 @@ class BoardSession:
         since_on = self._since_power_on()
         self.matcher.close(since_on)
         return judge(self.matcher, BootFacts(global_timeout=global_timeout, boot_timeout_s=req.timeout_s, duration_s=since_on,
-                                             board=board.name, console=getattr(self.console, "where", board.console.kind)))
+                                             board=board.name, console=getattr(self.console, "where", board.console.kind),
+                                             image_files=artifact_files(req.image)))
 
     def _deploy(self) -> tuple[dict[str, Any], dict[str, Any]]:
         req, board = self.request, self.request.board
