@@ -105,17 +105,13 @@ fn tftp(
     let mut size = 0u64;
     // SAFETY: a size query: no buffer; every pointer is live.
     check("PXE TFTP size", unsafe {
-        ((*pxe).mtftp)(
+        mtftp(
             pxe,
             TFTP_GET_FILE_SIZE,
             core::ptr::null_mut(),
-            false,
             &mut size,
-            core::ptr::null(),
             server,
-            name.as_ptr(),
-            core::ptr::null(),
-            false,
+            name,
         )
     })?;
     if size > MAX_BYTES {
@@ -127,19 +123,46 @@ fn tftp(
     let at = allocate(bs, size)?;
     // SAFETY: `at` holds `size` bytes just allocated; the firmware writes at most that many.
     check("PXE TFTP read", unsafe {
-        ((*pxe).mtftp)(
+        mtftp(
             pxe,
             TFTP_READ_FILE,
             at as *mut c_void,
-            false,
             &mut size,
+            server,
+            name,
+        )
+    })?;
+    // SAFETY: LoaderData pages stay ours for the kernel's lifetime; `size` bytes were read.
+    Ok(unsafe { core::slice::from_raw_parts(at as *const u8, size as usize) })
+}
+
+/// One Mtftp call with the defaults both of ours use: no overwrite, the default block size,
+/// no multicast info, the caller's buffer.
+///
+/// # Safety
+/// `pxe` is a started PXE base code protocol; `buffer` is null (a size query) or holds
+/// `*size` writable bytes.
+unsafe fn mtftp(
+    pxe: *mut Protocol,
+    operation: u32,
+    buffer: *mut c_void,
+    size: &mut u64,
+    server: &[u8; 16],
+    name: &[u8; 64],
+) -> Status {
+    // SAFETY: the caller vouches for `pxe` and `buffer`; the rest are live references.
+    unsafe {
+        ((*pxe).mtftp)(
+            pxe,
+            operation,
+            buffer,
+            false,
+            size,
             core::ptr::null(),
             server,
             name.as_ptr(),
             core::ptr::null(),
             false,
         )
-    })?;
-    // SAFETY: LoaderData pages stay ours for the kernel's lifetime; `size` bytes were read.
-    Ok(unsafe { core::slice::from_raw_parts(at as *const u8, size as usize) })
+    }
 }
