@@ -10,7 +10,6 @@ of the same size; what the guest writes to it is dropped with the boot's work di
 """
 from __future__ import annotations
 
-import hashlib
 import shlex
 import shutil
 import tempfile
@@ -20,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from lab.cleaning import clean_block
+from lab.esp import sha256_file
 from lab.snapshot import Manifest, SnapshotKey
 from lab.warmlaunch import LAUNCH, PROMPT, SHELL_PATH
 from workers.boot import VARS_COPY
@@ -52,7 +52,7 @@ def ensure_snapshot(store: SnapshotStore, key: SnapshotKey, command: Callable[[P
         _make(staging, command, vars_template, timeout_s)
         stream = staging / STREAM
         manifest = Manifest(
-            key=key, digest=key.digest, sha256=_sha256(stream), size=stream.stat().st_size,
+            key=key, digest=key.digest, sha256=sha256_file(stream), size=stream.stat().st_size,
             created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             creation_s=time.monotonic() - started, launch=LAUNCH,
         )
@@ -144,11 +144,3 @@ def _output_tail(qemu: QemuProcess) -> str:
         return qemu.output.read().decode("utf-8", "replace").strip().splitlines()[-1]
     except (OSError, ValueError, IndexError, TypeError):
         return ""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -22,7 +22,7 @@ from lab.record import BootRecord, write_record
 from lab.snapshot import SnapshotError, SnapshotKey, device_set
 from lab.warmlane import WarmLaneError
 from workers.boot import BootRequest, BootSession, firmware_for, machine_command
-from lab.esp import sha256_file
+from workers.fwscan import cached_scan
 from workers.interrupt import Interrupt
 from workers.kvm import qemu_version, resolve_accel
 from workers.progress import MachineProgress
@@ -90,7 +90,8 @@ def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, object, Path | Non
         return machine_command(request, accel.accel, work, None, extra)
 
     probe = Path("/") / WORK_MASK  # the key's command line, with the work directory masked
-    firmware = tuple(sorted((role, sha256_file(path)) for role, path in fw.files().items()))
+    # The hashes the firmware check computes too (remembered per unchanged file): read once.
+    firmware = tuple(sorted((role, cached_scan(path).sha256) for role, path in fw.files().items()))
     key = SnapshotKey(qemu_version=qemu_version(request.qemu_binary), machine=target.machine, accel=accel.accel,
                       memory_mb=target.memory_mb, firmware=firmware,
                       devices=device_set(command(probe), {str(probe): WORK_MASK}))
