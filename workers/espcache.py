@@ -21,6 +21,7 @@ from pathlib import Path
 
 from lab.esp import EspImage, content_hash, esp_files, sha256_file
 from workers.esp import build_esp_image
+from workers.state import cache_root
 
 KEEP = 16  # 8 MiB each
 RACY_NS = 1_000_000_000
@@ -28,8 +29,7 @@ FORMAT = "esp-v1"  # part of the key: a change to how lab.esp lays out images in
 
 
 def cache_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "rustux-bootlab" / "esp"
+    return cache_root() / "esp"
 
 
 def cached_esp_image(source: Path) -> tuple[EspImage, bool]:

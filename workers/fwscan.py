@@ -17,14 +17,14 @@ import time
 from pathlib import Path
 
 from lab.firmware import Scan, scan_file
+from workers.state import cache_root
 
 KEEP = 32  # files remembered
 RACY_NS = 1_000_000_000
 
 
 def cache_file() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "rustux-bootlab" / "firmware-scans.json"
+    return cache_root() / "firmware-scans.json"
 
 
 def cached_scan(path: Path) -> Scan:

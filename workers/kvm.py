@@ -23,6 +23,7 @@ from pathlib import Path
 
 from workers.qemu.command import QEMU_BINARY, Firmware
 from workers.qemu.process import QemuProcess, QemuStartError
+from workers.state import cache_root
 
 PROBE_SECONDS = 8.0
 _FAILURE_MARKERS = ("KVM internal error", "failed to initialize kvm", "Could not access KVM kernel module")
@@ -124,8 +125,7 @@ def _cache_key(machine: str, firmware: Firmware, binary: str) -> str:
 
 
 def _cache_file() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "rustux-bootlab" / "kvm-probe.json"
+    return cache_root() / "kvm-probe.json"
 
 
 def _load_cache() -> dict[str, dict]:

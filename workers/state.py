@@ -36,6 +36,12 @@ def state_root() -> Path:
     return Path(os.environ.get(ENV) or REPO / "build" / "lab")
 
 
+def cache_root() -> Path:
+    """The worker's caches, which can be deleted at any time (KVM probe, firmware scans, ESP
+    images, snapshots): `$XDG_CACHE_HOME/rustux-bootlab`."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rustux-bootlab"
+
+
 def state_dir(name: str) -> Path:
     """A target's or board's own directory."""
     return state_root() / name

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.snapshot import DEFAULT_CAP_BYTES, Manifest, SnapshotError, SnapshotKey, StoredSnapshot, to_evict, unusable
+from workers.state import cache_root
 
 MANIFEST = "manifest.json"
 STREAM = "snapshot.mig"
@@ -53,8 +54,7 @@ class Snapshot:
 def default_root() -> Path:
     if os.environ.get(ROOT_ENV):
         return Path(os.environ[ROOT_ENV])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "rustux-bootlab" / "snapshots"
+    return cache_root() / "snapshots"
 
 
 def default_cap() -> int:
