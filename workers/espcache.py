@@ -21,10 +21,10 @@ from pathlib import Path
 
 from lab.esp import EspImage, content_hash, esp_files, sha256_file
 from workers.esp import build_esp_image
+from workers.fileidentity import identity, unchanged
 from workers.state import cache_root
 
 KEEP = 16  # 8 MiB each
-RACY_NS = 1_000_000_000
 FORMAT = "esp-v1"  # part of the key: a change to how lab.esp lays out images invalidates the cache
 
 
@@ -52,27 +52,17 @@ def cached_esp_image(source: Path) -> tuple[EspImage, bool]:
     return esp, False
 
 
-def _identity(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
-
-
 def _store(esp: EspImage, facts: Path, tmp: Path) -> None:
     tmp_facts = tmp / f".{facts.name}.{os.getpid()}"
-    tmp_facts.write_text(json.dumps({**esp.to_dict(), "identity": _identity(esp.path), "recorded_ns": time.time_ns()}))
+    tmp_facts.write_text(json.dumps({**esp.to_dict(), "identity": identity(esp.path), "recorded_ns": time.time_ns()}))
     os.replace(tmp_facts, facts)
-
-
-def _unchanged(image: Path, data: dict) -> bool:
-    identity = _identity(image)
-    return identity == data.get("identity") and max(identity[3:]) < data.get("recorded_ns", 0) - RACY_NS
 
 
 def _load(image: Path, facts: Path) -> EspImage | None:
     try:
         data = json.loads(facts.read_text())
         esp = EspImage(image, int(data["size"]), data["sha256"], data["boot_sha256"], data["content_sha256"], int(data["files"]))
-        if _unchanged(image, data):
+        if unchanged(identity(image), data.get("identity"), data.get("recorded_ns", 0)):
             return esp
         if image.stat().st_size != esp.size or sha256_file(image) != esp.sha256:
             return None

@@ -6,8 +6,7 @@ again.
 inode, size, mtime and ctime when it was scanned, and the scan. A file whose identity
 differs in any of these (any write changes ctime, which no user can set back) is scanned
 again, so a zero-filled or truncated OVMF is still refused before QEMU starts. A scan of a
-file changed less than RACY_NS before it is never trusted (as in git's racy-index rule):
-file times tick in milliseconds, so a write just after the scan could keep them.
+file changed less than a second before it is never trusted (workers/fileidentity.py).
 """
 from __future__ import annotations
 
@@ -17,10 +16,10 @@ import time
 from pathlib import Path
 
 from lab.firmware import Scan, scan_file
+from workers.fileidentity import identity, unchanged
 from workers.state import cache_root
 
 KEEP = 32  # files remembered
-RACY_NS = 1_000_000_000
 
 
 def cache_file() -> Path:
@@ -30,11 +29,10 @@ def cache_file() -> Path:
 def cached_scan(path: Path) -> Scan:
     """`scan_file(path)`, from the cache while the file is unchanged; raises `OSError`."""
     key = str(Path(path).resolve())
-    st = os.stat(key)
-    identity = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    current = identity(Path(key))
     entries = _load()
     entry = entries.get(key)
-    if entry is not None and entry.get("identity") == identity and max(st.st_mtime_ns, st.st_ctime_ns) < entry.get("scanned_ns", 0) - RACY_NS:
+    if entry is not None and unchanged(current, entry.get("identity"), entry.get("scanned_ns", 0)):
         try:
             return Scan(entry["sha256"], entry["zero"], entry["blank"], {int(o): n for o, n in entry["volumes"].items()})
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -42,7 +40,7 @@ def cached_scan(path: Path) -> Scan:
     scanned_ns = time.time_ns()
     scan = scan_file(Path(key))
     entries.pop(key, None)
-    entries[key] = {"identity": identity, "scanned_ns": scanned_ns, "sha256": scan.sha256, "zero": scan.zero, "blank": scan.blank,
+    entries[key] = {"identity": current, "scanned_ns": scanned_ns, "sha256": scan.sha256, "zero": scan.zero, "blank": scan.blank,
                     "volumes": {str(o): n for o, n in scan.volumes.items()}}
     _store(dict(list(entries.items())[-KEEP:]))
     return scan
