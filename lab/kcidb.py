@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.record import BootRecord
+
 ORIGIN = "rustux_lab"
 SCHEMA_VERSION = {"major": 5, "minor": 3}
 _PATH_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
@@ -170,14 +172,15 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
-def boot_from_record(boot_id: str, record: dict[str, Any], spec_names: list[str] | None = None) -> Boot:
-    """A `Boot` from a result.json; `spec_names` (the spec's milestones) names the missed one."""
-    reached = tuple(m["name"] for m in record.get("milestones", []))
+def boot_from_record(boot_id: str, record: BootRecord, spec_names: list[str] | None = None) -> Boot:
+    """A `Boot` from a boot record; `spec_names` (the spec's milestones) names the missed one."""
+    reached = tuple(hit.name for hit in record.milestones)
     names = spec_names or []
     missed = next((n for n in names if n not in reached), None)
-    return Boot(id=boot_id, target=record.get("target") or boot_id, verdict=record["verdict"],
-                culprit=record.get("culprit"), reason=record.get("reason") or "", reached=reached, missed=missed,
-                duration_s=record.get("duration_s"))
+    o = record.outcome
+    return Boot(id=boot_id, target=record.target or boot_id, verdict=o.verdict.value,
+                culprit=None if o.culprit is None else o.culprit.value, reason=o.reason, reached=reached,
+                missed=missed, duration_s=record.duration_s)
 
 
 def validation_problem(data: dict[str, Any]) -> str | None:

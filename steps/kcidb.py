@@ -17,6 +17,7 @@ from buildbot.data import resultspec
 from buildbot.process.results import SUCCESS, WARNINGS
 from lab import kcidb
 from lab.kcidb import validation_problem
+from lab.record import BootRecord
 
 
 class KcidbReport(BuildStep):
@@ -33,8 +34,8 @@ class KcidbReport(BuildStep):
         for child in (yield self._children()):
             text = yield self._log(child["buildid"], "boot", "result_json")
             if text:
-                record = json.loads(text)
-                boots.append(kcidb.boot_from_record(record.get("target") or str(child["buildid"]), record))
+                record = BootRecord.parse(text)
+                boots.append(kcidb.boot_from_record(record.target or str(child["buildid"]), record))
         revision = self.getProperty("got_revision") or self.getProperty("revision")
         number = self.build.number
         checkout = kcidb.Checkout(id=str(revision or f"build-{number}"), repository_url=self.repository_url,

@@ -3,6 +3,7 @@ import pytest
 from kcidb_io.schema import LATEST
 
 from lab import kcidb
+from lab.record import BootRecord
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 CHECKOUT = kcidb.Checkout(id=SHA, repository_url="https://git.example.org/rustux.git", commit=SHA, branch="main",
@@ -86,7 +87,7 @@ def test_the_schema_check_catches_a_bad_mapping():
 def test_boot_from_record_names_the_missed_milestone():
     record = {"verdict": "FAIL", "culprit": "code", "reason": "hung", "target": "pc-bios", "duration_s": 3.0,
               "milestones": [{"name": "entry"}, {"name": "heap"}]}
-    boot = kcidb.boot_from_record("pc-bios", record, ["entry", "heap", "final"])
+    boot = kcidb.boot_from_record("pc-bios", BootRecord.from_dict(record), ["entry", "heap", "final"])
     assert (boot.reached, boot.missed, boot.verdict) == (("entry", "heap"), "final", "FAIL")
 
 

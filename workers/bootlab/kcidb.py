@@ -16,7 +16,7 @@ import yaml
 
 from lab import kcidb
 from lab.kcidb import validation_problem
-from lab.record import RESULT
+from lab.record import RESULT, RecordError, read_record
 from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers.bootlab import common
 
@@ -73,8 +73,11 @@ def _cmd_kcidb(args: argparse.Namespace) -> int:
     for record in args.boot:
         if not (record / RESULT).is_file():
             raise common.UsageError(f"--boot {record}: no {RESULT}: pass a boot record directory (bootlab boot --out DIR)")
-        data = json.loads((record / RESULT).read_text())
-        boots.append(kcidb.boot_from_record(data.get("target") or record.name, data, names))
+        try:
+            boot = read_record(record)
+        except RecordError as e:
+            raise common.UsageError(f"--boot {record}: {e}: pass a boot record directory (bootlab boot --out DIR)") from e
+        boots.append(kcidb.boot_from_record(boot.target or record.name, boot, names))
     culprit = _culprit(args.bisect, boots) if args.bisect else None
     checkout = kcidb.Checkout(id=sha, repository_url=url, commit=sha, branch=args.branch,
                               subject=_git(args.repo, "show", "-s", "--format=%s", sha))
