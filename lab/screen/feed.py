@@ -14,8 +14,10 @@ their end, so a prompt without one still matches).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lab.screen.reader import ScreenText
+if TYPE_CHECKING:  # the reader imports numpy; the feed itself is plain text
+    from lab.screen.reader import ScreenText
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,12 @@ def test_bootlab_cli_imports_no_board_drivers():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=LAB.parent).stdout.strip()
     assert out == "[]"
+
+
+def test_a_qemu_boot_imports_no_board_drivers_and_no_numpy():
+    # `bootlab boot` itself (its command module): numpy (~0.1 s) is for boots that read a screen.
+    code = ("import sys, workers.bootlab.boot; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyghmi', 'paramiko', 'buildbot', 'numpy'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=LAB.parent).stdout.strip()
+    assert out == "[]"

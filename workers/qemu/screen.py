@@ -17,15 +17,18 @@ for each milestone or step matched on the screen, the frame it was read from.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from lab.matcher import MilestoneHit
 from lab.screen.feed import ScreenFeed
-from lab.screen.reader import ScreenReader, frame_from_rgb
 from lab.screen.wanted import screen_wanted
 from lab.spec import SCREEN
 from workers.png import PpmError, encode_png, read_ppm
 from workers.qemu.attach import Attachment, LiveBoot
 from workers.qemu.qmp import QmpError
+
+if TYPE_CHECKING:
+    from lab.screen.reader import ScreenReader
 
 SCREEN_PNG = "screen.png"
 FAST_S = 0.1  # between frames while the screen is awaited and changing
@@ -38,7 +41,7 @@ class ScreenChannel(Attachment):
     channels = (SCREEN,)
 
     def __init__(self) -> None:
-        self.reader = ScreenReader()
+        self.reader: ScreenReader | None = None  # made on the first frame read, see _read
         self.feed = ScreenFeed()
         self._due = 0.0
         self._interval = FAST_S
@@ -116,6 +119,12 @@ class ScreenChannel(Attachment):
         except PpmError as exc:
             live.event(f"screen: unreadable screendump: {exc}")
             return
+        # The reader (numpy, the fonts' tables) costs ~0.1 s to import and build: only a boot
+        # that waits for its screen pays it, not every boot that keeps a screen.png.
+        from lab.screen.reader import ScreenReader, frame_from_rgb
+
+        if self.reader is None:
+            self.reader = ScreenReader()
         text = self.reader.read(frame_from_rgb(width, height, rgb))
         live.feed(SCREEN, self.feed.update(text).data(), self._frame_t)
 
