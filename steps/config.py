@@ -124,8 +124,9 @@ def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
     )
 
 
-def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock,
-                 history: Path) -> util.BuildFactory:
+def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, history: Path) -> util.BuildFactory:
+    """The build holds the `qemu` lock (make_builders): Buildbot checks a build's locks when it
+    picks a worker, so a boot goes to a worker with a free slot."""
     def has_baseline(step) -> bool:
         return step.getProperty("baseline") is not None
 
@@ -141,7 +142,6 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, loc
     f.addStep(BootStep(
         target=target.name, image="artifact/esp", milestones="artifact/milestones.yaml",
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
-        locks=[lock.access("counting")],
     ))
     f.addStep(_keep_golden(golden))
     f.addStep(BisectTrigger(target.name, history, schedulerNames=[bisect_scheduler(target.name)]))
@@ -258,8 +258,11 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
     for t in targets:
         golden = basedir / "golden" / f"{t.name}.tar.gz"
         history = basedir / "history" / f"{t.name}.json"
-        builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=[t.worker],
-                                           factory=boot_factory(t, settings, golden, lock, history), tags=["boot"]))
+        # The lock on the whole build, not its boot step: Buildbot weighs only a build's locks when
+        # it picks one of the target's workers, so a step lock would queue boots on a busy host.
+        builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=list(t.boot_workers),
+                                           factory=boot_factory(t, settings, golden, history), tags=["boot"],
+                                           locks=[lock.access("counting")]))
         builders.append(util.BuilderConfig(name=bisect_builder(t.name), workernames=[t.worker],
                                            factory=bisect_factory(t, repo, branch, settings, lock), tags=["bisect"]))
         builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker],
@@ -287,7 +290,7 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
         schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
                                   buttonName="Build and boot"),
         schedulers.Try_Userpass(name="try", builderNames=[KERNEL_BUILDER],
-                                port=f"tcp:{settings.try_port}:interface=127.0.0.1",
+                                port=settings.listen(settings.try_port),
                                 userpass=try_userpass(users)),
     ]
     result += [schedulers.Triggerable(name=boot_scheduler(name), builderNames=[boot_builder(name)])
@@ -346,7 +349,7 @@ def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
         roleMatchers=[util.RolesFromUsername(roles=[role], usernames=names) for role, names in by_role.items()],
     )
     return {
-        "port": f"tcp:{settings.web_port}:interface=127.0.0.1",
+        "port": settings.listen(settings.web_port),
         "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}, screens.PLUGIN: {}},
         "auth": util.UserPasswordAuth({u.name: u.password for u in users}),
         "authz": authz,
@@ -359,7 +362,7 @@ def build_config(inventory: Inventory, settings: MasterSettings, users: list[Lab
         "title": "Rustux Boot Lab",
         "titleURL": settings.buildbot_url,
         "buildbotURL": settings.buildbot_url,
-        "protocols": {"pb": {"port": f"tcp:{settings.pb_port}:interface=127.0.0.1"}},
+        "protocols": {"pb": {"port": settings.listen(settings.pb_port)}},
         "secretsProviders": [secrets.SecretInAFile(dirname=str(settings.secrets_dir))],
         "workers": make_workers(inventory),
         "builders": make_builders(inventory, settings, basedir),

@@ -21,10 +21,15 @@ class MasterSettings:
     try_port: int
     poll_interval_s: int  # 0 turns the GitPoller off (tests: other commits must not start builds)
     bootlab: str  # how workers invoke bootlab
+    bind: str = "127.0.0.1"  # the address the web UI, pb and try ports listen on
 
     @property
     def buildbot_url(self) -> str:
-        return f"http://localhost:{self.web_port}/"
+        host = "localhost" if self.bind == "127.0.0.1" else self.bind
+        return f"http://{host}:{self.web_port}/"
+
+    def listen(self, port: int) -> str:
+        return f"tcp:{port}:interface={self.bind}"
 
 
 def _port(env: dict[str, str], name: str, default: int) -> int:
@@ -36,7 +41,7 @@ def _port(env: dict[str, str], name: str, default: int) -> int:
 
 def settings_from_env(repo_root: Path, env: dict[str, str] | None = None) -> MasterSettings:
     """BOOTLAB_INVENTORY, BOOTLAB_SECRETS, BOOTLAB_DB_URL, BOOTLAB_WEB_PORT, BOOTLAB_PB_PORT,
-    BOOTLAB_TRY_PORT, BOOTLAB_POLL_S, BOOTLAB_BOOTLAB; relative paths are relative to the repo."""
+    BOOTLAB_TRY_PORT, BOOTLAB_POLL_S, BOOTLAB_BOOTLAB, BOOTLAB_BIND; relative paths are relative to the repo."""
     env = dict(os.environ if env is None else env)
     poll = env.get("BOOTLAB_POLL_S", "300")
     if not poll.isdigit():
@@ -51,4 +56,5 @@ def settings_from_env(repo_root: Path, env: dict[str, str] | None = None) -> Mas
         try_port=_port(env, "BOOTLAB_TRY_PORT", 8031),
         poll_interval_s=int(poll),
         bootlab=env.get("BOOTLAB_BOOTLAB", "bootlab"),
+        bind=env.get("BOOTLAB_BIND", "127.0.0.1"),
     )
