@@ -31,7 +31,7 @@ test-kernel: deps
 	@scripts/test-kernel.sh
 
 test-lab: deps kernel image variants
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 test: test-kernel test-lab
 
