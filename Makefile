@@ -31,11 +31,11 @@ test-kernel: deps
 	@scripts/test-kernel.sh
 
 test-lab: deps kernel image variants
-	$(PY) -m pytest -q -m "not hosts"
+	$(PY) -m pytest -q --durations=25 -m "not hosts"
 
 # The lab across hosts (network namespaces, needs root): hosts, masters, their faults.
 test-hosts: deps kernel
-	$(PY) -m pytest -q -m hosts
+	$(PY) -m pytest -q --durations=25 -m hosts
 
 test: test-kernel test-lab
 
