@@ -28,7 +28,7 @@ lines where a candidate turns up are examined in Python.
 """
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -94,8 +94,9 @@ class BootMatcher:
 
     def __init__(self, spec: MilestoneSpec, marker: str | None = None, deadlines: Sequence[Deadline] | None = None) -> None:
         self.spec = spec
-        # The exit-status marker: random per boot, so no output can forge it.
-        self.conversation = (Conversation(spec.conversation, marker or f"BL{secrets.token_hex(4)}Q")
+        # The exit-status marker: random per boot, so no output can forge it (os.urandom is
+        # what secrets.token_hex reads; importing secrets costs every boot's start ~7 ms).
+        self.conversation = (Conversation(spec.conversation, marker or f"BL{os.urandom(4).hex()}Q")
                              if spec.conversation is not None else None)
         if deadlines is not None and [d.milestone for d in deadlines] != [m.name for m in spec.milestones]:
             raise ValueError(f"deadlines for {[d.milestone for d in deadlines]} do not match the spec's milestones")
