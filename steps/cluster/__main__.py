@@ -51,25 +51,24 @@ def parts(which: str) -> tuple[str, ...]:
     return PARTS if which == ALL else (which,)
 
 
+def _actions(part: str):
+    """(start, stop) of one part."""
+    if part == "db":
+        return db.start, db.stop
+    if part == "router":
+        return router.start, router.stop
+    return (lambda c: masters.start(c, part)), (lambda c: masters.stop(c, part))
+
+
 def start(cluster: Cluster, which: str = ALL) -> None:
     for part in parts(which):
-        if part == "db":
-            db.start(cluster)
-        elif part == "router":
-            router.start(cluster)
-        else:
-            masters.start(cluster, part)
+        _actions(part)[0](cluster)
 
 
 def stop(cluster: Cluster, which: str = ALL) -> None:
     """Reverse order: the masters before what they need."""
     for part in reversed(parts(which)):
-        if part == "db":
-            db.stop(cluster)
-        elif part == "router":
-            router.stop(cluster)
-        else:
-            masters.stop(cluster, part)
+        _actions(part)[1](cluster)
 
 
 def status(cluster: Cluster) -> dict:

@@ -19,7 +19,8 @@ import yaml
 from steps.cluster import __main__ as cli
 from steps.cluster import masters, router
 from steps.cluster.layout import Cluster
-from steps.rest import RestClient
+from steps.local_lab import wait_for_workers
+from steps.rest import RestClient, RestError
 
 REPO = Path(__file__).resolve().parents[2]
 CROSSBAR_VENV = str(router.venv_dir())
@@ -89,23 +90,13 @@ def up(root: Path) -> tuple[Cluster, Worker]:
     cli.start(cluster)
     worker = make_worker(cluster)
     worker.start(worker_env())
-    wait_for_worker(masters.client(cluster, "engine"))
+    wait_for_workers(masters.client(cluster, "engine"))
     return cluster, worker
 
 
 def down(cluster: Cluster, worker: Worker) -> None:
     worker.stop(worker_env())
     cli.stop(cluster)
-
-
-def wait_for_worker(client: RestClient, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        workers = client.get("workers")["workers"]
-        if workers and all(w["connected_to"] for w in workers):
-            return
-        time.sleep(0.5)
-    raise TimeoutError(f"worker not connected to the engine after {timeout_s:.0f} s")
 
 
 def processes_of(root: Path) -> list[str]:
@@ -123,3 +114,57 @@ def processes_of(root: Path) -> list[str]:
         if str(root) in cmd or cwd.startswith(str(root)):
             found.append(f"{proc.name}: {cmd} (in {cwd})")
     return found
+
+
+def patient(call, timeout_s: float = 300):
+    """`call()` again until it answers: a master being restarted refuses or resets for a while."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return call()
+        except (OSError, RestError) as e:  # URLError is an OSError
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no answer for {timeout_s:.0f} s: {e}") from e
+            time.sleep(0.5)
+
+
+def running_boot_step(client: RestClient, builder: str, timeout_s: float = 600) -> dict:
+    """The first `boot` step of `builder` that has started and not finished: the middle of a boot."""
+    deadline = time.monotonic() + timeout_s
+    builderid = client.get(f"builders?name={builder}")["builders"][0]["builderid"]
+    while time.monotonic() < deadline:
+        for build in client.get(f"builders/{builderid}/builds?complete=false")["builds"]:
+            for step in client.steps(build["buildid"]):
+                if step["name"] == "boot" and step["started_at"] and not step["complete"]:
+                    return step
+        time.sleep(0.3)
+    raise TimeoutError(f"no boot step of {builder} running after {timeout_s:.0f} s")
+
+
+@dataclass
+class Outcome:
+    """What became of one forced `kernel` build request: every build it took, every boot below them."""
+    kernel_builds: list[dict]
+    boots: list[dict]  # each with `parent` (the kernel build's id) and `verdict`
+
+    def reported(self) -> list[str]:
+        """The boot verdicts the lab reported: those of kernel builds that finished (not RETRY)."""
+        return [line for b in self.kernel_builds if b["results"] != RETRY
+                for line in b["properties"].get("boot_verdicts", [])]
+
+
+RETRY = 5  # buildbot.process.results.RETRY, as the REST API says it
+
+
+def outcome(client: RestClient, brid: int) -> Outcome:
+    kernel_builds, boots = [], []
+    for build in client.builds_of_request(brid):
+        build["properties"] = client.properties(build["buildid"])
+        kernel_builds.append(build)
+        for bs in client.get(f"buildsets?parent_buildid={build['buildid']}")["buildsets"]:
+            for br in client.get(f"buildrequests?buildsetid={bs['bsid']}")["buildrequests"]:
+                for child in client.builds_of_request(br["buildrequestid"]):
+                    child["parent"] = build["buildid"]
+                    child["verdict"] = client.properties(child["buildid"]).get("verdict")
+                    boots.append(child)
+    return Outcome(kernel_builds, boots)
