@@ -31,11 +31,11 @@ test-kernel: deps
 	@scripts/test-kernel.sh
 
 test-lab: deps kernel image variants
-	$(PY) -m pytest -q -m "not hosts"
+	$(PY) -m pytest -q --durations=25 -m "not hosts"
 
 # The distributed lab (PostgreSQL, crossbar, two masters, network-namespace hosts) and its faults.
 test-hosts: deps kernel
-	$(PY) -m pytest -q -m hosts
+	$(PY) -m pytest -q --durations=10 -m hosts
 
 test: test-kernel test-lab
 
