@@ -33,9 +33,9 @@ test-kernel: deps
 test-lab: deps kernel image variants
 	$(PY) -m pytest -q --durations=25 -m "not hosts"
 
-# The lab across hosts (network namespaces, needs root): hosts, masters, their faults.
+# The distributed lab (PostgreSQL, crossbar, two masters, network-namespace hosts) and its faults.
 test-hosts: deps kernel
-	$(PY) -m pytest -q --durations=25 -m hosts
+	$(PY) -m pytest -q --durations=10 -m hosts
 
 test: test-kernel test-lab
 

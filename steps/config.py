@@ -284,8 +284,16 @@ def try_userpass(users: list[LabUser]) -> list[tuple[str, str]]:
 
 
 def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[LabUser]) -> list:
-    targets = enabled_targets(inventory)
-    golden_builders = [golden_builder(t.name) for t in targets]
+    """A single master has every scheduler. Of two masters, the ui one has what a person starts
+    (force, try) and the engine one what the lab starts (triggers, nightly, push): each
+    scheduler on one master only, so none can add a buildset twice (docs/multi-master.md)."""
+    people = [] if settings.role == "engine" else _people_schedulers(inventory, settings, users)
+    lab = [] if settings.role == "ui" else _lab_schedulers(inventory, settings)
+    return people + lab
+
+
+def _people_schedulers(inventory: Inventory, settings: MasterSettings, users: list[LabUser]) -> list:
+    golden_builders = [golden_builder(t.name) for t in enabled_targets(inventory)]
     result = [
         schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
                                   buttonName="Build and boot"),
@@ -293,15 +301,9 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
                                 port=settings.listen(settings.try_port),
                                 userpass=try_userpass(users)),
     ]
-    result += [schedulers.Triggerable(name=boot_scheduler(name), builderNames=[boot_builder(name)])
-               for name in [t.name for t in targets] + [b.name for b in enabled_boards(inventory)]]
-    result += [schedulers.Triggerable(name=bisect_scheduler(t.name), builderNames=[bisect_builder(t.name)])
-               for t in targets]
     if golden_builders:
-        result += [
-            schedulers.Nightly(name="nightly-golden", builderNames=golden_builders, hour=3, minute=0),
-            schedulers.ForceScheduler(name="force-golden", builderNames=golden_builders, buttonName="Boot the golden image"),
-        ]
+        result.append(schedulers.ForceScheduler(name="force-golden", builderNames=golden_builders,
+                                                buttonName="Boot the golden image"))
     if inventory.boards:
         # The web form offers the board (one builder per board) and the action.
         result.append(schedulers.ForceScheduler(
@@ -312,6 +314,18 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
             properties=[util.ChoiceStringParameter(name="action", label="Action", choices=list(BOARD_ACTIONS),
                                                    default="status", strict=True)],
         ))
+    return result
+
+
+def _lab_schedulers(inventory: Inventory, settings: MasterSettings) -> list:
+    targets = enabled_targets(inventory)
+    result = [schedulers.Triggerable(name=boot_scheduler(name), builderNames=[boot_builder(name)])
+              for name in [t.name for t in targets] + [b.name for b in enabled_boards(inventory)]]
+    result += [schedulers.Triggerable(name=bisect_scheduler(t.name), builderNames=[bisect_builder(t.name)])
+               for t in targets]
+    if targets:
+        result.append(schedulers.Nightly(name="nightly-golden", builderNames=[golden_builder(t.name) for t in targets],
+                                         hour=3, minute=0))
     if settings.poll_interval_s:
         result.append(schedulers.SingleBranchScheduler(
             name="push", builderNames=[KERNEL_BUILDER], treeStableTimer=None,
@@ -321,7 +335,7 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
 
 
 def make_change_sources(inventory: Inventory, settings: MasterSettings) -> list:
-    if not settings.poll_interval_s:
+    if not settings.poll_interval_s or settings.role == "ui":
         return []
     return [changes.GitPoller(
         repourl=inventory.lab.kernel_repo or str(settings.repo_root),
@@ -357,17 +371,38 @@ def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
     }
 
 
+def make_db(settings: MasterSettings) -> dict:
+    db: dict = {"db_url": settings.db_url}
+    if settings.db_url.startswith("postgresql"):
+        # A restarted PostgreSQL leaves every pooled connection dead: test each one as it is
+        # taken from the pool, so the first query after a restart does not fail on it.
+        db["engine_kwargs"] = {"pool_pre_ping": True}
+    return db
+
+
+def make_cluster(settings: MasterSettings) -> dict:
+    """The keys that make this master one of several: shared database, WAMP message queue."""
+    if not settings.multi_master:
+        return {}
+    return {"multiMaster": True, "mq": {"type": "wamp", "router_url": settings.mq_url, "realm": "bootlab"}}
+
+
 def build_config(inventory: Inventory, settings: MasterSettings, users: list[LabUser], basedir: Path) -> dict:
+    # The ui master has no pb port: every worker connects to the engine, which runs every build.
+    # It still declares the workers and builders (Buildbot collapses and checks requests by
+    # them where they are added), so it names the in-process protocol, which opens no port.
+    protocols = {"null": {}} if settings.role == "ui" else {"pb": {"port": settings.listen(settings.pb_port)}}
     return {
         "title": "Rustux Boot Lab",
         "titleURL": settings.buildbot_url,
         "buildbotURL": settings.buildbot_url,
-        "protocols": {"pb": {"port": settings.listen(settings.pb_port)}},
+        "protocols": protocols,
         "secretsProviders": [secrets.SecretInAFile(dirname=str(settings.secrets_dir))],
         "workers": make_workers(inventory),
         "builders": make_builders(inventory, settings, basedir),
         "schedulers": make_schedulers(inventory, settings, users),
         "change_source": make_change_sources(inventory, settings),
         "www": make_www(settings, users),
-        "db": {"db_url": settings.db_url},
+        "db": make_db(settings),
+        **make_cluster(settings),
     }
