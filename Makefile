@@ -42,6 +42,10 @@ test: test-kernel test-lab
 demo: deps kernel
 	@scripts/demo.sh
 
+# The lab across hosts (network namespaces, PostgreSQL, crossbar, two masters): up until demo-stop.
+demo-hosts: deps kernel
+	@scripts/demo-hosts.sh
+
 demo-stop:
 	@scripts/demo-stop.sh
 
