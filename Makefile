@@ -59,5 +59,9 @@ bench: deps kernel
 	$(PY) bench/conversation.py
 	$(PY) bench/warm.py
 
+# A bench, not a test: SOAK_BOOTS boots over the lab across hosts with 1, 2 and 4 QEMU hosts (root).
+soak: deps kernel
+	$(PY) bench/soak.py --boots $(SOAK_BOOTS)
+
 clean:
 	rm -rf build kernel/target userspace/target
