@@ -6,6 +6,7 @@ the first kernel build and one TCG boot)."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import psycopg2
@@ -27,6 +28,7 @@ def cluster():
         down(cluster, worker)
         left = processes_of(root)
         assert not left, f"left running: {left}"
+        shutil.rmtree(root)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,155 @@
+"""The faults a fleet's shared parts meet, with real processes (steps.cluster on loopback, one
+QEMU target): the engine master SIGKILLed in the middle of a boot, crossbar restarted, then
+PostgreSQL restarted, each while a forced build is booting. Each time the lab must come back
+without a person, lose no verdict and report none twice; each fault's cost is printed (run
+with -s) and written down in docs/multi-master.md. Wall time: ~6 min."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from steps.cluster import db, masters, router
+from steps.cluster.layout import Cluster
+from tests.integration.cluster_support import (RETRY, Outcome, TARGET, cluster_root, down, outcome, patient, processes_of,
+                                               running_boot_step, up)
+
+pytestmark = [pytest.mark.hosts, pytest.mark.slow, pytest.mark.qemu]
+SUCCESS, CANCELLED = 0, 6  # as the REST API says them
+
+
+@dataclass
+class Lab:
+    cluster: Cluster
+    baseline_s: float  # a forced build with nothing going wrong, cargo's target dir warm
+
+    def ui(self):
+        return masters.client(self.cluster, "ui", "developer")
+
+    def engine(self):
+        return masters.client(self.cluster, "engine")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    root = cluster_root()
+    cluster, worker = up(root)
+    try:
+        client = masters.client(cluster, "ui", "developer")
+        client.force_and_wait("force-kernel", timeout_s=900)  # the first build fills cargo's target dir
+        started = time.monotonic()
+        run = client.force_and_wait("force-kernel", timeout_s=900)
+        assert run.kernel_result == "success", run.kernel_state
+        yield Lab(cluster, time.monotonic() - started)
+    finally:
+        down(cluster, worker)
+        left = processes_of(root)
+        assert not left, f"left running: {left}"
+        shutil.rmtree(root)
+
+
+def forced_boot(lab: Lab) -> tuple[int, int, float]:
+    """Force a build on the ui master and return once its boot is in the middle: bsid, brid, when."""
+    bsid, brids = lab.ui().force("force-kernel")
+    running_boot_step(lab.engine(), f"boot/{TARGET}")
+    time.sleep(1)  # into the boot, past the step's start
+    return bsid, next(iter(brids.values())), time.monotonic()
+
+
+def wait_done(lab: Lab, bsid: int, timeout_s: float = 600) -> float:
+    deadline = time.monotonic() + timeout_s
+    while not patient(lambda: lab.ui().get(f"buildsets/{bsid}"))["buildsets"][0]["complete"]:
+        assert time.monotonic() < deadline, f"buildset {bsid} not complete after {timeout_s:.0f} s"
+        time.sleep(0.5)
+    return time.monotonic()
+
+
+def check_each_verdict_once(lab: Lab, brid: int) -> Outcome:
+    """The request ended in one finished kernel build that reports the target's PASS once;
+    every build before it was RETRY."""
+    result = outcome(patient(lab.ui), brid)
+    results = [b["results"] for b in result.kernel_builds]
+    assert results[-1] == SUCCESS and all(r == RETRY for r in results[:-1]), results
+    reported = result.reported()
+    assert len(reported) == 1 and reported[0].startswith(f"{TARGET} PASS "), reported
+    final = result.kernel_builds[-1]["buildid"]
+    assert [b["verdict"] for b in result.boots if b["parent"] == final][-1] == "PASS"
+    # a boot of a lost kernel build ends RETRY or CANCELLED: none boots the kernel a second time
+    assert [b["results"] for b in result.boots].count(SUCCESS) == 1, result.boots
+    assert all(b["results"] in (RETRY, CANCELLED) for b in result.boots if b["parent"] != final), result.boots
+    no_qemu_left(lab)
+    print(f"\nkernel builds {results}; boots (parent, results, verdict): "
+          f"{[(b['parent'], b['results'], b['verdict']) for b in result.boots]}")
+    return result
+
+
+def no_qemu_left(lab: Lab) -> None:
+    qemus = [p for p in processes_of(lab.cluster.root) if "qemu-system" in p]
+    assert not qemus, qemus
+
+
+def report(name: str, **numbers: float) -> None:
+    print(f"\n{name}: " + ", ".join(f"{k} {v:.1f} s" if isinstance(v, float) else f"{k} {v}" for k, v in numbers.items()))
+
+
+def test_the_engine_killed_mid_boot_comes_back_and_each_verdict_is_reported_once(lab):
+    bsid, brid, _ = forced_boot(lab)
+    killed = time.monotonic()
+    os.kill(masters.master_pid(lab.cluster, "engine"), signal.SIGKILL)
+    back = masters.wait_until_answers(lab.cluster, "engine")
+    # the restarted engine marks its lost build RETRY and runs the request again
+    rerun = _second_build_started(lab, brid) - killed
+    done = wait_done(lab, bsid) - killed
+    results = [b["results"] for b in check_each_verdict_once(lab, brid).kernel_builds]
+    assert results == [RETRY, SUCCESS], results
+    report("engine SIGKILL", engine_back=back, rerun_started=rerun, kill_to_verdict=done, baseline_build=lab.baseline_s)
+
+
+def test_the_ui_master_killed_mid_boot_costs_the_build_nothing(lab):
+    bsid, brid, _ = forced_boot(lab)
+    killed = time.monotonic()
+    os.kill(masters.master_pid(lab.cluster, "ui"), signal.SIGKILL)
+    back = masters.wait_until_answers(lab.cluster, "ui")
+    done = wait_done(lab, bsid) - killed
+    results = [b["results"] for b in check_each_verdict_once(lab, brid).kernel_builds]
+    assert results == [SUCCESS], "the engine ran on: nothing to retry"
+    report("ui SIGKILL", ui_back=back, kill_to_verdict=done, baseline_build=lab.baseline_s)
+
+
+def _second_build_started(lab: Lab, brid: int, timeout_s: float = 300) -> float:
+    deadline = time.monotonic() + timeout_s
+    while len(patient(lambda: lab.ui().builds_of_request(brid))) < 2:
+        assert time.monotonic() < deadline, f"request {brid} not run again after {timeout_s:.0f} s"
+        time.sleep(0.3)
+    return time.monotonic()
+
+
+def test_crossbar_restarted_mid_boot_both_masters_come_back_by_themselves(lab):
+    bsid, brid, _ = forced_boot(lab)
+    restarted = time.monotonic()
+    router.stop(lab.cluster)
+    router.start(lab.cluster)
+    router_s = time.monotonic() - restarted
+    # both masters stop themselves on losing the router; their supervisors start them again
+    back = {name: masters.wait_until_answers(lab.cluster, name) for name in ("engine", "ui")}
+    done = wait_done(lab, bsid) - restarted
+    results = check_each_verdict_once(lab, brid).kernel_builds
+    report("crossbar restart", router_down=router_s, engine_back=back["engine"], ui_back=back["ui"],
+           restart_to_verdict=done, kernel_builds=len(results), baseline_build=lab.baseline_s)
+
+
+def test_postgresql_restarted_mid_boot_the_lab_goes_on(lab):
+    bsid, brid, _ = forced_boot(lab)
+    restarted = time.monotonic()
+    db.restart(lab.cluster)
+    db_s = time.monotonic() - restarted
+    done = wait_done(lab, bsid) - restarted
+    results = check_each_verdict_once(lab, brid).kernel_builds
+    for name in ("engine", "ui"):
+        masters.wait_until_answers(lab.cluster, name, timeout_s=60)
+    report("postgresql restart", db_down=db_s, restart_to_verdict=done, kernel_builds=len(results),
+           baseline_build=lab.baseline_s)
