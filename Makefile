@@ -9,7 +9,7 @@ KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overfl
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
-.PHONY: all deps kernel image variants test test-kernel test-lab test-hosts demo demo-stop bench clean
+.PHONY: all deps kernel image variants test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
 
 all: kernel
 

@@ -125,8 +125,9 @@ def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
     )
 
 
-def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock,
-                 history: Path) -> util.BuildFactory:
+def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, history: Path) -> util.BuildFactory:
+    """The build holds the `qemu` lock (make_builders): Buildbot checks a build's locks when it
+    picks a worker, so a boot goes to a worker with a free slot."""
     def has_baseline(step) -> bool:
         return step.getProperty("baseline") is not None
 
@@ -142,7 +143,6 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, loc
     f.addStep(BootStep(
         target=target.name, image="artifact/esp", milestones="artifact/milestones.yaml",
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
-        locks=[lock.access("counting")],
     ))
     f.addStep(_keep_golden(golden))
     f.addStep(BisectTrigger(target.name, history, schedulerNames=[bisect_scheduler(target.name)]))
@@ -261,8 +261,11 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
     for t in targets:
         golden = basedir / "golden" / f"{t.name}.tar.gz"
         history = basedir / "history" / f"{t.name}.json"
-        builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=[t.worker],
-                                           factory=boot_factory(t, settings, golden, lock, history), tags=["boot"]))
+        # The lock on the whole build, not its boot step: Buildbot weighs only a build's locks when
+        # it picks one of the target's workers, so a step lock would queue boots on a busy host.
+        builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=list(t.boot_workers),
+                                           factory=boot_factory(t, settings, golden, history), tags=["boot"],
+                                           locks=[lock.access("counting")]))
         builders.append(util.BuilderConfig(name=bisect_builder(t.name), workernames=[t.worker],
                                            factory=bisect_factory(t, repo, branch, settings, lock), tags=["bisect"]))
         builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker],
