@@ -50,6 +50,7 @@ bench: deps kernel
 	$(PY) bench/shell.py
 	$(PY) bench/conversation.py
 	$(PY) bench/warm.py
+	$(PY) bench/dashboard.py
 
 clean:
 	rm -rf build kernel/target userspace/target
