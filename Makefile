@@ -9,7 +9,7 @@ KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overfl
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
-.PHONY: all deps kernel image variants test test-kernel test-lab demo demo-stop bench clean
+.PHONY: all deps kernel image variants test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
 
 all: kernel
 
@@ -31,7 +31,11 @@ test-kernel: deps
 	@scripts/test-kernel.sh
 
 test-lab: deps kernel image variants
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25 -m "not hosts"
+
+# The distributed lab (PostgreSQL, crossbar, two masters, network-namespace hosts) and its faults.
+test-hosts: deps kernel
+	$(PY) -m pytest -q --durations=10 -m hosts
 
 test: test-kernel test-lab
 

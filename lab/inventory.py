@@ -14,7 +14,7 @@ targets:
     memory_mb: 256
     accel: auto                       # auto | kvm | tcg
     boot_timeout_s: 90
-    worker: local-qemu
+    worker: local-qemu                # or a list: its boots run on any of them, the first is its home
     enabled: true                     # optional, default true
     warm: false                       # optional: boot warm (from a firmware snapshot) by default
     milestones: kernel/milestones.yaml   # optional, relative to this file
@@ -94,10 +94,13 @@ class QemuTarget:
     memory_mb: int
     accel: str
     boot_timeout_s: float
-    worker: str
+    worker: str  # its home: golden and bisect builds run here (the kernel builder's cargo dir)
     enabled: bool = True
     milestones: Path = Path(DEFAULT_MILESTONES)
     warm: bool = False  # `bootlab boot` restores the firmware from a snapshot unless --no-warm
+    # Where its boots may run: `worker: [a, b]` in the inventory (the first is the home); a boot
+    # goes to whichever is free, and a boot whose worker was lost is retried on another.
+    boot_workers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,7 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
     if mode == "bios" and fw_set.bios is None:
         raise fw["mode"].error(f"firmware set {fw_set.name!r} has no bios image; use mode: pflash or add bios:")
     spec = FirmwareSpec(mode, fw_set.code, fw_set.vars, fw_set.bios, fw_set.name)
+    boot_workers = _target_workers(f["worker"], workers)
     milestones = _path(f["milestones"], base) if "milestones" in f else base / DEFAULT_MILESTONES
     return QemuTarget(
         name=name,
@@ -205,11 +209,25 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
         memory_mb=f["memory_mb"].integer(minimum=32),
         accel=f["accel"].choice(ACCELS),
         boot_timeout_s=f["boot_timeout_s"].number(minimum=1),
-        worker=f["worker"].choice(list(workers)),
+        worker=boot_workers[0],
+        boot_workers=boot_workers,
         enabled=f["enabled"].boolean() if "enabled" in f else True,
         milestones=milestones,
         warm=f["warm"].boolean() if "warm" in f else False,
     )
+
+
+def _target_workers(node: Node, workers: dict[str, Worker]) -> tuple[str, ...]:
+    """`worker: NAME` or `worker: [NAME, ...]`: qemu workers, each named once."""
+    names = [n.choice(list(workers)) for n in node.seq()] if node.is_seq() else [node.choice(list(workers))]
+    if not names:
+        raise node.error("an empty list: name at least one qemu worker")
+    if len(set(names)) != len(names):
+        raise node.error(f"a worker named twice in {names}")
+    wrong = [n for n in names if workers[n].kind != "qemu"]
+    if wrong and len(names) > 1:
+        raise node.error(f"{', '.join(wrong)}: not a qemu worker; a target's boots run on qemu workers")
+    return tuple(names)
 
 
 def _path(node: Node, base: Path) -> Path:

@@ -28,7 +28,8 @@ lines where a candidate turns up are examined in Python.
 """
 from __future__ import annotations
 
-import secrets
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -43,7 +44,21 @@ from lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, Milest
 from lab.verdict import Culprit, Outcome, Verdict
 
 _REASON_MAX = 200
-_Pattern = InfraSignature | FatalSignature | Milestone
+
+
+@dataclass(frozen=True)
+class _Cause:
+    """An infrastructure signature's `cause`, searched like a pattern of its own."""
+
+    signature: InfraSignature
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        assert self.signature.cause is not None
+        return self.signature.cause
+
+
+_Pattern = InfraSignature | FatalSignature | Milestone | _Cause
 CHANNEL_SKEW_S = 0.5
 
 
@@ -94,13 +109,16 @@ class BootMatcher:
 
     def __init__(self, spec: MilestoneSpec, marker: str | None = None, deadlines: Sequence[Deadline] | None = None) -> None:
         self.spec = spec
-        # The exit-status marker: random per boot, so no output can forge it.
-        self.conversation = (Conversation(spec.conversation, marker or f"BL{secrets.token_hex(4)}Q")
+        # The exit-status marker: random per boot, so no output can forge it (os.urandom is
+        # what secrets.token_hex reads; importing secrets costs every boot's start ~7 ms).
+        self.conversation = (Conversation(spec.conversation, marker or f"BL{os.urandom(4).hex()}Q")
                              if spec.conversation is not None else None)
         if deadlines is not None and [d.milestone for d in deadlines] != [m.name for m in spec.milestones]:
             raise ValueError(f"deadlines for {[d.milestone for d in deadlines]} do not match the spec's milestones")
         self.deadlines = None if deadlines is None else tuple(deadlines)
         self.infrastructure: tuple[InfraSignature, ...] = with_builtins(spec.infrastructure)
+        self._causes = tuple(_Cause(sig) for sig in self.infrastructure if sig.cause is not None)
+        self._caused: dict[str, str] = {}  # signature -> what its last cause line said
         self.hits: list[MilestoneHit] = []
         self.out_of_order: list[MilestoneHit] = []
         self.signature: SignatureHit | None = None
@@ -110,7 +128,7 @@ class BootMatcher:
         # Snapshot at the decision: what QEMU prints while being stopped is not evidence.
         self.bytes_at_decision: dict[str, int] | None = None
         self._lines = {c: LineAssembler(redrawn=c in REDRAWN_CHANNELS) for c in CHANNELS}
-        every: tuple[_Pattern, ...] = (*self.infrastructure, *spec.fatal, *spec.milestones)
+        every: tuple[_Pattern, ...] = (*self._causes, *self.infrastructure, *spec.fatal, *spec.milestones)
         self._prefix: dict[_Pattern, str] = {item: literal_prefix(item.regex) for item in every}
         self._new_hits: list[MilestoneHit] = []
 
@@ -255,9 +273,8 @@ class BootMatcher:
         """Regexes worth searching on `channel` at `t`, in priority order."""
         reached = {h.name for h in self.hits if t - h.t > CHANNEL_SKEW_S}
         seen_early = {h.name for h in self.out_of_order}
-        active: list[_Pattern] = [
-            s for s in self.infrastructure if channel in s.channels
-        ]
+        active: list[_Pattern] = [c for c in self._causes if channel in c.signature.channels]
+        active += [s for s in self.infrastructure if channel in s.channels]
         active += [s for s in self.spec.fatal if channel in s.channels and (s.after is None or s.after in reached)]
         later = self.spec.milestones[len(self.hits) :]
         active += [m for i, m in enumerate(later) if channel in m.channels and (i == 0 or m.name not in seen_early)]
@@ -301,8 +318,12 @@ class BootMatcher:
             if m is None:
                 continue
             groups = {k: v for k, v in m.groupdict().items() if v is not None}
+            if isinstance(item, _Cause):
+                self._remember_cause(item.signature, line, groups)
+                continue  # remembered only: the line may still be anything else
             if isinstance(item, InfraSignature):
-                self._signature(SignatureHit("infrastructure", item.name, t, channel, line, groups, item.culprit, item.hint))
+                self._signature(SignatureHit("infrastructure", item.name, t, channel, line, groups, item.culprit,
+                                             self._explained(item)))
             elif isinstance(item, FatalSignature):
                 self._signature(SignatureHit("fatal", item.name, t, channel, line, groups, Culprit.CODE))
             elif item is expected and expected is not None:
@@ -324,6 +345,19 @@ class BootMatcher:
         n = len(self.hits)
         steps = f" and {len(self.step_hits)} steps" if self.conversation is not None else ""
         self._decide(Outcome(Verdict.PASS, None, f"all {n} milestones{steps} reached in {t:.2f}s", last))
+
+    def _remember_cause(self, sig: InfraSignature, line: str, groups: dict[str, str]) -> None:
+        # The last one only: the option tried right before the fallback (on q35 the empty
+        # DVD-ROM's Not Found comes first on every boot, good or bad).
+        self._caused[sig.name] = ": ".join(v.strip() for v in groups.values()) if groups else line.strip()
+
+    def _explained(self, sig: InfraSignature) -> str | None:
+        """The signature's hint, after what its last cause line said (the firmware's words
+        first: they are the fact, the hint a guess)."""
+        said = self._caused.get(sig.name)
+        if said is None:
+            return sig.hint
+        return f"firmware said {said}; {sig.hint}" if sig.hint else f"firmware said {said}"
 
     def _signature(self, hit: SignatureHit) -> None:
         self.signature = hit

@@ -117,6 +117,9 @@ class Node:
             raise self.error(f"expected a list (lines starting with '- '), got {_kind(self.node)}")
         return [self._child(f"[{i}]", n) for i, n in enumerate(self.node.value)]
 
+    def is_seq(self) -> bool:
+        return isinstance(self.node, yaml.SequenceNode)
+
     def is_null(self) -> bool:
         return isinstance(self.node, yaml.ScalarNode) and self.node.tag == "tag:yaml.org,2002:null"
 

@@ -14,6 +14,9 @@ from lab.spec import InfraSignature
 from lab.verdict import Culprit
 
 _FIRMWARE_CONSOLES = frozenset({"serial", "firmware"})
+# Why BdsDxe moved on from a boot option: `Not Found`, `Out of Resources`, `Access Denied`...
+_LOAD_FAILED = re.compile(r'BdsDxe: failed to load (?P<option>Boot\S+) "(?P<device>[^"]*?)\s*" from .*: (?P<status>[^:]+?)\s*$',
+                          re.MULTILINE)
 
 # Not `BdsDxe: failed to load Boot... Not Found`: OVMF prints that on every good q35 boot
 # for the empty DVD-ROM entry before it loads the disk (see tests/fixtures/captures/pass).
@@ -24,6 +27,7 @@ BUILTIN_INFRASTRUCTURE: tuple[InfraSignature, ...] = (
         re.compile(r'BdsDxe: (?:loading|starting) Boot\S+ "EFI Internal Shell"', re.MULTILINE),
         Culprit.FIRMWARE,
         "the firmware found nothing to boot and fell back to the EFI shell: is EFI/BOOT/BOOTX64.EFI on the ESP?",
+        _LOAD_FAILED,
     ),
     InfraSignature(
         "no-bootable-device",
@@ -31,6 +35,7 @@ BUILTIN_INFRASTRUCTURE: tuple[InfraSignature, ...] = (
         re.compile(r"BdsDxe: No bootable option or device was found", re.MULTILINE),
         Culprit.FIRMWARE,
         "the firmware found no boot option: is EFI/BOOT/BOOTX64.EFI on the ESP?",
+        _LOAD_FAILED,
     ),
     InfraSignature(
         "kvm-internal-error",
@@ -43,10 +48,11 @@ BUILTIN_INFRASTRUCTURE: tuple[InfraSignature, ...] = (
 
 
 def with_builtins(spec_signatures: tuple[InfraSignature, ...]) -> tuple[InfraSignature, ...]:
-    """The spec's signatures (taking a built-in's hint when they have none) plus the other built-ins."""
+    """The spec's signatures (taking a built-in's hint and cause when they have none) plus the other built-ins."""
     builtin = {s.name: s for s in BUILTIN_INFRASTRUCTURE}
     own = tuple(
-        replace(s, hint=builtin[s.name].hint) if s.hint is None and s.name in builtin else s for s in spec_signatures
+        replace(s, hint=s.hint or builtin[s.name].hint, cause=s.cause or builtin[s.name].cause) if s.name in builtin else s
+        for s in spec_signatures
     )
     names = {s.name for s in own}
     return own + tuple(s for s in BUILTIN_INFRASTRUCTURE if s.name not in names)

@@ -73,6 +73,9 @@ class InfraSignature:
     regex: re.Pattern[str]
     culprit: Culprit
     hint: str | None = None  # what to do about it; leads the verdict reason
+    # Earlier lines that say why, in the firmware's own words (its named groups, joined by
+    # ": "): remembered, never decisive; the last one leads the reason when the signature decides.
+    cause: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ APT_PACKAGES=(
     gdisk                                         # sgdisk: the GPT of make image
     openipmi ipmitool dnsmasq-base iproute2       # virtual boards (BMC, PXE)
     openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
+    postgresql-15                                 # the masters' shared database (steps/cluster)
     chromium                                      # headless browser for the dashboard's tests
     python3-venv git make
 )

@@ -9,7 +9,7 @@ logs back from the worker to attach them.
 """
 from __future__ import annotations
 
-from twisted.internet import defer
+from twisted.internet import defer, error
 
 from buildbot import config
 from buildbot.process import logobserver
@@ -113,7 +113,11 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         # A record left by an earlier build in this workdir must not be attached to this one.
         yield self.runRmdir(self.record_dir, abandonOnFailure=False)
         cmd = yield self.makeRemoteShellCommand(command=self.command(), collectStdout=True)
-        yield self.runCommand(cmd)
+        try:
+            yield self.runCommand(cmd)
+        except error.ConnectionLost:
+            self._worker_lost()
+            raise  # Buildbot's RETRY: the request goes back to the queue for a worker that is there
         yield (yield self.getLog("stdio")).finish()
         try:
             self.result = BootRecord.parse(cmd.stdout)
@@ -150,6 +154,15 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
                 continue
             relative = screens.keep(self.master.basedir, self.build.buildid, self.name, name, data)
             yield self.addURL(name, screens.url(self.master.config.buildbotURL, relative))
+
+    def _worker_lost(self) -> None:
+        """The worker went away mid-boot (its host crashed, or its link to the master is down):
+        the lab's fault, never the code's. Its bootlab stops itself (workers/lifeline.py): QEMU
+        stopped, a board powered off and released."""
+        self.problem = (f"ERROR/lab: worker {self.build.workerforbuilder.worker.workername} lost mid-boot; retried on a worker that is connected"
+                        + (" (the board's next session powers it off if it is still on)" if self.board else ""))
+        for name, value in (("verdict", "ERROR"), ("culprit", "lab"), ("reason", self.problem)):
+            self.setProperty(name, value, "BootStep")
 
     def _set_properties(self, result: BootRecord) -> None:
         source = "BootStep"

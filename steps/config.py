@@ -125,8 +125,9 @@ def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
     )
 
 
-def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock,
-                 history: Path) -> util.BuildFactory:
+def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, history: Path) -> util.BuildFactory:
+    """The build holds the `qemu` lock (make_builders): Buildbot checks a build's locks when it
+    picks a worker, so a boot goes to a worker with a free slot."""
     def has_baseline(step) -> bool:
         return step.getProperty("baseline") is not None
 
@@ -142,7 +143,6 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, loc
     f.addStep(BootStep(
         target=target.name, image="artifact/esp", milestones="artifact/milestones.yaml",
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
-        locks=[lock.access("counting")],
     ))
     f.addStep(_keep_golden(golden))
     f.addStep(BisectTrigger(target.name, history, schedulerNames=[bisect_scheduler(target.name)]))
@@ -261,8 +261,11 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
     for t in targets:
         golden = basedir / "golden" / f"{t.name}.tar.gz"
         history = basedir / "history" / f"{t.name}.json"
-        builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=[t.worker],
-                                           factory=boot_factory(t, settings, golden, lock, history), tags=["boot"]))
+        # The lock on the whole build, not its boot step: Buildbot weighs only a build's locks when
+        # it picks one of the target's workers, so a step lock would queue boots on a busy host.
+        builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=list(t.boot_workers),
+                                           factory=boot_factory(t, settings, golden, history), tags=["boot"],
+                                           locks=[lock.access("counting")]))
         builders.append(util.BuilderConfig(name=bisect_builder(t.name), workernames=[t.worker],
                                            factory=bisect_factory(t, repo, branch, settings, lock), tags=["bisect"]))
         builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker],
@@ -284,24 +287,26 @@ def try_userpass(users: list[LabUser]) -> list[tuple[str, str]]:
 
 
 def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[LabUser]) -> list:
-    targets = enabled_targets(inventory)
-    golden_builders = [golden_builder(t.name) for t in targets]
+    """A single master has every scheduler. Of two masters, the ui one has what a person starts
+    (force, try) and the engine one what the lab starts (triggers, nightly, push): each
+    scheduler on one master only, so none can add a buildset twice (docs/multi-master.md)."""
+    people = [] if settings.role == "engine" else _people_schedulers(inventory, settings, users)
+    lab = [] if settings.role == "ui" else _lab_schedulers(inventory, settings)
+    return people + lab
+
+
+def _people_schedulers(inventory: Inventory, settings: MasterSettings, users: list[LabUser]) -> list:
+    golden_builders = [golden_builder(t.name) for t in enabled_targets(inventory)]
     result = [
         schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
                                   buttonName="Build and boot"),
         schedulers.Try_Userpass(name="try", builderNames=[KERNEL_BUILDER],
-                                port=f"tcp:{settings.try_port}:interface=127.0.0.1",
+                                port=settings.listen(settings.try_port),
                                 userpass=try_userpass(users)),
     ]
-    result += [schedulers.Triggerable(name=boot_scheduler(name), builderNames=[boot_builder(name)])
-               for name in [t.name for t in targets] + [b.name for b in enabled_boards(inventory)]]
-    result += [schedulers.Triggerable(name=bisect_scheduler(t.name), builderNames=[bisect_builder(t.name)])
-               for t in targets]
     if golden_builders:
-        result += [
-            schedulers.Nightly(name="nightly-golden", builderNames=golden_builders, hour=3, minute=0),
-            schedulers.ForceScheduler(name="force-golden", builderNames=golden_builders, buttonName="Boot the golden image"),
-        ]
+        result.append(schedulers.ForceScheduler(name="force-golden", builderNames=golden_builders,
+                                                buttonName="Boot the golden image"))
     if inventory.boards:
         # The web form offers the board (one builder per board) and the action.
         result.append(schedulers.ForceScheduler(
@@ -312,6 +317,18 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
             properties=[util.ChoiceStringParameter(name="action", label="Action", choices=list(BOARD_ACTIONS),
                                                    default="status", strict=True)],
         ))
+    return result
+
+
+def _lab_schedulers(inventory: Inventory, settings: MasterSettings) -> list:
+    targets = enabled_targets(inventory)
+    result = [schedulers.Triggerable(name=boot_scheduler(name), builderNames=[boot_builder(name)])
+              for name in [t.name for t in targets] + [b.name for b in enabled_boards(inventory)]]
+    result += [schedulers.Triggerable(name=bisect_scheduler(t.name), builderNames=[bisect_builder(t.name)])
+               for t in targets]
+    if targets:
+        result.append(schedulers.Nightly(name="nightly-golden", builderNames=[golden_builder(t.name) for t in targets],
+                                         hour=3, minute=0))
     if settings.poll_interval_s:
         result.append(schedulers.SingleBranchScheduler(
             name="push", builderNames=[KERNEL_BUILDER], treeStableTimer=None,
@@ -321,7 +338,7 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
 
 
 def make_change_sources(inventory: Inventory, settings: MasterSettings) -> list:
-    if not settings.poll_interval_s:
+    if not settings.poll_interval_s or settings.role == "ui":
         return []
     return [changes.GitPoller(
         repourl=inventory.lab.kernel_repo or str(settings.repo_root),
@@ -349,7 +366,7 @@ def make_www(settings: MasterSettings, users: list[LabUser], inventory: Inventor
         roleMatchers=[util.RolesFromUsername(roles=[role], usernames=names) for role, names in by_role.items()],
     )
     return {
-        "port": f"tcp:{settings.web_port}:interface=127.0.0.1",
+        "port": settings.listen(settings.web_port),
         "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}, screens.PLUGIN: {},
                     **({dashboard.PLUGIN: dashboard.plugin_config(
                         [t.name for t in enabled_targets(inventory)], [b.name for b in inventory.boards.values()],
@@ -360,17 +377,38 @@ def make_www(settings: MasterSettings, users: list[LabUser], inventory: Inventor
     }
 
 
+def make_db(settings: MasterSettings) -> dict:
+    db: dict = {"db_url": settings.db_url}
+    if settings.db_url.startswith("postgresql"):
+        # A restarted PostgreSQL leaves every pooled connection dead: test each one as it is
+        # taken from the pool, so the first query after a restart does not fail on it.
+        db["engine_kwargs"] = {"pool_pre_ping": True}
+    return db
+
+
+def make_cluster(settings: MasterSettings) -> dict:
+    """The keys that make this master one of several: shared database, WAMP message queue."""
+    if not settings.multi_master:
+        return {}
+    return {"multiMaster": True, "mq": {"type": "wamp", "router_url": settings.mq_url, "realm": "bootlab"}}
+
+
 def build_config(inventory: Inventory, settings: MasterSettings, users: list[LabUser], basedir: Path) -> dict:
+    # The ui master has no pb port: every worker connects to the engine, which runs every build.
+    # It still declares the workers and builders (Buildbot collapses and checks requests by
+    # them where they are added), so it names the in-process protocol, which opens no port.
+    protocols = {"null": {}} if settings.role == "ui" else {"pb": {"port": settings.listen(settings.pb_port)}}
     return {
         "title": "Rustux Boot Lab",
         "titleURL": settings.buildbot_url,
         "buildbotURL": settings.buildbot_url,
-        "protocols": {"pb": {"port": f"tcp:{settings.pb_port}:interface=127.0.0.1"}},
+        "protocols": protocols,
         "secretsProviders": [secrets.SecretInAFile(dirname=str(settings.secrets_dir))],
         "workers": make_workers(inventory),
         "builders": make_builders(inventory, settings, basedir),
         "schedulers": make_schedulers(inventory, settings, users),
         "change_source": make_change_sources(inventory, settings),
         "www": make_www(settings, users, inventory),
-        "db": {"db_url": settings.db_url},
+        "db": make_db(settings),
+        **make_cluster(settings),
     }

@@ -115,6 +115,7 @@ class RestClient:
         run = ForcedRun(_result_name(kernel["results"]), kernel["state_string"], kernel["buildid"])
         kernel_steps = self.steps(kernel["buildid"])
         boot_steps = []
+        worker_names = {w["workerid"]: w["name"] for w in self.get("workers")["workers"]}
         for child in self.child_builds(kernel["buildid"]):
             builder = self.get(f"builders/{child['builderid']}")["builders"][0]["name"]
             props = self.properties(child["buildid"])
@@ -122,6 +123,7 @@ class RestClient:
             boot_steps.append(steps)
             run.boots.append({
                 "target": builder.split("/", 1)[-1], "builder": builder, "buildid": child["buildid"],
+                "worker": worker_names.get(child["workerid"]),
                 "result": _result_name(child["results"]), "verdict": props.get("verdict"),
                 "culprit": props.get("culprit"), "last_milestone": props.get("last_milestone"),
                 "milestones_reached": props.get("milestones_reached"),

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -71,3 +72,34 @@ def test_qemu_dies_with_a_killed_runner(tmp_path):
     (tmp_path / "no-bootfile").mkdir()  # the next boot needs to get as far as its own work directory
     run_boot(tmp_path / "next", "--target", "pc-bios", "--image", tmp_path / "no-bootfile")
     assert not any(d.exists() for d in workdirs), "the next runner sweeps a dead runner's work directory"
+
+
+def test_a_killed_worker_takes_the_runner_and_qemu_with_it(tmp_path):
+    """A Buildbot worker SIGKILLed mid-boot: bootlab gets SIGTERM from the kernel (its parent
+    died), stops QEMU and writes its record; nothing boots on for nobody."""
+    out = tmp_path / "record"
+    worker = subprocess.Popen(  # stands in for buildbot-worker: starts bootlab, then waits
+        [sys.executable, "-c", "import subprocess, sys, time; p = subprocess.Popen(sys.argv[1:]); time.sleep(300)",
+         str(BOOTLAB), "boot", "--target", "pc-bios", "--image", str(variant_esp("silent")), "--timeout", "120",
+         "--out", str(out)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    runner = qemu = None
+    while time.monotonic() < deadline and qemu is None:
+        runners = qemu_children(worker.pid)  # the worker's child: bootlab
+        runner = runners[0] if runners else None
+        qemus = qemu_children(runner) if runner else []
+        qemu = qemus[0] if qemus and (out / "serial.log").exists() and (out / "serial.log").stat().st_size else None
+        time.sleep(0.1)
+    assert qemu is not None, "QEMU did not start within 30 s"
+    worker.kill()
+    worker.wait()
+    try:
+        assert wait_gone(runner, within=15), f"bootlab {runner} outlived its killed worker"
+        assert wait_gone(qemu), f"QEMU {qemu} outlived the killed worker"
+    finally:
+        for pid in (runner, qemu):
+            if process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    result = json.loads((out / "result.json").read_text())
+    assert (result["verdict"], result["culprit"]) == ("ERROR", "lab") and "SIGTERM" in result["reason"]
+

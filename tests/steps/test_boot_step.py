@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from twisted.internet import defer
+from twisted.internet import defer, error
 from twisted.trial import unittest
 
 from buildbot.config.errors import ConfigErrors, capture_config_errors
@@ -233,6 +233,17 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_commands(ExpectRmdir(dir="record", log_environ=True).exit(0), shell)
         self.expect_outcome(result=CANCELLED)
         self.expect_property("verdict", "ERROR")
+        return self.run_step()
+
+
+    def test_a_worker_lost_mid_boot_is_an_error_of_the_lab_retried_elsewhere(self):
+        self.setup_step(self.step())
+        self.expect_commands(ExpectRmdir(dir="record", log_environ=True).exit(0),
+                             ExpectShell(workdir="wkdir", command=CMD).stderr(progress(2)).error(error.ConnectionLost()))
+        self.expect_outcome(result=RETRY, state_string="ERROR/lab: worker workername lost mid-boot; retried on a worker "
+                                                       "that is connected")
+        self.expect_property("verdict", "ERROR")
+        self.expect_property("culprit", "lab")
         return self.run_step()
 
 

@@ -60,7 +60,9 @@ def test_silent_kernel_is_fail_not_error(rustux_spec):
 def test_shell_fallback_keeps_the_builtin_hint(rustux_spec):
     m = replay(rustux_spec, "no-bootfile")
     assert m.decided.culprit is Culprit.FIRMWARE
-    assert m.decided.reason.startswith("the firmware found nothing to boot")
+    # The spec's own firmware-shell-fallback (no hint) takes the built-in hint and cause.
+    assert m.decided.reason.startswith("firmware said Boot0002: UEFI QEMU HARDDISK QM00001: Not Found; "
+                                       "the firmware found nothing to boot"), m.decided.reason
 
 
 def test_every_byte_boundary_of_the_kernel_debugcon(rustux_spec):

@@ -43,6 +43,32 @@ def test_no_bootfile_capture_blames_firmware(mini_spec):
     assert m.signature.name == "firmware-shell-fallback"
 
 
+def test_the_firmwares_own_words_lead_the_fallback_reason(mini_spec):
+    # OVMF says why it gave up on each boot option before it falls back to the shell.
+    m = replay(mini_spec, "no-bootfile", chunk=7)
+    # The last option it tried is the one that matters: the empty DVD-ROM fails on every q35 boot.
+    assert m.decided.reason.startswith("firmware said Boot0002: UEFI QEMU HARDDISK QM00001: Not Found; "
+                                       "the firmware found nothing to boot"), m.decided.reason
+    assert "EFI/BOOT/BOOTX64.EFI on the ESP?" in m.decided.reason
+
+
+def test_a_disk_the_firmware_could_not_load_is_named_with_its_status(mini_spec):
+    # The real capture with the disk's status as OVMF prints an image too big for memory.
+    data = capture("no-bootfile")
+    data["serial"] = data["serial"].replace(b"Sata(0x0,0xFFFF,0x0): Not Found", b"Sata(0x0,0xFFFF,0x0): Out of Resources")
+    m = BootMatcher(mini_spec)
+    for t, (channel, blob) in enumerate(data.items()):
+        m.feed(channel, blob, float(t))
+    assert (m.decided.verdict, m.decided.culprit) == (Verdict.ERROR, Culprit.FIRMWARE)
+    assert m.decided.reason.startswith("firmware said Boot0002: UEFI QEMU HARDDISK QM00001: Out of Resources; "), (
+        m.decided.reason)
+
+
+def test_a_boot_option_that_failed_before_a_good_boot_decides_nothing(mini_spec):
+    m = replay(mini_spec, "pass", chunk=1)  # OVMF's DVD-ROM entry fails on every q35 boot
+    assert m.decided.verdict is Verdict.PASS and m.signature is None
+
+
 def test_kvm_capture_blames_host(mini_spec):
     m = replay(mini_spec, "kvm")
     assert m.decided.verdict is Verdict.ERROR and m.decided.culprit is Culprit.HOST

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +21,11 @@ from lab.inventory import InventoryError
 from lab.milestones import SpecError
 from lab.verdict import EXIT_ERROR, EXIT_USAGE
 from workers.bootlab.common import FORMATTER, UsageError
+from workers.lifeline import die_with_parent
+
+# What a Buildbot worker runs: each gets SIGTERM (a clean stop: QEMU stopped, a board powered off
+# and released) when the process that started it dies, so a killed worker leaves nothing running.
+LIFELINE_COMMANDS = frozenset({"boot", "bisect", "power", "warm"})
 
 # command -> the module of workers/bootlab that registers it, in the order help lists them
 COMMANDS = {
@@ -61,6 +67,8 @@ def run() -> None:
     ~180 modules: 40 ms of CPU, a quarter of what a boot costs beyond QEMU): by then the
     runner has closed every file it wrote and reaped QEMU, and the boot runs no threads.
     Other commands (SSH and IPMI libraries with threads of their own) exit the usual way."""
+    if sys.argv[1:2] and sys.argv[1] in LIFELINE_COMMANDS:
+        die_with_parent(signal.SIGTERM, os.getppid())
     status = main()
     if sys.argv[1:2] != ["boot"]:
         sys.exit(status)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +202,8 @@ def _boot(job: BootJob, progress: MachineProgress) -> BootRecord:
         try:
             return job.start(progress, interrupt)
         except Exception as exc:  # a runner bug: the record must say ERROR/lab, never FAIL
+            import traceback  # only now, as in bootlab's main: every boot would pay for it
+
             traceback.print_exc()
             record = never_ran(outcomes.runner_crashed(exc), job.name, job.image, job.milestones_total)
             write_record(job.out, record)

@@ -18,7 +18,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     rows = [("TARGET", "MACHINE", "FIRMWARE", "MEMORY", "ACCEL", "TIMEOUT", "WORKER", "ENABLED")]
     for t in inventory.targets.values():
         fw = f"{t.firmware.set_name or 'custom'}/{t.firmware.mode}"
-        rows.append((t.name, t.machine, fw, f"{t.memory_mb} MiB", t.accel, f"{t.boot_timeout_s:g}s", t.worker,
+        rows.append((t.name, t.machine, fw, f"{t.memory_mb} MiB", t.accel, f"{t.boot_timeout_s:g}s", ",".join(t.boot_workers),
                      "yes" if t.enabled else "no"))
     print_table(rows)
     return EXIT_PASS

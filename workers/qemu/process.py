@@ -7,13 +7,12 @@ QEMU exits. `stop()` is safe to call any number of times.
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
 import time
 
-_PR_SET_PDEATHSIG = 1
+from workers.lifeline import die_with_parent
 
 
 class QemuStartError(Exception):
@@ -35,7 +34,7 @@ class QemuProcess:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=lambda: _die_with_parent(parent),
+                preexec_fn=lambda: die_with_parent(signal.SIGKILL, parent),
             )
         except OSError as exc:
             raise QemuStartError(f"cannot run {self.argv[0]}: {exc.strerror}: install qemu-system-x86") from exc
@@ -83,12 +82,3 @@ class QemuProcess:
         if self._popen.stdout is not None and not self._popen.stdout.closed:
             self._popen.stdout.close()
         return status
-
-
-def _die_with_parent(parent: int) -> None:
-    """Runs in the child between fork and exec."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    # The parent may have died between fork and prctl: then nobody would signal us.
-    if os.getppid() != parent:
-        os._exit(1)

@@ -11,6 +11,7 @@
 //! - [`textgrid`]: the framebuffer console's cell grid (cursor, wrap, scroll, backspace).
 //! - [`cpio`]: the initrd's cpio (newc) archive, validated whole, read in place.
 //! - [`ldisc`]: the console line discipline (echo, erase, Ctrl-C, Ctrl-D, line queue).
+//! - [`foreground`]: who Ctrl-C reaches and what it does there (a shell catches it).
 //!
 //! Host tests: `cd kernel/kcore && PATH=/usr/bin:$PATH cargo test` (or `make test-kernel`).
 //! The kernel links this crate as a path dependency and builds it with `-Zbuild-std`; it
@@ -25,6 +26,7 @@ extern crate alloc;
 pub mod cpio;
 pub mod elf;
 pub mod fmtbuf;
+pub mod foreground;
 pub mod heap;
 pub mod ldisc;
 pub mod paging;

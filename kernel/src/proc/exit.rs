@@ -6,7 +6,7 @@ use crate::arch::{cpu, exceptions};
 use crate::log::milestone;
 use crate::sched::{self, SCHED};
 use alloc::boxed::Box;
-use core::sync::atomic::Ordering;
+use kcore::foreground::{on_ctrl_c, Action, Activity};
 
 /// How a process ended.
 pub enum Death<'a> {
@@ -56,21 +56,33 @@ pub fn exit_current(death: Death<'_>) -> ! {
     unreachable!("a zombie was scheduled");
 }
 
-/// Ctrl-C: the foreground process's read or sleep returns -EINTR; anything else it is
-/// doing ends with status 130.
+/// Ctrl-C, by kcore::foreground's rules: a shell that took the foreground catches it (its
+/// read, sleep or wait returns EINTR, now or at its next call); a command's read or sleep
+/// returns EINTR, and anything else it is doing ends with status 130.
 pub fn interrupt_foreground() {
-    let fg = super::FOREGROUND.load(Ordering::Relaxed);
+    let fg = super::foreground();
     let kill = SCHED.with(|s| {
-        let id = s.find_pid(fg)?;
+        let id = s.find_pid(fg.pid)?;
         let p = s.proc(id)?;
-        match p.state {
-            State::BlockedRead | State::Sleeping => {
+        let activity = match p.state {
+            State::BlockedRead => Activity::Reading,
+            State::Sleeping => Activity::Sleeping,
+            State::BlockedWait => Activity::Waiting,
+            State::Running | State::Runnable => Activity::Busy,
+            State::Zombie => Activity::Gone,
+        };
+        match on_ctrl_c(fg, activity) {
+            Action::Nothing => None,
+            Action::Pend => {
+                p.interrupted = true;
+                None
+            }
+            Action::Wake => {
                 p.interrupted = true;
                 s.make_runnable(id);
                 None
             }
-            State::Zombie => None,
-            _ => Some((id, s.current == Some(id))),
+            Action::End => Some((id, s.current == Some(id))),
         }
     });
     match kill {

@@ -15,7 +15,8 @@ use crate::syscall::{ENOEXEC, ENOMEM};
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use kcore::foreground::Foreground;
 use kcore::uaccess::{argv_layout, MAX_ARGC};
 use vmo::{rights, Handle, HandleTable, Object, Vmo};
 
@@ -84,11 +85,15 @@ impl Proc {
 }
 
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
-/// The process Ctrl-C interrupts (0: none).
-static FOREGROUND: AtomicU32 = AtomicU32::new(0);
+/// The process Ctrl-C interrupts and whether it catches it, one `Foreground::pack` word.
+static FOREGROUND: AtomicU64 = AtomicU64::new(Foreground::NONE.pack());
 
-pub fn set_foreground(pid: u32) {
-    FOREGROUND.store(pid, Ordering::Relaxed);
+pub fn set_foreground(fg: Foreground) {
+    FOREGROUND.store(fg.pack(), Ordering::Relaxed);
+}
+
+pub fn foreground() -> Foreground {
+    Foreground::unpack(FOREGROUND.load(Ordering::Relaxed))
 }
 
 /// What a new process was built from, for the milestones of pid 1.

@@ -8,6 +8,7 @@ use crate::proc::{Mapping, State, WaitResult, MMAP_LIMIT};
 use crate::sched::{self, SCHED};
 use alloc::rc::Rc;
 use kcore::cpio::Kind;
+use kcore::foreground::Foreground;
 use kcore::uaccess::{argv_array_bytes, parse_argv, MAX_ARGC, MAX_ARGV_BYTES};
 
 pub fn getpid() -> i64 {
@@ -86,6 +87,10 @@ pub fn wait(pid: u64, status_ptr: u64) -> i64 {
         return -EFAULT;
     }
     loop {
+        // Ctrl-C reaches a waiting process only when it caught it (a shell's `wait`).
+        if SCHED.with(|s| core::mem::take(&mut s.current_proc().interrupted)) {
+            return -EINTR;
+        }
         match crate::proc::try_wait(pid) {
             WaitResult::Reaped { pid, status } => {
                 return result(
@@ -196,7 +201,20 @@ pub fn procinfo(index: u64, out: u64) -> i64 {
     }
 }
 
+/// Makes `pid` the process Ctrl-C interrupts; a process naming itself catches it
+/// (kcore::foreground). A Ctrl-C still pending on the caller goes on to `pid`: it came in
+/// the moment between the shell's spawn and this call, and was meant for the command.
 pub fn set_foreground(pid: u64) -> i64 {
-    crate::proc::set_foreground(pid as u32);
+    let Ok(pid) = u32::try_from(pid) else {
+        return -EINVAL;
+    };
+    let (me, pending) = SCHED.with(|s| {
+        let p = s.current_proc();
+        (p.pid, pid != p.pid && core::mem::take(&mut p.interrupted))
+    });
+    crate::proc::set_foreground(Foreground::handed(me, pid));
+    if pending {
+        crate::proc::interrupt_foreground();
+    }
     0
 }

@@ -17,7 +17,7 @@
 //! | 5 | [`yield_now`]`()` | 0 |
 //! | 6 | [`sleep_ms`]`(ms)` | 0; `EINTR` if Ctrl-C hit the sleeper as foreground |
 //! | 7 | [`spawn`]`(path, len, argv, argc)` | child pid; argv = `[RawArg]`, argc <= 16, <= 1024 bytes; `ENOENT`, `ENOEXEC`, `ENOMEM` |
-//! | 8 | [`wait`]`(pid or u64::MAX, *i32)` | pid reaped; blocks; `ECHILD` when none |
+//! | 8 | [`wait`]`(pid or u64::MAX, *i32)` | pid reaped; blocks; `ECHILD` when none; `EINTR` when the caller caught Ctrl-C |
 //! | 9 | [`read`]`(fd, ptr, len)` | bytes; fd 0 = console, one line per read, 0 = end of input (Ctrl-D), `EINTR` on Ctrl-C |
 //! | 10 | [`open`]`(path, len)` | fd >= 3 (initrd files, read-only); `ENOENT`, `EMFILE` |
 //! | 11 | [`close`]`(fd)` | 0; `EBADF` |
@@ -28,7 +28,7 @@
 //! | 16 | [`poweroff`]`(status)` | never returns: QEMU exits 33 for status 0, else 35 |
 //! | 17 | [`procinfo`]`(index, *ProcInfo)` | 1 = written, 0 = past the last process |
 //! | 18 | [`dmesg`]`(ptr, len, offset)` | bytes of the kernel log ring from `offset` |
-//! | 19 | [`set_foreground`]`(pid)` | 0; the process Ctrl-C interrupts |
+//! | 19 | [`set_foreground`]`(pid)` | 0; the process Ctrl-C interrupts (naming yourself: you catch it, it never ends you); `EINVAL` above u32 |
 //!
 //! A process the kernel kills exits with 128 + a signal-like number: 139 page fault or #GP,
 //! 132 #UD, 136 #DE, 130 Ctrl-C; its parent's `wait` sees it.

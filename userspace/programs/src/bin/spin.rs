@@ -6,9 +6,8 @@
 usys::entry!(main);
 
 fn main(_args: usys::Args) -> i32 {
-    // Blocked for a moment, so the shell that spawned us runs and makes us the foreground
-    // before we say we spin (a Ctrl-C typed on that line must reach us, not the shell).
-    let _ = usys::sleep_ms(20);
+    // No sleep before the line: a sleeping foreground wakes from Ctrl-C with EINTR instead
+    // of ending. A Ctrl-C that beats the shell's set_foreground is passed on to us by it.
     usys::println!(
         "[spin] spinning as pid {} (Ctrl-C stops it)",
         usys::getpid()

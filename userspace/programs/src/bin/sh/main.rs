@@ -17,6 +17,8 @@ use usys::{
 
 const PROMPT: &[u8] = b"rustux$ ";
 const SCRIPT_MAX: usize = 4096;
+/// The status of a command Ctrl-C ended: 128 + SIGINT.
+const INTERRUPTED: i32 = 130;
 const BUILTINS: &str = "echo help exit wait time";
 
 usys::entry!(main);
@@ -222,7 +224,8 @@ fn help() -> i32 {
     0
 }
 
-/// `wait` reaps every background child; `wait PID` that one. Status: the last reaped.
+/// `wait` reaps every background child; `wait PID` that one. Status: the last reaped, or
+/// 130 when Ctrl-C ends the wait (the children go on in the background).
 fn wait_builtin(cmd: &Command, from: usize) -> i32 {
     if from < cmd.len() {
         let Some(pid) = programs::parse_u64(cmd.word(from)) else {
@@ -231,6 +234,7 @@ fn wait_builtin(cmd: &Command, from: usize) -> i32 {
         };
         return match wait(Some(pid as u32)) {
             Ok((_, status)) => status,
+            Err(Errno::EINTR) => INTERRUPTED,
             Err(err) => {
                 usys::eprintln!("sh: wait {pid}: {err}");
                 127
@@ -238,11 +242,16 @@ fn wait_builtin(cmd: &Command, from: usize) -> i32 {
         };
     }
     let mut status = 0;
-    while let Ok((pid, s)) = wait(None) {
-        usys::println!("[sh] pid {pid} exited with status {s}");
-        status = s;
+    loop {
+        match wait(None) {
+            Ok((pid, s)) => {
+                usys::println!("[sh] pid {pid} exited with status {s}");
+                status = s;
+            }
+            Err(Errno::EINTR) => return INTERRUPTED,
+            Err(_) => return status,
+        }
     }
-    status
 }
 
 fn motd() {

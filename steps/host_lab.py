@@ -1,0 +1,260 @@
+"""The lab across hosts on this machine: network namespaces stand in for hosts (plan: lab/hosts.py).
+
+    python -m steps.host_lab up DIR [--qemu-hosts N]   # bridge, hosts, master, boards, workers
+    python -m steps.host_lab boot DIR                   # force `kernel`, print where each boot ran
+    python -m steps.host_lab status DIR                 # JSON: hosts, addresses, their processes
+    python -m steps.host_lab down DIR                   # stop all, delete the namespaces and bridge
+
+Each host has its own namespace (own address on the bridge, own loopback and ports) and its
+own directory, its disk: `DIR/hosts/<host>/`. A host holds only its own secrets:
+  master   master/ (basedir), secrets/ (web users, every worker's password)
+  qemu-N   worker/, secrets/worker-qemu-N, state/, cache/
+  boards   workers/<controller>/, secrets/ (its workers' passwords, its boards' BMC and SOL
+           passwords, created by `bootlab vboard start` on first start), state/, cache/
+Workers reach the master at its bridge address; artifacts travel through Buildbot (upload to
+the master, download on the boot's host). `DIR/inventory.yaml` is the lab's configuration,
+the same file on every host (secret names, never values). Needs root.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from lab.hosts import BOARDS_ROLE, MASTER_ROLE, QEMU_ROLE, HostPlan, free_subnet, hosts_inventory, plan_hosts
+from lab.inventory import load_inventory
+from steps import hostnet
+from steps.auth import USERS_FILE, load_users
+from steps.local_lab import DEMO_USERS, REPO_ROOT, _buildbot, _read_password_from_secrets, _write_secret
+from steps.local_lab import boot_table, wait_for_workers
+from steps.rest import RestClient
+
+PORTS = {"web": 8010, "pb": 9989, "try": 8031}  # each host has its own port space: fixed ports do
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class HostLab:
+    root: Path
+    plan: HostPlan
+
+    @property
+    def inventory_path(self) -> Path:
+        return self.root / "inventory.yaml"
+
+    def host_dir(self, host: str) -> Path:
+        return self.root / "hosts" / host
+
+    @property
+    def master_host(self) -> str:
+        return self.plan.of_role(MASTER_ROLE)[0].name
+
+    @property
+    def master_secrets(self) -> Path:
+        return self.host_dir(self.master_host) / "secrets"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.plan.host(self.master_host).address}:{PORTS['web']}/"
+
+    def client(self, user: str | None = "developer") -> RestClient:
+        password = next(u.password for u in load_users(self.master_secrets) if u.name == user) if user else None
+        return RestClient(self.web_url, user, password)
+
+    def worker_dir(self, worker: str) -> Path:
+        host = self.plan.host_of_worker(worker)
+        if host.role == QEMU_ROLE:
+            return self.host_dir(host.name) / "worker"
+        return self.host_dir(host.name) / "workers" / worker
+
+    def host_env(self, host: str) -> dict[str, str]:
+        """The environment of a host's processes: its own state, secrets and cache only."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BOOTLAB_")}
+        disk = self.host_dir(host)
+        env.update(PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}", BOOTLAB_STATE=str(disk / "state"),
+                   BOOTLAB_SECRETS=str(disk / "secrets"), XDG_CACHE_HOME=str(disk / "cache"))
+        return env
+
+    def master_env(self) -> dict[str, str]:
+        env = self.host_env(self.master_host)
+        env.update(BOOTLAB_INVENTORY=str(self.inventory_path), BOOTLAB_BIND=self.plan.host(self.master_host).address,
+                   BOOTLAB_WEB_PORT=str(PORTS["web"]), BOOTLAB_PB_PORT=str(PORTS["pb"]),
+                   BOOTLAB_TRY_PORT=str(PORTS["try"]), BOOTLAB_POLL_S="0",
+                   BOOTLAB_BOOTLAB=str(VENV_BIN / "bootlab"))
+        return env
+
+    def run_on(self, host: str, argv: list[str], env: dict[str, str] | None = None,
+               timeout: float = 180) -> subprocess.CompletedProcess:
+        return subprocess.run([*hostnet.exec_prefix(self.plan, host), *argv], env=env or self.host_env(host),
+                              capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT)
+
+
+def _pick_tag() -> str:
+    taken = {ns[3:7] for ns in hostnet.namespaces() if ns.startswith("rbl")}
+    while (tag := secrets.token_hex(2)) in taken:
+        pass
+    return tag
+
+
+def create(root: Path, qemu_hosts: int = 2, base_inventory: Path | None = None) -> HostLab:
+    """The plan, the inventory and every host's directory and secrets (nothing runs yet)."""
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    base = yaml.safe_load((base_inventory or REPO_ROOT / "lab-inventory.yaml").read_text())
+    for t in (base.get("targets") or {}).values():
+        t.setdefault("milestones", str(REPO_ROOT / "kernel/milestones.yaml"))
+    for b in (base.get("boards") or {}).values():
+        b.setdefault("milestones", str(REPO_ROOT / "kernel/milestones.yaml"))
+    inv_dict = hosts_inventory(base, qemu_hosts, str(root / "hosts" / "boards" / "state"))
+    (root / "inventory.yaml").write_text("# generated by steps/host_lab.py\n" + yaml.safe_dump(inv_dict, sort_keys=False))
+    inventory = load_inventory(root / "inventory.yaml")
+    subnet = free_subnet(hostnet.routed_subnets())
+    plan = plan_hosts(_pick_tag(), subnet, inventory, cluster=False)
+    (root / "plan.json").write_text(json.dumps({"tag": plan.tag, "subnet": str(plan.subnet)}) + "\n")
+    lab = HostLab(root, plan)
+    for host in plan.hosts:
+        disk = lab.host_dir(host.name)
+        (disk / "secrets").mkdir(mode=0o700, parents=True, exist_ok=True)
+        (disk / "state").mkdir(exist_ok=True)
+    _create_master(lab, inventory)
+    for w in inventory.workers.values():
+        _create_worker(lab, w.name)
+    return lab
+
+
+def _create_master(lab: HostLab, inventory) -> None:
+    _write_secret(lab.master_secrets / USERS_FILE, "# name role password (generated by steps/host_lab.py)\n" + "".join(
+        f"{name} {role} {secrets.token_urlsafe(12)}\n" for name, role in DEMO_USERS))
+    for w in inventory.workers.values():
+        _write_secret(lab.master_secrets / f"worker-{w.name}", secrets.token_urlsafe(16))
+    _buildbot("buildbot", "create-master", "-q", "-c", str(REPO_ROOT / "master.cfg"),
+              str(lab.host_dir(lab.master_host) / "master"))
+
+
+def _create_worker(lab: HostLab, worker: str) -> None:
+    """The worker's basedir on its host's disk, with a copy of its own password only."""
+    host = lab.plan.host_of_worker(worker).name
+    secret = lab.host_dir(host) / "secrets" / f"worker-{worker}"
+    _write_secret(secret, (lab.master_secrets / f"worker-{worker}").read_text())
+    wdir = lab.worker_dir(worker)
+    wdir.parent.mkdir(parents=True, exist_ok=True)
+    master = f"{lab.plan.host(lab.master_host).address}:{PORTS['pb']}"
+    _buildbot("buildbot-worker", "create-worker", "-q", str(wdir), master, worker, "placeholder")
+    _read_password_from_secrets(wdir / "buildbot.tac", secret)
+
+
+def load(root: Path) -> HostLab:
+    root = root.resolve()
+    try:
+        saved = json.loads((root / "plan.json").read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{root}: no host lab here: run `python -m steps.host_lab up {root}` first") from None
+    inventory = load_inventory(root / "inventory.yaml")
+    return HostLab(root, plan_hosts(saved["tag"], ipaddress.ip_network(saved["subnet"]), inventory, cluster=False))
+
+
+def start(lab: HostLab) -> None:
+    hostnet.up(lab.plan)
+    master = lab.master_host
+    _checked(lab.run_on(master, [str(VENV_BIN / "buildbot"), "start", str(lab.host_dir(master) / "master")],
+                        env=lab.master_env()), f"master on {master}")
+    inventory = load_inventory(lab.inventory_path)
+    for board in (b for b in inventory.boards.values() if b.virtual is not None and b.enabled):
+        host = lab.plan.host_of_worker(board.worker).name
+        _checked(lab.run_on(host, [str(VENV_BIN / "bootlab"), "vboard", "start", board.name, "--inventory",
+                                   str(lab.inventory_path)]), f"virtual board {board.name} on {host}")
+    for w in inventory.workers.values():
+        start_worker(lab, w.name)
+
+
+def start_worker(lab: HostLab, worker: str) -> None:
+    host = lab.plan.host_of_worker(worker).name
+    _checked(lab.run_on(host, [str(VENV_BIN / "buildbot-worker"), "start", str(lab.worker_dir(worker))]),
+             f"worker {worker} on {host}")
+
+
+def _checked(proc: subprocess.CompletedProcess, what: str) -> None:
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed to start ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+
+
+def stop(lab: HostLab) -> list[tuple[str, int]]:
+    """Every part stopped the way it stops itself, then the namespaces go (what was still
+    running in one is killed and returned). Safe to run twice."""
+    existing = set(hostnet.namespaces())
+    if lab.plan.namespace(lab.master_host) in existing:
+        inventory = load_inventory(lab.inventory_path)
+        for w in inventory.workers.values():
+            host = lab.plan.host_of_worker(w.name).name
+            if (lab.worker_dir(w.name) / "twistd.pid").exists() and lab.plan.namespace(host) in existing:
+                lab.run_on(host, [str(VENV_BIN / "buildbot-worker"), "stop", str(lab.worker_dir(w.name))])
+        for board in (b for b in inventory.boards.values() if b.virtual is not None):
+            host = lab.plan.host_of_worker(board.worker).name
+            if lab.plan.namespace(host) in existing:
+                lab.run_on(host, [str(VENV_BIN / "bootlab"), "vboard", "stop", board.name, "--inventory",
+                                  str(lab.inventory_path)])
+        if (lab.host_dir(lab.master_host) / "master" / "twistd.pid").exists():
+            lab.run_on(lab.master_host, [str(VENV_BIN / "buildbot"), "stop", str(lab.host_dir(lab.master_host) / "master")],
+                       env=lab.master_env())
+    return hostnet.down(lab.plan)
+
+
+def status(lab: HostLab) -> dict:
+    existing = set(hostnet.namespaces())
+    out = {"bridge": lab.plan.bridge, "web": lab.web_url, "hosts": {}}
+    for h in lab.plan.hosts:
+        ns = lab.plan.namespace(h.name)
+        procs = hostnet.pids(ns) if ns in existing else []
+        out["hosts"][h.name] = {"role": h.role, "address": h.address, "namespace": ns, "up": ns in existing,
+                                "workers": list(h.workers), "processes": [_cmdline(p) for p in procs]}
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m steps.host_lab", description=__doc__.split("\n\n")[0])
+    p.add_argument("action", choices=("up", "boot", "status", "down"))
+    p.add_argument("root", type=Path)
+    p.add_argument("--qemu-hosts", type=int, default=2, help="QEMU worker hosts (default 2)")
+    args = p.parse_args(argv)
+    if args.action == "up":
+        lab = load(args.root) if (args.root / "plan.json").exists() else create(args.root, args.qemu_hosts)
+        start(lab)
+        wait_for_workers(lab.client(None), timeout_s=120)
+        print(f"hosts up on bridge {lab.plan.bridge} ({lab.plan.subnet}); web UI: {lab.web_url}")
+        for h in lab.plan.hosts:
+            print(f"  {h.name:<8} {h.address:<14} {h.role:<7} {', '.join(h.workers)}")
+        return 0
+    lab = load(args.root)
+    if args.action == "down":
+        killed = stop(lab)
+        print(f"host lab stopped; {len(killed)} stray processes killed" if killed else "host lab stopped")
+    elif args.action == "status":
+        print(json.dumps(status(lab), indent=2))
+    else:
+        run = lab.client("developer").force_and_wait("force-kernel", timeout_s=1800)
+        print(boot_table(run.boots))
+        print("\nwhere: " + ", ".join(f"{b['target']} on {lab.plan.host_of_worker(b['worker']).name}"
+                                    for b in run.boots if b["worker"]))
+        print(f"\nkernel build: {run.kernel_result}; web UI: {lab.web_url}")
+        return 0 if run.kernel_result == "success" else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""A lab across hosts (network namespaces) for the `hosts` tests: bring-up, and the checks
+that nothing is left behind and that each host holds only its own secrets."""
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from steps import hostnet
+from steps.host_lab import HostLab, create, start, stop
+from steps.local_lab import wait_for_workers
+
+
+@contextmanager
+def host_lab(root: Path, qemu_hosts: int = 2, inventory: Path | None = None):
+    lab = create(root, qemu_hosts, inventory)
+    try:
+        start(lab)
+        wait_for_workers(lab.client(None), timeout_s=120)
+        yield lab
+    finally:
+        killed = stop(lab)
+        assert not killed, f"a clean stop left these running (namespace, pid): {killed}"
+        assert_nothing_left(lab)
+
+
+def assert_nothing_left(lab: HostLab) -> None:
+    assert not [ns for ns in hostnet.namespaces() if ns.startswith(f"rbl{lab.plan.tag}-")]
+    assert not Path(f"/sys/class/net/{lab.plan.bridge}").exists()
+    assert not processes_mentioning(str(lab.root)), "a process of the lab outlived it"
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(f"{pid}: {cmdline[:200]}")
+    return found
+
+
+def host_processes(lab: HostLab, host: str) -> list[int]:
+    return hostnet.pids(lab.plan.namespace(host))
+
+
+def process_text(pid: int) -> bytes:
+    """argv and environment: what `ps e` shows of a process."""
+    out = b""
+    for part in ("cmdline", "environ"):
+        try:
+            out += Path(f"/proc/{pid}/{part}").read_bytes()
+        except OSError:
+            pass
+    return out
+
+
+def files_holding(root: Path, needle: bytes) -> list[Path]:
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                if needle in path.read_bytes():
+                    hits.append(path)
+            except OSError:
+                pass
+    return hits
+
+
+def wait_until(predicate, seconds: float, what: str, step_s: float = 0.5):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step_s)
+    raise TimeoutError(f"{what}: not after {seconds:.0f} s")
