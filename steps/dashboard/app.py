@@ -42,7 +42,6 @@ class LabShape:
 
 def create_app(shape: LabShape) -> Flask:
     app = Flask(__name__)
-    app.config["LAB_SHAPE"] = shape
 
     def master():
         api = getattr(app, "buildbot_api", None)
@@ -53,7 +52,7 @@ def create_app(shape: LabShape) -> Flask:
     def build_url(build) -> str:
         return f"{shape.buildbot_url.rstrip('/')}/#/builders/{build.builderid}/builds/{build.number}"
 
-    links = {"build_url": build_url, "build_ref_url": build_url, "buildbot_url": shape.buildbot_url.rstrip("/") + "/"}
+    links = {"build_url": build_url, "buildbot_url": shape.buildbot_url.rstrip("/") + "/"}
 
     def page(name: str, title: str, **context: Any):
         part = f"{name}.html"
@@ -69,11 +68,11 @@ def create_app(shape: LabShape) -> Flask:
 
     @app.route("/matrix")
     def matrix():
-        return page("matrix", "Matrix", matrix=_matrix(master()))
+        return page("matrix", "Matrix", matrix=_matrix())
 
     @app.route("/matrix.json")
     def matrix_json():
-        return jsonify(_plain(_matrix(master())))
+        return jsonify(_plain(_matrix()))
 
     @app.route("/boards")
     def boards():
@@ -117,8 +116,8 @@ def create_app(shape: LabShape) -> Flask:
             abort(404, f"no build {buildid} on this master")
         return boot_view(detail, f"{shape.buildbot_url.rstrip('/')}/api/v2/")
 
-    def _matrix(m):
-        runs = fetch.on_reactor(m, fetch.kernel_runs, MATRIX_ROWS)
+    def _matrix():
+        runs = fetch.on_reactor(master(), fetch.kernel_runs, MATRIX_ROWS)
         return build_matrix(runs, shape.columns)
 
     return app

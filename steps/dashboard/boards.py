@@ -12,7 +12,7 @@ from typing import Any
 
 from steps.dashboard.facts import prop
 
-WAITING = "waiting for locks"  # Buildbot's state_string for a build not yet holding its locks
+WAITING = "acquiring locks"  # Buildbot's state_string (process/build.py) for a build not yet holding its locks
 
 
 @dataclass(frozen=True)

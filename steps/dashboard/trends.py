@@ -2,7 +2,8 @@
 the gap before each milestone: where a slower boot lost its time.
 
 Input is each boot's `milestone_times` property (steps/boot.py: milestone -> seconds since the
-boot started); only boots that reached both ends count, so a FAIL never shows as "fast".
+boot started); only boots that reached `final` count, so a FAIL never shows as "fast". A board
+has no debugcon, so no `entry`: its time starts at the first milestone it reached.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ FIRST, LAST = "entry", "final"
 class Point:
     buildid: int
     number: int
-    total_ms: float  # entry -> final
+    start: str  # `entry`, or a board's first milestone
+    total_ms: float  # start -> final
     gaps: tuple[tuple[str, float], ...]  # (milestone, ms since the milestone before it), from entry on
 
 
@@ -40,17 +42,18 @@ class Trend:
 
 
 def point_from(buildid: int, number: int, times: dict[str, float] | None) -> Point | None:
-    if not isinstance(times, dict) or FIRST not in times or LAST not in times:
+    if not isinstance(times, dict) or not isinstance(times.get(LAST), (int, float)):
         return None
     ordered = sorted((float(t), name) for name, t in times.items() if isinstance(t, (int, float)))
-    start = float(times[FIRST])
+    first = FIRST if isinstance(times.get(FIRST), (int, float)) else ordered[0][1]
+    start = float(times[first])
     gaps, previous = [], start
     for t, name in ordered:
         if t <= start or t > float(times[LAST]):
             continue
         gaps.append((name, round((t - previous) * 1000, 1)))
         previous = t
-    return Point(buildid, number, round((float(times[LAST]) - start) * 1000, 1), tuple(gaps))
+    return Point(buildid, number, first, round((float(times[LAST]) - start) * 1000, 1), tuple(gaps))
 
 
 def build_trend(subject: str, boots: list[tuple[int, int, dict[str, float] | None]]) -> Trend:

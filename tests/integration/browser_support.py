@@ -93,6 +93,10 @@ class Browser:
         time.sleep(settle_s)  # the UI's own scripts fetch their data after the load event
         return session
 
+    def front(self, session: str) -> None:
+        """Make the tab the visible one: a page may pause its updates while hidden."""
+        self.call("Page.bringToFront", session)
+
     def evaluate(self, session: str, expression: str) -> Any:
         result = self.call("Runtime.evaluate", session, expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in result:

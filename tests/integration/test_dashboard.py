@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootlab_support import REPO, one_target_inventory
+from bootlab_support import REPO, one_target_inventory, running_lab
 from browser_support import Browser
 from steps.dashboard.app import NAME
-from steps.local_lab import create, free_port, start, stop, wait_for_workers
+from steps.local_lab import free_port
 from test_bootlab_try import bootlab_try, break_hello, clone  # noqa: F401 (clone: a fixture)
+from test_master import operator_board_action
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 
@@ -39,15 +40,7 @@ def lab(tmp_path_factory):
     board["bmc"]["port"], board["virtual"]["serial_port"] = free_port(socket.SOCK_DGRAM), free_port()
     inventory["boards"] = {BOARD: board}
     inventory["workers"][board["worker"]] = full["workers"][board["worker"]]
-    (root / "inventory.yaml").write_text(yaml.safe_dump(inventory))
-    lab = create(root / "lab", inventory=root / "inventory.yaml",
-                 ports={"web": free_port(), "pb": free_port(), "try": free_port()})
-    try:
-        start(lab)
-        wait_for_workers(lab.client(None))
-        yield lab
-    finally:
-        stop(lab)
+    yield from running_lab(root, inventory)
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +123,7 @@ def test_a_try_that_breaks_the_kernel_fills_a_fail_code_row_live(lab, forced, br
                                           "td.lock a\"); return a && a.textContent; })()", timeout_s=300)
         assert holder.startswith(f"boot/{BOARD} #"), holder
         shot(browser, boards, "boards-held.png")
+        browser.front(session)
         browser.wait_for(session, "(() => { const c = document.querySelector("
                                   f"\"tr.run.try td.cell[data-subject='{TARGET}']\"); return c && c.classList.contains('fail'); }})()",
                          timeout_s=300)
@@ -170,15 +164,8 @@ def test_the_boot_page_draws_the_milestones_and_shows_the_record(lab, forced, br
     shot(browser, session, "boot.png")
 
 
-def operator_action(lab, action: str, reason: str = "") -> dict:
-    operator = lab.client("operator")
-    bsid, brids = operator.force("board-action", builderNames=[f"operator/{BOARD}"], action=action, reason=reason)
-    operator.wait_buildset(bsid, timeout_s=120)
-    return operator.builds_of_request(next(iter(brids.values())))[-1]
-
-
 def test_the_boards_page_shows_a_quarantine_with_who_why_and_since_then_the_release(lab, forced, browser):
-    assert operator_action(lab, "quarantine", "cooling fan replaced today")["results"] == 0
+    assert operator_board_action(lab, "quarantine", "cooling fan replaced today")["results"] == 0
     session = browser.open(page_url(lab, "boards"))
     row = f"tr[data-board='{BOARD}']"
     cells = browser.evaluate(session, f"Object.fromEntries([...document.querySelectorAll(\"{row} td\")]"
@@ -191,7 +178,7 @@ def test_the_boards_page_shows_a_quarantine_with_who_why_and_since_then_the_rele
     action = browser.evaluate(session, f"document.querySelector(\"{row} td.actions a\").href")
     assert action.startswith(f"{lab.web_url}#/builders/"), action
     shot(browser, session, "boards-quarantined.png")
-    assert operator_action(lab, "release", "fan ok")["results"] == 0
+    assert operator_board_action(lab, "release", "fan ok")["results"] == 0
     browser.wait_for(session, f"document.querySelector(\"{row} td.health\").innerText.startsWith('good')", timeout_s=30)
     shot(browser, session, "boards.png")
 
@@ -203,7 +190,9 @@ def test_the_trends_page_charts_the_forced_boots_entry_to_final_time(lab, forced
                                            "rect.point\")].map(r => Number(r.dataset.totalMs))")
         assert totals and all(0 < t < 60000 for t in totals), (subject, totals)
         keys = browser.evaluate(session, f"document.querySelector(\"section[data-subject='{subject}'] .keys\").innerText")
-        assert "final" in keys and "banner" in keys, keys
+        assert "final" in keys and "heap" in keys, keys
+    latest = browser.evaluate(session, f"document.querySelector(\"section[data-subject='{TARGET}'] .latest\").innerText")
+    assert " entry -> final" in latest, latest
     shot(browser, session, "trends.png")
 
 

@@ -119,8 +119,11 @@ def test_the_timeline_svg_is_well_formed_and_escapes_names():
 
 def test_a_trend_point_is_entry_to_final_with_the_gap_before_each_milestone():
     point = point_from(7, 3, {"entry": 4.0, "banner": 4.01, "heap": 4.04, "final": 4.1, "poweroff": 9.0})
-    assert (point.total_ms, point.gaps) == (100.0, (("banner", 10.0), ("heap", 30.0), ("final", 60.0)))
+    assert (point.start, point.total_ms, point.gaps) == ("entry", 100.0, (("banner", 10.0), ("heap", 30.0),
+                                                                         ("final", 60.0)))
     assert point_from(8, 4, {"entry": 4.0, "heap": 4.2}) is None  # never reached final: not a time
+    board = point_from(9, 5, {"banner": 9.0, "heap": 9.5, "final": 10.0})  # a board: no debugcon, no entry
+    assert (board.start, board.total_ms, board.gaps) == ("banner", 1000.0, (("heap", 500.0), ("final", 500.0)))
 
 
 def test_a_trend_is_oldest_first_and_its_svg_stacks_the_gaps_up_to_the_total():
@@ -179,7 +182,7 @@ def test_a_board_row_shows_the_newest_published_state_and_the_last_verdict():
 
 
 def test_the_running_build_holds_the_boards_lock_and_one_waiting_for_it_does_not():
-    boots = [board_build(8, 2, complete=False, state="waiting for locks"),
+    boots = [board_build(8, 2, complete=False, state="acquiring locks"),
              board_build(7, 2, complete=False, state="boot: 3/28 heap")]
     row = board_row("vboard-1", boots, [], operator_builderid=None)
     assert (row.lock_holder.label, row.lock_holder.summary) == ("boot/vboard-1 #7", "boot: 3/28 heap")
