@@ -33,6 +33,7 @@ from steps.kcidb import KcidbReport
 from steps import dashboard, screens
 from steps.dashboard.boardstate import BoardState
 from steps.kernel import KernelBuild
+from steps.parent import ParentBuild
 from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
 
@@ -132,7 +133,7 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, his
         return step.getProperty("baseline") is not None
 
     f = util.BuildFactory()
-    _download_artifact(f)
+    _start_boot(f)
     # The last image that passed here is the baseline bootlab triages a failure against.
     f.addStep(bb.SetProperty(name="baseline", property="baseline", value="golden/esp",
                              doStepIf=lambda step: golden.exists(), hideStepIf=lambda results, step: True))
@@ -169,7 +170,7 @@ def board_boot_factory(board: Board, settings: MasterSettings, golden: Path) -> 
     """No --baseline: `bootlab boot --board` has no triage yet; the golden image is kept
     all the same, so triage finds one the day it has."""
     f = util.BuildFactory()
-    _download_artifact(f)
+    _start_boot(f)
     f.addStep(BootStep(
         board=board.name, image="artifact/esp", milestones="artifact/milestones.yaml",
         inventory=str(settings.inventory), bootlab=settings.bootlab,
@@ -179,7 +180,9 @@ def board_boot_factory(board: Board, settings: MasterSettings, golden: Path) -> 
     return f
 
 
-def _download_artifact(f: util.BuildFactory) -> None:
+def _start_boot(f: util.BuildFactory) -> None:
+    """Whether the kernel build that triggered this boot still runs, then its artifact."""
+    f.addStep(ParentBuild())  # a boot of a kernel build lost with its master does not run
     f.addStep(bb.FileDownload(name="download", mastersrc=util.Property("artifact"), workerdest=ARTIFACT,
                               haltOnFailure=True))
     f.addStep(_unpack("unpack", ARTIFACT, "artifact"))

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from workers.boot import BootRequest, BootSession
 from workers.bootlab.boot import BootJob, run_boot
 from workers.interrupt import Interrupt
 from workers.progress import MachineProgress
+from workers.workdir import workdir
 
 BUILD_SCRIPT = "scripts/build-kernel.sh"
 SPEC = "kernel/milestones.yaml"
@@ -115,8 +115,8 @@ class BisectRun:
         req.out.mkdir(parents=True, exist_ok=True)
         self.result = Bisection(good, bad, req.target.name)
         start = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="bootlab-bisect-") as tmp:
-            self.src = Path(tmp) / "src"
+        with workdir("bisect") as tmp:
+            self.src = tmp / "src"
             _git(req.repo, "worktree", "add", "--detach", "--force", str(self.src), bad.sha)
             try:
                 self._link_cargo()

@@ -11,10 +11,8 @@ channel, keys, a conversation, a snapshot restore) plugs in as an `Attachment`
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,13 +42,13 @@ from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
 from workers.qemu.screen import SCREEN_PNG, ScreenChannel
 from workers.typist import Conversation
+from workers.workdir import workdir
 
 TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
 DRAIN_S = 1.0  # after QEMU exits, how long to wait for the channels' last bytes
 DECIDED_DRAIN_S = 0.2  # after the verdict, how long to keep reading lines already in flight
 IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
 QUIT_GRACE_S = 3.0
-WORKDIR_PREFIX = "bootlab-"
 VARS_COPY = "vars.fd"  # the per-boot copy of the VARS template in the work directory
 MAX_SOCKET_PATH = 108  # sun_path, including the terminating NUL
 RECORD_FILES = (RESULT, TIMELINE, SCREEN_PNG, *(f"{c}.log" for c in CHANNELS))
@@ -178,9 +176,7 @@ class BootSession:
             self.progress.event(f"warning: {warning}")
         if not report.ok:
             return self._finish(record, judge(self.matcher, BootFacts(firmware_problem=report.problems[0])))
-        _sweep_stale_workdirs()
-        with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as tmp:
-            work = Path(tmp)
+        with workdir("boot") as work:
             try:
                 fat, record.image = prepare_image(req.image)
             except EspError as exc:
@@ -392,15 +388,6 @@ class BootSession:
         record.boot_path = self.request.boot_path
         write_record(self.request.out, record)
         return record
-
-
-def _sweep_stale_workdirs() -> None:
-    """Remove work directories (VARS copy, sockets) of runners that were killed
-    before their cleanup ran; the runner's pid is part of the name."""
-    for workdir in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
-        pid = workdir.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _version(greeting: dict[str, Any]) -> str | None:

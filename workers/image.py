@@ -3,13 +3,13 @@
 for its boot file."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from lab.esp import BOOT_FILE, EspError, esp_files, sha256_file
 from workers.esp import run_mtools
 from workers.espcache import cached_esp_image
+from workers.workdir import workdir
 
 
 def prepare_image(source: Path) -> tuple[Path, dict[str, Any]]:
@@ -34,8 +34,8 @@ def artifact_files(source: Path) -> frozenset[str] | None:
 
 
 def _existing_image(image: Path) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bootlab-img-") as tmp:
-        boot = Path(tmp) / "BOOTX64.EFI"
+    with workdir("img") as tmp:
+        boot = tmp / "BOOTX64.EFI"
         proc = run_mtools(["mcopy", "-i", str(image), f"::/{BOOT_FILE}", str(boot)], check=False)
         if proc.returncode != 0 or not boot.exists():
             detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "not found"

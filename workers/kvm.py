@@ -15,7 +15,6 @@ import os
 import platform
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +23,7 @@ from pathlib import Path
 from workers.qemu.command import QEMU_BINARY, Firmware
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.state import cache_root
+from workers.workdir import workdir
 
 PROBE_SECONDS = 8.0
 _FAILURE_MARKERS = ("KVM internal error", "failed to initialize kvm", "Could not access KVM kernel module")
@@ -64,10 +64,10 @@ def resolve_accel(requested: str, machine: str, firmware: Firmware, binary: str 
 
 def probe_kvm(machine: str, firmware: Firmware, binary: str = QEMU_BINARY) -> tuple[bool, str]:
     """Boot the firmware under KVM with no disk for up to PROBE_SECONDS."""
-    with tempfile.TemporaryDirectory(prefix="bootlab-kvm-") as tmp:
-        serial = Path(tmp) / "serial.log"
+    with workdir("kvm") as tmp:
+        serial = tmp / "serial.log"
         argv = [binary, "-machine", machine, "-accel", "kvm", "-m", "256", "-nodefaults", "-display", "none",
-                "-no-reboot", "-serial", f"file:{serial}", *_firmware_args(firmware, Path(tmp))]
+                "-no-reboot", "-serial", f"file:{serial}", *_firmware_args(firmware, tmp)]
         qemu = QemuProcess(argv)
         try:
             qemu.start()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from workers.workdir import workdir
 
 GIT_TIMEOUT_S = 30
 
@@ -72,8 +73,8 @@ def read_source(root: Path, branch: str) -> TrySource:
 
 def _working_tree_diff(root: Path, base: str) -> bytes:
     git_dir = Path(_git(root, "rev-parse", "--absolute-git-dir").strip())
-    with tempfile.TemporaryDirectory(prefix="bootlab-try-") as tmp:
-        index = Path(tmp) / "index"
+    with workdir("try") as tmp:
+        index = tmp / "index"
         if (git_dir / "index").exists():
             shutil.copyfile(git_dir / "index", index)  # keeps git's stat cache: no rehash of the tree
         env = {**os.environ, "GIT_INDEX_FILE": str(index)}

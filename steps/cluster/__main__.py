@@ -28,6 +28,9 @@ def create(root: Path, inventory: Path, addrs: dict[str, str], ports: dict[str, 
     root = root.resolve()
     if (root / CLUSTER_FILE).exists():
         return load_cluster(root)
+    if (root / "db").exists():
+        raise ValueError(f"{root}: a cluster whose creation did not finish (no {CLUSTER_FILE}): "
+                         f"stop what runs there and remove {root}, then create it again")
 
     def end(addr_key: str, port_key: str) -> Endpoint:
         return Endpoint(addrs[addr_key], ports[port_key] or free_port())

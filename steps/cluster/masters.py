@@ -25,6 +25,8 @@ from steps.rest import RestClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STOPPED_ITSELF = "BuildMaster is stopped"  # twistd.log, after a stop nobody asked for
+LOST_ROUTER = "Guru meditation!"  # Buildbot's own line when the WAMP connection drops
+GRACE_S = 5.0  # for a master going down by itself to mark its builds before it is killed
 STARTUP_FAILED = "BuildMaster startup failed"
 
 
@@ -248,13 +250,22 @@ class Supervisor:
                 code = self.child.poll()
                 if code is not None:
                     return f"exited ({code})"
-                if STOPPED_ITSELF in twistd_log.new_text():
-                    # every service is stopped already and SIGTERM would wait on them: kill
-                    self._end_child(signal.SIGKILL)
+                text = twistd_log.new_text()
+                if STOPPED_ITSELF in text or LOST_ROUTER in text:
+                    # Its own shutdown can hang (a build waiting on the lost router) and SIGTERM
+                    # would wait on the same: a moment to mark its builds, then kill.
+                    self._wait_for_stop(twistd_log, already=STOPPED_ITSELF in text)
                     return "stopped itself (see twistd.log: lost the router or the database)"
                 time.sleep(0.5)
         finally:
             (self.basedir / "master.pid").unlink(missing_ok=True)
+
+    def _wait_for_stop(self, log: _LogTail, already: bool) -> None:
+        deadline = time.monotonic() + GRACE_S
+        while not already and time.monotonic() < deadline and self.child.poll() is None:
+            already = STOPPED_ITSELF in log.new_text()
+            time.sleep(0.2)
+        self._end_child(signal.SIGKILL)
 
     def _end_child(self, sig: int, timeout_s: float = 30) -> None:
         assert self.child is not None

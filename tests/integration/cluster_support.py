@@ -158,12 +158,12 @@ RETRY = 5  # buildbot.process.results.RETRY, as the REST API says it
 
 def outcome(client: RestClient, brid: int) -> Outcome:
     kernel_builds, boots = [], []
-    for build in client.builds_of_request(brid):
+    for build in sorted(client.builds_of_request(brid), key=lambda b: b["number"]):
         build["properties"] = client.properties(build["buildid"])
         kernel_builds.append(build)
         for bs in client.get(f"buildsets?parent_buildid={build['buildid']}")["buildsets"]:
             for br in client.get(f"buildrequests?buildsetid={bs['bsid']}")["buildrequests"]:
-                for child in client.builds_of_request(br["buildrequestid"]):
+                for child in sorted(client.builds_of_request(br["buildrequestid"]), key=lambda b: b["number"]):
                     child["parent"] = build["buildid"]
                     child["verdict"] = client.properties(child["buildid"]).get("verdict")
                     boots.append(child)

@@ -67,7 +67,7 @@ def test_qemu_dies_with_a_killed_runner(tmp_path):
     finally:
         if process_alive(qemu):
             os.kill(qemu, signal.SIGKILL)  # do not leave an orphan behind a failing test
-    workdirs = list(Path(tempfile.gettempdir()).glob(f"bootlab-{runner.pid}-*"))
+    workdirs = list(Path(tempfile.gettempdir()).glob(f"bootlab-boot-{runner.pid}-*"))
     assert workdirs, "the killed runner's work directory is left for the next runner to sweep"
     (tmp_path / "no-bootfile").mkdir()  # the next boot needs to get as far as its own work directory
     run_boot(tmp_path / "next", "--target", "pc-bios", "--image", tmp_path / "no-bootfile")

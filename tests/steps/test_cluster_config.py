@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from buildbot.process.results import RETRY
 
 from lab.inventory import load_inventory
 from steps.auth import load_users
 from steps.cluster.layout import Cluster, Endpoint, crossbar_config, load_cluster, pg_hba_conf, pgpass_line
 from steps.cluster.masters import _error_excerpt, restart_delay
 from steps.config import build_config
+from steps.parent import lost_parent
 from steps.settings import settings_from_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -122,3 +124,10 @@ def test_a_startup_failure_is_told_by_its_own_line():
              "\t  File \"x.py\", line 1\n\tbuiltins.ModuleNotFoundError: No module named 'psycopg'\n"
              "2026 [-] BuildMaster startup failed\n")
     assert _error_excerpt(crash) == "builtins.ModuleNotFoundError: No module named 'psycopg'"
+
+
+def test_a_boot_runs_only_while_the_kernel_build_that_triggered_it_runs():
+    assert lost_parent(None) is None, "a boot forced by hand has no parent"
+    assert lost_parent({"number": 7, "complete": False, "results": None}) is None
+    why = lost_parent({"number": 7, "complete": True, "results": RETRY})
+    assert why.startswith("kernel build 7 ended (retry) before this boot started")

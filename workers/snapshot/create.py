@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shlex
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -28,10 +27,10 @@ from workers.qemu.command import CONSOLES, QMP
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
 from workers.snapshot.store import CREATION_LOG, STREAM, Snapshot, SnapshotStore
+from workers.workdir import workdir
 
 CREATE_TIMEOUT_S = 90.0  # OVMF reaches its shell in ~5 s under TCG on an idle host
 COUNTDOWN = "startup.nsh"  # "Press ESC in 5 seconds to skip startup.nsh or any other key to continue."
-WORKDIR_PREFIX = "bootlab-snap-"
 
 
 class SnapshotCreateError(Exception):
@@ -60,8 +59,7 @@ def ensure_snapshot(store: SnapshotStore, key: SnapshotKey, command: Callable[[P
 
 
 def _make(staging: Path, command: Callable[[Path], list[str]], vars_template: Path | None, timeout_s: float) -> None:
-    with tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as tmp:
-        work = Path(tmp)
+    with workdir("snap") as work:
         if vars_template is not None:
             shutil.copyfile(vars_template, work / VARS_COPY)
         streams = Streams()
