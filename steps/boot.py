@@ -188,6 +188,8 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         self.setProperty("milestones_total", result.milestones_total, source)
         self.setProperty("last_milestone", result.outcome.last_milestone, source)
         self.setProperty("boot_duration_s", result.duration_s, source)
+        # milestone -> seconds since the boot started: the dashboard's timeline and trends
+        self.setProperty("milestone_times", {hit.name: round(hit.t, 3) for hit in result.milestones}, source)
         self.setProperty("triage", result.triage_rule, source)
 
     @defer.inlineCallbacks
