@@ -57,6 +57,12 @@ def cpu_ticks(pids: list[int]) -> int:
     return total
 
 
+def side_ticks(lab, host: str) -> int:
+    """CPU used so far by the host's processes (PostgreSQL's backends come and go: a backend
+    that exited is counted in its parent's children time)."""
+    return cpu_ticks(hostnet.pids(lab.plan.namespace(host)))
+
+
 def machine_busy_ticks() -> int:
     fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
@@ -87,19 +93,26 @@ def soak(hosts: int, boots: int, width: int) -> tuple[SoakSummary, float, dict[s
         client = lab.client("developer")
         wait_for_workers(client, 120)
         client.force_and_wait("force-kernel", timeout_s=900)  # warm-up: the kernel builder's cold cargo build
-        side = {h: [p for p in hostnet.pids(lab.plan.namespace(h))] for h in MASTER_SIDE}
-        before = {h: cpu_ticks(p) for h, p in side.items()}
+        before = {h: side_ticks(lab, h) for h in MASTER_SIDE}
         busy0, t0 = machine_busy_ticks(), time.monotonic()
         builds = -(-boots // width)
-        # All forced at once: the kernel builder takes them one by one, each fanning out `width` boots.
-        bsids = [client.force("force-kernel")[0] for _ in range(builds)]
+        # The kernel builder takes them one by one, each fanning out `width` boots. The next is forced
+        # once the previous one started: Buildbot collapses pending requests of the same source.
+        bsids = []
+        for _ in range(builds):
+            bsid, brids = client.force("force-kernel")
+            bsids.append(bsid)
+            brid = next(iter(brids.values()))
+            while not (client.get(f"buildrequests/{brid}")["buildrequests"][0]["claimed"]):
+                time.sleep(0.5)
         for bsid in bsids:
             client.wait_buildset(bsid, 3600)
         wall = time.monotonic() - t0
         busy = machine_busy_ticks() - busy0
-        share = {h: (cpu_ticks(p) - before[h]) / busy for h, p in side.items()} if busy else {}
+        used = {h: side_ticks(lab, h) - before[h] for h in MASTER_SIDE}
+        share = {h: ticks / busy for h, ticks in used.items()} if busy else {}
         timings = [t for bsid in bsids for t in kernel_boots(client, bsid)]
-        master_cpu_s = sum(cpu_ticks(p) - before[h] for h, p in side.items()) / CLK
+        master_cpu_s = sum(used.values()) / CLK
         return summarize(timings, wall), master_cpu_s, share
     finally:
         stop(lab)
@@ -138,6 +151,7 @@ def main() -> int:
         print(f"  {summary.boots} boots in {summary.wall_s:.0f} s: {summary.boots_per_min:.1f} boots/min; "
               f"trigger -> boot start median {summary.to_start_median_s:.0f} s (p90 {summary.to_start_p90_s:.0f} s); "
               f"boot end -> verdict median {summary.to_verdict_median_s:.0f} s; per host {summary.per_worker}; "
+              f"verdicts {summary.verdicts}; "
               f"master side CPU {master_cpu_s:.0f} s = {100 * sum(share.values()):.0f}% of the machine's busy CPU "
               f"({', '.join(f'{h} {100 * v:.1f}%' for h, v in share.items())})", flush=True)
     print(f"\n{'hosts':>5} {'boots':>5} {'boots/min':>9} {'boot s':>6} {'trig->start':>11} {'p90':>4} "

@@ -49,6 +49,7 @@ class SoakSummary:
     lab_errors: int  # ERROR/lab verdicts and Buildbot RETRYs: what the soak must not see
     not_pass: int
     per_worker: dict[str, int]
+    verdicts: dict[str, int]  # "PASS", "FAIL/code", "ERROR/host", ...: what the not-PASS boots were
 
 
 def summarize(boots: list[BootTiming], wall_s: float) -> SoakSummary:
@@ -56,8 +57,11 @@ def summarize(boots: list[BootTiming], wall_s: float) -> SoakSummary:
         raise ValueError("no boot reached its boot step: nothing to summarize (see the master's twistd.log)")
     starts = sorted(b.to_start_s for b in boots)
     per_worker: dict[str, int] = {}
+    verdicts: dict[str, int] = {}
     for b in boots:
         per_worker[b.worker] = per_worker.get(b.worker, 0) + 1
+        word = f"{b.verdict}/{b.culprit}" if b.culprit else str(b.verdict)
+        verdicts[word] = verdicts.get(word, 0) + 1
     return SoakSummary(
         boots=len(boots), wall_s=wall_s, boots_per_min=60 * len(boots) / wall_s,
         to_start_median_s=statistics.median(starts), to_start_p90_s=starts[int(0.9 * (len(starts) - 1))],
@@ -65,5 +69,5 @@ def summarize(boots: list[BootTiming], wall_s: float) -> SoakSummary:
         boot_median_s=statistics.median(b.boot_s for b in boots),
         lab_errors=sum(1 for b in boots if (b.verdict, b.culprit) == ("ERROR", "lab") or b.result == 5),
         not_pass=sum(1 for b in boots if b.verdict != "PASS"),
-        per_worker=dict(sorted(per_worker.items())),
+        per_worker=dict(sorted(per_worker.items())), verdicts=dict(sorted(verdicts.items())),
     )

@@ -34,6 +34,7 @@ def test_summary_counts_lab_errors_and_retries_and_spreads_per_host():
     s = summarize(timings, wall_s=120)
     assert (s.boots, s.boots_per_min, s.lab_errors, s.not_pass) == (10, 5.0, 1, 2)
     assert s.per_worker == {"qemu-1": 5, "qemu-2": 5}
+    assert s.verdicts == {"ERROR/lab": 1, "FAIL/code": 1, "PASS": 8}
     assert s.to_start_median_s == 6.5 and s.to_start_p90_s == 10.0 and s.to_verdict_median_s == 1.0
     with pytest.raises(ValueError, match="no boot reached"):
         summarize([], 1)
