@@ -31,7 +31,7 @@ trap 'exit 130' INT TERM
 "$PY" -m steps.local_lab start "$DEMO"
 echo "demo: building $(git rev-parse --short main) (main) and booting it on every QEMU target and board..."
 "$PY" -m steps.local_lab boot "$DEMO" || echo "demo: not every boot passed: see the web UI for the boot records"
-echo "demo: running until Ctrl-C; web UI http://localhost:$WEB_PORT/ (log in to force builds)"
+echo "demo: running until Ctrl-C; web UI http://localhost:$WEB_PORT/ (log in to force builds); lab dashboard: \"Boot lab\" in its menu, http://localhost:$WEB_PORT/#/bootlab"
 # Until Ctrl-C, or until `make demo-stop` elsewhere removes the master's pid file. `wait`
 # (unlike a foreground sleep) returns at once when a signal arrives, so the traps run.
 while [ -e "$DEMO/master/twistd.pid" ]; do sleep 2 & wait $!; done

@@ -30,7 +30,8 @@ from steps.boot import BootStep
 from steps.fanout import BootFanout
 from steps.golden import GoldenImage
 from steps.kcidb import KcidbReport
-from steps import screens
+from steps import dashboard, screens
+from steps.dashboard.boardstate import BoardState
 from steps.kernel import KernelBuild
 from steps.parent import ParentBuild
 from steps.power import BOARD_ACTIONS, PowerAction
@@ -175,6 +176,7 @@ def board_boot_factory(board: Board, settings: MasterSettings, golden: Path) -> 
         inventory=str(settings.inventory), bootlab=settings.bootlab,
     ))
     f.addStep(_keep_golden(golden))
+    f.addStep(BoardState(board.name, inventory=str(settings.inventory), bootlab=settings.bootlab))
     return f
 
 
@@ -232,6 +234,7 @@ def operator_factory(board: str, settings: MasterSettings) -> util.BuildFactory:
     f.addStep(PowerAction(board=board, action=util.Property("action", default="status"),
                           reason=util.Property("reason", default=""), operator=util.Property("owner", default=""),
                           inventory=str(settings.inventory), bootlab=settings.bootlab))
+    f.addStep(BoardState(board, inventory=str(settings.inventory), bootlab=settings.bootlab))
     return f
 
 
@@ -347,7 +350,7 @@ def make_change_sources(inventory: Inventory, settings: MasterSettings) -> list:
     )]
 
 
-def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
+def make_www(settings: MasterSettings, users: list[LabUser], inventory: Inventory | None = None) -> dict:
     by_role: dict[str, list[str]] = {}
     for u in users:
         by_role.setdefault(u.role, []).append(u.name)
@@ -367,7 +370,10 @@ def make_www(settings: MasterSettings, users: list[LabUser]) -> dict:
     )
     return {
         "port": settings.listen(settings.web_port),
-        "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}, screens.PLUGIN: {}},
+        "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}, screens.PLUGIN: {},
+                    **({dashboard.PLUGIN: dashboard.plugin_config(
+                        [t.name for t in enabled_targets(inventory)], [b.name for b in inventory.boards.values()],
+                        settings.buildbot_url)} if inventory is not None else {})},
         "auth": util.UserPasswordAuth({u.name: u.password for u in users}),
         "authz": authz,
         "avatar_methods": [],  # the default asks gravatar.com about every author's e-mail
@@ -405,7 +411,7 @@ def build_config(inventory: Inventory, settings: MasterSettings, users: list[Lab
         "builders": make_builders(inventory, settings, basedir),
         "schedulers": make_schedulers(inventory, settings, users),
         "change_source": make_change_sources(inventory, settings),
-        "www": make_www(settings, users),
+        "www": make_www(settings, users, inventory),
         "db": make_db(settings),
         **make_cluster(settings),
     }

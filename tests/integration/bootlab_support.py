@@ -60,6 +60,22 @@ def one_target_inventory(target: str) -> dict[str, Any]:
     return inventory
 
 
+def running_lab(root: Path, inventory: dict[str, Any]):
+    """A local lab (steps/local_lab.py) on `inventory` under `root`, its workers attached; a
+    generator for a module fixture: everything stops when the module is done."""
+    from steps.local_lab import create, free_port, start, stop, wait_for_workers
+
+    (root / "inventory.yaml").write_text(yaml.safe_dump(inventory))
+    lab = create(root / "lab", inventory=root / "inventory.yaml",
+                 ports={"web": free_port(), "pb": free_port(), "try": free_port()})
+    try:
+        start(lab)
+        wait_for_workers(lab.client(None))
+        yield lab
+    finally:
+        stop(lab)
+
+
 def kernel_esp() -> Path:
     if not (KERNEL_ESP / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
         pytest.fail(f"{KERNEL_ESP} has no kernel: run make kernel")

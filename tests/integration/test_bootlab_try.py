@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
-from bootlab_support import BOOTLAB, REPO, one_target_inventory
-from steps.local_lab import create, free_port, start, stop, wait_for_workers
+from bootlab_support import BOOTLAB, REPO, one_target_inventory, running_lab
+from steps.local_lab import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 
@@ -27,16 +26,7 @@ FAST_S = 15  # "at once": far below any kernel build, with room for a loaded mac
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trylab")
-    (root / "inventory.yaml").write_text(yaml.safe_dump(one_target_inventory(TARGET)))
-    lab = create(root / "lab", inventory=root / "inventory.yaml",
-                 ports={"web": free_port(), "pb": free_port(), "try": free_port()})
-    try:
-        start(lab)
-        wait_for_workers(lab.client(None))
-        yield lab
-    finally:
-        stop(lab)
+    yield from running_lab(tmp_path_factory.mktemp("trylab"), one_target_inventory(TARGET))
 
 
 @pytest.fixture()

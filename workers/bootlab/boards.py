@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 from collections.abc import Callable
 
@@ -27,8 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     boards = add_command(sub, "boards", _cmd_boards, help="list the inventory's boards: power, health, who holds them",
                          description="List the boards of the inventory with their power state (asked from the\n"
                          "BMC; a stopped virtual board is not asked), health and the session holding each.",
-                         examples=["bootlab boards", "bootlab boards --no-power"])
+                         examples=["bootlab boards", "bootlab boards --no-power", "bootlab boards --json vboard-1"])
+    boards.add_argument("names", metavar="NAME", nargs="*", help="only these boards (default: all)")
     boards.add_argument("--no-power", action="store_true", help="do not ask the BMCs (fast, offline)")
+    boards.add_argument("--json", action="store_true",
+                        help="one JSON object per board on stdout (what the master's boards page shows)")
 
     power = add_command(sub, "power", _cmd_power, help="switch or query a board's power through its BMC",
                         description="Power a board on, off, cycle or reset it through IPMI, each change read\n"
@@ -43,12 +47,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_boards(args: argparse.Namespace) -> int:
     inventory = load(args.inventory)
+    boards = [inventory.board(name) for name in args.names] if args.names else list(inventory.boards.values())
+    if args.json:
+        print(json.dumps([_state(b, args.no_power) for b in boards]))
+        return EXIT_PASS
     rows = [("BOARD", "KIND", "BMC", "CONSOLE", "DEPLOY", "HEALTH", "POWER", "HELD BY")]
-    for b in inventory.boards.values():
+    for b in boards:
         rows.append((b.name, "virtual" if b.virtual else "physical", b.bmc.address, b.console.kind, b.deploy.method,
                      _health(b), "-" if args.no_power else _power_state(b), holder(b)))
     print_table(rows)
     return EXIT_PASS
+
+
+def _state(board: Board, no_power: bool) -> dict[str, object]:
+    """A board's state as the worker sees it: the boot and operator builds publish it to the
+    master (property `board_state`), which never reads the worker's state files itself."""
+    try:
+        record = health.load(board.name).to_dict() if board.enabled else {"state": "disabled (inventory)"}
+    except HealthError as e:
+        record = {"state": f"unknown ({e})"}
+    return {"board": board.name, "kind": "virtual" if board.virtual else "physical", "bmc": board.bmc.address,
+            "console": board.console.kind, "deploy": board.deploy.method, "health": record,
+            "power": None if no_power else _power_state(board), "held_by": holder(board)}
 
 
 def _health(board: Board) -> str:

@@ -1,0 +1,212 @@
+"""The lab dashboard in a real headless Chromium, against a real master with real boots.
+
+One lab (a QEMU target and the virtual board `vboard-1` on its own worker) and two kernel
+builds for every assertion: a forced build (PASS on both) and a `bootlab try` of a patch that
+breaks the kernel (FAIL/code on the target), watched live on the matrix while it runs.
+Screenshots go to build/test-artifacts/dashboard/ (printed), where a person can look at them.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bootlab_support import REPO, one_target_inventory, running_lab
+from browser_support import Browser
+from steps.dashboard.app import NAME
+from steps.local_lab import free_port
+from test_bootlab_try import bootlab_try, break_hello, clone  # noqa: F401 (clone: a fixture)
+from test_master import operator_board_action
+
+pytestmark = [pytest.mark.slow, pytest.mark.qemu]
+
+TARGET, BOARD = "q35-pflash", "vboard-1"
+ARTIFACTS = Path(os.environ.get("BOOTLAB_TEST_ARTIFACTS", REPO / "build" / "test-artifacts")) / "dashboard"
+SUBJECT, AUTHOR = "hello: drop the greeting", "Ada Dev <ada@example.org>"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dashlab")
+    inventory = one_target_inventory(TARGET)
+    full = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
+    board = full["boards"][BOARD]
+    board["bmc"]["port"], board["virtual"]["serial_port"] = free_port(socket.SOCK_DGRAM), free_port()
+    inventory["boards"] = {BOARD: board}
+    inventory["workers"][board["worker"]] = full["workers"][board["worker"]]
+    yield from running_lab(root, inventory)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    print(f"\ndashboard screenshots: {ARTIFACTS}")
+    b = Browser()
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def forced(lab):
+    run = lab.client("developer").force_and_wait("force-kernel", timeout_s=900)
+    assert {b["target"]: b["verdict"] for b in run.boots} == {TARGET: "PASS", BOARD: "PASS"}, run.boots
+    return run
+
+
+def page_url(lab, page: str) -> str:
+    return f"{lab.web_url}plugins/wsgi_dashboards/{NAME}/{page}"
+
+
+def shot(browser: Browser, session: str, name: str) -> Path:
+    return browser.screenshot(session, ARTIFACTS / name)
+
+
+def test_the_web_uis_menu_opens_the_dashboard(lab, forced, browser):
+    session = browser.open(f"{lab.web_url}#/{NAME}", settle_s=2)
+    menu = browser.evaluate(session, "[...document.querySelectorAll('.bb-sidebar-item, a, li')]"
+                                     ".map(e => e.textContent.trim()).filter(t => t === 'Boot lab').length")
+    assert menu >= 1, browser.dom(session)[:3000]
+    # the UI's page holds the dashboard's own pages in a frame (same origin: readable here)
+    rows = browser.wait_for(session, "(() => { const f = document.querySelector('iframe.bootlab-dashboard');"
+                                     " const d = f && f.contentDocument; return d && d.querySelectorAll("
+                                     "'table.matrix tr.run').length; })()")
+    assert rows >= 1
+    shot(browser, session, "menu.png")
+
+
+def test_the_matrix_shows_the_forced_revision_on_the_target_and_the_board(lab, forced, browser):
+    session = browser.open(page_url(lab, "matrix"))
+    columns = browser.evaluate(session, "[...document.querySelectorAll('table.matrix thead th')].map(t => t.textContent)")
+    assert columns == ["kernel", TARGET, BOARD]
+    row = f"tr.run[data-buildid='{forced.kernel_buildid}']"
+    assert browser.evaluate(session, f"document.querySelector(\"{row} th\").textContent").count("forced") >= 1
+    cells = browser.evaluate(session, f"[...document.querySelectorAll(\"{row} td.cell\")]"
+                                      ".map(c => [c.dataset.subject, c.className, c.querySelector('.verdict').textContent,"
+                                      " c.querySelector('.milestone').textContent, c.querySelector('a.build').href])")
+    assert [(s, cls, verdict, milestone) for s, cls, verdict, milestone, _ in cells] == [
+        (TARGET, "cell pass", "PASS", "poweroff"), (BOARD, "cell pass", "PASS", forced_last(forced, BOARD))]
+    boot_ids = {b["target"]: b["buildid"] for b in forced.boots}
+    assert all("/#/builders/" in href for *_, href in cells)
+    links = browser.evaluate(session, f"[...document.querySelectorAll(\"{row} a.verdict\")].map(a => a.href)")
+    assert links == [page_url(lab, f"boot/{boot_ids[TARGET]}"), page_url(lab, f"boot/{boot_ids[BOARD]}")]
+    shot(browser, session, "matrix-forced.png")
+
+
+def forced_last(forced, subject: str) -> str:
+    return next(b["last_milestone"] for b in forced.boots if b["target"] == subject)
+
+
+def test_a_try_that_breaks_the_kernel_fills_a_fail_code_row_live(lab, forced, browser, clone, tmp_path):
+    """The page is open before the try exists; its row appears and fills without a reload.
+    Meanwhile the boards page names the board's boot as the holder of the board's lock."""
+    session = browser.open(page_url(lab, "matrix"))
+    browser.evaluate(session, "window.openedOnce = 'yes'")  # a reload would lose it
+    break_hello(clone)
+    subprocess.run(["git", "commit", "-qam", SUBJECT], cwd=clone, check=True)
+    outcome: dict[str, tuple] = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("try", bootlab_try(
+        lab, clone, tmp_path / "home", lab.password("developer"))))
+    runner.start()
+    try:
+        browser.wait_for(session, "document.querySelector('tr.run.try') !== null", timeout_s=120)
+        shot(browser, session, "matrix-try-running.png")
+        boards = browser.open(page_url(lab, "boards"))
+        holder = browser.wait_for(boards, f"(() => {{ const a = document.querySelector(\"tr[data-board='{BOARD}'] "
+                                          "td.lock a\"); return a && a.textContent; })()", timeout_s=300)
+        assert holder.startswith(f"boot/{BOARD} #"), holder
+        shot(browser, boards, "boards-held.png")
+        browser.front(session)
+        browser.wait_for(session, "(() => { const c = document.querySelector("
+                                  f"\"tr.run.try td.cell[data-subject='{TARGET}']\"); return c && c.classList.contains('fail'); }})()",
+                         timeout_s=300)
+    finally:
+        runner.join(timeout=600)
+    status, output, _ = outcome["try"]
+    assert status == 1, output
+    assert browser.evaluate(session, "window.openedOnce") == "yes"
+    head = browser.evaluate(session, "document.querySelector('tr.run.try th').innerText")
+    assert SUBJECT in head and AUTHOR in head, head
+    cell = browser.evaluate(session, f"document.querySelector(\"tr.run.try td.cell[data-subject='{TARGET}']\").innerText")
+    assert cell.startswith("FAIL/code") and "init-started" in cell, cell
+    board_cell = browser.evaluate(session, f"document.querySelector(\"tr.run.try td.cell[data-subject='{BOARD}']\").className")
+    assert board_cell in ("cell fail", "cell running"), board_cell
+    shot(browser, session, "matrix-try.png")
+
+
+def test_the_boot_page_draws_the_milestones_and_shows_the_record(lab, forced, browser):
+    boot = next(b for b in forced.boots if b["target"] == TARGET)
+    session = browser.open(page_url(lab, f"boot/{boot['buildid']}"))
+    bars = browser.evaluate(session, "[...document.querySelectorAll('svg.timeline')[0].querySelectorAll('rect.bar')]"
+                                     ".map(r => [r.dataset.milestone, r.dataset.channel])")
+    assert len(bars) == boot["milestones_reached"], bars
+    assert bars[0] == ["entry", "debugcon"] and {c for _, c in bars} >= {"debugcon"}
+    facts = browser.evaluate(session, "document.querySelector('dl.facts').innerText")
+    assert "PASS" in facts and f"{boot['milestones_reached']}/{boot['milestones_total']}" in facts, facts
+    firmware = browser.evaluate(session, "document.querySelector('dl.firmware').innerText")
+    assert "OVMF_CODE_4M.fd" in firmware and "sha256" in firmware, firmware
+    console = browser.evaluate(session, "document.querySelector('pre.console').innerText")
+    assert ">>" in console and "<<" in console, console[:500]
+    # the screenshot is served by the master and really loads in the browser
+    assert browser.wait_for(session, "(() => { const i = document.querySelector('img.screen');"
+                                     " return i && i.complete && i.naturalWidth; })()") > 100
+    raw = browser.evaluate(session, "[...document.querySelectorAll('ul.raw a')].map(a => [a.textContent, a.href])")
+    assert {"result.json", "timeline.log", "console", "serial.log"} <= {name for name, _ in raw}
+    result_url = next(href for name, href in raw if name == "result.json")
+    assert '"verdict": "PASS"' in urllib.request.urlopen(result_url, timeout=10).read().decode()
+    shot(browser, session, "boot.png")
+
+
+def test_the_boards_page_shows_a_quarantine_with_who_why_and_since_then_the_release(lab, forced, browser):
+    assert operator_board_action(lab, "quarantine", "cooling fan replaced today")["results"] == 0
+    session = browser.open(page_url(lab, "boards"))
+    row = f"tr[data-board='{BOARD}']"
+    cells = browser.evaluate(session, f"Object.fromEntries([...document.querySelectorAll(\"{row} td\")]"
+                                      ".map(td => [td.className.split(' ')[0], td.innerText]))")
+    assert cells["health"].startswith("quarantined") and "by operator" in cells["health"], cells
+    assert "cooling fan replaced today" in cells["health"] and "since 20" in cells["health"], cells
+    assert cells["power"] in ("on", "off"), cells
+    assert cells["last-verdict"].startswith(("PASS", "FAIL")) and cells["lock"] == "free", cells
+    assert cells["console"].startswith("sol"), cells
+    action = browser.evaluate(session, f"document.querySelector(\"{row} td.actions a\").href")
+    assert action.startswith(f"{lab.web_url}#/builders/"), action
+    shot(browser, session, "boards-quarantined.png")
+    assert operator_board_action(lab, "release", "fan ok")["results"] == 0
+    browser.wait_for(session, f"document.querySelector(\"{row} td.health\").innerText.startsWith('good')", timeout_s=30)
+    shot(browser, session, "boards.png")
+
+
+def test_the_trends_page_charts_the_forced_boots_entry_to_final_time(lab, forced, browser):
+    session = browser.open(page_url(lab, "trends"))
+    for subject in (TARGET, BOARD):
+        totals = browser.evaluate(session, f"[...document.querySelectorAll(\"section[data-subject='{subject}'] "
+                                           "rect.point\")].map(r => Number(r.dataset.totalMs))")
+        assert totals and all(0 < t < 60000 for t in totals), (subject, totals)
+        keys = browser.evaluate(session, f"document.querySelector(\"section[data-subject='{subject}'] .keys\").innerText")
+        assert "final" in keys and "heap" in keys, keys
+    latest = browser.evaluate(session, f"document.querySelector(\"section[data-subject='{TARGET}'] .latest\").innerText")
+    assert " entry -> final" in latest, latest
+    shot(browser, session, "trends.png")
+
+
+def test_no_secret_reaches_a_page_or_its_json(lab, forced, browser):
+    secrets = [p.read_text().strip() for p in lab.secrets_dir.iterdir() if p.name != "users"]
+    secrets += [lab.password(u) for u in ("developer", "operator", "admin")]
+    assert any(p.name.startswith(f"{BOARD}-") for p in lab.secrets_dir.iterdir()), "the board's BMC secret exists"
+    boot_ids = [b["buildid"] for b in forced.boots]
+    pages = ["matrix", "matrix.json", "boards", "boards.json", "trends", "trends.json", "index.html",
+             *(f"boot/{i}" for i in boot_ids), *(f"boot/{i}.json" for i in boot_ids)]
+    for page in pages:
+        text = urllib.request.urlopen(page_url(lab, page), timeout=30).read().decode()
+        assert len(text) > 100, page
+        assert not [s for s in secrets if s in text], f"a secret reached {page}"
+    for page in ("matrix", "boards", "trends", f"boot/{boot_ids[0]}"):
+        dom = browser.dom(browser.open(page_url(lab, page)))
+        assert not [s for s in secrets if s in dom], f"a secret reached the rendered {page}"
