@@ -181,35 +181,33 @@ def test_crossbar_restarted_mid_boot_both_masters_come_back_by_themselves(lab):
            restart_to_verdict=done, kernel_builds=len(results), baseline_build=lab.baseline_s)
 
 
-def test_postgresql_restarted_mid_boot_the_lab_goes_on(lab):
+def database_fault_mid_boot(lab: Lab, name: str, fault) -> None:
+    """`fault()` on the database while a forced build boots; then the build's outcome and cost."""
     bsid, brid, _ = forced_boot(lab)
-    restarted = time.monotonic()
-    db.restart(lab.cluster)
-    db_s = time.monotonic() - restarted
-    done = wait_done(lab, bsid) - restarted
+    started = time.monotonic()
+    fault()
+    db_s = time.monotonic() - started
+    done = wait_done(lab, bsid) - started
     results = check_each_verdict_once(lab, brid).kernel_builds
-    for name in ("engine", "ui"):
-        masters.wait_until_answers(lab.cluster, name, timeout_s=60)
-    report("postgresql restart", db_down=db_s, restart_to_verdict=done, kernel_builds=len(results),
-           baseline_build=lab.baseline_s)
+    for master in ("engine", "ui"):
+        masters.wait_until_answers(lab.cluster, master, timeout_s=120)
+    report(name, db_down=db_s, fault_to_verdict=done, kernel_builds=len(results), baseline_build=lab.baseline_s)
+
+
+def test_postgresql_restarted_mid_boot_the_lab_goes_on(lab):
+    database_fault_mid_boot(lab, "postgresql restart", lambda: db.restart(lab.cluster))
 
 
 def test_postgresql_down_for_a_while_mid_boot_the_engine_restarts_and_boots_again(lab):
     """Down longer than a restart: queries fail (Buildbot 4.3 retries none on PostgreSQL) and,
     unattended, the boot step would wait forever for an end it lost. The supervisor restarts
     a master that lost a query; its build is RETRY and runs again."""
-    bsid, brid, _ = forced_boot(lab)
-    stopped = time.monotonic()
-    db.stop(lab.cluster)
-    time.sleep(15)
-    db.start(lab.cluster)
-    db_s = time.monotonic() - stopped
-    done = wait_done(lab, bsid) - stopped
-    results = check_each_verdict_once(lab, brid).kernel_builds
-    for name in ("engine", "ui"):
-        masters.wait_until_answers(lab.cluster, name, timeout_s=120)
-    report("postgresql down", db_down=db_s, stop_to_verdict=done, kernel_builds=len(results),
-           baseline_build=lab.baseline_s)
+    def outage() -> None:
+        db.stop(lab.cluster)
+        time.sleep(15)
+        db.start(lab.cluster)
+
+    database_fault_mid_boot(lab, "postgresql down", outage)
 
 
 def test_the_database_password_is_in_no_argv_environment_log_or_page(lab):
