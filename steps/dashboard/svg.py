@@ -51,7 +51,7 @@ def trend_svg(trend: Trend, width: float = 900, height: float = 220) -> str:
     left, bottom = 60, 20
     plot_h = height - bottom - 10
     n = max(len(trend.points), 1)
-    slot = (width - left) / n
+    slot = min((width - left) / n, 48)  # a few boots stay bars, not a wall
     peak = trend.peak_ms or 1.0
     names = trend.milestones
     out = [f'<svg class="trend" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
