@@ -42,6 +42,10 @@ test: test-kernel test-lab
 demo: deps kernel
 	@scripts/demo.sh
 
+# The lab across hosts (network namespaces, PostgreSQL, crossbar, two masters): up until demo-stop.
+demo-hosts: deps kernel
+	@scripts/demo-hosts.sh
+
 demo-stop:
 	@scripts/demo-stop.sh
 
@@ -55,6 +59,10 @@ bench: deps kernel
 	$(PY) bench/conversation.py
 	$(PY) bench/warm.py
 	$(PY) bench/dashboard.py
+
+# A bench, not a test: SOAK_BOOTS boots over the lab across hosts with 1, 2 and 4 QEMU hosts (root).
+soak: deps kernel
+	$(PY) bench/soak.py --boots $(SOAK_BOOTS)
 
 clean:
 	rm -rf build kernel/target userspace/target

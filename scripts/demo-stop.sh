@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Stops the demo's master, workers and virtual boards (safe to run when they are not running).
+# Stops the demo's master, workers and virtual boards, and the lab across hosts of
+# `make demo-hosts` (its namespaces and bridge too); safe to run when they are not running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -e .demo/env ]; then
     .venv/bin/python -m steps.local_lab stop .demo
+fi
+if [ -e .demo-hosts/plan.json ]; then
+    .venv/bin/python -m steps.host_lab down .demo-hosts
 fi

@@ -10,6 +10,8 @@ logs back from the worker to attach them.
 from __future__ import annotations
 
 from twisted.internet import defer, error
+from twisted.python.failure import Failure
+from twisted.spread import pb
 
 from buildbot import config
 from buildbot.process import logobserver
@@ -80,6 +82,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         self.live_verdict: str | None = None
         self.result: BootRecord | None = None
         self.problem: str | None = None
+        self.lost = False  # the worker went away mid-boot
         self.last_stderr: str | None = None  # a usage error's explanation is bootlab's last word
         self.addLogObserver("stdio", logobserver.LineConsumerLogObserver(self._follow_progress))
 
@@ -115,10 +118,13 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         cmd = yield self.makeRemoteShellCommand(command=self.command(), collectStdout=True)
         try:
             yield self.runCommand(cmd)
-        except error.ConnectionLost:
+        except (error.ConnectionLost, pb.PBConnectionLost):
             self._worker_lost()
-            raise  # Buildbot's RETRY: the request goes back to the queue for a worker that is there
+            # Buildbot's RETRY: the request goes back to the queue for a worker that is there
+            raise error.ConnectionLost() from None
         yield (yield self.getLog("stdio")).finish()
+        if self.lost:
+            return RETRY
         try:
             self.result = BootRecord.parse(cmd.stdout)
         except RecordError as e:
@@ -155,11 +161,20 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             relative = screens.keep(self.master.basedir, self.build.buildid, self.name, name, data)
             yield self.addURL(name, screens.url(self.master.config.buildbotURL, relative))
 
+    def interrupt(self, reason):
+        # Buildbot's word that the worker is gone (Build.lostRemote): whatever the command does next
+        if isinstance(reason, Failure) and reason.check(error.ConnectionLost):
+            self._worker_lost()
+        return super().interrupt(reason)
+
     def _worker_lost(self) -> None:
         """The worker went away mid-boot (its host crashed, or its link to the master is down):
         the lab's fault, never the code's. Its bootlab stops itself (workers/lifeline.py): QEMU
         stopped, a board powered off and released."""
-        self.problem = (f"ERROR/lab: worker {self.build.workerforbuilder.worker.workername} lost mid-boot; retried on a worker that is connected"
+        if self.lost:  # told twice: by the interrupt, then by the command's end
+            return
+        self.lost = True
+        self.problem = (f"ERROR/lab: worker {self.getProperty('workername')} lost mid-boot; retried on a worker that is connected"
                         + (" (the board's next session powers it off if it is still on)" if self.board else ""))
         for name, value in (("verdict", "ERROR"), ("culprit", "lab"), ("reason", self.problem)):
             self.setProperty(name, value, "BootStep")

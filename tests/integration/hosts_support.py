@@ -3,18 +3,27 @@ that nothing is left behind and that each host holds only its own secrets."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from steps import hostnet
+from steps.cluster import router
 from steps.host_lab import HostLab, create, start, stop
 from steps.local_lab import wait_for_workers
 
+# crossbar's venv is this machine's (installed once): fixed before conftest moves XDG_CACHE_HOME
+os.environ.setdefault("BOOTLAB_CROSSBAR_VENV", str(router.venv_dir()))
+
 
 @contextmanager
-def host_lab(root: Path, qemu_hosts: int = 2, inventory: Path | None = None):
-    lab = create(root, qemu_hosts, inventory)
+def host_lab(qemu_hosts: int = 2, inventory: Path | None = None, cluster: bool = False):
+    """A lab in a temp dir of its own (pytest's are 0700: PostgreSQL's `postgres` user could not
+    reach its data), removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="bootlab-hosts-"))
+    lab = create(root, qemu_hosts, inventory, cluster)
     try:
         start(lab)
         wait_for_workers(lab.client(None), timeout_s=120)
@@ -23,6 +32,7 @@ def host_lab(root: Path, qemu_hosts: int = 2, inventory: Path | None = None):
         killed = stop(lab)
         assert not killed, f"a clean stop left these running (namespace, pid): {killed}"
         assert_nothing_left(lab)
+    shutil.rmtree(root, ignore_errors=True)  # kept when a test failed: the masters' and workers' logs
 
 
 def assert_nothing_left(lab: HostLab) -> None:

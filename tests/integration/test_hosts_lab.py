@@ -1,7 +1,8 @@
-"""The lab across hosts: a master, two QEMU worker hosts and the board controller, each in its own
-network namespace with its own address and directory; a forced build fans its boots out over
-the hosts, and each host holds only the secrets it needs (its files, its processes' argv and
-environment). Real master, workers, QEMU, ipmi_sim; needs root (`ip netns`).
+"""The lab across hosts: PostgreSQL, crossbar, the engine and ui masters, two QEMU worker hosts and
+the board controller, each in its own network namespace with its own address and directory; a
+build forced on the ui master fans its boots out over the hosts, both masters show it, and each
+host holds only the secrets it needs (its files, its processes' argv and environment). Real
+masters, workers, QEMU, ipmi_sim, PostgreSQL, crossbar; needs root (`ip netns`).
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ pytestmark = [pytest.mark.hosts, pytest.mark.slow, pytest.mark.qemu]
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    with host_lab(tmp_path_factory.mktemp("hosts"), qemu_hosts=2) as lab:
+def lab():
+    with host_lab(qemu_hosts=2, cluster=True) as lab:
         yield lab
 
 
@@ -32,9 +33,11 @@ def test_every_target_and_board_passes_and_the_boots_fan_out_over_the_hosts(lab,
         assert (boot["result"], boot["verdict"]) == ("success", "PASS"), boot
     hosts = {lab.plan.host_of_worker(b["worker"]).name for b in forced.boots}
     assert hosts == {"qemu-1", "qemu-2", "boards"}, [(b["target"], b["worker"]) for b in forced.boots]
-    # the workers reached the master by its bridge address, each from its own
+    # the workers reached the engine by its bridge address, each from its own; both masters show the builds
     workers = {w["name"]: w for w in lab.client(None).get("workers")["workers"]}
     assert all(w["connected_to"] for w in workers.values())
+    ids = [sorted(b["buildid"] for b in lab.client(None, url).get("builds")["builds"]) for url in lab.web_urls()]
+    assert ids[0] == ids[1] and len(ids[0]) == 1 + len(forced.boots), ids
     print(f"\nforced build across hosts: {forced.timing}; "
           + ", ".join(f"{b['target']} on {b['worker']}" for b in forced.boots))
 
@@ -44,19 +47,19 @@ def test_each_host_holds_only_its_own_secrets(lab, forced):
     bmc = {p.name: p.read_bytes().strip() for p in boards_secrets.iterdir() if not p.name.startswith("worker-")}
     assert sorted(bmc) == ["vboard-1-bmc", "vboard-1-sol", "vboard-2-bmc", "vboard-2-sol"]
     workers = {p.name: p.read_bytes().strip() for p in lab.master_secrets.iterdir() if p.name.startswith("worker-")}
-    web = [u.password.encode() for u in load_users(lab.master_secrets)]
+    web = {f"web user {u.name}": u.password.encode() for u in load_users(lab.master_secrets)}
     for host in lab.plan.hosts:
-        mine = set(host.secrets)
-        assert sorted(p.name for p in (lab.host_dir(host.name) / "secrets").iterdir()) == (
-            sorted(mine) if host.role != "master" else sorted(["users", *workers]))
+        assert sorted(p.name for p in (lab.host_dir(host.name) / "secrets").iterdir()) == sorted(host.secrets)
+        masters_side = host.role == "master"
+        disks = [lab.host_dir(host.name)] + ([lab.cluster_dir] if masters_side else [])
         foreign = {name: value for name, value in {**bmc, **workers}.items()
-                   if name not in mine and not (host.role == "master" and name.startswith("worker-"))}
-        if host.role != "master":
-            foreign.update({f"web-{i}": pw for i, pw in enumerate(web)})
+                   if name not in host.secrets and not (masters_side and name.startswith("worker-"))}
+        if not masters_side:
+            foreign.update(web)
+        pids = host_processes(lab, host.name)
+        assert pids or host.role == "master", f"nothing runs on {host.name}"
         for name, value in foreign.items():
-            assert not files_holding(lab.host_dir(host.name), value), f"{host.name}'s disk holds {name}"
-            pids = host_processes(lab, host.name)
-            assert pids, f"nothing runs on {host.name}"
+            for disk in disks:
+                assert not files_holding(disk, value), f"{host.name}'s disk {disk} holds {name}"
             assert not [p for p in pids if value in process_text(p)], f"a process on {host.name} holds {name}"
-    # and nothing of the lab's secrets left the hosts' own directories
-    assert not files_holding(lab.root / "inventory.yaml", bmc["vboard-1-bmc"])
+    assert not files_holding(lab.inventory_path, bmc["vboard-1-bmc"])

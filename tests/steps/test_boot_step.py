@@ -238,9 +238,10 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
 
     def test_a_worker_lost_mid_boot_is_an_error_of_the_lab_retried_elsewhere(self):
         self.setup_step(self.step())
+        self.build.setProperty("workername", "qemu-2", "Worker")
         self.expect_commands(ExpectRmdir(dir="record", log_environ=True).exit(0),
                              ExpectShell(workdir="wkdir", command=CMD).stderr(progress(2)).error(error.ConnectionLost()))
-        self.expect_outcome(result=RETRY, state_string="ERROR/lab: worker workername lost mid-boot; retried on a worker "
+        self.expect_outcome(result=RETRY, state_string="ERROR/lab: worker qemu-2 lost mid-boot; retried on a worker "
                                                        "that is connected")
         self.expect_property("verdict", "ERROR")
         self.expect_property("culprit", "lab")
