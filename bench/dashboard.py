@@ -7,7 +7,9 @@ link, build request, build, properties, steps, logs and log chunks) are copied i
 own SQLite database through SQLAlchemy until it holds `--builds` builds, each copy a new
 kernel run whose boots are linked to it as the fan-out links them (buildsets.parent_buildid).
 The master starts again on that database; each page is then fetched `--runs` times over HTTP
-(server render, as the browser's first request gets it) and the median and worst are printed.
+(server render, as the browser's first request gets it): the first request after the master
+started (nothing known yet: every finished build is read from the database) and the median
+and worst of the next ones (finished builds are kept, steps/dashboard/fetch.py's Finished).
 
     .venv/bin/python bench/dashboard.py [--builds 500] [--runs 5]
 """
@@ -147,12 +149,13 @@ def main() -> int:
             start(lab)
             base = f"{lab.web_url}plugins/wsgi_dashboards/{NAME}/"
             pages = ["matrix", "boards", "trends", f"boot/{boot}", "matrix.json", "boards.json", "trends.json"]
-            timed(base + "matrix", 1)  # the first request pays Flask's and Jinja's one-time setup
             worst = 0.0
             for page in pages:
+                first, _, _ = timed(base + page, 1)
                 median, slowest, size = timed(base + page, args.runs)
-                worst = max(worst, slowest)
-                print(f"{page:<14} median {median * 1000:7.1f} ms  worst {slowest * 1000:7.1f} ms  {size:>8} bytes")
+                worst = max(worst, first, slowest)
+                print(f"{page:<14} first {first * 1000:7.1f} ms  then median {median * 1000:7.1f} ms, "
+                      f"worst {slowest * 1000:7.1f} ms  {size:>8} bytes")
             print(f"dashboard: slowest page {worst * 1000:.0f} ms with {count} builds "
                   f"(goal < {GOAL_S * 1000:.0f} ms): {'ok' if worst < GOAL_S else 'TOO SLOW'}")
             return 0 if worst < GOAL_S else 1

@@ -4,7 +4,8 @@
 (Cluster.master_env): multiMaster, PostgreSQL, the WAMP router. A master that dies is
 started again; so is one that stops itself, which Buildbot 4.3 does when it loses the
 router ("Guru meditation! We have been disconnected from wamp server": it stops every
-service but the process stays). Before each start the supervisor waits for PostgreSQL and
+service but the process stays), and so is one whose database query failed (Buildbot retries
+none on PostgreSQL, and a lost step end leaves a build waiting forever). Before each start the supervisor waits for PostgreSQL and
 the router to accept connections, since a master started without its router waits forever.
 
     DIR/masters/NAME/supervisor.pid, supervisor.log   the supervisor
@@ -26,6 +27,9 @@ from steps.rest import RestClient
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STOPPED_ITSELF = "BuildMaster is stopped"  # twistd.log, after a stop nobody asked for
 LOST_ROUTER = "Guru meditation!"  # Buildbot's own line when the WAMP connection drops
+# Buildbot 4.3 retries no PostgreSQL error: a query made while the database was away is lost
+# (a log line, a step's end), and a build can wait forever for a step that has ended.
+LOST_DATABASE = "sqlalchemy.exc.OperationalError"
 GRACE_S = 5.0  # for a master going down by itself to mark its builds before it is killed
 STARTUP_FAILED = "BuildMaster startup failed"
 
@@ -255,7 +259,11 @@ class Supervisor:
                     # Its own shutdown can hang (a build waiting on the lost router) and SIGTERM
                     # would wait on the same: a moment to mark its builds, then kill.
                     self._wait_for_stop(twistd_log, already=STOPPED_ITSELF in text)
-                    return "stopped itself (see twistd.log: lost the router or the database)"
+                    return "stopped itself (see twistd.log: lost the router)"
+                if LOST_DATABASE in text:
+                    # Started again, it marks its builds RETRY and runs their requests afresh.
+                    self._end_child(signal.SIGKILL)
+                    return "lost a database operation (see twistd.log)"
                 time.sleep(0.5)
         finally:
             (self.basedir / "master.pid").unlink(missing_ok=True)

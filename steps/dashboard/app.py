@@ -15,7 +15,6 @@ from flask import Flask, abort, jsonify, render_template, request
 
 from steps.dashboard import fetch
 from steps.dashboard.boards import board_row
-from steps.dashboard.facts import prop
 from steps.dashboard.bootview import boot_view
 from steps.dashboard.matrix import build_matrix
 from steps.dashboard.svg import legend, timeline_svg, trend_svg
@@ -42,6 +41,7 @@ class LabShape:
 
 def create_app(shape: LabShape) -> Flask:
     app = Flask(__name__)
+    finished = fetch.Finished()
 
     def master():
         api = getattr(app, "buildbot_api", None)
@@ -96,9 +96,8 @@ def create_app(shape: LabShape) -> Flask:
         return jsonify([_plain(t) for t in _trends()])
 
     def _trends():
-        found = fetch.on_reactor(master(), fetch.trend_builds, shape.columns, TREND_BOOTS)
-        return [build_trend(subject, [(b["buildid"], b["number"], prop(b, "milestone_times")) for b in builds])
-                for subject, builds in found]
+        found = fetch.on_reactor(master(), fetch.trend_builds, shape.columns, TREND_BOOTS, finished)
+        return [build_trend(subject, boots) for subject, boots in found]
 
     @app.route("/boot/<int:buildid>")
     def boot(buildid: int):
@@ -117,7 +116,7 @@ def create_app(shape: LabShape) -> Flask:
         return boot_view(detail, f"{shape.buildbot_url.rstrip('/')}/api/v2/")
 
     def _matrix():
-        runs = fetch.on_reactor(master(), fetch.kernel_runs, MATRIX_ROWS)
+        runs = fetch.on_reactor(master(), fetch.kernel_runs, MATRIX_ROWS, finished)
         return build_matrix(runs, shape.columns)
 
     return app

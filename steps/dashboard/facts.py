@@ -16,7 +16,6 @@ SUCCESS, WARNINGS, FAILURE, SKIPPED, EXCEPTION, RETRY, CANCELLED = range(7)
 # The properties a boot build carries (steps/boot.py) that the pages read.
 BOOT_PROPERTIES = ("verdict", "culprit", "reason", "last_milestone", "boot_duration_s", "milestones_reached",
                    "milestones_total", "milestone_times", "triage", "board_state")
-KERNEL_PROPERTIES = ("scheduler", "got_revision", "revision", "branch", "owner", "try_targets")
 
 # Which scheduler started a kernel build -> the row's kind (steps/config.py names them).
 KINDS = {"push": "push", "try": "try", "force-kernel": "forced"}

@@ -7,13 +7,15 @@ worker knows reaches the master as build properties and logs (steps/boot.py, boa
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any
 
 from twisted.internet import defer, reactor
 from twisted.internet.threads import blockingCallFromThread
 
 from buildbot.data import resultspec
-from steps.dashboard.facts import BOOT_PROPERTIES, KERNEL_PROPERTIES, Boot, KernelRun, boot_from, kernel_run_from
+from steps.dashboard.facts import BOOT_PROPERTIES, KernelRun, boot_from, kernel_run_from, prop
 
 KERNEL_BUILDER = "kernel"
 
@@ -43,16 +45,46 @@ async def build(master, buildid: int, properties=BOOT_PROPERTIES) -> dict[str, A
     return await master.data.get_with_resultspec(("builds", buildid), _spec(properties))
 
 
-async def kernel_runs(master, limit: int) -> list[KernelRun]:
+class Finished:
+    """What the pages computed from finished builds, by build id: a finished build never
+    changes, so a page view queries only the builds that are new or still running."""
+
+    def __init__(self, size: int = 2000) -> None:
+        self.size = size
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        return self._kept.get(key)
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        self._kept[key] = value
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
+
+async def _with_properties(master, found: dict[str, Any]) -> dict[str, Any]:
+    """A build dict with all its properties (one query; the builds endpoint makes two)."""
+    return {**found, "properties": await master.data.get(("builds", found["buildid"], "properties")) or {}}
+
+
+async def kernel_runs(master, limit: int, finished: Finished) -> list[KernelRun]:
     """The last `limit` kernel builds, newest first, each with its boots."""
     named = await builders(master)
     kernel = named.get(KERNEL_BUILDER)
     if kernel is None:
         return []
     names = {b["builderid"]: b["name"] for b in named.values()}
-    kbuilds = await builds_of(master, kernel["builderid"], limit, KERNEL_PROPERTIES)
-    return list(await defer.gatherResults(
-        [defer.ensureDeferred(_kernel_run(master, b, names)) for b in kbuilds], consumeErrors=True))
+    kbuilds = await builds_of(master, kernel["builderid"], limit, properties=())
+
+    async def run_of(kbuild: dict[str, Any]) -> KernelRun:
+        run = finished.get(kbuild["buildid"])
+        if run is None:
+            run = await _kernel_run(master, await _with_properties(master, kbuild), names)
+            if run.complete and all(b.complete for b in run.boots):
+                finished.keep(run.buildid, run)
+        return run
+
+    return list(await defer.gatherResults([defer.ensureDeferred(run_of(b)) for b in kbuilds], consumeErrors=True))
 
 
 async def _kernel_run(master, kbuild: dict[str, Any], names: dict[int, str]) -> KernelRun:
@@ -60,14 +92,9 @@ async def _kernel_run(master, kbuild: dict[str, Any], names: dict[int, str]) -> 
     buildset = await master.data.get(("buildsets", request["buildsetid"])) if request else None
     children = await master.data.get(("builds", kbuild["buildid"], "triggered_builds"))
     boots = await defer.gatherResults(
-        [defer.ensureDeferred(_boot(master, child["buildid"], names)) for child in children], consumeErrors=True)
+        [defer.ensureDeferred(_with_properties(master, child)) for child in children], consumeErrors=True)
     return kernel_run_from(kbuild, (buildset or {}).get("sourcestamps") or [], (buildset or {}).get("reason"),
-                           tuple(b for b in boots if b is not None))
-
-
-async def _boot(master, buildid: int, names: dict[int, str]) -> Boot | None:
-    found = await build(master, buildid)
-    return boot_from(found, names.get(found["builderid"], "")) if found else None
+                           tuple(boot_from(b, names.get(b["builderid"], "")) for b in boots))
 
 
 BOOT_STEP = "boot"  # steps/boot.py's BootStep
@@ -114,13 +141,23 @@ async def board_builds(master, boards: list[str]) -> list[tuple[str, list, list,
     return rows
 
 
-async def trend_builds(master, subjects: list[str], limit: int) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Per target or board: its boot builder's last `limit` builds with their milestone times."""
+async def trend_builds(master, subjects: list[str], limit: int, finished: Finished) -> list[tuple[str, list]]:
+    """Per target or board: (buildid, number, milestone_times) of its boot builder's last `limit` builds."""
     named = await builders(master)
 
-    async def of(subject: str) -> tuple[str, list[dict[str, Any]]]:
+    async def times_of(found: dict[str, Any]) -> tuple[int, int, Any]:
+        key = ("times", found["buildid"])
+        kept = finished.get(key)  # (times,): a finished boot without times is kept too
+        if kept is None:
+            kept = (prop(await _with_properties(master, found), "milestone_times"),)
+            if found.get("complete"):
+                finished.keep(key, kept)
+        return found["buildid"], found["number"], kept[0]
+
+    async def of(subject: str) -> tuple[str, list]:
         builder = named.get(f"boot/{subject}")
-        found = await builds_of(master, builder["builderid"], limit, ("milestone_times", "verdict")) if builder else []
-        return subject, found
+        found = await builds_of(master, builder["builderid"], limit, properties=()) if builder else []
+        return subject, list(await defer.gatherResults([defer.ensureDeferred(times_of(b)) for b in found],
+                                                       consumeErrors=True))
 
     return list(await defer.gatherResults([defer.ensureDeferred(of(s)) for s in subjects], consumeErrors=True))
