@@ -3,7 +3,8 @@
 //! W and the second W later; with a preemptive round-robin they share the CPU and finish
 //! within about one quantum of each other. The test also sleeps 1 ms, which returns only if
 //! the timer wakes sleepers. Exit 0 when preemption was seen. A run that ends sooner than
-//! one burner's calibrated work is too short to tell and runs again with twice the work.
+//! one burner's calibrated work is too short to tell and runs again with twice the work; a
+//! run that saw no preemption runs again as it was (a stalled host); the last one decides.
 #![no_std]
 #![no_main]
 
@@ -15,7 +16,7 @@ use usys::{now_ns, sleep_ms, spawn, wait};
 /// Work per worker (a few scheduler quanta) and how many progress lines it prints.
 const WORK_MS: u64 = 30;
 const CHUNKS: u64 = 3;
-/// Runs with doubled work when a run was too short to tell (see `main`).
+/// Runs in all when a run could not tell (see `main`).
 const ATTEMPTS: u32 = 3;
 const NS_PER_MS: u64 = 1_000_000;
 
@@ -39,14 +40,20 @@ fn main(_args: usys::Args) -> i32 {
             usys::println!("[selftest] preemption seen: {numbers}");
             return 0;
         }
-        // Both done sooner than one burner's work: the CPU ran faster than calibrated (a
-        // busy host during calibration), too short to tell; not evidence either way.
-        if first_ms >= work_ms || attempt == ATTEMPTS {
+        if attempt == ATTEMPTS {
             usys::println!("[selftest] FAILED: no preemption seen: {numbers}");
             return 1;
         }
-        usys::println!("[selftest] inconclusive: {numbers}; again with twice the work");
-        work_ms *= 2;
+        // Both done sooner than one burner's work: the CPU ran faster than calibrated (a
+        // busy host during calibration), too short to tell; not evidence either way.
+        if first_ms < work_ms {
+            usys::println!("[selftest] inconclusive: {numbers}; again with twice the work");
+            work_ms *= 2;
+        } else {
+            // A host that stalls the virtual CPU can hand one burner a long run once; without
+            // preemption every attempt runs them one after the other, so a retry hides nothing.
+            usys::println!("[selftest] inconclusive: {numbers}; again");
+        }
     }
     1
 }
