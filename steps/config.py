@@ -34,6 +34,7 @@ from steps import dashboard, screens
 from steps.dashboard.boardstate import BoardState
 from steps.kernel import KernelBuild
 from steps.parent import ParentBuild
+from steps.placement import next_worker
 from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
 
@@ -259,6 +260,7 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards], basedir / "kcidb"),
     )]
     lock = qemu_lock(inventory)
+    place = next_worker({w.name: w.max_builds for w in inventory.workers.values()})
     # One lock object per board: Buildbot refuses two locks of the same name.
     board_locks = {b: board_lock(b).access("exclusive") for b in inventory.boards}
     for t in targets:
@@ -268,7 +270,7 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         # it picks one of the target's workers, so a step lock would queue boots on a busy host.
         builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=list(t.boot_workers),
                                            factory=boot_factory(t, settings, golden, history), tags=["boot"],
-                                           locks=[lock.access("counting")]))
+                                           locks=[lock.access("counting")], nextWorker=place))
         builders.append(util.BuilderConfig(name=bisect_builder(t.name), workernames=[t.worker],
                                            factory=bisect_factory(t, repo, branch, settings, lock), tags=["bisect"]))
         builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker],
