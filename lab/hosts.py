@@ -8,7 +8,8 @@ fleet the same plan reads as machines on a lab network (docs/fleet.md).
 Roles and their secrets (the rule a test checks on every host's files and processes):
   qemu     one QEMU worker; holds its own worker password only (never a BMC's)
   boards   the board controller: the board workers, virtual boards (ipmi_sim + QEMU), their
-           BMC and SOL passwords, and each board worker's password
+           BMC and SOL passwords, each board worker's password, and the boards' lab network
+           (`LAB_NETWORK`, a bridge of its own) with the lab's dnsmasq serving their PXE boots
   master   a Buildbot master (or `db`, `router`, `engine`, `ui` of a cluster): the masters'
            secrets live in their own directory (web users, worker passwords, database), never
            a BMC or SOL password
@@ -31,6 +32,20 @@ BOARDS_HOST = ("boards", 10)
 FIRST_QEMU_HOST = 11
 MAX_QEMU_HOSTS = 200
 SUPERNET = ipaddress.ip_network("10.209.0.0/16")
+
+
+@dataclass(frozen=True)
+class LabNetwork:
+    """The board controller's own network to its boards, apart from the hosts' bridge: boards
+    PXE-boot on it from the controller's dnsmasq (full DHCP: nothing else answers there)."""
+
+    interface: str
+    subnet: str
+    address: str  # the controller's, on `interface`
+    pool: tuple[str, str]  # what dnsmasq hands out
+
+
+LAB_NETWORK = LabNetwork("lab0", "10.77.0.0/24", "10.77.0.1/24", ("10.77.0.100", "10.77.0.199"))
 
 
 class HostPlanError(ValueError):
@@ -141,7 +156,9 @@ def hosts_inventory(inventory: dict, qemu_hosts: int, board_dir: str) -> dict:
     """The inventory of a lab across hosts, from a one-host inventory (its parsed YAML):
     the qemu workers become `qemu-1`..`qemu-N`, one per host, and every target may boot on
     any of them (the boot fans out; a lost host's boot is retried on another). USB sticks of
-    virtual boards move to the board controller's directory `board_dir`."""
+    virtual boards move to the board controller's directory `board_dir`; virtual boards that
+    PXE-boot do it on the controller's `LAB_NETWORK`, from its dnsmasq, as a rack's boards
+    would (on one host they use QEMU's own TFTP)."""
     if qemu_hosts < 1:
         raise HostPlanError(f"qemu hosts: {qemu_hosts}: at least one is needed to build and boot the kernel")
     out = dict(inventory)
@@ -155,6 +172,8 @@ def hosts_inventory(inventory: dict, qemu_hosts: int, board_dir: str) -> dict:
         deploy = dict(b.get("deploy") or {})
         if deploy.get("method") == "usb" and b.get("virtual") is not None:
             deploy["device"] = f"{board_dir}/{name}/usb.img"
+        if deploy.get("method") == "pxe" and b.get("virtual") is not None:
+            deploy.update(dhcp="full", interface=LAB_NETWORK.interface)
         b["deploy"] = deploy
         boards[name] = b
     if boards:

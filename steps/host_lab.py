@@ -10,7 +10,9 @@ own directory, its disk: `DIR/hosts/<host>/`. A host holds only its own secrets:
   master   master/ (basedir), secrets/ (web users, every worker's password)
   qemu-N   worker/, secrets/worker-qemu-N, state/, cache/
   boards   workers/<controller>/, secrets/ (its workers' passwords, its boards' BMC and SOL
-           passwords, created by `bootlab vboard start` on first start), state/, cache/
+           passwords, created by `bootlab vboard start` on first start), state/, cache/;
+           its lab network to the boards (bridge `lab0`, lab/hosts.py LAB_NETWORK) and the
+           lab's dnsmasq on it (`bootlab pxe-server`, pxe-server.log), which PXE-boots them
 Workers reach the master at its bridge address; artifacts travel through Buildbot (upload to
 the master, download on the boot's host). `DIR/inventory.yaml` is the lab's configuration,
 the same file on every host (secret names, never values). Needs root.
@@ -22,6 +24,7 @@ import ipaddress
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from lab.hosts import BOARDS_ROLE, MASTER_ROLE, QEMU_ROLE, HostPlan, free_subnet, hosts_inventory, plan_hosts
+from lab.hosts import BOARDS_ROLE, LAB_NETWORK, MASTER_ROLE, QEMU_ROLE, HostPlan, free_subnet, hosts_inventory, plan_hosts
 from lab.inventory import load_inventory
 from steps import hostnet
 from steps.auth import USERS_FILE, load_users
@@ -129,8 +132,8 @@ def create(root: Path, qemu_hosts: int = 2, base_inventory: Path | None = None, 
     """The plan, the inventory and every host's directory and secrets (nothing runs yet)."""
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
-    if cluster:
-        root.chmod(0o711)  # PostgreSQL runs as `postgres`: it must reach its data dir (search only)
+    # PostgreSQL runs as `postgres` and dnsmasq as `nobody`: each must reach its files (search only)
+    root.chmod(0o711)
     base = yaml.safe_load((base_inventory or REPO_ROOT / "lab-inventory.yaml").read_text())
     for t in (base.get("targets") or {}).values():
         t.setdefault("milestones", str(REPO_ROOT / "kernel/milestones.yaml"))
@@ -209,12 +212,68 @@ def start(lab: HostLab) -> None:
         _checked(lab.run_on(master, [str(VENV_BIN / "buildbot"), "start", str(lab.host_dir(master) / "master")],
                             env=lab.master_env()), f"master on {master}")
     inventory = load_inventory(lab.inventory_path)
+    if _lab_network_boards(inventory):
+        _start_pxe_server(lab)
     for board in (b for b in inventory.boards.values() if b.virtual is not None and b.enabled):
         host = lab.plan.host_of_worker(board.worker).name
         _checked(lab.run_on(host, [str(VENV_BIN / "bootlab"), "vboard", "start", board.name, "--inventory",
                                    str(lab.inventory_path)]), f"virtual board {board.name} on {host}")
     for w in inventory.workers.values():
         start_worker(lab, w.name)
+
+
+def _lab_network_boards(inventory) -> list:
+    return [b for b in inventory.boards.values() if b.deploy.method == "pxe" and b.deploy.interface == LAB_NETWORK.interface]
+
+
+def _pxe_server_pid(lab: HostLab) -> Path:
+    return lab.host_dir(BOARDS_ROLE) / "pxe-server.pid"
+
+
+def _start_pxe_server(lab: HostLab) -> None:
+    """The board controller's lab network (a bridge in its namespace, which dies with it) and
+    `bootlab pxe-server` on it, running until `stop`; up when its dnsmasq has written its pid."""
+    net = LAB_NETWORK
+    for cmd in (["ip", "link", "add", net.interface, "type", "bridge"], ["ip", "addr", "add", net.address, "dev", net.interface],
+                ["ip", "link", "set", net.interface, "up"]):
+        proc = lab.run_on(BOARDS_ROLE, cmd)
+        if proc.returncode != 0 and "File exists" not in proc.stderr:  # a restart finds the network there
+            raise RuntimeError(f"the boards' lab network {net.interface}: {' '.join(cmd)}: {proc.stderr.strip()}")
+    disk = lab.host_dir(BOARDS_ROLE)
+    dnsmasq_pid = disk / "state" / f"pxe-{net.interface}" / "dnsmasq.pid"
+    dnsmasq_pid.unlink(missing_ok=True)
+    log = disk / "pxe-server.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen([*hostnet.exec_prefix(lab.plan, BOARDS_ROLE), str(VENV_BIN / "bootlab"), "pxe-server",
+                                 "--interface", net.interface, "--subnet", net.subnet, "--pool", "-".join(net.pool),
+                                 "--inventory", str(lab.inventory_path)],
+                                env=lab.host_env(BOARDS_ROLE), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                cwd=REPO_ROOT, start_new_session=True)
+    _pxe_server_pid(lab).write_text(f"{proc.pid}\n")
+    deadline = time.monotonic() + 30
+    while not dnsmasq_pid.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop_pxe_server(lab)
+            raise RuntimeError(f"bootlab pxe-server on the boards host did not start:\n{log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.1)
+
+
+def _stop_pxe_server(lab: HostLab) -> None:
+    """SIGTERM: pxe-server stops its dnsmasq itself; whatever is left dies with the namespace."""
+    try:
+        pid = int(_pxe_server_pid(lab).read_text())
+    except (FileNotFoundError, ValueError):
+        return
+    try:
+        if "pxe-server" not in _cmdline(pid):  # the pid was reused: nothing of ours to stop
+            raise ProcessLookupError
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while not hostnet.ended(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    except ProcessLookupError:
+        pass
+    _pxe_server_pid(lab).unlink(missing_ok=True)
 
 
 def start_worker(lab: HostLab, worker: str) -> None:
@@ -243,6 +302,7 @@ def stop(lab: HostLab) -> list[tuple[str, int]]:
             if lab.plan.namespace(host) in existing:
                 lab.run_on(host, [str(VENV_BIN / "bootlab"), "vboard", "stop", board.name, "--inventory",
                                   str(lab.inventory_path)])
+        _stop_pxe_server(lab)
         if lab.cluster:
             for part in reversed(PARTS):
                 if lab.plan.namespace(part) in existing:

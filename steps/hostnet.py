@@ -106,7 +106,7 @@ def _signal(targets: list[int], sig: int) -> None:
 def _wait_gone(namespace: str, seconds: float) -> list[int]:
     deadline = time.monotonic() + seconds
     while True:
-        left = [p for p in pids(namespace) if not _zombie(p)]
+        left = [p for p in pids(namespace) if not ended(p)]
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.1)
@@ -131,7 +131,8 @@ def _link_exists(name: str) -> bool:
     return os.path.exists(f"/sys/class/net/{name}")
 
 
-def _zombie(pid: int) -> bool:
+def ended(pid: int) -> bool:
+    """The process is gone or a zombie (ended, not yet reaped by its parent)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"

@@ -2,6 +2,7 @@
 LAN.conf, the VM's QEMU argv per boot device, and the chassis program without a supervisor."""
 from __future__ import annotations
 
+import dataclasses
 import stat
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from board_support import board_of, vboard_inventory
 from workers import secrets
 from workers.vboard import ipmisim
-from workers.vboard.machine import Machine, qemu_argv
+from workers.vboard.machine import Machine, lan_ifup_script, qemu_argv
 
 
 @pytest.fixture
@@ -71,6 +72,16 @@ def test_the_boot_device_orders_nic_and_stick(tmp_path):
     assert "isa-debug-exit" not in disk and "debugcon" not in disk and "-no-reboot" not in disk
     only_net = " ".join(qemu_argv(machine(tmp_path, usb=False), "default", tmp_path / "vars.fd"))
     assert "romfile=,bootindex=1" in only_net and "usb-storage" not in only_net
+
+
+def test_a_board_on_a_lab_network_has_a_tap_on_its_bridge_not_qemus_tftp(tmp_path):
+    m = dataclasses.replace(machine(tmp_path, usb=False), lan_bridge="lab0", lan_ifup=str(tmp_path / "lan-ifup"))
+    argv = " ".join(qemu_argv(m, "pxe", tmp_path / "vars.fd"))
+    assert f"tap,id=lan0,script={tmp_path / 'lan-ifup'},downscript=no" in argv and "tftp=" not in argv
+    ifup = tmp_path / "lan-ifup"
+    ifup.write_text(lan_ifup_script("lab0"))
+    assert subprocess.run(["sh", "-n", str(ifup)]).returncode == 0
+    assert 'master lab0' in ifup.read_text()
 
 
 def test_the_chassis_program_fails_fast_without_a_supervisor(tmp_path):

@@ -230,6 +230,15 @@ def test_a_port_in_use_is_named(tmp_path):
     assert not any(manager.status(board).running.values())
 
 
+def test_a_lab_network_that_is_not_there_is_named_before_anything_starts(tmp_path):
+    path = vboard_inventory(tmp_path)
+    path.write_text(path.read_text().replace("{method: pxe, dhcp: proxy}", "{method: pxe, dhcp: full, interface: nolab9}"))
+    inventory, board = board_of(path)
+    with pytest.raises(manager.VboardError, match="deploy.interface nolab9 is not a bridge on this host"):
+        manager.start(board, inventory)
+    assert not any(manager.status(board).running.values())
+
+
 def test_boards_shows_the_holder_only_while_the_lock_is_held(tmp_path):
     from workers.board.lock import BoardLock
 

@@ -2,13 +2,17 @@
 the board controller, each in its own network namespace with its own address and directory; a
 build forced on the ui master fans its boots out over the hosts, both masters show it, and each
 host holds only the secrets it needs (its files, its processes' argv and environment). Real
-masters, workers, QEMU, ipmi_sim, PostgreSQL, crossbar; needs root (`ip netns`).
+masters, workers, QEMU, ipmi_sim, dnsmasq (the board controller PXE-boots vboard-1 on its own lab
+network), PostgreSQL, crossbar; needs root (`ip netns`).
 """
 from __future__ import annotations
 
 import pytest
 
+from lab.hosts import LAB_NETWORK
+from lab.inventory import load_inventory
 from steps.auth import load_users
+from workers.deploy.pxe import mac_dir
 from tests.integration.hosts_support import files_holding, host_lab, host_processes, process_text
 
 pytestmark = [pytest.mark.hosts, pytest.mark.slow, pytest.mark.qemu]
@@ -38,6 +42,11 @@ def test_every_target_and_board_passes_and_the_boots_fan_out_over_the_hosts(lab,
     assert all(w["connected_to"] for w in workers.values())
     ids = [sorted(b["buildid"] for b in lab.client(None, url).get("builds")["builds"]) for url in lab.web_urls()]
     assert ids[0] == ids[1] and len(ids[0]) == 1 + len(forced.boots), ids
+    # the PXE board booted from the board controller's dnsmasq, on its lab network, not from QEMU's TFTP
+    pxe = load_inventory(lab.inventory_path).board("vboard-1")
+    log = (lab.host_dir("boards") / "state" / f"pxe-{LAB_NETWORK.interface}" / "dnsmasq.log").read_text(errors="replace")
+    assert f"DHCPACK({LAB_NETWORK.interface})" in log and pxe.mac in log, log[-1500:]
+    assert f"{mac_dir(pxe.mac)}/bootx64.efi" in log, log[-1500:]
     print(f"\nforced build across hosts: {forced.timing}; "
           + ", ".join(f"{b['target']} on {b['worker']}" for b in forced.boots))
 

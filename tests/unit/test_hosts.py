@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab.hosts import HostPlanError, free_subnet, hosts_inventory, plan_hosts
+from lab.hosts import LAB_NETWORK, HostPlanError, free_subnet, hosts_inventory, plan_hosts
 from lab.inventory import InventoryError, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +30,11 @@ def test_every_target_may_boot_on_every_qemu_host_and_its_home_is_the_first(tmp_
         assert t.boot_workers == ("qemu-1", "qemu-2", "qemu-3") and t.worker == "qemu-1"
     assert inv.board("vboard-2").deploy.device == tmp_path / "boards" / "vboard-2" / "usb.img"
     assert {b.worker for b in inv.boards.values()} == {"vboard-1-ctl", "vboard-2-ctl"}
+
+
+def test_a_virtual_pxe_board_boots_on_the_controllers_lab_network_from_its_dnsmasq(tmp_path):
+    pxe = across_hosts(tmp_path, 1).board("vboard-1").deploy
+    assert (pxe.method, pxe.dhcp, pxe.interface) == ("pxe", "full", LAB_NETWORK.interface)
 
 
 def test_addresses_one_per_host_on_the_subnet(tmp_path):

@@ -1,8 +1,9 @@
 """`bootlab pxe-server`: the lab controller's dnsmasq for the inventory's PXE boards.
 
-Serves every physical board with `deploy: {method: pxe, interface: IFACE}` on that
-interface (virtual boards use QEMU's own TFTP): each board's MAC gets DHCP/PXE answers and
-its own staged TFTP root (what `bootlab boot --board` stages). Runs in the foreground until
+Serves every board with `deploy: {method: pxe, interface: IFACE}` on that interface (a
+virtual board with an interface is a tap on that bridge; without one it uses QEMU's own
+TFTP): each board's MAC gets DHCP/PXE answers and its own staged TFTP root (what
+`bootlab boot --board` stages). Runs in the foreground until
 SIGTERM/SIGINT; SIGHUP re-reads the inventory and reloads dnsmasq (boards added, removed).
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def pxe_boards(inventory: Inventory, interface: str) -> list[Board]:
     return [b for b in inventory.boards.values()
-            if b.deploy.method == "pxe" and b.virtual is None and b.mac and b.deploy.interface == interface]
+            if b.deploy.method == "pxe" and b.mac and b.deploy.interface == interface]
 
 
 def serve(args: argparse.Namespace, read_inventory: Callable[[], Inventory]) -> int:

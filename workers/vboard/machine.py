@@ -5,6 +5,10 @@ into the firmware); power is the QEMU process. The boot device follows the IPMI 
 through `bootindex` (OVMF ignores `-boot order`): `pxe` puts the NIC first, anything else
 the USB stick (when the board has one) first. NVRAM is a fresh copy of the vars template
 at every power-on, so only `bootindex` decides the order.
+
+The NIC is on QEMU's user network with its built-in TFTP serving the board's staged root,
+unless the board PXE-boots on a lab network (`deploy.interface`): then it is a tap on that
+bridge, and the lab's dnsmasq (`bootlab pxe-server`) answers, as it would a physical board.
 """
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ class Machine:
     tftp_root: str
     usb_image: str | None  # the stick's backing file (deploy by USB), None for a PXE-only board
     serial_socket: str  # the supervisor's relay: QEMU's COM1 connects here
+    lan_bridge: str | None = None  # the lab network's bridge; None: QEMU's user network and TFTP
+    lan_ifup: str | None = None  # the script QEMU runs to put its tap on `lan_bridge`
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=1) + "\n")
@@ -45,9 +51,12 @@ def qemu_argv(m: Machine, boot: str, vars_copy: Path) -> list[str]:
         "-chardev", f"socket,id=com1,path={m.serial_socket}",
         "-serial", "chardev:com1",
     ]
-    netdev = "user,id=lan0"
-    if Path(m.tftp_root).is_dir():
-        netdev += f",tftp={m.tftp_root},bootfile={BOOTFILE}"
+    if m.lan_bridge is not None:
+        netdev = f"tap,id=lan0,script={m.lan_ifup},downscript=no"
+    else:
+        netdev = "user,id=lan0"
+        if Path(m.tftp_root).is_dir():
+            netdev += f",tftp={m.tftp_root},bootfile={BOOTFILE}"
     argv += [
         "-netdev", netdev,
         # romfile= : OVMF's own PXE driver, 1.5 s faster than QEMU's iPXE ROM (docs/virtual-boards.md)
@@ -60,3 +69,8 @@ def qemu_argv(m: Machine, boot: str, vars_copy: Path) -> list[str]:
             "-device", f"usb-storage,bus=xhci.0,drive=stick,removable=on,bootindex={2 if net_first else 1}",
         ]
     return argv
+
+
+def lan_ifup_script(bridge: str) -> str:
+    """QEMU runs this with the tap's name when it opens the NIC (the tap dies with QEMU)."""
+    return f'#!/bin/sh\nset -e\nip link set "$1" master {bridge}\nip link set "$1" up\n'

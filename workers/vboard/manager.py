@@ -25,7 +25,7 @@ from lab.inventory import Inventory
 from workers import secrets
 from workers.state import REPO, tftp_root, vboard_dir
 from workers.vboard import ipmisim
-from workers.vboard.machine import Machine
+from workers.vboard.machine import Machine, lan_ifup_script
 
 START_TIMEOUT_S = 5.0
 STOP_TIMEOUT_S = 3.0
@@ -66,6 +66,7 @@ def machine_for(board: Board, inventory: Inventory, state: Path) -> Machine:
     if fw is None or fw.code is None or fw.vars is None:
         raise VboardError(f"board {board.name}: virtual.firmware {board.virtual.firmware!r} needs a pflash set (code + vars)")
     usb = str(board.deploy.device) if board.deploy.method == "usb" and board.deploy.device else None
+    lan = board.deploy.interface if board.deploy.method == "pxe" else None
     return Machine(
         name=board.name,
         memory_mb=board.virtual.memory_mb,
@@ -75,6 +76,8 @@ def machine_for(board: Board, inventory: Inventory, state: Path) -> Machine:
         tftp_root=str(tftp_root(board)),
         usb_image=usb,
         serial_socket=str(state / "serial.sock"),
+        lan_bridge=lan,
+        lan_ifup=str(state / "lan-ifup") if lan else None,
     )
 
 
@@ -88,7 +91,12 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
         raise VboardError("ipmi_sim not found: install the openipmi package (scripts/install-deps.sh)")
     state.mkdir(parents=True, exist_ok=True)
     _check_free(board)
-    machine_for(board, inventory, state).save(state / "machine.json")
+    machine = machine_for(board, inventory, state)
+    if machine.lan_bridge is not None:
+        _check_lan(board, machine.lan_bridge)
+        Path(machine.lan_ifup).write_text(lan_ifup_script(machine.lan_bridge))
+        Path(machine.lan_ifup).chmod(0o755)
+    machine.save(state / "machine.json")
     conf, emu = ipmisim.write_config(board, users(board), state)
     # Users changed over IPMI persist in ipmi_sim's state and would override LAN.conf.
     shutil.rmtree(state / "sim", ignore_errors=True)
@@ -218,6 +226,13 @@ def _udp_bound(port: int) -> bool:
     except OSError:
         return False
     return any(line.split()[1] == want for line in lines)
+
+
+def _check_lan(board: Board, bridge: str) -> None:
+    if not Path(f"/sys/class/net/{bridge}/bridge").is_dir():
+        raise VboardError(f"board {board.name}: deploy.interface {bridge} is not a bridge on this host: create the lab "
+                          f"network (ip link add {bridge} type bridge) or drop deploy.interface to PXE-boot from "
+                          "QEMU's own TFTP")
 
 
 def _check_free(board: Board) -> None:
