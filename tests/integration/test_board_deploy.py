@@ -9,6 +9,7 @@ import secrets as pyrandom
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -52,6 +53,19 @@ def test_stage_esp_puts_bootx64_at_the_root_from_every_image_form(tmp_path: Path
     assert (root / "EFI" / "BOOT" / "BOOTX64.EFI").is_file()
     assert not (root / "stale.txt").exists(), "a previous boot's files must not survive staging"
     assert [p.name for p in root.parent.iterdir()] == ["tftp"], "staging leaves no temp dirs"
+
+
+def test_what_a_worker_stages_under_umask_077_is_readable_by_dnsmasqs_user(tmp_path: Path) -> None:
+    old = os.umask(0o077)  # a Buildbot worker's (twistd's) umask
+    try:
+        (tmp_path / "board").mkdir()
+        staged = stage_esp(_kernel(), tmp_path / "board" / "tftp")
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(staged.root).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in staged.root.rglob("*")}
+    assert modes["bootx64.efi"] == 0o644 and modes["EFI/BOOT/BOOTX64.EFI"] == 0o644 and modes["EFI/BOOT"] == 0o755, modes
+    assert stat.S_IMODE(staged.root.stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "board").stat().st_mode) == 0o711  # search only: nothing else there is listed
 
 
 def test_stage_esp_refuses_an_image_without_a_boot_file(tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def stage_esp(image: Path, root: Path) -> StagedEsp:
         if not boot.is_file():
             raise EspError(f"{image} has no {BOOT_FILE}: the board's firmware would find nothing to boot")
         shutil.copyfile(boot, new / PXE_BOOT_FILE)
-        new.chmod(0o755)  # dnsmasq serves as an unprivileged user
+        _readable_by_all(new)
         old = root.with_name(f".{root.name}-old")
         shutil.rmtree(old, ignore_errors=True)
         if root.exists():
@@ -71,6 +71,19 @@ def stage_esp(image: Path, root: Path) -> StagedEsp:
         raise
     files = sum(1 for p in root.rglob("*") if p.is_file())
     return StagedEsp(root, root / PXE_BOOT_FILE, sha256_file(root / PXE_BOOT_FILE), files)
+
+
+def _readable_by_all(tree: Path) -> None:
+    """dnsmasq serves as an unprivileged user (nobody), and a Buildbot worker runs with umask
+    077: without this its staged files are root's alone ("cannot access ...: Permission denied"
+    in dnsmasq's log, and the board's firmware finds nothing to boot). The board's directory
+    above the root gets search permission only."""
+    for d, _, files in os.walk(tree):
+        os.chmod(d, 0o755)
+        for f in files:
+            os.chmod(os.path.join(d, f), 0o644)
+    parent = tree.parent
+    parent.chmod(parent.stat().st_mode | 0o111)
 
 
 def _copy_esp(image: Path, dest: Path) -> None:
