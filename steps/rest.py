@@ -111,7 +111,7 @@ class RestClient:
     def force_and_wait(self, scheduler: str, timeout_s: float, **params) -> ForcedRun:
         bsid, brids = self.force(scheduler, **params)
         self.wait_buildset(bsid, timeout_s)
-        kernel = self.builds_of_request(next(iter(brids.values())))[-1]
+        kernel = max(self.builds_of_request(next(iter(brids.values()))), key=lambda b: b["number"])  # a retried one's last
         run = ForcedRun(_result_name(kernel["results"]), kernel["state_string"], kernel["buildid"])
         kernel_steps = self.steps(kernel["buildid"])
         boot_steps = []

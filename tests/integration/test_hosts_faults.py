@@ -1,9 +1,11 @@
 """Faults a fleet meets, on the lab across hosts (network namespaces): a QEMU host's worker killed
 mid-boot, the board controller lost mid board boot, a worker host's link down for a while.
-Real master, workers, QEMU, ipmi_sim; each test prints what the fault cost. Needs root.
+Real masters, workers, QEMU, ipmi_sim; each test prints what the fault cost. Needs root.
 
-The lab: one master, QEMU hosts qemu-1 (builds the kernel) and qemu-2, the board controller
-with vboard-2 (USB deploy); two targets, so each QEMU host gets one boot of every build.
+The lab: the two-master cluster (PostgreSQL, crossbar, the engine that runs builds and the ui
+master that takes force and serves the REST API these tests read), QEMU hosts qemu-1 (builds the
+kernel) and qemu-2, the board controller with vboard-2 (USB deploy); two targets, so each QEMU
+host gets one boot of every build. The masters' own faults: tests/integration/test_cluster.py.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def lab(tmp_path_factory):
     base["workers"] = {n: w for n, w in base["workers"].items() if w["kind"] == "qemu" or n == base["boards"][BOARD]["worker"]}
     path = tmp_path_factory.mktemp("faults") / "inventory.yaml"
     path.write_text(yaml.safe_dump(base))
-    with host_lab(qemu_hosts=2, inventory=path) as lab:
+    with host_lab(qemu_hosts=2, inventory=path, cluster=True) as lab:
         yield lab
 
 
@@ -90,8 +92,8 @@ def worker_connected(lab, worker: str) -> bool:
 
 
 def force_until_a_boot_runs_on(lab, hosts: tuple[str, ...]) -> tuple[int, str]:
-    """Force builds until one of `hosts` runs a boot's QEMU: Buildbot picks each boot's worker at
-    random among the free ones, and two boots started in one pass can both land on one host."""
+    """Force builds until one of `hosts` runs a boot's QEMU: the two boots of a build go to the two
+    hosts (steps/placement.py), but a retried or queued boot can still leave one host without."""
     client = lab.client(None)
     for _ in range(4):
         bsid = force(lab)
