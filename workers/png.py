@@ -44,12 +44,13 @@ def read_ppm(data: bytes) -> tuple[int, int, bytes]:
     return width, height, pixels
 
 
-def encode_png(width: int, height: int, rgb: bytes) -> bytes:
+def encode_png(width: int, height: int, rgb: bytes, level: int = 6) -> bytes:
+    """`level`: zlib's, 1 (fastest) to 9."""
     stride = width * 3
     # Filter type 0 (None) on every row: simple, and zlib does well on framebuffers.
     raw = b"".join(b"\x00" + rgb[y * stride : (y + 1) * stride] for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, level)) + _chunk(b"IEND", b"")
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:

@@ -86,6 +86,7 @@ class QmpClient:
             except TimeoutError as exc:
                 raise QmpError("QMP did not answer in time") from exc
             except OSError as exc:
+                self.closed = True  # reset: QEMU is gone (a guest that powered itself off), not a broken QMP
                 raise QmpError(f"QMP connection failed: {exc}") from exc
             if not chunk:
                 self.closed = True
