@@ -52,7 +52,7 @@ class BootRecord:
     target: str  # the target's or the board's name
     image: dict[str, Any]  # {path, sha256, ...}
     firmware: dict[str, Any] = field(default_factory=dict)  # identity per role
-    qemu: dict[str, Any] | None = field(default_factory=dict)  # {version, accel, accel_reason, command, exit_status}
+    qemu: dict[str, Any] | None = field(default_factory=dict)  # {version, accel, accel_reason, command, early_start, exit_status}
     milestones: list[MilestoneHit | StepHit] = field(default_factory=list)  # steps are milestones too
     milestones_total: int = 0
     duration_s: float | None = 0.0

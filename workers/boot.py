@@ -37,6 +37,7 @@ from workers.kvm import AccelChoice, qemu_version, resolve_accel
 from workers.passes import load_passes, record_pass
 from workers.progress import MachineProgress
 from workers.qemu.attach import Attachment
+from workers.qemu import earlystart
 from workers.qemu.command import CONSOLES, QEMU_BINARY, QMP, Firmware, Profile, qemu_command
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
@@ -69,6 +70,9 @@ class BootRequest:
     # "warm": the machine has no boot disk (an attachment restores the firmware and plugs the
     # ESP in: workers/warm/), and its milestone deadlines are learned from warm boots only.
     boot_path: str = "cold"
+    # The files the command came from besides the image and the firmware (the inventory, the
+    # spec): the next identical boot starts QEMU early only while they are unchanged.
+    plan_inputs: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -211,27 +215,36 @@ class BootSession:
     def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootRecord:
         req = self.request
         fw = req.target.firmware
-        if fw.mode == "pflash":
-            shutil.copyfile(fw.vars, work / VARS_COPY)  # fresh per boot: no state leaks between boots
-        sockets = console_sockets(work)
-        longest = max(sockets.values(), key=lambda path: len(str(path)))
-        if len(str(longest)) >= MAX_SOCKET_PATH:
-            reason = f"channel socket path {longest} is too long for a unix socket: set TMPDIR to a short directory"
-            return self._finish(record, outcomes.part_failed(Culprit.LAB, reason))
         self.image = fat
         extra = tuple(arg for a in self.attachments for arg in a.qemu_args(work))
         argv = machine_command(req, accel.accel, work, None if req.boot_path == "warm" else fat, extra)
+        # Started before the lab was imported, from the last identical boot's plan, if it runs this very command.
+        early = earlystart.take(argv, work) if req.boot_path == "cold" else None
+        if early is not None:
+            work, argv = early.work, early.argv
+        elif fw.mode == "pflash":
+            shutil.copyfile(fw.vars, work / VARS_COPY)  # fresh per boot: no state leaks between boots
+        sockets = console_sockets(work)
+        longest = max(sockets.values(), key=lambda path: len(str(path)))
+        if early is None and len(str(longest)) >= MAX_SOCKET_PATH:
+            reason = f"channel socket path {longest} is too long for a unix socket: set TMPDIR to a short directory"
+            return self._finish(record, outcomes.part_failed(Culprit.LAB, reason))
         record.qemu["command"] = argv
+        record.qemu["early_start"] = early is not None
         channels = tuple(dict.fromkeys((*CHANNELS, *(c for a in self.attachments for c in a.channels))))
         self._io = io = _Io(Capture(req.out, channels))
         run = self._run
-        qemu = QemuProcess(argv)
+        qemu = early.qemu if early is not None else QemuProcess(argv)
         try:
             for name in CONSOLES:
-                io.streams.listen(name, sockets[name])
-            io.streams.listen(QMP, sockets[QMP], on_accept=self._attach_qmp)
+                io.streams.listen(name, sockets[name], server=early.listeners[name] if early else None)
+            io.streams.listen(QMP, sockets[QMP], on_accept=self._attach_qmp, server=early.listeners[QMP] if early else None)
             try:
-                qemu.start()
+                if early is None:
+                    qemu.start()
+                    if req.boot_path == "cold":
+                        earlystart.remember(argv, work, fw.vars if fw.mode == "pflash" else None, VARS_COPY, sockets,
+                                            [*req.plan_inputs, *fw.files().values(), fat, req.image])
             except QemuStartError as exc:
                 run.failed_to_start = str(exc)
             else:
@@ -246,6 +259,8 @@ class BootSession:
             io.streams.close()
             self.matcher.close(t)
             io.capture.close(t)
+            if early is not None:  # its directory is not the pipeline's workdir()
+                shutil.rmtree(early.work, ignore_errors=True)
         if self.interrupt:
             outcome = self._interrupted()
         elif run.ended and self.matcher.decided is None:

@@ -102,12 +102,15 @@ class Streams:
         self._owned: list[socket.socket] = []  # closed by `close()`; handed-over ones are not
         self.connections: dict[str, socket.socket] = {}  # channel -> QEMU's connection (COM1 is typed into)
 
-    def listen(self, channel: str, path: Path, on_accept: Callable[[socket.socket], None] | None = None) -> None:
-        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    def listen(self, channel: str, path: Path, on_accept: Callable[[socket.socket], None] | None = None,
+               server: socket.socket | None = None) -> None:
+        """Accept the channel's connection on `path`; `server`: a socket already listening there."""
+        if server is None:
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.bind(str(path))
+            server.listen(1)
+            server.setblocking(False)
         self._owned.append(server)
-        server.bind(str(path))
-        server.listen(1)
-        server.setblocking(False)
         self.selector.register(server, selectors.EVENT_READ, ("listen", channel, on_accept))
 
     def add(self, channel: str, stream: IO[bytes] | socket.socket) -> None:

@@ -125,10 +125,11 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
     target = inventory.target(args.target)
     target = with_overrides(target, code=args.firmware_code, vars=args.firmware_vars, bios=args.firmware_bios,
                             machine=args.machine, accel=args.accel)
-    spec = target_spec(args.milestones or target.milestones)
+    spec_path = args.milestones or target.milestones
+    spec = target_spec(spec_path)
     require_exists(args.baseline, f"--baseline {args.baseline}", "pass a known-good image")
     request = BootRequest(target=target, image=args.image, spec=spec, out=out,
-                          timeout_s=args.timeout or target.boot_timeout_s)
+                          timeout_s=args.timeout or target.boot_timeout_s, plan_inputs=(inventory.path, spec_path))
     boot = boot_cold
     if target.warm if args.warm is None else args.warm:
         from workers.warm.boot import boot_warm  # only now: a cold boot does not pay for the snapshot code
