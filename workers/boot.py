@@ -219,7 +219,7 @@ class BootSession:
         extra = tuple(arg for a in self.attachments for arg in a.qemu_args(work))
         argv = machine_command(req, accel.accel, work, None if req.boot_path == "warm" else fat, extra)
         # Started before the lab was imported, from the last identical boot's plan, if it runs this very command.
-        early = earlystart.take(argv, work) if req.boot_path == "cold" else None
+        early = earlystart.take(argv, work) if req.boot_path == "cold" else earlystart.discard()
         if early is not None:
             work, argv = early.work, early.argv
         elif fw.mode == "pflash":

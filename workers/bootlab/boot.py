@@ -30,6 +30,7 @@ from workers.boot import BootRequest, with_overrides
 from workers.bootlab.common import UsageError, add_command, load, require_exists, require_positive
 from workers.interrupt import Interrupt, interruptible
 from workers.progress import MachineProgress, progress_for
+from workers.qemu import earlystart
 from workers.triage import boot_cold, boot_with_triage
 
 BOOTS_DIR = Path("build/boots")
@@ -132,6 +133,7 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
                           timeout_s=args.timeout or target.boot_timeout_s, plan_inputs=(inventory.path, spec_path))
     boot = boot_cold
     if target.warm if args.warm is None else args.warm:
+        earlystart.discard()  # a warm boot restores its firmware: an early cold QEMU would only compete for a core
         from workers.warm.boot import boot_warm  # only now: a cold boot does not pay for the snapshot code
 
         boot = boot_warm

@@ -108,11 +108,12 @@ def take(argv: list[str], work: Path) -> EarlyBoot | None:
 
 
 def discard() -> None:
-    """Kill an early QEMU nobody took (a MISS, a usage error, a crash)."""
+    """Kill an early QEMU nobody took (a MISS, a usage error, a warm boot, a crash)."""
     global _early
     early, _early = _early, None
     if early is not None:
         early.kill()
+    return None
 
 
 def remember(argv: list[str], work: Path, vars_template: Path | None, vars_copy: str,
