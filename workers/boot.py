@@ -219,7 +219,8 @@ class BootSession:
         extra = tuple(arg for a in self.attachments for arg in a.qemu_args(work))
         argv = machine_command(req, accel.accel, work, None if req.boot_path == "warm" else fat, extra)
         # Started before the lab was imported, from the last identical boot's plan, if it runs this very command.
-        early = earlystart.take(argv, work) if req.boot_path == "cold" else earlystart.discard()
+        vars_template = fw.vars if fw.mode == "pflash" else None
+        early = earlystart.take(argv, work, vars_template) if req.boot_path == "cold" else earlystart.discard()
         if early is not None:
             work, argv = early.work, early.argv
         elif fw.mode == "pflash":
@@ -243,7 +244,7 @@ class BootSession:
                 if early is None:
                     qemu.start()
                     if req.boot_path == "cold":
-                        earlystart.remember(argv, work, fw.vars if fw.mode == "pflash" else None, VARS_COPY, sockets,
+                        earlystart.remember(argv, work, vars_template, VARS_COPY, sockets,
                                             [*req.plan_inputs, *fw.files().values(), fat, req.image])
             except QemuStartError as exc:
                 run.failed_to_start = str(exc)

@@ -94,14 +94,17 @@ def start(bootlab_args: list[str]) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def take(argv: list[str], work: Path) -> EarlyBoot | None:
+def take(argv: list[str], work: Path, vars_template: Path | None) -> EarlyBoot | None:
     """The early QEMU if it runs exactly `argv` (the pipeline's command in its own work
-    directory `work`); otherwise it is killed. Either way it cannot be taken twice."""
+    directory `work`) with a VARS copy of `vars_template`; otherwise it is killed. Either
+    way it cannot be taken twice."""
     global _early
     early, _early = _early, None
     if early is None:
         return None
-    if [arg.replace(str(work), WORK) for arg in argv] != early.plan["argv"] or not early.qemu.running():
+    same = [arg.replace(str(work), WORK) for arg in argv] == early.plan["argv"] \
+        and early.plan.get("vars") == (str(vars_template) if vars_template else None)
+    if not same or not early.qemu.running():
         early.kill()
         return None
     return early
