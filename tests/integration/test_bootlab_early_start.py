@@ -100,3 +100,19 @@ def test_an_early_qemu_running_another_command_is_not_taken(tmp_path):
     assert command[command.index("-m") + 1] == wanted and "-early/" not in " ".join(command)
     assert not leftovers(before)
     assert json.loads(path.read_text())["argv"][memory] == wanted, "the pipeline's own boot saves the right plan"
+
+
+@pytest.mark.parametrize("corrupt", ["not json {", "plan with wrong types"])
+def test_a_corrupt_plan_is_ignored_and_replaced(tmp_path, corrupt):
+    before = early_dirs()
+    run_boot(tmp_path / "a", "--target", TARGET, "--image", KERNEL_ESP)
+    [path] = plans()
+    if corrupt == "plan with wrong types":
+        plan = json.loads(path.read_text())
+        plan.update(argv=5, sockets=["debugcon"])
+        corrupt = json.dumps(plan)
+    path.write_text(corrupt)
+    boot = run_boot(tmp_path / "b", "--target", TARGET, "--image", KERNEL_ESP)
+    assert boot.verdict == ("PASS", None) and boot.result["qemu"]["early_start"] is False, boot.stderr
+    assert not leftovers(before)
+    assert json.loads(path.read_text())["format"] == 1 and isinstance(json.loads(path.read_text())["argv"], list)

@@ -32,7 +32,6 @@ from workers.qemu.process import QemuProcess, QemuStartError
 
 WORK = "{work}"  # the work directory in a saved command
 FORMAT = 1
-MAX_SOCKET_PATH = 100  # as workers/boot.py checks: sun_path is 108 bytes
 
 
 class EarlyBoot:
@@ -74,22 +73,17 @@ def start(bootlab_args: list[str]) -> None:
     except OSError:
         return
     try:
+        _early = EarlyBoot(plan, work, QemuProcess([arg.replace(WORK, str(work)) for arg in plan["argv"]]), {})
         if plan.get("vars"):
             shutil.copyfile(plan["vars"], work / plan["vars_copy"])
-        listeners = {}
         for channel, name in plan["sockets"].items():
-            path = work / name
-            if len(str(path)) >= MAX_SOCKET_PATH:
-                raise OSError("socket path too long")
             server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            listeners[channel] = server
-            server.bind(str(path))
+            _early.listeners[channel] = server
+            server.bind(str(work / name))  # a path too long for sun_path is an OSError too
             server.listen(1)
             server.setblocking(False)
-        qemu = QemuProcess([arg.replace(WORK, str(work)) for arg in plan["argv"]])
-        _early = EarlyBoot(plan, work, qemu, listeners)
-        qemu.start()
-    except (OSError, KeyError, TypeError, QemuStartError):
+        _early.qemu.start()
+    except (OSError, KeyError, TypeError, AttributeError, QemuStartError):
         discard()
         shutil.rmtree(work, ignore_errors=True)
 
