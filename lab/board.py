@@ -31,6 +31,7 @@ boards:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +118,11 @@ class Board:
     boot_timeout_s: float = 120.0
     milestones: Path = Path("kernel/milestones.yaml")
     virtual: VirtualSpec | None = None
+
+
+def pxe_boards(boards: Iterable[Board], interface: str) -> list[Board]:
+    """The boards the lab's dnsmasq on `interface` serves: PXE deploy there, with a MAC to answer."""
+    return [b for b in boards if b.deploy.method == "pxe" and b.mac and b.deploy.interface == interface]
 
 
 def parse_board(name: str, node: Node, workers: list[str], firmware_sets: list[str], base: Path, default_milestones: Path) -> Board:

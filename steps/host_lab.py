@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 
 from lab.hosts import BOARDS_ROLE, LAB_NETWORK, MASTER_ROLE, QEMU_ROLE, HostPlan, free_subnet, hosts_inventory, plan_hosts
+from lab.board import pxe_boards
 from lab.inventory import load_inventory
 from steps import hostnet
 from steps.auth import USERS_FILE, load_users
@@ -212,7 +213,7 @@ def start(lab: HostLab) -> None:
         _checked(lab.run_on(master, [str(VENV_BIN / "buildbot"), "start", str(lab.host_dir(master) / "master")],
                             env=lab.master_env()), f"master on {master}")
     inventory = load_inventory(lab.inventory_path)
-    if _lab_network_boards(inventory):
+    if pxe_boards(inventory.boards.values(), LAB_NETWORK.interface):
         _start_pxe_server(lab)
     for board in (b for b in inventory.boards.values() if b.virtual is not None and b.enabled):
         host = lab.plan.host_of_worker(board.worker).name
@@ -220,10 +221,6 @@ def start(lab: HostLab) -> None:
                                    str(lab.inventory_path)]), f"virtual board {board.name} on {host}")
     for w in inventory.workers.values():
         start_worker(lab, w.name)
-
-
-def _lab_network_boards(inventory) -> list:
-    return [b for b in inventory.boards.values() if b.deploy.method == "pxe" and b.deploy.interface == LAB_NETWORK.interface]
 
 
 def _pxe_server_pid(lab: HostLab) -> Path:

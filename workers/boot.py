@@ -220,11 +220,15 @@ class BootSession:
         argv = machine_command(req, accel.accel, work, None if req.boot_path == "warm" else fat, extra)
         # Started before the lab was imported, from the last identical boot's plan, if it runs this very command.
         vars_template = fw.vars if fw.mode == "pflash" else None
-        early = earlystart.take(argv, work, vars_template) if req.boot_path == "cold" else earlystart.discard()
+        early = None
+        if req.boot_path == "cold":
+            early = earlystart.take(argv, work, vars_template)
+        else:
+            earlystart.discard()
         if early is not None:
             work, argv = early.work, early.argv
-        elif fw.mode == "pflash":
-            shutil.copyfile(fw.vars, work / VARS_COPY)  # fresh per boot: no state leaks between boots
+        elif vars_template is not None:
+            shutil.copyfile(vars_template, work / VARS_COPY)  # fresh per boot: no state leaks between boots
         sockets = console_sockets(work)
         longest = max(sockets.values(), key=lambda path: len(str(path)))
         if early is None and len(str(longest)) >= MAX_SOCKET_PATH:

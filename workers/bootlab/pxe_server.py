@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from lab.board import Board
+from lab.board import Board, pxe_boards
 from lab.inventory import Inventory
 from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers.state import state_root, tftp_root
@@ -38,11 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--user", help="user dnsmasq runs as (default: dnsmasq's own, nobody)")
 
 
-def pxe_boards(inventory: Inventory, interface: str) -> list[Board]:
-    return [b for b in inventory.boards.values()
-            if b.deploy.method == "pxe" and b.mac and b.deploy.interface == interface]
-
-
 def serve(args: argparse.Namespace, read_inventory: Callable[[], Inventory]) -> int:
     pool: tuple[str, str] | None = None
     if args.pool:
@@ -50,7 +45,7 @@ def serve(args: argparse.Namespace, read_inventory: Callable[[], Inventory]) -> 
         if not first or not last:
             raise UsageError(f"--pool {args.pool}: expected FIRST-LAST, e.g. 10.77.0.100-10.77.0.199")
         pool = (first, last)
-    boards = pxe_boards(read_inventory(), args.interface)
+    boards = pxe_boards(read_inventory().boards.values(), args.interface)
     modes = {b.deploy.dhcp for b in boards}
     if pool is None and "full" in modes:
         raise UsageError(f"boards on {args.interface} want full DHCP: pass --pool FIRST-LAST")
@@ -77,7 +72,7 @@ def serve(args: argparse.Namespace, read_inventory: Callable[[], Inventory]) -> 
                 return EXIT_ERROR
             if signal.SIGHUP in events:
                 events.remove(signal.SIGHUP)
-                boards = pxe_boards(read_inventory(), args.interface)
+                boards = pxe_boards(read_inventory().boards.values(), args.interface)
                 _sync(dnsmasq, boards)
                 names = ", ".join(b.name for b in boards) or "no boards"
                 print(f"bootlab: pxe-server reloaded: {names}", file=sys.stderr, flush=True)

@@ -110,7 +110,6 @@ def discard() -> None:
     early, _early = _early, None
     if early is not None:
         early.kill()
-    return None
 
 
 def remember(argv: list[str], work: Path, vars_template: Path | None, vars_copy: str,
@@ -152,6 +151,7 @@ def _plan_key(bootlab_args: list[str]) -> str:
 def _plan_path(key: str) -> Path:
     import zlib  # a C module: no cost worth a hash library's import here
 
+    # workers/state.py cache_root(), which this cannot import: typing and its classes cost ~8 ms here
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rustux-bootlab" / "plans"
     return cache / f"{zlib.crc32(key.encode()):08x}-{len(key)}.json"
 
