@@ -74,8 +74,10 @@ def test_power_on_off_cycle_read_back_and_a_second_client_agrees(tmp_path):
             while qemu_running(vb.state) and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert not qemu_running(vb.state)
+            # every exchange answered without our retry; how fast is bench/vboard.py's to say
             rtts = [t for what, t in power.round_trips if what == "get power"]
-            assert rtts and max(rtts) < 1.0, power.round_trips
+            assert rtts and max(rtts) < board.bmc.timeout_s, power.round_trips
+            assert not any("retrying" in e for e in events), events
         finally:
             power.close()
 
@@ -127,7 +129,7 @@ def test_wrong_password_is_error_naming_board_and_bmc_at_once(tmp_path):
         start = time.monotonic()
         with pytest.raises(BoardError) as e:
             IpmiPower.for_board(board).status()
-        assert time.monotonic() - start < 2.0
+        assert time.monotonic() - start < 4.0  # not retried: a retry waits ~5 s for pyghmi's login timeout
         assert e.value.culprit == "lab" and e.value.board == board.name
         assert f"board {board.name}: BMC {board.bmc.address}:" in str(e.value)
         assert "refused user 'admin'" in str(e.value) and board.bmc.credentials.password_secret in str(e.value)
