@@ -107,7 +107,11 @@ else
 fi
 
 elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
-initrd_bytes=$( [ -f "$INITRD" ] && stat -c %s "$INITRD" || echo none)
-printf 'build-kernel: %s (%s toolchain) -> %s/EFI/BOOT/BOOTX64.EFI (%s bytes), initrd %s bytes (%d programs) in %d.%03ds\n' \
+if [ -f "$INITRD" ]; then
+    initrd="initrd $(stat -c %s "$INITRD") bytes (${#PROGRAMS[@]} programs)"
+else
+    initrd="no initrd"
+fi
+printf 'build-kernel: %s (%s toolchain) -> %s/EFI/BOOT/BOOTX64.EFI (%s bytes), %s in %d.%03ds\n' \
     "${VARIANT:-default}" "$TOOLCHAIN" "$ESP" "$(stat -c %s "$ESP/EFI/BOOT/BOOTX64.EFI")" \
-    "$initrd_bytes" "${#PROGRAMS[@]}" $((elapsed_ms / 1000)) $((elapsed_ms % 1000))
+    "$initrd" $((elapsed_ms / 1000)) $((elapsed_ms % 1000))
