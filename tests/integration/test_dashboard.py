@@ -1,8 +1,9 @@
 """The lab dashboard in a real headless Chromium, against a real master with real boots.
 
-One lab (a QEMU target and the virtual board `vboard-1` on its own worker) and two kernel
-builds for every assertion: a forced build (PASS on both) and a `bootlab try` of a patch that
-breaks the kernel (FAIL/code on the target), watched live on the matrix while it runs.
+One lab (a QEMU target and the virtual board `vboard-1` on its own worker) and three kernel
+builds for every assertion: a forced build (PASS on both), a `bootlab try` of a patch that
+breaks the kernel (FAIL/code on the target), watched live on the matrix while it runs, and
+last a forced build while the board's BMC refuses the lab (ERROR/lab on the board).
 Screenshots go to build/test-artifacts/dashboard/ (printed), where a person can look at them.
 """
 from __future__ import annotations
@@ -210,3 +211,35 @@ def test_no_secret_reaches_a_page_or_its_json(lab, forced, browser):
     for page in ("matrix", "boards", "trends", f"boot/{boot_ids[0]}"):
         dom = browser.dom(browser.open(page_url(lab, page)))
         assert not [s for s in secrets if s in dom], f"a secret reached the rendered {page}"
+
+
+def test_a_board_whose_bmc_refuses_the_lab_is_a_striped_error_unlike_a_red_fail(lab, forced, browser):
+    """A real ERROR: the worker's BMC secret for the board goes wrong, a forced build boots the
+    target (PASS) and the board (ERROR/lab, retried once); the row says so in its own colours."""
+    secret = lab.secrets_dir / f"{BOARD}-bmc"
+    good = secret.read_text()
+    secret.write_text("not-the-password\n")
+    try:
+        run = lab.client("developer").force_and_wait("force-kernel", timeout_s=900)
+    finally:
+        secret.write_text(good)
+    assert {b["target"]: b["verdict"] for b in run.boots} == {TARGET: "PASS", BOARD: "ERROR"}, run.boots
+    assert next(b["culprit"] for b in run.boots if b["target"] == BOARD) == "lab", run.boots
+    session = browser.open(page_url(lab, "matrix"))
+    row = f"tr.run[data-buildid='{run.kernel_buildid}']"
+    cells = browser.evaluate(session, f"[...document.querySelectorAll(\"{row} td.cell\")].map(c => [c.dataset.subject,"
+                                      " c.className, c.innerText, getComputedStyle(c).backgroundImage,"
+                                      " getComputedStyle(c).backgroundColor])")
+    looks = {subject: (cls, text.split()[0], image, colour) for subject, cls, text, image, colour in cells}
+    assert looks[TARGET][:2] == ("cell pass", "PASS") and looks[BOARD][:2] == ("cell error", "ERROR/lab"), looks
+    assert "repeating-linear-gradient" in looks[BOARD][2] and looks[TARGET][2] == "none", looks
+    shot(browser, session, "matrix-error.png")
+    fail_red = browser.evaluate(session, "(() => { const c = document.createElement('td'); c.className = 'cell fail';"
+                                         " document.body.appendChild(c); const s = getComputedStyle(c);"
+                                         " const look = [s.backgroundImage, s.backgroundColor]; c.remove(); return look; })()")
+    assert fail_red[0] == "none" and fail_red[1] != looks[BOARD][3], (fail_red, looks)
+    boot = next(b for b in run.boots if b["target"] == BOARD)
+    page = browser.open(page_url(lab, f"boot/{boot['buildid']}"))
+    facts = browser.evaluate(page, "document.querySelector('dl.facts').innerText")
+    assert "ERROR" in facts and f"check the secret '{BOARD}-bmc'" in facts and "not-the-password" not in facts, facts
+    shot(browser, page, "boot-error.png")
