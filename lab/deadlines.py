@@ -40,6 +40,7 @@ FACTOR = 5.0
 FLOOR_S = 1.5
 LEARNED = "learned"
 SPEC = "spec"
+SKIPPED = "skipped"  # lab.matcher: a later milestone came first, the expected one gets a grace
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Deadline:
     milestone: str
     after: str | None  # the previous milestone, None for the first
     seconds: float  # allowed from `after` (the first: from QEMU start)
-    source: str  # LEARNED or SPEC
+    source: str  # LEARNED or SPEC; SKIPPED when lab.matcher shortened it
     why: str  # one phrase for the record and the hang's reason
     expected_s: float | None = None  # the median gap seen: when the milestone was due
     history: int = 0  # passing boots that saw this gap

@@ -5,6 +5,12 @@ Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
   milestone; a later milestone seen early does not count (it is recorded in
   `out_of_order` for the diagnosis) and the matcher keeps waiting for the expected one.
   If the kernel printed it early it must print it again in order to pass.
+- A later milestone seen on a channel the expected one is printed on *passes* it: one
+  channel's lines arrive in the order the kernel wrote them, so the expected line was not
+  written before it. The expected milestone then gets SKIP_GRACE_S more (a kernel may still
+  print it and reprint the later one) and no more: a kernel that skipped `user-hello` is
+  judged 1.5 s after `user-clock`, not at the hello's 15 s timeout. Redrawn channels (the
+  screen) are no evidence: a line can scroll away between two reads.
 - A fatal signature with `after: X` counts only for lines that arrive more than
   `CHANNEL_SKEW_S` after X was reached. The channels are separate streams read in
   batches, so OVMF's `BdsDxe: loading Boot0002` on serial, printed before the kernel's
@@ -16,8 +22,9 @@ Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
   milestone, an out-of-order milestone.
 - Timeouts are checked by `poll(t)` only: milestone i must arrive within its `timeout`
   seconds of milestone i-1 (the first: of boot start, t=0), or within its deadline when
-  the matcher is given deadlines (`lab.deadlines`, learned from passing boots); the
-  timeout says which. `feed` never times out, so a late `poll` is lenient rather than wrong.
+  the matcher is given deadlines (`lab.deadlines`, learned from passing boots), or within
+  SKIP_GRACE_S of the later milestone that passed it, whichever ends first; the timeout
+  says which. `feed` never times out, so a late `poll` is lenient rather than wrong.
 - `decided` is set once by the first of: all milestones (PASS), a fatal signature
   (FAIL/code), an infrastructure signature (ERROR/culprit), a milestone timeout
   (FAIL/code, which `lab.judge` refines: e.g. silence on every channel is ERROR).
@@ -35,7 +42,7 @@ from dataclasses import dataclass, field
 
 from lab.cleaning import clean_block, clean_open_line
 from lab.conversation import Conversation, Send, StepHit
-from lab.deadlines import LEARNED, Deadline
+from lab.deadlines import FLOOR_S, LEARNED, SKIPPED, Deadline
 from lab.echo import REDRAWN_CHANNELS
 from lab.linebuffer import LineAssembler
 from lab.prefilter import literal_prefix
@@ -44,6 +51,8 @@ from lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, Milest
 from lab.verdict import Culprit, Outcome, Verdict
 
 _REASON_MAX = 200
+# The expected milestone's time once a later one passed it: what a learned deadline's floor allows.
+SKIP_GRACE_S = FLOOR_S
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,7 @@ class BootMatcher:
         self._caused: dict[str, str] = {}  # signature -> what its last cause line said
         self.hits: list[MilestoneHit] = []
         self.out_of_order: list[MilestoneHit] = []
+        self.passed_by: MilestoneHit | None = None  # the later milestone that passed the expected one
         self.signature: SignatureHit | None = None
         self.timeout: MilestoneTimeout | None = None
         self.decided: Outcome | None = None
@@ -243,13 +253,24 @@ class BootMatcher:
         since = self.hits[-1].t if self.hits else 0.0
         deadline = self.deadlines[len(self.hits)] if self.deadlines else None
         limit = deadline.seconds if deadline else nxt.timeout
+        passed = self.passed_by
+        if passed is not None and passed.t - since + SKIP_GRACE_S < limit:
+            limit = passed.t - since + SKIP_GRACE_S
+            deadline = Deadline(nxt.name, self.last_milestone, limit, SKIPPED,
+                                f"{passed.name} came at {passed.t:.2f}s without it",
+                                deadline.expected_s if deadline else None, deadline.history if deadline else 0)
         if t - since > limit:
             self.timeout = MilestoneTimeout(nxt.name, self.last_milestone, limit, t, deadline)
-            after = f"hung after {self.last_milestone}: " if self.hits else ""
-            within = f"{limit:g}s"
-            if deadline and deadline.source == LEARNED:
-                within = f"{limit:.2f}s ({deadline.why}; the spec allows {nxt.timeout:g}s)"
-            self._decide(Outcome(Verdict.FAIL, Culprit.CODE, f"{after}no {nxt.name} within {within}", self.last_milestone))
+            if deadline and deadline.source == SKIPPED:
+                after = f" after {self.last_milestone}" if self.hits else ""
+                reason = f"no {nxt.name}{after}: {deadline.why}"
+            else:
+                after = f"hung after {self.last_milestone}: " if self.hits else ""
+                within = f"{limit:g}s"
+                if deadline and deadline.source == LEARNED:
+                    within = f"{limit:.2f}s ({deadline.why}; the spec allows {nxt.timeout:g}s)"
+                reason = f"{after}no {nxt.name} within {within}"
+            self._decide(Outcome(Verdict.FAIL, Culprit.CODE, reason, self.last_milestone))
 
     def close(self, t: float) -> list[MilestoneHit]:
         """End of all streams: match the unterminated last line of each channel."""
@@ -329,12 +350,17 @@ class BootMatcher:
             elif item is expected and expected is not None:
                 self._milestone(MilestoneHit(item.name, t, channel, line, groups))
             else:
-                self.out_of_order.append(MilestoneHit(item.name, t, channel, line, groups))
+                hit = MilestoneHit(item.name, t, channel, line, groups)
+                self.out_of_order.append(hit)
+                if (self.passed_by is None and expected is not None and channel in expected.channels
+                        and channel not in REDRAWN_CHANNELS):
+                    self.passed_by = hit
             return True
         return False
 
     def _milestone(self, hit: MilestoneHit) -> None:
         self.hits.append(hit)
+        self.passed_by = None
         self._new_hits.append(hit)
         if self.conversation is not None:
             self.conversation.reached(hit.name, hit.t)

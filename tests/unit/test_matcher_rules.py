@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from lab.matcher import CHANNEL_SKEW_S
+from lab.deadlines import SKIPPED
+from lab.matcher import CHANNEL_SKEW_S, SKIP_GRACE_S
 from lab.milestones import BootMatcher, FatalSignature, InfraSignature, Milestone, MilestoneSpec
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Verdict
@@ -46,6 +47,55 @@ def test_out_of_order_milestone_does_not_count_and_matcher_waits():
     assert [h.name for h in m.hits] == ["a", "b"]
     m.feed("debugcon", b"C\n", 3.0)
     assert m.decided.verdict is Verdict.PASS
+
+
+def test_a_later_milestone_on_the_expected_ones_channel_passes_it_after_a_grace():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\n", 1.0)
+    m.feed("debugcon", b"C\n", 2.0)  # b is printed on debugcon too: it was not written before C
+    assert m.passed_by.name == "c"
+    m.poll(2.0 + SKIP_GRACE_S - 0.1)
+    assert m.decided is None
+    m.poll(2.0 + SKIP_GRACE_S + 0.1)
+    assert m.decided.summary() == "FAIL (code): no b after a: c came at 2.00s without it"
+    assert m.decided.last_milestone == "a"
+    assert m.timeout.missing == "b" and m.timeout.deadline.source == SKIPPED
+    assert m.timeout.timeout == pytest.approx(1.0 + SKIP_GRACE_S)
+
+
+def test_a_passed_milestone_that_comes_within_the_grace_still_counts():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\n", 1.0)
+    m.feed("debugcon", b"C\n", 2.0)
+    m.feed("serial", b"B 1\n", 2.0 + SKIP_GRACE_S - 0.5)
+    assert m.passed_by is None, "a milestone reached clears it"
+    m.poll(2.0 + SKIP_GRACE_S + 0.5)
+    m.feed("debugcon", b"C\n", 2.0 + SKIP_GRACE_S + 0.6)
+    assert m.decided.verdict is Verdict.PASS
+
+
+def test_the_grace_never_lengthens_a_shorter_deadline():
+    spec = MilestoneSpec("t", (ms("a", r"^A$"), ms("b", r"^B$", timeout=0.5), ms("c", r"^C$")), (), ())
+    m = BootMatcher(spec)
+    m.feed("serial", b"A\n", 1.0)
+    m.feed("serial", b"C\n", 1.1)
+    m.poll(1.6)
+    assert m.decided.reason == "hung after a: no b within 0.5s"
+
+
+@pytest.mark.parametrize("later_channel", ["serial", "screen"])
+def test_a_later_milestone_is_no_evidence_on_another_or_a_redrawn_channel(later_channel):
+    # b is printed on debugcon and the screen only: serial's order says nothing about it, and a
+    # screen's line may have scrolled away between two reads
+    spec = MilestoneSpec("t", (ms("a", r"^A$"), ms("b", r"^B$", {"debugcon", "screen"}), ms("c", r"^C$")), (), ())
+    m = BootMatcher(spec)
+    m.feed("debugcon", b"A\n", 1.0)
+    m.feed(later_channel, b"C\n", 1.2)
+    assert [h.name for h in m.out_of_order] == ["c"] and m.passed_by is None
+    m.poll(10.9)
+    assert m.decided is None
+    m.poll(11.1)
+    assert m.decided.reason == "hung after a: no b within 10s"
 
 
 def test_channel_restriction():
