@@ -33,8 +33,8 @@ from pathlib import Path
 
 import yaml
 
-from lab.hosts import BOARDS_ROLE, LAB_NETWORK, MASTER_ROLE, QEMU_ROLE, HostPlan, free_subnet, hosts_inventory, plan_hosts
 from lab.board import pxe_boards
+from lab.hosts import BOARDS_ROLE, LAB_NETWORK, MASTER_ROLE, QEMU_ROLE, HostPlan, free_subnet, hosts_inventory, plan_hosts
 from lab.inventory import load_inventory
 from steps import hostnet
 from steps.auth import USERS_FILE, load_users

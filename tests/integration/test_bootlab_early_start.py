@@ -32,8 +32,7 @@ def plans() -> list[Path]:
 
 def leftovers(boot_pid_dirs_before: set[str]) -> list[str]:
     """Early work directories and QEMUs of this test's cache still there after bootlab exited."""
-    tmp = Path(os.environ.get("TMPDIR") or "/tmp")
-    dirs = {p.name for p in tmp.glob("bootlab-boot-*-early")} - boot_pid_dirs_before
+    dirs = early_dirs() - boot_pid_dirs_before
     ps = subprocess.run(["ps", "-ww", "-eo", "stat=,args="], capture_output=True, text=True, check=True).stdout
     cache = os.environ["XDG_CACHE_HOME"]
     qemus = [line for line in ps.splitlines() if "qemu-system" in line and cache in line and not line.lstrip().startswith("Z")]
