@@ -68,7 +68,8 @@ def board_lock(board: str) -> util.MasterLock:
 
 
 def enabled_targets(inventory: Inventory) -> list[QemuTarget]:
-    return [t for t in inventory.targets.values() if t.enabled]
+    """The targets a push boots: compatibility lanes (`nightly: true`) wait for the nightly build."""
+    return [t for t in inventory.targets.values() if t.enabled and not t.nightly]
 
 
 def enabled_boards(inventory: Inventory) -> list[Board]:
