@@ -22,7 +22,7 @@ from lab import outcomes
 from lab.boottime import judge_pass, kernel_clock
 from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
-from lab.firmware import inspect_firmware
+from lab.firmware import inspect_firmware, uboot_version
 from lab.inventory import QemuTarget
 from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
 from lab.milestones import BootMatcher, MilestoneSpec
@@ -35,6 +35,7 @@ from workers.fwscan import cached_scan
 from workers.image import artifact_files, prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
+from workers.partitioned import partitioned_disk
 from workers.passes import load_passes, record_pass
 from workers.progress import MachineProgress
 from workers.qemu.attach import Attachment
@@ -199,6 +200,8 @@ class BootSession:
                 return self._finish(record, outcomes.image_not_bootable(str(exc)))
             if self.interrupt:
                 return self._finish(record, self._interrupted())
+            if fw.mode == "bios" and fw.bios is not None and uboot_version(fw.bios) is not None:
+                fat = partitioned_disk(fat, work / "disk.img")  # U-Boot boots partitions only
             accel = resolve_accel(req.target.accel, req.target.machine, firmware_for(fw, None), req.qemu_binary)
             record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
             record.deadlines = self._learn(accel, report.identity)

@@ -70,6 +70,8 @@ def enroll(source: Path, template: Path, certs: dict[str, Path]) -> None:
 def sign(efi: Path, out: Path, directory: Path | None = None) -> None:
     """`out`: `efi` signed with the lab's db key."""
     directory = directory or keys_dir()
+    if not (directory / "db.key").exists():
+        raise SecureBootKeyError(f"no db key in {directory}: make the lab's keys with scripts/install-envs.sh (make deps)")
     _run(["sbsign", "--key", str(directory / "db.key"), "--cert", str(directory / "db.crt"), "--output", str(out), str(efi)],
          f"signing {efi}")
 
