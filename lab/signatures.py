@@ -37,6 +37,16 @@ BUILTIN_INFRASTRUCTURE: tuple[InfraSignature, ...] = (
         "the firmware found no boot option: is EFI/BOOT/BOOTX64.EFI on the ESP?",
         _LOAD_FAILED,
     ),
+    # U-Boot's UEFI (u-boot-qemu 2023.01) says why on the line before `Loading image failed`
+    # (`Machine type 0xaa64 is not supported`), then tries its other devices and stops at its prompt.
+    InfraSignature(
+        "u-boot-efi-load-failed",
+        _FIRMWARE_CONSOLES,
+        re.compile(r"^EFI LOAD FAILED", re.MULTILINE),
+        Culprit.FIRMWARE,
+        "U-Boot's UEFI could not load EFI/BOOT/BOOTX64.EFI",
+        re.compile(r"^(?!Loading image failed|EFI LOAD FAILED|Booting )(?P<said>\S.*?)\s*$", re.MULTILINE),
+    ),
     InfraSignature(
         "kvm-internal-error",
         frozenset({"qemu"}),

@@ -13,9 +13,10 @@ MIRROR=${BOOTLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 dir=$ENV_DIR/trixie
 if [ ! -e "$dir/.complete" ]; then
     echo "install-envs: debootstrap trixie into $dir/root (about 40 s)"
-    rm -rf "$dir"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"  # debootstrap makes device nodes and chowns: root
+    $SUDO rm -rf "$dir"
     mkdir -p "$dir"
-    debootstrap --variant=minbase --include=qemu-system-x86,ovmf trixie "$dir/root" "$MIRROR" > "$dir/debootstrap.log" 2>&1 \
+    $SUDO debootstrap --variant=minbase --include=qemu-system-x86,ovmf trixie "$dir/root" "$MIRROR" > "$dir/debootstrap.log" 2>&1 \
         || { echo "install-envs: debootstrap failed, see $dir/debootstrap.log" >&2; exit 1; }
     # The root's QEMU run by the root's own loader, libraries, modules and data directory, in the
     # host's namespace (lab/environment.py says why not chroot). exec: QEMU keeps this pid.
@@ -30,4 +31,4 @@ LAUNCHER
     touch "$dir/.complete"  # last: a root without it is redone
 fi
 
-.venv/bin/python -m workers.secureboot_keys
+"${VENV_PY:-.venv/bin/python}" -m workers.secureboot_keys  # virt-fw-vars is in the venv
