@@ -97,9 +97,17 @@ RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
     --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
     --target-dir "$KTARGET" "${FEATURES[@]}" "${KERNEL_FLAGS[@]}"
 mkdir -p "$ESP/EFI/BOOT" "$ESP/EFI/rustux"
-# Signed with the lab's db key (make deps made it): one artifact boots on every lane, the Secure
-# Boot lanes too, so each lane judges the same bytes. Without Secure Boot a signature is ignored.
-python3 -m workers.secureboot_keys sign "$KTARGET/x86_64-unknown-uefi/release/rustux.efi" "build/.BOOTX64.EFI.$$"
+# Signed with the lab's db key (make deps made it: workers/secureboot_keys.py): one artifact boots
+# on every lane, the Secure Boot lanes too, so each lane judges the same bytes; without Secure
+# Boot a signature is ignored. sbsign directly: a kernel-only checkout has no lab package.
+KEYS=${BOOTLAB_SECUREBOOT_DIR:-$HOME/.cache/rustux-bootlab/secureboot}
+EFI="$KTARGET/x86_64-unknown-uefi/release/rustux.efi"
+if [ -e "$KEYS/db.key" ] && command -v sbsign >/dev/null; then
+    sbsign --key "$KEYS/db.key" --cert "$KEYS/db.crt" --output "build/.BOOTX64.EFI.$$" "$EFI" >/dev/null
+else
+    echo "build-kernel: no lab Secure Boot key in $KEYS or no sbsign (make deps): BOOTX64.EFI is unsigned" >&2
+    cp "$EFI" "build/.BOOTX64.EFI.$$"
+fi
 mv -f "build/.BOOTX64.EFI.$$" "$ESP/EFI/BOOT/BOOTX64.EFI"
 INITRD=$ESP/EFI/rustux/initrd.cpio
 if [ "$VARIANT" = missing-initrd ]; then
