@@ -72,6 +72,14 @@ def enabled_targets(inventory: Inventory) -> list[QemuTarget]:
     return [t for t in inventory.targets.values() if t.enabled and not t.nightly]
 
 
+def compatibility_lanes(inventory: Inventory) -> list[tuple[QemuTarget, str]]:
+    """The nightly lanes, each with the per-push target of its machine type whose golden image it
+    boots (its own name when there is none): every environment meets the same known-good image."""
+    pushed = enabled_targets(inventory)
+    return [(t, next((p.name for p in pushed if p.machine == t.machine), t.name))
+            for t in inventory.targets.values() if t.enabled and t.nightly]
+
+
 def enabled_boards(inventory: Inventory) -> list[Board]:
     """Boards that take boots: a disabled board is left out like a disabled target."""
     return [b for b in inventory.boards.values() if b.enabled]
@@ -199,7 +207,8 @@ def _keep_golden(golden: Path) -> bb.MasterShellCommand:
     )
 
 
-def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock) -> util.BuildFactory:
+def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock,
+                   warm_check: bool = True) -> util.BuildFactory:
     def has_golden(step) -> bool:
         return golden.exists()
 
@@ -214,7 +223,8 @@ def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
         hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     ))
-    f.addStep(_warm_check(target, settings, has_golden, lock))
+    if warm_check:
+        f.addStep(_warm_check(target, settings, has_golden, lock))
     return f
 
 
@@ -276,6 +286,11 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
                                            factory=bisect_factory(t, repo, branch, settings, lock), tags=["bisect"]))
         builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker],
                                            factory=golden_factory(t, settings, golden, lock), tags=["golden"]))
+    for t, base in compatibility_lanes(inventory):  # the nightly build boots the golden image there
+        builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker], tags=["golden", "nightly"],
+                                           # no snapshot where no UEFI shell is reached (U-Boot, Secure Boot)
+                                           factory=golden_factory(t, settings, basedir / "golden" / f"{base}.tar.gz", lock,
+                                                                  warm_check=t.warm)))
     for b in boards:
         # The board's lock around the whole build: no operator action between deploy and power-off.
         builders.append(util.BuilderConfig(name=boot_builder(b.name), workernames=[b.worker],
@@ -302,7 +317,8 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
 
 
 def _people_schedulers(inventory: Inventory, settings: MasterSettings, users: list[LabUser]) -> list:
-    golden_builders = [golden_builder(t.name) for t in enabled_targets(inventory)]
+    golden_builders = [golden_builder(t.name) for t in enabled_targets(inventory)] + [
+        golden_builder(t.name) for t, _ in compatibility_lanes(inventory)]
     result = [
         schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
                                   buttonName="Build and boot"),
@@ -333,7 +349,8 @@ def _lab_schedulers(inventory: Inventory, settings: MasterSettings) -> list:
     result += [schedulers.Triggerable(name=bisect_scheduler(t.name), builderNames=[bisect_builder(t.name)])
                for t in targets]
     if targets:
-        result.append(schedulers.Nightly(name="nightly-golden", builderNames=[golden_builder(t.name) for t in targets],
+        lanes = [t for t, _ in compatibility_lanes(inventory)]
+        result.append(schedulers.Nightly(name="nightly-golden", builderNames=[golden_builder(t.name) for t in targets + lanes],
                                          hour=3, minute=0))
     if settings.poll_interval_s:
         result.append(schedulers.SingleBranchScheduler(
