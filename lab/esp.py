@@ -8,7 +8,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-BOOT_FILE = "EFI/BOOT/BOOTX64.EFI"
+from lab.arch import BOOT_FILES
+
+BOOT_FILE = "EFI/BOOT/BOOTX64.EFI"  # a single `.efi` is installed here; an ESP may hold BOOTAA64.EFI instead
 _MIN_IMAGE = 8 << 20  # cheap to make; mkfs.fat picks FAT12 at this size, which OVMF reads
 _SLACK = 2 << 20  # FAT tables, directories, cluster rounding
 
@@ -50,7 +52,8 @@ class EspPlan:
         if got != self.wanted:
             diff = sorted(set(got.items()) ^ set(self.wanted.items()))
             raise EspError(f"{out}: read-back differs from {self.source} ({diff[:3]}...): the image is corrupt; check disk space")
-        return EspImage(out, out.stat().st_size, sha256_file(out), got[BOOT_FILE], content_hash(got), len(got))
+        boot = next(f for f in (BOOT_FILE, *BOOT_FILES) if f in got)
+        return EspImage(out, out.stat().st_size, sha256_file(out), got[boot], content_hash(got), len(got))
 
 
 def plan_esp(source: Path) -> EspPlan:
@@ -89,14 +92,16 @@ def esp_files(source: Path) -> dict[str, Path]:
         files = {p.relative_to(source).as_posix(): p for p in sorted(source.rglob("*")) if p.is_file()}
     else:
         raise EspError(f"{source} does not exist: build the kernel first (make kernel) or pass an existing ESP")
-    boot = {rel.upper(): rel for rel in files}.get(BOOT_FILE)
+    upper = {rel.upper(): rel for rel in files}
+    wanted = next((f for f in (BOOT_FILE, *BOOT_FILES) if f in upper), BOOT_FILE)
+    boot = upper.get(wanted)
     if boot is None:
         raise EspError(f"{source} has no {BOOT_FILE}: the firmware would find nothing to boot; install the kernel as {BOOT_FILE}")
     with open(files[boot], "rb") as f:
         if f.read(2) != b"MZ":
             raise EspError(f"{files[boot]} is not a PE/COFF executable (no MZ header): not a UEFI application")
-    if boot != BOOT_FILE:
-        files[BOOT_FILE] = files.pop(boot)
+    if boot != wanted:
+        files[wanted] = files.pop(boot)
     return files
 
 

@@ -10,7 +10,8 @@ firmware:
 environments: {}                      # optional: QEMUs and their roots (lab/environment.py)
 targets:
   q35-pflash:
-    machine: q35                      # q35 | pc
+    machine: q35                      # q35 | pc (x86_64) | virt (aarch64)
+    arch: x86_64                      # optional: x86_64 (default) | aarch64 (lab/arch.py)
     firmware: {set: ovmf-4m, mode: pflash}   # pflash: code + a fresh copy of vars per boot; bios: -bios
     memory_mb: 256
     accel: auto                       # auto | kvm | tcg
@@ -35,11 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from lab.arch import ARCHES
 from lab.board import Board, parse_board
 from lab.environment import HOST, Environment
 from lab.schema import Node, SchemaError, compose_file
 
-MACHINES = ("q35", "pc")
+MACHINES = ("q35", "pc", "virt")
 ACCELS = ("auto", "kvm", "tcg")
 FIRMWARE_MODES = ("pflash", "bios")
 WORKER_KINDS = ("qemu", "board-controller")
@@ -110,6 +112,7 @@ class QemuTarget:
     environment: Environment = HOST  # the QEMU it runs on
     secure_boot: bool = False  # Secure Boot enforcing: q35, pflash, a VARS template with keys enrolled
     nightly: bool = False  # a compatibility lane: the nightly build boots it, a push does not
+    arch: str = "x86_64"  # a key of lab.arch.ARCHES: its boot file, machine types and QEMU
 
 
 @dataclass(frozen=True)
@@ -220,9 +223,17 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
             environments: dict[str, Environment]) -> QemuTarget:
     f = node.fields(
         required=["machine", "firmware", "memory_mb", "accel", "boot_timeout_s", "worker"],
-        optional=["enabled", "milestones", "warm", "environment", "secure_boot", "nightly"],
+        optional=["enabled", "milestones", "warm", "environment", "secure_boot", "nightly", "arch"],
     )
+    arch = ARCHES[f["arch"].choice(list(ARCHES))] if "arch" in f else ARCHES["x86_64"]
+    if f["machine"].choice(MACHINES) not in arch.machines:
+        raise f["machine"].error(f"{arch.name} boots on machine {', '.join(arch.machines)}, not {f['machine'].text()}"
+                                 f"{'' if 'arch' in f else ' (set arch: aarch64 for virt)'}")
     environment = environments[f["environment"].choice(list(environments))] if "environment" in f else next(iter(environments.values()))
+    if Path(environment.qemu).name.startswith("qemu-system-") and Path(environment.qemu).name != arch.qemu:
+        raise (f["environment"] if "environment" in f else f["machine"]).error(
+            f"environment {environment.name} runs {Path(environment.qemu).name}, but an {arch.name} target needs {arch.qemu}: "
+            "name an environment with that QEMU")
     fw = f["firmware"].fields(required=["set", "mode"])
     fw_set = firmware[fw["set"].choice(list(firmware))]
     mode = fw["mode"].choice(FIRMWARE_MODES)
@@ -251,6 +262,7 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
         environment=environment,
         secure_boot=secure_boot,
         nightly=f["nightly"].boolean() if "nightly" in f else False,
+        arch=arch.name,
     )
 
 

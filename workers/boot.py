@@ -22,6 +22,8 @@ from lab import outcomes
 from lab.boottime import judge_pass, kernel_clock
 from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
+from lab.aavmf import inspect_aavmf
+from lab.arch import ARCHES
 from lab.firmware import inspect_firmware, uboot_version
 from lab.inventory import QemuTarget
 from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
@@ -32,7 +34,7 @@ from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
 from workers.fwscan import cached_scan
-from workers.image import artifact_files, prepare_image
+from workers.image import artifact_files, image_arch_problem_of, prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
 from workers.partitioned import partitioned_disk
@@ -172,7 +174,10 @@ class BootSession:
         for path in (*(req.out / name for name in RECORD_FILES), *req.out.glob("screen-*.png")):
             path.unlink(missing_ok=True)
         fw = req.target.firmware
-        report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
+        if req.target.arch == "aarch64":
+            report = inspect_aavmf(fw.code, fw.vars, scan=cached_scan) if fw.mode == "pflash" else inspect_aavmf(None, None)
+        else:
+            report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
         record = BootRecord(
             outcome=outcomes.NOT_DECIDED,
             target=req.target.name,
@@ -190,6 +195,8 @@ class BootSession:
             self.progress.event(f"warning: {warning}")
         if not report.ok:
             return self._finish(record, judge(self.matcher, BootFacts(firmware_problem=report.problems[0])))
+        if (wrong_arch := image_arch_problem_of(req.image, ARCHES[req.target.arch])) is not None:
+            return self._finish(record, outcomes.image_not_bootable(wrong_arch))
         with workdir("boot") as work:
             try:
                 fat, record.image = prepare_image(req.image)
@@ -446,7 +453,7 @@ def machine_command(request: BootRequest, accel: str, work: Path, image: Path | 
     target = request.target
     vars_copy = work / VARS_COPY if target.firmware.mode == "pflash" else None
     profile = Profile(target.machine, target.memory_mb, accel, firmware_for(target.firmware, vars_copy), image,
-                      target.secure_boot)
+                      target.secure_boot, target.arch)
     return qemu_command(profile, console_sockets(work), request.qemu_binary, extra)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lab.arch import Arch, image_arch_problem
 from lab.esp import BOOT_FILE, EspError, esp_files, sha256_file
 from workers.esp import run_mtools
 from workers.espcache import cached_esp_image
@@ -29,6 +30,20 @@ def artifact_files(source: Path) -> frozenset[str] | None:
         return None
     try:
         return frozenset(esp_files(source))
+    except EspError:
+        return None
+
+
+def image_arch_problem_of(source: Path, arch: Arch) -> str | None:
+    """Why the image under test cannot run on `arch` (another architecture's boot file or PE
+    machine type), None if it can or the lab cannot tell (a ready FAT image, a broken ESP:
+    prepare_image says what is wrong with those)."""
+    if source.is_file() and source.suffix.lower() == ".efi":
+        return image_arch_problem({arch.boot_file: source}, arch)
+    if not source.is_dir():
+        return None
+    try:
+        return image_arch_problem(esp_files(source), arch)
     except EspError:
         return None
 

@@ -36,6 +36,7 @@ class Profile:
     firmware: Firmware
     image: Path | None  # raw FAT image holding the ESP; None: no boot disk (a warm machine)
     secure_boot: bool = False  # OVMF's Secure Boot build: SMM guards the variable store
+    arch: str = "x86_64"  # lab.arch: aarch64 is `virt` with a PL011, ramfb and virtio-blk
 
 
 # The guest consoles: each a chardev on a unix socket the runner listens on, and the device
@@ -46,41 +47,49 @@ CONSOLES: dict[str, tuple[str, ...]] = {
     "firmware": ("-device", f"isa-debugcon,iobase={FIRMWARE_LOG_PORT:#x},chardev=firmware"),
 }
 QMP = "qmp"
+# virt has no ISA bus: its consoles' chardevs exist (the runner listens on every channel) but
+# only the PL011 writes to one; the GOP is ramfb's (virtio-gpu's AAVMF GOP has no linear framebuffer).
+VIRT_CPU = "cortex-a57"
 
 
 def qemu_command(profile: Profile, sockets: dict[str, Path], binary: str = QEMU_BINARY,
                  extra: tuple[str, ...] = ()) -> list[str]:
     """`sockets`: a unix socket path per console of CONSOLES and for QMP; `extra`: arguments
     the boot's attachments add (workers/qemu/attach.py)."""
+    virt = profile.arch == "aarch64"
     consoles = [arg for name, device in CONSOLES.items()
-                for arg in ("-chardev", f"socket,id={name},path={sockets[name]}", *device)]
+                for arg in ("-chardev", f"socket,id={name},path={sockets[name]}",
+                            *(device if not virt or name == "serial" else ()))]
     return [
         binary,
         "-machine", f"{profile.machine},smm=on" if profile.secure_boot else profile.machine,
+        *(("-cpu", VIRT_CPU) if virt else ()),
         "-accel", profile.accel,
         "-m", str(profile.memory_mb),
         # -nodefaults drops the default NIC (OVMF would try PXE for a minute) and the
         # monitor on stdio; the framebuffer comes back explicitly for screen.png.
         "-nodefaults",
-        "-vga", "std",
+        *(("-device", "ramfb") if virt else ("-vga", "std")),
         "-display", "none",
         "-no-reboot",
         *_firmware_args(profile.firmware),
         # Only SMM code may write the flash: without it Secure Boot's variables are not protected.
         *(("-global", "driver=cfi.pflash01,property=secure,value=on") if profile.secure_boot else ()),
-        *_disk_args(profile.image),
+        *_disk_args(profile.image, virt),
         *consoles,
-        "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04",
+        *(() if virt else ("-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04")),
         "-chardev", f"socket,id={QMP},path={sockets[QMP]}",
         "-mon", f"chardev={QMP},mode=control",
         *extra,
     ]
 
 
-def _disk_args(image: Path | None) -> list[str]:
+def _disk_args(image: Path | None, virt: bool = False) -> list[str]:
     if image is None:
         return []
     # snapshot=on: guest writes never reach the image (it may be the user's own file).
+    if virt:
+        return ["-drive", f"if=none,id=esp,format=raw,file={image},snapshot=on", "-device", "virtio-blk-pci,drive=esp"]
     return ["-drive", f"format=raw,file={image},snapshot=on"]
 
 
