@@ -21,7 +21,7 @@ targets:
     warm: false                       # optional: boot warm (from a firmware snapshot) by default
     secure_boot: false                # optional: Secure Boot enforcing (q35, pflash, SMM on)
     nightly: false                    # optional: booted by the nightly compatibility build, not per push
-    milestones: kernel/milestones.yaml   # optional, relative to this file
+    milestones: kernel/milestones.yaml   # optional, relative to this file (default: the arch's, lab/arch.py)
     environment: debian13             # optional: default the first of environments:
 boards: {}                            # see lab/board.py
 ```
@@ -246,7 +246,7 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
     if secure_boot and (mode != "pflash" or f["machine"].text() != "q35"):
         raise f["secure_boot"].error("Secure Boot needs machine: q35 (SMM) and firmware mode: pflash (a VARS with keys)")
     boot_workers = _target_workers(f["worker"], workers)
-    milestones = _path(f["milestones"], base) if "milestones" in f else base / DEFAULT_MILESTONES
+    milestones = _path(f["milestones"], base) if "milestones" in f else base / "kernel" / arch.spec
     return QemuTarget(
         name=name,
         machine=f["machine"].choice(MACHINES),

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from buildbot.plugins import changes, schedulers, secrets, util, worker
 from buildbot.plugins import steps as bb
+from lab.arch import ARCHES
 from lab.board import Board
 from lab.inventory import Inventory, QemuTarget
 from steps.auth import LabUser
@@ -102,16 +103,21 @@ def qemu_lock(inventory: Inventory) -> util.WorkerLock:
 
 
 def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[str],
-                   kcidb_dir: Path | None = None) -> util.BuildFactory:
+                   kcidb_dir: Path | None = None, arches: tuple[str, ...] = ("x86_64",)) -> util.BuildFactory:
     """`targets`: the QEMU targets and boards the artifact is booted on; `kcidb_dir`: where
-    each build's KCIDB JSON goes."""
+    each build's KCIDB JSON goes; `arches`: the architectures they boot, each built into the
+    artifact (`esp/` for x86_64, `aarch64/esp/` beside it) with its spec."""
     artifact = util.Interpolate(f"{artifacts_dir}/kernel-%(prop:buildnumber)s.tar.gz")
     f = util.BuildFactory()
     f.addStep(bb.Git(name="checkout", repourl=repo, branch=branch, mode="incremental", haltOnFailure=True))
     f.addStep(KernelBuild(haltOnFailure=True))
+    others = [ARCHES[a] for a in dict.fromkeys(arches) if a != "x86_64"]
+    for arch in others:
+        f.addStep(KernelBuild(name=f"kernel-{arch.name}", env={"ARCH": arch.name}, haltOnFailure=True))
     f.addStep(bb.ShellCommand(
         name="pack", haltOnFailure=True, descriptionDone=["packed", ARTIFACT],
-        command=["tar", "-czf", ARTIFACT, "-C", "build", "esp", "-C", "../kernel", "milestones.yaml"],
+        command=["tar", "-czf", ARTIFACT, "-C", "build", "esp", *(f"{a.build_dir}/esp" for a in others),
+                 "-C", "../kernel", "milestones.yaml", *(a.spec for a in others)],
     ))
     f.addStep(bb.FileUpload(name="upload", workersrc=ARTIFACT, masterdest=artifact, haltOnFailure=True))
     if targets:
@@ -122,6 +128,16 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[st
         if kcidb_dir is not None:
             f.addStep(KcidbReport(kcidb_dir, repo, branch, alwaysRun=True))
     return f
+
+
+def artifact_esp(unpacked: str, target: QemuTarget) -> str:
+    """The ESP of the target's architecture in an unpacked artifact (kernel_factory's layout)."""
+    build_dir = ARCHES[target.arch].build_dir
+    return f"{unpacked}/esp" if build_dir == "." else f"{unpacked}/{build_dir}/esp"
+
+
+def artifact_spec(unpacked: str, target: QemuTarget) -> str:
+    return f"{unpacked}/{ARCHES[target.arch].spec}"
 
 
 def boot_scheduler(target: str) -> str:
@@ -145,14 +161,14 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, his
     f = util.BuildFactory()
     _start_boot(f)
     # The last image that passed here is the baseline bootlab triages a failure against.
-    f.addStep(bb.SetProperty(name="baseline", property="baseline", value="golden/esp",
+    f.addStep(bb.SetProperty(name="baseline", property="baseline", value=artifact_esp("golden", target),
                              doStepIf=lambda step: golden.exists(), hideStepIf=lambda results, step: True))
     f.addStep(bb.FileDownload(name="download-golden", mastersrc=str(golden), workerdest="golden.tar.gz",
                               doStepIf=has_baseline, hideStepIf=_hidden_when_skipped))
     f.addStep(_unpack("unpack-golden", "golden.tar.gz", "golden", doStepIf=has_baseline,
                       hideStepIf=_hidden_when_skipped))
     f.addStep(BootStep(
-        target=target.name, image="artifact/esp", milestones="artifact/milestones.yaml",
+        target=target.name, image=artifact_esp("artifact", target), milestones=artifact_spec("artifact", target),
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
     ))
     f.addStep(_keep_golden(golden))
@@ -219,7 +235,7 @@ def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
     f.addStep(_unpack("unpack-golden", "golden.tar.gz", "golden", doStepIf=has_golden,
                       hideStepIf=_hidden_when_skipped))
     f.addStep(BootStep(
-        target=target.name, image="golden/esp", milestones="golden/milestones.yaml",
+        target=target.name, image=artifact_esp("golden", target), milestones=artifact_spec("golden", target),
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
         hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     ))
@@ -234,8 +250,8 @@ def _warm_check(target: QemuTarget, settings: MasterSettings, has_golden, lock: 
     here, until `bootlab warm release`). Exit 3: the warm boot could not run at all (WARNINGS)."""
     return bb.ShellCommand(
         name="warm-check", descriptionDone="cold and warm agree",
-        command=[settings.bootlab, "warm", "check", "--target", target.name, "--image", "golden/esp",
-                 "--milestones", "golden/milestones.yaml", "--inventory", str(settings.inventory), "--out", "warm-check"],
+        command=[settings.bootlab, "warm", "check", "--target", target.name, "--image", artifact_esp("golden", target),
+                 "--milestones", artifact_spec("golden", target), "--inventory", str(settings.inventory), "--out", "warm-check"],
         decodeRC={0: util.SUCCESS, 1: util.FAILURE, 3: util.WARNINGS},
         doStepIf=has_golden, hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     )
@@ -268,7 +284,8 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         raise ValueError(f"{inventory.path}: workers: no worker of kind qemu to build the kernel on")
     builders = [util.BuilderConfig(
         name=KERNEL_BUILDER, workernames=[build_worker],
-        factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards], basedir / "kcidb"),
+        factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards], basedir / "kcidb",
+                               tuple(t.arch for t in targets)),
     )]
     lock = qemu_lock(inventory)
     place = next_worker({w.name: w.max_builds for w in inventory.workers.values()})

@@ -19,7 +19,7 @@ def write(tmp_path, data) -> Path:
 
 def test_targets_name_their_environment_and_the_first_is_the_default():
     inv = load_inventory(REAL)
-    assert list(inv.environments) == ["debian12", "debian13"]
+    assert list(inv.environments) == ["debian12", "debian12-arm64", "debian13"]
     assert inv.target("q35-pflash").environment.name == "debian12"
     assert inv.target("q35-pflash").environment.qemu == "qemu-system-x86_64"
     trixie = inv.target("q35-pflash-trixie")
@@ -41,7 +41,7 @@ def test_an_inventory_without_environments_runs_the_hosts_qemu(tmp_path):
 def test_an_unknown_environment_is_named(tmp_path):
     data = yaml.safe_load(REAL.read_text())
     data["targets"]["q35-pflash"]["environment"] = "debian14"
-    with pytest.raises(InventoryError, match=r"targets.q35-pflash.environment: 'debian14' is not one of debian12, debian13"):
+    with pytest.raises(InventoryError, match=r"targets.q35-pflash.environment: 'debian14' is not one of debian12, debian12-arm64, debian13"):
         load_inventory(write(tmp_path, data))
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.arch import ARCHES
 from lab.inventory import InventoryError, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,7 +20,7 @@ def test_real_inventory_declares_the_four_qemu_targets():
     assert inv.target("pc-bios").firmware.files() == {"bios": Path("/usr/share/ovmf/OVMF.fd")}
     for t in inv.targets.values():
         assert t.accel in ("auto", "tcg") and 256 <= t.memory_mb <= 512 and t.enabled
-        assert t.milestones == REPO / "kernel" / "milestones.yaml"
+        assert t.milestones == REPO / "kernel" / ARCHES[t.arch].spec
         assert t.worker in inv.workers
     assert set(inv.boards) == {"vboard-1", "vboard-2"}
 
@@ -45,10 +46,10 @@ def line_of(text):
 @pytest.mark.parametrize(
     "old, new, key, message",
     [
-        ("    machine: q35", "    machine: q53", "targets.q35-pflash.machine", "'q53' is not one of q35, pc (did you mean 'q35'?)"),
+        ("    machine: q35", "    machine: q53", "targets.q35-pflash.machine", "'q53' is not one of q35, pc, virt (did you mean 'q35'?)"),
         ("    memory_mb: 256", "    memory_mb: lots", "targets.q35-pflash.memory_mb", "expected an integer, got 'lots'"),
         ("    accel: auto", "    accel: hvf", "targets.q35-pflash.accel", "'hvf' is not one of auto, kvm, tcg"),
-        ("    boot_timeout_s: 90", "    boot_timout_s: 90", "targets.q35-pflash.boot_timout_s", "unknown key (did you mean 'boot_timeout_s'?); valid keys: machine, firmware, memory_mb, accel, boot_timeout_s, worker, enabled, milestones, warm, environment, secure_boot, nightly"),
+        ("    boot_timeout_s: 90", "    boot_timout_s: 90", "targets.q35-pflash.boot_timout_s", "unknown key (did you mean 'boot_timeout_s'?); valid keys: machine, firmware, memory_mb, accel, boot_timeout_s, worker, enabled, milestones, warm, environment, secure_boot, nightly, arch"),
         ("    worker: local-qemu", "    worker: local-qmeu", "targets.q35-pflash.worker", "'local-qmeu' is not one of local-qemu, vboard-1-ctl, vboard-2-ctl (did you mean 'local-qemu'?)"),
         ("    kind: qemu", "    kind: vm", "workers.local-qemu.kind", "'vm' is not one of qemu, board-controller"),
         ("    max_builds: 2", "    max_builds: 0", "workers.local-qemu.max_builds", "must be at least 1, got 0"),
@@ -74,7 +75,7 @@ def test_missing_firmware_file_names_the_targets(tmp_path):
 
 def test_unknown_firmware_set(tmp_path):
     p = broken(tmp_path, "firmware: {set: ovmf-bios, mode: bios}", "firmware: {set: ovmf-bois, mode: bios}")
-    with pytest.raises(InventoryError, match=r"targets\.q35-bios\.firmware\.set: 'ovmf-bois' is not one of ovmf-4m, ovmf-bios, u-boot, ovmf-4m-secboot-lab, ovmf-4m-trixie, ovmf-4m-strictnx-lab \(did you mean 'ovmf-bios'\?\)"):
+    with pytest.raises(InventoryError, match=r"targets\.q35-bios\.firmware\.set: 'ovmf-bois' is not one of ovmf-4m, ovmf-bios, u-boot, aavmf, ovmf-4m-secboot-lab, ovmf-4m-trixie, ovmf-4m-strictnx-lab \(did you mean 'ovmf-bios'\?\)"):
         load_inventory(p)
 
 
