@@ -30,6 +30,11 @@ class Arch:
     build_dir: str = "."  # where `make kernel ARCH=<name>` puts its esp/, relative to build/
     spec: str = "milestones.yaml"  # the kernel's milestone spec for it, in kernel/
 
+    @property
+    def launch(self) -> str:
+        """The boot file's name as a warm boot's firmware shell runs it from its path."""
+        return Path(self.boot_file).stem.lower()
+
 
 X86_64 = Arch("x86_64", "EFI/BOOT/BOOTX64.EFI", 0x8664, "qemu-system-x86_64", ("q35", "pc"))
 AARCH64 = Arch("aarch64", "EFI/BOOT/BOOTAA64.EFI", 0xAA64, "qemu-system-aarch64", ("virt",),

@@ -13,6 +13,9 @@ prompt again) is a warm-lane failure (the boot falls back to cold), never the ke
 The image has run once it writes to the debug console (which the shell never does); until
 then a prompt means the launch failed, however late it comes: no clock decides it, so a
 slow host cannot turn a refusal into a kernel verdict. Everything else is judged as cold.
+On a machine without a debug console (arm64 `virt`: `serial_only`) the image speaks on the
+shell's own UART: it has run once a whole line follows the echoed command that is neither a
+refusal nor the prompt (the shell prints nothing else when it starts an application).
 Pure: bytes in, bytes to type and a state out.
 """
 from __future__ import annotations
@@ -55,6 +58,7 @@ class ShellLaunch:
     maps: int = 0
     launched_at: float | None = None
     typed_at: float | None = None  # when the launch command was typed
+    serial_only: bool = False  # no debug console: the image's first line on serial says it runs
     _out: bytearray = field(default_factory=bytearray)
     _last_answer: float = 0.0
 
@@ -85,6 +89,8 @@ class ShellLaunch:
         if refusal or PROMPT in text:
             line = _line_at(text, refusal.start()) if refusal else "it came back to its prompt"
             return self._fail(f"the firmware shell did not launch `{self.launch}`: {line}")
+        if self.serial_only and any(line.strip() for line in text.split("\n")[1:-1]):  # after the echo, whole lines
+            self._launched(t)
         return b""
 
     def poll(self, t: float) -> None:

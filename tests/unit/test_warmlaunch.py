@@ -73,3 +73,24 @@ def test_after_the_launch_serial_bytes_are_the_images_own():
     launch.image_spoke(1.4)
     assert launch.feed(b"Load Error\r\n" + PROMPT, 2.0) == b""
     assert launch.state is LaunchState.LAUNCHED
+
+
+def test_without_a_debug_console_the_images_first_whole_line_on_serial_says_it_runs():
+    launch = ShellLaunch(start=1.0, launch="bootaa64", serial_only=True)
+    launch.begin()
+    assert launch.feed(ECHO_MAP + TABLE + PROMPT, 1.3) == b"bootaa64\r"
+    assert launch.feed(b"bootaa64\r\n", 1.35) == b"" and launch.state is LaunchState.LAUNCHING  # the echo only
+    launch.feed(b"'bootaa64' is not rec", 1.36)  # a refusal arriving in pieces is not the image
+    assert launch.state is LaunchState.LAUNCHING
+    launch.feed(b"ognized as an internal or external command\r\n", 1.37)
+    assert launch.state is LaunchState.FAILED
+
+
+def test_without_a_debug_console_the_kernels_entry_probe_is_the_launch():
+    launch = ShellLaunch(start=1.0, launch="bootaa64", serial_only=True)
+    launch.begin()
+    launch.feed(ECHO_MAP + TABLE + PROMPT, 1.3)
+    launch.feed(b"bootaa64\r\n!\r", 1.4)
+    assert launch.state is LaunchState.LAUNCHING  # a line not yet whole
+    launch.feed(b"\n[rustux] Rustux", 1.5)
+    assert launch.state is LaunchState.LAUNCHED and launch.launched_at == 1.5

@@ -38,11 +38,13 @@ class SnapshotCreateError(Exception):
 
 
 def ensure_snapshot(store: SnapshotStore, key: SnapshotKey, command: Callable[[Path], list[str]],
-                    vars_template: Path | None, timeout_s: float = CREATE_TIMEOUT_S) -> tuple[Snapshot, bool]:
+                    vars_template: Path | None, timeout_s: float = CREATE_TIMEOUT_S,
+                    launch: str = LAUNCH) -> tuple[Snapshot, bool]:
     """The snapshot for `key`, made now if there is none; True if this call made it.
 
     `command(work)` is the warm machine's QEMU command line for a work directory holding the
-    console sockets `<name>.sock`, `qmp.sock` and, for pflash, `vars.fd`."""
+    console sockets `<name>.sock`, `qmp.sock` and, for pflash, `vars.fd`; `launch`: the boot
+    file's short name in the shell's path (`bootaa64` on arm64)."""
     with store.creating(key) as staging:
         found, _ = store.lookup(key)  # another boot may have made it while we waited
         if found is not None:
@@ -53,7 +55,7 @@ def ensure_snapshot(store: SnapshotStore, key: SnapshotKey, command: Callable[[P
         manifest = Manifest(
             key=key, digest=key.digest, sha256=sha256_file(stream), size=stream.stat().st_size,
             created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            creation_s=time.monotonic() - started, launch=LAUNCH,
+            creation_s=time.monotonic() - started, launch=launch,
         )
         return store.commit(staging, manifest), True
 

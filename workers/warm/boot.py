@@ -18,6 +18,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from lab.arch import ARCHES
 from lab.record import BootRecord, write_record
 from lab.snapshot import SnapshotError, SnapshotKey, device_set
 from lab.warmlane import WarmLaneError
@@ -56,10 +57,10 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
         made = False
         if snapshot is None:
             progress.event(f"warm: making snapshot {key.digest} for {request.target.name} (once per machine and firmware)")
-            snapshot, made = ensure_snapshot(store, key, command, vars_template)
+            snapshot, made = ensure_snapshot(store, key, command, vars_template, launch=ARCHES[request.target.arch].launch)
     except (SnapshotCreateError, SnapshotError, OSError) as exc:
         return _cold(request, progress, interrupt, [*warnings, f"no snapshot: {exc}"])
-    warm = WarmStart(snapshot)
+    warm = WarmStart(snapshot, serial_only="debugcon" in ARCHES[request.target.arch].missing_channels)
     progress.event(f"warm: restoring snapshot {snapshot.manifest.digest}")
     record = BootSession(replace(request, boot_path="warm", attachments=(*request.attachments, warm)),
                          progress, interrupt).run()

@@ -34,8 +34,9 @@ STICK = "esp-stick"
 
 
 class WarmStart(Attachment):
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, serial_only: bool = False) -> None:
         self.snapshot = snapshot
+        self.serial_only = serial_only  # no debug console (virt): the image's first line is on serial
         self.failure: str | None = None
         self.snapshot_bad = False  # the failure condemns the snapshot (drop it)
         self.restored_s: float | None = None  # on the boot's clock
@@ -62,7 +63,7 @@ class WarmStart(Attachment):
         except QmpError as exc:
             # QEMU exits when the stream does not load ("load of migration failed"): see qemu.log.
             return self._fail(live, f"restore failed: {exc}", snapshot_bad=True)
-        self.launch = ShellLaunch(start=live.now())
+        self.launch = ShellLaunch(start=live.now(), launch=self.snapshot.manifest.launch, serial_only=self.serial_only)
         self._type(live, self.launch.begin())
 
     def received(self, live: LiveBoot, channel: str, data: bytes) -> None:
