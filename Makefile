@@ -31,6 +31,7 @@ test-kernel: deps
 	@scripts/test-kernel.sh
 
 test-lab: deps kernel image variants
+	$(MAKE) kernel variants ARCH=aarch64
 	$(PY) -m pytest -q --durations=25 -m "not hosts"
 
 # The distributed lab (PostgreSQL, crossbar, two masters, network-namespace hosts) and its faults.

@@ -29,7 +29,7 @@ fi
 trap 'echo; echo "demo: stopping"; scripts/demo-stop.sh' EXIT
 trap 'exit 130' INT TERM
 "$PY" -m steps.local_lab start "$DEMO"
-echo "demo: building $(git rev-parse --short main) (main) and booting it on every QEMU target and board..."
+echo "demo: building $(git rev-parse --short main) (main) for x86_64 and aarch64 and booting it on every QEMU target (virt-aavmf: arm64) and board..."
 "$PY" -m steps.local_lab boot "$DEMO" || echo "demo: not every boot passed: see the web UI for the boot records"
 echo "demo: the kernel (build/esp, signed by make kernel) on every q35 environment and the Secure Boot lanes..."
 .venv/bin/bootlab environments --machine q35 --image build/esp --golden build/esp --out build/boots/demo-environments \

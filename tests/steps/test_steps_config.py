@@ -81,6 +81,26 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
         assert (args.target, str(args.inventory)) == (t, command[command.index("--inventory") + 1])
 
 
+def test_a_kernel_build_fans_out_to_the_arm64_target_with_its_own_esp_and_spec(tmp_path):
+    users = load_users(write_users(tmp_path, "dev developer pw1\n"))
+    settings = settings_from_env(REPO, {"BOOTLAB_SECRETS": str(tmp_path), "BOOTLAB_POLL_S": "0"})
+    inventory = load_inventory(settings.inventory)
+    assert inventory.target("virt-aavmf").enabled and not inventory.target("virt-aavmf").nightly
+    builders = {b.name: b for b in build_config(inventory, settings, users, tmp_path)["builders"]}
+    kernel = {step.kwargs.get("name"): step.kwargs for step in builders["kernel"].factory.steps}
+    assert kernel["kernel-aarch64"]["env"] == {"ARCH": "aarch64"}
+    pack = kernel["pack"]["command"]
+    assert pack[pack.index("-C") + 2:pack.index("-C", pack.index("-C") + 1)] == ["esp", "aarch64/esp"]
+    assert pack[-2:] == ["milestones.yaml", "milestones-aarch64.yaml"]
+
+    def boot_of(target: str) -> dict:
+        return next(s.kwargs for s in builders[f"boot/{target}"].factory.steps if s.step_class.__name__ == "BootStep")
+
+    assert (boot_of("virt-aavmf")["image"], boot_of("virt-aavmf")["milestones"]) == (
+        "artifact/aarch64/esp", "artifact/milestones-aarch64.yaml")
+    assert (boot_of("q35-pflash")["image"], boot_of("q35-pflash")["milestones"]) == ("artifact/esp", "artifact/milestones.yaml")
+
+
 def test_users_file_errors_name_file_and_line(tmp_path):
     with pytest.raises(UsersError, match=r"users:2: role 'wizard' is not one of developer, operator, admin"):
         load_users(write_users(tmp_path, "dev developer pw\nmerlin wizard pw\n"))
