@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import outcomes
+from lab.boardview import board_view
 from lab.boottime import judge_pass, kernel_clock
 from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
@@ -78,9 +79,16 @@ class BootRequest:
     # The files the command came from besides the image and the firmware (the inventory, the
     # spec): the next identical boot starts QEMU early only while they are unchanged.
     plan_inputs: tuple[Path, ...] = ()
+    skipped: tuple[str, ...] = ()  # milestones and steps the machine cannot show or type (set here)
 
     def __post_init__(self) -> None:
         self.qemu_binary = self.qemu_binary or self.target.environment.qemu
+        arch = ARCHES[self.target.arch]
+        if arch.missing_channels and not self.skipped:
+            # As on a board: what needs a channel or input the machine lacks (virt: no debugcon,
+            # no PS/2 keyboard) is skipped and listed; the rest waits as it would.
+            self.spec, skipped = board_view(self.spec, frozenset(CHANNELS) - set(arch.missing_channels))
+            self.skipped = tuple(skipped)
 
 
 @dataclass
@@ -190,6 +198,8 @@ class BootSession:
         )
         if (missing := req.target.environment.missing()) is not None:
             return self._finish(record, outcomes.part_failed(Culprit.HOST, missing))
+        if req.skipped:
+            report.warnings.append(f"skipped on {req.target.machine} (no such channel or input there): {', '.join(req.skipped)}")
         record.warnings += report.warnings
         for warning in report.warnings:
             self.progress.event(f"warning: {warning}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bootlab_support import REPO, kernel_esp, run_boot
 from lab.arch import AARCH64
@@ -46,9 +47,14 @@ def test_the_full_spec_and_conversation_pass_cold_on_the_uart_alone(tmp_path):
     assert (boot.out / "screen.png").stat().st_size > 1000  # ramfb's GOP, read by screendump
 
 
-def test_warm_restores_aavmf_and_launches_bootaa64_from_its_shell(tmp_path):
-    boot = run_boot(tmp_path, "--target", TARGET, "--image", arm64_esp(), "--warm")
+def test_warm_restores_aavmf_and_launches_bootaa64_and_keyboard_steps_are_skipped_and_listed(tmp_path):
+    spec = yaml.safe_load(SPEC.read_text()) if SPEC.is_file() else {}
+    spec.setdefault("conversation", {"steps": []})["steps"].insert(
+        1, {"name": "typed-on-keyboard", "input": "keyboard", "send": "echo hi<enter>", "expect": "^hi$"})
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    boot = run_boot(tmp_path / "out", "--target", TARGET, "--image", arm64_esp(), "--warm", "--milestones", tmp_path / "spec.yaml")
     assert boot.verdict == ("PASS", None), (boot.result.get("reason"), boot.stderr)
+    assert "skipped on virt (no such channel or input there): typed-on-keyboard" in boot.result["warnings"]
     assert boot.result["boot_path"] == "warm", boot.result["warm"]
     warm = boot.result["warm"]
     assert warm["launched_s"] is not None and warm["launched_s"] < boot.result["milestones"][0]["t"] + 0.5

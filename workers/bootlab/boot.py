@@ -129,15 +129,18 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
     spec_path = args.milestones or target.milestones
     spec = target_spec(spec_path)
     require_exists(args.baseline, f"--baseline {args.baseline}", "pass a known-good image")
-    request = BootRequest(target=target, image=args.image, spec=spec, out=out,
-                          timeout_s=args.timeout or target.boot_timeout_s, plan_inputs=(inventory.path, spec_path))
+    try:
+        request = BootRequest(target=target, image=args.image, spec=spec, out=out,
+                              timeout_s=args.timeout or target.boot_timeout_s, plan_inputs=(inventory.path, spec_path))
+    except BoardSpecError as e:  # a machine without debugcon (virt) sees what a board sees
+        raise UsageError(f"target {target.name} ({target.arch}, machine {target.machine}): {e}") from None
     boot = boot_cold
     if target.warm if args.warm is None else args.warm:
         earlystart.discard()  # a warm boot restores its firmware: an early cold QEMU would only compete for a core
         from workers.warm.boot import boot_warm  # only now: a cold boot does not pay for the snapshot code
 
         boot = boot_warm
-    return BootJob("target", target.name, args.image, out, spec.total, target.enabled,
+    return BootJob("target", target.name, args.image, out, request.spec.total, target.enabled,
                    lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt, boot))
 
 
