@@ -19,8 +19,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from lab.arch import ARCHES
+from lab.milestones import MilestoneSpec
 from lab.record import BootRecord, write_record
 from lab.snapshot import SnapshotError, SnapshotKey, device_set
+from lab.spec import SCREEN
 from lab.warmlane import WarmLaneError
 from workers.boot import BootRequest, BootSession, firmware_for, machine_command
 from workers.fwscan import cached_scan
@@ -48,6 +50,10 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
         return _cold(request, progress, interrupt, [str(exc)])
     if lane_applies and not lane.enabled:
         return _cold(request, progress, interrupt, [lane.refusal(request.target.name)])
+    arch = ARCHES[request.target.arch]
+    if not arch.warm_screen and reads_screen(request.spec):
+        return _cold(request, progress, interrupt, [f"the spec reads the screen, and {request.target.machine}'s framebuffer "
+                                                    "(ramfb) does not survive a snapshot restore under this QEMU"])
     try:
         store = store or SnapshotStore()
         key, command, vars_template = snapshot_plan(request)
@@ -60,7 +66,7 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
             snapshot, made = ensure_snapshot(store, key, command, vars_template, launch=ARCHES[request.target.arch].launch)
     except (SnapshotCreateError, SnapshotError, OSError) as exc:
         return _cold(request, progress, interrupt, [*warnings, f"no snapshot: {exc}"])
-    warm = WarmStart(snapshot, serial_only="debugcon" in ARCHES[request.target.arch].missing_channels)
+    warm = WarmStart(snapshot, serial_only="debugcon" in arch.missing_channels)
     progress.event(f"warm: restoring snapshot {snapshot.manifest.digest}")
     record = BootSession(replace(request, boot_path="warm", attachments=(*request.attachments, warm)),
                          progress, interrupt).run()
@@ -77,6 +83,11 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
     dropped_note = f"; snapshot {snapshot.manifest.digest} dropped" if warm.snapshot_bad else ""
     return _cold(request, progress, interrupt,
                  [*warnings, f"warm start failed: {problem}{said}{dropped_note} (record: {attempt})"])
+
+
+def reads_screen(spec: MilestoneSpec) -> bool:
+    steps = spec.conversation.steps if spec.conversation is not None else ()
+    return any(SCREEN in m.channels for m in spec.milestones) or any(s.channel == SCREEN for s in steps)
 
 
 def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, object, Path | None]:
