@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.arch import BOOT_FILES
+from lab.arch import ARCHES, BOOT_FILES, pe_machine
 
 BOOT_FILE = "EFI/BOOT/BOOTX64.EFI"  # a single `.efi` is installed here; an ESP may hold BOOTAA64.EFI instead
 _MIN_IMAGE = 8 << 20  # cheap to make; mkfs.fat picks FAT12 at this size, which OVMF reads
@@ -57,7 +57,7 @@ class EspPlan:
 
 
 def plan_esp(source: Path) -> EspPlan:
-    """The ESP for an ESP directory or a single `.efi` (installed as BOOTX64.EFI)."""
+    """The ESP for an ESP directory or a single `.efi` (installed as its architecture's boot file)."""
     source = Path(source)
     files = esp_files(source)
     total = sum(src.stat().st_size for src in files.values())
@@ -87,7 +87,9 @@ def esp_files(source: Path) -> dict[str, Path]:
     if source.is_file():
         if source.suffix.lower() != ".efi":
             raise EspError(f"{source} is neither an ESP directory nor a .efi file: pass build/esp or a BOOTX64.EFI")
-        files = {BOOT_FILE: source}
+        # Installed where the firmware of its architecture looks (BOOTAA64.EFI for an arm64 image).
+        machine = pe_machine(source)
+        files = {next((a.boot_file for a in ARCHES.values() if a.pe_machine == machine), BOOT_FILE): source}
     elif source.is_dir():
         files = {p.relative_to(source).as_posix(): p for p in sorted(source.rglob("*")) if p.is_file()}
     else:

@@ -30,6 +30,16 @@ def test_from_a_single_efi(tmp_path):
     assert record["boot_sha256"] == esp.boot_sha256 and record["files"] == 1
 
 
+def test_a_single_arm64_efi_is_installed_where_aavmf_looks(tmp_path):
+    head = bytearray(APP[:0x100])
+    head[0x3C:0x40] = (0x80).to_bytes(4, "little")
+    head[0x80:0x86] = b"PE\0\0" + (0xAA64).to_bytes(2, "little")
+    (tmp_path / "kernel.efi").write_bytes(bytes(head))
+    esp = build_esp_image(tmp_path / "kernel.efi", tmp_path / "out" / "esp.img")
+    assert "::/EFI/BOOT/BOOTAA64.EFI" in listing(esp.path) and "::/EFI/BOOT/BOOTX64.EFI" not in listing(esp.path)
+    assert esp.boot_sha256 == hashlib.sha256(bytes(head)).hexdigest()
+
+
 def test_from_a_directory_keeps_every_file(tmp_path):
     src = tmp_path / "esp"
     (src / "EFI" / "BOOT").mkdir(parents=True)
