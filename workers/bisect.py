@@ -12,6 +12,7 @@ seeded from the repository's own `build/cargo` when it has one.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.arch import ARCHES
 from lab.bisection import (
     EXIT_LAB_FAILED,
     MAX_ATTEMPTS,
@@ -207,13 +209,23 @@ class BisectRun:
         self.req.say(f"step {self.n} {step.phase.value} {step.commit.short}: {step.decision.value}: {verdict}")
         return step
 
+    @property
+    def esp(self) -> Path:
+        """The ESP `scripts/build-kernel.sh` makes for the target's architecture (ARCH=aarch64: build/aarch64/esp)."""
+        return Path(ESP).parent / ARCHES[self.req.target.arch].build_dir / "esp"
+
+    @property
+    def spec(self) -> Path:
+        return Path(SPEC).parent / ARCHES[self.req.target.arch].spec
+
     def _build(self, step_dir: Path) -> tuple[str | None, float]:
         script = self.src / BUILD_SCRIPT
         if not script.exists():
             return f"no {BUILD_SCRIPT} at this commit", 0.0
         start = time.monotonic()
         try:
-            proc = subprocess.run([str(script)], cwd=self.src, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+            proc = subprocess.run([str(script)], cwd=self.src, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
+                                  env={**os.environ, "ARCH": self.req.target.arch})
         except subprocess.TimeoutExpired:
             return f"{BUILD_SCRIPT} did not finish within {BUILD_TIMEOUT_S} s", time.monotonic() - start
         elapsed = time.monotonic() - start
@@ -222,18 +234,19 @@ class BisectRun:
             lines = [line for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
             first_error = next((line for line in lines if line.startswith("error")), lines[-1] if lines else "")
             return f"{BUILD_SCRIPT} exited {proc.returncode}: {first_error.strip()} (build.log)", elapsed
-        if not (self.src / ESP / "EFI/BOOT/BOOTX64.EFI").exists():
-            return f"{BUILD_SCRIPT} made no {ESP}/EFI/BOOT/BOOTX64.EFI", elapsed
+        arch = ARCHES[self.req.target.arch]
+        if not (self.src / self.esp / arch.boot_file).exists():
+            return f"{BUILD_SCRIPT} made no {self.esp}/{arch.boot_file}", elapsed
         return None, elapsed
 
     def _boot(self, phase: Phase, commit: Commit, attempt: int, step_dir: Path, build_s: float) -> Step:
         try:
-            spec = load_spec(self.src / SPEC)
+            spec = load_spec(self.src / self.spec)
         except (SpecError, OSError) as exc:
-            return Step(phase, commit, attempt, f"its {SPEC} does not load: {exc}", None, build_s=build_s)
+            return Step(phase, commit, attempt, f"its {self.spec} does not load: {exc}", None, build_s=build_s)
         boot_dir = step_dir / ("boot" if attempt == 1 else f"boot-{attempt}")
         target = self.req.target
-        request = BootRequest(target=target, image=self.src / ESP, spec=spec, out=boot_dir,
+        request = BootRequest(target=target, image=self.src / self.esp, spec=spec, out=boot_dir,
                               timeout_s=target.boot_timeout_s)
         signals: list[Interrupt] = []
 
