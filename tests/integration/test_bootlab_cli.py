@@ -70,6 +70,15 @@ def test_inspect_firmware_reports_identity_and_problems(tmp_path):
     assert "OVMF.fd is zero-filled" in bad.stdout and "firmware OK" in bad.stdout
 
 
+def test_inspect_firmware_checks_an_aavmf_pair_as_virts(tmp_path):
+    good = bootlab("inspect-firmware", "/usr/share/AAVMF/AAVMF_CODE.fd", "/usr/share/AAVMF/AAVMF_VARS.fd")
+    assert good.returncode == 0 and good.stdout.rstrip().endswith("firmware OK") and "warning" not in good.stdout
+    short = tmp_path / "AAVMF_CODE.fd"
+    short.write_bytes(Path("/usr/share/AAVMF/AAVMF_CODE.fd").read_bytes()[: 2 << 20])
+    bad = bootlab("inspect-firmware", short, "/usr/share/AAVMF/AAVMF_VARS.fd")
+    assert bad.returncode == 3 and "virt's flash banks are 64 MiB" in bad.stdout
+
+
 def test_a_disabled_target_is_a_miss(tmp_path):
     inventory = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
     inventory["targets"]["pc-bios"]["enabled"] = False

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lab.aavmf import inspect_aavmf
 from lab.firmware import inspect_firmware
 from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers.bootlab.common import add_command
@@ -19,15 +20,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Check firmware images: exists, plausible size, not zero-filled, firmware-volume\n"
         "header, CODE/VARS pairing; print identity (size, sha256). Exit 0 if all good, 3 if not.",
         examples=["bootlab inspect-firmware /usr/share/ovmf/OVMF.fd",
-                  "bootlab inspect-firmware /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd"],
-        notes="Roles come from the file names: *CODE* is code, *VARS* is vars, anything else is a -bios image.")
+                  "bootlab inspect-firmware /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd",
+                  "bootlab inspect-firmware /usr/share/AAVMF/AAVMF_CODE.fd /usr/share/AAVMF/AAVMF_VARS.fd"],
+        notes="Roles come from the file names: *CODE* is code, *VARS* is vars, anything else is a -bios image;\n"
+        "an AAVMF_CODE* + *VARS* pair is checked as arm64 virt's firmware (lab/aavmf.py).")
     inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="firmware image (OVMF_CODE*, OVMF_VARS*, OVMF.fd, ...)")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     worst = EXIT_PASS
     for group in _firmware_groups(args.paths):
-        report = inspect_firmware(**group)
+        aavmf = "code" in group and "vars" in group and "AAVMF" in group["code"].name.upper()
+        report = inspect_aavmf(group["code"], group["vars"]) if aavmf else inspect_firmware(**group)
         print(report.render())
         worst = worst if report.ok else EXIT_ERROR
     return worst
