@@ -59,6 +59,7 @@ bench: deps kernel
 	$(PY) bench/shell.py
 	$(PY) bench/conversation.py
 	$(PY) bench/warm.py
+	$(PY) bench/arm64.py
 	$(PY) bench/dashboard.py
 
 # A bench, not a test: SOAK_BOOTS boots over the lab across hosts with 1, 2 and 4 QEMU hosts (root).
