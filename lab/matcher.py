@@ -11,6 +11,9 @@ Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
   print it and reprint the later one) and no more: a kernel that skipped `user-hello` is
   judged 1.5 s after `user-clock`, not at the hello's 15 s timeout. Redrawn channels (the
   screen) are no evidence: a line can scroll away between two reads.
+- A timeout is a hang only if the last milestone's channel went quiet after it: lines that
+  came there instead (`lab.since`) make it a changed line, and the reason quotes the line
+  most like the regex and the last one (`Hallo from userspace!` ... `[sh] ready`).
 - A fatal signature with `after: X` counts only for lines that arrive more than
   `CHANNEL_SKEW_S` after X was reached. The channels are separate streams read in
   batches, so OVMF's `BdsDxe: loading Boot0002` on serial, printed before the kernel's
@@ -47,6 +50,7 @@ from lab.echo import REDRAWN_CHANNELS
 from lab.linebuffer import LineAssembler
 from lab.prefilter import literal_prefix
 from lab.signatures import with_builtins
+from lab.since import SinceMilestone, quote
 from lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, MilestoneSpec
 from lab.verdict import Culprit, Outcome, Verdict
 
@@ -131,6 +135,7 @@ class BootMatcher:
         self.hits: list[MilestoneHit] = []
         self.out_of_order: list[MilestoneHit] = []
         self.passed_by: MilestoneHit | None = None  # the later milestone that passed the expected one
+        self.since = SinceMilestone()  # what the consoles printed after the last milestone
         self.signature: SignatureHit | None = None
         self.timeout: MilestoneTimeout | None = None
         self.decided: Outcome | None = None
@@ -261,9 +266,17 @@ class BootMatcher:
                                 deadline.expected_s if deadline else None, deadline.history if deadline else 0)
         if t - since > limit:
             self.timeout = MilestoneTimeout(nxt.name, self.last_milestone, limit, t, deadline)
+            went_on = self.since.went_on(nxt.channels) if self.hits else None
+            printed = went_on and self.since.printed_instead(went_on, nxt.regex.pattern)
             if deadline and deadline.source == SKIPPED:
                 after = f" after {self.last_milestone}" if self.hits else ""
                 reason = f"no {nxt.name}{after}: {deadline.why}"
+                if went_on and passed is not None and printed != quote(passed.line.strip()):  # a changed line
+                    reason += f"; the kernel printed `{printed}` where `{nxt.regex.pattern}` was expected"
+            elif went_on:
+                latest = self.since.latest(went_on)
+                reason = f"expected `{nxt.regex.pattern}` after {self.last_milestone}; the kernel printed `{printed}` there"
+                reason += f" and went on to `{latest}`" if latest != printed else ""
             else:
                 after = f"hung after {self.last_milestone}: " if self.hits else ""
                 within = f"{limit:g}s"
@@ -306,6 +319,7 @@ class BootMatcher:
         active = self._active(channel, t)
         starts: dict[int, int] = {}  # index in `active` -> start of its next match, -1 if none
         pos, end = 0, len(text)
+        after_hit = 0  # where the lines after this block's last milestone start
         while pos < end and self.decided is None:
             first = -1
             for i, item in enumerate(active):
@@ -325,10 +339,14 @@ class BootMatcher:
             line_start = text.rfind("\n", 0, first) + 1
             line_end = text.find("\n", first)
             line_end = end if line_end < 0 else line_end
+            reached = len(self.hits)
             if self._match_line(channel, text[line_start:line_end], t, active):
                 active = self._active(channel, t)
                 starts = {}
+                after_hit = line_end + 1 if len(self.hits) > reached else after_hit
             pos = line_end + 1
+        if self.hits and channel == self.hits[-1].channel and channel not in REDRAWN_CHANNELS:
+            self.since.block(channel, text[after_hit:])
         return self._new_hits
 
     def _match_line(self, channel: str, line: str, t: float, active: list[_Pattern]) -> bool:
@@ -361,6 +379,7 @@ class BootMatcher:
     def _milestone(self, hit: MilestoneHit) -> None:
         self.hits.append(hit)
         self.passed_by = None
+        self.since.reset()
         self._new_hits.append(hit)
         if self.conversation is not None:
             self.conversation.reached(hit.name, hit.t)
