@@ -43,6 +43,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from lab.bootoptions import BOOT_LINE, BootOptions
 from lab.cleaning import clean_block, clean_open_line
 from lab.conversation import Conversation, Send, StepHit
 from lab.deadlines import FLOOR_S, LEARNED, SKIPPED, Deadline
@@ -71,7 +72,16 @@ class _Cause:
         return self.signature.cause
 
 
-_Pattern = InfraSignature | FatalSignature | Milestone | _Cause
+class _BootLine:
+    """The firmware's boot manager on one of its options (lab.bootoptions), remembered only."""
+
+    regex = BOOT_LINE
+    channels = frozenset({"serial", "firmware"})
+
+
+_BOOT_LINE = _BootLine()
+_BEFORE_CHARS = 1024  # of a block before a boot manager's line: the image's last lines
+_Pattern = InfraSignature | FatalSignature | Milestone | _Cause | _BootLine
 CHANNEL_SKEW_S = 0.5
 
 
@@ -132,6 +142,9 @@ class BootMatcher:
         self.infrastructure: tuple[InfraSignature, ...] = with_builtins(spec.infrastructure)
         self._causes = tuple(_Cause(sig) for sig in self.infrastructure if sig.cause is not None)
         self._caused: dict[str, str] = {}  # signature -> what its last cause line said
+        self.boot_options = BootOptions()
+        self._tail: dict[str, str] = {}  # per channel: the end of its previous block
+        self._before = ""  # the text before the line being matched, on its channel
         self.hits: list[MilestoneHit] = []
         self.out_of_order: list[MilestoneHit] = []
         self.passed_by: MilestoneHit | None = None  # the later milestone that passed the expected one
@@ -143,7 +156,7 @@ class BootMatcher:
         # Snapshot at the decision: what QEMU prints while being stopped is not evidence.
         self.bytes_at_decision: dict[str, int] | None = None
         self._lines = {c: LineAssembler(redrawn=c in REDRAWN_CHANNELS) for c in CHANNELS}
-        every: tuple[_Pattern, ...] = (*self._causes, *self.infrastructure, *spec.fatal, *spec.milestones)
+        every: tuple[_Pattern, ...] = (_BOOT_LINE, *self._causes, *self.infrastructure, *spec.fatal, *spec.milestones)
         self._prefix: dict[_Pattern, str] = {item: literal_prefix(item.regex) for item in every}
         self._new_hits: list[MilestoneHit] = []
 
@@ -307,7 +320,8 @@ class BootMatcher:
         """Regexes worth searching on `channel` at `t`, in priority order."""
         reached = {h.name for h in self.hits if t - h.t > CHANNEL_SKEW_S}
         seen_early = {h.name for h in self.out_of_order}
-        active: list[_Pattern] = [c for c in self._causes if channel in c.signature.channels]
+        active: list[_Pattern] = [_BOOT_LINE] if channel in _BOOT_LINE.channels else []
+        active += [c for c in self._causes if channel in c.signature.channels]
         active += [s for s in self.infrastructure if channel in s.channels]
         active += [s for s in self.spec.fatal if channel in s.channels and (s.after is None or s.after in reached)]
         later = self.spec.milestones[len(self.hits) :]
@@ -340,6 +354,8 @@ class BootMatcher:
             line_end = text.find("\n", first)
             line_end = end if line_end < 0 else line_end
             reached = len(self.hits)
+            self._before = (self._tail.get(channel, "") if line_start < _BEFORE_CHARS else "") + \
+                text[max(0, line_start - _BEFORE_CHARS) : line_start]
             if self._match_line(channel, text[line_start:line_end], t, active):
                 active = self._active(channel, t)
                 starts = {}
@@ -347,6 +363,8 @@ class BootMatcher:
             pos = line_end + 1
         if self.hits and channel == self.hits[-1].channel and channel not in REDRAWN_CHANNELS:
             self.since.block(channel, text[after_hit:])
+        if channel in _BOOT_LINE.channels:
+            self._tail[channel] = text[-_BEFORE_CHARS:]
         return self._new_hits
 
     def _match_line(self, channel: str, line: str, t: float, active: list[_Pattern]) -> bool:
@@ -360,6 +378,9 @@ class BootMatcher:
             if isinstance(item, _Cause):
                 self._remember_cause(item.signature, line, groups)
                 continue  # remembered only: the line may still be anything else
+            if isinstance(item, _BootLine):
+                self.boot_options.line(line, self._before)
+                continue
             if isinstance(item, InfraSignature):
                 self._signature(SignatureHit("infrastructure", item.name, t, channel, line, groups, item.culprit,
                                              self._explained(item)))
