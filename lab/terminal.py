@@ -1,0 +1,77 @@
+"""A console line as a terminal shows it: backspaces and the cursor moves within a line applied.
+
+Programs draw on serial consoles: a countdown offer is printed, counted down and erased with
+`\\b \\b`, then the prompt is drawn over it; a progress line is redrawn with `ESC[K`. Matched
+raw, `prompt> ` would sit after the offer's text and dozens of backspaces, not at the start
+of the line where a person sees it. The raw bytes stay in serial.log; the regexes see this.
+
+A model of one line, enough for what programs draw on a line (VT100): BS and `CSI n D`
+move left, `CSI n C` right, `CSI n G` to a column, `CSI K` erases (0: to the end, 1: to the
+cursor, 2: the line); a printed character overwrites its cell. Blanks an erase left past
+the cursor are no text (`\\b \\b` writes a blank); blanks before it are (`prompt> `). Moves
+to another row (`CSI H`, `CSI A`/`B`) are beyond a line and stripped, as every other escape
+(lab.cleaning); a lone CR already ends a line (lab.linebuffer), so what is drawn after it
+is a line of its own. Why not a screen model such as pyte: the lab matches lines of
+unbounded streams, at most 4 KiB each (lab.linebuffer); a fixed-size screen would wrap
+them at its width and lose what scrolled off between two reads.
+"""
+from __future__ import annotations
+
+import re
+
+# What makes a line need drawing: a backspace or a cursor move or erase within the line.
+DRAWN = re.compile(rb"\x08|\x1b\[[0-9;]*[CDGK]")
+_CSI = re.compile(r"\x1b\[([0-?]*)[ -/]*([@-~])")
+_OTHER_ESCAPE = re.compile(r"\x1b(?:\][^\x07\x1b]*(?:\x07|\x1b\\)?|[()*+][0-9A-Za-z]|[@-Z\\-_=>78])?")
+
+
+def draw(line: str) -> str:
+    """`line` (one line, no line end) as a terminal would show it."""
+    cells: list[str] = []
+    col = 0
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if ch == "\x08":
+            col = max(0, col - 1)
+            i += 1
+        elif ch == "\x1b":
+            csi = _CSI.match(line, i)
+            if csi is not None:
+                col = _csi(cells, col, csi.group(1), csi.group(2))
+                i = csi.end()
+            else:
+                other = _OTHER_ESCAPE.match(line, i)
+                i = other.end() if other is not None and other.end() > i else i + 1
+        else:
+            if col < len(cells):
+                cells[col] = ch
+            else:
+                cells.extend(" " * (col - len(cells)))
+                cells.append(ch)
+            col += 1
+            i += 1
+    end = len(cells)
+    while end > col and cells[end - 1] == " ":
+        end -= 1
+    return "".join(cells[:end])
+
+
+def _csi(cells: list[str], col: int, params: str, final: str) -> int:
+    """Apply one CSI sequence to the line; the new cursor column."""
+    first = params.split(";", 1)[0]
+    count = int(first) if first.isdigit() else 0
+    if final == "D":
+        return max(0, col - max(count, 1))
+    if final == "C":
+        return col + max(count, 1)
+    if final == "G":
+        return max(count, 1) - 1
+    if final == "K":
+        if count == 0:
+            del cells[col:]
+        elif count == 1:
+            cells[: col + 1] = " " * min(col + 1, len(cells))
+        elif count == 2:
+            cells[:] = " " * len(cells)
+    return col
