@@ -8,13 +8,15 @@ and its outcome decides whether the FAIL stands.
                                                    failure says nothing about the new code
  3  anything else (ERROR/lab: a broken baseline    inconclusive: FAIL/code kept
     image, an interrupted run; MISS)
-Only FAIL is triaged: ERROR already blames the infrastructure and PASS needs nothing.
+Only FAIL is triaged: ERROR already blames the infrastructure and PASS needs nothing; nor is a
+FAIL of an image that never booted (lab.outcomes row 6), and such a baseline is row 3.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from lab.outcomes import never_booted
 from lab.verdict import Culprit, Outcome, Verdict
 
 BASELINE_DIR = "baseline"  # the baseline's own record, inside the image's
@@ -27,7 +29,7 @@ class Triage:
 
 
 def wants_triage(outcome: Outcome) -> bool:
-    return outcome.verdict is Verdict.FAIL
+    return outcome.verdict is Verdict.FAIL and not never_booted(outcome)
 
 
 def triage(target: str, image: Outcome, baseline: Outcome, baseline_image: dict[str, Any]) -> Triage:
@@ -39,7 +41,8 @@ def triage(target: str, image: Outcome, baseline: Outcome, baseline_image: dict[
     if baseline.verdict is Verdict.PASS:
         summary["rule"] = "baseline passed on the same target: the new image is at fault (FAIL/code kept)"
         return Triage(image, summary)
-    if baseline.verdict is Verdict.FAIL or baseline.culprit in (Culprit.FIRMWARE, Culprit.HOST):
+    failed = baseline.verdict is Verdict.FAIL and not never_booted(baseline)
+    if failed or baseline.culprit in (Culprit.FIRMWARE, Culprit.HOST):
         culprit = Culprit.HOST if baseline.verdict is Verdict.FAIL else baseline.culprit
         assert culprit is not None
         summary["rule"] = f"baseline failed on the same target too: the target is at fault (ERROR/{culprit.value})"
