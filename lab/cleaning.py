@@ -32,7 +32,7 @@ def clean_open_line(line: bytes) -> str:
     esc = line.rfind(b"\x1b")
     if esc >= 0 and not _COMPLETE_ESCAPE.match(line, esc):
         line = line[:esc]
-    return clean_block(line)
+    return clean_block(line).rsplit("\n", 1)[-1]  # drawn on several rows: the cursor's is the open one
 
 
 def clean_block(block: bytes) -> str:
@@ -40,7 +40,7 @@ def clean_block(block: bytes) -> str:
     lines drawn with backspaces and cursor moves read as a terminal shows them (lab.terminal)."""
     if b"\x00" in block:
         block = block.replace(b"\x00", b"")
-    if DRAWN.search(block):
+    if (b"\x08" in block or b"\x1b[" in block) and DRAWN.search(block):
         return "\n".join(draw(line.decode("utf-8", "replace")) if DRAWN.search(line) else clean_block(line)
                          for line in block.split(b"\n"))
     if b"\x1b" in block:

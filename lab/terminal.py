@@ -5,13 +5,14 @@ Programs draw on serial consoles: a countdown offer is printed, counted down and
 raw, `prompt> ` would sit after the offer's text and dozens of backspaces, not at the start
 of the line where a person sees it. The raw bytes stay in serial.log; the regexes see this.
 
-A model of one line, enough for what programs draw on a line (VT100): BS and `CSI n D`
+A model of the rows a line draws on, enough for what programs draw (VT100): BS and `CSI n D`
 move left, `CSI n C` right, `CSI n G` to a column, `CSI K` erases (0: to the end, 1: to the
-cursor, 2: the line); a printed character overwrites its cell. Blanks an erase left past
-the cursor are no text (`\\b \\b` writes a blank); blanks before it are (`prompt> `). Moves
-to another row (`CSI H`, `CSI A`/`B`) are beyond a line and stripped, as every other escape
-(lab.cleaning); a lone CR already ends a line (lab.linebuffer), so what is drawn after it
-is a line of its own. Why not a screen model such as pyte: the lab matches lines of
+cursor, 2: the line); a printed character overwrites its cell. `CSI row;col H` (and `f`)
+moves to a column of the same row, as line editors echo (GRUB, the UEFI shell: every key
+after a cursor position); to another row it starts a line of its own (a full-screen menu
+reads as its rows, not as one run of text). Blanks an erase left past the cursor are no
+text (`\\b \\b` writes a blank); blanks before it are (`prompt> `). `CSI A`/`B` and every
+other escape are stripped (lab.cleaning); a lone CR already ends a line (lab.linebuffer). Why not a screen model such as pyte: the lab matches lines of
 unbounded streams, at most 4 KiB each (lab.linebuffer); a fixed-size screen would wrap
 them at its width and lose what scrolled off between two reads.
 """
@@ -20,15 +21,17 @@ from __future__ import annotations
 import re
 
 # What makes a line need drawing: a backspace or a cursor move or erase within the line.
-DRAWN = re.compile(rb"\x08|\x1b\[[0-9;]*[CDGK]")
+DRAWN = re.compile(rb"\x08|\x1b\[[0-9;]*[CDGKHf]")
 _CSI = re.compile(r"\x1b\[([0-?]*)[ -/]*([@-~])")
 _OTHER_ESCAPE = re.compile(r"\x1b(?:\][^\x07\x1b]*(?:\x07|\x1b\\)?|[()*+][0-9A-Za-z]|[@-Z\\-_=>78])?")
 
 
 def draw(line: str) -> str:
-    """`line` (one line, no line end) as a terminal would show it."""
+    """`line` (one line, no line end) as a terminal would show it: one line per row it drew on."""
+    rows: list[str] = []
     cells: list[str] = []
     col = 0
+    row: int | None = None  # the row of the last cursor position, once one was given
     i, n = 0, len(line)
     while i < n:
         ch = line[i]
@@ -37,7 +40,15 @@ def draw(line: str) -> str:
             i += 1
         elif ch == "\x1b":
             csi = _CSI.match(line, i)
-            if csi is not None:
+            if csi is not None and csi.group(2) in "Hf":
+                at_text, _, column = csi.group(1).partition(";")
+                at = int(at_text) if at_text.isdigit() else 1
+                if row is not None and at != row and (cells or rows):
+                    rows.append(_shown(cells, col))
+                    cells = []
+                row, col = at, (int(column) - 1 if column.isdigit() and int(column) > 0 else 0)
+                i = csi.end()
+            elif csi is not None:
                 col = _csi(cells, col, csi.group(1), csi.group(2))
                 i = csi.end()
             else:
@@ -51,6 +62,11 @@ def draw(line: str) -> str:
                 cells.append(ch)
             col += 1
             i += 1
+    rows.append(_shown(cells, col))
+    return "\n".join(rows)
+
+
+def _shown(cells: list[str], col: int) -> str:
     end = len(cells)
     while end > col and cells[end - 1] == " ":
         end -= 1

@@ -13,6 +13,7 @@ APT_PACKAGES=(
     openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
     postgresql-15                                 # the masters' shared database (steps/cluster)
     chromium                                      # headless browser for the dashboard's tests
+    grub-efi-amd64-bin grub-common                # a real boot loader for the terminal tests
     python3-venv git make
 )
 

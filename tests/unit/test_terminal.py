@@ -34,3 +34,16 @@ def test_clean_block_draws_only_lines_that_need_it():
 
 def test_the_open_line_is_drawn_too():
     assert clean_open_line(OFFER.encode() + b"\x08 \x08" * len(OFFER) + b"mini> ") == "mini> "
+
+
+def test_a_line_editor_echoing_at_cursor_positions_reads_as_the_line():
+    # GRUB's `grub>` echo, as it came on COM1: a cursor position before every key, a backspace redrawn
+    raw = ("grub> \x1b[10;07He\x1b[10;08H\x1b[10;08Hc\x1b[10;09H\x1b[10;09Hh\x1b[10;10H\x1b[10;10H0\x1b[10;11H"
+           "\x1b[10;10H \x1b[10;11H\x1b[10;10H\x1b[10;10Ho\x1b[10;11H")
+    assert draw(raw) == "grub> echo"
+
+
+def test_a_move_to_another_row_starts_a_line_of_its_own():
+    assert draw("\x1b[2;24HGNU GRUB  version 2.06\x1b[4;2H+----+\x1b[5;2H|*Say hello|") == \
+        "                       GNU GRUB  version 2.06\n +----+\n |*Say hello|"
+    assert clean_open_line(b"\x1b[2;3Hmenu\x1b[8;1Hgrub> ") == "grub> "
