@@ -31,8 +31,9 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
 11  QEMU died otherwise (signal, status 1) mid-boot           ERROR/host
 12  a milestone timeout                                       FAIL/code  "hung after <last>: no <next> within Ns"
     ... a later milestone passed it (lab.matcher's grace)                "no <next> after <last>: <later> came at Ts without it"
-    ... the console of <last> went on printing (a changed            "expected `<regex>` after <last>; the kernel printed
-        line, not a hang: lab.since)                                  `<line>` there and went on to `<latest line>`"
+    ... the console of <last> printed a line like <next>'s, or      "expected `<regex>` after <last>; the kernel printed
+        was still printing (not a hang: lab.since)                    `<line>` there and went on to `<latest line>`"
+    ... it printed other lines, then went quiet                          "hung after ...; the last line `<line>` came at Ts"
 13  the global timeout                                        FAIL/code  "hung after <last>: no <next> within the boot timeout"
 14  anything else (streams ended, QEMU still running)         ERROR/lab  "boot ended without a verdict"
 """

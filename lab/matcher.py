@@ -11,9 +11,10 @@ Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
   print it and reprint the later one) and no more: a kernel that skipped `user-hello` is
   judged 1.5 s after `user-clock`, not at the hello's 15 s timeout. Redrawn channels (the
   screen) are no evidence: a line can scroll away between two reads.
-- A timeout is a hang only if the last milestone's channel went quiet after it: lines that
-  came there instead (`lab.since`) make it a changed line, and the reason quotes the line
-  most like the regex and the last one (`Hallo from userspace!` ... `[sh] ready`).
+- A timeout is a hang only if the last milestone's channel went quiet: a line there like
+  the regex's text (a changed line), or lines still coming in the last SKIP_GRACE_S, make
+  the reason quote that line and the last one (`Hallo from userspace!` ... `[sh] ready`,
+  lab.since); a hang after other lines names the last line and when it came.
 - A fatal signature with `after: X` counts only for lines that arrive more than
   `CHANNEL_SKEW_S` after X was reached. The channels are separate streams read in
   batches, so OVMF's `BdsDxe: loading Boot0002` on serial, printed before the kernel's
@@ -280,14 +281,15 @@ class BootMatcher:
         if t - since > limit:
             self.timeout = MilestoneTimeout(nxt.name, self.last_milestone, limit, t, deadline)
             went_on = self.since.went_on(nxt.channels) if self.hits else None
-            printed = went_on and self.since.printed_instead(went_on, nxt.regex.pattern)
+            similar = went_on and self.since.similar(went_on, nxt.regex.pattern)
+            printed = similar or (went_on and self.since.first(went_on))
+            latest, latest_t = self.since.latest(went_on) if went_on else ("", 0.0)
             if deadline and deadline.source == SKIPPED:
                 after = f" after {self.last_milestone}" if self.hits else ""
                 reason = f"no {nxt.name}{after}: {deadline.why}"
-                if went_on and passed is not None and printed != quote(passed.line.strip()):  # a changed line
+                if printed and passed is not None and printed != quote(passed.line.strip()):  # a changed line
                     reason += f"; the kernel printed `{printed}` where `{nxt.regex.pattern}` was expected"
-            elif went_on:
-                latest = self.since.latest(went_on)
+            elif printed and (similar or t - latest_t <= SKIP_GRACE_S):  # a changed line, or still printing
                 reason = f"expected `{nxt.regex.pattern}` after {self.last_milestone}; the kernel printed `{printed}` there"
                 reason += f" and went on to `{latest}`" if latest != printed else ""
             else:
@@ -296,6 +298,8 @@ class BootMatcher:
                 if deadline and deadline.source == LEARNED:
                     within = f"{limit:.2f}s ({deadline.why}; the spec allows {nxt.timeout:g}s)"
                 reason = f"{after}no {nxt.name} within {within}"
+                if printed:  # the console went quiet after other lines
+                    reason += f"; the last line `{latest}` came at {latest_t:.2f}s"
             self._decide(Outcome(Verdict.FAIL, Culprit.CODE, reason, self.last_milestone))
 
     def close(self, t: float) -> list[MilestoneHit]:
@@ -362,7 +366,7 @@ class BootMatcher:
                 after_hit = line_end + 1 if len(self.hits) > reached else after_hit
             pos = line_end + 1
         if self.hits and channel == self.hits[-1].channel and channel not in REDRAWN_CHANNELS:
-            self.since.block(channel, text[after_hit:])
+            self.since.block(channel, text[after_hit:], t)
         if channel in _BOOT_LINE.channels:
             self._tail[channel] = text[-_BEFORE_CHARS:]
         return self._new_hits
