@@ -252,18 +252,19 @@ def test_quiet_consoles_after_the_milestone_are_still_a_hang():
     assert m.decided.reason == "hung after a: no b within 10s"
 
 
+SELF_TEST = MilestoneSpec("t", (ms("a", r"^A$"), ms("self-test", r"^\[init\] rc: self-test passed")), (), ())
+
+
 def test_unlike_lines_then_quiet_consoles_are_a_hang_naming_the_last_line():
     # the no-preempt self-test: lines after user-exit, none like the milestone, then silence
-    spec = MilestoneSpec("t", (ms("a", r"^A$"), ms("self-test", r"^\[init\] rc: self-test passed")), (), ())
-    m = BootMatcher(spec)
+    m = BootMatcher(SELF_TEST)
     m.feed("serial", b"A\n[rc] initrd listing:\n[burn B] 3/3\n", 1.0)
     m.poll(11.1)
     assert m.decided.reason == "hung after a: no self-test within 10s; the last line `[burn B] 3/3` came at 1.00s"
 
 
 def test_unlike_lines_still_coming_at_the_timeout_are_not_a_hang():
-    spec = MilestoneSpec("t", (ms("a", r"^A$"), ms("self-test", r"^\[init\] rc: self-test passed")), (), ())
-    m = BootMatcher(spec)
+    m = BootMatcher(SELF_TEST)
     m.feed("serial", b"A\n[rc] initrd listing:\n", 1.0)
     m.feed("serial", b"[burn B] 999/1000\n", 10.5)
     m.poll(11.1)
