@@ -22,8 +22,8 @@ import re
 
 # What makes a line need drawing: a backspace or a cursor move or erase within the line.
 DRAWN = re.compile(rb"\x08|\x1b\[[0-9;]*[CDGKHf]")
-_CSI = re.compile(r"\x1b\[([0-?]*)[ -/]*([@-~])")
-_OTHER_ESCAPE = re.compile(r"\x1b(?:\][^\x07\x1b]*(?:\x07|\x1b\\)?|[()*+][0-9A-Za-z]|[@-Z\\-_=>78])?")
+# A backspace, a CSI sequence (params, final), or any other escape (stripped).
+_TOKEN = re.compile(r"\x08|\x1b\[([0-?]*)[ -/]*([@-~])|\x1b(?:\][^\x07\x1b]*(?:\x07|\x1b\\)?|[()*+][0-9A-Za-z]|[@-Z\\-_=>78])?")
 
 
 def draw(line: str) -> str:
@@ -32,38 +32,35 @@ def draw(line: str) -> str:
     cells: list[str] = []
     col = 0
     row: int | None = None  # the row of the last cursor position, once one was given
-    i, n = 0, len(line)
-    while i < n:
-        ch = line[i]
-        if ch == "\x08":
+    pos = 0
+    for token in _TOKEN.finditer(line):
+        col = _put(cells, col, line[pos : token.start()])
+        pos = token.end()
+        final = token.group(2)
+        if token.group(0) == "\x08":
             col = max(0, col - 1)
-            i += 1
-        elif ch == "\x1b":
-            csi = _CSI.match(line, i)
-            if csi is not None and csi.group(2) in "Hf":
-                at_text, _, column = csi.group(1).partition(";")
-                at = int(at_text) if at_text.isdigit() else 1
-                if row is not None and at != row and (cells or rows):
-                    rows.append(_shown(cells, col))
-                    cells = []
-                row, col = at, (int(column) - 1 if column.isdigit() and int(column) > 0 else 0)
-                i = csi.end()
-            elif csi is not None:
-                col = _csi(cells, col, csi.group(1), csi.group(2))
-                i = csi.end()
-            else:
-                other = _OTHER_ESCAPE.match(line, i)
-                i = other.end() if other is not None and other.end() > i else i + 1
-        else:
-            if col < len(cells):
-                cells[col] = ch
-            else:
-                cells.extend(" " * (col - len(cells)))
-                cells.append(ch)
-            col += 1
-            i += 1
+        elif final is not None and final in "Hf":
+            at_text, _, column = token.group(1).partition(";")
+            at = int(at_text) if at_text.isdigit() else 1
+            if row is not None and at != row and (cells or rows):
+                rows.append(_shown(cells, col))
+                cells = []
+            row, col = at, (int(column) - 1 if column.isdigit() and int(column) > 0 else 0)
+        elif final is not None:
+            col = _csi(cells, col, token.group(1), final)
+    col = _put(cells, col, line[pos:])
     rows.append(_shown(cells, col))
     return "\n".join(rows)
+
+
+def _put(cells: list[str], col: int, text: str) -> int:
+    """Print `text` at `col` (overwriting); the column after it."""
+    if text:
+        if col > len(cells):
+            cells.extend(" " * (col - len(cells)))
+        cells[col : col + len(text)] = text
+        col += len(text)
+    return col
 
 
 def _shown(cells: list[str], col: int) -> str:

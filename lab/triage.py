@@ -9,7 +9,8 @@ and its outcome decides whether the FAIL stands.
  3  anything else (ERROR/lab: a broken baseline    inconclusive: FAIL/code kept
     image, an interrupted run; MISS)
 Only FAIL is triaged: ERROR already blames the infrastructure and PASS needs nothing; nor is a
-FAIL of an image that never booted (lab.outcomes row 6), and such a baseline is row 3.
+FAIL of an image that never booted (lab.outcomes row 6). A baseline that never booted is the
+lab's own known-good image broken: ERROR/lab, row 3.
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def wants_triage(outcome: Outcome) -> bool:
 
 
 def triage(target: str, image: Outcome, baseline: Outcome, baseline_image: dict[str, Any]) -> Triage:
+    if never_booted(baseline):
+        baseline = Outcome(Verdict.ERROR, Culprit.LAB, f"the lab's known-good image is broken: {baseline.reason}", None)
     summary: dict[str, Any] = {"baseline": {
         "image": baseline_image,
         **baseline.to_dict(),
@@ -41,8 +44,7 @@ def triage(target: str, image: Outcome, baseline: Outcome, baseline_image: dict[
     if baseline.verdict is Verdict.PASS:
         summary["rule"] = "baseline passed on the same target: the new image is at fault (FAIL/code kept)"
         return Triage(image, summary)
-    failed = baseline.verdict is Verdict.FAIL and not never_booted(baseline)
-    if failed or baseline.culprit in (Culprit.FIRMWARE, Culprit.HOST):
+    if baseline.verdict is Verdict.FAIL or baseline.culprit in (Culprit.FIRMWARE, Culprit.HOST):
         culprit = Culprit.HOST if baseline.verdict is Verdict.FAIL else baseline.culprit
         assert culprit is not None
         summary["rule"] = f"baseline failed on the same target too: the target is at fault (ERROR/{culprit.value})"

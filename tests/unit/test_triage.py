@@ -48,3 +48,5 @@ def test_an_image_that_never_booted_is_not_triaged_and_as_a_baseline_is_inconclu
     assert broken.verdict is Verdict.FAIL and not wants_triage(broken)  # no boot: nothing about the target
     t = triage("q35-pflash", IMAGE, broken, BASE_IMAGE)
     assert t.outcome == IMAGE and t.summary["rule"].startswith("baseline not conclusive")
+    assert (t.summary["baseline"]["verdict"], t.summary["baseline"]["culprit"]) == ("ERROR", "lab")
+    assert t.summary["baseline"]["reason"].startswith("the lab's known-good image is broken: image not bootable: ")
