@@ -104,10 +104,10 @@ def outcome(attempt: Attempt | None, lab_signed: bool | None, last: str | None) 
 _LOAD_ROWS: dict[str, tuple[Verdict, Culprit, str]] = {
     "Load Error": (Verdict.FAIL, Culprit.CODE,
                    "the firmware could not load the image: not a valid UEFI image (Load Error); check the build's output"),
-    "Unsupported": (Verdict.FAIL, Culprit.CODE, "the firmware cannot run this image (Unsupported): built for another "
-                    "architecture or as a driver rather than an application?"),
-    "Out of Resources": (Verdict.ERROR, Culprit.LAB, "the firmware had no memory for the image (Out of Resources): "
-                         "the target's memory in the inventory, or an image too large for it"),
-    "Device Error": (Verdict.ERROR, Culprit.LAB, "the firmware could not read the image from the disk (Device Error): "
-                     "check the disk image the lab wrote"),
+    "Unsupported": (Verdict.FAIL, Culprit.CODE, ("the firmware cannot run this image (Unsupported): built for another "
+                                                 "architecture or as a driver rather than an application?")),
+    "Out of Resources": (Verdict.ERROR, Culprit.LAB, ("the firmware had no memory for the image (Out of Resources): "
+                                                      "the target's memory in the inventory, or an image too large for it")),
+    "Device Error": (Verdict.ERROR, Culprit.LAB, ("the firmware could not read the image from the disk (Device Error): "
+                                                  "check the disk image the lab wrote")),
 }

@@ -12,8 +12,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from bootlab_support import REPO, kernel_esp, run_boot
 from steps.config import ARTIFACT, kernel_factory
 
