@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 # Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
 KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow no-preempt lost-input stale-map-key busy-heap)
-BUILD_VARIANTS=(init-crash missing-initrd)
+BUILD_VARIANTS=(init-crash changed-hello missing-initrd)
 VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
 VARIANT=${1:-}
 if [ -n "$VARIANT" ] && ! printf '%s\n' "${VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
@@ -60,11 +60,11 @@ if [ -n "$VARIANT" ]; then
 else
     ESP=build/esp
 fi
-if [ "$VARIANT" = init-crash ]; then
+if [ "$VARIANT" = init-crash ] || [ "$VARIANT" = changed-hello ]; then
     # Its own output dir (the default programs stay in build/user); the shared target dir
     # keeps both feature sets' objects, so switching back and forth rebuilds nothing.
-    USER_OUT=build/variants/init-crash/user
-    USER_FEATURES=(--features programs/init-crash)
+    USER_OUT=build/variants/$VARIANT/user
+    USER_FEATURES=(--features "programs/$VARIANT")
 fi
 
 start_ns=$(date +%s%N)

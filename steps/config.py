@@ -111,7 +111,10 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[st
     f.addStep(KernelBuild(haltOnFailure=True))
     f.addStep(bb.ShellCommand(
         name="pack", haltOnFailure=True, descriptionDone=["packed", ARTIFACT],
-        command=["tar", "-czf", ARTIFACT, "-C", "build", "esp", "-C", "../kernel", "milestones.yaml"],
+        # esp.sha256sums: what the build made, so a boot tells an image damaged on the way
+        # (ERROR/lab) from one the build made broken (FAIL/code): workers/image.py
+        command=["sh", "-c", '(cd build/esp && find . -type f | LC_ALL=C sort | xargs -r sha256sum) > build/esp.sha256sums'
+                 ' && tar -czf "$0" -C build esp esp.sha256sums -C ../kernel milestones.yaml', ARTIFACT],
     ))
     f.addStep(bb.FileUpload(name="upload", workersrc=ARTIFACT, masterdest=artifact, haltOnFailure=True))
     if targets:

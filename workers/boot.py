@@ -32,7 +32,7 @@ from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
 from workers.fwscan import cached_scan
-from workers.image import artifact_files, prepare_image
+from workers.image import artifact_files, damage, prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
 from workers.partitioned import partitioned_disk
@@ -196,8 +196,8 @@ class BootSession:
             except EspError as exc:
                 if self.interrupt:  # Ctrl-C reaches mkfs.fat/mcopy too: not the image's fault
                     return self._finish(record, self._interrupted())
-                # The artifact under test is malformed: not a boot failure, so not FAIL.
-                return self._finish(record, outcomes.image_not_bootable(str(exc)))
+                # The artifact is malformed: the build's (FAIL), unless it was damaged on the way.
+                return self._finish(record, outcomes.image_not_bootable(str(exc), damage(req.image)))
             if self.interrupt:
                 return self._finish(record, self._interrupted())
             if fw.mode == "bios" and fw.bios is not None and uboot_version(fw.bios) is not None:
