@@ -12,13 +12,10 @@ Rules, first match wins (one test each in tests/unit/test_bootoptions.py):
  #  the firmware said about the image's option      verdict
  1  failed to start ...: <any status>               FAIL/code  "the image ran and returned <status> to the
     (it ran: its own lines came in between)                    firmware: last lines: ..."
- 2  failed to load ...: Security Violation or Access Denied (Secure Boot refused it):
-    a. the lab signed the image (`lab_signed` True)  ERROR/lab  "the firmware refused the image the lab signed
-                                                               (<status>): is the lab's key enrolled in db?"
-    b. the lab did not sign it (`lab_signed` False)  FAIL/code  "the firmware's Secure Boot refused the unsigned
-                                                               image (<status>): sign it or boot without Secure Boot"
-    c. no one said (`lab_signed` None)              ERROR/firmware "the firmware refused to load the image
-                                                               (<status>): its Secure Boot policy; ..."
+ 2  failed to load ...: Security Violation or     ERROR/firmware "the firmware refused to load the image
+    Access Denied (Secure Boot refused it)                    (<status>): its Secure Boot policy; ..."
+    (a lane that enforces Secure Boot on purpose judges its refusals by who signed the image:
+    lab/secureboot.py's table, applied after this one, owns that decision)
  3  failed to load ...: Load Error                   FAIL/code  "... not a valid UEFI image (Load Error) ..."
  4  failed to load ...: Unsupported                  FAIL/code  "... another architecture or subsystem ..."
  5  failed to load ...: Out of Resources             ERROR/lab  "... no memory for the image: the target's memory ..."
@@ -74,7 +71,7 @@ class BootOptions:
         self.last = Attempt(m["option"], m["device"], m["event"], m["status"], last)
 
 
-def outcome(attempt: Attempt | None, lab_signed: bool | None, last: str | None) -> Outcome | None:
+def outcome(attempt: Attempt | None, last: str | None) -> Outcome | None:
     """The rule table above for the option the firmware gave up on; None: row 7."""
     if attempt is None or attempt.status is None:
         return None
@@ -86,12 +83,6 @@ def outcome(attempt: Attempt | None, lab_signed: bool | None, last: str | None) 
     if attempt.event != "failed to load":
         return None
     if status in SECURE_BOOT_REFUSALS:
-        if lab_signed is True:
-            return Outcome(Verdict.ERROR, Culprit.LAB, f"the firmware refused the image the lab signed ({status}): "
-                           f"is the lab's key enrolled in db? ({said})", last)
-        if lab_signed is False:
-            return Outcome(Verdict.FAIL, Culprit.CODE, f"the firmware's Secure Boot refused the unsigned image ({status}): "
-                           f"sign it or boot without Secure Boot ({said})", last)
         return Outcome(Verdict.ERROR, Culprit.FIRMWARE, f"the firmware refused to load the image ({status}): its Secure "
                        f"Boot policy; check the image's signature and the keys enrolled ({said})", last)
     row = _LOAD_ROWS.get(status)

@@ -65,9 +65,6 @@ class BootFacts:
     console: str | None = None  # ... and where its console was read (SOL address, serial device)
     # Files of the image the boot was handed (ESP-relative, `EFI/BOOT/BOOTX64.EFI`); None: unknown.
     image_files: frozenset[str] | None = None
-    # A Secure Boot lane's fact: True when the lab signed the image, False when it boots it
-    # unsigned; None: no one said (lab.bootoptions row 2 reads it).
-    lab_signed: bool | None = None
 
 
 def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
@@ -158,7 +155,7 @@ def _firmware_gave_up(m: BootMatcher, f: BootFacts) -> Outcome | None:
     hit = m.signature
     if hit is None or hit.kind != "infrastructure" or hit.name not in FIRMWARE_GAVE_UP:
         return None
-    return boot_option_outcome(m.boot_options.last, f.lab_signed, m.last_milestone)
+    return boot_option_outcome(m.boot_options.last, m.last_milestone)
 
 
 def _qemu_error(status: int | None) -> bool:
