@@ -13,6 +13,7 @@ APT_PACKAGES=(
     openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
     postgresql-15                                 # the masters' shared database (steps/cluster)
     chromium                                      # headless browser for the dashboard's tests
+    kbd console-setup                             # Linux console fonts (/usr/share/consolefonts) the screen reader knows
     python3-venv git make
 )
 

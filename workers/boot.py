@@ -281,6 +281,7 @@ class BootSession:
                 boot_timeout_s=req.timeout_s,
                 duration_s=t,
                 image_files=artifact_files(req.image),
+                screen_unreadable=next((a.unreadable for a in self.attachments if isinstance(a, ScreenChannel)), None),
             ))
         record.qemu["exit_status"] = run.exit_status
         record.qemu["version"] = run.qemu_version

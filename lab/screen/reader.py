@@ -15,6 +15,7 @@ import numpy as np
 
 from lab.screen.cells import REPLACEMENT, CellRead, GlyphLookup, Grid, pack_pixels, read_cells
 from lab.screen.font import Font, load_font, widened
+from lab.screen.fontset import by_size, system_fonts
 from lab.screen.grid import detect_grid, good_enough
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,11 +49,24 @@ def known_fonts() -> tuple[Font, ...]:
     return (rustux, load_font(FONT_FILES["ovmf"], "ovmf"), widened(rustux, 9, "vga-9x16"))
 
 
-class ScreenReader:
-    """Reads frames of one screen in order; remembers the grid between frames."""
+@cache
+def reader_fonts() -> tuple[Font, ...]:
+    """What a reader knows by default, one per cell size: the lab's fonts, the glyphs it
+    learned of Linux's built-in fonts (fonts/linux-*.glyphs: where they differ from Debian's
+    files), then Linux's console fonts as Debian installs them."""
+    learned = tuple(load_font(p) for p in sorted(FONT_FILES["ovmf"].parent.glob("linux-*.glyphs")))
+    return by_size((*known_fonts(), *learned, *system_fonts()))
 
-    def __init__(self, fonts: Sequence[Font] | None = None) -> None:
-        self.lookups = [GlyphLookup(f) for f in (fonts or known_fonts())]
+
+class ScreenReader:
+    """Reads frames of one screen in order; remembers the grid between frames. `fonts`
+    replaces what it knows; `first` (a spec's `screen_font`) goes before the defaults."""
+
+    def __init__(self, fonts: Sequence[Font] | None = None, first: Sequence[Font] = ()) -> None:
+        known = fonts or reader_fonts()
+        own = {(f.width, f.height) for f in (*first, *(fonts or known_fonts()))}
+        self.lookups = [GlyphLookup(f, searched=(f.width, f.height) in own)
+                        for f in (by_size((*first, *known)) if first else known)]
         self._by_font = {id(lk.font): lk for lk in self.lookups}
         self.grid: Grid | None = None
         self._shape: tuple[int, ...] | None = None  # the frame size the grid was found on
@@ -74,4 +88,4 @@ class ScreenReader:
         return ScreenText(read.lines, self.grid, read.unknown, read.cursor)
 
 
-__all__ = ["REPLACEMENT", "ScreenReader", "ScreenText", "frame_from_rgb", "known_fonts"]
+__all__ = ["REPLACEMENT", "ScreenReader", "ScreenText", "frame_from_rgb", "known_fonts", "reader_fonts"]

@@ -1,6 +1,8 @@
 """When the boot needs the screen read: a screen milestone is next, or a step waits on it."""
 from __future__ import annotations
 
+import re
+
 from lab.matcher import BootMatcher
 from lab.spec import SCREEN
 
@@ -14,3 +16,16 @@ def screen_wanted(matcher: BootMatcher) -> bool:
     talk = matcher.conversation
     return talk is not None and talk.step is not None and talk.step.channel == SCREEN
 
+
+def awaited_on_screen(matcher: BootMatcher) -> list[tuple[str, re.Pattern[str]]]:
+    """The regexes a screen line may satisfy now, by name: the next milestone's, or the
+    expected answer of the step the conversation waits on (never a fatal signature's: a
+    guessed cell never condemns the kernel)."""
+    if matcher.decided is not None:
+        return []
+    nxt = matcher.next_milestone
+    if nxt is not None:
+        return [(nxt.name, nxt.regex)] if SCREEN in nxt.channels else []
+    talk = matcher.conversation
+    step = talk.step if talk is not None else None
+    return [(step.name, step.expect)] if step is not None and step.channel == SCREEN and step.expect is not None else []

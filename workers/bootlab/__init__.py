@@ -43,6 +43,7 @@ COMMANDS = {
     "bisect": "bisect",
     "kcidb": "kcidb",
     "try": "trypatch",
+    "screen": "screen",
 }
 
 
