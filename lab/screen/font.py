@@ -44,6 +44,7 @@ class Font:
     # More (character, bitmap) pairs from other fonts of the same cell size (lab.screen.fontset):
     # a bitmap already known keeps its first character.
     variants: tuple[tuple[str, bytes], ...] = ()
+    merged: tuple[str, ...] = ()  # the names of the fonts whose glyphs are the variants
     by_bitmap: dict[bytes, str] = field(init=False, repr=False)
     shadowed: tuple[str, ...] = field(init=False, repr=False)
 

@@ -43,5 +43,6 @@ def by_size(fonts: Iterable[Font]) -> tuple[Font, ...]:
             merged.append(first)
             continue
         variants = (*first.variants, *((c, b) for f in others for c, b in (*f.bitmaps.items(), *f.variants)))
-        merged.append(Font(first.name, first.width, first.height, first.bitmaps, variants))
+        names = (*first.merged, *(n for f in others for n in (f.name, *f.merged)))
+        merged.append(Font(first.name, first.width, first.height, first.bitmaps, variants, names))
     return tuple(merged)

@@ -94,7 +94,7 @@ def _edk2_box(grid: Grid, read: CellRead, height: int, width: int) -> Grid | Non
     """EDK2 draws its text mode centred: the largest of its modes on this grid that holds
     all the text is the console, so its first column reads as column 0 (`^Shell>`)."""
     f = grid.font
-    if f.name not in EDK2_FONTS:
+    if not EDK2_FONTS & {f.name, *f.merged}:  # a learned or spec's font may lead EDK2's size
         return None
     used = [(r, len(line) - len(line.lstrip(" ")), len(line)) for r, line in enumerate(read.lines) if line.strip(" ")]
     for cols, rows in sorted(EDK2_MODES, reverse=True):

@@ -75,3 +75,10 @@ def test_an_unreadable_cell_stands_for_one_character_and_the_match_says_so():
 def test_exact_reading_never_goes_through_wildcards():
     line = ScreenReader().read(frame("linux-vga8x16")).lines[2]
     assert REPLACEMENT not in line and wild_search(re.compile("ExitBootServices"), line) is None
+
+
+def test_a_font_learned_at_edk2s_size_keeps_its_console_centred(tmp_path):
+    learned = tmp_path / "mine.glyphs"
+    learned.write_text("font mine 8x19\nglyph U+00E9\n" + "#.......\n" * 19)
+    grid = ScreenReader(first=(load_font(learned),)).read(frame("ovmf-shell-start")).grid
+    assert (grid.font.name, grid.x0, grid.y0, grid.cols, grid.rows) == ("mine", 240, 105, 100, 31)
