@@ -22,8 +22,8 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
     c. otherwise, on a board (its console is its only channel) ERROR/board "nothing on the console"
  7  QEMU debug-exit 0x11 (status 35) without a panic line     FAIL/code  "kernel reported failure ..."
  7a a screen milestone timed out while the last frame read    ERROR/lab  "no <next> within Ns, but the lab could not
-    held cells no known font explains (a fatal line read          read N screen cells on lines ...: '<line>'
-    there is row 4's)                                              (see screen-<next>.png)"
+    held text lines with cells no known font explains (not a      read N screen cells on lines ...: '<line>'
+    picture; a fatal line read there is row 4's)                   (see screen-<next>.png)"
  8  no milestone at all, though the firmware printed:
     (a missing boot file is caught by a signature, row 3)     FAIL/code  "no <first> ...: kernel printed nothing"
     (or, with bytes on debugcon, "... in N B of kernel output")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 REPLACEMENT = "\ufffd"
 SHOWN_LINES = 3  # lines quoted in a reason
+TEXT_KNOWN = 3
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,17 @@ class Unreadable:
 
 
 def unreadable(lines: Sequence[str], shot: str | None = None) -> Unreadable | None:
-    """The frame's unreadable cells (`lines`: its rows as read), None if it had none."""
-    rows = tuple(r for r, line in enumerate(lines) if REPLACEMENT in line)
+    """The unreadable cells of the frame's text lines (`lines`: its rows as read), None if
+    none: a row counts when it reads at least `TEXT_KNOWN` characters and twice as many as
+    it has unreadable cells. A picture (a logo) is all unreadable cells: no text was lost
+    there, and a kernel that hung under its logo is not the lab's to excuse."""
+    rows = tuple(r for r, line in enumerate(lines) if REPLACEMENT in line and _text(line))
     if not rows:
         return None
     return Unreadable(sum(lines[r].count(REPLACEMENT) for r in rows), rows, tuple(lines[r] for r in rows), shot)
+
+
+def _text(line: str) -> bool:
+    unknown = line.count(REPLACEMENT)
+    known = len(line) - line.count(" ") - unknown
+    return known >= TEXT_KNOWN and known >= 2 * unknown
