@@ -44,12 +44,12 @@ def test_bootlab_learns_shows_and_reads_with_what_it_learned(tmp_path):
     env = {**os.environ, "BOOTLAB_STATE": str(tmp_path / "state"), "PYTHONPATH": str(Path(__file__).parents[2])}
     args = [Path(sys.executable).parent / "bootlab", "screen", "learn-font", str(CORPUS / "linux-vga8x16.png"),
             "--lab-fonts-only", "--font", str(font), "--name", "linux-vga"]
-    first = subprocess.run([*args, "--line", f"2:{ROWS[2]}"], env=env, capture_output=True, text=True, timeout=60)
+    first = subprocess.run([*args, "--line", f"2:{ROWS[2]}"], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert first.returncode == 0, first.stderr
     assert "learned 'v' (U+0076) at row 2 column 11, unreadable:" in first.stdout and "1 glyphs (1 new)" in first.stdout
     assert "    .##...##" in first.stdout or "##" in first.stdout.split("unreadable:")[1]
     wrong = subprocess.run([*args, "--line", "1:Type \"help\" for a_ailable commands."], env=env, capture_output=True,
-                           text=True, timeout=60)
+                           text=True, timeout=60, check=False)
     assert wrong.returncode == 2 and "this glyph was learned as 'v', the text says '_'" in wrong.stderr, wrong.stderr
     assert "nothing learned" in wrong.stderr
     assert read((load_font(font),)).lines[2] == "ExitBootServices OK"

@@ -116,8 +116,9 @@ class ScreenChannel(Attachment):
             self._decided_shot = True
             missed = live.matcher.timeout
             if missed is not None and self.unreadable is not None and self._read_frame is not None:
-                self.unreadable = replace(self.unreadable, shot=f"screen-{missed.missing}.png")
-                self._save(live, self.unreadable.shot, self._read_frame)
+                shot = f"screen-{missed.missing}.png"
+                self.unreadable = replace(self.unreadable, shot=shot)
+                self._save(live, shot, self._read_frame)
             if self._take(live):
                 self._save(live, SCREEN_PNG, self._frame)
 
