@@ -53,7 +53,8 @@ def unreadable(truth: str, read: str) -> int:
     with no text grid found, every character of the truth."""
     if not read.strip():
         return sum(1 for c in truth if c not in " \n\ufffd")
-    return sum(1 for t, r in zip(truth.split("\n"), read.split("\n")) for a, b in zip(t, r) if b == "\ufffd" != a)
+    rows = zip(truth.strip("\n").split("\n"), read.strip("\n").split("\n"))  # aligned as char_errors aligns them
+    return sum(1 for t, r in rows for a, b in zip(t, r) if b == "\ufffd" != a)
 
 
 def main() -> None:

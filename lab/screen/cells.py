@@ -40,15 +40,17 @@ class Grid:
 
 
 CLEAN_ROW_KNOWN = 3
+SHAPES = ("\u2580", "\u259f")  # block elements: read, but not counted as known text
 
 
 @dataclass(frozen=True)
 class CellRead:
     lines: tuple[str, ...]
-    known: int  # cells with ink read as a character
+    known: int  # cells with ink read as a character (block elements aside)
     unknown: int  # cells read as REPLACEMENT
     clean_rows: int  # rows with at least CLEAN_ROW_KNOWN characters and at most one REPLACEMENT (a cursor)
     cursor: tuple[int, int] | None = None  # (row, column) of a cell read under a cursor
+    perfect_rows: int = 0  # rows with at least CLEAN_ROW_KNOWN characters and no REPLACEMENT
 
 
 class GlyphLookup:
@@ -154,10 +156,13 @@ def read_cells(pixels: np.ndarray, grid: Grid, lookup: GlyphLookup, first_look_o
     grid_chars = chars.reshape(rows, cols)
     unknown_per_row = np.count_nonzero(grid_chars == REPLACEMENT, axis=1)
     blank_per_row = np.count_nonzero(grid_chars == " ", axis=1)
-    known_per_row = cols - blank_per_row - unknown_per_row
+    # Block elements (a logo's solid cells read as `▄` in some font) are no evidence of text.
+    shapes_per_row = np.count_nonzero((grid_chars >= SHAPES[0]) & (grid_chars <= SHAPES[1]), axis=1)
+    known_per_row = cols - blank_per_row - unknown_per_row - shapes_per_row
     clean = int(np.count_nonzero((unknown_per_row <= 1) & (known_per_row >= CLEAN_ROW_KNOWN)))
+    perfect = int(np.count_nonzero((unknown_per_row == 0) & (known_per_row >= CLEAN_ROW_KNOWN)))
     lines = tuple("".join(row).rstrip(" ") for row in grid_chars.tolist())
-    return CellRead(lines, int(known_per_row.sum()), int(unknown_per_row.sum()), clean, cursor)
+    return CellRead(lines, int(known_per_row.sum()), int(unknown_per_row.sum()), clean, cursor, perfect)
 
 
 def _cell_keys(pixels: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:

@@ -5,8 +5,8 @@ every font the lab knows; on those rows each cell whose reading differs from the
 character (unreadable, or read as another character) is a glyph to learn: its ink bitmap
 for that character. Learning is refused, nothing kept, when it is inconsistent: a
 character seen as two different bitmaps, a bitmap given as two characters (in this
-screen or against the font learned so far), or a row that mostly disagrees with its text
-(the wrong row, or the wrong grid).
+screen or against the font learned so far), or a row whose readable cells mostly disagree
+with its text (the wrong row, or the wrong grid).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from lab.screen.cells import Grid, pack_pixels, row_bitmaps
 from lab.screen.font import Font
 from lab.screen.unreadable import REPLACEMENT
 
-MIN_AGREEING = 0.5  # of a row's given characters, read as given: else the row is not that text
+MIN_AGREEING = 0.5  # of a row's cells the lab read, read as given: else the row is not that text
 
 
 class LearnError(Exception):
@@ -47,8 +47,10 @@ def learn(rgb: np.ndarray, grid: Grid, read: tuple[str, ...], known: dict[int, s
             raise LearnError(f"row {row}'s text has {len(text)} characters, the screen's rows {grid.cols}")
         line = read[row] if row < len(read) else ""
         given = [(col, c) for col, c in enumerate(text) if c != " "]
-        agreeing = sum(1 for col, c in given if col < len(line) and line[col] == c)
-        if given and agreeing < MIN_AGREEING * len(given):
+        # The cells the lab did read must mostly agree (a row of glyphs all unknown may not).
+        readable = [(col, c) for col, c in given if col < len(line) and line[col] not in (REPLACEMENT, " ")]
+        agreeing = sum(1 for col, c in readable if line[col] == c)
+        if readable and agreeing < MIN_AGREEING * len(readable):
             raise LearnError(f"row {row} reads {line.strip()!r}, not {text.strip()!r}: give the row the text is on")
         bitmaps = row_bitmaps(pixels, grid, row)
         for col, char in given:

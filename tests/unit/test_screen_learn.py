@@ -53,3 +53,12 @@ def test_bootlab_learns_shows_and_reads_with_what_it_learned(tmp_path):
     assert wrong.returncode == 2 and "this glyph was learned as 'v', the text says '_'" in wrong.stderr, wrong.stderr
     assert "nothing learned" in wrong.stderr
     assert read((load_font(font),)).lines[2] == "ExitBootServices OK"
+
+
+def test_a_row_of_glyphs_all_unknown_is_learned_from_grubs_menu():
+    """GRUB 2.06's menu on OVMF: EDK2 draws its box with glyphs the lab's EDK2 font lacks."""
+    text = ScreenReader(known_fonts()).read(frame("grub-menu"))
+    top = (CORPUS / "grub-menu.txt").read_text().split("\n")[3]
+    assert set(text.lines[3].strip()) == {"\ufffd"}
+    learned = learn(frame("grub-menu"), text.grid, text.lines, {3: top}, None)
+    assert [(g.char, g.where) for g in learned] == [("┌", (3, 1)), ("─", (3, 2)), ("┐", (3, 98))]
