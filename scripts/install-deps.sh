@@ -14,6 +14,7 @@ APT_PACKAGES=(
     postgresql-15                                 # the masters' shared database (steps/cluster)
     chromium                                      # headless browser for the dashboard's tests
     kbd console-setup                             # Linux console fonts (/usr/share/consolefonts) the screen reader knows
+    grub-efi-amd64-bin                            # a real GRUB menu on the screen (tests/integration/test_screen_grub.py)
     python3-venv git make
 )
 

@@ -18,14 +18,14 @@ def screen_wanted(matcher: BootMatcher) -> bool:
 
 
 def awaited_on_screen(matcher: BootMatcher) -> list[tuple[str, re.Pattern[str]]]:
-    """The regexes a screen line may satisfy now, by name: the next milestone's, or the
-    expected answer of the step the conversation waits on (never a fatal signature's: a
-    guessed cell never condemns the kernel)."""
+    """The regexes a screen line may satisfy now, by name, in order: the milestones still to
+    come on the screen (one frame may hold several), or the expected answer of the step the
+    conversation waits on; never a fatal signature's (a guessed cell never condemns the kernel)."""
     if matcher.decided is not None:
         return []
-    nxt = matcher.next_milestone
-    if nxt is not None:
-        return [(nxt.name, nxt.regex)] if SCREEN in nxt.channels else []
+    later = matcher.spec.milestones[len(matcher.hits):]
+    if later:
+        return [(m.name, m.regex) for m in later if SCREEN in m.channels]
     talk = matcher.conversation
     step = talk.step if talk is not None else None
     return [(step.name, step.expect)] if step is not None and step.channel == SCREEN and step.expect is not None else []
