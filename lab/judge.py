@@ -23,6 +23,9 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
     b. otherwise, on a QEMU target                            ERROR/firmware "firmware printed nothing"
     c. otherwise, on a board (its console is its only channel) ERROR/board "nothing on the console"
  7  QEMU debug-exit 0x11 (status 35) without a panic line     FAIL/code  "kernel reported failure ..."
+ 7a a screen milestone timed out while the last frame read    ERROR/lab  "no <next> within Ns, but the lab could not
+    held text lines with cells no known font explains (not a      read N screen cells on lines ...: '<line>'
+    picture; a fatal line read there is row 4's)                   (see screen-<next>.png)"
  8  no milestone at all, though the firmware printed:
     (a missing boot file is caught by a signature, row 3)     FAIL/code  "no <first> ...: kernel printed nothing"
     (or, with bytes on debugcon, "... in N B of kernel output")
@@ -43,6 +46,8 @@ from dataclasses import dataclass
 
 from lab.bootoptions import outcome as boot_option_outcome
 from lab.matcher import BootMatcher
+from lab.screen.unreadable import Unreadable
+from lab.spec import SCREEN
 from lab.verdict import Culprit, Outcome, Verdict
 
 DEBUG_EXIT_SUCCESS = 33  # the kernel wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
@@ -65,6 +70,8 @@ class BootFacts:
     console: str | None = None  # ... and where its console was read (SOL address, serial device)
     # Files of the image the boot was handed (ESP-relative, `EFI/BOOT/BOOTX64.EFI`); None: unknown.
     image_files: frozenset[str] | None = None
+    # The screen's unreadable cells when a screen milestone was awaited (workers/qemu/screen.py).
+    screen_unreadable: Unreadable | None = None
 
 
 def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
@@ -105,6 +112,10 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         )
     if f.exit_status == DEBUG_EXIT_FAILURE:
         return out(Verdict.FAIL, Culprit.CODE, f"kernel reported failure (debug-exit 0x11) without a panic line, {after}")
+    if m.timeout is not None and f.screen_unreadable is not None and _on_screen(m, m.timeout.missing):
+        why = m.decided.reason if m.decided else f"no {m.timeout.missing}"
+        return out(Verdict.ERROR, Culprit.LAB, f"{why}, but the lab could not read {f.screen_unreadable.describe()}: "
+                   "the screen may show it in a font the lab does not know (bootlab screen learn-font)")
     if not m.hits:
         first = m.spec.milestones[0].name
         if seen["debugcon"]:  # only the kernel writes to port 0xE9
@@ -156,6 +167,10 @@ def _firmware_gave_up(m: BootMatcher, f: BootFacts) -> Outcome | None:
     if hit is None or hit.kind != "infrastructure" or hit.name not in FIRMWARE_GAVE_UP:
         return None
     return boot_option_outcome(m.boot_options.last, m.last_milestone)
+
+
+def _on_screen(m: BootMatcher, milestone: str) -> bool:
+    return any(x.name == milestone and SCREEN in x.channels for x in m.spec.milestones)
 
 
 def _qemu_error(status: int | None) -> bool:

@@ -16,7 +16,8 @@ APT_PACKAGES=(
     debootstrap                                   # the Debian 13 environment's root (install-envs.sh)
     u-boot-qemu                                   # U-Boot's UEFI: the q35-uboot target
     sbsigntool                                    # sbsign: the kernel signed for the Secure Boot lanes
-    grub-efi-amd64-bin grub-common                # a real boot loader for the terminal tests
+    grub-efi-amd64-bin grub-common                # a real boot loader: the terminal and screen tests
+    kbd console-setup                             # Linux console fonts (/usr/share/consolefonts) the screen reader knows
     python3-venv git make
 )
 

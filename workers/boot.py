@@ -293,6 +293,7 @@ class BootSession:
                 boot_timeout_s=req.timeout_s,
                 duration_s=t,
                 image_files=artifact_files(req.image),
+                screen_unreadable=next((a.unreadable for a in self.attachments if isinstance(a, ScreenChannel)), None),
             ))
         if req.target.secure_boot:
             outcome = secure_boot_outcome(outcome, secure_boot_facts(req.image, req.out))
