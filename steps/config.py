@@ -37,6 +37,7 @@ from steps.parent import ParentBuild
 from steps.placement import next_worker
 from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
+from steps.trysched import LabTry
 
 KERNEL_BUILDER = "kernel"
 ARTIFACT = "kernel.tar.gz"  # esp/ + milestones.yaml: the spec travels with the kernel it describes
@@ -305,9 +306,8 @@ def _people_schedulers(inventory: Inventory, settings: MasterSettings, users: li
     result = [
         schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
                                   buttonName="Build and boot"),
-        schedulers.Try_Userpass(name="try", builderNames=[KERNEL_BUILDER],
-                                port=settings.listen(settings.try_port),
-                                userpass=try_userpass(users)),
+        LabTry(name="try", builderNames=[KERNEL_BUILDER], port=settings.listen(settings.try_port),
+               userpass=try_userpass(users), repo=inventory.lab.kernel_repo or str(settings.repo_root)),
     ]
     if golden_builders:
         result.append(schedulers.ForceScheduler(name="force-golden", builderNames=golden_builders,
