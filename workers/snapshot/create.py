@@ -4,7 +4,7 @@ The machine is the warm boot's own (the same command line minus `-incoming`, so 
 finds every device it saved): the loader as `-kernel`, which OVMF starts with no disk and no
 shell, and a placeholder for the ESP the restoring QEMU will serve in fw_cfg
 (workers/warm/loader.py). Once the loader says it waits for the ESP, QMP `stop`s the guest and
-`migrate`s it to a file. The flash's content travels in
+`migrate`s it to a file, RAM left out (x-ignore-shared: it is in the snapshot's RAM file). The flash's content travels in
 the stream (QEMU keeps pflash in RAM), so the restored machine only needs a fresh VARS copy
 of the same size; what the guest writes to it is dropped with the boot's work directory.
 """
@@ -27,7 +27,7 @@ from workers.qemu.command import CONSOLES, QMP
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
 from workers.snapshot.store import CREATION_LOG, STREAM, Snapshot, SnapshotStore
-from workers.warm.loader import PLACEHOLDER, PLACEHOLDER_BYTES
+from workers.warm.loader import IGNORE_SHARED, PLACEHOLDER, PLACEHOLDER_BYTES, RAM_FILE
 from workers.workdir import workdir
 
 CREATE_TIMEOUT_S = 90.0  # OVMF starts the loader in ~3 s under TCG on an idle host
@@ -63,6 +63,9 @@ def _make(staging: Path, command: Callable[[Path], list[str]], vars_template: Pa
         if vars_template is not None:
             shutil.copyfile(vars_template, work / VARS_COPY)
         (work / PLACEHOLDER).write_bytes(PLACEHOLDER_BYTES)
+        # The command names the work dir (masked in the key); QEMU would spin on a dangling link, so the file exists.
+        (staging / RAM_FILE).touch()
+        (work / RAM_FILE).symlink_to(staging / RAM_FILE)
         streams = Streams()
         qmp: list[QmpClient] = []
         qemu = QemuProcess(command(work))
@@ -113,6 +116,7 @@ def _save(qmp: QmpClient, qemu: QemuProcess, stream: Path, deadline: float) -> N
     try:
         qmp.handshake(timeout=5.0)
         qmp.execute("stop")
+        qmp.execute("migrate-set-capabilities", IGNORE_SHARED)  # the RAM stays in its file (workers/warm/loader.py)
         qmp.execute("migrate", {"uri": f"exec:cat > {shlex.quote(str(stream))}"})
         while time.monotonic() < deadline:
             status = qmp.execute("query-migrate").get("status")

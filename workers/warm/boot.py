@@ -31,7 +31,7 @@ from workers.snapshot.store import SnapshotStore
 from workers.warm.lane import LANES
 from lab.esp import EspError
 from workers.image import prepare_image
-from workers.warm.loader import PLACEHOLDER, LoaderMissing, warm_devices
+from workers.warm.loader import PLACEHOLDER, RAM_FILE, LoaderMissing, ram_backend, warm_devices
 from workers.warm.restore import WarmStart
 
 ATTEMPT_DIR = "warm-attempt"  # the record of a warm start that failed, kept beside the cold one
@@ -66,7 +66,7 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
             snapshot, made = ensure_snapshot(store, key, command, vars_template)
     except (SnapshotCreateError, SnapshotError, LoaderMissing, OSError) as exc:
         return _cold(request, progress, interrupt, [*warnings, f"no snapshot: {exc}"])
-    warm = WarmStart(snapshot, esp)
+    warm = WarmStart(snapshot, esp, request.target.memory_mb)
     progress.event(f"warm: restoring snapshot {snapshot.manifest.digest}")
     record = BootSession(replace(request, boot_path="warm", attachments=(*request.attachments, warm)),
                          progress, interrupt).run()
@@ -93,7 +93,8 @@ def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, object, Path | Non
     accel = resolve_accel(target.accel, target.machine, firmware_for(fw, None), request.qemu_binary)
 
     def command(work: Path) -> list[str]:
-        extra = (*(arg for a in request.attachments for arg in a.qemu_args(work)), *warm_devices(work / PLACEHOLDER))
+        extra = (*(arg for a in request.attachments for arg in a.qemu_args(work)), *warm_devices(work / PLACEHOLDER),
+                 *ram_backend(work / RAM_FILE, target.memory_mb, shared=True))
         return machine_command(request, accel.accel, work, None, extra)
 
     probe = Path("/") / WORK_MASK  # the key's command line, with the work directory masked

@@ -1,9 +1,10 @@
 """A warm boot's start: restore the firmware from a snapshot, let the resident loader start the image.
 
 An attachment (workers/qemu/attach.py) of an otherwise ordinary boot: QEMU starts paused
-with `-incoming "exec:cat <snapshot>"` on the snapshot's own machine (workers/warm/loader.py:
-the loader as `-kernel`, no boot disk) plus the boot's ESP image as fw_cfg's `opt/rustux/esp`.
-Once the stream is in (and its sha256, computed while QEMU reads it, matches the manifest) the
+with `-incoming defer` on the snapshot's own machine (workers/warm/loader.py: the loader as
+`-kernel`, no boot disk, RAM mapped privately from the snapshot's RAM file) plus the boot's
+ESP image as fw_cfg's `opt/rustux/esp`; QMP turns x-ignore-shared on and reads the stream
+(device state only: the RAM is the file's). Once the stream is in (and its sha256, computed while QEMU reads it, matches the manifest) the
 guest resumes; the loader in it reads the ESP, mounts it as a RAM disk and starts the boot file
 (lab/warmlaunch.py reads what it says). From then on the boot is judged like a cold one.
 Anything that goes wrong before the start is the warm lane's failure (`failure`, with
@@ -23,15 +24,16 @@ from lab.warmlaunch import LaunchState, LoaderLaunch
 from workers.qemu.attach import Attachment, LiveBoot
 from workers.qemu.qmp import QmpError
 from workers.snapshot.store import Snapshot
-from workers.warm.loader import warm_devices
+from workers.warm.loader import IGNORE_SHARED, RAM_FILE, ram_backend, warm_devices
 
 RESTORE_TIMEOUT_S = 30.0
 POLL_S = 0.005
 
 
 class WarmStart(Attachment):
-    def __init__(self, snapshot: Snapshot, esp: Path) -> None:
+    def __init__(self, snapshot: Snapshot, esp: Path, memory_mb: int) -> None:
         self.snapshot = snapshot
+        self.memory_mb = memory_mb
         self.esp = esp  # the boot's FAT image, served to the loader through fw_cfg
         self.failure: str | None = None
         self.snapshot_bad = False  # the failure condemns the snapshot (drop it)
@@ -45,12 +47,15 @@ class WarmStart(Attachment):
 
     # -- hooks ------------------------------------------------------------------------------
     def qemu_args(self, work: Path) -> tuple[str, ...]:
-        return (*warm_devices(self.esp), "-S", "-incoming", f"exec:cat {shlex.quote(str(self.snapshot.stream))}")
+        return (*warm_devices(self.esp), *ram_backend(self.snapshot.dir / RAM_FILE, self.memory_mb, shared=False),
+                "-S", "-incoming", "defer")
 
     def started(self, live: LiveBoot) -> None:
         if live.qmp is None:  # most often QEMU exiting at once on a stream it cannot load
             return self._fail(live, "restore failed: QEMU closed QMP before the restore", snapshot_bad=True)
         try:
+            live.qmp.execute("migrate-set-capabilities", IGNORE_SHARED)
+            live.qmp.execute("migrate-incoming", {"uri": f"exec:cat {shlex.quote(str(self.snapshot.stream))}"})
             if not self._restore(live):
                 return
             live.qmp.execute("cont")
