@@ -200,6 +200,8 @@ def _keep_golden(golden: Path) -> bb.MasterShellCommand:
 
 
 def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock) -> util.BuildFactory:
+    """The golden image boots cold (every other boot restores its firmware where the lane is on),
+    then the warm check compares a cold and a warm boot of it."""
     def has_golden(step) -> bool:
         return golden.exists()
 
@@ -210,7 +212,7 @@ def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
     f.addStep(_unpack("unpack-golden", "golden.tar.gz", "golden", doStepIf=has_golden,
                       hideStepIf=_hidden_when_skipped))
     f.addStep(BootStep(
-        target=target.name, image="golden/esp", milestones="golden/milestones.yaml",
+        target=target.name, image="golden/esp", milestones="golden/milestones.yaml", cold=True,
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
         hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     ))
