@@ -9,7 +9,7 @@ KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overfl
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
-.PHONY: all deps kernel image variants test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
+.PHONY: all deps kernel loader image variants test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
 
 all: kernel
 
@@ -19,6 +19,11 @@ deps:
 # build/esp/EFI/BOOT/BOOTX64.EFI + EFI/rustux/initrd.cpio, or build/variants/$(VARIANT)/esp/...
 kernel: deps
 	@scripts/build-kernel.sh $(VARIANT)
+
+# build/loader/rustux-loader.efi: the warm lane's resident loader (loader/), and its host tests.
+loader: deps
+	@PATH=/usr/bin:$$PATH cargo test --quiet --manifest-path loader/Cargo.toml --target-dir build/cargo/host
+	@scripts/build-loader.sh
 
 # build/rustux.img: a GPT disk with one EFI System Partition holding build/esp.
 image: kernel
@@ -30,26 +35,26 @@ variants: deps
 test-kernel: deps
 	@scripts/test-kernel.sh
 
-test-lab: deps kernel image variants
+test-lab: deps kernel loader image variants
 	$(PY) -m pytest -q --durations=25 -m "not hosts"
 
 # The distributed lab (PostgreSQL, crossbar, two masters, network-namespace hosts) and its faults.
-test-hosts: deps kernel
+test-hosts: deps kernel loader
 	$(PY) -m pytest -q --durations=10 -m hosts
 
 test: test-kernel test-lab
 
-demo: deps kernel
+demo: deps kernel loader
 	@scripts/demo.sh
 
 # The lab across hosts (network namespaces, PostgreSQL, crossbar, two masters): up until demo-stop.
-demo-hosts: deps kernel
+demo-hosts: deps kernel loader
 	@scripts/demo-hosts.sh
 
 demo-stop:
 	@scripts/demo-stop.sh
 
-bench: deps kernel
+bench: deps kernel loader
 	$(PY) bench/matcher.py
 	$(PY) bench/screen.py
 	$(PY) bench/boot_latency.py

@@ -58,6 +58,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         record_dir="record",
         retries=1,
         board=None,
+        cold=False,
         **kwargs,
     ):
         if bool(target) == bool(board):
@@ -74,6 +75,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         self.bootlab = bootlab
         self.record_dir = record_dir
         self.retries = retries
+        self.cold = cold  # a QEMU boot that must not restore its firmware (the nightly golden boot)
         # On a stop, TERM first: bootlab then stops QEMU and still writes its record.
         kwargs.setdefault("sigtermTime", 10)
         kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
@@ -109,7 +111,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         for flag, value in (("--milestones", self.milestones), ("--inventory", self.inventory), ("--baseline", self.baseline)):
             if value:
                 cmd += [flag, value]
-        return cmd
+        return cmd + (["--no-warm"] if self.cold else [])
 
     @defer.inlineCallbacks
     def run(self):

@@ -37,6 +37,7 @@ from steps.parent import ParentBuild
 from steps.placement import next_worker
 from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
+from steps.trysched import LabTry
 
 KERNEL_BUILDER = "kernel"
 ARTIFACT = "kernel.tar.gz"  # esp/ + milestones.yaml: the spec travels with the kernel it describes
@@ -212,6 +213,8 @@ def _keep_golden(golden: Path) -> bb.MasterShellCommand:
 
 def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock,
                    warm_check: bool = True) -> util.BuildFactory:
+    """The golden image boots cold (every other boot restores its firmware where the lane is on),
+    then, with `warm_check`, the warm check compares a cold and a warm boot of it."""
     def has_golden(step) -> bool:
         return golden.exists()
 
@@ -222,7 +225,7 @@ def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
     f.addStep(_unpack("unpack-golden", "golden.tar.gz", "golden", doStepIf=has_golden,
                       hideStepIf=_hidden_when_skipped))
     f.addStep(BootStep(
-        target=target.name, image="golden/esp", milestones="golden/milestones.yaml",
+        target=target.name, image="golden/esp", milestones="golden/milestones.yaml", cold=True,
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
         hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     ))
@@ -325,9 +328,8 @@ def _people_schedulers(inventory: Inventory, settings: MasterSettings, users: li
     result = [
         schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
                                   buttonName="Build and boot"),
-        schedulers.Try_Userpass(name="try", builderNames=[KERNEL_BUILDER],
-                                port=settings.listen(settings.try_port),
-                                userpass=try_userpass(users)),
+        LabTry(name="try", builderNames=[KERNEL_BUILDER], port=settings.listen(settings.try_port),
+               userpass=try_userpass(users), repo=inventory.lab.kernel_repo or str(settings.repo_root)),
     ]
     if golden_builders:
         result.append(schedulers.ForceScheduler(name="force-golden", builderNames=golden_builders,

@@ -12,9 +12,10 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lab.record import parse_progress, parse_verdict_line
+from lab.record import event_line, parse_progress, parse_verdict_line
 from lab.verdict import Culprit, Verdict
 
+TRIAGE_EVENT = event_line("triage: ")  # workers/triage.py: the image failed, the baseline boots next
 POLL_S = 0.5
 HTTP_TIMEOUT_S = 10
 # Buildbot results -> what a kernel build's failure means for the patch
@@ -34,6 +35,10 @@ class BootSeen:
     verdict: Verdict | None = None
     culprit: Culprit | None = None
     reason: str = ""
+    in_triage: bool = False  # the lines after bootlab's triage event are the baseline's boot
+
+    def label(self) -> str:
+        return f"{self.target} baseline" if self.in_triage else self.target
 
 
 @dataclass
@@ -123,7 +128,12 @@ class TryWatch:
     def _line(self, seen: BootSeen, line: str) -> None:
         progress = parse_progress(line)
         if progress is not None:
-            self.say(f"{seen.target}: ok {progress.reached:>2}/{progress.total} {progress.name:<20} {progress.t:7.2f}s")
+            self.say(f"{seen.label()}: ok {progress.reached:>2}/{progress.total} {progress.name:<20} {progress.t:7.2f}s")
+            return
+        if line.startswith(TRIAGE_EVENT):
+            seen.in_triage = True
+            self.say(f"{seen.target}: {line.removeprefix(TRIAGE_EVENT).split(';')[0]}; triage boots the last image "
+                     f"that passed here, its lines marked '{seen.label()}'")
             return
         verdict = parse_verdict_line(line)
         if verdict is not None:
@@ -147,6 +157,7 @@ class TryWatch:
         if self.first_verdict_at is None:
             self.first_verdict_at = self.clock()
         head = f"{seen.verdict.value}/{seen.culprit.value}" if seen.culprit else seen.verdict.value
+        seen.in_triage = False  # the verdict is the tried image's, triage included
         self.say(f"{seen.target}: {head} {seen.reason}".rstrip() + f"  ({seen.url})")
 
     def _wait(self, end: float, message: str) -> None:

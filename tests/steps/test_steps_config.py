@@ -179,3 +179,19 @@ class PowerActionTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
                              .stderr(line + "\n").exit(3))
         self.expect_outcome(result=EXCEPTION, state_string=line.removeprefix("bootlab: "))
         return self.run_step()
+
+
+def test_the_golden_boot_is_cold_and_the_kernel_builds_boots_boot_as_the_inventory_says(tmp_path):
+    """The nightly golden boot is the cold half of the cold/warm comparison: it never restores."""
+    from steps.boot import BootStep
+
+    users = load_users(write_users(tmp_path, "dev developer pw1\n"))
+    settings = settings_from_env(REPO, {"BOOTLAB_SECRETS": str(tmp_path), "BOOTLAB_POLL_S": "0"})
+    inventory = load_inventory(settings.inventory)
+    builders = {b.name: b for b in build_config(inventory, settings, users, tmp_path)["builders"]}
+    for t in (t.name for t in inventory.targets.values() if t.enabled):
+        golden = [s for s in builders[f"golden/{t}"].factory.steps if s.step_class is BootStep]
+        boot = [s for s in builders[f"boot/{t}"].factory.steps if s.step_class is BootStep]
+        assert [s.kwargs.get("cold") for s in golden] == [True] and [s.kwargs.get("cold") for s in boot] == [None]
+    assert BootStep(target="q35", cold=True).command()[-1] == "--no-warm"
+    assert "--no-warm" not in BootStep(target="q35").command()

@@ -31,7 +31,7 @@ from workers.bootlab.common import UsageError, add_command, load, require_exists
 from workers.interrupt import Interrupt, interruptible
 from workers.progress import MachineProgress, progress_for
 from workers.qemu import earlystart
-from workers.triage import boot_cold, boot_with_triage
+from workers.triage import boot_cold, boot_warm_baseline, boot_with_triage
 
 BOOTS_DIR = Path("build/boots")
 
@@ -138,8 +138,11 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
         from workers.warm.boot import boot_warm  # only now: a cold boot does not pay for the snapshot code
 
         boot = boot_warm
+    # The baseline boots warm where the target's lane is on (boot_warm checks), unless --no-warm.
+    baseline_boot = boot_cold if args.warm is False else boot_warm_baseline
     return BootJob("target", target.name, args.image, out, spec.total, target.enabled,
-                   lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt, boot))
+                   lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt, boot,
+                                                                baseline_boot))
 
 
 def _board_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> BootJob:

@@ -137,7 +137,8 @@ class SnapshotStore:
             directory = manifest_path.parent
             if directory.name.startswith("."):
                 continue
-            size = sum(f.stat().st_size for f in directory.iterdir() if f.is_file())
+            # Blocks on disk, not apparent sizes: the RAM file is sparse (256 MiB apparent, the touched pages real).
+            size = sum(f.stat().st_blocks * 512 for f in directory.iterdir() if f.is_file())
             used = directory / USED
             found.append(StoredSnapshot(directory.name, size, (used if used.exists() else manifest_path).stat().st_mtime))
         return found

@@ -29,7 +29,10 @@ from workers.progress import MachineProgress
 from workers.snapshot.create import SnapshotCreateError, ensure_snapshot
 from workers.snapshot.store import SnapshotStore
 from workers.warm.lane import LANES
-from workers.warm.restore import WARM_DEVICES, WarmStart
+from lab.esp import EspError
+from workers.image import prepare_image
+from workers.warm.loader import PLACEHOLDER, RAM_FILE, LoaderMissing, ram_backend, warm_devices
+from workers.warm.restore import WarmStart
 
 ATTEMPT_DIR = "warm-attempt"  # the record of a warm start that failed, kept beside the cold one
 WORK_MASK = "<work>"
@@ -48,6 +51,10 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
     if lane_applies and not lane.enabled:
         return _cold(request, progress, interrupt, [lane.refusal(request.target.name)])
     try:
+        esp, _ = prepare_image(request.image)  # cached: the same image the cold path would boot
+    except EspError as exc:  # the cold path judges a malformed image
+        return _cold(request, progress, interrupt, [f"no ESP image for the resident loader: {exc}"])
+    try:
         store = store or SnapshotStore()
         key, command, vars_template = snapshot_plan(request)
         snapshot, dropped = store.lookup(key)
@@ -57,9 +64,9 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
         if snapshot is None:
             progress.event(f"warm: making snapshot {key.digest} for {request.target.name} (once per machine and firmware)")
             snapshot, made = ensure_snapshot(store, key, command, vars_template)
-    except (SnapshotCreateError, SnapshotError, OSError) as exc:
+    except (SnapshotCreateError, SnapshotError, LoaderMissing, OSError) as exc:
         return _cold(request, progress, interrupt, [*warnings, f"no snapshot: {exc}"])
-    warm = WarmStart(snapshot)
+    warm = WarmStart(snapshot, esp, request.target.memory_mb)
     progress.event(f"warm: restoring snapshot {snapshot.manifest.digest}")
     record = BootSession(replace(request, boot_path="warm", attachments=(*request.attachments, warm)),
                          progress, interrupt).run()
@@ -86,7 +93,8 @@ def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, object, Path | Non
     accel = resolve_accel(target.accel, target.machine, firmware_for(fw, None), request.qemu_binary)
 
     def command(work: Path) -> list[str]:
-        extra = (*(arg for a in request.attachments for arg in a.qemu_args(work)), *WARM_DEVICES)
+        extra = (*(arg for a in request.attachments for arg in a.qemu_args(work)), *warm_devices(work / PLACEHOLDER),
+                 *ram_backend(work / RAM_FILE, target.memory_mb, shared=True))
         return machine_command(request, accel.accel, work, None, extra)
 
     probe = Path("/") / WORK_MASK  # the key's command line, with the work directory masked
