@@ -189,9 +189,11 @@ def test_the_golden_boot_is_cold_and_the_kernel_builds_boots_boot_as_the_invento
     settings = settings_from_env(REPO, {"BOOTLAB_SECRETS": str(tmp_path), "BOOTLAB_POLL_S": "0"})
     inventory = load_inventory(settings.inventory)
     builders = {b.name: b for b in build_config(inventory, settings, users, tmp_path)["builders"]}
-    for t in (t.name for t in inventory.targets.values() if t.enabled):
-        golden = [s for s in builders[f"golden/{t}"].factory.steps if s.step_class is BootStep]
-        boot = [s for s in builders[f"boot/{t}"].factory.steps if s.step_class is BootStep]
-        assert [s.kwargs.get("cold") for s in golden] == [True] and [s.kwargs.get("cold") for s in boot] == [None]
+    for t in (t for t in inventory.targets.values() if t.enabled):
+        golden = [s for s in builders[f"golden/{t.name}"].factory.steps if s.step_class is BootStep]
+        assert [s.kwargs.get("cold") for s in golden] == [True]
+        if not t.nightly:  # a compatibility lane has no per-push boot builder
+            boot = [s for s in builders[f"boot/{t.name}"].factory.steps if s.step_class is BootStep]
+            assert [s.kwargs.get("cold") for s in boot] == [None]
     assert BootStep(target="q35", cold=True).command()[-1] == "--no-warm"
     assert "--no-warm" not in BootStep(target="q35").command()
