@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 VARIANT ?=
+# x86_64 or aarch64 (build/aarch64/esp/EFI/BOOT/BOOTAA64.EFI, ...)
+ARCH ?= x86_64
 SOAK_BOOTS ?= 100
 KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow \
 	no-preempt lost-input init-crash missing-initrd
@@ -17,8 +19,9 @@ deps:
 	@scripts/install-deps.sh
 
 # build/esp/EFI/BOOT/BOOTX64.EFI + EFI/rustux/initrd.cpio, or build/variants/$(VARIANT)/esp/...
+# (ARCH=aarch64: under build/aarch64/)
 kernel: deps
-	@scripts/build-kernel.sh $(VARIANT)
+	@ARCH=$(ARCH) scripts/build-kernel.sh $(VARIANT)
 
 # build/rustux.img: a GPT disk with one EFI System Partition holding build/esp.
 image: kernel

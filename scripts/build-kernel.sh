@@ -2,6 +2,9 @@
 # Builds the user programs and their initrd, then the Rustux UEFI kernel, into an ESP:
 #   scripts/build-kernel.sh            -> build/esp/EFI/BOOT/BOOTX64.EFI, build/esp/EFI/rustux/initrd.cpio
 #   scripts/build-kernel.sh VARIANT    -> build/variants/VARIANT/esp/...
+#   ARCH=aarch64 scripts/build-kernel.sh [VARIANT]
+#                                      -> build/aarch64/esp/EFI/BOOT/BOOTAA64.EFI, ...
+#                                         (build/aarch64/variants/VARIANT/esp/...)
 # The initrd (scripts/mkinitrd.py: cpio newc) holds every program of userspace/programs in
 # bin/ and userspace/etc in etc/; build/user/ keeps the ELF files.
 # Toolchain: rustup's cargo when it has both targets installed, else Debian's rustc-web with
@@ -15,6 +18,14 @@ KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-ov
 BUILD_VARIANTS=(init-crash missing-initrd)
 VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
 VARIANT=${1:-}
+ARCH=${ARCH:-x86_64}
+case "$ARCH" in
+    x86_64) OUT=build; BOOT_FILE=BOOTX64.EFI ;;
+    aarch64) OUT=build/aarch64; BOOT_FILE=BOOTAA64.EFI ;;
+    *) echo "build-kernel: unknown ARCH '$ARCH' (known: x86_64 aarch64)" >&2; exit 2 ;;
+esac
+KERNEL_TRIPLE=$ARCH-unknown-uefi
+USER_TRIPLE=$ARCH-unknown-none
 if [ -n "$VARIANT" ] && ! printf '%s\n' "${VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
     echo "build-kernel: unknown variant '$VARIANT' (known: ${VARIANTS[*]})" >&2
     exit 2
@@ -25,7 +36,7 @@ has_target() {  # has_target RUSTC TRIPLE: does this rustc ship a prebuilt std f
 }
 
 VENDOR=/usr/lib/rustlib/src/rust/library/vendor
-if command -v rustc >/dev/null && has_target rustc x86_64-unknown-uefi && has_target rustc x86_64-unknown-none; then
+if command -v rustc >/dev/null && has_target rustc "$KERNEL_TRIPLE" && has_target rustc "$USER_TRIPLE"; then
     TOOLCHAIN="rustup"
     CARGO=(cargo)
     KERNEL_FLAGS=(); USER_FLAGS=()
@@ -48,43 +59,44 @@ else
 fi
 
 # Variants share the kernel target dir: only the kernel crate differs, core/alloc are reused.
+# Cargo keeps each target triple in its own subdirectory, so both architectures share them.
 KTARGET=build/cargo/kernel
 UTARGET=build/cargo/user
-USER_OUT=build/user
+USER_OUT=$OUT/user
 FEATURES=(); USER_FEATURES=()
 if [ -n "$VARIANT" ]; then
-    ESP=build/variants/$VARIANT/esp
+    ESP=$OUT/variants/$VARIANT/esp
     if printf '%s\n' "${KERNEL_VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
         FEATURES=(--features "$VARIANT")
     fi
 else
-    ESP=build/esp
+    ESP=$OUT/esp
 fi
 if [ "$VARIANT" = init-crash ]; then
     # Its own output dir (the default programs stay in build/user); the shared target dir
     # keeps both feature sets' objects, so switching back and forth rebuilds nothing.
-    USER_OUT=build/variants/init-crash/user
+    USER_OUT=$OUT/variants/init-crash/user
     USER_FEATURES=(--features programs/init-crash)
 fi
 
 start_ns=$(date +%s%N)
 # The kernel's dependencies (core, alloc, kcore) do not need user space: build them meanwhile.
 RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
-    --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
+    --manifest-path kernel/Cargo.toml --target "$KERNEL_TRIPLE" \
     --target-dir "$KTARGET" -p kcore "${KERNEL_FLAGS[@]}" &
 deps_pid=$!
 trap 'kill "$deps_pid" 2>/dev/null || true' EXIT
 
 mkdir -p "$USER_OUT"
 RUSTFLAGS="$USER_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
-    --manifest-path userspace/Cargo.toml --target x86_64-unknown-none \
+    --manifest-path userspace/Cargo.toml --target "$USER_TRIPLE" \
     --target-dir "$UTARGET" -p programs --bins "${USER_FEATURES[@]}" "${USER_FLAGS[@]}"
 PROGRAMS=()
 for source in userspace/programs/src/bin/*; do
     name=$(basename "$source" .rs)
     PROGRAMS+=("bin/$name=$USER_OUT/$name")
     # Replace outputs by rename, so a QEMU reading build/esp never sees a half-written file.
-    cp "$UTARGET/x86_64-unknown-none/release/$name" "$USER_OUT/.$name.$$"
+    cp "$UTARGET/$USER_TRIPLE/release/$name" "$USER_OUT/.$name.$$"
     mv -f "$USER_OUT/.$name.$$" "$USER_OUT/$name"
 done
 
@@ -94,11 +106,11 @@ if ! wait "$deps_pid"; then
 fi
 trap - EXIT
 RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
-    --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
+    --manifest-path kernel/Cargo.toml --target "$KERNEL_TRIPLE" \
     --target-dir "$KTARGET" "${FEATURES[@]}" "${KERNEL_FLAGS[@]}"
 mkdir -p "$ESP/EFI/BOOT" "$ESP/EFI/rustux"
-cp "$KTARGET/x86_64-unknown-uefi/release/rustux.efi" "build/.BOOTX64.EFI.$$"
-mv -f "build/.BOOTX64.EFI.$$" "$ESP/EFI/BOOT/BOOTX64.EFI"
+cp "$KTARGET/$KERNEL_TRIPLE/release/rustux.efi" "$OUT/.$BOOT_FILE.$$"
+mv -f "$OUT/.$BOOT_FILE.$$" "$ESP/EFI/BOOT/$BOOT_FILE"
 INITRD=$ESP/EFI/rustux/initrd.cpio
 if [ "$VARIANT" = missing-initrd ]; then
     rm -f "$INITRD"  # the known-bad build: everything but the archive
@@ -112,6 +124,6 @@ if [ -f "$INITRD" ]; then
 else
     initrd="no initrd"
 fi
-printf 'build-kernel: %s (%s toolchain) -> %s/EFI/BOOT/BOOTX64.EFI (%s bytes), %s in %d.%03ds\n' \
-    "${VARIANT:-default}" "$TOOLCHAIN" "$ESP" "$(stat -c %s "$ESP/EFI/BOOT/BOOTX64.EFI")" \
+printf 'build-kernel: %s (%s toolchain) -> %s/EFI/BOOT/%s (%s bytes), %s in %d.%03ds\n' \
+    "${VARIANT:-default}" "$TOOLCHAIN" "$ESP" "$BOOT_FILE" "$(stat -c %s "$ESP/EFI/BOOT/$BOOT_FILE")" \
     "$initrd" $((elapsed_ms / 1000)) $((elapsed_ms % 1000))

@@ -2,7 +2,9 @@
 //! Phase one runs on the firmware's stack up to our own page tables (reading the initrd and
 //! the framebuffer's mode while boot services exist); phase two runs on the guarded kernel
 //! stack: interrupts, scheduler, initrd, console, then pid 1, and becomes the idle loop.
-use crate::arch::{cpu, gdt, idt, serial, syscall};
+use crate::arch::{cpu, serial};
+#[cfg(target_arch = "x86_64")]
+use crate::arch::{gdt, idt, syscall};
 use crate::log::milestone;
 use crate::mm::{self, phys::Pmm};
 use crate::once::TakeOnce;
@@ -17,6 +19,7 @@ static MEMORY_MAP: TakeOnce<MemoryMap> = TakeOnce::new(MemoryMap::new());
 const EXIT_BOOT_SERVICES_ATTEMPTS: u32 = 4;
 
 /// What phase one hands to phase two across the stack switch.
+#[cfg(target_arch = "x86_64")]
 struct Handover {
     pmm: Pmm,
     kernel_pml4: u64,
@@ -30,7 +33,7 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
     }
     crate::clock::mark_entry();
     serial::init();
-    crate::log::write_debugcon(b"\n");
+    crate::log::end_entry_probe();
     // SAFETY: the firmware passes a valid system table; the signature is checked next.
     let st = unsafe { &*st };
     if st.hdr.signature != SystemTable::SIGNATURE || st.boot_services.is_null() {
@@ -42,9 +45,11 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
     unsafe { (bs.set_watchdog_timer)(0, 0, 0, core::ptr::null()) };
     let tsc_per_ms = crate::clock::calibrate(bs);
     milestone!(
-        "Rustux {} (UEFI x86_64): firmware revision {:#x}, TSC {} kHz",
+        "Rustux {} (UEFI {}): firmware revision {:#x}, {} {} kHz",
         env!("CARGO_PKG_VERSION"),
+        crate::arch::NAME,
         st.firmware_revision,
+        crate::arch::COUNTER,
         tsc_per_ms
     );
 
@@ -80,6 +85,7 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
     crate::acpi::find_rsdp(st);
     let initrd = crate::initrd::read(bs, image);
     let framebuffer = gop::framebuffer(bs);
@@ -90,6 +96,20 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
         "exit boot services: done after {attempts} attempt(s), final map {} entries",
         map.len()
     );
+    #[cfg(target_arch = "aarch64")]
+    crate::arch::boot::after_exit_boot_services(pmm, map, initrd, framebuffer);
+    #[cfg(target_arch = "x86_64")]
+    to_kernel_stack(pmm, map, initrd, framebuffer)
+}
+
+/// x86_64: CPU tables, the kernel's page tables, then phase two on the guarded stack.
+#[cfg(target_arch = "x86_64")]
+fn to_kernel_stack(
+    mut pmm: Pmm,
+    map: &MemoryMap,
+    initrd: Result<&'static [u8], ReadError>,
+    framebuffer: Option<Framebuffer>,
+) -> ! {
     if cfg!(feature = "triple-fault") {
         idt::triple_fault();
     }
@@ -152,6 +172,7 @@ fn exit_boot_services(image: Handle, bs: &BootServices, map: &mut MemoryMap) -> 
     ))
 }
 
+#[cfg(target_arch = "x86_64")]
 extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     // SAFETY: `kmain` passed a pointer to its Handover, which outlives this call (its stack
     // frame is abandoned, never popped).
@@ -238,7 +259,7 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
 }
 
 /// Prints the initrd milestone, or why there is none (fatal: pid 1 comes from it).
-fn load_initrd(initrd: Result<&'static [u8], ReadError>) {
+pub fn load_initrd(initrd: Result<&'static [u8], ReadError>) {
     let ReadError { step, status } = match initrd {
         Ok(data) => match crate::initrd::install(data) {
             Ok((files, bytes)) => {

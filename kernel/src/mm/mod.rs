@@ -2,8 +2,10 @@
 //! kernel's own page tables, and the guarded kernel stack.
 pub mod frames;
 pub mod heap;
+#[cfg(target_arch = "x86_64")]
 pub mod paging;
 pub mod phys;
+#[cfg(target_arch = "x86_64")]
 pub mod stack;
 
 use crate::once::KernelCell;

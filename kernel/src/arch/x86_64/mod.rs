@@ -10,3 +10,8 @@ pub mod ps2;
 pub mod serial;
 pub mod syscall;
 pub mod trap;
+
+/// The architecture as the banner names it.
+pub const NAME: &str = "x86_64";
+/// The clock the banner calibrates.
+pub const COUNTER: &str = "TSC";

@@ -1,0 +1,34 @@
+//! System registers and the few instructions the shared code needs (counter, interrupt
+//! masking, halting).
+use core::arch::asm;
+
+/// The generic timer's virtual count (the TSC's counterpart: constant rate, CNTFRQ_EL0).
+pub fn counter() -> u64 {
+    let ticks: u64;
+    // SAFETY: EL1 may always read CNTVCT_EL0; the isb keeps the read from being hoisted.
+    unsafe { asm!("isb", "mrs {}, cntvct_el0", out(reg) ticks, options(nomem, nostack)) };
+    ticks
+}
+
+/// CNTFRQ_EL0 / 1000: the firmware programs the counter's frequency (62.5 MHz on `virt`).
+pub fn counter_per_ms() -> Option<u64> {
+    let hz: u64;
+    // SAFETY: EL1 may always read CNTFRQ_EL0.
+    unsafe { asm!("mrs {}, cntfrq_el0", out(reg) hz, options(nomem, nostack)) };
+    (hz >= 1000).then_some(hz / 1000)
+}
+
+/// Masks IRQ and FIQ (DAIF.I, DAIF.F).
+pub fn disable_interrupts() {
+    // SAFETY: masking interrupts cannot break memory safety; the kernel runs masked.
+    unsafe { asm!("msr daifset, #3", options(nomem, nostack)) };
+}
+
+/// Stops this CPU for good (the end of a boot where PSCI did not power off).
+pub fn halt_forever() -> ! {
+    disable_interrupts();
+    loop {
+        // SAFETY: wfi with interrupts masked just parks the CPU.
+        unsafe { asm!("wfi", options(nomem, nostack)) };
+    }
+}

@@ -1,0 +1,13 @@
+//! aarch64 on QEMU `virt` under AAVMF: the PL011 UART, the generic timer, PSCI, the
+//! exception vectors, the translation tables. The boot steps past ExitBootServices that are
+//! ported so far live in `boot`.
+pub mod boot;
+pub mod cpu;
+pub mod port;
+pub mod psci;
+pub mod serial;
+
+/// The architecture as the banner names it.
+pub const NAME: &str = "aarch64";
+/// The clock the banner calibrates: the generic timer's virtual count.
+pub const COUNTER: &str = "CNTVCT";
