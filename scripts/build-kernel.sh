@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
-KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow no-preempt lost-input stale-map-key busy-heap)
+KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow no-preempt lost-input stale-map-key busy-heap el1-fault)
 BUILD_VARIANTS=(init-crash missing-initrd)
 VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
 VARIANT=${1:-}

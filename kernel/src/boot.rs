@@ -6,10 +6,14 @@ use crate::arch::{cpu, serial};
 #[cfg(target_arch = "x86_64")]
 use crate::arch::{gdt, idt, syscall};
 use crate::log::milestone;
-use crate::mm::{self, phys::Pmm};
+#[cfg(target_arch = "x86_64")]
+use crate::mm::phys::Pmm;
+use crate::mm::{self};
 use crate::once::TakeOnce;
 use crate::uefi::file::ReadError;
-use crate::uefi::gop::{self, Framebuffer, PixelFormat};
+#[cfg(target_arch = "x86_64")]
+use crate::uefi::gop::PixelFormat;
+use crate::uefi::gop::{self, Framebuffer};
 use crate::uefi::{BootServices, Handle, MemoryMap, Status, SystemTable};
 
 static MEMORY_MAP: TakeOnce<MemoryMap> = TakeOnce::new(MemoryMap::new());
@@ -193,20 +197,7 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     if cfg!(feature = "stack-overflow") {
         core::hint::black_box(mm::stack::overflow(0));
     }
-    // The screen shows everything from here on, and the lines so far.
-    let console = framebuffer.and_then(crate::console::framebuffer::init);
-    if console.is_some() {
-        let mut chunk = [0u8; 512];
-        let mut offset = 0;
-        loop {
-            let n = crate::klog::read(offset, &mut chunk);
-            if n == 0 {
-                break;
-            }
-            crate::console::framebuffer::write(&chunk[..n]);
-            offset += n as u64;
-        }
-    }
+    let console = start_screen(framebuffer);
 
     if let Err(e) = crate::sched::init_stacks(&mut pmm, kernel_pml4) {
         crate::panic::fatal(format_args!("thread stack guard pages: {e}"));
@@ -256,6 +247,25 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     }
     debug_assert_eq!(init.pid, 1);
     crate::sched::idle()
+}
+
+/// The framebuffer text console: it shows everything from here on, and the lines so far.
+/// Returns its size in cells.
+pub fn start_screen(framebuffer: Option<Framebuffer>) -> Option<(usize, usize)> {
+    let console = framebuffer.and_then(crate::console::framebuffer::init);
+    if console.is_some() {
+        let mut chunk = [0u8; 512];
+        let mut offset = 0;
+        loop {
+            let n = crate::klog::read(offset, &mut chunk);
+            if n == 0 {
+                break;
+            }
+            crate::console::framebuffer::write(&chunk[..n]);
+            offset += n as u64;
+        }
+    }
+    console
 }
 
 /// Prints the initrd milestone, or why there is none (fatal: pid 1 comes from it).

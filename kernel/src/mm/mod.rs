@@ -5,7 +5,6 @@ pub mod heap;
 #[cfg(target_arch = "x86_64")]
 pub mod paging;
 pub mod phys;
-#[cfg(target_arch = "x86_64")]
 pub mod stack;
 
 use crate::once::KernelCell;

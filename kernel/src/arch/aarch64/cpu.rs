@@ -24,6 +24,22 @@ pub fn disable_interrupts() {
     unsafe { asm!("msr daifset, #3", options(nomem, nostack)) };
 }
 
+/// The idle loop's wait: sleep until an interrupt is pending (wfi wakes on it even while
+/// masked), then unmask for the instant it takes to be taken, and mask again.
+pub fn wait_for_interrupt() {
+    // SAFETY: the handler runs on this stack with the full state saved and restored.
+    // Not `nomem`: handlers change memory the caller reads next.
+    unsafe {
+        asm!(
+            "wfi",
+            "msr daifclr, #2",
+            "isb",
+            "msr daifset, #2",
+            options(nostack)
+        )
+    };
+}
+
 /// Stops this CPU for good (the end of a boot where PSCI did not power off).
 pub fn halt_forever() -> ! {
     disable_interrupts();

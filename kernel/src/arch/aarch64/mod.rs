@@ -3,9 +3,13 @@
 //! ported so far live in `boot`.
 pub mod boot;
 pub mod cpu;
+pub mod exceptions;
+pub mod gic;
+pub mod mmu;
 pub mod port;
 pub mod psci;
 pub mod serial;
+pub mod trap;
 
 /// The architecture as the banner names it.
 pub const NAME: &str = "aarch64";
