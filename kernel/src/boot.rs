@@ -3,17 +3,11 @@
 //! the framebuffer's mode while boot services exist); phase two runs on the guarded kernel
 //! stack: interrupts, scheduler, initrd, console, then pid 1, and becomes the idle loop.
 use crate::arch::{cpu, serial};
-#[cfg(target_arch = "x86_64")]
-use crate::arch::{gdt, idt, syscall};
 use crate::log::milestone;
-#[cfg(target_arch = "x86_64")]
-use crate::mm::phys::Pmm;
-use crate::mm::{self};
+use crate::mm::{self, phys::Pmm};
 use crate::once::TakeOnce;
 use crate::uefi::file::ReadError;
-#[cfg(target_arch = "x86_64")]
-use crate::uefi::gop::PixelFormat;
-use crate::uefi::gop::{self, Framebuffer};
+use crate::uefi::gop::{self, Framebuffer, PixelFormat};
 use crate::uefi::{BootServices, Handle, MemoryMap, Status, SystemTable};
 
 static MEMORY_MAP: TakeOnce<MemoryMap> = TakeOnce::new(MemoryMap::new());
@@ -23,7 +17,6 @@ static MEMORY_MAP: TakeOnce<MemoryMap> = TakeOnce::new(MemoryMap::new());
 const EXIT_BOOT_SERVICES_ATTEMPTS: u32 = 4;
 
 /// What phase one hands to phase two across the stack switch.
-#[cfg(target_arch = "x86_64")]
 struct Handover {
     pmm: Pmm,
     kernel_pml4: u64,
@@ -100,49 +93,17 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
         "exit boot services: done after {attempts} attempt(s), final map {} entries",
         map.len()
     );
-    #[cfg(target_arch = "aarch64")]
-    crate::arch::boot::after_exit_boot_services(pmm, map, initrd, framebuffer);
-    #[cfg(target_arch = "x86_64")]
-    to_kernel_stack(pmm, map, initrd, framebuffer)
-}
-
-/// x86_64: CPU tables, the kernel's page tables, then phase two on the guarded stack.
-#[cfg(target_arch = "x86_64")]
-fn to_kernel_stack(
-    mut pmm: Pmm,
-    map: &MemoryMap,
-    initrd: Result<&'static [u8], ReadError>,
-    framebuffer: Option<Framebuffer>,
-) -> ! {
-    if cfg!(feature = "triple-fault") {
-        idt::triple_fault();
-    }
-
-    gdt::init();
-    idt::init();
-    syscall::init();
-    milestone!(
-        "cpu tables: GDT, TSS (rsp0, ist1 #PF, ist2 #DF), IDT (32 vectors), syscall MSRs loaded"
-    );
-
+    // CPU tables (the cpu-tables milestone), then the kernel's own tables (page-tables).
     let fb_end = framebuffer.map_or(0, |fb| fb.base + fb.size);
-    let tables = match mm::paging::init(&mut pmm, map.max_address().max(fb_end)) {
-        Ok(tables) => tables,
-        Err(e) => crate::panic::fatal(format_args!("kernel page tables: {e}")),
-    };
-    milestone!(
-        "kernel page tables: identity map 0x0-{:#x} in 2 MiB pages, cr3 {:#x}",
-        tables.identity_end,
-        tables.pml4
-    );
+    let kernel_pml4 = crate::arch::boot::cpu_and_page_tables(&mut pmm, map, fb_end);
     let mut handover = Handover {
         pmm,
-        kernel_pml4: tables.pml4,
+        kernel_pml4,
         initrd,
         framebuffer,
     };
-    // SAFETY: paging::init unmapped the guard page in the live tables; `handover` lives on
-    // the firmware stack, which stays mapped and is never reused.
+    // SAFETY: the page tables unmapped the guard page in the live tables; `handover` lives
+    // on the firmware stack, which stays mapped and is never reused.
     unsafe { mm::stack::switch_to(on_kernel_stack, &mut handover as *mut Handover as u64) }
 }
 
@@ -176,8 +137,17 @@ fn exit_boot_services(image: Handle, bs: &BootServices, map: &mut MemoryMap) -> 
     ))
 }
 
+// The continuation's ABI is the architecture's (mm::stack::Continuation).
 #[cfg(target_arch = "x86_64")]
 extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
+    phase_two(handover)
+}
+#[cfg(target_arch = "aarch64")]
+extern "C" fn on_kernel_stack(handover: u64) -> ! {
+    phase_two(handover)
+}
+
+fn phase_two(handover: u64) -> ! {
     // SAFETY: `kmain` passed a pointer to its Handover, which outlives this call (its stack
     // frame is abandoned, never popped).
     let Handover {
@@ -187,11 +157,12 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
         framebuffer,
     } = unsafe { core::ptr::read(handover as *const Handover) };
     milestone!(
-        "kernel stack: {} KiB at {:#x}-{:#x}, guard page {:#x} unmapped, rsp {:#x}",
+        "kernel stack: {} KiB at {:#x}-{:#x}, guard page {:#x} unmapped, {} {:#x}",
         mm::stack::STACK_BYTES / 1024,
         mm::stack::guard_page() + 4096,
         mm::stack::top(),
         mm::stack::guard_page(),
+        crate::arch::SP_NAME,
         mm::stack::current_rsp()
     );
     if cfg!(feature = "stack-overflow") {
@@ -204,11 +175,11 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     }
     mm::install_pmm(pmm);
     crate::sched::SCHED.with(|s| s.kernel_pml4 = kernel_pml4);
-    crate::interrupts::init();
+    crate::arch::interrupts::init();
     let switch_ns = crate::sched::measure_switch(kernel_pml4);
     milestone!(
         "scheduler: preemptive round-robin, {} ms quantum, context switch {switch_ns} ns",
-        crate::sched::QUANTUM_TICKS * 1000 / u64::from(crate::interrupts::TIMER_HZ)
+        crate::sched::QUANTUM_TICKS * 1000 / u64::from(crate::arch::interrupts::TIMER_HZ)
     );
 
     load_initrd(initrd);
@@ -236,8 +207,10 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
         Ok(init) => init,
         Err(errno) => crate::panic::fatal(format_args!("{name}: cannot start (errno {})", -errno)),
     };
+    let [root, pc, sp] = crate::arch::REGISTER_NAMES;
     milestone!(
-        "entering ring 3: cr3 {:#x} rip {:#x} rsp {:#x}",
+        "entering {}: {root} {:#x} {pc} {:#x} {sp} {:#x}",
+        crate::arch::USER_MODE,
         init.cr3,
         init.entry,
         init.rsp

@@ -2,14 +2,14 @@
 //! the debug console and the framebuffer text console; input from COM1 and the PS/2
 //! keyboard goes through one line discipline (kcore `ldisc`) that readers block on.
 pub mod framebuffer;
-// Input wakes blocked readers: it needs the scheduler, not yet ported to aarch64.
-#[cfg(target_arch = "x86_64")]
 mod input;
+// The PS/2 keyboard's scancodes: x86_64 only (`virt` has no PS/2).
 #[cfg(target_arch = "x86_64")]
 mod keyboard;
 
 #[cfg(target_arch = "x86_64")]
-pub use input::{input, keyboard_scancode, last_line_ns, take_interrupt, try_read};
+pub use input::keyboard_scancode;
+pub use input::{last_line_ns, receive, take_interrupt, try_read};
 
 use crate::arch::{port, serial};
 

@@ -94,6 +94,7 @@ impl MemoryMap {
     }
 
     /// One past the highest physical address any descriptor covers.
+    #[cfg(target_arch = "x86_64")]
     pub fn max_address(&self) -> u64 {
         self.entries()
             .map(|d| d.physical_start + d.number_of_pages * 4096)

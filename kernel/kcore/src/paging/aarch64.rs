@@ -3,9 +3,14 @@
 //! level 3 = PT), over the same [`PhysMemory`]. RAM is mapped with 2 MiB blocks; a block is
 //! split into 4 KiB pages to unmap one (the kernel stack's guard page). Kernel descriptors
 //! never carry EL0 access ([`desc::AP_EL0`]).
+//!
+//! The rest of kcore's page-table logic (address spaces, walks, user pointer checks) speaks
+//! x86-64 entry bits; on aarch64 the kernel's [`PhysMemory`] stores every entry as a stage-1
+//! descriptor ([`encode`] on write, [`decode`] on read), so that logic and its proofs (USER
+//! at every level, kernel slots supervisor-only) hold for both architectures.
 
 use super::table::{blocks_2m, indices, new_table, read_entry, write_checked};
-use super::{PagingError, PhysMemory, PAGE_2M, PAGE_4K};
+use super::{flags, PagingError, PhysMemory, ADDR_MASK, PAGE_2M, PAGE_4K};
 
 /// Descriptor bits (Arm ARM D8.3).
 pub mod desc {
@@ -172,4 +177,82 @@ fn write_desc<M: PhysMemory>(
     value: u64,
 ) -> Result<u64, PagingError> {
     write_checked(mem, table, index, value, 0)
+}
+
+/// Software-use bits (55-58, ignored by the MMU) keeping the x86 bits a descriptor has no
+/// place for, so [`decode`] gives back what [`encode`] was given.
+const SW_GLOBAL: u64 = 1 << 55;
+const SW_WRITE_THROUGH: u64 = 1 << 56;
+const SW_NO_CACHE: u64 = 1 << 57;
+const SW_BITS: [(u64, u64); 3] = [
+    (flags::GLOBAL, SW_GLOBAL),
+    (flags::WRITE_THROUGH, SW_WRITE_THROUGH),
+    (flags::NO_CACHE, SW_NO_CACHE),
+];
+
+/// The stage-1 descriptor for an x86-64 entry: PRESENT is VALID; HUGE a block (else a table
+/// or a level-3 page); USER is EL0 access (and never executable at EL1); not WRITABLE is
+/// read-only; NO_EXECUTE is UXN for user pages, PXN for the kernel's (which are never
+/// executable at EL0). Memory is normal write-back: devices stay in the kernel's own blocks.
+/// ACCESSED and DIRTY are the CPU's on x86 and dropped. Entries that are not present are
+/// stored as they are.
+pub fn encode(entry: u64) -> u64 {
+    if entry & flags::PRESENT == 0 {
+        return entry;
+    }
+    let mut d = (entry & ADDR_MASK & OUTPUT_MASK) | desc::VALID | desc::AF | NORMAL;
+    d |= desc::INNER_SHAREABLE;
+    if entry & flags::HUGE == 0 {
+        d |= desc::TABLE;
+    }
+    let no_exec = entry & flags::NO_EXECUTE != 0;
+    if entry & flags::USER != 0 {
+        d |= desc::AP_EL0 | desc::PXN;
+        if no_exec {
+            d |= desc::UXN;
+        }
+    } else {
+        d |= desc::UXN;
+        if no_exec {
+            d |= desc::PXN;
+        }
+    }
+    if entry & flags::WRITABLE == 0 {
+        d |= desc::AP_READ_ONLY;
+    }
+    for (x86, sw) in SW_BITS {
+        if entry & x86 != 0 {
+            d |= sw;
+        }
+    }
+    d
+}
+
+/// The x86-64 entry a descriptor stands for (the inverse of [`encode`]; for the kernel's
+/// own blocks, their meaning: present, huge, writable, executable or not at EL1).
+pub fn decode(d: u64) -> u64 {
+    if d & desc::VALID == 0 {
+        return d;
+    }
+    let mut entry = (d & OUTPUT_MASK) | flags::PRESENT;
+    if d & desc::TABLE == 0 {
+        entry |= flags::HUGE;
+    }
+    let user = d & desc::AP_EL0 != 0;
+    if user {
+        entry |= flags::USER;
+    }
+    if d & desc::AP_READ_ONLY == 0 {
+        entry |= flags::WRITABLE;
+    }
+    let never = if user { desc::UXN } else { desc::PXN };
+    if d & never != 0 {
+        entry |= flags::NO_EXECUTE;
+    }
+    for (x86, sw) in SW_BITS {
+        if d & sw != 0 {
+            entry |= x86;
+        }
+    }
+    entry
 }

@@ -109,3 +109,58 @@ fn out_of_frames_is_an_error_not_a_partial_success() {
         Err(PagingError::OutOfFrames)
     );
 }
+
+#[test]
+fn entries_round_trip_through_descriptors() {
+    use kcore::paging::aarch64::{decode, encode};
+    use kcore::paging::flags::*;
+    let bits = [
+        WRITABLE,
+        USER,
+        WRITE_THROUGH,
+        NO_CACHE,
+        HUGE,
+        GLOBAL,
+        NO_EXECUTE,
+    ];
+    for addr in [0, 0x4000_0000, 0x1234_5000, 0xffff_ffff_f000] {
+        for mask in 0..1u64 << bits.len() {
+            let mut entry = addr | PRESENT;
+            for (i, bit) in bits.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    entry |= bit;
+                }
+            }
+            assert_eq!(decode(encode(entry)), entry, "{entry:#x}");
+        }
+    }
+    assert_eq!(encode(0), 0);
+    assert_eq!(encode(0x1000), 0x1000, "not present: stored as is");
+}
+
+#[test]
+fn descriptors_mean_what_the_entries_say() {
+    use kcore::paging::aarch64::{decode, encode};
+    use kcore::paging::flags::*;
+    let user_code = encode(0x4000_1000 | PRESENT | USER);
+    assert_eq!(user_code & 3, 3, "a page (or table)");
+    assert_ne!(user_code & desc::AP_EL0, 0);
+    assert_ne!(user_code & desc::AP_READ_ONLY, 0, "not writable");
+    assert_eq!(user_code & desc::UXN, 0, "EL0 may run it");
+    assert_ne!(user_code & desc::PXN, 0, "EL1 never runs user pages");
+    let user_data = encode(0x4000_2000 | PRESENT | USER | WRITABLE | NO_EXECUTE);
+    assert_eq!(user_data & (desc::AP_READ_ONLY | desc::UXN), desc::UXN);
+    let kernel_block = encode(0x4020_0000 | PRESENT | WRITABLE | HUGE);
+    assert_eq!(kernel_block & 3, 1, "a block");
+    assert_eq!(kernel_block & desc::AP_EL0, 0);
+    assert_eq!(kernel_block & (desc::UXN | desc::PXN), desc::UXN);
+    // The kernel's own blocks (built natively) read as present, huge, writable, EL1-executable.
+    assert_eq!(
+        decode(0x4020_0000 | KERNEL_RAM | desc::VALID),
+        0x4020_0000 | PRESENT | HUGE | WRITABLE
+    );
+    assert_eq!(
+        decode(0x0800_0000 | KERNEL_DEVICE | desc::VALID),
+        0x0800_0000 | PRESENT | HUGE | WRITABLE | NO_EXECUTE
+    );
+}

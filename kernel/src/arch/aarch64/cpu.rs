@@ -40,6 +40,43 @@ pub fn wait_for_interrupt() {
     };
 }
 
+/// FAR_EL1: the faulting address of the last abort (x86's CR2).
+pub fn cr2() -> u64 {
+    let far: u64;
+    // SAFETY: reading FAR_EL1 has no side effect.
+    unsafe { asm!("mrs {}, far_el1", out(reg) far, options(nomem, nostack)) };
+    far
+}
+
+/// Switches TTBR0_EL1 (x86's CR3) and drops every cached translation (no ASIDs are used)
+/// and the instruction cache (a process's code was just written as data).
+///
+/// # Safety
+/// `root` must be a table that maps the running code, its stack and its data as before.
+pub unsafe fn write_cr3(root: u64) {
+    // SAFETY: the caller vouches for the tables; the barriers order the table writes before
+    // the walk and the switch before the next instruction fetch.
+    unsafe {
+        asm!("dsb ish", "msr ttbr0_el1, {}", "isb", "tlbi vmalle1", "ic iallu", "dsb ish", "isb",
+             in(reg) root, options(nostack))
+    };
+}
+
+pub fn read_cr3() -> u64 {
+    let root: u64;
+    // SAFETY: reading TTBR0_EL1 has no side effect.
+    unsafe { asm!("mrs {}, ttbr0_el1", out(reg) root, options(nomem, nostack)) };
+    root & 0x0000_ffff_ffff_fffe
+}
+
+/// Drops the cached translation of the page at `vaddr` (any ASID).
+pub fn invlpg(vaddr: u64) {
+    // SAFETY: invalidating a TLB entry only makes the next access walk the tables.
+    unsafe {
+        asm!("dsb ishst", "tlbi vaae1, {}", "dsb ish", "isb", in(reg) vaddr >> 12, options(nostack))
+    };
+}
+
 /// Stops this CPU for good (the end of a boot where PSCI did not power off).
 pub fn halt_forever() -> ! {
     disable_interrupts();

@@ -1,31 +1,34 @@
-//! What an exception means: the entry point the vector table calls. So far a synchronous
-//! exception at EL1 is fatal (with ESR, FAR and ELR decoded), an IRQ goes to the GIC.
-use super::trap::{decode, Kind, TrapFrame};
+//! The one Rust entry every exception comes through (the vector table calls it): IRQs go to
+//! the GIC, `svc` from EL0 is a syscall, any other exception from EL0 kills the process (the
+//! kernel goes on), one at EL1 is fatal. Then, as on x86_64, Ctrl-C and preemption.
+use super::trap::{decode, Kind, TrapFrame, FROM_EL0};
 use core::arch::asm;
 
-fn esr_far() -> (u64, u64) {
-    let (esr, far): (u64, u64);
-    // SAFETY: reading the syndrome and fault address registers has no side effect.
-    unsafe {
-        asm!("mrs {}, esr_el1", "mrs {}, far_el1", out(reg) esr, out(reg) far, options(nomem, nostack))
-    };
-    (esr, far)
+/// ESR_EL1.EC values the kernel acts on.
+const EC_UNKNOWN: u64 = 0x00;
+const EC_SVC64: u64 = 0x15;
+const EC_FP: u64 = 0x2c;
+
+fn esr() -> u64 {
+    let esr: u64;
+    // SAFETY: reading the syndrome register has no side effect.
+    unsafe { asm!("mrs {}, esr_el1", out(reg) esr, options(nomem, nostack)) };
+    esr
 }
 
 /// The exception class's name (ESR_EL1.EC, Arm ARM D17.2.37).
-pub fn class_name(ec: u64) -> &'static str {
+fn class_name(ec: u64) -> &'static str {
     match ec {
-        0x00 => "unknown reason",
+        EC_UNKNOWN => "undefined instruction",
         0x07 => "FP/SIMD access trapped",
         0x0e => "illegal execution state",
-        0x15 => "svc",
+        EC_SVC64 => "svc",
         0x18 => "system register access trapped",
-        0x20 => "instruction abort from EL0",
-        0x21 => "instruction abort",
+        0x20 | 0x21 => "instruction abort",
         0x22 => "pc alignment fault",
-        0x24 => "data abort",
-        0x25 => "data abort",
+        0x24 | 0x25 => "data abort",
         0x26 => "sp alignment fault",
+        EC_FP => "floating-point exception",
         0x2f => "SError",
         0x3c => "brk",
         _ => "exception",
@@ -35,20 +38,61 @@ pub fn class_name(ec: u64) -> &'static str {
 pub extern "C" fn handle(entry: u64, frame: &mut TrapFrame) {
     let (group, kind) = decode(entry);
     match kind {
-        Kind::Irq => super::gic::irq(frame),
-        Kind::Sync | Kind::Fiq | Kind::SError => {
-            let (esr, far) = esr_far();
-            let ec = esr >> 26;
-            let at = if group == super::trap::FROM_EL0 {
-                "EL0"
-            } else {
-                "EL1"
-            };
-            crate::panic::fatal(format_args!(
-                "{} (EC {ec:#x}) at {at}: esr={esr:#x} far={far:#x} elr={:#x}",
-                class_name(ec),
-                frame.elr
-            ))
+        Kind::Irq => super::gic::irq(),
+        Kind::Sync if group == FROM_EL0 && esr() >> 26 == EC_SVC64 => {
+            crate::syscall::dispatch(frame)
         }
+        _ if group == FROM_EL0 => crate::proc::fault(frame),
+        _ => kernel_fault(frame),
     }
+    // Acknowledged first: Ctrl-C may end the process this trap came from.
+    if crate::console::take_interrupt() {
+        crate::proc::interrupt_foreground();
+    }
+    crate::sched::preempt_if_due(frame);
+}
+
+/// The exit status of a process this exception killed: 132 undefined instruction, 136
+/// floating-point exception, else 139 (aborts), as the x86_64 signals would give.
+pub fn fault_status(_frame: &TrapFrame) -> i32 {
+    match esr() >> 26 {
+        EC_UNKNOWN => 132,
+        EC_FP => 136,
+        _ => 139,
+    }
+}
+
+/// The fault line's detail: `data abort (EC 0x24) esr 0x.. pc 0x.. far 0x..`.
+pub fn fault_detail(frame: &TrapFrame, far: u64) -> impl core::fmt::Display + '_ {
+    Describe { frame, far }
+}
+
+/// The one-line description (also the reason when init dies of one).
+pub fn describe(frame: &TrapFrame, far: u64) -> impl core::fmt::Display + '_ {
+    Describe { frame, far }
+}
+
+struct Describe<'a> {
+    frame: &'a TrapFrame,
+    far: u64,
+}
+
+impl core::fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let esr = esr();
+        let ec = esr >> 26;
+        write!(
+            f,
+            "{} (EC {ec:#x}) esr {esr:#x} pc {:#x} far {:#x}",
+            class_name(ec),
+            self.frame.elr,
+            self.far
+        )
+    }
+}
+
+/// An exception at EL1 is fatal: report it and end the boot.
+fn kernel_fault(frame: &TrapFrame) -> ! {
+    let far = super::cpu::cr2();
+    crate::panic::fatal(format_args!("{} at EL1", describe(frame, far)))
 }

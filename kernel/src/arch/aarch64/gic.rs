@@ -1,8 +1,7 @@
 //! The GICv2 of QEMU `virt` (distributor at 0x0800_0000, CPU interface at 0x0801_0000) and
 //! the EL1 virtual timer (PPI 27) driving the tick; the PL011's receive interrupt is SPI 1
-//! (INTID 33), routed here; the UART raises it once console input is ported (it needs the
-//! scheduler's blocking reads).
-use super::trap::TrapFrame;
+//! (INTID 33), whose bytes go to the console's line discipline.
+use super::serial;
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -89,7 +88,7 @@ pub fn ticks() -> u64 {
 }
 
 /// An IRQ: acknowledge, handle, end.
-pub fn irq(_frame: &mut TrapFrame) {
+pub fn irq() {
     let iar = read32(GICC_IAR);
     let intid = iar & 0x3ff;
     if intid >= SPURIOUS {
@@ -98,6 +97,12 @@ pub fn irq(_frame: &mut TrapFrame) {
     if intid == TIMER_INTID {
         TICKS.fetch_add(1, Ordering::Relaxed);
         rearm_timer();
+        write32(GICC_EOIR, iar);
+        crate::sched::tick();
+        return;
+    }
+    if intid == UART_INTID && !crate::console::receive(serial::read_byte) {
+        return;
     }
     write32(GICC_EOIR, iar);
 }

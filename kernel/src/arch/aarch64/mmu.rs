@@ -3,10 +3,29 @@
 //! stack's guard page unmapped. Switching to them also sets MAIR and TCR (48-bit VA, so
 //! user space at 0x1000_0000_0000 fits): done with the MMU off for the few instructions of
 //! the switch, since changing TCR under live tables is not allowed.
-use crate::mm::phys::{Pmm, WithFrames};
+use crate::mm::phys::Pmm;
 use core::arch::asm;
 use kcore::paging::aarch64::{map_identity, unmap_4k, KERNEL_DEVICE, KERNEL_RAM, MAIR};
-use kcore::paging::{new_table, PagingError};
+use kcore::paging::{new_table, PagingError, PhysMemory};
+use kcore::pmm::FrameAllocator;
+
+/// Table building in the descriptors' own format (mm::phys translates x86-64 entries).
+struct Native<'a>(&'a mut Pmm);
+
+impl PhysMemory for Native<'_> {
+    fn alloc_frame(&mut self) -> Option<u64> {
+        self.0.alloc()
+    }
+    fn read(&self, pa: u64) -> u64 {
+        // SAFETY: only 8-byte-aligned entries of tables this module allocated, RAM frames in
+        // the identity map.
+        unsafe { core::ptr::read_volatile(pa as *const u64) }
+    }
+    fn write(&mut self, pa: u64, v: u64) {
+        // SAFETY: as in read; the tables are not live until init switches to them.
+        unsafe { core::ptr::write_volatile(pa as *mut u64, v) }
+    }
+}
 
 /// QEMU `virt` puts RAM at 1 GiB; everything below is MMIO.
 pub const RAM_START: u64 = 0x4000_0000;
@@ -27,7 +46,7 @@ fn tcr() -> u64 {
 }
 
 pub fn init(pmm: &mut Pmm, ram_end: u64, guard_page: u64) -> Result<KernelTables, PagingError> {
-    let mut mem = WithFrames(pmm);
+    let mut mem = Native(pmm);
     let root = new_table(&mut mem)?;
     map_identity(&mut mem, root, 0, RAM_START, KERNEL_DEVICE)?;
     map_identity(&mut mem, root, RAM_START, ram_end, KERNEL_RAM)?;

@@ -5,6 +5,7 @@ pub mod boot;
 pub mod cpu;
 pub mod exceptions;
 pub mod gic;
+pub mod interrupts;
 pub mod mmu;
 pub mod port;
 pub mod psci;
@@ -15,3 +16,11 @@ pub mod trap;
 pub const NAME: &str = "aarch64";
 /// The clock the banner calibrates: the generic timer's virtual count.
 pub const COUNTER: &str = "CNTVCT";
+/// The stack pointer's name in milestone lines.
+pub const SP_NAME: &str = "sp";
+/// The user mode's name, and the translation table base, program counter and stack pointer
+/// as the user-entry milestone names them.
+pub const USER_MODE: &str = "EL0";
+pub const REGISTER_NAMES: [&str; 3] = ["ttbr0", "pc", "sp"];
+
+pub use gic::stop_timer;

@@ -18,6 +18,123 @@ pub struct TrapFrame {
 
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == 800);
 
+/// SPSR.M[3:0] of a trap taken from EL0 (EL0t); also what `eret` enters EL0 with, every
+/// interrupt unmasked.
+const SPSR_EL0T: u64 = 0;
+
+impl TrapFrame {
+    /// The trap came from EL0.
+    pub fn is_from_user(&self) -> bool {
+        self.spsr & 0xf == SPSR_EL0T
+    }
+
+    /// `svc #0`'s number (x8) and arguments (x0-x3).
+    pub fn syscall(&self) -> (u64, [u64; 4]) {
+        (self.x[8], [self.x[0], self.x[1], self.x[2], self.x[3]])
+    }
+
+    pub fn set_syscall_result(&mut self, value: u64) {
+        self.x[0] = value;
+    }
+}
+
+/// Nothing to record: a trap from EL0 lands on SP_EL1, which is the running thread's kernel
+/// stack top whenever EL0 runs (the trap exit leaves it there).
+pub fn set_kernel_stack(_top: u64) {}
+
+/// Room for the FP/SIMD registers (q0-q31).
+#[repr(C, align(16))]
+pub struct FpArea([u128; 32]);
+
+impl FpArea {
+    pub const fn new() -> Self {
+        Self([0; 32])
+    }
+}
+
+/// Saves and restores the FP/SIMD registers through `area`, as a trap does.
+pub fn fp_round_trip(area: &mut FpArea) {
+    // SAFETY: `area` is 512 bytes, 16-byte aligned; the loads put back what the stores wrote.
+    unsafe {
+        core::arch::asm!(
+            "stp q0, q1, [{a}, #0]", "stp q2, q3, [{a}, #32]", "stp q4, q5, [{a}, #64]",
+            "stp q6, q7, [{a}, #96]", "stp q8, q9, [{a}, #128]", "stp q10, q11, [{a}, #160]",
+            "stp q12, q13, [{a}, #192]", "stp q14, q15, [{a}, #224]", "stp q16, q17, [{a}, #256]",
+            "stp q18, q19, [{a}, #288]", "stp q20, q21, [{a}, #320]", "stp q22, q23, [{a}, #352]",
+            "stp q24, q25, [{a}, #384]", "stp q26, q27, [{a}, #416]", "stp q28, q29, [{a}, #448]",
+            "stp q30, q31, [{a}, #480]",
+            "ldp q0, q1, [{a}, #0]", "ldp q2, q3, [{a}, #32]", "ldp q4, q5, [{a}, #64]",
+            "ldp q6, q7, [{a}, #96]", "ldp q8, q9, [{a}, #128]", "ldp q10, q11, [{a}, #160]",
+            "ldp q12, q13, [{a}, #192]", "ldp q14, q15, [{a}, #224]", "ldp q16, q17, [{a}, #256]",
+            "ldp q18, q19, [{a}, #288]", "ldp q20, q21, [{a}, #320]", "ldp q22, q23, [{a}, #352]",
+            "ldp q24, q25, [{a}, #384]", "ldp q26, q27, [{a}, #416]", "ldp q28, q29, [{a}, #448]",
+            "ldp q30, q31, [{a}, #480]",
+            a = in(reg) area.0.as_mut_ptr(), options(nostack)
+        )
+    };
+}
+
+/// Bytes of the frame `rustux_switch_stacks` pushes: x19-x30, d8-d15.
+const SWITCH_FRAME: u64 = 160;
+/// Where x30 (the return address) sits in it.
+const SWITCH_LR: usize = 11;
+
+/// Writes below `stack_top` a switch frame whose return address is `entry`; returns the
+/// stack pointer to switch to (`entry` then runs with SP = `stack_top`).
+///
+/// # Safety
+/// `stack_top` must be the 16-byte-aligned top of a stack nothing else uses.
+pub unsafe fn start_frame(stack_top: u64, entry: u64) -> u64 {
+    let frame_at = stack_top - SWITCH_FRAME;
+    let mut frame = [0u64; SWITCH_FRAME as usize / 8];
+    frame[SWITCH_LR] = entry;
+    // SAFETY: the caller owns the stack; the write stays below its top.
+    unsafe { core::ptr::write(frame_at as *mut [u64; SWITCH_FRAME as usize / 8], frame) };
+    frame_at
+}
+
+extern "C" {
+    fn rustux_switch_stacks(save: *mut u64, next: u64);
+    fn rustux_trap_exit();
+}
+
+/// Saves the running context's kernel SP in `*save` and continues the context whose SP is
+/// `next`; returns when something switches back to the saved one.
+///
+/// # Safety
+/// `save` must stay valid until then, and `next` must be an SP saved by this function or
+/// built by [`start_frame`] / [`new_thread_stack`], on a stack still mapped and unused.
+pub unsafe fn switch_stacks(save: *mut u64, next: u64) {
+    // SAFETY: the caller guarantees both stacks; the stub saves and restores the
+    // callee-saved registers (x19-x30, d8-d15), everything else is caller-saved.
+    unsafe { rustux_switch_stacks(save, next) }
+}
+
+/// Builds, below `stack_top`, the frame that makes a switch to the returned SP enter EL0 at
+/// `entry` with `sp`, `x0` and `x1` set, every other register zero.
+///
+/// # Safety
+/// `stack_top` must be the 16-byte-aligned top of a kernel stack nothing else uses.
+pub unsafe fn new_thread_stack(stack_top: u64, entry: u64, sp: u64, x0: u64, x1: u64) -> u64 {
+    let frame_at = stack_top - core::mem::size_of::<TrapFrame>() as u64;
+    let mut x = [0u64; 31];
+    x[0] = x0;
+    x[1] = x1;
+    let frame = TrapFrame {
+        x,
+        elr: entry,
+        spsr: SPSR_EL0T,
+        sp_el0: sp,
+        fpcr: 0,
+        fpsr: 0,
+        q: [0; 32],
+    };
+    // SAFETY: the caller owns the stack; the frame stays inside it.
+    unsafe { core::ptr::write(frame_at as *mut TrapFrame, frame) };
+    // SAFETY: as above, the switch frame goes right below the trap frame.
+    unsafe { start_frame(frame_at, rustux_trap_exit as *const () as u64) }
+}
+
 /// Which of the 16 vectors was taken: group (current EL with SP_EL0, current EL with
 /// SP_ELx, lower EL AArch64, lower EL AArch32) times kind.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -47,8 +164,7 @@ extern "C" {
 
 /// The table's address (2 KiB aligned).
 pub fn vectors() -> u64 {
-    // SAFETY: only the symbol's address is taken, never its bytes.
-    unsafe { core::ptr::addr_of!(rustux_vectors) as u64 }
+    core::ptr::addr_of!(rustux_vectors) as u64
 }
 
 global_asm!(
@@ -168,13 +284,54 @@ rustux_trap_exit:
     ldp x0, x1, [sp, #0]
     add sp, sp, #800
     eret
+
+.global rustux_switch_stacks
+rustux_switch_stacks:
+    sub sp, sp, #160
+    stp x19, x20, [sp, #0]
+    stp x21, x22, [sp, #16]
+    stp x23, x24, [sp, #32]
+    stp x25, x26, [sp, #48]
+    stp x27, x28, [sp, #64]
+    stp x29, x30, [sp, #80]
+    stp d8, d9, [sp, #96]
+    stp d10, d11, [sp, #112]
+    stp d12, d13, [sp, #128]
+    stp d14, d15, [sp, #144]
+    mov x9, sp
+    str x9, [x0]
+    mov sp, x1
+    ldp x19, x20, [sp, #0]
+    ldp x21, x22, [sp, #16]
+    ldp x23, x24, [sp, #32]
+    ldp x25, x26, [sp, #48]
+    ldp x27, x28, [sp, #64]
+    ldp x29, x30, [sp, #80]
+    ldp d8, d9, [sp, #96]
+    ldp d10, d11, [sp, #112]
+    ldp d12, d13, [sp, #128]
+    ldp d14, d15, [sp, #144]
+    add sp, sp, #160
+    ret
 "#,
     handle = sym super::exceptions::handle,
 );
 
-/// Loads the vector table.
+/// Loads the vector table and lets EL0 use FP/SIMD (CPACR_EL1.FPEN = 0b11): the trap
+/// frame saves that state per thread.
 pub fn init() {
     // SAFETY: the table is 2 KiB aligned code that saves and restores the full state; from
     // here every exception at EL1 lands in it.
-    unsafe { core::arch::asm!("msr vbar_el1, {}", "isb", in(reg) vectors(), options(nostack)) };
+    unsafe {
+        core::arch::asm!(
+            "msr vbar_el1, {v}",
+            "mrs {t}, cpacr_el1",
+            "orr {t}, {t}, #(3 << 20)",
+            "msr cpacr_el1, {t}",
+            "isb",
+            v = in(reg) vectors(),
+            t = out(reg) _,
+            options(nostack)
+        )
+    };
 }
