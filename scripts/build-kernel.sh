@@ -14,20 +14,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
-KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow no-preempt lost-input stale-map-key busy-heap el1-fault)
-BUILD_VARIANTS=(init-crash missing-initrd)
-VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
-VARIANT=${1:-}
+# Some reproduce a fault only one architecture has (a triple fault, an IST-caught stack
+# overflow; an undefined instruction at EL1).
+COMMON_VARIANTS=(shared-user-tables hang-after-heap silent no-preempt lost-input stale-map-key busy-heap)
 ARCH=${ARCH:-x86_64}
 case "$ARCH" in
-    x86_64) OUT=build; BOOT_FILE=BOOTX64.EFI ;;
-    aarch64) OUT=build/aarch64; BOOT_FILE=BOOTAA64.EFI ;;
+    x86_64) OUT=build; BOOT_FILE=BOOTX64.EFI; ARCH_VARIANTS=(triple-fault stack-overflow) ;;
+    aarch64) OUT=build/aarch64; BOOT_FILE=BOOTAA64.EFI; ARCH_VARIANTS=(el1-fault) ;;
     *) echo "build-kernel: unknown ARCH '$ARCH' (known: x86_64 aarch64)" >&2; exit 2 ;;
 esac
 KERNEL_TRIPLE=$ARCH-unknown-uefi
 USER_TRIPLE=$ARCH-unknown-none
+KERNEL_VARIANTS=("${COMMON_VARIANTS[@]}" "${ARCH_VARIANTS[@]}")
+BUILD_VARIANTS=(init-crash missing-initrd)
+VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
+VARIANT=${1:-}
 if [ -n "$VARIANT" ] && ! printf '%s\n' "${VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
-    echo "build-kernel: unknown variant '$VARIANT' (known: ${VARIANTS[*]})" >&2
+    echo "build-kernel: unknown variant '$VARIANT' for $ARCH (known: ${VARIANTS[*]})" >&2
     exit 2
 fi
 
