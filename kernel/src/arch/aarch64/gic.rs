@@ -11,6 +11,9 @@ const GICD_CTLR: usize = GICD;
 const GICD_ISENABLER: usize = GICD + 0x100;
 const GICD_IPRIORITYR: usize = GICD + 0x400;
 const GICD_ITARGETSR: usize = GICD + 0x800;
+/// GICv2's peripheral ID 2: bits 7:4 are the architecture revision (a GICv3 has it at
+/// 0xffe8, and nothing here).
+const GICD_PIDR2: usize = GICD + 0xfe8;
 const GICC_CTLR: usize = GICC;
 const GICC_PMR: usize = GICC + 0x4;
 const GICC_IAR: usize = GICC + 0xc;
@@ -56,6 +59,15 @@ fn enable(intid: u32) {
 /// Turns on the distributor and CPU interface, routes the timer and the UART, and starts the
 /// timer at [`TIMER_HZ`]. Interrupts stay masked (DAIF.I) until the idle loop waits.
 pub fn init(counter_per_ms: u64) {
+    // A GICv3 (`virt,gic-version=3`) sits at the same address but is programmed through
+    // system registers and redistributors: say so rather than wait for a tick that never
+    // comes.
+    let pidr2 = read32(GICD_PIDR2);
+    if (pidr2 >> 4) & 0xf != 2 {
+        crate::panic::fatal(format_args!(
+            "interrupts: the GIC at {GICD:#x} is not a GICv2 (PIDR2 {pidr2:#x}); only QEMU virt's default GICv2 is supported"
+        ));
+    }
     write32(GICD_CTLR, 1);
     enable(TIMER_INTID);
     enable(UART_INTID);
