@@ -82,7 +82,6 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
     crate::acpi::find_rsdp(st);
     let initrd = crate::initrd::read(bs, image);
     let framebuffer = gop::framebuffer(bs);

@@ -8,8 +8,6 @@
 
 extern crate alloc;
 
-// ACPI (the MADT's IOAPIC, S5 poweroff) is x86_64's; aarch64 uses `virt`'s fixed GIC and PSCI.
-#[cfg(target_arch = "x86_64")]
 mod acpi;
 mod arch;
 mod boot;

@@ -1,16 +1,18 @@
 //! The aarch64 steps between ExitBootServices and the kernel stack: the exception vectors,
 //! then the kernel's own translation tables.
-use super::{mmu, trap};
+use super::{mmu, psci, trap};
 use crate::log::milestone;
 use crate::mm::{self, phys::Pmm};
 use crate::uefi::{MemoryMap, MemoryType};
 
 /// Prints the cpu-tables and page-tables milestones; returns the kernel's TTBR0 table.
 pub fn cpu_and_page_tables(pmm: &mut Pmm, map: &MemoryMap, fb_end: u64) -> u64 {
+    psci::init();
     trap::init();
     milestone!(
-        "cpu tables: exception vectors at {:#x} (VBAR_EL1, 16 entries)",
-        trap::vectors()
+        "cpu tables: exception vectors at {:#x} (VBAR_EL1, 16 entries), PSCI over {}",
+        trap::vectors(),
+        psci::conduit()
     );
     if cfg!(feature = "el1-fault") {
         el1_fault();
