@@ -26,8 +26,9 @@ kernel: deps
 	@ARCH=$(ARCH) scripts/build-kernel.sh $(VARIANT)
 
 # build/rustux.img: a GPT disk with one EFI System Partition holding build/esp.
+# (ARCH=aarch64: build/aarch64/rustux.img from build/aarch64/esp)
 image: kernel
-	@scripts/make-image.sh
+	@scripts/make-image.sh $(if $(filter aarch64,$(ARCH)),build/aarch64/esp build/aarch64/rustux.img)
 
 # (ARCH=aarch64: the arm64 known-bad builds, under build/aarch64/variants/)
 variants: deps
