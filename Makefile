@@ -8,8 +8,8 @@ ARCH ?= x86_64
 SOAK_BOOTS ?= 100
 KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow \
 	no-preempt lost-input init-crash missing-initrd
-KNOWN_BAD_aarch64 := shared-user-tables hang-after-heap el1-fault silent no-preempt lost-input \
-	init-crash missing-initrd
+KNOWN_BAD_aarch64 := shared-user-tables hang-after-heap el1-fault silent stack-overflow \
+	no-preempt lost-input init-crash missing-initrd
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 

@@ -23,7 +23,6 @@ pub fn top() -> u64 {
     KERNEL_STACK.top()
 }
 
-#[cfg(target_arch = "x86_64")]
 pub fn is_guard_page(addr: u64) -> bool {
     (guard_page()..guard_page() + GUARD_BYTES).contains(&addr)
 }

@@ -4,11 +4,7 @@
 //! kernel stacks (see `arch::trap`), each with an unmapped guard page below it.
 mod stacks;
 
-// A guard-page hit is recognised on x86_64, where #PF runs on its own (IST) stack; on
-// aarch64 the exception would be taken on the overflowed stack itself.
-#[cfg(target_arch = "x86_64")]
-pub use stacks::guard_hit;
-pub use stacks::{init_stacks, top as stack_top};
+pub use stacks::{guard_hit, init_stacks, top as stack_top};
 
 use crate::arch::cpu;
 use crate::arch::trap::{self, TrapFrame};

@@ -34,7 +34,6 @@ pub fn init_stacks(pmm: &mut Pmm, kernel_pml4: u64) -> Result<(), PagingError> {
 }
 
 /// The guard page `addr` lies in, if it is one (the boot stack's or a thread's).
-#[cfg(target_arch = "x86_64")]
 pub fn guard_hit(addr: u64) -> Option<u64> {
     let page = addr & !(GUARD_BYTES - 1);
     let thread_guard = (0..MAX_THREADS).map(guard).find(|&g| g == page);

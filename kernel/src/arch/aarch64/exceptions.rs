@@ -94,5 +94,13 @@ impl core::fmt::Display for Describe<'_> {
 /// An exception at EL1 is fatal: report it and end the boot.
 fn kernel_fault(frame: &TrapFrame) -> ! {
     let far = super::cpu::cr2();
+    let ec = esr() >> 26;
+    if ec == 0x25 {
+        if let Some(guard) = crate::sched::guard_hit(far) {
+            crate::panic::fatal(format_args!(
+                "kernel stack overflow (guard page hit at {guard:#x})"
+            ));
+        }
+    }
     crate::panic::fatal(format_args!("{} at EL1", describe(frame, far)))
 }

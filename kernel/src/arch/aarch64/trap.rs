@@ -2,6 +2,7 @@
 //! registers, ELR/SPSR/SP_EL0 and the FP/SIMD state on the current stack, calls
 //! [`super::exceptions::handle`] with the entry's number and the frame, restores everything
 //! from the (possibly changed) frame and returns with `eret`.
+use crate::once::Stack;
 use core::arch::global_asm;
 
 /// Saved state, in the order the vector code stores it (800 bytes, 16-byte aligned).
@@ -177,6 +178,24 @@ global_asm!(
     b rustux_trap_common
 .endm
 
+// A synchronous exception at EL1 is always fatal, and may come from a stack that overflowed
+// into its guard page: it gets a stack of its own (x86's IST), reached with x0 parked in
+// TPIDR_EL1 (unused otherwise).
+.macro TRAP_ENTRY_OWN_STACK n
+    .balign 128
+    msr tpidr_el1, x0
+    adrp x0, {fault_stack}
+    add x0, x0, :lo12:{fault_stack}
+    add x0, x0, #(FAULT_STACK_BYTES >> 12), lsl #12
+    mov sp, x0
+    mrs x0, tpidr_el1
+    sub sp, sp, #800
+    stp x0, x1, [sp, #0]
+    mov x0, #\n
+    b rustux_trap_common
+.endm
+.set FAULT_STACK_BYTES, {fault_stack_bytes}
+
 .section .text.rustux_vectors, "ax"
 .balign 2048
 .global rustux_vectors
@@ -185,7 +204,7 @@ rustux_vectors:
     TRAP_ENTRY 1
     TRAP_ENTRY 2
     TRAP_ENTRY 3
-    TRAP_ENTRY 4
+    TRAP_ENTRY_OWN_STACK 4
     TRAP_ENTRY 5
     TRAP_ENTRY 6
     TRAP_ENTRY 7
@@ -315,7 +334,13 @@ rustux_switch_stacks:
     ret
 "#,
     handle = sym super::exceptions::handle,
+    fault_stack = sym FAULT_STACK,
+    fault_stack_bytes = const FAULT_STACK_BYTES,
 );
+
+/// The stack synchronous EL1 exceptions run on (a multiple of 4 KiB).
+const FAULT_STACK_BYTES: usize = 16 * 1024;
+static FAULT_STACK: Stack<FAULT_STACK_BYTES> = Stack::new();
 
 /// Loads the vector table and lets EL0 use FP/SIMD (CPACR_EL1.FPEN = 0b11): the trap
 /// frame saves that state per thread.
