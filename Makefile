@@ -3,9 +3,13 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 VARIANT ?=
+# x86_64 or aarch64 (build/aarch64/esp/EFI/BOOT/BOOTAA64.EFI, ...)
+ARCH ?= x86_64
 SOAK_BOOTS ?= 100
 KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow \
 	no-preempt lost-input init-crash missing-initrd changed-hello
+KNOWN_BAD_aarch64 := shared-user-tables hang-after-heap el1-fault silent stack-overflow \
+	no-preempt lost-input init-crash missing-initrd
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
@@ -17,8 +21,9 @@ deps:
 	@scripts/install-deps.sh
 
 # build/esp/EFI/BOOT/BOOTX64.EFI + EFI/rustux/initrd.cpio, or build/variants/$(VARIANT)/esp/...
+# (ARCH=aarch64: under build/aarch64/)
 kernel: deps
-	@scripts/build-kernel.sh $(VARIANT)
+	@ARCH=$(ARCH) scripts/build-kernel.sh $(VARIANT)
 
 # build/loader/rustux-loader.efi: the warm lane's resident loader (loader/), and its host tests.
 loader: deps
@@ -26,11 +31,14 @@ loader: deps
 	@scripts/build-loader.sh
 
 # build/rustux.img: a GPT disk with one EFI System Partition holding build/esp.
+# (ARCH=aarch64: build/aarch64/rustux.img from build/aarch64/esp)
 image: kernel
-	@scripts/make-image.sh
+	@scripts/make-image.sh $(if $(filter aarch64,$(ARCH)),build/aarch64/esp build/aarch64/rustux.img)
 
+# (ARCH=aarch64: the arm64 known-bad builds, under build/aarch64/variants/)
 variants: deps
-	@for v in $(KNOWN_BAD) $(KERNEL_TEST_VARIANTS); do scripts/build-kernel.sh $$v || exit 1; done
+	@for v in $(if $(filter aarch64,$(ARCH)),$(KNOWN_BAD_aarch64),$(KNOWN_BAD)) $(KERNEL_TEST_VARIANTS); do \
+		ARCH=$(ARCH) scripts/build-kernel.sh $$v || exit 1; done
 
 test-kernel: deps
 	@scripts/test-kernel.sh
