@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.contract import RESULT
 from lab.conversation import StepHit
 from lab.matcher import MilestoneHit
 from lab.verdict import Culprit, Outcome, Verdict
 
 # Timeline channels of a conversation: what was typed, and the consoles that answer.
 CONSOLE_CHANNELS = ("input", "serial")
-RESULT = "result.json"
 PREFIX = "bootlab: "
 
 # `bootlab: milestone 5/12 heap-ok 3.41s`

@@ -17,7 +17,9 @@ from typing import Any
 
 from lab.verdict import Culprit, Outcome, Verdict
 
-BASELINE_DIR = "baseline"  # the baseline's own record, inside the image's
+from lab.contract import BASELINE_DIR  # the baseline's own record, inside the image's
+
+__all__ = ["BASELINE_DIR", "Triage", "triage", "wants_triage"]
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,16 @@ def wait_for_text(path: Path, text: str, seconds: float) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"no {text!r} in {path} within {seconds:g}s")
+
+
+def vboards_inventory(tmp_path: Path, names: tuple[str, ...], kind: str) -> Path:
+    """An inventory with several PXE virtual boards of one `kind` (siblings), each on its own ports."""
+    header, board = INVENTORY.split("boards:\n")
+    blocks = []
+    for i, name in enumerate(names):
+        block = board.format(name=name, bmc_port=free_port(socket.SOCK_DGRAM), serial_port=free_port(), retries=1,
+                             deploy="{method: pxe, dhcp: proxy}", milestones=REPO / "kernel" / "milestones.yaml")
+        blocks.append(block.replace('"52:54:00:b0:07:42"', f'"52:54:00:b0:07:{0x42 + i:02x}"') + f"    kind: {kind}\n")
+    path = tmp_path / "lab-inventory.yaml"
+    path.write_text(header.format() + "boards:\n" + "".join(blocks))
+    return path
