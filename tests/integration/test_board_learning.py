@@ -52,7 +52,7 @@ class Freeze:
     def __init__(self, board_state: Path, timelines: list[Path]) -> None:
         self.board_state = board_state
         self.timelines = timelines
-        self.frozen: list[int] = []
+        self.frozen: dict[Path, list[int]] = {}  # per boot (its timeline): the QEMU it stopped
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -63,22 +63,23 @@ class Freeze:
     def __exit__(self, *exc: object) -> None:
         self.done.set()
         self.thread.join()
-        for pid in self.frozen:
-            self._signal(pid, signal.SIGCONT)
+        for pids in self.frozen.values():
+            for pid in pids:
+                self._signal(pid, signal.SIGCONT)
 
     def _run(self) -> None:
-        handled: set[Path] = set()
         running: list[int] = []  # looked up before the heap line, so the freeze follows it closely
+        going: set[Path] = set()  # boots decided, their QEMU let go on
         while not self.done.wait(0.01):
             for timeline in self.timelines:
                 text = timeline.read_text(errors="replace") if timeline.exists() else ""
-                if timeline in handled:
-                    if "decided:" in text:
-                        for pid in self.frozen:
+                if timeline in self.frozen:
+                    if "decided:" in text and timeline not in going:
+                        going.add(timeline)
+                        for pid in self.frozen[timeline]:
                             self._signal(pid, signal.SIGCONT)
                 elif HEAP_LINE in text:
-                    handled.add(timeline)
-                    self.frozen += [pid for pid in running if self._signal(pid, signal.SIGSTOP)]
+                    self.frozen[timeline] = [pid for pid in running if self._signal(pid, signal.SIGSTOP)]
                 elif "power on requested" in text:
                     running = self._qemu()
 
@@ -139,7 +140,7 @@ def test_a_board_learns_its_deadlines_flags_slower_boots_and_is_triaged(tmp_path
         out = tmp_path / "frozen"
         with Freeze(vboard_dir(a), [out / "timeline.log", out / "baseline" / "timeline.log"]) as freeze:
             rc, frozen, stderr = boot(inventory.path, "vb-a", ESP, out)
-        assert len(freeze.frozen) >= 2, "vb-a's QEMU was not found to freeze in both boots"
+        assert all(freeze.frozen.get(t) for t in freeze.timelines), f"vb-a's QEMU not frozen in both boots: {freeze.frozen}"
         assert (rc, frozen["verdict"], frozen["culprit"]) == (3, "ERROR", "board"), (frozen["reason"], stderr[-2000:])
         assert frozen["reason"].startswith("board vb-a broken: the last image that passed on it also failed")
         assert frozen["triage"]["image_outcome"]["verdict"] == "FAIL"
