@@ -229,7 +229,7 @@ def event_line(text: str) -> str:
     return f"{PREFIX}{text}"
 
 
-def milestone_line(index: int, total: int, hit: MilestoneHit) -> str:
+def milestone_line(index: int, total: int, hit: MilestoneHit | StepHit) -> str:
     return f"{PREFIX}milestone {index}/{total} {hit.name} {hit.t:.2f}s"
 
 

@@ -173,6 +173,7 @@ class QemuMachine:
                 earlystart.remember(self.argv, work, vars_template, VARS_COPY, sockets, inputs)
         self.streams.add("qemu", self.qemu.output)
         at = self.qemu.started_at
+        assert at is not None  # started
         run.capture.event(f"QEMU started, pid {self.qemu.pid}: {' '.join(self.argv)}", time.monotonic() - at)
         return at
 

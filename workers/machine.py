@@ -53,6 +53,7 @@ from lab.milestones import MilestoneSpec
 from lab.record import BootRecord
 from lab.verdict import Outcome
 from workers.console.base import ConsoleProtocol as Console
+from workers.power.base import BootDevice
 from workers.power.base import PowerProtocol as Power
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class Deploy(Protocol):
     image (ERROR/lab, never booted) and BoardError when the deploy itself failed."""
 
     method: str  # the inventory's `deploy.method`
-    boot_device: str  # what the power's one-time boot override selects (power/base.py BootDevice)
+    boot_device: BootDevice  # what the power's one-time boot override selects
 
     def put(self, image: Path) -> Deployed: ...
 

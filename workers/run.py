@@ -284,7 +284,7 @@ class BootRun:
             raise MachineStop(self._interrupted())
 
     def _interrupted(self) -> Outcome:
-        return outcomes.interrupted(self.interrupt.signame, time.monotonic() - self.started, self.matcher.last_milestone)
+        return outcomes.interrupted(self.interrupt.signame or "a signal", time.monotonic() - self.started, self.matcher.last_milestone)
 
     def _finish(self, record: BootRecord, outcome: Outcome) -> BootRecord:
         record.outcome = outcome
@@ -299,7 +299,7 @@ class BootRun:
             passing = PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits),
                                   tuple(kernel_clock(regexes, [(h.name, h.line) for h in self.matcher.hits])))
             record.boot_time = judge_pass(self._history, passing)
-            for line in record.boot_time["regressions"]:
+            for line in record.slower:
                 self.progress.event(f"slower: {line}")
             record_pass(self.machine.name, passing)
         record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)

@@ -55,7 +55,7 @@ class BoardBootRequest:
 
 class BoardMachine:
     kind = "board"
-    channels = (CHANNEL,)
+    channels: tuple[str, ...] = (CHANNEL,)
     timeline_from_take = True  # deploy and power actions show where the time went
     input_culprit = Culprit.BOARD  # a console that stays down is the board's
 
@@ -108,7 +108,7 @@ class BoardMachine:
         facts = ", ".join(f"{k} {v}" for k, v in deployed.facts.items() if k != "method")
         run.event(f"deployed by {self.deploy.method} in {run.clock() - start:.2f}s: {facts}")
         run.check_interrupt()
-        self.power.set_boot(self.deploy.boot_device)  # type: ignore[arg-type]
+        self.power.set_boot(self.deploy.boot_device)
         run.check_interrupt()
         return self._profile(run.spec)
 

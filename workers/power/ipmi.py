@@ -168,7 +168,8 @@ class IpmiPower:
                 if not transient:
                     raise BoardError(self.board, self.where, f"{what}: the BMC answered: {message}") from None
                 if attempt == attempts:
-                    raise BoardError(self.board, self.where, f"{what}: {message} ({attempts} attempt{'s' if attempts > 1 else ''}, the last {elapsed:.1f}s)") from None
+                    tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+                    raise BoardError(self.board, self.where, f"{what}: {message} ({tries}, the last {elapsed:.1f}s)") from None
                 self._log(f"ipmi: {what}: {message} after {elapsed:.1f}s; retrying ({attempt}/{attempts})")
                 continue
             finally:

@@ -37,6 +37,7 @@ import socket
 from pathlib import Path
 from typing import Any, Protocol
 
+from lab.conversation import StepHit
 from lab.matcher import BootMatcher, MilestoneHit
 from workers.capture import Capture
 from workers.inputs import InputPort
@@ -47,9 +48,11 @@ class LiveBoot(Protocol):
     out: Path
     qmp: QmpClient | None
     matcher: BootMatcher
-    capture: Capture
     image: Path | None
     machine: Any  # workers.machine.Machine
+
+    @property
+    def capture(self) -> Capture: ...
 
     def now(self) -> float: ...
 
@@ -80,7 +83,7 @@ class Attachment:
     def tick(self, live: LiveBoot, t: float) -> None:
         pass
 
-    def hit(self, live: LiveBoot, hit: MilestoneHit) -> None:
+    def hit(self, live: LiveBoot, hit: MilestoneHit | StepHit) -> None:
         pass
 
     def received(self, live: LiveBoot, channel: str, data: bytes) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+from lab.conversation import StepHit
 from lab.matcher import MilestoneHit
 from lab.screen.feed import ScreenFeed
 from lab.screen.wanted import screen_wanted
@@ -76,7 +77,7 @@ class ScreenChannel(Attachment):
             self._read(live)
         self._due = t + self._interval
 
-    def hit(self, live: LiveBoot, hit: MilestoneHit) -> None:
+    def hit(self, live: LiveBoot, hit: MilestoneHit | StepHit) -> None:
         if hit.channel == SCREEN and self._frame is not None:
             self._save(live, f"screen-{hit.name}.png", self._frame)
         if live.matcher.decided is not None:
