@@ -9,7 +9,7 @@ KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overfl
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
-.PHONY: all deps kernel image variants test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
+.PHONY: all deps kernel image variants lint test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
 
 all: kernel
 
@@ -37,7 +37,12 @@ test-lab: deps kernel image variants
 test-hosts: deps kernel
 	$(PY) -m pytest -q --durations=10 -m hosts
 
-test: test-kernel test-lab
+# ruff and mypy (pyproject.toml): the domain and the worker side stay clean.
+lint: deps
+	$(VENV)/bin/ruff check lab workers
+	$(VENV)/bin/mypy
+
+test: lint test-kernel test-lab
 
 demo: deps kernel
 	@scripts/demo.sh

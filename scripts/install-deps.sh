@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
     rustc-web cargo-web rust-web-src lld-19      # UEFI/none targets via -Zbuild-std
+    rust-web-clippy                               # cargo clippy: make test-kernel lints the kernel
     qemu-system-x86 ovmf                          # QEMU targets and their firmware
     mtools dosfstools                             # ESP images without root
     gdisk                                         # sgdisk: the GPT of make image
