@@ -21,7 +21,6 @@ plus free-form `bootlab: <event>` lines a reader may show but does not parse.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 from lab.contract import RESULT
 from lab.conversation import StepHit
+from lab.jsonfile import write_json
 from lab.matcher import MilestoneHit
 from lab.verdict import Culprit, Outcome, Verdict
 
@@ -201,12 +201,7 @@ def never_ran(outcome: Outcome, name: str, image: Path, milestones_total: int = 
 
 
 def write_record(record_dir: Path, record: BootRecord) -> Path:
-    record_dir.mkdir(parents=True, exist_ok=True)
-    path = record_dir / RESULT
-    tmp = record_dir / f".{RESULT}.{os.getpid()}"
-    tmp.write_text(record.to_json() + "\n")
-    tmp.replace(path)
-    return path
+    return write_json(record_dir / RESULT, None, text=record.to_json())
 
 
 def read_record(record_dir: Path) -> BootRecord:

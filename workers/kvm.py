@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from lab.jsonfile import write_json
 from workers.qemu.command import QEMU_BINARY, Firmware
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.state import cache_root
@@ -139,7 +140,4 @@ def _store_cache(key: str, entry: dict) -> None:
     path = _cache_file()
     entries = _load_cache()
     entries[key] = entry
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")  # concurrent boots on one worker
-    tmp.write_text(json.dumps(entries, indent=1))
-    tmp.replace(path)
+    write_json(path, entries, indent=1)  # concurrent boots on one worker: each writes a whole file
