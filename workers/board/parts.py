@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.board import Board
-from lab.verdict import Culprit
-from workers import secrets
-from workers.board.error import BoardError, ConsoleError
+from workers.board.error import ConsoleError, board_secret
 from workers.console.base import ConsoleProtocol
 from workers.machine import Deploy, Deployed
 from workers.power.base import BootDevice, PowerProtocol
@@ -26,14 +24,6 @@ from workers.power.base import BootDevice, PowerProtocol
 PowerFactory = Callable[[Board, Callable[[str], None]], PowerProtocol]
 ConsoleFactory = Callable[[Board, Callable[[], float]], ConsoleProtocol]
 DeployFactory = Callable[[Board], Deploy]
-
-
-def secret(board: str, where: str, name: str, error: type[BoardError] = BoardError) -> str:
-    """A part's secret by name; a missing one is the lab's configuration at fault (ERROR/lab)."""
-    try:
-        return secrets.resolve(name)
-    except secrets.SecretError as e:
-        raise error(board, where, str(e), Culprit.LAB) from None
 
 
 def ipmi_power(board: Board, log: Callable[[str], None]) -> PowerProtocol:
@@ -46,7 +36,7 @@ def sol_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
     from workers.console.sol import SolConsole
 
     creds = board.console.credentials or board.bmc.credentials
-    password = secret(board.name, board.bmc.address, creds.password_secret, ConsoleError)
+    password = board_secret(board.name, board.bmc.address, creds.password_secret, ConsoleError)
     return SolConsole(board.name, board.bmc.host, board.bmc.port, creds.user, password, clock)
 
 
