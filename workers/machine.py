@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lab.milestones import MilestoneSpec
 from lab.record import BootRecord
-from lab.verdict import Outcome
+from lab.verdict import Culprit, Outcome
 from workers.console.base import ConsoleProtocol as Console
 from workers.power.base import BootDevice
 from workers.power.base import PowerProtocol as Power
@@ -94,7 +94,7 @@ class Machine(Protocol):
     kind: str  # "target" or "board"
     channels: tuple[str, ...]  # the channels whose raw logs the record keeps
     timeline_from_take: bool  # the timeline counts from taking the machine, not from power-on
-    input_culprit: Any  # whose fault an input that stays down is (lab.verdict.Culprit)
+    input_culprit: Culprit  # whose fault an input that stays down is
 
     def view(self, spec: MilestoneSpec) -> MilestoneSpec: ...
 
