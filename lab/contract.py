@@ -1,7 +1,7 @@
 """The contract between the master's steps and the workers' runner: the names both sides use.
 
 One owner, imported by both sides; no Buildbot import (result codes are plain ints, the
-values of buildbot.process.results, which tests/steps/test_contract_results.py checks). A
+values of buildbot.process.results, which tests/steps/test_steps_contract.py checks). A
 name changed here changes on both sides at once.
 
     builders     `kernel`, and `<role>/<subject>` per target or board (boot, golden, bisect,
