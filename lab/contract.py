@@ -10,8 +10,8 @@ name changed here changes on both sides at once.
     properties   what a boot build carries (steps/boot.py sets them, the pages and the REST
                  clients read them), with their types
     record       the files a boot writes into its record directory (`bootlab boot --out`),
-                 which the boot step collects; tests/unit/test_contract.py fails when the
-                 runner writes a file not named here
+                 which the boot step collects; tests/integration/test_bootlab_boot.py fails
+                 when the runner writes a file not named here
 """
 from __future__ import annotations
 
