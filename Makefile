@@ -3,13 +3,17 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 VARIANT ?=
+# x86_64 or aarch64 (build/aarch64/esp/EFI/BOOT/BOOTAA64.EFI, ...)
+ARCH ?= x86_64
 SOAK_BOOTS ?= 100
 KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow \
+	no-preempt lost-input init-crash missing-initrd changed-hello
+KNOWN_BAD_aarch64 := shared-user-tables hang-after-heap el1-fault silent stack-overflow \
 	no-preempt lost-input init-crash missing-initrd
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
-.PHONY: all deps kernel image variants test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
+.PHONY: all deps kernel loader image variants lint test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
 
 all: kernel
 
@@ -17,40 +21,54 @@ deps:
 	@scripts/install-deps.sh
 
 # build/esp/EFI/BOOT/BOOTX64.EFI + EFI/rustux/initrd.cpio, or build/variants/$(VARIANT)/esp/...
+# (ARCH=aarch64: under build/aarch64/)
 kernel: deps
-	@scripts/build-kernel.sh $(VARIANT)
+	@ARCH=$(ARCH) scripts/build-kernel.sh $(VARIANT)
+
+# build/loader/rustux-loader.efi: the warm lane's resident loader (loader/), and its host tests.
+loader: deps
+	@PATH=/usr/bin:$$PATH cargo test --quiet --manifest-path loader/Cargo.toml --target-dir build/cargo/host
+	@scripts/build-loader.sh
 
 # build/rustux.img: a GPT disk with one EFI System Partition holding build/esp.
+# (ARCH=aarch64: build/aarch64/rustux.img from build/aarch64/esp)
 image: kernel
-	@scripts/make-image.sh
+	@scripts/make-image.sh $(if $(filter aarch64,$(ARCH)),build/aarch64/esp build/aarch64/rustux.img)
 
+# (ARCH=aarch64: the arm64 known-bad builds, under build/aarch64/variants/)
 variants: deps
-	@for v in $(KNOWN_BAD) $(KERNEL_TEST_VARIANTS); do scripts/build-kernel.sh $$v || exit 1; done
+	@for v in $(if $(filter aarch64,$(ARCH)),$(KNOWN_BAD_aarch64),$(KNOWN_BAD)) $(KERNEL_TEST_VARIANTS); do \
+		ARCH=$(ARCH) scripts/build-kernel.sh $$v || exit 1; done
 
 test-kernel: deps
 	@scripts/test-kernel.sh
 
-test-lab: deps kernel image variants
+test-lab: deps kernel loader image variants
 	$(MAKE) kernel variants ARCH=aarch64
 	$(PY) -m pytest -q --durations=25 -m "not hosts"
 
 # The distributed lab (PostgreSQL, crossbar, two masters, network-namespace hosts) and its faults.
-test-hosts: deps kernel
+test-hosts: deps kernel loader
 	$(PY) -m pytest -q --durations=10 -m hosts
 
-test: test-kernel test-lab
+# ruff and mypy (pyproject.toml): the domain and the worker side stay clean.
+lint: deps
+	$(VENV)/bin/ruff check lab workers
+	$(VENV)/bin/mypy
 
-demo: deps kernel
+test: lint test-kernel test-lab
+
+demo: deps kernel loader
 	@scripts/demo.sh
 
 # The lab across hosts (network namespaces, PostgreSQL, crossbar, two masters): up until demo-stop.
-demo-hosts: deps kernel
+demo-hosts: deps kernel loader
 	@scripts/demo-hosts.sh
 
 demo-stop:
 	@scripts/demo-stop.sh
 
-bench: deps kernel
+bench: deps kernel loader
 	$(PY) bench/matcher.py
 	$(PY) bench/screen.py
 	$(PY) bench/boot_latency.py

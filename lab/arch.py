@@ -27,22 +27,12 @@ class Arch:
     machines: tuple[str, ...]
     missing_channels: tuple[str, ...] = ()  # guest channels its machine does not have
     keyboard: bool = True  # a PS/2 keyboard QMP can type on
-    # The framebuffer survives a snapshot restore. virt's ramfb does not under QEMU 7.2 (its
-    # state is not migrated: the restored guest's display reads "not initialized"), so a boot
-    # whose spec reads the screen runs cold there.
-    warm_screen: bool = True
     build_dir: str = "."  # where `make kernel ARCH=<name>` puts its esp/, relative to build/
     spec: str = "milestones.yaml"  # the kernel's milestone spec for it, in kernel/
 
-    @property
-    def launch(self) -> str:
-        """The boot file's name as a warm boot's firmware shell runs it from its path."""
-        return Path(self.boot_file).stem.lower()
-
-
 X86_64 = Arch("x86_64", "EFI/BOOT/BOOTX64.EFI", 0x8664, "qemu-system-x86_64", ("q35", "pc"))
 AARCH64 = Arch("aarch64", "EFI/BOOT/BOOTAA64.EFI", 0xAA64, "qemu-system-aarch64", ("virt",),
-               missing_channels=("debugcon", "firmware"), keyboard=False, warm_screen=False, build_dir="aarch64",
+               missing_channels=("debugcon", "firmware"), keyboard=False, build_dir="aarch64",
                spec="milestones-aarch64.yaml")
 ARCHES = {a.name: a for a in (X86_64, AARCH64)}
 BOOT_FILES = {a.boot_file: a for a in ARCHES.values()}

@@ -6,6 +6,8 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  1  QEMU failed to start                                      ERROR/host
  2  firmware inspection found a problem (before the boot)     ERROR/firmware
  3  an infrastructure signature matched                       ERROR/<its culprit>
+ 3c ... the firmware gave up on the image (its shell, nothing   lab.bootoptions' table: the image ran and
+    to boot) after it said why                                  returned an error is FAIL/code; per status
  3b a step's input could not be delivered (SOL down, QMP),    ERROR/board or lab "could not send ..."
     or its answer was due while the console was down
  4  a fatal signature matched                                 FAIL/code  "<reason> after <last>"
@@ -21,6 +23,9 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
     b. otherwise, on a QEMU target                            ERROR/firmware "firmware printed nothing"
     c. otherwise, on a board (its console is its only channel) ERROR/board "nothing on the console"
  7  QEMU debug-exit 0x11 (status 35) without a panic line     FAIL/code  "kernel reported failure ..."
+ 7a a screen milestone timed out while the last frame read    ERROR/lab  "no <next> within Ns, but the lab could not
+    held text lines with cells no known font explains (not a      read N screen cells on lines ...: '<line>'
+    picture; a fatal line read there is row 4's)                   (see screen-<next>.png)"
  8  no milestone at all, though the firmware printed:
     (a missing boot file is caught by a signature, row 3)     FAIL/code  "no <first> ...: kernel printed nothing"
     (or, with bytes on debugcon, "... in N B of kernel output")
@@ -29,6 +34,9 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
 11  QEMU died otherwise (signal, status 1) mid-boot           ERROR/host
 12  a milestone timeout                                       FAIL/code  "hung after <last>: no <next> within Ns"
     ... a later milestone passed it (lab.matcher's grace)                "no <next> after <last>: <later> came at Ts without it"
+    ... the console of <last> printed a line like <next>'s, or      "expected `<regex>` after <last>; the kernel printed
+        was still printing (not a hang: lab.since)                    `<line>` there and went on to `<latest line>`"
+    ... it printed other lines, then went quiet                          "hung after ...; the last line `<line>` came at Ts"
 13  the global timeout                                        FAIL/code  "hung after <last>: no <next> within the boot timeout"
 14  anything else (streams ended, QEMU still running)         ERROR/lab  "boot ended without a verdict"
 """
@@ -36,12 +44,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lab.bootoptions import outcome as boot_option_outcome
 from lab.matcher import BootMatcher
+from lab.screen.unreadable import Unreadable
+from lab.spec import SCREEN
 from lab.verdict import Culprit, Outcome, Verdict
 
 DEBUG_EXIT_SUCCESS = 33  # the kernel wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
 DEBUG_EXIT_FAILURE = 35  # 0x11
 GUEST_CHANNELS = ("debugcon", "serial", "firmware")
+FIRMWARE_GAVE_UP = frozenset({"firmware-shell-fallback", "no-bootable-device"})  # lab.signatures' built-ins
 
 
 @dataclass
@@ -58,6 +70,8 @@ class BootFacts:
     console: str | None = None  # ... and where its console was read (SOL address, serial device)
     # Files of the image the boot was handed (ESP-relative, `EFI/BOOT/BOOTX64.EFI`); None: unknown.
     image_files: frozenset[str] | None = None
+    # The screen's unreadable cells when a screen milestone was awaited (workers/qemu/screen.py).
+    screen_unreadable: Unreadable | None = None
 
 
 def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
@@ -77,7 +91,7 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
     if talk is not None and talk.failure is not None and talk.failure.verdict is Verdict.ERROR:
         return talk.failure
     if m.signature is not None and m.decided is not None:
-        return _missing_file(m, f) or m.decided
+        return _missing_file(m, f) or _firmware_gave_up(m, f) or m.decided
     if talk is not None and talk.failure is not None:
         return talk.failure
     if m.complete:
@@ -98,6 +112,10 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         )
     if f.exit_status == DEBUG_EXIT_FAILURE:
         return out(Verdict.FAIL, Culprit.CODE, f"kernel reported failure (debug-exit 0x11) without a panic line, {after}")
+    if m.timeout is not None and f.screen_unreadable is not None and _on_screen(m, m.timeout.missing):
+        why = m.decided.reason if m.decided else f"no {m.timeout.missing}"
+        return out(Verdict.ERROR, Culprit.LAB, f"{why}, but the lab could not read {f.screen_unreadable.describe()}: "
+                   "the screen may show it in a font the lab does not know (bootlab screen learn-font)")
     if not m.hits:
         first = m.spec.milestones[0].name
         if seen["debugcon"]:  # only the kernel writes to port 0xE9
@@ -141,6 +159,18 @@ def _missing_file(m: BootMatcher, f: BootFacts) -> Outcome | None:
     return Outcome(Verdict.FAIL, Culprit.CODE,
                    f"{decided.reason}; {signature.file} is missing from the artifact too: the build did not make it",
                    decided.last_milestone)
+
+
+def _firmware_gave_up(m: BootMatcher, f: BootFacts) -> Outcome | None:
+    """Row 3c: the firmware fell back to its shell or found nothing after saying why."""
+    hit = m.signature
+    if hit is None or hit.kind != "infrastructure" or hit.name not in FIRMWARE_GAVE_UP:
+        return None
+    return boot_option_outcome(m.boot_options.last, m.last_milestone)
+
+
+def _on_screen(m: BootMatcher, milestone: str) -> bool:
+    return any(x.name == milestone and SCREEN in x.channels for x in m.spec.milestones)
 
 
 def _qemu_error(status: int | None) -> bool:

@@ -3,7 +3,8 @@
 A spec is data written by kernel developers; these are facts about OVMF and QEMU that
 must hold even when a spec forgets them, so a missing boot file is never blamed on the
 kernel. A spec entry with the same name replaces the built-in one (and inherits its hint
-if it gives none).
+if it gives none). When the firmware gives up after it said why (an image that ran and
+returned an error, a Secure Boot refusal), lab.bootoptions' table decides instead.
 """
 from __future__ import annotations
 

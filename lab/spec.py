@@ -19,6 +19,10 @@ Regexes are Python `re`, compiled with `re.MULTILINE` and searched in each line 
 ANSI escapes, CR and NUL bytes are stripped; use `^`/`$` to anchor to the line.
 Only the first `LINE_HEAD_BYTES` (see `linebuffer`) of a line are matched.
 
+`screen_font:` (optional): the PSF or `.glyphs` font file the kernel draws its screen in
+(absolute, or relative to the spec's directory): the screen reader knows it before its own
+(lab/screen/fontset.py), e.g. `/usr/share/consolefonts/Lat2-Terminus16.psf.gz`.
+
 `conversation:` (optional): steps that type into the machine and read its answers after a
 milestone; schema and rules in `lab/steps.py`, behaviour in `lab/conversation.py`.
 """
@@ -87,6 +91,7 @@ class MilestoneSpec:
     default_timeout: float = DEFAULT_TIMEOUT_S
     path: str | None = field(default=None, compare=False)
     conversation: ConversationSpec | None = None  # steps after a milestone (lab/steps.py)
+    screen_font: str | None = None  # the font file the kernel's screen is drawn in
 
     @property
     def total(self) -> int:
@@ -100,7 +105,7 @@ class MilestoneSpec:
 def load_spec(path: str | Path) -> MilestoneSpec:
     """Load and validate a milestone spec; raises `SpecError` naming file, line and key."""
     root = compose_file(path, SpecError)
-    top = root.fields(required=["name", "milestones"], optional=["default_timeout", "fatal", "infrastructure", "conversation"])
+    top = root.fields(required=["name", "milestones"], optional=["default_timeout", "fatal", "infrastructure", "conversation", "screen_font"])
     name = top["name"].text()
     default_timeout = top["default_timeout"].number(minimum=0.001) if "default_timeout" in top else DEFAULT_TIMEOUT_S
 
@@ -135,11 +140,18 @@ def load_spec(path: str | Path) -> MilestoneSpec:
     conversation = None
     if "conversation" in top:
         conversation = load_conversation(top["conversation"], names, CHANNELS, default_timeout)
-        taken = [s.name for s in (*fatal, *infra)]
+        taken = [s.name for s in fatal] + [s.name for s in infra]
         clash = next((s for s in conversation.steps if s.name in taken), None)
         if clash is not None:
             raise top["conversation"].error(f"step name {clash.name!r} is also a signature's name: names must be unique")
-    return MilestoneSpec(name, tuple(milestones), tuple(fatal), tuple(infra), default_timeout, str(path), conversation)
+    screen_font = None
+    if "screen_font" in top:
+        font = Path(path).parent / top["screen_font"].text()  # an absolute path stays itself
+        if not font.is_file():
+            raise top["screen_font"].error(f"no font file {font}: name a PSF (.psf, .psf.gz) or .glyphs file")
+        screen_font = str(font)
+    return MilestoneSpec(name, tuple(milestones), tuple(fatal), tuple(infra), default_timeout, str(path), conversation,
+                         screen_font)
 
 
 def _channels(node: Node) -> frozenset[str]:

@@ -1,7 +1,7 @@
 """The warm lane's honesty: the same image booted cold and warm must agree, or warm goes off.
 
-A warm boot is another path to the kernel (launched from the shell, from a USB stick, after
-a restore). It may only be used where it is known to say what the cold path says: same
+A warm boot is another path to the kernel (started by the resident loader from a RAM disk,
+after a restore). It may only be used where it is known to say what the cold path says: same
 verdict, same culprit, the same milestones in the same order. The values inside milestones
 (times, addresses, memory-map sizes) are allowed to differ: the firmware left memory in
 another shape. A disagreement turns the lane off for that target until an operator releases

@@ -2,6 +2,9 @@
 # Builds the user programs and their initrd, then the Rustux UEFI kernel, into an ESP:
 #   scripts/build-kernel.sh            -> build/esp/EFI/BOOT/BOOTX64.EFI, build/esp/EFI/rustux/initrd.cpio
 #   scripts/build-kernel.sh VARIANT    -> build/variants/VARIANT/esp/...
+#   ARCH=aarch64 scripts/build-kernel.sh [VARIANT]
+#                                      -> build/aarch64/esp/EFI/BOOT/BOOTAA64.EFI, ...
+#                                         (build/aarch64/variants/VARIANT/esp/...)
 # The initrd (scripts/mkinitrd.py: cpio newc) holds every program of userspace/programs in
 # bin/ and userspace/etc in etc/; build/user/ keeps the ELF files.
 # Toolchain: rustup's cargo when it has both targets installed, else Debian's rustc-web with
@@ -11,12 +14,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
-KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow no-preempt lost-input stale-map-key busy-heap)
-BUILD_VARIANTS=(init-crash missing-initrd)
+# Some reproduce a fault only one architecture has (a triple fault; an undefined
+# instruction at EL1).
+COMMON_VARIANTS=(shared-user-tables hang-after-heap silent stack-overflow no-preempt lost-input stale-map-key busy-heap)
+ARCH=${ARCH:-x86_64}
+case "$ARCH" in
+    x86_64) OUT=build; BOOT_FILE=BOOTX64.EFI; ARCH_VARIANTS=(triple-fault) ;;
+    aarch64) OUT=build/aarch64; BOOT_FILE=BOOTAA64.EFI; ARCH_VARIANTS=(el1-fault) ;;
+    *) echo "build-kernel: unknown ARCH '$ARCH' (known: x86_64 aarch64)" >&2; exit 2 ;;
+esac
+KERNEL_TRIPLE=$ARCH-unknown-uefi
+USER_TRIPLE=$ARCH-unknown-none
+KERNEL_VARIANTS=("${COMMON_VARIANTS[@]}" "${ARCH_VARIANTS[@]}")
+BUILD_VARIANTS=(init-crash changed-hello missing-initrd)
 VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
 VARIANT=${1:-}
 if [ -n "$VARIANT" ] && ! printf '%s\n' "${VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
-    echo "build-kernel: unknown variant '$VARIANT' (known: ${VARIANTS[*]})" >&2
+    echo "build-kernel: unknown variant '$VARIANT' for $ARCH (known: ${VARIANTS[*]})" >&2
     exit 2
 fi
 
@@ -25,7 +39,7 @@ has_target() {  # has_target RUSTC TRIPLE: does this rustc ship a prebuilt std f
 }
 
 VENDOR=/usr/lib/rustlib/src/rust/library/vendor
-if command -v rustc >/dev/null && has_target rustc x86_64-unknown-uefi && has_target rustc x86_64-unknown-none; then
+if command -v rustc >/dev/null && has_target rustc "$KERNEL_TRIPLE" && has_target rustc "$USER_TRIPLE"; then
     TOOLCHAIN="rustup"
     CARGO=(cargo)
     KERNEL_FLAGS=(); USER_FLAGS=()
@@ -48,43 +62,44 @@ else
 fi
 
 # Variants share the kernel target dir: only the kernel crate differs, core/alloc are reused.
+# Cargo keeps each target triple in its own subdirectory, so both architectures share them.
 KTARGET=build/cargo/kernel
 UTARGET=build/cargo/user
-USER_OUT=build/user
+USER_OUT=$OUT/user
 FEATURES=(); USER_FEATURES=()
 if [ -n "$VARIANT" ]; then
-    ESP=build/variants/$VARIANT/esp
+    ESP=$OUT/variants/$VARIANT/esp
     if printf '%s\n' "${KERNEL_VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
         FEATURES=(--features "$VARIANT")
     fi
 else
-    ESP=build/esp
+    ESP=$OUT/esp
 fi
-if [ "$VARIANT" = init-crash ]; then
+if [ "$VARIANT" = init-crash ] || [ "$VARIANT" = changed-hello ]; then
     # Its own output dir (the default programs stay in build/user); the shared target dir
     # keeps both feature sets' objects, so switching back and forth rebuilds nothing.
-    USER_OUT=build/variants/init-crash/user
-    USER_FEATURES=(--features programs/init-crash)
+    USER_OUT=$OUT/variants/$VARIANT/user
+    USER_FEATURES=(--features "programs/$VARIANT")
 fi
 
 start_ns=$(date +%s%N)
 # The kernel's dependencies (core, alloc, kcore) do not need user space: build them meanwhile.
 RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
-    --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
+    --manifest-path kernel/Cargo.toml --target "$KERNEL_TRIPLE" \
     --target-dir "$KTARGET" -p kcore "${KERNEL_FLAGS[@]}" &
 deps_pid=$!
 trap 'kill "$deps_pid" 2>/dev/null || true' EXIT
 
 mkdir -p "$USER_OUT"
 RUSTFLAGS="$USER_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
-    --manifest-path userspace/Cargo.toml --target x86_64-unknown-none \
+    --manifest-path userspace/Cargo.toml --target "$USER_TRIPLE" \
     --target-dir "$UTARGET" -p programs --bins "${USER_FEATURES[@]}" "${USER_FLAGS[@]}"
 PROGRAMS=()
 for source in userspace/programs/src/bin/*; do
     name=$(basename "$source" .rs)
     PROGRAMS+=("bin/$name=$USER_OUT/$name")
     # Replace outputs by rename, so a QEMU reading build/esp never sees a half-written file.
-    cp "$UTARGET/x86_64-unknown-none/release/$name" "$USER_OUT/.$name.$$"
+    cp "$UTARGET/$USER_TRIPLE/release/$name" "$USER_OUT/.$name.$$"
     mv -f "$USER_OUT/.$name.$$" "$USER_OUT/$name"
 done
 
@@ -94,21 +109,24 @@ if ! wait "$deps_pid"; then
 fi
 trap - EXIT
 RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
-    --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
+    --manifest-path kernel/Cargo.toml --target "$KERNEL_TRIPLE" \
     --target-dir "$KTARGET" "${FEATURES[@]}" "${KERNEL_FLAGS[@]}"
 mkdir -p "$ESP/EFI/BOOT" "$ESP/EFI/rustux"
 # Signed with the lab's db key (make deps made it: workers/secureboot_keys.py): one artifact boots
 # on every lane, the Secure Boot lanes too, so each lane judges the same bytes; without Secure
-# Boot a signature is ignored. sbsign directly: a kernel-only checkout has no lab package.
+# Boot a signature is ignored. sbsign directly: a kernel-only checkout has no lab package. The
+# lab's Secure Boot lanes are x86_64 OVMF ones: an arm64 image is not signed.
 KEYS=${BOOTLAB_SECUREBOOT_DIR:-$HOME/.cache/rustux-bootlab/secureboot}
-EFI="$KTARGET/x86_64-unknown-uefi/release/rustux.efi"
-if [ -e "$KEYS/db.key" ] && command -v sbsign >/dev/null; then
-    sbsign --key "$KEYS/db.key" --cert "$KEYS/db.crt" --output "build/.BOOTX64.EFI.$$" "$EFI" >/dev/null
+EFI="$KTARGET/$KERNEL_TRIPLE/release/rustux.efi"
+if [ "$ARCH" != x86_64 ]; then
+    cp "$EFI" "$OUT/.$BOOT_FILE.$$"
+elif [ -e "$KEYS/db.key" ] && command -v sbsign >/dev/null; then
+    sbsign --key "$KEYS/db.key" --cert "$KEYS/db.crt" --output "$OUT/.$BOOT_FILE.$$" "$EFI" >/dev/null
 else
-    echo "build-kernel: no lab Secure Boot key in $KEYS or no sbsign (make deps): BOOTX64.EFI is unsigned" >&2
-    cp "$EFI" "build/.BOOTX64.EFI.$$"
+    echo "build-kernel: no lab Secure Boot key in $KEYS or no sbsign (make deps): $BOOT_FILE is unsigned" >&2
+    cp "$EFI" "$OUT/.$BOOT_FILE.$$"
 fi
-mv -f "build/.BOOTX64.EFI.$$" "$ESP/EFI/BOOT/BOOTX64.EFI"
+mv -f "$OUT/.$BOOT_FILE.$$" "$ESP/EFI/BOOT/$BOOT_FILE"
 INITRD=$ESP/EFI/rustux/initrd.cpio
 if [ "$VARIANT" = missing-initrd ]; then
     rm -f "$INITRD"  # the known-bad build: everything but the archive
@@ -122,6 +140,6 @@ if [ -f "$INITRD" ]; then
 else
     initrd="no initrd"
 fi
-printf 'build-kernel: %s (%s toolchain) -> %s/EFI/BOOT/BOOTX64.EFI (%s bytes), %s in %d.%03ds\n' \
-    "${VARIANT:-default}" "$TOOLCHAIN" "$ESP" "$(stat -c %s "$ESP/EFI/BOOT/BOOTX64.EFI")" \
+printf 'build-kernel: %s (%s toolchain) -> %s/EFI/BOOT/%s (%s bytes), %s in %d.%03ds\n' \
+    "${VARIANT:-default}" "$TOOLCHAIN" "$ESP" "$BOOT_FILE" "$(stat -c %s "$ESP/EFI/BOOT/$BOOT_FILE")" \
     "$initrd" $((elapsed_ms / 1000)) $((elapsed_ms % 1000))

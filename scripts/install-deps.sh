@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
     rustc-web cargo-web rust-web-src lld-19      # UEFI/none targets via -Zbuild-std
+    rust-web-clippy                               # cargo clippy: make test-kernel lints the kernel
     qemu-system-x86 ovmf                          # QEMU targets and their firmware
     qemu-system-arm qemu-efi-aarch64              # aarch64 QEMU targets (virt) and AAVMF
     mtools dosfstools                             # ESP images without root
@@ -17,6 +18,8 @@ APT_PACKAGES=(
     debootstrap                                   # the Debian 13 environment's root (install-envs.sh)
     u-boot-qemu                                   # U-Boot's UEFI: the q35-uboot target
     sbsigntool                                    # sbsign: the kernel signed for the Secure Boot lanes
+    grub-efi-amd64-bin grub-common                # a real boot loader: the terminal and screen tests
+    kbd console-setup                             # Linux console fonts (/usr/share/consolefonts) the screen reader knows
     python3-venv git make
 )
 

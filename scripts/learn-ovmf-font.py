@@ -45,9 +45,9 @@ read as U+FFFD."""
 
 
 class Guest:
-    def __init__(self, work: Path) -> None:
-        esp = work / "esp" / "EFI" / "BOOT"
-        esp.mkdir(parents=True)
+    """QEMU (q35, OVMF, TCG, 1280x800 GOP) booting `boot` (QEMU options), COM1 and QMP on sockets."""
+
+    def __init__(self, work: Path, boot: list[str], memory_mb: int = 256) -> None:
         shutil.copyfile("/usr/share/OVMF/OVMF_VARS_4M.fd", work / "vars.fd")
         listeners = {}
         for name in ("qmp", "serial"):
@@ -56,11 +56,10 @@ class Guest:
             s.listen(1)
             listeners[name] = s
         self.qemu = subprocess.Popen([
-            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "256", "-nodefaults",
+            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", str(memory_mb), "-nodefaults",
             "-vga", "std", "-display", "none", "-no-reboot",
             "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
-            "-drive", f"if=pflash,format=raw,file={work / 'vars.fd'}",
-            "-drive", f"format=raw,file=fat:rw:{work / 'esp'}",
+            "-drive", f"if=pflash,format=raw,file={work / 'vars.fd'}", *boot,
             "-chardev", f"socket,id=serial,path={work / 'serial.sock'}", "-serial", "chardev:serial",
             "-chardev", f"socket,id=qmp,path={work / 'qmp.sock'}", "-mon", "chardev=qmp,mode=control",
         ])
@@ -118,7 +117,9 @@ def save(name: str, frame: np.ndarray, truth: list[str]) -> None:
 def main() -> None:
     glyphs: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="learn-ovmf-") as tmp:
-        guest = Guest(Path(tmp))
+        work = Path(tmp)
+        (work / "esp" / "EFI" / "BOOT").mkdir(parents=True)
+        guest = Guest(work, ["-drive", f"format=raw,file=fat:rw:{work / 'esp'}"])
         try:
             guest.wait_for(b"Shell>", 120)
             guest.read(1.0)

@@ -15,8 +15,9 @@ export MTOOLS_SKIP_CHECK=1
 for tool in sgdisk mformat mcopy mmd; do
     command -v "$tool" >/dev/null || { echo "make-image: $tool not found: install gdisk and mtools (make deps)" >&2; exit 1; }
 done
-if [ ! -f "$ESP/EFI/BOOT/BOOTX64.EFI" ]; then
-    echo "make-image: $ESP/EFI/BOOT/BOOTX64.EFI is missing: run make kernel first" >&2
+# BOOTX64.EFI (x86_64) or BOOTAA64.EFI (aarch64: make kernel ARCH=aarch64).
+if [ ! -f "$ESP/EFI/BOOT/BOOTX64.EFI" ] && [ ! -f "$ESP/EFI/BOOT/BOOTAA64.EFI" ]; then
+    echo "make-image: $ESP/EFI/BOOT/ has neither BOOTX64.EFI nor BOOTAA64.EFI: run make kernel first" >&2
     exit 1
 fi
 start_ns=$(date +%s%N)

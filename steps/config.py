@@ -24,6 +24,7 @@ from buildbot.plugins import changes, schedulers, secrets, util, worker
 from buildbot.plugins import steps as bb
 from lab.arch import ARCHES
 from lab.board import Board
+from lab.contract import BISECT, GOLDEN, KERNEL_BUILDER, OPERATOR, boot_builder, boot_scheduler, builder
 from lab.inventory import Inventory, QemuTarget
 from steps.auth import LabUser
 from steps.bisect import BisectStep, BisectTrigger
@@ -38,25 +39,21 @@ from steps.parent import ParentBuild
 from steps.placement import next_worker
 from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
+from steps.trysched import LabTry
 
-KERNEL_BUILDER = "kernel"
 ARTIFACT = "kernel.tar.gz"  # esp/ + milestones.yaml: the spec travels with the kernel it describes
 
 
-def boot_builder(target: str) -> str:
-    return f"boot/{target}"
-
-
 def golden_builder(target: str) -> str:
-    return f"golden/{target}"
+    return builder(GOLDEN, target)
 
 
 def operator_builder(board: str) -> str:
-    return f"operator/{board}"
+    return builder(OPERATOR, board)
 
 
 def bisect_builder(target: str) -> str:
-    return f"bisect/{target}"
+    return builder(BISECT, target)
 
 
 def bisect_scheduler(target: str) -> str:
@@ -112,12 +109,17 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[st
     f.addStep(bb.Git(name="checkout", repourl=repo, branch=branch, mode="incremental", haltOnFailure=True))
     f.addStep(KernelBuild(haltOnFailure=True))
     others = [ARCHES[a] for a in dict.fromkeys(arches) if a != "x86_64"]
+    esps = ["esp", *(f"{a.build_dir}/esp" for a in others)]
     for arch in others:
         f.addStep(KernelBuild(name=f"kernel-{arch.name}", env={"ARCH": arch.name}, haltOnFailure=True))
     f.addStep(bb.ShellCommand(
         name="pack", haltOnFailure=True, descriptionDone=["packed", ARTIFACT],
-        command=["tar", "-czf", ARTIFACT, "-C", "build", "esp", *(f"{a.build_dir}/esp" for a in others),
-                 "-C", "../kernel", "milestones.yaml", *(a.spec for a in others)],
+        # esp.sha256sums: what the build made, so a boot tells an image damaged on the way
+        # (ERROR/lab) from one the build made broken (FAIL/code): workers/image.py
+        command=["sh", "-c", "".join(f'(cd build/{esp} && find . -type f | LC_ALL=C sort | xargs -r sha256sum) > build/{esp}.sha256sums && '
+                                     for esp in esps)
+                 + 'tar -czf "$0" -C build ' + " ".join(f"{esp} {esp}.sha256sums" for esp in esps)
+                 + " -C ../kernel milestones.yaml" + "".join(f" {a.spec}" for a in others), ARTIFACT],
     ))
     f.addStep(bb.FileUpload(name="upload", workersrc=ARTIFACT, masterdest=artifact, haltOnFailure=True))
     if targets:
@@ -138,10 +140,6 @@ def artifact_esp(unpacked: str, target: QemuTarget) -> str:
 
 def artifact_spec(unpacked: str, target: QemuTarget) -> str:
     return f"{unpacked}/{ARCHES[target.arch].spec}"
-
-
-def boot_scheduler(target: str) -> str:
-    return f"boot-{target}"
 
 
 def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
@@ -225,6 +223,8 @@ def _keep_golden(golden: Path) -> bb.MasterShellCommand:
 
 def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock,
                    warm_check: bool = True) -> util.BuildFactory:
+    """The golden image boots cold (every other boot restores its firmware where the lane is on),
+    then, with `warm_check`, the warm check compares a cold and a warm boot of it."""
     def has_golden(step) -> bool:
         return golden.exists()
 
@@ -235,7 +235,7 @@ def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
     f.addStep(_unpack("unpack-golden", "golden.tar.gz", "golden", doStepIf=has_golden,
                       hideStepIf=_hidden_when_skipped))
     f.addStep(BootStep(
-        target=target.name, image=artifact_esp("golden", target), milestones=artifact_spec("golden", target),
+        target=target.name, image=artifact_esp("golden", target), milestones=artifact_spec("golden", target), cold=True,
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
         hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     ))
@@ -339,9 +339,8 @@ def _people_schedulers(inventory: Inventory, settings: MasterSettings, users: li
     result = [
         schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
                                   buttonName="Build and boot"),
-        schedulers.Try_Userpass(name="try", builderNames=[KERNEL_BUILDER],
-                                port=settings.listen(settings.try_port),
-                                userpass=try_userpass(users)),
+        LabTry(name="try", builderNames=[KERNEL_BUILDER], port=settings.listen(settings.try_port),
+               userpass=try_userpass(users), repo=inventory.lab.kernel_repo or str(settings.repo_root)),
     ]
     if golden_builders:
         result.append(schedulers.ForceScheduler(name="force-golden", builderNames=golden_builders,

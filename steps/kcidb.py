@@ -7,17 +7,25 @@ the files needs KCIDB credentials and a network (`bootlab kcidb --help` says how
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
 from twisted.internet import defer
 
 from buildbot.process.buildstep import BuildStep
 from buildbot.data import resultspec
-from buildbot.process.results import SUCCESS, WARNINGS
+from buildbot.process.results import SKIPPED, SUCCESS, WARNINGS
 from lab import kcidb
 from lab.kcidb import validation_problem
 from lab.record import BootRecord
+
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def _bytes(patch: bytes | str) -> bytes:
+    return patch.encode() if isinstance(patch, str) else patch
 
 
 class KcidbReport(BuildStep):
@@ -36,11 +44,21 @@ class KcidbReport(BuildStep):
             if text:
                 record = BootRecord.parse(text)
                 boots.append(kcidb.boot_from_record(record.target or str(child["buildid"]), record))
-        revision = self.getProperty("got_revision") or self.getProperty("revision")
         number = self.build.number
-        checkout = kcidb.Checkout(id=str(revision or f"build-{number}"), repository_url=self.repository_url,
-                                  commit=revision or "0" * 40, branch=self.branch)
-        data = kcidb.report(checkout, kcidb.Build(id=f"kernel-{number}", passed=True), boots)
+        commit = next((r for r in (self.getProperty("got_revision"), self.getProperty("revision"))
+                       if isinstance(r, str) and _COMMIT.fullmatch(r)), None)
+        if commit is None:
+            # KCIDB describes a build of a commit: without one (a failed checkout) there is nothing to write
+            self.line = f"no KCIDB JSON: the build has no commit (revision {self.getProperty('revision')!r})"
+            return SKIPPED
+        source = self.build.getSourceStamp("")
+        patch = source.patch[1] if source is not None and source.patch else None
+        # a try's checkout is its base plus the patch: the same base with another patch is another checkout
+        checkout_id = commit + (f"+{hashlib.sha256(_bytes(patch)).hexdigest()[:12]}" if patch else "")
+        checkout = kcidb.Checkout(id=checkout_id, repository_url=self.repository_url, commit=commit,
+                                  branch=self.branch)
+        passed = self.build.results in (SUCCESS, WARNINGS)
+        data = kcidb.report(checkout, kcidb.Build(id=f"kernel-{number}", passed=passed), boots)
         problem = validation_problem(data)
         if problem:
             self.line = f"KCIDB JSON does not match the schema: {problem}"

@@ -12,13 +12,13 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lab.record import parse_progress, parse_verdict_line
+from lab.contract import FAILURE, SUCCESS, WARNINGS, subject_of, triggered_builds
+from lab.record import event_line, parse_progress, parse_verdict_line
 from lab.verdict import Culprit, Verdict
 
+TRIAGE_EVENT = event_line("triage: ")  # workers/triage.py: the image failed, the baseline boots next
 POLL_S = 0.5
 HTTP_TIMEOUT_S = 10
-# Buildbot results -> what a kernel build's failure means for the patch
-_SUCCESS, _WARNINGS, _FAILURE, _SKIPPED, _EXCEPTION, _RETRY, _CANCELLED = range(7)
 
 
 class WatchError(Exception):
@@ -34,6 +34,10 @@ class BootSeen:
     verdict: Verdict | None = None
     culprit: Culprit | None = None
     reason: str = ""
+    in_triage: bool = False  # the lines after bootlab's triage event are the baseline's boot
+
+    def label(self) -> str:
+        return f"{self.target} baseline" if self.in_triage else self.target
 
 
 @dataclass
@@ -94,19 +98,15 @@ class TryWatch:
             seen = self.boots.get(child["buildid"])
             if seen is None:
                 builder = self.get(f"builders/{child['builderid']}")["builders"][0]["name"]
-                seen = BootSeen(builder.split("/", 1)[-1], child["buildid"], self.build_url(child))
+                seen = BootSeen(subject_of(builder), child["buildid"], self.build_url(child))
                 self.boots[child["buildid"]] = seen
                 self.say(f"{seen.target}: boot build {seen.url}")
             if seen.verdict is None:
                 self._follow_boot(seen, child)
 
     def _children(self, buildid: int) -> list[dict]:
-        children = []
-        for bs in self.get(f"buildsets?parent_buildid={buildid}")["buildsets"]:
-            for br in self.get(f"buildrequests?buildsetid={bs['bsid']}")["buildrequests"]:
-                builds = self.get(f"buildrequests/{br['buildrequestid']}/builds")["builds"]
-                children.extend(builds)  # a RETRY adds a build: each one prints, the last one's verdict counts
-        return children
+        # every attempt: a RETRY adds a build, each one prints, the last one's verdict counts
+        return triggered_builds(self.get, buildid, every_attempt=True)
 
     def _follow_boot(self, seen: BootSeen, child: dict) -> None:
         for step in self.get(f"builds/{child['buildid']}/steps")["steps"]:
@@ -123,7 +123,12 @@ class TryWatch:
     def _line(self, seen: BootSeen, line: str) -> None:
         progress = parse_progress(line)
         if progress is not None:
-            self.say(f"{seen.target}: ok {progress.reached:>2}/{progress.total} {progress.name:<20} {progress.t:7.2f}s")
+            self.say(f"{seen.label()}: ok {progress.reached:>2}/{progress.total} {progress.name:<20} {progress.t:7.2f}s")
+            return
+        if line.startswith(TRIAGE_EVENT):
+            seen.in_triage = True
+            self.say(f"{seen.target}: {line.removeprefix(TRIAGE_EVENT).split(';')[0]}; triage boots the last image "
+                     f"that passed here, its lines marked '{seen.label()}'")
             return
         verdict = parse_verdict_line(line)
         if verdict is not None:
@@ -144,9 +149,11 @@ class TryWatch:
         self._say_verdict(seen)
 
     def _say_verdict(self, seen: BootSeen) -> None:
+        assert seen.verdict is not None
         if self.first_verdict_at is None:
             self.first_verdict_at = self.clock()
         head = f"{seen.verdict.value}/{seen.culprit.value}" if seen.culprit else seen.verdict.value
+        seen.in_triage = False  # the verdict is the tried image's, triage included
         self.say(f"{seen.target}: {head} {seen.reason}".rstrip() + f"  ({seen.url})")
 
     def _wait(self, end: float, message: str) -> None:
@@ -157,8 +164,8 @@ class TryWatch:
 
 def kernel_build_verdict(build: dict) -> tuple[Verdict, Culprit | None] | None:
     """What a kernel build that boots nothing says about the patch (None: it went on to the boots)."""
-    if build["results"] in (_SUCCESS, _WARNINGS):
+    if build["results"] in (SUCCESS, WARNINGS):
         return None
-    if build["results"] == _FAILURE:
+    if build["results"] == FAILURE:
         return Verdict.FAIL, Culprit.CODE
     return Verdict.ERROR, Culprit.LAB

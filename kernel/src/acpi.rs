@@ -1,7 +1,9 @@
 //! The ACPI tables Rustux reads: the MADT (IOAPIC, ISA interrupt overrides, whether a
 //! legacy PIC exists) and the FADT (the PM1 control ports and DSDT's `\_S5` sleep type, for
-//! poweroff on hardware). Found through the RSDP the firmware lists in its configuration
+//! poweroff on hardware) on x86_64; on aarch64 the FADT's ARM boot flags (the PSCI
+//! conduit). Found through the RSDP the firmware lists in its configuration
 //! table; all of it lies in identity-mapped memory the kernel never allocates.
+#[cfg(target_arch = "x86_64")]
 use crate::arch::apic::{IoApic, IsaRoute};
 use crate::uefi::{Guid, SystemTable};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -65,12 +67,14 @@ fn find_table(signature: &[u8; 4]) -> Option<(u64, u32)> {
     })
 }
 
+#[cfg(target_arch = "x86_64")]
 /// What the MADT says about interrupt routing.
 pub struct Madt {
     pub ioapic: Option<IoApic>,
     overrides: [Option<(u8, IsaRoute)>; 16],
 }
 
+#[cfg(target_arch = "x86_64")]
 impl Madt {
     /// The route of ISA IRQ `irq`: its override, else identity GSI, edge, active high.
     pub fn isa_route(&self, irq: u8) -> IsaRoute {
@@ -87,6 +91,7 @@ impl Madt {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 pub fn madt() -> Madt {
     let mut madt = Madt {
         ioapic: None,
@@ -130,6 +135,7 @@ pub fn madt() -> Madt {
     madt
 }
 
+#[cfg(target_arch = "x86_64")]
 /// How to enter S5: PM1 control ports and the `\_S5` sleep types.
 #[derive(Clone, Copy)]
 pub struct SoftOff {
@@ -139,6 +145,7 @@ pub struct SoftOff {
     pub sleep_type_b: u8,
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Reads the FADT and the `\_S5_` package of its DSDT; None when either is missing.
 pub fn soft_off() -> Option<SoftOff> {
     let (fadt, len) = find_table(b"FACP")?;
@@ -184,4 +191,12 @@ pub fn soft_off() -> Option<SoftOff> {
         sleep_type_a,
         sleep_type_b,
     })
+}
+
+/// The FADT's ARM boot architecture flags (ACPI 6.5 §5.2.9, offset 129): bit 0 PSCI
+/// compliant, bit 1 PSCI over HVC (else SMC). None without a FADT that long.
+#[cfg(target_arch = "aarch64")]
+pub fn arm_boot_flags() -> Option<u16> {
+    let (fadt, len) = find_table(b"FACP")?;
+    (len >= 131).then(|| read::<u16>(fadt + 129))
 }

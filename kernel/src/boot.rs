@@ -2,7 +2,7 @@
 //! Phase one runs on the firmware's stack up to our own page tables (reading the initrd and
 //! the framebuffer's mode while boot services exist); phase two runs on the guarded kernel
 //! stack: interrupts, scheduler, initrd, console, then pid 1, and becomes the idle loop.
-use crate::arch::{cpu, gdt, idt, serial, syscall};
+use crate::arch::{cpu, serial};
 use crate::log::milestone;
 use crate::mm::{self, phys::Pmm};
 use crate::once::TakeOnce;
@@ -30,7 +30,7 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
     }
     crate::clock::mark_entry();
     serial::init();
-    crate::log::write_debugcon(b"\n");
+    crate::log::end_entry_probe();
     // SAFETY: the firmware passes a valid system table; the signature is checked next.
     let st = unsafe { &*st };
     if st.hdr.signature != SystemTable::SIGNATURE || st.boot_services.is_null() {
@@ -42,9 +42,11 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
     unsafe { (bs.set_watchdog_timer)(0, 0, 0, core::ptr::null()) };
     let tsc_per_ms = crate::clock::calibrate(bs);
     milestone!(
-        "Rustux {} (UEFI x86_64): firmware revision {:#x}, TSC {} kHz",
+        "Rustux {} (UEFI {}): firmware revision {:#x}, {} {} kHz",
         env!("CARGO_PKG_VERSION"),
+        crate::arch::NAME,
         st.firmware_revision,
+        crate::arch::COUNTER,
         tsc_per_ms
     );
 
@@ -90,35 +92,17 @@ pub extern "efiapi" fn kmain(image: Handle, st: *const SystemTable) -> Status {
         "exit boot services: done after {attempts} attempt(s), final map {} entries",
         map.len()
     );
-    if cfg!(feature = "triple-fault") {
-        idt::triple_fault();
-    }
-
-    gdt::init();
-    idt::init();
-    syscall::init();
-    milestone!(
-        "cpu tables: GDT, TSS (rsp0, ist1 #PF, ist2 #DF), IDT (32 vectors), syscall MSRs loaded"
-    );
-
+    // CPU tables (the cpu-tables milestone), then the kernel's own tables (page-tables).
     let fb_end = framebuffer.map_or(0, |fb| fb.base + fb.size);
-    let tables = match mm::paging::init(&mut pmm, map.max_address().max(fb_end)) {
-        Ok(tables) => tables,
-        Err(e) => crate::panic::fatal(format_args!("kernel page tables: {e}")),
-    };
-    milestone!(
-        "kernel page tables: identity map 0x0-{:#x} in 2 MiB pages, cr3 {:#x}",
-        tables.identity_end,
-        tables.pml4
-    );
+    let kernel_pml4 = crate::arch::boot::cpu_and_page_tables(&mut pmm, map, fb_end);
     let mut handover = Handover {
         pmm,
-        kernel_pml4: tables.pml4,
+        kernel_pml4,
         initrd,
         framebuffer,
     };
-    // SAFETY: paging::init unmapped the guard page in the live tables; `handover` lives on
-    // the firmware stack, which stays mapped and is never reused.
+    // SAFETY: the page tables unmapped the guard page in the live tables; `handover` lives
+    // on the firmware stack, which stays mapped and is never reused.
     unsafe { mm::stack::switch_to(on_kernel_stack, &mut handover as *mut Handover as u64) }
 }
 
@@ -152,7 +136,17 @@ fn exit_boot_services(image: Handle, bs: &BootServices, map: &mut MemoryMap) -> 
     ))
 }
 
+// The continuation's ABI is the architecture's (mm::stack::Continuation).
+#[cfg(target_arch = "x86_64")]
 extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
+    phase_two(handover)
+}
+#[cfg(target_arch = "aarch64")]
+extern "C" fn on_kernel_stack(handover: u64) -> ! {
+    phase_two(handover)
+}
+
+fn phase_two(handover: u64) -> ! {
     // SAFETY: `kmain` passed a pointer to its Handover, which outlives this call (its stack
     // frame is abandoned, never popped).
     let Handover {
@@ -162,41 +156,29 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
         framebuffer,
     } = unsafe { core::ptr::read(handover as *const Handover) };
     milestone!(
-        "kernel stack: {} KiB at {:#x}-{:#x}, guard page {:#x} unmapped, rsp {:#x}",
+        "kernel stack: {} KiB at {:#x}-{:#x}, guard page {:#x} unmapped, {} {:#x}",
         mm::stack::STACK_BYTES / 1024,
         mm::stack::guard_page() + 4096,
         mm::stack::top(),
         mm::stack::guard_page(),
+        crate::arch::SP_NAME,
         mm::stack::current_rsp()
     );
     if cfg!(feature = "stack-overflow") {
         core::hint::black_box(mm::stack::overflow(0));
     }
-    // The screen shows everything from here on, and the lines so far.
-    let console = framebuffer.and_then(crate::console::framebuffer::init);
-    if console.is_some() {
-        let mut chunk = [0u8; 512];
-        let mut offset = 0;
-        loop {
-            let n = crate::klog::read(offset, &mut chunk);
-            if n == 0 {
-                break;
-            }
-            crate::console::framebuffer::write(&chunk[..n]);
-            offset += n as u64;
-        }
-    }
+    let console = start_screen(framebuffer);
 
     if let Err(e) = crate::sched::init_stacks(&mut pmm, kernel_pml4) {
         crate::panic::fatal(format_args!("thread stack guard pages: {e}"));
     }
     mm::install_pmm(pmm);
     crate::sched::SCHED.with(|s| s.kernel_pml4 = kernel_pml4);
-    crate::interrupts::init();
+    crate::arch::interrupts::init();
     let switch_ns = crate::sched::measure_switch(kernel_pml4);
     milestone!(
         "scheduler: preemptive round-robin, {} ms quantum, context switch {switch_ns} ns",
-        crate::sched::QUANTUM_TICKS * 1000 / u64::from(crate::interrupts::TIMER_HZ)
+        crate::sched::QUANTUM_TICKS * 1000 / u64::from(crate::arch::interrupts::TIMER_HZ)
     );
 
     load_initrd(initrd);
@@ -224,8 +206,10 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
         Ok(init) => init,
         Err(errno) => crate::panic::fatal(format_args!("{name}: cannot start (errno {})", -errno)),
     };
+    let [root, pc, sp] = crate::arch::REGISTER_NAMES;
     milestone!(
-        "entering ring 3: cr3 {:#x} rip {:#x} rsp {:#x}",
+        "entering {}: {root} {:#x} {pc} {:#x} {sp} {:#x}",
+        crate::arch::USER_MODE,
         init.cr3,
         init.entry,
         init.rsp
@@ -237,8 +221,27 @@ extern "sysv64" fn on_kernel_stack(handover: u64) -> ! {
     crate::sched::idle()
 }
 
+/// The framebuffer text console: it shows everything from here on, and the lines so far.
+/// Returns its size in cells.
+pub fn start_screen(framebuffer: Option<Framebuffer>) -> Option<(usize, usize)> {
+    let console = framebuffer.and_then(crate::console::framebuffer::init);
+    if console.is_some() {
+        let mut chunk = [0u8; 512];
+        let mut offset = 0;
+        loop {
+            let n = crate::klog::read(offset, &mut chunk);
+            if n == 0 {
+                break;
+            }
+            crate::console::framebuffer::write(&chunk[..n]);
+            offset += n as u64;
+        }
+    }
+    console
+}
+
 /// Prints the initrd milestone, or why there is none (fatal: pid 1 comes from it).
-fn load_initrd(initrd: Result<&'static [u8], ReadError>) {
+pub fn load_initrd(initrd: Result<&'static [u8], ReadError>) {
     let ReadError { step, status } = match initrd {
         Ok(data) => match crate::initrd::install(data) {
             Ok((files, bytes)) => {

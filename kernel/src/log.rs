@@ -14,12 +14,12 @@ pub fn write_both(bytes: &[u8]) {
     crate::console::write(bytes);
 }
 
-/// Raw bytes to the debug console only (the newline after the entry probe).
-pub fn write_debugcon(bytes: &[u8]) {
+/// The newline after the entry probe, on the probe's channel only.
+pub fn end_entry_probe() {
     if cfg!(feature = "silent") {
         return;
     }
-    port::debugcon_write(bytes);
+    port::end_entry_probe();
 }
 
 pub fn line(args: fmt::Arguments<'_>) {

@@ -1,5 +1,6 @@
-//! Rustux UEFI entry point. `efi_main` writes `!` to the QEMU debug console before any
-//! other instruction runs (the plan's entry probe), then hands over to [`boot::kmain`].
+//! Rustux UEFI entry point. `efi_main` writes `!` before any other instruction runs (the
+//! plan's entry probe: the QEMU debug console on x86_64, the PL011 UART on aarch64), then
+//! hands over to [`boot::kmain`].
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -14,7 +15,6 @@ mod clock;
 mod console;
 mod exec;
 mod initrd;
-mod interrupts;
 mod klog;
 mod log;
 mod mm;
@@ -26,16 +26,27 @@ mod sched;
 mod syscall;
 mod uefi;
 
-use core::arch::naked_asm;
-
-/// The firmware calls this with the image handle in `rcx` and the system table in `rdx`
-/// (Microsoft x64 ABI); both pass through untouched to `kmain`, which has the same ABI.
+/// The firmware passes the image handle and the system table in the efiapi registers
+/// (`rcx`, `rdx` on x86_64; `x0`, `x1` on aarch64); both pass through untouched to `kmain`,
+/// which has the same ABI. The probe touches no other register the firmware set.
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
 pub extern "efiapi" fn efi_main(image: uefi::Handle, st: *const uefi::SystemTable) -> uefi::Status {
-    #[cfg(not(feature = "silent"))]
-    naked_asm!("mov al, 0x21", "out 0xe9, al", "jmp {kmain}", kmain = sym boot::kmain);
+    #[cfg(all(not(feature = "silent"), target_arch = "x86_64"))]
+    core::arch::naked_asm!("mov al, 0x21", "out 0xe9, al", "jmp {kmain}", kmain = sym boot::kmain);
+    // QEMU virt's PL011 data register, written before the UART is set up: the firmware
+    // left it enabled at 115200 8N1, and x9/x10 are scratch registers in the efiapi ABI.
+    #[cfg(all(not(feature = "silent"), target_arch = "aarch64"))]
+    core::arch::naked_asm!(
+        "movz x9, #0x0900, lsl #16",
+        "mov w10, #0x21",
+        "strb w10, [x9]",
+        "b {kmain}",
+        kmain = sym boot::kmain
+    );
     // The silent variant must not even show the entry probe.
-    #[cfg(feature = "silent")]
-    naked_asm!("jmp {kmain}", kmain = sym boot::kmain);
+    #[cfg(all(feature = "silent", target_arch = "x86_64"))]
+    core::arch::naked_asm!("jmp {kmain}", kmain = sym boot::kmain);
+    #[cfg(all(feature = "silent", target_arch = "aarch64"))]
+    core::arch::naked_asm!("b {kmain}", kmain = sym boot::kmain);
 }

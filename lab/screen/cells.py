@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lab.screen.font import Font
+from lab.screen.unreadable import REPLACEMENT
 
-REPLACEMENT = "\ufffd"
 MAX_CURSOR_ROWS = 4
 _MEMO_LIMIT = 1 << 16  # distinct cell bitmaps remembered per font
 
@@ -40,30 +40,34 @@ class Grid:
 
 
 CLEAN_ROW_KNOWN = 3
+SHAPES = ("\u2580", "\u259f")  # block elements: read, but not counted as known text
 
 
 @dataclass(frozen=True)
 class CellRead:
     lines: tuple[str, ...]
-    known: int  # cells with ink read as a character
+    known: int  # cells with ink read as a character (block elements aside)
     unknown: int  # cells read as REPLACEMENT
     clean_rows: int  # rows with at least CLEAN_ROW_KNOWN characters and at most one REPLACEMENT (a cursor)
     cursor: tuple[int, int] | None = None  # (row, column) of a cell read under a cursor
+    perfect_rows: int = 0  # rows with at least CLEAN_ROW_KNOWN characters and no REPLACEMENT
 
 
 class GlyphLookup:
     """A font's lookup tables, with a memo of the bitmaps seen on screens."""
 
-    def __init__(self, font: Font) -> None:
+    def __init__(self, font: Font, searched: bool = True) -> None:
         self.font = font
+        self.searched = searched  # worth a grid search anywhere on the frame (lab.screen.grid)
         rb = font.row_bytes
         self._full_row = np.packbits(np.ones(font.width, dtype=bool)).tobytes()
-        # rows kept above an N-row cursor -> the characters whose glyph starts so
-        self._tops: dict[int, dict[bytes, list[str]]] = {}
+        self._own = {*font.bitmaps.values(), bytes(rb * font.height)}
+        # rows kept above an N-row cursor -> the glyphs (bitmaps) that start so
+        self._tops: dict[int, dict[bytes, list[bytes]]] = {}
         for n in range(1, MAX_CURSOR_ROWS + 1):
-            table: dict[bytes, list[str]] = {}
-            for bits, char in font.by_bitmap.items():
-                table.setdefault(bits[: (font.height - n) * rb], []).append(char)
+            table: dict[bytes, list[bytes]] = {}
+            for bits in font.by_bitmap:
+                table.setdefault(bits[: (font.height - n) * rb], []).append(bits)
             self._tops[n] = table
         self._memo: dict[tuple[bytes, bool], str | None] = {}
         self.cursor_keys: set[bytes] = set()  # bitmaps that were read as a glyph under a cursor
@@ -103,11 +107,15 @@ class GlyphLookup:
             if not candidates:
                 continue
             full = bottom == self._full_row * n
-            fits = [c for c in candidates if full or bottom == _inverted(self.font.bitmaps.get(c, bytes(len(key)))[cut:], self._full_row)]
+            fitting = [b for b in candidates if full or bottom == _inverted(b[cut:], self._full_row)]
+            # The font's own glyphs first, then other fonts' of its size (their `_` may sit
+            # lower than this font's and fit under a cursor where a blank does).
+            own = {self.font.by_bitmap[b] for b in fitting if b in self._own}
+            fits = own or {self.font.by_bitmap[b] for b in fitting}
             if len(fits) == 1:
                 if len(self.cursor_keys) < _MEMO_LIMIT:
                     self.cursor_keys.add(key)
-                return fits[0]
+                return fits.pop()
             if fits:
                 return None  # the cursor hides what tells them apart
         return None
@@ -128,11 +136,8 @@ def pack_pixels(rgb: np.ndarray) -> np.ndarray:
 
 def read_cells(pixels: np.ndarray, grid: Grid, lookup: GlyphLookup, first_look_only: bool = False) -> CellRead:
     """The grid's text; `first_look_only` skips cursors and complements (grid search)."""
-    font = grid.font
-    cw, ch, rows, cols = font.width, font.height, grid.rows, grid.cols
-    region = pixels[grid.y0 : grid.y0 + rows * ch, grid.x0 : grid.x0 + cols * cw].reshape(rows, ch, cols, cw)
-    ink = region != region[:, :1, :, :1]  # against each cell's top-left pixel
-    keys = np.packbits(ink, axis=3).transpose(0, 2, 1, 3).reshape(rows * cols, -1)
+    rows, cols = grid.rows, grid.cols
+    region, keys = _cell_keys(pixels, grid)
     inked = np.flatnonzero(keys.any(axis=1))
     chars = np.full(rows * cols, " ", dtype="<U1")
     cursor = None
@@ -151,10 +156,28 @@ def read_cells(pixels: np.ndarray, grid: Grid, lookup: GlyphLookup, first_look_o
     grid_chars = chars.reshape(rows, cols)
     unknown_per_row = np.count_nonzero(grid_chars == REPLACEMENT, axis=1)
     blank_per_row = np.count_nonzero(grid_chars == " ", axis=1)
-    known_per_row = cols - blank_per_row - unknown_per_row
+    # Block elements (a logo's solid cells read as `▄` in some font) are no evidence of text.
+    shapes_per_row = np.count_nonzero((grid_chars >= SHAPES[0]) & (grid_chars <= SHAPES[1]), axis=1)
+    known_per_row = cols - blank_per_row - unknown_per_row - shapes_per_row
     clean = int(np.count_nonzero((unknown_per_row <= 1) & (known_per_row >= CLEAN_ROW_KNOWN)))
+    perfect = int(np.count_nonzero((unknown_per_row == 0) & (known_per_row >= CLEAN_ROW_KNOWN)))
     lines = tuple("".join(row).rstrip(" ") for row in grid_chars.tolist())
-    return CellRead(lines, int(known_per_row.sum()), int(unknown_per_row.sum()), clean, cursor)
+    return CellRead(lines, int(known_per_row.sum()), int(unknown_per_row.sum()), clean, cursor, perfect)
+
+
+def _cell_keys(pixels: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """The grid's cells as (rows, height, cols, width) pixels and, per cell, its ink bitmap."""
+    font = grid.font
+    cw, ch, rows, cols = font.width, font.height, grid.rows, grid.cols
+    region = pixels[grid.y0 : grid.y0 + rows * ch, grid.x0 : grid.x0 + cols * cw].reshape(rows, ch, cols, cw)
+    ink = region != region[:, :1, :, :1]  # against each cell's top-left pixel
+    return region, np.packbits(ink, axis=3).transpose(0, 2, 1, 3).reshape(rows * cols, -1)
+
+
+def row_bitmaps(pixels: np.ndarray, grid: Grid, row: int) -> list[bytes]:
+    """The ink bitmaps of one row's cells, packed like the font's glyphs (learning a font)."""
+    _, keys = _cell_keys(pixels, grid)
+    return [keys[row * grid.cols + col].tobytes() for col in range(grid.cols)]
 
 
 def _second_look(region: np.ndarray, cell: int, cols: int, key: bytes, lookup: GlyphLookup) -> str:

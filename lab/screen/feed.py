@@ -6,15 +6,20 @@ keeps the most rows in place) and only the rows that changed are new lines, top 
 bottom: a line printed twice on two rows is two lines, a line that merely moved up is
 none. The row holding the cursor is the open line (a prompt waiting for input), its text
 up to the cursor, blanks included (`rustux$ `); it becomes a line once the cursor leaves.
-A console that draws no cursor has its last written row as the open line, and as a line
-too: a prompt there is both, and so is a milestone printed last. That open line ends in
-one blank, as a prompt waiting for input does (`rustux$ `; prompts are never anchored at
-their end, so a prompt without one still matches).
+A cursor the reader cannot place (a lower-half or two-thirds block: it hides more of the
+cell than a glyph's last rows) reads as U+FFFD; when the last written row ends in such a
+cell, that cell is the cursor: the row is open up to it, as on a stream where a prompt
+waits unterminated. A console that draws no cursor has its last written row as the open
+line, and as a line too: a prompt there is both, and so is a milestone printed last. That
+open line ends in one blank, as a prompt waiting for input does (`rustux$ `; prompts are
+never anchored at their end, so a prompt without one still matches).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from lab.screen.unreadable import REPLACEMENT
 
 if TYPE_CHECKING:  # the reader imports numpy; the feed itself is plain text
     from lab.screen.reader import ScreenText
@@ -43,8 +48,13 @@ class ScreenFeed:
             open_line = rows[row].ljust(col)[:col]
             rows[row] = ""
         else:
-            last = next((line for line in reversed(rows) if line.strip()), "")
-            open_line = f"{last} " if last else ""
+            written = [r for r, line in enumerate(rows) if line.strip()]
+            last = rows[written[-1]] if written else ""
+            if last.endswith(REPLACEMENT):  # a cursor drawn in a way the reader does not know
+                open_line = last[:-1]
+                rows[written[-1]] = ""
+            else:
+                open_line = f"{last} " if last else ""
         shift = _scroll(self._rows, rows)
         previous = self._rows
         new = [line for i, line in enumerate(rows)

@@ -6,8 +6,10 @@ in `by_bitmap`; two characters with the same bitmap cannot be told apart on a sc
 the lower code point keeps the bitmap (`-` over the soft hyphen) and the other is listed
 in `shadowed`.
 
-Two file formats: PSF1/PSF2 (the kernel's `kernel/font/vga-8x16.psf`, glyph N = code
-point N when the file has no Unicode table) and the lab's text format for fonts learned
+Two file formats: PSF1/PSF2, gzipped or not (the kernel's `kernel/font/vga-8x16.psf`,
+glyph N = code point N when the file has no Unicode table; Debian's
+/usr/share/consolefonts/*.psf.gz, whose Unicode table names each glyph's characters: the
+glyph is the bitmap of every one of them) and the lab's text format for fonts learned
 from screens (`fonts/*.glyphs`):
 
     # comments (before the font line only: '#' is ink below it)
@@ -17,6 +19,7 @@ from screens (`fonts/*.glyphs`):
 """
 from __future__ import annotations
 
+import gzip
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +28,7 @@ import numpy as np
 
 PSF1_MAGIC = b"\x36\x04"
 PSF2_MAGIC = b"\x72\xb5\x4a\x86"
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class FontError(Exception):
@@ -37,6 +41,10 @@ class Font:
     width: int
     height: int
     bitmaps: dict[str, bytes]  # character -> packed rows
+    # More (character, bitmap) pairs from other fonts of the same cell size (lab.screen.fontset):
+    # a bitmap already known keeps its first character.
+    variants: tuple[tuple[str, bytes], ...] = ()
+    merged: tuple[str, ...] = ()  # the names of the fonts whose glyphs are the variants
     by_bitmap: dict[bytes, str] = field(init=False, repr=False)
     shadowed: tuple[str, ...] = field(init=False, repr=False)
 
@@ -51,6 +59,10 @@ class Font:
                 shadowed.append(char)
             else:
                 by_bitmap[bits] = char
+        for char, bits in self.variants:
+            if len(bits) != self.row_bytes * self.height:
+                raise FontError(f"font {self.name}: variant of {char!r} has {len(bits)} bytes, expected {self.row_bytes * self.height}")
+            by_bitmap.setdefault(bits, char)
         blank = bytes(self.row_bytes * self.height)
         by_bitmap.setdefault(blank, " ")
         object.__setattr__(self, "by_bitmap", by_bitmap)
@@ -67,8 +79,16 @@ class Font:
 
 
 def load_font(path: Path, name: str | None = None) -> Font:
-    data = path.read_bytes()
-    name = name or path.stem
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FontError(f"{path}: cannot read the font: {exc.strerror}") from None
+    if data.startswith(GZIP_MAGIC):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise FontError(f"{path}: not a readable gzip file: {exc}") from None
+    name = name or path.name.split(".")[0]
     if data.startswith(PSF1_MAGIC) or data.startswith(PSF2_MAGIC):
         return _parse_psf(data, name, path)
     return _parse_glyphs(data.decode("utf-8"), path)
@@ -78,20 +98,57 @@ def _parse_psf(data: bytes, name: str, path: Path) -> Font:
     if data.startswith(PSF1_MAGIC):
         mode, height = data[2], data[3]
         count, width, offset, size = (512 if mode & 1 else 256), 8, 4, height
-        has_table = bool(mode & 2)
+        has_table = bool(mode & 6)
     else:
         _, _, offset, flags, count, size, height, width = struct.unpack_from("<8I", data)
         has_table = bool(flags & 1)
-    if has_table:
-        raise FontError(f"{path}: PSF with a Unicode table is not supported: re-index it by code point (see kernel/font/README.md)")
     if len(data) < offset + count * size:
         raise FontError(f"{path}: truncated: {count} glyphs of {size} bytes need {offset + count * size} bytes, file has {len(data)}")
+    glyphs = [data[offset + code * size : offset + (code + 1) * size] for code in range(count)]
+    table = data[offset + count * size :]
+    names = (_psf1_table(table, count, path) if data.startswith(PSF1_MAGIC) else _psf2_table(table, count, path)) \
+        if has_table else [[chr(code)] for code in range(count)]
     bitmaps = {}
-    for code in range(count):
-        bits = data[offset + code * size : offset + (code + 1) * size]
-        if code == 0x20 or any(bits):  # control characters are blank in the file: not glyphs
-            bitmaps[chr(code)] = bits
+    for bits, chars in zip(glyphs, names):
+        for char in chars:
+            if (char == " " or any(bits)) and char not in bitmaps:  # blank control glyphs are not glyphs
+                bitmaps[char] = bits
     return Font(name, width, height, bitmaps)
+
+
+def _psf1_table(table: bytes, count: int, path: Path) -> list[list[str]]:
+    """Per glyph, its characters: UCS-2 code points up to 0xFFFF; after 0xFFFE come
+    sequences (a glyph for combined characters), which a cell cannot hold: skipped."""
+    words = struct.unpack_from(f"<{len(table) // 2}H", table)
+    names: list[list[str]] = [[]]
+    in_sequence = False
+    for word in words:
+        if len(names) > count:
+            break
+        if word == 0xFFFF:
+            names.append([])
+            in_sequence = False
+        elif word == 0xFFFE:
+            in_sequence = True
+        elif not in_sequence:
+            names[-1].append(chr(word))
+    if len(names) <= count:
+        raise FontError(f"{path}: its Unicode table describes {len(names) - 1} of {count} glyphs")
+    return names[:count]
+
+
+def _psf2_table(table: bytes, count: int, path: Path) -> list[list[str]]:
+    """Per glyph: UTF-8 characters, 0xFE starting sequences (skipped), 0xFF ending the glyph."""
+    names: list[list[str]] = []
+    for entry in table.split(b"\xff")[:count]:
+        single = entry.split(b"\xfe")[0]
+        try:
+            names.append(list(single.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise FontError(f"{path}: glyph {len(names)}'s Unicode table entry is not UTF-8") from None
+    if len(names) < count:
+        raise FontError(f"{path}: its Unicode table describes {len(names)} of {count} glyphs")
+    return names
 
 
 def _parse_glyphs(text: str, path: Path) -> Font:

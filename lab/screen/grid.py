@@ -7,7 +7,8 @@ that reach the frame's edges (cells outside the console's area are blank). Faili
 them, a search: the vertical origin is where the font's never-inked glyph rows (row 15
 of the VGA 8x16 glyphs, rows 0 and 18 of EDK2's) fall on the flattest pixel rows; for the
 best two of those, every horizontal origin is tried on three bands of text rows (top,
-middle and bottom of what is drawn). A grid counts only if it reads a clean row: at least
+middle and bottom of what is drawn; only for the lab's own fonts and a spec's: Linux's
+consoles start at (0,0)). A grid counts only if it reads a clean row: at least
 three glyphs and at most one unknown cell, a cursor (a wrong grid splits glyphs and
 reads no row cleanly).
 """
@@ -53,16 +54,23 @@ def likely_grids(font: Font, height: int, width: int) -> list[Grid]:
 def detect_grid(pixels: np.ndarray, lookups: Sequence[GlyphLookup]) -> tuple[Grid, CellRead] | None:
     """The grid that reads best, with its full reading; None when no grid reads cleanly."""
     height, width = pixels.shape
+    drawn = np.flatnonzero(np.count_nonzero(pixels[:, 1:] != pixels[:, :-1], axis=1))
+    if drawn.size == 0:
+        return None
     best: tuple[int, Grid, GlyphLookup] | None = None
     for lookup in lookups:
+        perfect = False
         for grid in likely_grids(lookup.font, height, width):
-            read = read_cells(pixels, grid, lookup, first_look_only=True)
+            read = read_cells(pixels, _inked_rows(grid, int(drawn[0]), int(drawn[-1])), lookup, first_look_only=True)
             if good_enough(read) and (best is None or score(read) > best[0]):
                 best = (score(read), grid, lookup)
-            if read.unknown == 0 and read.known >= MIN_KNOWN:
-                break  # every inked cell a glyph: this is the grid
+            perfect = read.unknown == 0 and read.known >= MIN_KNOWN
+            if perfect:
+                break  # every inked cell a glyph: this is the grid (no other font's cells fit so)
+        if perfect:
+            break
     if best is None:
-        best = _search(pixels, lookups)
+        best = _search(pixels, [lk for lk in lookups if lk.searched])
     if best is None:
         return None
     _, grid, lookup = best
@@ -73,11 +81,20 @@ def detect_grid(pixels: np.ndarray, lookups: Sequence[GlyphLookup]) -> tuple[Gri
     return (box, read_cells(pixels, box, lookup)) if box is not None else (grid, read)
 
 
+def _inked_rows(grid: Grid, top: int, bottom: int) -> Grid:
+    """`grid` cut to the text rows between pixel rows `top` and `bottom` (the first look
+    reads only where something is drawn: most of a boot's screens are mostly blank)."""
+    h = grid.font.height
+    first = max(0, (top - grid.y0) // h)
+    last = min(grid.rows - 1, max(first, (bottom - grid.y0) // h))
+    return Grid(grid.font, grid.x0, grid.y0 + first * h, grid.cols, last - first + 1)
+
+
 def _edk2_box(grid: Grid, read: CellRead, height: int, width: int) -> Grid | None:
     """EDK2 draws its text mode centred: the largest of its modes on this grid that holds
     all the text is the console, so its first column reads as column 0 (`^Shell>`)."""
     f = grid.font
-    if f.name not in EDK2_FONTS:
+    if not EDK2_FONTS & {f.name, *f.merged}:  # a learned or spec's font may lead EDK2's size
         return None
     used = [(r, len(line) - len(line.lstrip(" ")), len(line)) for r, line in enumerate(read.lines) if line.strip(" ")]
     for cols, rows in sorted(EDK2_MODES, reverse=True):

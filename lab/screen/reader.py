@@ -15,7 +15,8 @@ import numpy as np
 
 from lab.screen.cells import REPLACEMENT, CellRead, GlyphLookup, Grid, pack_pixels, read_cells
 from lab.screen.font import Font, load_font, widened
-from lab.screen.grid import detect_grid, good_enough
+from lab.screen.fontset import by_size, system_fonts
+from lab.screen.grid import detect_grid, good_enough, score
 
 REPO = Path(__file__).resolve().parents[2]
 FONT_FILES = {
@@ -48,11 +49,26 @@ def known_fonts() -> tuple[Font, ...]:
     return (rustux, load_font(FONT_FILES["ovmf"], "ovmf"), widened(rustux, 9, "vga-9x16"))
 
 
-class ScreenReader:
-    """Reads frames of one screen in order; remembers the grid between frames."""
+@cache
+def reader_fonts() -> tuple[Font, ...]:
+    """What a reader knows by default, one per cell size: the lab's fonts, the glyphs it
+    learned from real screens (the other fonts/*.glyphs: Linux's built-in fonts where they
+    differ from Debian's files, EDK2's box drawing seen in GRUB's menu), then Linux's
+    console fonts as Debian installs them."""
+    learned = tuple(load_font(p) for p in sorted(FONT_FILES["ovmf"].parent.glob("*.glyphs"))
+                    if p not in FONT_FILES.values())
+    return by_size((*known_fonts(), *learned, *system_fonts()))
 
-    def __init__(self, fonts: Sequence[Font] | None = None) -> None:
-        self.lookups = [GlyphLookup(f) for f in (fonts or known_fonts())]
+
+class ScreenReader:
+    """Reads frames of one screen in order; remembers the grid between frames. `fonts`
+    replaces what it knows; `first` (a spec's `screen_font`) goes before the defaults."""
+
+    def __init__(self, fonts: Sequence[Font] | None = None, first: Sequence[Font] = ()) -> None:
+        known = fonts or reader_fonts()
+        own = {(f.width, f.height) for f in (*first, *(fonts or known_fonts()))}
+        self.lookups = [GlyphLookup(f, searched=(f.width, f.height) in own)
+                        for f in (by_size((*first, *known)) if first else known)]
         self._by_font = {id(lk.font): lk for lk in self.lookups}
         self.grid: Grid | None = None
         self._shape: tuple[int, ...] | None = None  # the frame size the grid was found on
@@ -63,9 +79,11 @@ class ScreenReader:
         read: CellRead | None = None
         if self.grid is not None and self._shape == pixels.shape:
             read = read_cells(pixels, self.grid, self._by_font[id(self.grid.font)])
-        if read is None or not good_enough(read):
+        if read is None or not good_enough(read) or (read.unknown and not read.perfect_rows):
+            # A kept grid that reads no row without unread cells may be the wrong one (found
+            # on a logo; a font of another size reads text nearly right): a better grid wins.
             found = detect_grid(pixels, self.lookups)
-            if found is not None:
+            if found is not None and (read is None or not good_enough(read) or score(found[1]) > score(read)):
                 (self.grid, read), self._shape = found, pixels.shape
             elif read is None or read.known == 0:
                 self.grid = None
@@ -74,4 +92,4 @@ class ScreenReader:
         return ScreenText(read.lines, self.grid, read.unknown, read.cursor)
 
 
-__all__ = ["REPLACEMENT", "ScreenReader", "ScreenText", "frame_from_rgb", "known_fonts"]
+__all__ = ["REPLACEMENT", "ScreenReader", "ScreenText", "frame_from_rgb", "known_fonts", "reader_fonts"]

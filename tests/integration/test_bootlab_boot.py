@@ -5,6 +5,7 @@ and asserted on from several angles.
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 from pathlib import Path
@@ -41,6 +42,18 @@ def test_the_kernel_passes_on_every_target(good_boot):
     assert good_boot.result["last_milestone"] == names[-1]
     times = [m["t"] for m in good_boot.result["milestones"]]
     assert times == sorted(times) and times[0] > 0
+
+
+def test_the_boot_step_knows_every_file_the_runner_wrote(good_boot):
+    """lab/contract.py names the record's files for both sides: a file the runner writes that
+    the step (steps/boot.py) does not collect fails here."""
+    from lab.contract import RESULT, SCREEN_PNG, SCREEN_SHOTS
+    from steps.boot import RECORD_LOGS
+
+    written = sorted(p.name for p in good_boot.out.iterdir() if p.is_file())
+    unknown = [name for name in written if name not in (RESULT, SCREEN_PNG, *RECORD_LOGS)
+               and not fnmatch.fnmatch(name, SCREEN_SHOTS)]
+    assert written and not unknown, f"the runner wrote {unknown}: name them in lab/contract.py"
 
 
 def test_the_boot_record_is_complete(good_boot):
@@ -201,23 +214,24 @@ def test_kvm_on_a_host_where_it_fails_is_error_host(tmp_path):
     assert boot.result["qemu"]["accel"] == "kvm"
 
 
-def test_an_esp_without_bootx64_is_an_error_not_a_fail(tmp_path):
+def test_an_esp_without_bootx64_is_the_builds_fail_never_booted(tmp_path):
+    # the image is the build's output: broken as handed over (no manifest says otherwise), the code's
     esp = tmp_path / "esp"
     (esp / "EFI" / "rustux").mkdir(parents=True)
     (esp / "EFI" / "rustux" / "kernel.efi").write_bytes((kernel_esp() / "EFI/BOOT/BOOTX64.EFI").read_bytes())
     boot = run_boot(tmp_path / "record", "--target", "q35-pflash", "--image", esp)
-    assert boot.rc == 3, boot.stderr
-    assert boot.verdict == ("ERROR", "lab")
+    assert boot.rc == 1, boot.stderr
+    assert boot.verdict == ("FAIL", "code")
     assert "EFI/BOOT/BOOTX64.EFI" in boot.result["reason"]
     assert boot.result["qemu"]["command"] is None
 
 
-def test_a_fat_image_without_bootx64_is_an_error_not_a_fail(tmp_path):
+def test_a_fat_image_without_bootx64_is_the_builds_fail_never_booted(tmp_path):
     image = tmp_path / "esp.img"
     subprocess.run(["/usr/sbin/mkfs.fat", "-C", str(image), "8192"], check=True, capture_output=True)
     boot = run_boot(tmp_path / "record", "--target", "pc-bios", "--image", image)
-    assert boot.rc == 3, boot.stderr
-    assert boot.verdict == ("ERROR", "lab")
+    assert boot.rc == 1, boot.stderr
+    assert boot.verdict == ("FAIL", "code")
     assert "BOOTX64.EFI" in boot.result["reason"]
 
 

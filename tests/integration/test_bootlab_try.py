@@ -6,10 +6,13 @@ against the same master and must each end within seconds.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import time
+import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -106,3 +109,78 @@ def test_try_of_a_breaking_patch_prints_milestones_and_fails_with_culprit_code(l
     built = float(re.search(r"kernel built in ([\d.]+) s", kernel_step)[1])
     print(f"try latency: command -> first verdict {first:.1f} s, kernel build {built:.1f} s, "
           f"overhead {first - built:.1f} s (goal: <= 10 s); whole run {seconds:.1f} s")
+
+
+BUILDBOT = BOOTLAB.parent / "buildbot"
+
+
+def write_options(lab, home: Path, try_branch: str | None) -> None:
+    """The README's options file (the password only there)."""
+    (home / ".buildbot").mkdir(parents=True, exist_ok=True)
+    options = home / ".buildbot" / "options"
+    options.write_text(f"try_connect = 'pb'\ntry_vc = 'git'\ntry_username = 'developer'\n"
+                       f"try_passwd = {lab.password('developer')!r}\n"
+                       + (f"try_branch = {try_branch!r}\n" if try_branch else ""))
+    options.chmod(0o600)
+
+
+def buildbot_try(lab, clone: Path, home: Path, try_branch: str, *extra: str) -> tuple[int, str]:
+    """Plain `buildbot try`, typed as the README shows: (exit status, output)."""
+    write_options(lab, home, try_branch)
+    done = subprocess.run([str(BUILDBOT), "try", "--connect=pb", f"--master=127.0.0.1:{lab.env['BOOTLAB_TRY_PORT']}",
+                           "--vc=git", "--builder=kernel", *extra],
+                          cwd=clone, env={**os.environ, "HOME": str(home)}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_plain_buildbot_try_from_a_branch_tracking_nothing_is_refused_with_the_fix(lab, clone, tmp_path):
+    """Such a branch made the client send the word `master` as the base: the build failed at checkout.
+    Buildbot's client prints the master's refusal but then never stops its reactor (it does so only
+    after a job was taken), so the test reads the refusal and ends the client itself."""
+    subprocess.run(["git", "checkout", "-q", "-b", "feature"], cwd=clone, check=True)
+    break_hello(clone)
+    home = tmp_path / "home"
+    write_options(lab, home, None)
+    client = subprocess.Popen(
+        [str(BUILDBOT), "try", "--connect=pb", f"--master=127.0.0.1:{lab.env['BOOTLAB_TRY_PORT']}", "--vc=git",
+         "--builder=kernel"], cwd=clone, env={**os.environ, "HOME": str(home)}, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        output, end = "", time.monotonic() + FAST_S
+        while "try_branch" not in output and time.monotonic() < end and client.poll() is None:
+            output += client.stderr.readline()
+    finally:
+        client.kill()
+        client.wait()
+    assert "base revision 'master' is not a commit hash" in output and "try_branch = 'origin/main'" in output, output
+    assert lab.password("developer") not in output
+    assert not [b for b in lab.client(None).get("builds")["builds"] if b["complete"] is False], "nothing was built"
+
+
+def test_plain_buildbot_try_sends_the_working_tree_against_the_labs_branch(lab, clone, tmp_path):
+    from lab.verdict import Culprit, Verdict
+    from workers.trywatch import TryWatch
+
+    subprocess.run(["git", "checkout", "-q", "-b", "feature", "--no-track", "origin/main"], cwd=clone, check=True)
+    break_hello(clone)
+    try_id = uuid.uuid4().hex
+    status, output = buildbot_try(lab, clone, tmp_path / "home", "origin/main", f"--property=try_id={try_id}")
+    assert status == 0 and "There is no patch to try" not in output, output
+    lines: list[str] = []
+    watch = TryWatch(lab.web_url, try_id, say=lines.append)
+    build = watch.follow("kernel", deadline_s=600)
+    steps = {s["name"]: s for s in lab.client(None).steps(build["buildid"])}
+    base = subprocess.run(["git", "rev-parse", "origin/main"], cwd=clone, capture_output=True, text=True).stdout.strip()
+    assert lab.client(None).get(f"builds/{build['buildid']}/properties")["properties"][0]["got_revision"][0] == base
+    assert [(b.verdict, b.culprit) for b in watch.boots.values()] == [(Verdict.FAIL, Culprit.CODE)], lines
+    assert steps["kcidb"]["state_string"].startswith("KCIDB: "), steps["kcidb"]
+    kcidb = json.loads(logs_text(lab, steps["kcidb"]["stepid"], "kcidb.json"))
+    assert kcidb["checkouts"][0]["git_commit_hash"] == base and kcidb["checkouts"][0]["id"].startswith(f"rustux_lab:{base}+")
+
+
+def logs_text(lab, stepid: int, name: str) -> str:
+    client = lab.client(None)
+    log = next(g for g in client.get(f"steps/{stepid}/logs")["logs"] if g["name"] == name)
+    with urllib.request.urlopen(f"{lab.web_url}api/v2/logs/{log['logid']}/raw", timeout=10) as r:
+        return r.read().decode()

@@ -22,6 +22,7 @@ import yaml
 
 from bootlab_support import BOOTLAB, REPO, Boot, kernel_esp, process_alive, run_boot, variant_esp
 from lab.warmlane import compare
+from workers.esp import run_mtools
 
 pytestmark = pytest.mark.qemu
 
@@ -83,13 +84,19 @@ def test_the_kernel_boots_warm_and_the_record_says_from_which_snapshot(kernel_wa
         snap = b.result["warm"]["snapshot"]
         assert b.result["warm"]["made_snapshot"] is True
         assert (Path(snap["path"]) / "snapshot.mig").stat().st_size == snap["size"] > 1 << 20
-        assert "-incoming" in b.result["qemu"]["command"] and "usb-storage" not in b.result["qemu"]["command"]
+        command = b.result["qemu"]["command"]
+        assert "-incoming" in command and "usb-storage" not in command and "qemu-xhci,id=xhci" not in command
+        esp = next(a for a in command if a.startswith("name=opt/rustux/esp,file="))
+        assert Path(esp.split("file=", 1)[1]).stat().st_size > 1 << 20, "the boot's ESP image, not the placeholder"
         timeline = (b.out / "timeline.log").read_text()
         assert re.search(r"runner +warm: snapshot \w+ restored", timeline)
-        assert "map -r" in timeline and "bootx64" in timeline, "the shell dialogue is on the record"
+        assert "the resident loader started the boot file" in timeline
+        serial = (b.out / "serial.log").read_text(errors="replace")
+        assert "rustux-loader: starting \\EFI\\BOOT\\BOOTX64.EFI" in serial, "the loader's word is on the record"
+        assert 0 < b.result["warm"]["resumed_s"] <= b.result["warm"]["started_s"] <= b.result["warm"]["launched_s"]
         # Restored, not booted: the firmware's own boot manager never ran in this QEMU.
-        assert "BdsDxe" not in (b.out / "serial.log").read_text(errors="replace")
-        # Launched from the stick, the kernel finds the files beside it on its own device.
+        assert "BdsDxe" not in serial
+        # Started from the RAM disk, the kernel reads the files beside it through the firmware's FAT driver.
         assert (kernel_esp() / "EFI" / "rustux" / "initrd.cpio").is_file()
         assert "initrd: \\EFI\\rustux\\initrd.cpio" in (b.out / "debugcon.log").read_text(errors="replace")
     assert len(snapshot_dirs(lab)) == 2, "one snapshot per machine: q35+pflash and pc+bios differ"
@@ -113,13 +120,13 @@ def test_a_silent_kernel_fails_warm_as_it_does_cold(kernel_warm, tmp_path):
     assert warm.rc == 1 and warm.verdict == ("FAIL", "code") and warm.result["boot_path"] == "warm", warm.result
     assert "printed nothing" in warm.result["reason"] and warm.result["milestones"] == []
     assert warm.result["bytes_seen"]["serial"] > 0 and warm.result["bytes_seen"]["debugcon"] == 0
-    assert warm.result["warm"]["typed_s"] is not None and warm.result["warm"]["launched_s"] is None, \
-        "typed and not refused; never seen running (it writes nothing)"
+    assert warm.result["warm"]["started_s"] is not None and warm.result["warm"]["launched_s"] is None, \
+        "the loader started it; never seen running (it writes nothing)"
 
 
 def test_the_agreement_check_turns_the_lane_off_on_a_real_disagreement(kernel_warm, lab, tmp_path):
-    # A spec pinned to the free memory the *warm* firmware leaves (the shell and the stick take
-    # pages): the warm boot PASSes, the cold boot FAILs. Exactly the case the lane exists for:
+    # A spec pinned to the free memory the *warm* firmware leaves (the loader and its RAM disk
+    # take pages): the warm boot PASSes, the cold boot FAILs. Exactly the case the lane exists for:
     # warm would hide a failure the cold path shows. Pages, not descriptors: how many
     # descriptors the map has varies from one restore to the next (123, 127), the pages do not.
     line = next(m["line"] for m in kernel_warm["q35-pflash"].result["milestones"] if m["name"] == "memory-map")
@@ -158,6 +165,26 @@ def test_a_console_on_a_target_starts_warm(kernel_warm, tmp_path):
     assert proc.returncode == 0 and result["verdict"] == "PASS", proc.stderr[-500:]
     assert result["boot_path"] == "warm" and result["warm"]["made_snapshot"] is False
     assert b"[rustux] " in proc.stdout, "COM1 reached the terminal"
+
+
+def test_a_loader_that_cannot_fetch_the_image_falls_back_to_cold_with_its_words(kernel_warm, tmp_path):
+    """A real ESP (the kernel and its initrd) in a FAT image larger than the guest's 256 MiB: the
+    resident loader finds no room to fetch it. That is the warm lane's failure, not the image's:
+    the boot runs cold, where the firmware reads the disk as it goes, and PASSes; the loader
+    answered, so the snapshot is kept."""
+    image = tmp_path / "big-esp.img"
+    run_mtools(["mkfs.fat", "-C", "-n", "ESP", str(image), str(320 * 1024)])  # sparse: the FAT alone is written
+    for folder in ("EFI", "EFI/BOOT", "EFI/rustux"):
+        run_mtools(["mmd", "-i", str(image), f"::/{folder}"])
+    for rel in ("EFI/BOOT/BOOTX64.EFI", "EFI/rustux/initrd.cpio"):
+        run_mtools(["mcopy", "-i", str(image), str(kernel_esp() / rel), f"::/{rel}"])
+    b = boot(None, tmp_path / "out", "--target", "q35-pflash", "--image", image, "--warm")
+    assert b.rc == 0 and b.result["boot_path"] == "cold", b.result.get("warm")
+    warning = b.result["warm"]["warnings"][0]
+    assert warning.startswith("warm start failed: the resident loader could not start the image: out of memory"), warning
+    assert any(w.startswith("warm boot ran cold: warm start failed: the resident loader") for w in b.result["warnings"])
+    assert (tmp_path / "out" / "warm-attempt" / "serial.log").is_file(), "the failed attempt's record is kept"
+    assert Path(kernel_warm["q35-pflash"].result["warm"]["snapshot"]["path"]).is_dir(), "the snapshot is not to blame"
 
 
 def test_a_stale_snapshot_fails_to_restore_and_the_boot_runs_cold(kernel_warm, lab, tmp_path):

@@ -89,9 +89,9 @@ def test_a_kernel_build_fans_out_to_the_arm64_target_with_its_own_esp_and_spec(t
     builders = {b.name: b for b in build_config(inventory, settings, users, tmp_path)["builders"]}
     kernel = {step.kwargs.get("name"): step.kwargs for step in builders["kernel"].factory.steps}
     assert kernel["kernel-aarch64"]["env"] == {"ARCH": "aarch64"}
-    pack = kernel["pack"]["command"]
-    assert pack[pack.index("-C") + 2:pack.index("-C", pack.index("-C") + 1)] == ["esp", "aarch64/esp"]
-    assert pack[-2:] == ["milestones.yaml", "milestones-aarch64.yaml"]
+    pack = kernel["pack"]["command"][2]
+    assert "> build/aarch64/esp.sha256sums" in pack
+    assert "-C build esp esp.sha256sums aarch64/esp aarch64/esp.sha256sums -C ../kernel milestones.yaml milestones-aarch64.yaml" in pack
 
     def boot_of(target: str) -> dict:
         return next(s.kwargs for s in builders[f"boot/{target}"].factory.steps if s.step_class.__name__ == "BootStep")
@@ -199,3 +199,21 @@ class PowerActionTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
                              .stderr(line + "\n").exit(3))
         self.expect_outcome(result=EXCEPTION, state_string=line.removeprefix("bootlab: "))
         return self.run_step()
+
+
+def test_the_golden_boot_is_cold_and_the_kernel_builds_boots_boot_as_the_inventory_says(tmp_path):
+    """The nightly golden boot is the cold half of the cold/warm comparison: it never restores."""
+    from steps.boot import BootStep
+
+    users = load_users(write_users(tmp_path, "dev developer pw1\n"))
+    settings = settings_from_env(REPO, {"BOOTLAB_SECRETS": str(tmp_path), "BOOTLAB_POLL_S": "0"})
+    inventory = load_inventory(settings.inventory)
+    builders = {b.name: b for b in build_config(inventory, settings, users, tmp_path)["builders"]}
+    for t in (t for t in inventory.targets.values() if t.enabled):
+        golden = [s for s in builders[f"golden/{t.name}"].factory.steps if s.step_class is BootStep]
+        assert [s.kwargs.get("cold") for s in golden] == [True]
+        if not t.nightly:  # a compatibility lane has no per-push boot builder
+            boot = [s for s in builders[f"boot/{t.name}"].factory.steps if s.step_class is BootStep]
+            assert [s.kwargs.get("cold") for s in boot] == [None]
+    assert BootStep(target="q35", cold=True).command()[-1] == "--no-warm"
+    assert "--no-warm" not in BootStep(target="q35").command()

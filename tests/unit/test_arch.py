@@ -73,16 +73,3 @@ def test_virt_has_the_pl011_ramfb_and_virtio_blk_and_no_isa_devices(tmp_path):
     # Every channel's socket is still connected, so the runner's capture is the same as on x86.
     assert all(f"socket,id={name},path={path}" in line for name, path in sockets.items())
 
-
-def test_a_spec_reading_the_screen_is_known_so_virt_boots_it_cold(tmp_path):
-    from lab.milestones import load_spec
-    from workers.warm.boot import reads_screen
-
-    head = "name: t\nmilestones:\n  - {name: entry, channel: serial, regex: '^!'}\n"
-    (tmp_path / "serial.yaml").write_text(head)
-    (tmp_path / "screen.yaml").write_text(head + "  - {name: shown, channel: screen, regex: 'rustux'}\n")
-    (tmp_path / "step.yaml").write_text(head + "conversation:\n  after: entry\n  prompt: '\\$ '\n  steps:\n"
-                                        "    - {name: s, send: 'x<enter>', expect: 'x', channel: screen}\n")
-    assert not reads_screen(load_spec(tmp_path / "serial.yaml"))
-    assert reads_screen(load_spec(tmp_path / "screen.yaml")) and reads_screen(load_spec(tmp_path / "step.yaml"))
-    assert not AARCH64.warm_screen and X86_64.warm_screen

@@ -234,3 +234,42 @@ def test_row4a_needs_the_artifact_and_a_file_signature(tmp_path):
     assert verdict(o) == (Verdict.FAIL, Culprit.CODE) and "deploy" not in o.reason
     fat_case = judge(no_initrd_boot(tmp_path), BootFacts(image_files=frozenset({"efi/RUSTUX/INITRD.CPIO"})))
     assert verdict(fat_case) == (Verdict.ERROR, Culprit.LAB), "FAT names are case-insensitive"
+
+
+def _screen_matcher(tmp_path, fatal=""):
+    p = tmp_path / "screen.yaml"
+    p.write_text("name: linux-screen\nmilestones:\n"
+                 "  - {name: ebs, channel: screen, regex: '^ExitBootServices OK$', timeout: 1}\n" + fatal)
+    m = BootMatcher(load_spec(p))
+    m.feed("firmware", b"BdsDxe: starting Boot0001 \"UEFI QEMU HARDDISK\"\n", 0.1)  # as OVMF says on debugcon
+    return m
+
+
+def test_row7a_a_screen_milestone_timeout_over_unreadable_cells_is_the_labs(tmp_path):
+    """Linux's own VGA8x16 console (a real screenshot), read with only the fonts the lab had
+    before Linux's: its `f`, `v`, `'`, `` ` `` and `~` are unreadable, `ExitBootServices OK`
+    reads `ExitBootSer\ufffdices OK`, and the milestone times out while the screen shows it."""
+    from lab.screen.reader import ScreenReader, known_fonts
+    from lab.screen.unreadable import unreadable
+    from screens import shown
+
+    m = _screen_matcher(tmp_path)
+    lines = shown(m, ScreenReader(known_fonts()), "linux-vga8x16", 0.2)
+    m.poll(1.5)
+    plain = judge(m, BootFacts(global_timeout=False))
+    assert (plain.verdict, plain.culprit) == (Verdict.FAIL, Culprit.CODE)  # what the lab said before
+    o = judge(m, BootFacts(screen_unreadable=unreadable(lines, "screen-ebs.png")))
+    assert (o.verdict, o.culprit) == (Verdict.ERROR, Culprit.LAB), o.reason
+    assert "could not read 8 screen cells on lines 2, 3, 5, 6, 7: " in o.reason
+    assert "'ExitBootSer\ufffdices OK'" in o.reason and "and 2 more (see screen-ebs.png)" in o.reason
+
+
+def test_row7a_a_fatal_line_read_on_the_same_screen_is_still_the_kernels(tmp_path):
+    from lab.screen.reader import ScreenReader, known_fonts
+    from lab.screen.unreadable import unreadable
+    from screens import shown
+
+    m = _screen_matcher(tmp_path, "fatal:\n  - {name: oops, channel: screen, regex: '^BusyBox is copyrighted'}\n")
+    lines = shown(m, ScreenReader(known_fonts()), "linux-vga8x16", 0.2)
+    o = judge(m, BootFacts(screen_unreadable=unreadable(lines, "screen-ebs.png")))
+    assert (o.verdict, o.culprit) == (Verdict.FAIL, Culprit.CODE) and "oops" in o.reason

@@ -44,6 +44,7 @@ COMMANDS = {
     "bisect": "bisect",
     "kcidb": "kcidb",
     "try": "trypatch",
+    "screen": "screen",
 }
 
 

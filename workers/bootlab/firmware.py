@@ -31,7 +31,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     worst = EXIT_PASS
     for group in _firmware_groups(args.paths):
         aavmf = "code" in group and "vars" in group and "AAVMF" in group["code"].name.upper()
-        report = inspect_aavmf(group["code"], group["vars"]) if aavmf else inspect_firmware(**group)
+        report = (inspect_aavmf(group["code"], group["vars"]) if aavmf
+                  else inspect_firmware(code=group.get("code"), vars=group.get("vars"), bios=group.get("bios")))
         print(report.render())
         worst = worst if report.ok else EXIT_ERROR
     return worst

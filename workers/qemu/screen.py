@@ -13,24 +13,39 @@ The record keeps `screen.png`, the last frame: taken when the boot is decided (o
 deciding line, before the runner quits QEMU and before the guest's own exit can win the
 race), again while QEMU is being stopped if the boot went on after the decision (a held
 conversation) for more than `FRESH_S`, else the last frame taken; and `screen-<name>.png`
-for each milestone or step matched on the screen, the frame it was read from. The record's
+for each milestone or step matched on the screen, the frame it was read from, and for a
+screen milestone that timed out, the last frame read.
+
+Unreadable cells (no known font explains them; the reader knows the lab's fonts, Linux's
+as Debian installs them, the spec's `screen_font` and those `bootlab screen learn-font`
+taught, in $BOOTLAB_STATE/fonts): a new line that crosses some may still match what the
+boot waits for on the screen (lab.screen.wildcard); the line is fed as filled, and the
+timeline says so with the line as read. The last frame read while the screen was awaited
+keeps its unreadable cells in `unreadable`, for the judge (lab/judge.py row 12a). The record's
 PNGs are compressed fast (zlib level 1: ~10 ms for a full text screen, against ~37 ms at the
 default 6, for a file ~1.7 times larger), since they are written while the verdict waits.
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lab.conversation import StepHit
 from lab.matcher import MilestoneHit
-from lab.screen.feed import ScreenFeed
-from lab.screen.wanted import screen_wanted
+from lab.screen.feed import ScreenFeed, ScreenLines
+from lab.screen.unreadable import REPLACEMENT, Unreadable, unreadable
+from lab.screen.wanted import awaited_on_screen, screen_wanted
+from lab.screen.wildcard import wild_search
 from lab.spec import SCREEN
 from workers.png import PpmError, encode_png, read_ppm
 from workers.qemu.attach import Attachment, LiveBoot
 from workers.qemu.qmp import QmpError
+from workers.state import state_root
 
 if TYPE_CHECKING:
+    from lab.screen.font import Font
     from lab.screen.reader import ScreenReader
 
 SCREEN_PNG = "screen.png"
@@ -40,6 +55,7 @@ IDLE_S = 2.0  # between frames kept only for screen.png
 DUMP_TIMEOUT_S = 5.0
 FRESH_S = 0.5  # a frame this young at QEMU's stop is the last screen: no second dump
 PNG_LEVEL = 1
+LEARNED_FONTS = "fonts"  # under $BOOTLAB_STATE: what `bootlab screen learn-font` taught
 
 
 class ScreenChannel(Attachment):
@@ -54,6 +70,8 @@ class ScreenChannel(Attachment):
         self._frame_t = 0.0  # when it was taken (the boot's clock)
         self._hash: bytes | None = None
         self._read_hash: bytes | None = None  # the last frame read
+        self._read_frame: bytes | None = None  # ... its PPM
+        self.unreadable: Unreadable | None = None  # its unreadable cells, while the screen was awaited
         self._decided_shot = False
         self._broken = False  # screendump failed once: say so once, stop asking
 
@@ -67,6 +85,7 @@ class ScreenChannel(Attachment):
         if not self._take(live):
             return
         if not wanted:
+            self.unreadable = None  # what a screen milestone saw is no evidence for the next one
             self._due = t + IDLE_S
             return
         if self._hash == self._read_hash:
@@ -76,7 +95,7 @@ class ScreenChannel(Attachment):
             self._read(live)
         self._due = t + self._interval
 
-    def hit(self, live: LiveBoot, hit: MilestoneHit) -> None:
+    def hit(self, live: LiveBoot, hit: MilestoneHit | StepHit) -> None:
         if hit.channel == SCREEN and self._frame is not None:
             self._save(live, f"screen-{hit.name}.png", self._frame)
         if live.matcher.decided is not None:
@@ -96,6 +115,11 @@ class ScreenChannel(Attachment):
     def _final(self, live: LiveBoot) -> None:
         if not self._decided_shot:
             self._decided_shot = True
+            missed = live.matcher.timeout
+            if missed is not None and self.unreadable is not None and self._read_frame is not None:
+                shot = f"screen-{missed.missing}.png"
+                self.unreadable = replace(self.unreadable, shot=shot)
+                self._save(live, shot, self._read_frame)
             if self._take(live):
                 self._save(live, SCREEN_PNG, self._frame)
 
@@ -131,9 +155,42 @@ class ScreenChannel(Attachment):
         from lab.screen.reader import ScreenReader, frame_from_rgb
 
         if self.reader is None:
-            self.reader = ScreenReader()
+            self.reader = ScreenReader(first=self._fonts(live))
         text = self.reader.read(frame_from_rgb(width, height, rgb))
-        live.feed(SCREEN, self.feed.update(text).data(), self._frame_t)
+        self._read_frame = self._frame
+        self.unreadable = unreadable(text.lines)
+        live.feed(SCREEN, self._filled(live, self.feed.update(text)).data(), self._frame_t)
+
+    def _fonts(self, live: LiveBoot) -> tuple[Font, ...]:
+        """The spec's `screen_font`, then the fonts the lab learned; a font file that cannot be
+        read is said on the timeline and left out (the spec checked that the file exists)."""
+        paths = [Path(live.matcher.spec.screen_font)] if live.matcher.spec.screen_font else []
+        paths += sorted((state_root() / LEARNED_FONTS).glob("*.glyphs"))
+        from lab.screen.font import FontError, load_font
+
+        fonts = []
+        for path in paths:
+            try:
+                fonts.append(load_font(path))
+            except FontError as exc:
+                live.event(f"screen: font not used: {exc}")
+        return tuple(fonts)
+
+    def _filled(self, live: LiveBoot, lines: ScreenLines) -> ScreenLines:
+        """`lines` with each one that crosses unreadable cells filled where that makes it match
+        what the boot waits for (and the timeline told)."""
+        if not any(REPLACEMENT in line for line in lines.lines):
+            return lines
+        awaited = awaited_on_screen(live.matcher)
+        out = []
+        for line in lines.lines:
+            found = next(((name, m) for name, regex in awaited if REPLACEMENT in line and not regex.search(line)
+                          and (m := wild_search(regex, line)) is not None), None)
+            if found is not None:
+                live.event(f"screen: {found[0]} {found[1].describe()}")
+                line = found[1].filled
+            out.append(line)
+        return ScreenLines(tuple(out), lines.open_line)
 
     def _save(self, live: LiveBoot, name: str, ppm: bytes | None) -> None:
         if ppm is None:

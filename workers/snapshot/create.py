@@ -1,10 +1,10 @@
-"""Making a snapshot: OVMF booted with no boot file to its UEFI shell, then saved with QMP.
+"""Making a snapshot: OVMF starts the resident loader, which waits; then saved with QMP.
 
 The machine is the warm boot's own (the same command line minus `-incoming`, so the restore
-finds every device it saved). With nothing to boot OVMF starts its shell, which counts down
-5 s for a `startup.nsh`; a key on COM1 ends the countdown at once. The recipe then sets the
-shell's `path` to the stick's boot directory (lab/warmlaunch.py types `bootx64` after the
-restore), QMP `stop`s the guest and `migrate`s it to a file. The flash's content travels in
+finds every device it saved): the loader as `-kernel`, which OVMF starts with no disk and no
+shell, and a placeholder for the ESP the restoring QEMU will serve in fw_cfg
+(workers/warm/loader.py). Once the loader says it waits for the ESP, QMP `stop`s the guest and
+`migrate`s it to a file, RAM left out (x-ignore-shared: it is in the snapshot's RAM file). The flash's content travels in
 the stream (QEMU keeps pflash in RAM), so the restored machine only needs a fresh VARS copy
 of the same size; what the guest writes to it is dropped with the boot's work directory.
 """
@@ -20,17 +20,17 @@ from pathlib import Path
 from lab.cleaning import clean_block
 from lab.esp import sha256_file
 from lab.snapshot import Manifest, SnapshotKey
-from lab.warmlaunch import LAUNCH, PROMPT, SHELL_PATH
+from lab.warmlaunch import ERROR, LAUNCH, WAITING
 from workers.boot import VARS_COPY
 from workers.capture import Streams
 from workers.qemu.command import CONSOLES, QMP
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
 from workers.snapshot.store import CREATION_LOG, STREAM, Snapshot, SnapshotStore
+from workers.warm.loader import IGNORE_SHARED, PLACEHOLDER, PLACEHOLDER_BYTES, RAM_FILE
 from workers.workdir import workdir
 
-CREATE_TIMEOUT_S = 90.0  # OVMF reaches its shell in ~5 s under TCG on an idle host
-COUNTDOWN = "startup.nsh"  # "Press ESC in 5 seconds to skip startup.nsh or any other key to continue."
+CREATE_TIMEOUT_S = 90.0  # OVMF starts the loader in ~3 s under TCG on an idle host
 
 
 class SnapshotCreateError(Exception):
@@ -38,13 +38,11 @@ class SnapshotCreateError(Exception):
 
 
 def ensure_snapshot(store: SnapshotStore, key: SnapshotKey, command: Callable[[Path], list[str]],
-                    vars_template: Path | None, timeout_s: float = CREATE_TIMEOUT_S,
-                    launch: str = LAUNCH) -> tuple[Snapshot, bool]:
+                    vars_template: Path | None, timeout_s: float = CREATE_TIMEOUT_S) -> tuple[Snapshot, bool]:
     """The snapshot for `key`, made now if there is none; True if this call made it.
 
     `command(work)` is the warm machine's QEMU command line for a work directory holding the
-    console sockets `<name>.sock`, `qmp.sock` and, for pflash, `vars.fd`; `launch`: the boot
-    file's short name in the shell's path (`bootaa64` on arm64)."""
+    console sockets `<name>.sock`, `qmp.sock` and, for pflash, `vars.fd`."""
     with store.creating(key) as staging:
         found, _ = store.lookup(key)  # another boot may have made it while we waited
         if found is not None:
@@ -55,7 +53,7 @@ def ensure_snapshot(store: SnapshotStore, key: SnapshotKey, command: Callable[[P
         manifest = Manifest(
             key=key, digest=key.digest, sha256=sha256_file(stream), size=stream.stat().st_size,
             created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            creation_s=time.monotonic() - started, launch=launch,
+            creation_s=time.monotonic() - started, launch=LAUNCH,
         )
         return store.commit(staging, manifest), True
 
@@ -64,6 +62,10 @@ def _make(staging: Path, command: Callable[[Path], list[str]], vars_template: Pa
     with workdir("snap") as work:
         if vars_template is not None:
             shutil.copyfile(vars_template, work / VARS_COPY)
+        (work / PLACEHOLDER).write_bytes(PLACEHOLDER_BYTES)
+        # The command names the work dir (masked in the key); QEMU would spin on a dangling link, so the file exists.
+        (staging / RAM_FILE).touch()
+        (work / RAM_FILE).symlink_to(staging / RAM_FILE)
         streams = Streams()
         qmp: list[QmpClient] = []
         qemu = QemuProcess(command(work))
@@ -77,7 +79,7 @@ def _make(staging: Path, command: Callable[[Path], list[str]], vars_template: Pa
             except QemuStartError as exc:
                 raise SnapshotCreateError(str(exc)) from exc
             deadline = time.monotonic() + timeout_s
-            _to_shell(qemu, streams, log, deadline, timeout_s)
+            _to_loader(qemu, streams, log, deadline, timeout_s)
             if not qmp:
                 raise SnapshotCreateError("QEMU never connected its QMP socket")
             _save(qmp[0], qemu, staging / STREAM, deadline)
@@ -89,43 +91,32 @@ def _make(staging: Path, command: Callable[[Path], list[str]], vars_template: Pa
             streams.close()
 
 
-def _to_shell(qemu: QemuProcess, streams: Streams, log: bytearray, deadline: float, timeout_s: float) -> None:
-    """Serial until the shell's prompt, the countdown skipped and the path set."""
-    said = 0  # how much of `log` the last step already looked at
-    steps = [(COUNTDOWN, b"\r"), (PROMPT, f"set path {SHELL_PATH}\r".encode()), (PROMPT, None)]
-    while steps:
+def _to_loader(qemu: QemuProcess, streams: Streams, log: bytearray, deadline: float, timeout_s: float) -> None:
+    """Serial until the loader says it waits for the ESP."""
+    while True:
+        text = clean_block(bytes(log))
+        if WAITING in text:
+            return
+        if ERROR in text:
+            raise SnapshotCreateError(f"the resident loader failed before the snapshot: "
+                                      f"{text[text.index(ERROR):].splitlines()[0]}")
         if time.monotonic() >= deadline:
             tail = clean_block(bytes(log[-300:])).strip().splitlines()
-            raise SnapshotCreateError(f"no UEFI shell prompt on COM1 within {timeout_s:g}s (last: "
-                                      f"{tail[-1] if tail else 'nothing'!r}): this firmware cannot be snapshotted")
+            raise SnapshotCreateError(f"the resident loader did not say it waits on COM1 within {timeout_s:g}s "
+                                      f"(last: {tail[-1] if tail else 'nothing'!r}): this firmware cannot be snapshotted")
         if not qemu.running():
-            raise SnapshotCreateError(f"QEMU exited with status {qemu.poll()} before the shell: "
+            raise SnapshotCreateError(f"QEMU exited with status {qemu.poll()} before the loader waited: "
                                       f"{_output_tail(qemu) or 'no output'}")
         for channel, data in streams.wait(0.05):
             if channel == "serial":
                 log += data
-        text = clean_block(bytes(log[said:]))
-        wanted, answer = steps[0]
-        if wanted in text:
-            said = len(log)
-            steps.pop(0)
-            if answer is not None:
-                _send(streams, answer)
-
-
-def _send(streams: Streams, keys: bytes) -> None:
-    conn = streams.connections["serial"]
-    conn.setblocking(True)
-    try:
-        conn.sendall(keys)
-    finally:
-        conn.setblocking(False)
 
 
 def _save(qmp: QmpClient, qemu: QemuProcess, stream: Path, deadline: float) -> None:
     try:
         qmp.handshake(timeout=5.0)
         qmp.execute("stop")
+        qmp.execute("migrate-set-capabilities", IGNORE_SHARED)  # the RAM stays in its file (workers/warm/loader.py)
         qmp.execute("migrate", {"uri": f"exec:cat > {shlex.quote(str(stream))}"})
         while time.monotonic() < deadline:
             status = qmp.execute("query-migrate").get("status")

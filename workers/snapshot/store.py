@@ -84,9 +84,8 @@ class SnapshotStore:
         try:
             manifest = Manifest.from_dict(json.loads(manifest_path.read_text()))
         except (OSError, ValueError, SnapshotError) as exc:
-            problem = f"corrupt: {manifest_path} unreadable: {exc}"
             self.drop(key.digest)
-            return None, problem
+            return None, f"corrupt: {manifest_path} unreadable: {exc}"
         stream = directory / STREAM
         problem = unusable(manifest, key, stream.stat().st_size if stream.exists() else None)
         if problem is not None:
@@ -137,7 +136,8 @@ class SnapshotStore:
             directory = manifest_path.parent
             if directory.name.startswith("."):
                 continue
-            size = sum(f.stat().st_size for f in directory.iterdir() if f.is_file())
+            # Blocks on disk, not apparent sizes: the RAM file is sparse (256 MiB apparent, the touched pages real).
+            size = sum(f.stat().st_blocks * 512 for f in directory.iterdir() if f.is_file())
             used = directory / USED
             found.append(StoredSnapshot(directory.name, size, (used if used.exists() else manifest_path).stat().st_mtime))
         return found

@@ -15,14 +15,12 @@ try's final answer) must confirm it cold (`workers.boot.BootSession`, or `--no-w
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from lab.arch import ARCHES
-from lab.milestones import MilestoneSpec
 from lab.record import BootRecord, write_record
 from lab.snapshot import SnapshotError, SnapshotKey, device_set
-from lab.spec import SCREEN
 from lab.warmlane import WarmLaneError
 from workers.boot import BootRequest, BootSession, firmware_for, machine_command
 from workers.fwscan import cached_scan
@@ -32,7 +30,10 @@ from workers.progress import MachineProgress
 from workers.snapshot.create import SnapshotCreateError, ensure_snapshot
 from workers.snapshot.store import SnapshotStore
 from workers.warm.lane import LANES
-from workers.warm.restore import WARM_DEVICES, WarmStart
+from lab.esp import EspError
+from workers.image import prepare_image
+from workers.warm.loader import PLACEHOLDER, RAM_FILE, LoaderMissing, ram_backend, warm_devices
+from workers.warm.restore import WarmStart
 
 ATTEMPT_DIR = "warm-attempt"  # the record of a warm start that failed, kept beside the cold one
 WORK_MASK = "<work>"
@@ -50,10 +51,12 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
         return _cold(request, progress, interrupt, [str(exc)])
     if lane_applies and not lane.enabled:
         return _cold(request, progress, interrupt, [lane.refusal(request.target.name)])
-    arch = ARCHES[request.target.arch]
-    if not arch.warm_screen and reads_screen(request.spec):
-        return _cold(request, progress, interrupt, [f"the spec reads the screen, and {request.target.machine}'s framebuffer "
-                                                    "(ramfb) does not survive a snapshot restore under this QEMU"])
+    if request.target.arch != "x86_64":  # loader/ is an x86_64 UEFI application reading fw_cfg by port I/O
+        return _cold(request, progress, interrupt, [f"the resident loader runs on x86_64 only, not {request.target.arch}"])
+    try:
+        esp, _ = prepare_image(request.image)  # cached: the same image the cold path would boot
+    except EspError as exc:  # the cold path judges a malformed image
+        return _cold(request, progress, interrupt, [f"no ESP image for the resident loader: {exc}"])
     try:
         store = store or SnapshotStore()
         key, command, vars_template = snapshot_plan(request)
@@ -63,10 +66,10 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
         made = False
         if snapshot is None:
             progress.event(f"warm: making snapshot {key.digest} for {request.target.name} (once per machine and firmware)")
-            snapshot, made = ensure_snapshot(store, key, command, vars_template, launch=ARCHES[request.target.arch].launch)
-    except (SnapshotCreateError, SnapshotError, OSError) as exc:
+            snapshot, made = ensure_snapshot(store, key, command, vars_template)
+    except (SnapshotCreateError, SnapshotError, LoaderMissing, OSError) as exc:
         return _cold(request, progress, interrupt, [*warnings, f"no snapshot: {exc}"])
-    warm = WarmStart(snapshot, serial_only="debugcon" in arch.missing_channels)
+    warm = WarmStart(snapshot, esp, request.target.memory_mb)
     progress.event(f"warm: restoring snapshot {snapshot.manifest.digest}")
     record = BootSession(replace(request, boot_path="warm", attachments=(*request.attachments, warm)),
                          progress, interrupt).run()
@@ -85,12 +88,7 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
                  [*warnings, f"warm start failed: {problem}{said}{dropped_note} (record: {attempt})"])
 
 
-def reads_screen(spec: MilestoneSpec) -> bool:
-    steps = spec.conversation.steps if spec.conversation is not None else ()
-    return any(SCREEN in m.channels for m in spec.milestones) or any(s.channel == SCREEN for s in steps)
-
-
-def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, object, Path | None]:
+def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, Callable[[Path], list[str]], Path | None]:
     """The key of the snapshot this boot would restore, the command line that makes it (for a
     work directory) and the VARS template it starts from."""
     target = request.target
@@ -98,7 +96,8 @@ def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, object, Path | Non
     accel = resolve_accel(target.accel, target.machine, firmware_for(fw, None), request.qemu_binary)
 
     def command(work: Path) -> list[str]:
-        extra = (*(arg for a in request.attachments for arg in a.qemu_args(work)), *WARM_DEVICES)
+        extra = (*(arg for a in request.attachments for arg in a.qemu_args(work)), *warm_devices(work / PLACEHOLDER),
+                 *ram_backend(work / RAM_FILE, target.memory_mb, shared=True))
         return machine_command(request, accel.accel, work, None, extra)
 
     probe = Path("/") / WORK_MASK  # the key's command line, with the work directory masked

@@ -1,48 +1,45 @@
-"""A warm boot's start: restore the firmware from a snapshot, plug the ESP in, launch it.
+"""A warm boot's start: restore the firmware from a snapshot, let the resident loader start the image.
 
 An attachment (workers/qemu/attach.py) of an otherwise ordinary boot: QEMU starts paused
-with `-incoming "exec:cat <snapshot>"` on the snapshot's own machine (the warm device set:
-a `qemu-xhci` controller, no boot disk). Once the stream is in (and its sha256, computed
-while QEMU reads it, matches the manifest) the ESP is added with QMP `blockdev-add` and
-plugged as a USB stick (`device_add usb-storage`), the guest resumes, and the COM1 dialogue
-of lab/warmlaunch.py launches the boot file from the shell. From then on the boot is judged
-like a cold one. Anything that goes wrong before the launch is the warm lane's failure
-(`failure`, with `snapshot_bad` when the snapshot itself is to blame): the boot is ended and
-the caller (workers/warm/boot.py) boots cold instead.
+with `-incoming defer` on the snapshot's own machine (workers/warm/loader.py: the loader as
+`-kernel`, no boot disk, RAM mapped privately from the snapshot's RAM file) plus the boot's
+ESP image as fw_cfg's `opt/rustux/esp`; QMP turns x-ignore-shared on and reads the stream
+(device state only: the RAM is the file's). Once the stream is in (and its sha256, computed while QEMU reads it, matches the manifest) the
+guest resumes; the loader in it reads the ESP, mounts it as a RAM disk and starts the boot file
+(lab/warmlaunch.py reads what it says). From then on the boot is judged like a cold one.
+Anything that goes wrong before the start is the warm lane's failure (`failure`, with
+`snapshot_bad` when the snapshot itself is to blame): the boot is ended and the caller
+(workers/warm/boot.py) boots cold instead.
 """
 from __future__ import annotations
 
 import hashlib
 import shlex
-import shutil
 import threading
 import time
 from pathlib import Path
 
 from lab.snapshot import content_mismatch
-from lab.warmlaunch import LaunchState, ShellLaunch
+from lab.warmlaunch import LaunchState, LoaderLaunch
 from workers.qemu.attach import Attachment, LiveBoot
 from workers.qemu.qmp import QmpError
 from workers.snapshot.store import Snapshot
+from workers.warm.loader import IGNORE_SHARED, RAM_FILE, ram_backend, warm_devices
 
-# The devices a warm machine has besides the cold one's (and no boot disk): the controller
-# the ESP is plugged into. Part of every snapshot's key.
-WARM_DEVICES = ("-device", "qemu-xhci,id=xhci")
 RESTORE_TIMEOUT_S = 30.0
 POLL_S = 0.005
-STICK = "esp-stick"
 
 
 class WarmStart(Attachment):
-    def __init__(self, snapshot: Snapshot, serial_only: bool = False) -> None:
+    def __init__(self, snapshot: Snapshot, esp: Path, memory_mb: int) -> None:
         self.snapshot = snapshot
-        self.serial_only = serial_only  # no debug console (virt): the image's first line is on serial
+        self.memory_mb = memory_mb
+        self.esp = esp  # the boot's FAT image, served to the loader through fw_cfg
         self.failure: str | None = None
         self.snapshot_bad = False  # the failure condemns the snapshot (drop it)
         self.restored_s: float | None = None  # on the boot's clock
         self.resumed_s: float | None = None
-        self.launch: ShellLaunch | None = None
-        self._work: Path | None = None
+        self.launch: LoaderLaunch | None = None
         self._sha: list[str] = []
         # Hash while QEMU reads the stream: both from the page cache, on the other core.
         self._hasher = threading.Thread(target=self._hash, daemon=True)
@@ -50,21 +47,24 @@ class WarmStart(Attachment):
 
     # -- hooks ------------------------------------------------------------------------------
     def qemu_args(self, work: Path) -> tuple[str, ...]:
-        self._work = work
-        return (*WARM_DEVICES, "-S", "-incoming", f"exec:cat {shlex.quote(str(self.snapshot.stream))}")
+        return (*warm_devices(self.esp), *ram_backend(self.snapshot.dir / RAM_FILE, self.memory_mb, shared=False),
+                "-S", "-incoming", "defer")
 
     def started(self, live: LiveBoot) -> None:
         if live.qmp is None:  # most often QEMU exiting at once on a stream it cannot load
             return self._fail(live, "restore failed: QEMU closed QMP before the restore", snapshot_bad=True)
         try:
+            live.qmp.execute("migrate-set-capabilities", IGNORE_SHARED)
+            live.qmp.execute("migrate-incoming", {"uri": f"exec:cat {shlex.quote(str(self.snapshot.stream))}"})
             if not self._restore(live):
                 return
-            self._plug(live)
+            live.qmp.execute("cont")
         except QmpError as exc:
             # QEMU exits when the stream does not load ("load of migration failed"): see qemu.log.
             return self._fail(live, f"restore failed: {exc}", snapshot_bad=True)
-        self.launch = ShellLaunch(start=live.now(), launch=self.snapshot.manifest.launch, serial_only=self.serial_only)
-        self._type(live, self.launch.begin())
+        self.resumed_s = live.now()
+        self.launch = LoaderLaunch(start=self.resumed_s)
+        live.event("warm: guest resumed; the resident loader fetches the ESP through fw_cfg")
 
     def received(self, live: LiveBoot, channel: str, data: bytes) -> None:
         if self.launch is None or self.launch.done:
@@ -72,7 +72,7 @@ class WarmStart(Attachment):
         if channel == "debugcon":
             self.launch.image_spoke(live.now())
         elif channel == "serial":
-            self._type(live, self.launch.feed(data, live.now()))
+            self.launch.feed(data, live.now())
         self._check(live)
 
     def tick(self, live: LiveBoot, t: float) -> None:
@@ -92,14 +92,12 @@ class WarmStart(Attachment):
 
     # -- the record -------------------------------------------------------------------------
     def describe(self) -> dict[str, object]:
-        launched = self.launch.launched_at if self.launch else None
         return {
             "snapshot": self.snapshot.describe(),
             "restored_s": _rounded(self.restored_s),
             "resumed_s": _rounded(self.resumed_s),
-            "typed_s": _rounded(self.launch.typed_at if self.launch else None),
-            "launched_s": _rounded(launched),  # None: the image never wrote to the debug console
-            "maps": self.launch.maps if self.launch else 0,
+            "started_s": _rounded(self.launch.started_at if self.launch else None),  # the loader started the image
+            "launched_s": _rounded(self.launch.launched_at if self.launch else None),  # None: the image never wrote to the debug console
         }
 
     # -- steps ------------------------------------------------------------------------------
@@ -126,31 +124,12 @@ class WarmStart(Attachment):
             return False
         return True
 
-    def _plug(self, live: LiveBoot) -> None:
-        assert live.qmp is not None and self._work is not None and live.image is not None
-        esp = live.image
-        if not esp.is_relative_to(self._work):
-            # The stick is writable like the cold path's drive (snapshot=on): never the user's own file.
-            esp = self._work / "stick.img"
-            shutil.copyfile(live.image, esp)
-        live.qmp.execute("blockdev-add", {"node-name": "esp", "driver": "raw",
-                                          "file": {"driver": "file", "filename": str(esp)}})
-        live.qmp.execute("device_add", {"driver": "usb-storage", "bus": "xhci.0", "drive": "esp", "id": STICK})
-        live.qmp.execute("cont")
-        self.resumed_s = live.now()
-        live.event("warm: ESP plugged in as a USB stick, guest resumed; launching from the shell on COM1")
-
-    def _type(self, live: LiveBoot, keys: bytes) -> None:
-        if keys:
-            live.capture.input(f"serial: {keys.decode(errors='replace')!r} (warm launch)", live.now())
-            live.send("serial", keys)
-
     def _check(self, live: LiveBoot) -> None:
         assert self.launch is not None
         if self.launch.state is LaunchState.FAILED:
-            self._fail(live, self.launch.failure or "launch failed", snapshot_bad=True)
+            self._fail(live, self.launch.failure or "launch failed", snapshot_bad=self.launch.blames_snapshot)
         elif self.launch.state is LaunchState.LAUNCHED:
-            live.event(f"warm: boot file launched from the shell ({self.launch.maps} map -r)")
+            live.event("warm: the resident loader started the boot file from the ESP in fw_cfg")
 
     def _fail(self, live: LiveBoot, reason: str, snapshot_bad: bool) -> None:
         self.failure = reason

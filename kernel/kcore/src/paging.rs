@@ -16,6 +16,7 @@
 
 use core::fmt;
 
+pub mod aarch64;
 mod address_space;
 mod kernel_map;
 mod table;

@@ -2,6 +2,7 @@
 //! kernel's own page tables, and the guarded kernel stack.
 pub mod frames;
 pub mod heap;
+#[cfg(target_arch = "x86_64")]
 pub mod paging;
 pub mod phys;
 pub mod stack;

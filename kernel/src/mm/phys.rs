@@ -6,13 +6,20 @@ use kcore::pmm::{BitmapPmm, FrameAllocator};
 
 pub type Pmm = BitmapPmm<'static>;
 
+// kcore's page-table logic speaks x86-64 entry bits; on aarch64 each entry is stored as the
+// stage-1 descriptor that means the same (kcore::paging::aarch64::{encode, decode}).
 fn read(pa: u64) -> u64 {
     // SAFETY: page-table code reads only 8-byte-aligned entries of tables it was given or
     // built, which are RAM frames inside the identity map.
-    unsafe { core::ptr::read_volatile(pa as *const u64) }
+    let raw = unsafe { core::ptr::read_volatile(pa as *const u64) };
+    #[cfg(target_arch = "aarch64")]
+    let raw = kcore::paging::aarch64::decode(raw);
+    raw
 }
 
 fn write(pa: u64, v: u64) {
+    #[cfg(target_arch = "aarch64")]
+    let v = kcore::paging::aarch64::encode(v);
     // SAFETY: page-table code writes only entries of tables it owns (frames from our PMM or
     // the kernel PML4), inside the identity map and used by nothing else.
     unsafe { core::ptr::write_volatile(pa as *mut u64, v) }

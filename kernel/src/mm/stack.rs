@@ -3,6 +3,12 @@
 use crate::once::Stack;
 use core::arch::asm;
 
+/// Where the boot continues on the new stack (its argument in the first argument register).
+#[cfg(target_arch = "x86_64")]
+pub type Continuation = extern "sysv64" fn(u64) -> !;
+#[cfg(target_arch = "aarch64")]
+pub type Continuation = extern "C" fn(u64) -> !;
+
 pub const STACK_BYTES: u64 = 64 * 1024;
 const GUARD_BYTES: u64 = 4096;
 
@@ -27,11 +33,17 @@ pub fn is_guard_page(addr: u64) -> bool {
 /// The guard page must already be unmapped in the live page tables (else an overflow is
 /// silent), and `arg` must stay valid: it may point into the abandoned stack, which is never
 /// reused.
-pub unsafe fn switch_to(next: extern "sysv64" fn(u64) -> !, arg: u64) -> ! {
+pub unsafe fn switch_to(next: Continuation, arg: u64) -> ! {
     // SAFETY: the new stack is static, 16-byte aligned at its top and unused so far; `next`
     // never returns, so nothing pops past the top.
+    #[cfg(target_arch = "x86_64")]
     unsafe {
         asm!("mov rsp, {top}", "call {next}", "ud2", top = in(reg) top(), next = in(reg) next, in("rdi") arg, options(noreturn))
+    }
+    // SAFETY: as above.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        asm!("mov sp, {top}", "blr {next}", "udf #0", top = in(reg) top(), next = in(reg) next, in("x0") arg, options(noreturn))
     }
 }
 
@@ -45,7 +57,15 @@ pub fn overflow(depth: u64) -> u64 {
 
 pub fn current_rsp() -> u64 {
     let rsp: u64;
-    // SAFETY: reading RSP has no side effects.
-    unsafe { asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags)) };
+    // SAFETY: reading the stack pointer has no side effects.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+    };
+    // SAFETY: as above.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        asm!("mov {}, sp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+    };
     rsp
 }

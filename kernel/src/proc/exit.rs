@@ -19,11 +19,7 @@ impl Death<'_> {
     fn status(&self) -> i32 {
         match *self {
             Death::Exited(s) | Death::Killed(s) => s,
-            Death::Fault(frame, _) => match frame.vector {
-                6 => 132,
-                0 | 16 | 19 => 136,
-                _ => 139,
-            },
+            Death::Fault(frame, _) => exceptions::fault_status(frame),
         }
     }
 }
@@ -36,12 +32,9 @@ pub fn fault(frame: &TrapFrame) {
         (p.pid, p.name, p.name_len)
     });
     milestone!(
-        "fault: pid {pid} ({}) killed: vector {} ({}) error {:#x} rip {:#x} cr2 {cr2:#x}",
+        "fault: pid {pid} ({}) killed: {}",
         core::str::from_utf8(&name[..name_len]).unwrap_or("?"),
-        frame.vector,
-        exceptions::mnemonic(frame.vector),
-        frame.error_code,
-        frame.rip
+        exceptions::fault_detail(frame, cr2)
     );
     exit_current(Death::Fault(frame, cr2));
 }

@@ -244,7 +244,8 @@ fn build(
         .filter(move |&page| previous.replace(page) != Some(page));
     match tables.check_isolation(image_pages.chain(stack_pages), kernel_pml4) {
         Ok(report) if announce => milestone!(
-            "address space: cr3 {:#x}, {} user pages USER at every level, user PDPT {:#x} not shared with the kernel, kernel slot {} supervisor-only",
+            "address space: {} {:#x}, {} user pages USER at every level, user PDPT {:#x} not shared with the kernel, kernel slot {} supervisor-only",
+            crate::arch::REGISTER_NAMES[0],
             tables.cr3(),
             report.user_pages,
             report.user_pdpt,

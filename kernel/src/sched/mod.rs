@@ -6,8 +6,8 @@ mod stacks;
 
 pub use stacks::{guard_hit, init_stacks, top as stack_top};
 
+use crate::arch::cpu;
 use crate::arch::trap::{self, TrapFrame};
-use crate::arch::{cpu, gdt};
 use crate::once::KernelCell;
 use crate::proc::{Proc, State};
 use alloc::boxed::Box;
@@ -112,7 +112,7 @@ pub fn tick() {
 
 /// At the end of a trap from ring 3: give the CPU away if the quantum ran out.
 pub fn preempt_if_due(frame: &TrapFrame) {
-    if frame.cs & 3 != 3 || !NEED_RESCHED.swap(false, Ordering::Relaxed) {
+    if !frame.is_from_user() || !NEED_RESCHED.swap(false, Ordering::Relaxed) {
         return;
     }
     yield_now();
@@ -160,8 +160,7 @@ pub fn schedule() {
             return None;
         }
         s.current = Some(next);
-        gdt::set_rsp0(top);
-        trap::SYSCALL_KERNEL_RSP.store(top, Ordering::Relaxed);
+        trap::set_kernel_stack(top);
         // SAFETY: every process's tables map the kernel (its PML4 slots are copies).
         unsafe { cpu::write_cr3(cr3) };
         Some((save, rsp))
@@ -187,7 +186,7 @@ pub fn idle() -> ! {
 /// The `no-preempt` variant's bug: the timer stops once init runs.
 pub fn stop_timer() {
     TIMER_STOPPED.store(true, Ordering::Relaxed);
-    crate::arch::apic::stop_timer();
+    crate::arch::stop_timer();
 }
 
 /// Nanoseconds per context switch: kernel stack switch + CR3 reload + FPU save/restore,

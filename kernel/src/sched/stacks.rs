@@ -2,10 +2,10 @@
 //! below it that `init_stacks` unmaps in the kernel's tables (which every process shares),
 //! so an overflow faults instead of running into the neighbour.
 use super::MAX_THREADS;
-use crate::arch::{cpu, trap};
+use crate::arch::cpu;
+use crate::arch::trap::{self, FpArea};
 use crate::mm::phys::{Pmm, WithFrames};
 use crate::once::Stack;
-use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kcore::paging::{unmap_4k, PagingError};
 
@@ -46,21 +46,20 @@ static BENCH_RSP: AtomicU64 = AtomicU64::new(0);
 static BENCH_CR3: AtomicU64 = AtomicU64::new(0);
 const ROUND_TRIPS: u64 = 200;
 
-#[repr(C, align(16))]
-struct FxArea([u8; 512]);
-
-/// Saves and restores the FPU/SSE state through `area`, as a trap does.
-fn fx_round_trip(area: &mut FxArea) {
-    // SAFETY: `area` is 512 bytes, 16-byte aligned; fxrstor reloads what fxsave just wrote.
-    unsafe {
-        asm!("fxsave64 [{0}]", "fxrstor64 [{0}]", in(reg) area.0.as_mut_ptr(), options(nostack))
-    };
+// The partner is entered by a switch's return, with no arguments, in the kernel's own ABI.
+#[cfg(target_arch = "x86_64")]
+extern "sysv64" fn bench_partner() -> ! {
+    partner_loop()
+}
+#[cfg(target_arch = "aarch64")]
+extern "C" fn bench_partner() -> ! {
+    partner_loop()
 }
 
-extern "sysv64" fn bench_partner() -> ! {
-    let mut area = FxArea([0; 512]);
+fn partner_loop() -> ! {
+    let mut area = FpArea::new();
     loop {
-        fx_round_trip(&mut area);
+        trap::fp_round_trip(&mut area);
         // SAFETY: BENCH_CR3 is the kernel PML4, which maps everything.
         unsafe { cpu::write_cr3(BENCH_CR3.load(Ordering::Relaxed)) };
         // SAFETY: MAIN_RSP was saved by `measure`'s switch, whose stack is live.
@@ -70,23 +69,19 @@ extern "sysv64" fn bench_partner() -> ! {
 
 pub fn measure(kernel_pml4: u64) -> u64 {
     BENCH_CR3.store(kernel_pml4, Ordering::Relaxed);
-    // A switch frame (six callee-saved registers, then the return address) that starts the
-    // partner with RSP = 8 mod 16, as after a call.
-    let frame_at = BENCH_STACK.top() - 64;
-    let mut frame = [0u64; 7];
-    frame[6] = bench_partner as *const () as u64;
     // SAFETY: the bench stack is static and used by nothing else.
-    unsafe { core::ptr::write(frame_at as *mut [u64; 7], frame) };
+    let frame_at =
+        unsafe { trap::start_frame(BENCH_STACK.top(), bench_partner as *const () as u64) };
     BENCH_RSP.store(frame_at, Ordering::Relaxed);
-    let mut area = FxArea([0; 512]);
-    let start = cpu::rdtsc();
+    let mut area = FpArea::new();
+    let start = cpu::counter();
     for _ in 0..ROUND_TRIPS {
-        fx_round_trip(&mut area);
+        trap::fp_round_trip(&mut area);
         // SAFETY: the kernel PML4 maps everything.
         unsafe { cpu::write_cr3(kernel_pml4) };
         // SAFETY: BENCH_RSP is the partner's frame or its saved RSP, on its own stack.
         unsafe { trap::switch_stacks(MAIN_RSP.as_ptr(), BENCH_RSP.load(Ordering::Relaxed)) };
     }
-    let ticks = cpu::rdtsc() - start;
+    let ticks = cpu::counter() - start;
     crate::clock::ticks_to_ns(ticks) / (2 * ROUND_TRIPS)
 }

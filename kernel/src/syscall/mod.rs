@@ -23,8 +23,8 @@ pub const ENOSYS: i64 = 38;
 
 /// Called from the trap entry for a `syscall`; the result goes back in rax.
 pub fn dispatch(frame: &mut TrapFrame) {
-    let (a0, a1, a2, a3) = (frame.rdi, frame.rsi, frame.rdx, frame.r10);
-    frame.rax = match frame.rax {
+    let (number, [a0, a1, a2, a3]) = frame.syscall();
+    let result = match number {
         0 => files::write_console(a0, a1),
         1 => files::write(a0, a1, a2),
         2 => crate::proc::exit_current(crate::proc::Death::Exited(a0 as i32)),
@@ -47,6 +47,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         19 => process::set_foreground(a0),
         _ => -ENOSYS,
     } as u64;
+    frame.set_syscall_result(result);
 }
 
 const CLOCK_REALTIME: u64 = 0;

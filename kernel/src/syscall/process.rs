@@ -2,7 +2,7 @@
 //! within the per-process limit), procinfo, set_foreground.
 use super::user_memory::{check, copy_from_user, copy_to_user};
 use super::{result, ECHILD, EFAULT, EINTR, EINVAL, ENOENT, ENOMEM};
-use crate::interrupts::TIMER_HZ;
+use crate::arch::interrupts::TIMER_HZ;
 use crate::proc::vmo::{rights, Handle, Object, Vmo};
 use crate::proc::{Mapping, State, WaitResult, MMAP_LIMIT};
 use crate::sched::{self, SCHED};

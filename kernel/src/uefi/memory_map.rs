@@ -6,6 +6,11 @@ use super::{BootServices, Status};
 pub enum MemoryType {
     LoaderData = 2,
     Conventional = 7,
+    // aarch64 keeps MMIO out of its RAM map (x86_64 maps the first 4 GiB whatever they are).
+    #[cfg(target_arch = "aarch64")]
+    MemoryMappedIo = 11,
+    #[cfg(target_arch = "aarch64")]
+    MemoryMappedIoPortSpace = 12,
 }
 
 /// `EFI_MEMORY_DESCRIPTOR`; the firmware's stride (`descriptor_size`) may be larger.
@@ -89,6 +94,7 @@ impl MemoryMap {
     }
 
     /// One past the highest physical address any descriptor covers.
+    #[cfg(target_arch = "x86_64")]
     pub fn max_address(&self) -> u64 {
         self.entries()
             .map(|d| d.physical_start + d.number_of_pages * 4096)

@@ -9,6 +9,7 @@ use core::arch::asm;
 /// # Safety
 /// Pointer arguments must be valid for what syscall `nr` does with them, or be ones the
 /// kernel is expected to reject without touching them.
+#[cfg(target_arch = "x86_64")]
 pub unsafe fn syscall5(nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64) -> i64 {
     let ret: i64;
     // SAFETY: the kernel clobbers only rax, rcx and r11 (sysret), all declared here; the
@@ -17,6 +18,23 @@ pub unsafe fn syscall5(nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64) -> 
         asm!("syscall", inlateout("rax") nr as i64 => ret, in("rdi") a0, in("rsi") a1,
              in("rdx") a2, in("r10") a3, in("r8") a4, lateout("rcx") _, lateout("r11") _,
              options(nostack));
+    }
+    ret
+}
+
+/// The raw instruction on aarch64: `svc #0`, number in `x8`, arguments in `x0-x4`, result
+/// in `x0`.
+///
+/// # Safety
+/// As for the x86_64 form: pointer arguments must be valid or meant to be rejected.
+#[cfg(target_arch = "aarch64")]
+pub unsafe fn syscall5(nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64) -> i64 {
+    let ret: i64;
+    // SAFETY: the kernel preserves every register but x0 (the result) and restores the
+    // FP/SIMD state; the caller vouches for the pointer arguments.
+    unsafe {
+        asm!("svc #0", in("x8") nr, inlateout("x0") a0 as i64 => ret, in("x1") a1,
+             in("x2") a2, in("x3") a3, in("x4") a4, options(nostack));
     }
     ret
 }

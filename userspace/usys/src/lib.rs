@@ -4,7 +4,8 @@
 //! `syscall` with the number in `rax` and up to five arguments in `rdi, rsi, rdx, r10, r8`;
 //! the result comes back in `rax`, a negative errno on failure ([`Errno`]). The kernel
 //! clobbers only `rax`, `rcx` and `r11` and saves the FPU/SSE state per thread. Strings are
-//! (pointer, length) pairs, never NUL-terminated; the kernel checks every user pointer
+//! (pointer, length) pairs, never NUL-terminated; on aarch64 (`aarch64-unknown-none`):
+//! `svc #0`, number in `x8`, arguments in `x0-x4`, result in `x0`. Both: the kernel checks every user pointer
 //! (canonical, below the user limit, mapped USER, writable where written: else `EFAULT`).
 //!
 //! | nr | call | result |
@@ -131,7 +132,8 @@ fn program_name() -> &'static [u8] {
 macro_rules! entry {
     ($main:path) => {
         // The kernel may enter with any stack alignment: align to 16 for the SysV ABI
-        // (SSE spills), then call with argc/argv still in rdi/rsi.
+        // (SSE spills), then call with argc/argv still in rdi/rsi (x0/x1 on aarch64).
+        #[cfg(target_arch = "x86_64")]
         core::arch::global_asm!(
             ".section .text._start,\"ax\"",
             ".global _start",
@@ -139,6 +141,17 @@ macro_rules! entry {
             "and rsp, -16",
             "call {start}",
             "ud2",
+            start = sym __usys_start,
+        );
+        #[cfg(target_arch = "aarch64")]
+        core::arch::global_asm!(
+            ".section .text._start,\"ax\"",
+            ".global _start",
+            "_start:",
+            "mov x9, sp",
+            "and sp, x9, #-16",
+            "bl {start}",
+            "udf #0",
             start = sym __usys_start,
         );
 

@@ -99,6 +99,9 @@ impl fmt::Display for ElfError {
             NotElf64 { class } => write!(f, "not ELF64 (class {class})"),
             NotLittleEndian { data } => write!(f, "not little-endian (data {data})"),
             BadVersion { version } => write!(f, "unknown ELF version {version}"),
+            NotX86_64 { machine } if cfg!(target_arch = "aarch64") => {
+                write!(f, "not aarch64 (machine {machine:#x})")
+            }
             NotX86_64 { machine } => write!(f, "not x86-64 (machine {machine:#x})"),
             NotExecutable { e_type } => {
                 write!(

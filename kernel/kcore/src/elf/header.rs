@@ -8,7 +8,11 @@ const PHDR_SIZE: usize = 56;
 /// Cap on program headers of any type, so a huge `e_phnum` cannot make us loop long.
 const MAX_PROGRAM_HEADERS: usize = 64;
 const ET_EXEC: u16 = 2;
-const EM_X86_64: u16 = 62;
+/// The machine the loader accepts: the one kcore is built for (EM_X86_64 62, EM_AARCH64 183).
+#[cfg(not(target_arch = "aarch64"))]
+const EM_NATIVE: u16 = 62;
+#[cfg(target_arch = "aarch64")]
+const EM_NATIVE: u16 = 183;
 const PT_LOAD: u32 = 1;
 const PT_INTERP: u32 = 3;
 const PF_X: u32 = 1;
@@ -69,7 +73,7 @@ pub(super) fn parse(data: &[u8], policy: &LoadPolicy) -> Result<ElfImage, ElfErr
         return Err(ElfError::NotExecutable { e_type });
     }
     let machine = field16(18)?;
-    if machine != EM_X86_64 {
+    if machine != EM_NATIVE {
         return Err(ElfError::NotX86_64 { machine });
     }
     let (entry, phoff) = (field64(24)?, field64(32)?);

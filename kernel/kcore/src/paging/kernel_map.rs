@@ -1,7 +1,7 @@
 //! Building the kernel's own (identity) mapping. Kernel entries never carry USER, at any
 //! level, so nothing here is reachable from ring 3.
 
-use super::table::{check_page, indices, new_table, read_entry, write_entry};
+use super::table::{blocks_2m, check_page, indices, new_table, read_entry, write_entry};
 use super::{flags, PagingError, PhysMemory, ADDR_MASK, PAGE_2M, PAGE_4K};
 
 /// Flags of kernel PDPT/PD/PT entries pointing at the next table; the leaf decides access.
@@ -20,14 +20,7 @@ pub fn map_identity<M: PhysMemory>(
     if flags & flags::USER != 0 {
         return Err(PagingError::UserFlagInKernelMap(start));
     }
-    let mut page = start & !(PAGE_2M - 1);
-    let end = end
-        .checked_add(PAGE_2M - 1)
-        .ok_or(PagingError::NotCanonical(end))?
-        & !(PAGE_2M - 1);
-    if end > 1 << 47 {
-        return Err(PagingError::NotCanonical(end - 1));
-    }
+    let (mut page, end) = blocks_2m(start, end, 1 << 47)?;
     while page < end {
         let [i4, i3, i2, _] = indices(page);
         let pdpt = kernel_table(mem, pml4, i4, page)?;

@@ -1,6 +1,6 @@
 //! Table-level primitives shared by the kernel map and address spaces.
 
-use super::{flags, table_index, PagingError, PhysMemory, ADDR_MASK, KERNEL_HALF};
+use super::{flags, table_index, PagingError, PhysMemory, ADDR_MASK, KERNEL_HALF, PAGE_2M};
 
 /// Bits the CPU may set on its own while walking live tables; ignored when reading back.
 const CPU_SET: u64 = flags::ACCESSED | flags::DIRTY;
@@ -30,12 +30,35 @@ pub(super) fn write_entry<M: PhysMemory>(
     index: usize,
     value: u64,
 ) -> Result<u64, PagingError> {
+    write_checked(mem, table, index, value, CPU_SET)
+}
+
+/// [`write_entry`] for any descriptor format: `cpu_set` names the bits the CPU may change.
+pub(super) fn write_checked<M: PhysMemory>(
+    mem: &mut M,
+    table: u64,
+    index: usize,
+    value: u64,
+    cpu_set: u64,
+) -> Result<u64, PagingError> {
     mem.write(table + index as u64 * 8, value);
     let back = read_entry(mem, table, index);
-    if back & !CPU_SET != value & !CPU_SET {
+    if back & !cpu_set != value & !cpu_set {
         return Err(PagingError::ReadBackMismatch { table, index });
     }
     Ok(back)
+}
+
+/// `[start, end)` widened to 2 MiB boundaries, refused if it reaches `limit`.
+pub(super) fn blocks_2m(start: u64, end: u64, limit: u64) -> Result<(u64, u64), PagingError> {
+    let end = end
+        .checked_add(PAGE_2M - 1)
+        .ok_or(PagingError::NotCanonical(end))?
+        & !(PAGE_2M - 1);
+    if end > limit {
+        return Err(PagingError::NotCanonical(end - 1));
+    }
+    Ok((start & !(PAGE_2M - 1), end))
 }
 
 /// True if bits 63..47 of `vaddr` are all equal.

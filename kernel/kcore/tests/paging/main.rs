@@ -7,6 +7,7 @@ use kcore::paging::{
     map_4k, map_identity, new_table, translate, unmap_4k, AddressSpace, PagingError, PhysMemory,
     ADDR_MASK, PAGE_2M,
 };
+mod aarch64;
 mod sim;
 
 use sim::{leaves, tables_below, SimMemory};

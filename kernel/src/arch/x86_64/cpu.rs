@@ -1,6 +1,14 @@
 //! Single-instruction CPU helpers, each fenced with its own invariant.
 use core::arch::asm;
 
+/// The clock shared code reads (clock.rs).
+pub use rdtsc as counter;
+
+/// The TSC's rate is not architectural: clock.rs measures it.
+pub fn counter_per_ms() -> Option<u64> {
+    None
+}
+
 pub fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: rdtsc only reads the time-stamp counter.

@@ -40,12 +40,46 @@ const NAMES: [&str; 32] = [
 ];
 
 /// The exception's short name as the fault line prints it.
-pub fn mnemonic(vector: u64) -> &'static str {
+fn mnemonic(vector: u64) -> &'static str {
     const SHORT: [&str; 22] = [
         "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS", "#NP", "#SS",
         "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
     ];
     SHORT.get(vector as usize).copied().unwrap_or("#?")
+}
+
+/// The exit status of a process this exception killed: 132 #UD, 136 #DE/#MF/#XM, else 139.
+pub fn fault_status(frame: &TrapFrame) -> i32 {
+    match frame.vector {
+        6 => 132,
+        0 | 16 | 19 => 136,
+        _ => 139,
+    }
+}
+
+/// The fault line's detail: `vector 14 (#PF) error 0x.. rip 0x.. cr2 0x..`.
+pub fn fault_detail(frame: &TrapFrame, cr2: u64) -> impl core::fmt::Display + '_ {
+    FaultDetail { frame, cr2 }
+}
+
+struct FaultDetail<'a> {
+    frame: &'a TrapFrame,
+    cr2: u64,
+}
+
+impl core::fmt::Display for FaultDetail<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let frame = self.frame;
+        write!(
+            f,
+            "vector {} ({}) error {:#x} rip {:#x} cr2 {:#x}",
+            frame.vector,
+            mnemonic(frame.vector),
+            frame.error_code,
+            frame.rip,
+            self.cr2
+        )
+    }
 }
 
 /// Today's one-line description of an exception (also the reason when init dies of one).

@@ -43,6 +43,11 @@ pub fn debugcon_write(bytes: &[u8]) {
     }
 }
 
+/// Ends the entry probe's line (`!` went to 0xE9 at efi_main).
+pub fn end_entry_probe() {
+    debugcon_write(b"\n");
+}
+
 /// Ends the boot under QEMU; on hardware the port does nothing and the caller halts.
 pub fn qemu_exit(code: u8) {
     outb(DEBUG_EXIT, code);

@@ -40,6 +40,29 @@ pub struct TrapFrame {
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == 512 + 22 * 8);
 const _: () = assert!(core::mem::size_of::<TrapFrame>().is_multiple_of(16));
 
+impl TrapFrame {
+    /// The trap came from ring 3.
+    pub fn is_from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+
+    /// `syscall`'s number (rax) and arguments (rdi, rsi, rdx, r10).
+    pub fn syscall(&self) -> (u64, [u64; 4]) {
+        (self.rax, [self.rdi, self.rsi, self.rdx, self.r10])
+    }
+
+    pub fn set_syscall_result(&mut self, value: u64) {
+        self.rax = value;
+    }
+}
+
+/// The running thread's kernel stack top: where ring 3's interrupts (TSS RSP0) and
+/// `syscall` land.
+pub fn set_kernel_stack(top: u64) {
+    super::gdt::set_rsp0(top);
+    SYSCALL_KERNEL_RSP.store(top, core::sync::atomic::Ordering::Relaxed);
+}
+
 /// The frame's `vector` for a `syscall` (above every interrupt vector).
 pub const SYSCALL_VECTOR: u64 = 0x100;
 /// Stubs exist for vectors 0..STUBS and for [`SPURIOUS_VECTOR`].
@@ -116,7 +139,7 @@ global_asm!(
     "    .quad rustux_trap_\\n",
     ".endr",
     ".popsection",
-    handler = sym crate::interrupts::trap_entry,
+    handler = sym crate::arch::interrupts::trap_entry,
     user_rsp = sym SYSCALL_USER_RSP,
     kernel_rsp = sym SYSCALL_KERNEL_RSP,
     ss = const USER_DATA as u64,
@@ -153,6 +176,39 @@ pub unsafe fn switch_stacks(save: *mut u64, next: u64) {
     // SAFETY: the caller guarantees both stacks; the stub saves and restores the
     // callee-saved registers and everything else is caller-saved across this call.
     unsafe { rustux_switch_stacks(save, next) }
+}
+
+/// Room for the FPU/SSE state (fxsave).
+#[repr(C, align(16))]
+pub struct FpArea([u8; 512]);
+
+impl FpArea {
+    pub const fn new() -> Self {
+        Self([0; 512])
+    }
+}
+
+/// Saves and restores the FPU/SSE state through `area`, as a trap does.
+pub fn fp_round_trip(area: &mut FpArea) {
+    // SAFETY: `area` is 512 bytes, 16-byte aligned; fxrstor reloads what fxsave just wrote.
+    unsafe {
+        core::arch::asm!("fxsave64 [{0}]", "fxrstor64 [{0}]", in(reg) area.0.as_mut_ptr(), options(nostack))
+    };
+}
+
+/// Writes below `stack_top` a switch frame (six callee-saved registers, then the return
+/// address) that starts `entry` with RSP = 8 mod 16, as after a call; returns the RSP to
+/// switch to.
+///
+/// # Safety
+/// `stack_top` must be the 16-byte-aligned top of a stack nothing else uses.
+pub unsafe fn start_frame(stack_top: u64, entry: u64) -> u64 {
+    let frame_at = stack_top - 64;
+    let mut frame = [0u64; 7];
+    frame[6] = entry;
+    // SAFETY: the caller owns the stack; the write stays below its top.
+    unsafe { core::ptr::write(frame_at as *mut [u64; 7], frame) };
+    frame_at
 }
 
 /// x87 control word and MXCSR of a fresh thread: every exception masked (the reset values).

@@ -61,16 +61,8 @@ pub extern "sysv64" fn trap_entry(frame: &mut TrapFrame) {
             apic::irq_eoi(IRQ_KEYBOARD);
         }
         COM1 => {
-            if cfg!(feature = "lost-input") {
-                // The bug under test: take the first byte, never acknowledge the interrupt,
-                // so no further COM1 interrupt is delivered.
-                if let Some(b) = serial::read_byte() {
-                    crate::console::input(b);
-                }
+            if !crate::console::receive(serial::read_byte) {
                 return;
-            }
-            while let Some(b) = serial::read_byte() {
-                crate::console::input(b);
             }
             apic::irq_eoi(IRQ_COM1);
         }

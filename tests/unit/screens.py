@@ -1,0 +1,28 @@
+"""The screen corpus' real screens, read as the runner reads them (a helper for the screen tests)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lab.matcher import BootMatcher
+from lab.screen.feed import ScreenFeed
+from lab.screen.reader import ScreenReader, frame_from_rgb
+from workers.png import decode_png
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "screens"
+
+
+def frame(name: str) -> np.ndarray:
+    return frame_from_rgb(*decode_png((CORPUS / f"{name}.png").read_bytes()))
+
+
+def truth(name: str) -> str:
+    return (CORPUS / f"{name}.txt").read_text().strip("\n")
+
+
+def shown(m: BootMatcher, reader: ScreenReader, name: str, t: float) -> list[str]:
+    """Frame `name` read and fed to `m` on channel screen at `t`; its lines as read."""
+    text = reader.read(frame(name))
+    m.feed("screen", ScreenFeed().update(text).data(), t)
+    return list(text.lines)
