@@ -150,7 +150,8 @@ class QemuMachine:
         if not report.ok:
             raise MachineStop(judge(run.matcher, BootFacts(firmware_problem=report.problems[0])))
         if (wrong_arch := image_arch_problem_of(req.image, ARCHES[req.target.arch])) is not None:
-            raise MachineStop(outcomes.image_not_bootable(wrong_arch))
+            # The lab was asked to boot it here: the artifact is fine, the pairing is not.
+            raise MachineStop(outcomes.part_failed(Culprit.LAB, f"image not for this target: {wrong_arch}"))
         work = self._scratch.enter_context(workdir("boot"))
         fat, record.image = prepare_image(req.image)
         run.check_interrupt()  # Ctrl-C reaches mkfs.fat/mcopy too
