@@ -13,7 +13,7 @@ KNOWN_BAD_aarch64 := shared-user-tables hang-after-heap el1-fault silent stack-o
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
-.PHONY: all deps kernel loader image variants test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
+.PHONY: all deps kernel loader image variants lint test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
 
 all: kernel
 
@@ -50,7 +50,12 @@ test-lab: deps kernel loader image variants
 test-hosts: deps kernel loader
 	$(PY) -m pytest -q --durations=10 -m hosts
 
-test: test-kernel test-lab
+# ruff and mypy (pyproject.toml): the domain and the worker side stay clean.
+lint: deps
+	$(VENV)/bin/ruff check lab workers
+	$(VENV)/bin/mypy
+
+test: lint test-kernel test-lab
 
 demo: deps kernel loader
 	@scripts/demo.sh

@@ -204,7 +204,8 @@ def check_end(step: Step, which: str) -> tuple[int, str] | None:
             return EXIT_NO_CULPRIT, f"no culprit: the bad end {c} passes on this target: nothing to bisect (fixed, or the failure was flaky)"
         return EXIT_NO_CULPRIT, f"no culprit: the good end {c} fails on this target too ({step.why}): not a regression in this range"
     if step.lab_fault:
-        return EXIT_LAB_FAILED, f"no culprit: the {which} end {c}'s boot was a lab fault, not the code's ({step.why}): the lab failed, bisect again when it is fixed"
+        return EXIT_LAB_FAILED, (f"no culprit: the {which} end {c}'s boot was a lab fault, not the code's ({step.why}): "
+                                 "the lab failed, bisect again when it is fixed")
     return EXIT_NO_CULPRIT, f"no culprit: the {which} end {c} {step.why}"
 
 

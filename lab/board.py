@@ -21,6 +21,7 @@ boards:
                                       #     mux: {kind: usbsdmux, control: /dev/sg1},
                                       #     host: {address: 10.0.0.5, port: 22, user: lab, key_secret: stick-host-key}}
     boot_timeout_s: 120               # optional
+    kind: nuc-11                      # optional: boards of one kind are siblings (triage boots a failing image on one)
     milestones: kernel/milestones.yaml   # optional, relative to the inventory
     virtual:                          # only for a virtual board (`bootlab vboard`): QEMU behind ipmi_sim
       serial_port: 9624               # loopback port of the always-on serial relay ipmi_sim's SOL connects to
@@ -118,6 +119,7 @@ class Board:
     boot_timeout_s: float = 120.0
     milestones: Path = Path("kernel/milestones.yaml")
     virtual: VirtualSpec | None = None
+    kind: str | None = None  # boards of one kind are siblings: triage boots a failing image on one
 
 
 def pxe_boards(boards: Iterable[Board], interface: str) -> list[Board]:
@@ -128,7 +130,7 @@ def pxe_boards(boards: Iterable[Board], interface: str) -> list[Board]:
 def parse_board(name: str, node: Node, workers: list[str], firmware_sets: list[str], base: Path, default_milestones: Path) -> Board:
     f = node.fields(
         required=["worker", "bmc", "console", "deploy"],
-        optional=["mac", "enabled", "health", "boot_timeout_s", "milestones", "virtual"],
+        optional=["mac", "enabled", "health", "boot_timeout_s", "milestones", "virtual", "kind"],
     )
     if "health" in f:
         # `health` is the lab's own good/suspect/quarantined state (`bootlab boards`); the inventory only
@@ -161,6 +163,7 @@ def parse_board(name: str, node: Node, workers: list[str], firmware_sets: list[s
         boot_timeout_s=f["boot_timeout_s"].number(minimum=1) if "boot_timeout_s" in f else 120.0,
         milestones=milestones,
         virtual=virtual,
+        kind=f["kind"].text() if "kind" in f else None,
     )
 
 

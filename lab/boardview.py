@@ -65,13 +65,14 @@ def board_view(spec: MilestoneSpec, channels: frozenset[str] = BOARD_CHANNELS,
     names = [m.name for m in spec.milestones]
     kept_names = [m.name for m in kept]
 
-    def moved(after: str | None) -> str | None:
-        if after is None or after in kept_names:
+    def moved(after: str) -> str:
+        if after in kept_names:
             return after
         later = [n for n in names[names.index(after):] if n in kept_names]
         return later[0] if later else kept_names[-1]
 
-    fatal = tuple(replace(s, channels=s.channels & channels, after=moved(s.after)) for s in spec.fatal if s.channels & channels)
+    fatal = tuple(replace(s, channels=s.channels & channels, after=None if s.after is None else moved(s.after))
+                  for s in spec.fatal if s.channels & channels)
     infra = tuple(replace(s, channels=s.channels & channels) for s in spec.infrastructure if s.channels & channels)
     infra += tuple(s for s in DEPLOY_SIGNATURES.get(deploy or "", ()) if s.channels & channels)
     conversation = None

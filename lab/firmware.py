@@ -158,7 +158,8 @@ def _inspect_file(role: str, path: Path, scan: Scanner) -> tuple[FirmwareIdentit
     problems: list[str] = []
     warnings: list[str] = []
     if size % BLOCK or (size < MIN_SIZE[role] and not store):  # QEMU refuses a flash that is not whole 4 KiB blocks
-        problems.append(f"{name} is {size} B, not a firmware image (expected a multiple of 4 KiB, at least {_size(MIN_SIZE[role])}; truncated?): {fix}")
+        problems.append(f"{name} is {size} B, not a firmware image "
+                        f"(expected a multiple of 4 KiB, at least {_size(MIN_SIZE[role])}; truncated?): {fix}")
     if 0 not in volumes:
         if role == "bios" and not problems and uboot_version(path) is not None:
             return ident, [], []

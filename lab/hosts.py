@@ -31,7 +31,7 @@ SINGLE_MASTER = ("master", 4)
 BOARDS_HOST = ("boards", 10)
 FIRST_QEMU_HOST = 11
 MAX_QEMU_HOSTS = 200
-SUPERNET = ipaddress.ip_network("10.209.0.0/16")
+SUPERNET = ipaddress.IPv4Network("10.209.0.0/16")
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,8 @@ def _firmware_set(name: str, node: Node, base: Path, environment: str | None = N
         raise node.error("a firmware set needs code + vars (pflash) and/or bios")
     if ("code" in f) != ("vars" in f):
         raise node.error("code and vars go together: pflash needs both")
-    return FirmwareSet(name, *(_path(f[k], base) if k in f else None for k in ("code", "vars", "bios")), environment)
+    code, vars_, bios = (_path(f[k], base) if k in f else None for k in ("code", "vars", "bios"))
+    return FirmwareSet(name, code, vars_, bios, environment)
 
 
 def _environments(node: Node, base: Path, firmware: dict[str, FirmwareSet], fw_nodes: dict[str, Node]) -> dict[str, Environment]:

@@ -302,9 +302,9 @@ class BootMatcher:
                     reason += f"; the last line `{latest}` came at {latest_t:.2f}s"
             self._decide(Outcome(Verdict.FAIL, Culprit.CODE, reason, self.last_milestone))
 
-    def close(self, t: float) -> list[MilestoneHit]:
+    def close(self, t: float) -> list[MilestoneHit | StepHit]:
         """End of all streams: match the unterminated last line of each channel."""
-        found: list[MilestoneHit] = []
+        found: list[MilestoneHit | StepHit] = []
         for channel, assembler in self._lines.items():
             block = assembler.flush()
             if block and self.decided is None:

@@ -23,19 +23,19 @@ plus free-form `bootlab: <event>` lines a reader may show but does not parse.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.contract import RESULT
 from lab.conversation import StepHit
+from lab.jsonfile import write_json
 from lab.matcher import MilestoneHit
 from lab.verdict import Culprit, Outcome, Verdict
 
 # Timeline channels of a conversation: what was typed, and the consoles that answer.
 CONSOLE_CHANNELS = ("input", "serial")
-RESULT = "result.json"
 PREFIX = "bootlab: "
 
 # `bootlab: milestone 5/12 heap-ok 3.41s`
@@ -209,12 +209,7 @@ def never_ran(outcome: Outcome, name: str, image: Path, milestones_total: int = 
 
 
 def write_record(record_dir: Path, record: BootRecord) -> Path:
-    record_dir.mkdir(parents=True, exist_ok=True)
-    path = record_dir / RESULT
-    tmp = record_dir / f".{RESULT}.{os.getpid()}"
-    tmp.write_text(record.to_json() + "\n")
-    tmp.replace(path)
-    return path
+    return write_json(record_dir / RESULT, None, text=record.to_json())
 
 
 def read_record(record_dir: Path) -> BootRecord:
@@ -237,7 +232,7 @@ def event_line(text: str) -> str:
     return f"{PREFIX}{text}"
 
 
-def milestone_line(index: int, total: int, hit: MilestoneHit) -> str:
+def milestone_line(index: int, total: int, hit: MilestoneHit | StepHit) -> str:
     return f"{PREFIX}milestone {index}/{total} {hit.name} {hit.t:.2f}s"
 
 

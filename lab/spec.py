@@ -140,7 +140,7 @@ def load_spec(path: str | Path) -> MilestoneSpec:
     conversation = None
     if "conversation" in top:
         conversation = load_conversation(top["conversation"], names, CHANNELS, default_timeout)
-        taken = [s.name for s in (*fatal, *infra)]
+        taken = [s.name for s in fatal] + [s.name for s in infra]
         clash = next((s for s in conversation.steps if s.name in taken), None)
         if clash is not None:
             raise top["conversation"].error(f"step name {clash.name!r} is also a signature's name: names must be unique")

@@ -12,8 +12,8 @@ moves to a column of the same row, as line editors echo (GRUB, the UEFI shell: e
 after a cursor position); to another row it starts a line of its own (a full-screen menu
 reads as its rows, not as one run of text). Blanks an erase left past the cursor are no
 text (`\\b \\b` writes a blank); blanks before it are (`prompt> `). `CSI A`/`B` and every
-other escape are stripped (lab.cleaning); a lone CR already ends a line (lab.linebuffer). Why not a screen model such as pyte: the lab matches lines of
-unbounded streams, at most 4 KiB each (lab.linebuffer); a fixed-size screen would wrap
+other escape are stripped (lab.cleaning); a lone CR already ends a line (lab.linebuffer).
+Why not a screen model such as pyte: the lab matches lines of unbounded streams, at most 4 KiB each (lab.linebuffer); a fixed-size screen would wrap
 them at its width and lose what scrolled off between two reads.
 """
 from __future__ import annotations

@@ -20,7 +20,9 @@ from typing import Any
 from lab.outcomes import never_booted
 from lab.verdict import Culprit, Outcome, Verdict
 
-BASELINE_DIR = "baseline"  # the baseline's own record, inside the image's
+from lab.contract import BASELINE_DIR  # the baseline's own record, inside the image's
+
+__all__ = ["BASELINE_DIR", "Triage", "triage", "wants_triage"]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
     rustc-web cargo-web rust-web-src lld-19      # UEFI/none targets via -Zbuild-std
+    rust-web-clippy                               # cargo clippy: make test-kernel lints the kernel
     qemu-system-x86 ovmf                          # QEMU targets and their firmware
     qemu-system-arm qemu-efi-aarch64              # aarch64 QEMU targets (virt) and AAVMF
     mtools dosfstools                             # ESP images without root

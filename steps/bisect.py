@@ -10,7 +10,6 @@ bytes) and triggers `bisect/<target>` with `good_rev`/`bad_rev` when the rules s
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from twisted.internet import defer
@@ -20,6 +19,7 @@ from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS, WARNINGS
 from buildbot.steps.trigger import Trigger
 from lab.bisect_start import TargetHistory, decide_start
+from lab.jsonfile import write_json
 from lab.bisection import EXIT_CULPRIT, EXIT_LAB_FAILED, EXIT_NO_CULPRIT, summary_line
 from lab.verdict import Culprit, Verdict
 
@@ -34,10 +34,7 @@ def load_history(path: Path) -> TargetHistory:
 
 
 def save_history(path: Path, history: TargetHistory) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(history.to_dict()) + "\n")
-    tmp.replace(path)
+    write_json(path, history.to_dict())
 
 
 class BisectTrigger(Trigger):

@@ -18,14 +18,15 @@ from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS
 from buildbot.steps.worker import CompositeStepMixin
+from lab import contract as c
+from lab.contract import RECORD_LOGS, TIMELINE
 from lab.record import BootRecord, Progress, RecordError, console_log, parse_progress, parse_verdict_line
 from lab.spec import SCREEN
 from lab.verdict import EXIT_USAGE, RETRYABLE_CULPRITS, Verdict
 from steps import screens
 from steps.transfer import read_worker_bytes, read_worker_file
 
-# Logs of the boot record attached to the step, in the order a reader wants them.
-RECORD_LOGS = ("timeline.log", "debugcon.log", "serial.log", "firmware.log", "qemu.log")
+__all__ = ["RECORD_LOGS", "BootStep", "results_for"]  # RECORD_LOGS: lab/contract.py's, in the order a reader wants them
 
 
 def results_for(result: BootRecord, attempts: int, retries: int) -> int:
@@ -150,7 +151,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             text = yield read_worker_file(self, f"{self.record_dir}/{name}")
             if text is not None:
                 yield self.addCompleteLog(name, text)
-            if name == "timeline.log" and text and self.result.conversation:
+            if name == TIMELINE and text and self.result.conversation:
                 yield self.addCompleteLog("console", console_log(text))
 
     @defer.inlineCallbacks
@@ -178,21 +179,21 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         self.lost = True
         self.problem = (f"ERROR/lab: worker {self.getProperty('workername')} lost mid-boot; retried on a worker that is connected"
                         + (" (the board's next session powers it off if it is still on)" if self.board else ""))
-        for name, value in (("verdict", "ERROR"), ("culprit", "lab"), ("reason", self.problem)):
+        for name, value in ((c.VERDICT, "ERROR"), (c.CULPRIT, "lab"), (c.REASON, self.problem)):
             self.setProperty(name, value, "BootStep")
 
     def _set_properties(self, result: BootRecord) -> None:
         source = "BootStep"
-        self.setProperty("verdict", result.outcome.verdict.value, source)
-        self.setProperty("culprit", result.outcome.culprit.value if result.outcome.culprit else None, source)
-        self.setProperty("reason", result.outcome.reason, source)
-        self.setProperty("milestones_reached", result.reached, source)
-        self.setProperty("milestones_total", result.milestones_total, source)
-        self.setProperty("last_milestone", result.outcome.last_milestone, source)
-        self.setProperty("boot_duration_s", result.duration_s, source)
+        self.setProperty(c.VERDICT, result.outcome.verdict.value, source)
+        self.setProperty(c.CULPRIT, result.outcome.culprit.value if result.outcome.culprit else None, source)
+        self.setProperty(c.REASON, result.outcome.reason, source)
+        self.setProperty(c.MILESTONES_REACHED, result.reached, source)
+        self.setProperty(c.MILESTONES_TOTAL, result.milestones_total, source)
+        self.setProperty(c.LAST_MILESTONE, result.outcome.last_milestone, source)
+        self.setProperty(c.BOOT_DURATION_S, result.duration_s, source)
         # milestone -> seconds since the boot started: the dashboard's timeline and trends
-        self.setProperty("milestone_times", {hit.name: round(hit.t, 3) for hit in result.milestones}, source)
-        self.setProperty("triage", result.triage_rule, source)
+        self.setProperty(c.MILESTONE_TIMES, {hit.name: round(hit.t, 3) for hit in result.milestones}, source)
+        self.setProperty(c.TRIAGE, result.triage_rule, source)
 
     @defer.inlineCallbacks
     def _attempts(self):

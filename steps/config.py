@@ -23,6 +23,7 @@ from pathlib import Path
 from buildbot.plugins import changes, schedulers, secrets, util, worker
 from buildbot.plugins import steps as bb
 from lab.board import Board
+from lab.contract import BISECT, GOLDEN, KERNEL_BUILDER, OPERATOR, boot_builder, boot_scheduler, builder
 from lab.inventory import Inventory, QemuTarget
 from steps.auth import LabUser
 from steps.bisect import BisectStep, BisectTrigger
@@ -39,24 +40,19 @@ from steps.power import BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
 from steps.trysched import LabTry
 
-KERNEL_BUILDER = "kernel"
 ARTIFACT = "kernel.tar.gz"  # esp/ + milestones.yaml: the spec travels with the kernel it describes
 
 
-def boot_builder(target: str) -> str:
-    return f"boot/{target}"
-
-
 def golden_builder(target: str) -> str:
-    return f"golden/{target}"
+    return builder(GOLDEN, target)
 
 
 def operator_builder(board: str) -> str:
-    return f"operator/{board}"
+    return builder(OPERATOR, board)
 
 
 def bisect_builder(target: str) -> str:
-    return f"bisect/{target}"
+    return builder(BISECT, target)
 
 
 def bisect_scheduler(target: str) -> str:
@@ -126,10 +122,6 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[st
         if kcidb_dir is not None:
             f.addStep(KcidbReport(kcidb_dir, repo, branch, alwaysRun=True))
     return f
-
-
-def boot_scheduler(target: str) -> str:
-    return f"boot-{target}"
 
 
 def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:

@@ -10,11 +10,12 @@ from twisted.internet import defer
 
 from buildbot.process.results import CANCELLED
 from buildbot.steps.trigger import Trigger
+from lab.contract import boot_scheduler, subject_of
 
 
 def child_line(builder: str, props: dict[str, object]) -> str:
     """One child's verdict from its build properties (set by BootStep)."""
-    target = builder.split("/", 1)[-1]
+    target = subject_of(builder)
     verdict = props.get("verdict")
     if verdict is None:
         return f"{target}: no verdict"
@@ -66,7 +67,7 @@ class BootFanout(Trigger):
         chosen = self.getProperty("try_targets")
         if not chosen:
             return every
-        wanted = {f"boot-{name}" for name in chosen}  # steps.config.boot_scheduler's names
+        wanted = {boot_scheduler(name) for name in chosen}
         return [s for s in every if s["sched_name"] in wanted]
 
     def getResultSummary(self):

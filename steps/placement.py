@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import random
 
-# Builders whose builds hold the worker's `qemu` lock: they are what loads a QEMU host.
-QEMU_BUILDER_PREFIXES = ("boot/", "bisect/", "golden/")
+from lab.contract import QEMU_ROLES, role_of
 
 
 def qemu_builds(worker) -> int:
     """QEMU builds the worker is running or starting (its busy worker-for-builders)."""
     return sum(1 for wfb in worker.workerforbuilders.values()
-               if wfb.isBusy() and wfb.builder_name.startswith(QEMU_BUILDER_PREFIXES))
+               if wfb.isBusy() and role_of(wfb.builder_name) in QEMU_ROLES)
 
 
 def least_busy(candidates: list, load) -> object | None:

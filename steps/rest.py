@@ -14,6 +14,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
+from lab.contract import result_name, subject_of, triggered_builds
+
 
 class RestError(RuntimeError):
     """The master refused or failed a request; `status` is the HTTP status (403: not allowed)."""
@@ -100,19 +102,13 @@ class RestClient:
 
     def child_builds(self, buildid: int) -> list[dict]:
         """Builds triggered by `buildid` (the fan-out's boot builds), the last try of each request."""
-        children = []
-        for bs in self.get(f"buildsets?parent_buildid={buildid}")["buildsets"]:
-            for br in self.get(f"buildrequests?buildsetid={bs['bsid']}")["buildrequests"]:
-                builds = self.builds_of_request(br["buildrequestid"])
-                if builds:
-                    children.append(max(builds, key=lambda b: b["number"]))
-        return children
+        return triggered_builds(self.get, buildid)
 
     def force_and_wait(self, scheduler: str, timeout_s: float, **params) -> ForcedRun:
         bsid, brids = self.force(scheduler, **params)
         self.wait_buildset(bsid, timeout_s)
         kernel = max(self.builds_of_request(next(iter(brids.values()))), key=lambda b: b["number"])  # a retried one's last
-        run = ForcedRun(_result_name(kernel["results"]), kernel["state_string"], kernel["buildid"])
+        run = ForcedRun(result_name(kernel["results"]), kernel["state_string"], kernel["buildid"])
         kernel_steps = self.steps(kernel["buildid"])
         boot_steps = []
         worker_names = {w["workerid"]: w["name"] for w in self.get("workers")["workers"]}
@@ -122,9 +118,9 @@ class RestClient:
             steps = self.steps(child["buildid"])
             boot_steps.append(steps)
             run.boots.append({
-                "target": builder.split("/", 1)[-1], "builder": builder, "buildid": child["buildid"],
+                "target": subject_of(builder), "builder": builder, "buildid": child["buildid"],
                 "worker": worker_names.get(child["workerid"]),
-                "result": _result_name(child["results"]), "verdict": props.get("verdict"),
+                "result": result_name(child["results"]), "verdict": props.get("verdict"),
                 "culprit": props.get("culprit"), "last_milestone": props.get("last_milestone"),
                 "milestones_reached": props.get("milestones_reached"),
                 "milestones_total": props.get("milestones_total"), "boot_s": props.get("boot_duration_s"),
@@ -150,9 +146,3 @@ def split_timing(kernel_steps: list[dict], boot_steps: list[list[dict]]) -> dict
     boot_wall = (max(s["complete_at"] for s in boots) - min(s["started_at"] for s in boots)) if boots else 0
     return {"build_s": float(build), "transfer_s": float(upload + download), "boots_s": float(boot_wall)}
 
-
-_RESULTS = ("success", "warnings", "failure", "skipped", "exception", "retry", "cancelled")
-
-
-def _result_name(code: int | None) -> str:
-    return "running" if code is None else _RESULTS[code]

@@ -1,9 +1,10 @@
-"""What runs on a worker host: the QEMU runner and the `bootlab` CLI.
+"""What runs on a worker host: the boot run over a machine, its drivers and the `bootlab` CLI.
 
-One concern per module: `qemu.command` (QEMU argv from a target profile), `qemu.process`
-(QEMU in its own process group, dying with the runner), `qemu.qmp` (screendump, quit),
-`png` (PPM to PNG), `kvm` (accel probe), `capture` (channel sockets, raw logs, timeline),
-`record` (result.json), `boot` (one boot session), `triage` (baseline re-boot),
-`progress` (terminal and machine-readable progress), `cli` (`bootlab`).
-Never imports Buildbot: a worker host needs no master code.
+`run` (the one boot loop) over a `machine` (the protocols: power, console, deploy):
+`boot` (a QEMU target), `board/` (a board: its session, parts, lock); the drivers in
+`power/`, `console/`, `deploy/`; `qemu/` (command lines, process, QMP, attachments: screen,
+keyboard, early start); `triage` and `lastpass` (baseline and sibling boots); `passes`
+(learned deadlines' history); `capture` (raw logs, timeline); `progress`; `vboard/` (virtual
+boards); `snapshot/`, `warm/` (warm boots); `bootlab/` (the CLI, a module per command).
+Never imports Buildbot: a worker host needs no master code (tests/unit/test_layering.py).
 """

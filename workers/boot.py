@@ -1,61 +1,62 @@
-"""One boot of an image on a QEMU target, from firmware check to boot record.
+"""A QEMU target as a machine (workers/machine.py): one boot of an image on it is the boot
+run (workers/run.py) over a `QemuMachine`.
 
-The session is a short pipeline of states: CHECK (firmware, image) -> START (accel,
-sockets, QEMU) -> RUN (capture and match until the verdict is known) -> STOP
-(attachments' last word, quit, kill the group, reap) -> JUDGE (lab.judge) -> RECORD. A
-problem in CHECK ends the boot before QEMU is started. STOP always runs.
+Its stages: PREPARE checks the firmware and the image before QEMU is started (a problem ends
+the boot there), picks the accelerator, builds the command line and listens on the consoles'
+sockets; POWER starts QEMU (or adopts the one started early: workers/qemu/earlystart.py);
+STOP gives the attachments their last word, quits, kills the group and reaps.
 
 What a boot captures and sends besides the guest consoles (the last screen, a screen
 channel, keys, a conversation, a snapshot restore) plugs in as an `Attachment`
-(workers/qemu/attach.py); the session is the `LiveBoot` they act on.
+(workers/qemu/attach.py); the run is the `LiveBoot` they act on.
 """
 from __future__ import annotations
 
 import shutil
 import socket
 import time
-from dataclasses import dataclass, field, replace
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from lab import outcomes
-from lab.boottime import judge_pass, kernel_clock
-from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
-from lab.esp import EspError
+from lab.contract import RECORD_FILES
+from lab.deadlines import profile_key
 from lab.firmware import inspect_firmware, uboot_version
 from lab.inventory import QemuTarget
 from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
-from lab.milestones import BootMatcher, MilestoneSpec
-from lab.record import RESULT, BootRecord, write_record
+from lab.milestones import MilestoneSpec
+from lab.record import BootRecord
 from lab.secureboot import secure_boot_outcome
 from lab.spec import CHANNELS
-from lab.verdict import Culprit, Outcome, Verdict
-from workers.capture import TIMELINE, Capture, Streams
+from lab.verdict import Culprit, Outcome
+from workers.capture import Streams
 from workers.fwscan import cached_scan
-from workers.image import artifact_files, damage, prepare_image
+from workers.image import prepare_image
+from workers.inputs import InputPort, SocketSerial
 from workers.interrupt import Interrupt
-from workers.kvm import AccelChoice, qemu_version, resolve_accel
+from workers.kvm import qemu_version, resolve_accel
+from workers.machine import MachineStop
 from workers.partitioned import partitioned_disk
-from workers.passes import load_passes, record_pass
 from workers.progress import MachineProgress
-from workers.qemu.attach import Attachment
 from workers.qemu import earlystart
+from workers.qemu.attach import Attachment
 from workers.qemu.command import CONSOLES, QMP, Firmware, Profile, qemu_command
+from workers.qemu.keyboard import QmpKeyboard
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
-from workers.qemu.screen import SCREEN_PNG, ScreenChannel
+from workers.qemu.screen import ScreenChannel
+from workers.run import BootRun, Plan
 from workers.secureboot import secure_boot_facts
 from workers.typist import Conversation
 from workers.workdir import workdir
 
-TICK_S = 0.1  # longest the loop sleeps: bounds the reaction to timeouts and signals
-DRAIN_S = 1.0  # after QEMU exits, how long to wait for the channels' last bytes
-DECIDED_DRAIN_S = 0.2  # after the verdict, how long to keep reading lines already in flight
-IDLE_S = 0.03  # ... stopping early once the channels are quiet this long
+__all__ = ["RECORD_FILES", "BootRequest", "BootSession", "QemuMachine"]
+
 QUIT_GRACE_S = 3.0
 VARS_COPY = "vars.fd"  # the per-boot copy of the VARS template in the work directory
 MAX_SOCKET_PATH = 108  # sun_path, including the terminating NUL
-RECORD_FILES = (RESULT, TIMELINE, SCREEN_PNG, *(f"{c}.log" for c in CHANNELS))
 QUIET_EVENTS = {"RTC_CHANGE"}  # the guest setting its clock: noise on the timeline
 # Exit statuses that mean the guest ran: a reset under -no-reboot, isa-debug-exit 0x10/0x11.
 _GUEST_EXITS = (None, 0, DEBUG_EXIT_SUCCESS, DEBUG_EXIT_FAILURE)
@@ -82,73 +83,141 @@ class BootRequest:
 
 
 @dataclass
-class _Run:
-    """What the RUN state observed."""
+class _Qemu:
+    """What the QEMU process did."""
 
     exit_status: int | None = None
-    global_timeout: bool = False
     failed_to_start: str | None = None
-    qemu_version: str | None = None  # from the QMP greeting: no `qemu --version` run per boot
-    qemu_output_tail: bytes = b""
-    ended: str | None = None  # an attachment ended the boot (a person detached): why
+    version: str | None = None  # from the QMP greeting: no `qemu --version` run per boot
+    output_tail: bytes = b""
 
 
-@dataclass
-class _Io:
-    """The open channels of a running boot."""
+class QemuMachine:
+    """A QEMU target as a machine: its process is at once its power and its consoles (a unix
+    socket per console, QMP for events, screen and keys); its deploy is the ESP's FAT image
+    as the boot disk."""
 
-    capture: Capture
-    streams: Streams = field(default_factory=Streams)
+    kind = "target"
+    timeline_from_take = False  # the timeline counts from QEMU start, as the milestones do
+    input_culprit = Culprit.LAB  # a console of our own QEMU that takes no input is the lab's
 
-
-class BootSession:
-    """One boot; while QEMU runs it is the `LiveBoot` its attachments act on."""
-
-    def __init__(self, request: BootRequest, progress: MachineProgress, interrupt: Interrupt) -> None:
+    def __init__(self, request: BootRequest, attachments: tuple[Attachment, ...]) -> None:
         self.request = request
-        self.progress = progress
-        self.interrupt = interrupt
-        self.matcher = BootMatcher(request.spec)
-        self.attachments: tuple[Attachment, ...] = (ScreenChannel(), Conversation(progress), *request.attachments)
-        self.started = time.monotonic()
-        self.out = request.out
-        self.qmp: QmpClient | None = None
-        self._t0: float | None = None  # QEMU start: t=0 of every channel and the timeline
-        self._io: _Io | None = None
-        self._run = _Run()
-        self._profile: str | None = None  # whose passing boots the deadlines came from
-        self.image: Path | None = None  # the FAT image of the ESP, once prepared
-        self._history: list[PassingBoot] = []  # ... and this boot's time is judged against
+        self.name = request.target.name
+        self.attachments = attachments
+        self.channels = tuple(CHANNELS)
+        self.qemu: QemuProcess | None = None
+        self.streams = Streams()
+        self.status = _Qemu()
+        self._early: earlystart.EarlyBoot | None = None
+        self._scratch = ExitStack()  # the work directory: VARS copy, sockets
 
-    @property
-    def capture(self) -> Capture:
-        assert self._io is not None
-        return self._io.capture
+    def view(self, spec: MilestoneSpec) -> MilestoneSpec:
+        return spec
 
-    # -- LiveBoot ---------------------------------------------------------------------------
-    def now(self) -> float:
-        return 0.0 if self._t0 is None else time.monotonic() - self._t0
+    def take(self, run: BootRun) -> None:
+        pass  # a target is a fresh QEMU per boot: nothing to hold
 
-    def feed(self, channel: str, data: bytes, t: float | None = None) -> None:
-        if not data:
-            return
-        assert self._io is not None
-        t = self.now() if t is None else t
-        self._io.capture.data(channel, data, t)
-        if channel == "qemu":
-            self._run.qemu_output_tail = (self._run.qemu_output_tail + data)[-4096:]
-        found = self.matcher.feed(channel, data, t)
-        before = self.matcher.reached - len(found)
-        for i, hit in enumerate(found):
-            self.progress.milestone(before + i + 1, self.matcher.total, hit)
-            for a in self.attachments:
-                a.hit(self, hit)
-        for a in self.attachments:
-            a.received(self, channel, data)
-            a.fed(self, channel)
+    def prepare(self, run: BootRun, record: BootRecord) -> str:
+        """Firmware check, the ESP's FAT image, the accelerator, the command line and the sockets."""
+        req = self.request
+        fw = req.target.firmware
+        record.environment = req.target.environment.to_dict()
+        record.secure_boot = req.target.secure_boot
+        record.qemu = {"version": None, "accel": None, "accel_reason": None, "command": None}
+        if (missing := req.target.environment.missing()) is not None:
+            raise MachineStop(outcomes.part_failed(Culprit.HOST, missing))
+        report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
+        record.firmware = report.to_dict()
+        record.warnings += report.warnings
+        for warning in report.warnings:
+            run.progress.event(f"warning: {warning}")
+        if not report.ok:
+            raise MachineStop(judge(run.matcher, BootFacts(firmware_problem=report.problems[0])))
+        work = self._scratch.enter_context(workdir("boot"))
+        fat, record.image = prepare_image(req.image)
+        run.check_interrupt()  # Ctrl-C reaches mkfs.fat/mcopy too
+        if fw.mode == "bios" and fw.bios is not None and uboot_version(fw.bios) is not None:
+            fat = partitioned_disk(fat, work / "disk.img")  # U-Boot boots partitions only
+        run.image = fat
+        accel = resolve_accel(req.target.accel, req.target.machine, firmware_for(fw, None), req.qemu_binary)
+        record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
+        run.progress.event(f"target {req.target.name}: {req.target.machine}, {fw.mode} firmware, {accel.accel} ({accel.reason})")
+        extra = tuple(arg for a in self.attachments for arg in a.qemu_args(work))
+        argv = machine_command(req, accel.accel, work, None if req.boot_path == "warm" else fat, extra)
+        # Started before the lab was imported, from the last identical boot's plan, if it runs this very command.
+        vars_template = fw.vars if fw.mode == "pflash" else None
+        early = earlystart.take(argv, work, vars_template) if req.boot_path == "cold" else None
+        if req.boot_path != "cold":
+            earlystart.discard()
+        self._early = early
+        if early is not None:
+            work, argv = early.work, early.argv
+        elif vars_template is not None:
+            shutil.copyfile(vars_template, work / VARS_COPY)  # fresh per boot: no state leaks between boots
+        sockets = console_sockets(work)
+        longest = max(sockets.values(), key=lambda path: len(str(path)))
+        if early is None and len(str(longest)) >= MAX_SOCKET_PATH:
+            reason = f"channel socket path {longest} is too long for a unix socket: set TMPDIR to a short directory"
+            raise MachineStop(outcomes.part_failed(Culprit.LAB, reason))
+        record.qemu["command"] = self.argv = argv
+        record.qemu["early_start"] = early is not None
+        self._remember = (vars_template, sockets, [*req.plan_inputs, *fw.files().values(), fat, req.image], work)
+        run.open_capture()
+        self.qemu = early.qemu if early is not None else QemuProcess(argv)
+        for name in CONSOLES:
+            self.streams.listen(name, sockets[name], server=early.listeners[name] if early else None)
+        self.streams.listen(QMP, sockets[QMP], on_accept=lambda conn: self._attach_qmp(run, conn),
+                            server=early.listeners[QMP] if early else None)
+        roms = [ident.sha256 for role, ident in report.identity.items() if role != "vars"]  # VARS is a template, rewritten per boot
+        return profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
+
+    def power_on(self, run: BootRun) -> float | None:
+        assert self.qemu is not None
+        if self._early is None:
+            try:
+                self.qemu.start()
+            except QemuStartError as exc:
+                self.status.failed_to_start = str(exc)
+                return None
+            if self.request.boot_path == "cold":
+                vars_template, sockets, inputs, work = self._remember
+                earlystart.remember(self.argv, work, vars_template, VARS_COPY, sockets, inputs)
+        self.streams.add("qemu", self.qemu.output)
+        at = self.qemu.started_at
+        assert at is not None  # started
+        run.capture.event(f"QEMU started, pid {self.qemu.pid}: {' '.join(self.argv)}", time.monotonic() - at)
+        return at
+
+    def read(self, run: BootRun, timeout: float) -> int:
+        if not self.streams.open_channels:
+            return 0
+        chunks = self.streams.wait(timeout)
+        for channel, data in chunks:
+            if channel == "qemu":
+                self.status.output_tail = (self.status.output_tail + data)[-4096:]
+            run.feed(channel, data)
+        return len(chunks)
+
+    def tick(self, run: BootRun, t: float) -> Outcome | None:
+        if run.qmp is not None and not run.qmp.closed:
+            for event in run.qmp.pump():
+                if event.get("event") in QUIET_EVENTS:
+                    continue
+                data = event.get("data")
+                run.event(f"QMP event {event.get('event')}{' ' + str(data) if data else ''}")
+        return None
+
+    def exited(self, run: BootRun) -> int | None:
+        assert self.qemu is not None
+        status = self.qemu.poll()
+        if status is not None and self.status.exit_status is None:
+            self.status.exit_status = status
+            run.event(f"QEMU exited with status {status}")
+        return status
 
     def connection(self, console: str) -> socket.socket | None:
-        return None if self._io is None else self._io.streams.connections.get(console)
+        return self.streams.connections.get(console)
 
     def send(self, console: str, data: bytes) -> None:
         conn = self.connection(console)
@@ -160,269 +229,81 @@ class BootSession:
         finally:
             conn.setblocking(False)
 
-    def event(self, text: str) -> None:
-        if self._io is not None:
-            self._io.capture.event(text, self.now())
+    def inputs(self, run: BootRun) -> dict[str, InputPort]:
+        return {"serial": SocketSerial(lambda: self.connection("serial")), "keyboard": QmpKeyboard(lambda: run.qmp)}
 
-    # -- the states -------------------------------------------------------------------------
-    def run(self) -> BootRecord:
-        req = self.request
-        req.out.mkdir(parents=True, exist_ok=True)
-        # A reused --out must not mix an old boot into this one.
-        for path in (*(req.out / name for name in RECORD_FILES), *req.out.glob("screen-*.png")):
-            path.unlink(missing_ok=True)
-        fw = req.target.firmware
-        report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
-        record = BootRecord(
-            outcome=outcomes.NOT_DECIDED,
-            target=req.target.name,
-            image={"path": str(req.image), "sha256": None},
-            firmware=report.to_dict(),
-            qemu={"version": None, "accel": None, "accel_reason": None, "command": None},
-            milestones_total=self.matcher.total,
-            environment=req.target.environment.to_dict(),
-            secure_boot=req.target.secure_boot,
-        )
-        if (missing := req.target.environment.missing()) is not None:
-            return self._finish(record, outcomes.part_failed(Culprit.HOST, missing))
-        record.warnings += report.warnings
-        for warning in report.warnings:
-            self.progress.event(f"warning: {warning}")
-        if not report.ok:
-            return self._finish(record, judge(self.matcher, BootFacts(firmware_problem=report.problems[0])))
-        with workdir("boot") as work:
-            try:
-                fat, record.image = prepare_image(req.image)
-            except EspError as exc:
-                if self.interrupt:  # Ctrl-C reaches mkfs.fat/mcopy too: not the image's fault
-                    return self._finish(record, self._interrupted())
-                # The artifact is malformed: the build's (FAIL), unless it was damaged on the way.
-                return self._finish(record, outcomes.image_not_bootable(str(exc), damage(req.image)))
-            if self.interrupt:
-                return self._finish(record, self._interrupted())
-            if fw.mode == "bios" and fw.bios is not None and uboot_version(fw.bios) is not None:
-                fat = partitioned_disk(fat, work / "disk.img")  # U-Boot boots partitions only
-            accel = resolve_accel(req.target.accel, req.target.machine, firmware_for(fw, None), req.qemu_binary)
-            record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
-            record.deadlines = self._learn(accel, report.identity)
-            self.progress.event(f"target {req.target.name}: {req.target.machine}, {fw.mode} firmware, {accel.accel} ({accel.reason})")
-            return self._boot(record, work, fat, accel)
-
-    def _learn(self, accel: AccelChoice, firmware: dict[str, Any]) -> dict[str, Any]:
-        """The milestone deadlines from this target's passing boots of the same profile."""
-        req = self.request
-        roms = [ident.sha256 for role, ident in firmware.items() if role != "vars"]  # VARS is a template, rewritten per boot
-        self._profile = profile_key(accel.accel, req.target.machine, req.target.memory_mb, roms)
-        if req.boot_path != "cold":  # a restored firmware reaches the kernel in a tenth of the time
-            self._profile += f"/{req.boot_path}"
-        history = load_passes(req.target.name, self._profile)
-        self._history = history
-        deadlines = learn_deadlines(req.spec, history)
-        self.matcher = BootMatcher(req.spec, deadlines=deadlines)
-        learned = sum(d.source == LEARNED for d in deadlines)
-        self.progress.event(f"deadlines: {learned} of {len(deadlines)} learned from {len(history)} passing boots ({self._profile})")
-        return {"profile": self._profile, "history": len(history), "learned": learned,
-                "milestones": [d.to_dict() for d in deadlines], "decided_by": None}
-
-    def _boot(self, record: BootRecord, work: Path, fat: Path, accel: AccelChoice) -> BootRecord:
-        req = self.request
-        fw = req.target.firmware
-        self.image = fat
-        extra = tuple(arg for a in self.attachments for arg in a.qemu_args(work))
-        argv = machine_command(req, accel.accel, work, None if req.boot_path == "warm" else fat, extra)
-        # Started before the lab was imported, from the last identical boot's plan, if it runs this very command.
-        vars_template = fw.vars if fw.mode == "pflash" else None
-        early = None
-        if req.boot_path == "cold":
-            early = earlystart.take(argv, work, vars_template)
-        else:
-            earlystart.discard()
-        if early is not None:
-            work, argv = early.work, early.argv
-        elif vars_template is not None:
-            shutil.copyfile(vars_template, work / VARS_COPY)  # fresh per boot: no state leaks between boots
-        sockets = console_sockets(work)
-        longest = max(sockets.values(), key=lambda path: len(str(path)))
-        if early is None and len(str(longest)) >= MAX_SOCKET_PATH:
-            reason = f"channel socket path {longest} is too long for a unix socket: set TMPDIR to a short directory"
-            return self._finish(record, outcomes.part_failed(Culprit.LAB, reason))
-        record.qemu["command"] = argv
-        record.qemu["early_start"] = early is not None
-        channels = tuple(dict.fromkeys((*CHANNELS, *(c for a in self.attachments for c in a.channels))))
-        self._io = io = _Io(Capture(req.out, channels))
-        run = self._run
-        qemu = early.qemu if early is not None else QemuProcess(argv)
+    def stop(self, run: BootRun) -> None:
+        """The attachments' last word (only while QEMU runs, not after a signal), quit, kill
+        the group, reap."""
+        qemu = self.qemu
         try:
-            for name in CONSOLES:
-                io.streams.listen(name, sockets[name], server=early.listeners[name] if early else None)
-            io.streams.listen(QMP, sockets[QMP], on_accept=self._attach_qmp, server=early.listeners[QMP] if early else None)
-            try:
-                if early is None:
-                    qemu.start()
-                    if req.boot_path == "cold":
-                        earlystart.remember(argv, work, vars_template, VARS_COPY, sockets,
-                                            [*req.plan_inputs, *fw.files().values(), fat, req.image])
-            except QemuStartError as exc:
-                run.failed_to_start = str(exc)
-            else:
-                self._t0 = qemu.started_at
-                io.streams.add("qemu", qemu.output)
-                record.qemu["pid"] = qemu.pid
-                self.event(f"QEMU started, pid {qemu.pid}: {' '.join(argv)}")
-                self._loop(qemu)
+            if qemu is not None:
+                if qemu.running() and not run.interrupt:
+                    run.stopping()
+                if qemu.running() and run.qmp is not None:
+                    try:
+                        run.qmp.execute("quit", timeout=1.0)
+                    except QmpError:
+                        pass  # QEMU may close the socket before answering; stop() kills it anyway
+                status = qemu.stop(grace=QUIT_GRACE_S if run.qmp is not None else 0.0)
+                if run.qmp is not None:
+                    run.qmp.close()
+                if status is not None:
+                    run.event(f"QEMU stopped and reaped (status {status})")
+                run.finished()
         finally:
-            self._stop(qemu)
-            t = self.now()
-            io.streams.close()
-            self.matcher.close(t)
-            io.capture.close(t)
-            if early is not None:  # its directory is not the pipeline's workdir()
-                shutil.rmtree(early.work, ignore_errors=True)
-        if self.interrupt:
-            outcome = self._interrupted()
-        elif run.ended and self.matcher.decided is None:
-            outcome = outcomes.ended_before_verdict(run.ended, t, self.matcher.last_milestone)
-        else:
-            if run.failed_to_start is None and self.qmp is None and run.exit_status not in _GUEST_EXITS:
-                tail = run.qemu_output_tail.decode("utf-8", "replace").strip().splitlines()
-                run.failed_to_start = tail[-1] if tail else f"exit status {run.exit_status}"
-            outcome = judge(self.matcher, BootFacts(
-                exit_status=run.exit_status,
-                global_timeout=run.global_timeout,
-                qemu_failed_to_start=run.failed_to_start,
-                boot_timeout_s=req.timeout_s,
-                duration_s=t,
-                image_files=artifact_files(req.image),
-                screen_unreadable=next((a.unreadable for a in self.attachments if isinstance(a, ScreenChannel)), None),
-            ))
-        if req.target.secure_boot:
-            outcome = secure_boot_outcome(outcome, secure_boot_facts(req.image, req.out))
-        record.qemu["exit_status"] = run.exit_status
-        record.qemu["version"] = run.qemu_version
-        return self._finish(record, outcome)
+            self.streams.close()
 
-    def _loop(self, qemu: QemuProcess) -> None:
-        """Capture and match until the verdict is known, QEMU exits, a timeout or a signal."""
-        assert self._io is not None
-        streams, run = self._io.streams, self._run
-        announced = False
-        while True:
-            for channel, data in streams.wait(min(TICK_S, max(self.request.timeout_s - self.now(), 0.0))):
-                self.feed(channel, data)
-            t = self.now()
-            self._pump_qmp()
-            self.matcher.poll(t)
-            for a in self.attachments:
-                a.tick(self, t)
-            if self.matcher.decided is not None and not announced:
-                announced = True
-                self.event(f"decided: {self.matcher.decided.summary()}")
-                if not any(a.holds(self) for a in self.attachments):
-                    # The same line on the other console is usually a few ms behind: keep it.
-                    self._drain(limit=DECIDED_DRAIN_S, idle=IDLE_S)
-                    return
-                self.progress.verdict(self.matcher.decided)  # said now; the boot goes on while held
-            ended = next((why for a in self.attachments if (why := a.ended(self))), None)
-            if ended:
-                run.ended = ended
-                self.event(ended)
-                return
-            if self.interrupt:
-                self.event(f"{self.interrupt.signame} received: stopping")
-                return
-            status = qemu.poll()
-            if status is not None:
-                run.exit_status = status
-                self.event(f"QEMU exited with status {status}")
-                self._drain(limit=DRAIN_S, idle=DRAIN_S)
-                return
-            if t >= self.request.timeout_s:
-                run.global_timeout = True
-                self.event(f"boot timeout of {self.request.timeout_s:g}s expired")
-                return
+    def release(self, run: BootRun) -> None:
+        if self._early is not None:  # its directory is not the pipeline's workdir()
+            shutil.rmtree(self._early.work, ignore_errors=True)
+        self._scratch.close()
 
-    def _drain(self, limit: float, idle: float) -> None:
-        """Read what is still in flight: until every channel ended, nothing came for `idle`
-        seconds, or `limit` seconds passed."""
-        assert self._io is not None
-        streams = self._io.streams
-        deadline = time.monotonic() + limit
-        while streams.open_channels and time.monotonic() < deadline:
-            chunks = streams.wait(min(idle, max(deadline - time.monotonic(), 0.0)))
-            if not chunks:
-                break
-            for channel, data in chunks:
-                self.feed(channel, data)
+    def facts(self, run: BootRun) -> dict[str, Any]:
+        st = self.status
+        if st.failed_to_start is None and run.qmp is None and st.exit_status not in _GUEST_EXITS:
+            tail = st.output_tail.decode("utf-8", "replace").strip().splitlines()
+            st.failed_to_start = tail[-1] if tail else f"exit status {st.exit_status}"
+        unreadable = next((a.unreadable for a in self.attachments if isinstance(a, ScreenChannel)), None)
+        return {"exit_status": st.exit_status, "qemu_failed_to_start": st.failed_to_start,
+                "screen_unreadable": unreadable}
 
-    def _attach_qmp(self, conn: Any) -> None:
+    def review(self, run: BootRun, outcome: Outcome) -> Outcome:
+        """A Secure Boot lane judges the firmware's refusals by who signed the image."""
+        if not self.request.target.secure_boot:
+            return outcome
+        return secure_boot_outcome(outcome, secure_boot_facts(self.request.image, run.out))
+
+    def finish(self, run: BootRun, record: BootRecord) -> None:
+        if record.qemu is None or not record.qemu:
+            record.qemu = {"version": None, "accel": None, "accel_reason": None, "command": None}
+        if self.qemu is not None and self.qemu.pid is not None:
+            record.qemu["pid"] = self.qemu.pid
+        if self.qemu is not None:
+            record.qemu["exit_status"] = self.status.exit_status
+            record.qemu["version"] = self.status.version
+        if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
+            record.qemu["version"] = qemu_version(self.request.qemu_binary)
+
+    def _attach_qmp(self, run: BootRun, conn: Any) -> None:
         client = QmpClient(conn)
         try:
             greeting = client.handshake(timeout=5.0)
         except QmpError as exc:
-            self.event(f"QMP unusable: {exc}")
+            run.event(f"QMP unusable: {exc}")
             client.close()
         else:
-            self.qmp = client
-            self._run.qemu_version = _version(greeting)
-        for a in self.attachments:
-            a.started(self)
+            run.qmp = client
+            self.status.version = _version(greeting)
+        run.machine_started()
 
-    def _pump_qmp(self) -> None:
-        if self.qmp is None or self.qmp.closed:
-            return
-        for event in self.qmp.pump():
-            if event.get("event") in QUIET_EVENTS:
-                continue
-            data = event.get("data")
-            self.event(f"QMP event {event.get('event')}{' ' + str(data) if data else ''}")
 
-    def _stop(self, qemu: QemuProcess) -> None:
-        """The attachments' last word (only while QEMU runs, not after a signal), quit, kill
-        the group, reap."""
-        if qemu.running() and not self.interrupt:
-            for a in self.attachments:
-                a.stopping(self)
-        if qemu.running() and self.qmp is not None:
-            try:
-                self.qmp.execute("quit", timeout=1.0)
-            except QmpError:
-                pass  # QEMU may close the socket before answering; stop() kills it anyway
-        status = qemu.stop(grace=QUIT_GRACE_S if self.qmp is not None else 0.0)
-        if self.qmp is not None:
-            self.qmp.close()
-        if status is not None:
-            self.event(f"QEMU stopped and reaped (status {status})")
-        for a in self.attachments:
-            a.finished(self)
-
-    def _interrupted(self) -> Outcome:
-        return outcomes.interrupted(self.interrupt.signame, time.monotonic() - self.started, self.matcher.last_milestone)
-
-    def _finish(self, record: BootRecord, outcome: Outcome) -> BootRecord:
-        record.outcome = outcome
-        timeout = self.matcher.timeout
-        if record.deadlines is not None and timeout is not None and timeout.deadline is not None and outcome.verdict is Verdict.FAIL:
-            due = timeout.deadline.expected_s
-            since = self.matcher.hits[-1].t if self.matcher.hits else 0.0
-            record.deadlines["decided_by"] = {**timeout.deadline.to_dict(), "decided_t": round(timeout.t, 3),
-                                              "due_t": None if due is None else round(since + due, 3)}
-        if outcome.verdict is Verdict.PASS and self._profile is not None:
-            regexes = {m.name: m.regex for m in self.request.spec.milestones}
-            passing = PassingBoot(self._profile, tuple((h.name, h.t) for h in self.matcher.hits),
-                                  tuple(kernel_clock(regexes, [(h.name, h.line) for h in self.matcher.hits])))
-            record.boot_time = judge_pass(self._history, passing)
-            for line in record.boot_time["regressions"]:
-                self.progress.event(f"slower: {line}")
-            record_pass(self.request.target.name, passing)
-        if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
-            record.qemu["version"] = qemu_version(self.request.qemu_binary)
-        record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)
-        record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
-        record.bytes_seen = dict(self.matcher.bytes_seen)
-        record.duration_s = time.monotonic() - self.started
-        record.boot_path = self.request.boot_path
-        write_record(self.request.out, record)
-        return record
+def BootSession(request: BootRequest, progress: MachineProgress, interrupt: Interrupt) -> BootRun:
+    """One boot of `request` on its QEMU target: the boot run over a `QemuMachine`, with the
+    built-in screen and conversation and the request's attachments."""
+    attachments = (ScreenChannel(), Conversation(progress), *request.attachments)
+    plan = Plan(request.image, request.spec, request.out, request.timeout_s, request.boot_path)
+    return BootRun(QemuMachine(request, attachments), plan, progress, interrupt, attachments)
 
 
 def _version(greeting: dict[str, Any]) -> str | None:

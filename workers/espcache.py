@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from lab.esp import EspImage, content_hash, esp_files, sha256_file
+from lab.jsonfile import write_json
 from workers.esp import build_esp_image
 from workers.fileidentity import identity, unchanged
 from workers.state import cache_root
@@ -53,9 +54,7 @@ def cached_esp_image(source: Path) -> tuple[EspImage, bool]:
 
 
 def _store(esp: EspImage, facts: Path, tmp: Path) -> None:
-    tmp_facts = tmp / f".{facts.name}.{os.getpid()}"
-    tmp_facts.write_text(json.dumps({**esp.to_dict(), "identity": identity(esp.path), "recorded_ns": time.time_ns()}))
-    os.replace(tmp_facts, facts)
+    write_json(facts, {**esp.to_dict(), "identity": identity(esp.path), "recorded_ns": time.time_ns()})
 
 
 def _load(image: Path, facts: Path) -> EspImage | None:

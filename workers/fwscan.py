@@ -11,11 +11,11 @@ file changed less than a second before it is never trusted (workers/fileidentity
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 from lab.firmware import Scan, scan_file
+from lab.jsonfile import write_json
 from workers.fileidentity import identity, unchanged
 from workers.state import cache_root
 
@@ -57,9 +57,6 @@ def _load() -> dict:
 def _store(entries: dict) -> None:
     path = cache_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")  # concurrent boots on one worker
-        tmp.write_text(json.dumps(entries))
-        tmp.replace(path)
+        write_json(path, entries)  # concurrent boots on one worker: each writes a whole file
     except OSError:
         pass  # a cache that cannot be written costs a scan next time, nothing else

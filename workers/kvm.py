@@ -16,11 +16,12 @@ import platform
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
-from workers.qemu.command import QEMU_BINARY, Firmware
+from lab.jsonfile import write_json
+from workers.qemu.command import QEMU_BINARY, Firmware, firmware_args, machine_args
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.state import cache_root
 from workers.workdir import workdir
@@ -66,8 +67,8 @@ def probe_kvm(machine: str, firmware: Firmware, binary: str = QEMU_BINARY) -> tu
     """Boot the firmware under KVM with no disk for up to PROBE_SECONDS."""
     with workdir("kvm") as tmp:
         serial = tmp / "serial.log"
-        argv = [binary, "-machine", machine, "-accel", "kvm", "-m", "256", "-nodefaults", "-display", "none",
-                "-no-reboot", "-serial", f"file:{serial}", *_firmware_args(firmware, tmp)]
+        argv = [binary, *machine_args(machine, "kvm", 256), "-display", "none",
+                "-no-reboot", "-serial", f"file:{serial}", *firmware_args(_fresh_vars(firmware, tmp))]
         qemu = QemuProcess(argv)
         try:
             qemu.start()
@@ -92,15 +93,15 @@ def probe_kvm(machine: str, firmware: Firmware, binary: str = QEMU_BINARY) -> tu
         return False, f"no firmware output within {PROBE_SECONDS:.0f} s under KVM"
 
 
-def _firmware_args(firmware: Firmware, tmp: Path) -> list[str]:
+def _fresh_vars(firmware: Firmware, tmp: Path) -> Firmware:
+    """The firmware with a copy of its VARS template in `tmp`: the probe never writes the template."""
     if firmware.mode == "bios":
-        return ["-bios", str(firmware.bios)]
+        return firmware
     if firmware.code is None or firmware.vars is None:
         raise ValueError("pflash firmware needs code and vars")
     vars_copy = tmp / "vars.fd"
     shutil.copyfile(firmware.vars, vars_copy)
-    return ["-drive", f"if=pflash,format=raw,readonly=on,file={firmware.code}",
-            "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+    return replace(firmware, vars=vars_copy)
 
 
 def _drain(qemu: QemuProcess) -> bytes:
@@ -139,7 +140,4 @@ def _store_cache(key: str, entry: dict) -> None:
     path = _cache_file()
     entries = _load_cache()
     entries[key] = entry
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")  # concurrent boots on one worker
-    tmp.write_text(json.dumps(entries, indent=1))
-    tmp.replace(path)
+    write_json(path, entries, indent=1)  # concurrent boots on one worker: each writes a whole file

@@ -1,5 +1,5 @@
-"""The passing boots a target's milestone deadlines are learned from (`lab.deadlines`) and
-its boot-time regressions are judged against (`lab.boottime`).
+"""The passing boots a machine's (a target's or a board's) milestone deadlines are learned
+from (`lab.deadlines`) and its boot-time regressions are judged against (`lab.boottime`).
 
 `$BOOTLAB_STATE/<target>/passes.jsonl`: one `PassingBoot` a line (its profile and its
 milestones' times, on the lab's clock and the kernel's), newest last, appended under an

@@ -5,21 +5,30 @@ lab/record.py, with the parser.
 """
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Protocol, TextIO
 
+from lab.conversation import StepHit
 from lab.matcher import MilestoneHit
 from lab.record import event_line, milestone_line, verdict_line
 from lab.verdict import Outcome
 
 
+class Lines(Protocol):
+    """Where progress lines go: a text stream (stderr, or a raw terminal's)."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+
 class MachineProgress:
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: Lines) -> None:
         self.stream = stream
 
     def event(self, text: str) -> None:
         self._line(event_line(text))
 
-    def milestone(self, index: int, total: int, hit: MilestoneHit) -> None:
+    def milestone(self, index: int, total: int, hit: MilestoneHit | StepHit) -> None:
         self._line(milestone_line(index, total, hit))
 
     def verdict(self, outcome: Outcome) -> None:
@@ -36,7 +45,7 @@ class TerminalProgress(MachineProgress):
     def event(self, text: str) -> None:
         self._line(f"  .. {text}")
 
-    def milestone(self, index: int, total: int, hit: MilestoneHit) -> None:
+    def milestone(self, index: int, total: int, hit: MilestoneHit | StepHit) -> None:
         line = hit.line.strip()
         line = line if len(line) <= 60 else line[:57] + "..."
         self._line(f"  ok {index:>2}/{total} {hit.name:<20} {hit.t:7.2f}s  {line}")

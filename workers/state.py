@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from lab.board import Board
+from lab.jsonfile import write_json
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -88,9 +89,7 @@ class StateFile(Generic[T]):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             state = change(self.load(name))
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(state.to_dict(), indent=2) + "\n")
-            tmp.replace(path)
+            write_json(path, state.to_dict(), indent=2)
             return state
         finally:
             os.close(fd)

@@ -108,7 +108,7 @@ def submit(master: str, who: Credentials, job: TryJob, timeout_s: float) -> None
             reactor.callLater(0, reactor.stop)
 
     reactor.callWhenRunning(deliver)
-    reactor.run(installSignalHandlers=False)
+    reactor.run(installSignalHandlers=False)  # type: ignore[call-arg,misc]  # typed as IReactorCore, whose run() takes none
     failure = outcome.get("failure")
     if failure is None and outcome.get("status") is None:
         raise TryError(f"the master at {master} takes no try jobs for builder {job.builder!r}: "

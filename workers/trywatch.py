@@ -12,14 +12,13 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lab.contract import FAILURE, SUCCESS, WARNINGS, subject_of, triggered_builds
 from lab.record import event_line, parse_progress, parse_verdict_line
 from lab.verdict import Culprit, Verdict
 
 TRIAGE_EVENT = event_line("triage: ")  # workers/triage.py: the image failed, the baseline boots next
 POLL_S = 0.5
 HTTP_TIMEOUT_S = 10
-# Buildbot results -> what a kernel build's failure means for the patch
-_SUCCESS, _WARNINGS, _FAILURE, _SKIPPED, _EXCEPTION, _RETRY, _CANCELLED = range(7)
 
 
 class WatchError(Exception):
@@ -99,19 +98,15 @@ class TryWatch:
             seen = self.boots.get(child["buildid"])
             if seen is None:
                 builder = self.get(f"builders/{child['builderid']}")["builders"][0]["name"]
-                seen = BootSeen(builder.split("/", 1)[-1], child["buildid"], self.build_url(child))
+                seen = BootSeen(subject_of(builder), child["buildid"], self.build_url(child))
                 self.boots[child["buildid"]] = seen
                 self.say(f"{seen.target}: boot build {seen.url}")
             if seen.verdict is None:
                 self._follow_boot(seen, child)
 
     def _children(self, buildid: int) -> list[dict]:
-        children = []
-        for bs in self.get(f"buildsets?parent_buildid={buildid}")["buildsets"]:
-            for br in self.get(f"buildrequests?buildsetid={bs['bsid']}")["buildrequests"]:
-                builds = self.get(f"buildrequests/{br['buildrequestid']}/builds")["builds"]
-                children.extend(builds)  # a RETRY adds a build: each one prints, the last one's verdict counts
-        return children
+        # every attempt: a RETRY adds a build, each one prints, the last one's verdict counts
+        return triggered_builds(self.get, buildid, every_attempt=True)
 
     def _follow_boot(self, seen: BootSeen, child: dict) -> None:
         for step in self.get(f"builds/{child['buildid']}/steps")["steps"]:
@@ -154,6 +149,7 @@ class TryWatch:
         self._say_verdict(seen)
 
     def _say_verdict(self, seen: BootSeen) -> None:
+        assert seen.verdict is not None
         if self.first_verdict_at is None:
             self.first_verdict_at = self.clock()
         head = f"{seen.verdict.value}/{seen.culprit.value}" if seen.culprit else seen.verdict.value
@@ -168,8 +164,8 @@ class TryWatch:
 
 def kernel_build_verdict(build: dict) -> tuple[Verdict, Culprit | None] | None:
     """What a kernel build that boots nothing says about the patch (None: it went on to the boots)."""
-    if build["results"] in (_SUCCESS, _WARNINGS):
+    if build["results"] in (SUCCESS, WARNINGS):
         return None
-    if build["results"] == _FAILURE:
+    if build["results"] == FAILURE:
         return Verdict.FAIL, Culprit.CODE
     return Verdict.ERROR, Culprit.LAB

@@ -15,10 +15,9 @@ from lab.conversation import Send
 from lab.matcher import BootMatcher
 from lab.verdict import Culprit
 from workers.capture import Capture
-from workers.inputs import InputDown, InputError, InputPort, SocketSerial
+from workers.inputs import InputDown, InputError, InputPort
 from workers.progress import MachineProgress
 from workers.qemu.attach import Attachment, LiveBoot
-from workers.qemu.keyboard import QmpKeyboard
 
 
 class Typist:
@@ -69,18 +68,17 @@ class Typist:
 
 
 class Conversation(Attachment):
-    """A QEMU target's typist as an attachment: COM1 is the runner's end of the serial
-    socket; it types whenever the matcher has a send ready (each tick and after each chunk,
-    so a step types the moment its prompt shows)."""
+    """The typist as an attachment, on the machine's input ports (a QEMU target's COM1 socket
+    and QMP keyboard, a board's console); it types whenever the matcher has a send ready (each
+    tick and after each chunk, so a step types the moment its prompt shows)."""
 
     def __init__(self, progress: MachineProgress) -> None:
         self.progress = progress
         self.typist: Typist | None = None
 
     def started(self, live: LiveBoot) -> None:
-        ports: dict[str, InputPort] = {"serial": SocketSerial(lambda: live.connection("serial")),
-                                       "keyboard": QmpKeyboard(lambda: live.qmp)}
-        self.typist = Typist(ports, live.capture, self.progress, live.now, down_culprit=Culprit.LAB)
+        self.typist = Typist(live.inputs(), live.capture, self.progress, live.now,
+                             down_culprit=live.machine.input_culprit, timeline_clock=live.clock)
 
     def tick(self, live: LiveBoot, t: float) -> None:
         if self.typist is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lab import contract
 from steps.dashboard.facts import prop
 
 WAITING = "acquiring locks"  # Buildbot's state_string (process/build.py) for a build not yet holding its locks
@@ -61,7 +62,7 @@ def board_row(board: str, boots: list[dict[str, Any]], actions: list[dict[str, A
               operator_builderid: int | None) -> BoardRow:
     """`boots`, `actions`: the board's boot and operator builds (data API dicts with
     properties), newest first."""
-    names = {b["builderid"]: f"boot/{board}" for b in boots} | {a["builderid"]: f"operator/{board}" for a in actions}
+    names = {b["builderid"]: contract.builder(contract.BOOT, board) for b in boots} | {a["builderid"]: contract.builder(contract.OPERATOR, board) for a in actions}
     running = [b for b in boots + actions if not b.get("complete") and (b.get("state_string") or "") != WAITING]
     stated = [b for b in boots + actions if isinstance(prop(b, "board_state"), dict)]
     newest = max(stated, key=lambda b: b.get("complete_at") or b.get("started_at") or 0, default=None) if stated else None

@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# Buildbot's result codes (buildbot.process.results), named here so the model needs no Buildbot.
-SUCCESS, WARNINGS, FAILURE, SKIPPED, EXCEPTION, RETRY, CANCELLED = range(7)
+from lab.contract import (  # Buildbot's result codes and a boot build's properties (steps/boot.py)
+    BOOT_PROPERTIES, CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS, subject_of,
+)
 
-# The properties a boot build carries (steps/boot.py) that the pages read.
-BOOT_PROPERTIES = ("verdict", "culprit", "reason", "last_milestone", "boot_duration_s", "milestones_reached",
-                   "milestones_total", "milestone_times", "triage", "board_state")
+__all__ = ["BOOT_PROPERTIES", "CANCELLED", "EXCEPTION", "FAILURE", "RETRY", "SKIPPED", "SUCCESS", "WARNINGS"]
 
 # Which scheduler started a kernel build -> the row's kind (steps/config.py names them).
 KINDS = {"push": "push", "try": "try", "force-kernel": "forced"}
@@ -82,11 +81,6 @@ def prop(build: dict[str, Any], name: str) -> Any:
     """A property's value from a data API build dict (properties are [value, source] pairs)."""
     pair = (build.get("properties") or {}).get(name)
     return pair[0] if pair else None
-
-
-def subject_of(buildername: str) -> str:
-    """`boot/q35-pflash` -> `q35-pflash`."""
-    return buildername.split("/", 1)[1] if "/" in buildername else buildername
 
 
 def boot_from(build: dict[str, Any], buildername: str) -> Boot:

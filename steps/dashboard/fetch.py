@@ -15,9 +15,9 @@ from twisted.internet import defer, reactor
 from twisted.internet.threads import blockingCallFromThread
 
 from buildbot.data import resultspec
+from lab import contract
+from lab.contract import KERNEL_BUILDER
 from steps.dashboard.facts import BOOT_PROPERTIES, KernelRun, boot_from, kernel_run_from, prop
-
-KERNEL_BUILDER = "kernel"
 
 
 def on_reactor(master, coroutine_fn, *args) -> Any:
@@ -134,9 +134,9 @@ async def board_builds(master, boards: list[str]) -> list[tuple[str, list, list,
     rows = []
     for board in boards:
         boots, actions = await defer.gatherResults(
-            [defer.ensureDeferred(of(f"boot/{board}")), defer.ensureDeferred(of(f"operator/{board}"))],
+            [defer.ensureDeferred(of(contract.builder(contract.BOOT, board))), defer.ensureDeferred(of(contract.builder(contract.OPERATOR, board)))],
             consumeErrors=True)
-        operator = named.get(f"operator/{board}")
+        operator = named.get(contract.builder(contract.OPERATOR, board))
         rows.append((board, boots, actions, operator["builderid"] if operator else None))
     return rows
 
@@ -155,7 +155,7 @@ async def trend_builds(master, subjects: list[str], limit: int, finished: Finish
         return found["buildid"], found["number"], kept[0]
 
     async def of(subject: str) -> tuple[str, list]:
-        builder = named.get(f"boot/{subject}")
+        builder = named.get(contract.builder(contract.BOOT, subject))
         found = await builds_of(master, builder["builderid"], limit, properties=()) if builder else []
         return subject, list(await defer.gatherResults([defer.ensureDeferred(times_of(b)) for b in found],
                                                        consumeErrors=True))

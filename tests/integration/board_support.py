@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
-import time
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from lab.inventory import Inventory, load_inventory
 from steps.local_lab import free_port
 from workers import secrets
 from workers.vboard import manager
+from polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTLAB = Path(sys.executable).parent / "bootlab"
@@ -83,9 +83,17 @@ def running_vboard(inventory: Inventory, board: Board) -> Iterator[manager.Vboar
 
 def wait_for_text(path: Path, text: str, seconds: float) -> None:
     """Wait until `text` shows up in the file at `path` (a boot's timeline.log, written live)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no {text!r} in {path} within {seconds:g}s")
+    wait_until(lambda: path.exists() and text in path.read_text(errors="replace"), seconds, f"{text!r} in {path}")
+
+
+def vboards_inventory(tmp_path: Path, names: tuple[str, ...], kind: str) -> Path:
+    """An inventory with several PXE virtual boards of one `kind` (siblings), each on its own ports."""
+    header, board = INVENTORY.split("boards:\n")
+    blocks = []
+    for i, name in enumerate(names):
+        block = board.format(name=name, bmc_port=free_port(socket.SOCK_DGRAM), serial_port=free_port(), retries=1,
+                             deploy="{method: pxe, dhcp: proxy}", milestones=REPO / "kernel" / "milestones.yaml")
+        blocks.append(block.replace('"52:54:00:b0:07:42"', f'"52:54:00:b0:07:{0x42 + i:02x}"') + f"    kind: {kind}\n")
+    path = tmp_path / "lab-inventory.yaml"
+    path.write_text(header.format() + "boards:\n" + "".join(blocks))
+    return path

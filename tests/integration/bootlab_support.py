@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from polling import WaitTimeout, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTLAB = Path(sys.executable).parent / "bootlab"
@@ -127,9 +128,7 @@ def process_alive(pid: int) -> bool:
 
 
 def wait_gone(pid: int, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not process_alive(pid):
-            return True
-        time.sleep(0.05)
-    return not process_alive(pid)
+    try:
+        return wait_until(lambda: not process_alive(pid), within, f"process {pid} gone")
+    except WaitTimeout:
+        return False

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from polling import wait_until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -104,14 +105,7 @@ class Browser:
         return result["result"].get("value")
 
     def wait_for(self, session: str, expression: str, timeout_s: float = 30) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            value = self.evaluate(session, expression)
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise BrowserError(f"not true after {timeout_s:.0f} s: {expression}")
-            time.sleep(0.25)
+        return wait_until(lambda: self.evaluate(session, expression), timeout_s, f"true in the page: {expression}", step_s=0.25)
 
     def dom(self, session: str) -> str:
         return self.evaluate(session, "document.documentElement.outerHTML")

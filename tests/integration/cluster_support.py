@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from lab.contract import RETRY
 from steps.cluster import __main__ as cli
 from steps.cluster import masters, router
 from steps.cluster.layout import Cluster
@@ -153,7 +154,6 @@ class Outcome:
                 for line in b["properties"].get("boot_verdicts", [])]
 
 
-RETRY = 5  # buildbot.process.results.RETRY, as the REST API says it
 
 
 def outcome(client: RestClient, brid: int) -> Outcome:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from steps import hostnet
 from steps.cluster import router
 from steps.host_lab import HostLab, create, start, stop
 from steps.local_lab import wait_for_workers
+from tests.integration.polling import wait_until
 
 # crossbar's venv is this machine's (installed once): fixed before conftest moves XDG_CACHE_HOME
 os.environ.setdefault("BOOTLAB_CROSSBAR_VENV", str(router.venv_dir()))
@@ -80,11 +80,4 @@ def files_holding(root: Path, needle: bytes) -> list[Path]:
     return hits
 
 
-def wait_until(predicate, seconds: float, what: str, step_s: float = 0.5):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step_s)
-    raise TimeoutError(f"{what}: not after {seconds:.0f} s")
+__all__ = ["wait_until"]  # tests/integration/polling.py's, for the hosts tests that import it from here

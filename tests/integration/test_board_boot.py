@@ -159,13 +159,13 @@ def test_a_pxe_deploy_that_loses_the_initrd_is_the_labs_fault(tmp_path: Path) ->
     assert (ESP / initrd).is_file()
     code = f"""
 import sys
-import workers.board.session, workers.bootlab
-real = workers.board.session.stage_esp
+import workers.deploy.pxe, workers.bootlab
+real = workers.deploy.pxe.stage_esp  # the board's PXE deploy (workers/board/parts.py) stages with it
 def lossy_stage(image, root):
     staged = real(image, root)
     (root / {initrd!r}).unlink()
     return staged
-workers.board.session.stage_esp = lossy_stage
+workers.deploy.pxe.stage_esp = lossy_stage
 sys.exit(workers.bootlab.main(sys.argv[1:]))
 """
     out = tmp_path / "record"

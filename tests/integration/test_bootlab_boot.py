@@ -5,6 +5,7 @@ and asserted on from several angles.
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 from pathlib import Path
@@ -41,6 +42,18 @@ def test_the_kernel_passes_on_every_target(good_boot):
     assert good_boot.result["last_milestone"] == names[-1]
     times = [m["t"] for m in good_boot.result["milestones"]]
     assert times == sorted(times) and times[0] > 0
+
+
+def test_the_boot_step_knows_every_file_the_runner_wrote(good_boot):
+    """lab/contract.py names the record's files for both sides: a file the runner writes that
+    the step (steps/boot.py) does not collect fails here."""
+    from lab.contract import RESULT, SCREEN_PNG, SCREEN_SHOTS
+    from steps.boot import RECORD_LOGS
+
+    written = sorted(p.name for p in good_boot.out.iterdir() if p.is_file())
+    unknown = [name for name in written if name not in (RESULT, SCREEN_PNG, *RECORD_LOGS)
+               and not fnmatch.fnmatch(name, SCREEN_SHOTS)]
+    assert written and not unknown, f"the runner wrote {unknown}: name them in lab/contract.py"
 
 
 def test_the_boot_record_is_complete(good_boot):

@@ -22,11 +22,12 @@ import pytest
 from steps.cluster import db, masters, router
 from steps.cluster.layout import Cluster
 from steps.rest import ForcedRun
-from tests.integration.cluster_support import (RETRY, Outcome, TARGET, cluster_root, down, outcome, patient, processes_of,
+from lab.contract import CANCELLED, RETRY, SUCCESS
+from tests.integration.cluster_support import (Outcome, TARGET, cluster_root, down, outcome, patient, processes_of,
                                                running_boot_step, up)
+from tests.integration.polling import wait_until
 
 pytestmark = [pytest.mark.hosts, pytest.mark.slow, pytest.mark.qemu]
-SUCCESS, CANCELLED = 0, 6  # as the REST API says them
 
 
 @dataclass
@@ -97,10 +98,8 @@ def forced_boot(lab: Lab) -> tuple[int, int, float]:
 
 
 def wait_done(lab: Lab, bsid: int, timeout_s: float = 600) -> float:
-    deadline = time.monotonic() + timeout_s
-    while not patient(lambda: lab.ui().get(f"buildsets/{bsid}"))["buildsets"][0]["complete"]:
-        assert time.monotonic() < deadline, f"buildset {bsid} not complete after {timeout_s:.0f} s"
-        time.sleep(0.5)
+    wait_until(lambda: patient(lambda: lab.ui().get(f"buildsets/{bsid}"))["buildsets"][0]["complete"],
+               timeout_s, f"buildset {bsid} complete", step_s=0.5)
     return time.monotonic()
 
 

@@ -111,7 +111,7 @@ def test_a_qemu_host_worker_killed_mid_boot_retries_the_boot_on_another_host(lab
     bsid, _ = force_until_a_boot_runs_on(lab, (FAULTY,))
     time.sleep(1)  # the guest is booting
     killed_at = kill_worker(lab, FAULTY)
-    wait_until(lambda: not host_processes(lab, FAULTY), 15, f"every process on {FAULTY} gone after its worker died")
+    wait_until(lambda: not host_processes(lab, FAULTY), 15, f"every process on {FAULTY} gone after its worker died", step_s=0.5)
     cleaned_s = time.monotonic() - killed_at
     builds = boot_builds(lab, bsid)
     for target, bs in builds.items():  # a build that was waiting on the dead host is retried too
@@ -125,7 +125,7 @@ def test_a_qemu_host_worker_killed_mid_boot_retries_the_boot_on_another_host(lab
           f"which started it {retry['started_at'] - first['complete_at']} s after the loss "
           f"(behind its own boot) and passed in {retry['complete_at'] - retry['started_at']} s")
     start_worker(lab, FAULTY)  # its service manager would
-    wait_until(lambda: worker_connected(lab, FAULTY), 60, f"{FAULTY} back")
+    wait_until(lambda: worker_connected(lab, FAULTY), 60, f"{FAULTY} back", step_s=0.5)
 
 
 def board_state(lab) -> tuple[str, bool]:
@@ -155,10 +155,10 @@ def test_the_board_controller_lost_mid_board_boot_leaves_the_board_off_and_relea
     wait_until(board_qemu, 300, f"{BOARD} powered on by its boot", step_s=0.2)
     time.sleep(2)  # firmware running
     killed_at = kill_worker(lab, worker)
-    wait_until(lambda: board_state(lab) == ("off", False), 30, f"{BOARD} off and released after its controller died")
+    wait_until(lambda: board_state(lab) == ("off", False), 30, f"{BOARD} off and released after its controller died", step_s=0.5)
     released_s = time.monotonic() - killed_at
     wait_until(lambda: not [p for p in host_processes(lab, "boards") if "bootlab boot" in _cmdline(p)], 15,
-               "the lost session's bootlab done (record written) and gone")
+               "the lost session's bootlab done (record written) and gone", step_s=0.5)
     start_worker(lab, worker)  # the controller comes back
     builds = boot_builds(lab, bsid)
     first, retry = builds[BOARD]

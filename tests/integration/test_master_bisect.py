@@ -19,6 +19,7 @@ import yaml
 from bootlab_support import one_target_inventory
 from history_support import AUTHOR, BUG_SUBJECT, commit_the_bug, kernel_repo, seed_cargo
 from steps.local_lab import create, free_port, start, stop, wait_for_workers
+from polling import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 TARGET = "q35-pflash"
@@ -52,13 +53,9 @@ def builds_of(client, builder: str) -> list[dict]:
 
 
 def wait_for_build(client, builder: str, timeout_s: float) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        done = [b for b in builds_of(client, builder) if b["complete"]]
-        if done:
-            return done[-1]
-        time.sleep(2)
-    raise TimeoutError(f"no {builder} build finished within {timeout_s:.0f} s")
+    done = wait_until(lambda: [b for b in builds_of(client, builder) if b["complete"]], timeout_s,
+                      f"a finished {builder} build", step_s=2)
+    return done[-1]
 
 
 def test_a_push_that_breaks_the_kernel_is_bisected_by_itself(lab):

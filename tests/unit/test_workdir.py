@@ -1,6 +1,7 @@
 """Scratch directories: each new one sweeps those a killed bootlab left, and nothing else."""
 import os
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -15,7 +16,7 @@ def tmp(tmp_path, monkeypatch):
 
 
 def dead_pid() -> int:
-    proc = subprocess.Popen(["true"])
+    proc = subprocess.Popen([sys.executable, "-c", ""])  # no installed tool: a unit test
     proc.wait()
     return proc.pid
 

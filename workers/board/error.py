@@ -9,6 +9,7 @@ where it was reached; the subclasses only name the part, so callers catch what t
 from __future__ import annotations
 
 from lab.verdict import Culprit
+from workers import secrets
 
 
 class BoardError(Exception):
@@ -32,3 +33,12 @@ class DeployError(BoardError):
     """The image did not reach the stick intact."""
 
     part = "USB deploy to"
+
+
+def board_secret(board: str, where: str, name: str, error: type[BoardError] = BoardError) -> str:
+    """A part's secret by name, read at the moment of use; a missing one is the lab's
+    configuration at fault (ERROR/lab), raised as the part's error."""
+    try:
+        return secrets.resolve(name)
+    except secrets.SecretError as e:
+        raise error(board, where, str(e), Culprit.LAB) from None

@@ -1,315 +1,222 @@
-"""One boot of an image on a board, from taking the board to releasing it.
+"""A board as a machine (workers/machine.py): one boot of an image on it is the boot run
+(workers/run.py) over a `BoardMachine`, composed of the board's power, console and deploy
+drivers (workers/board/parts.py).
 
-TAKE (the board's lock; held elsewhere = MISS) -> CONSOLE (opened before power-on, so
-the firmware's first lines are kept) -> DEPLOY (PXE staging or USB write + read-back) ->
-POWER (off if it was on, one-time boot override, on; every change read back) -> RUN
-(match the console against the board's view of the spec until the verdict is known, a
-timeout or a signal) -> RELEASE, which always runs: power off, console closed, lock
-released, record written. Board, BMC, console or deploy trouble is ERROR (board or lab),
-never FAIL.
+TAKE the board's lock (held elsewhere = MISS) -> PREPARE: the console opened before power-on
+(the firmware's first lines are kept), power off if it was on, DEPLOY (PXE staging or USB
+write + read-back), the one-time boot override -> POWER on (every change read back) -> the
+run's loop over the console -> STOP: power off, console closed -> RELEASE the lock. Board,
+BMC, console or deploy trouble is ERROR (board or lab), never FAIL.
 
-Clocks: the timeline counts from taking the board (power actions and deploy show where
-the time went); milestone times count from power-on, as a QEMU target's from QEMU start.
-Console output from before power-on is recorded but not matched (a BMC may replay an old
-boot's lines).
+The board's view of the spec (lab/boardview.py) is matched: only its console's channel. Its
+deadlines are learned per board and spec (the profile names the deploy, the console and the
+spec's milestones), from power-on, as a target's from QEMU start.
 """
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lab import outcomes
 from lab.board import Board
-from lab.cleaning import clean_block
-from lab.esp import EspError
-from lab.judge import BootFacts, judge
-from lab.milestones import BootMatcher, MilestoneSpec
-from lab.record import BootRecord, write_record
-from lab.verdict import Culprit, Outcome
-from workers import secrets
-from workers.board.error import BoardError, ConsoleError
-from workers.board.lock import BoardBusy, BoardLock
 from lab.boardview import DEPLOY_SIGNATURES, board_view
-from workers.state import tftp_root
-from workers.boot import RECORD_FILES
-from workers.capture import Capture
+from lab.cleaning import clean_block
+from lab.milestones import MilestoneSpec
+from lab.record import BootRecord
+from lab.verdict import Culprit, Outcome
+from workers.board.error import BoardError
+from workers.board.lock import BoardBusy, BoardLock
+from workers.board.parts import ConsoleFactory, PowerFactory, board_console, board_deploy, board_power
 from workers.console.base import ConsoleGap, ConsoleProtocol
-from workers.console.serialport import SerialConsole
-from workers.console.sol import SolConsole
-from workers.deploy.pxe import stage_esp
-from workers.deploy.usb import deploy_usb
-from workers.image import artifact_files, damage, prepare_image
-from workers.inputs import ConsoleSerial
+from workers.inputs import ConsoleSerial, InputPort
 from workers.interrupt import Interrupt
-from workers.power.base import BootDevice, PowerProtocol
-from workers.power.ipmi import IpmiPower
+from workers.machine import MachineStop
+from workers.power.base import PowerProtocol
 from workers.progress import MachineProgress
-from workers.typist import Typist
+from workers.run import BootRun, Plan
+from workers.typist import Conversation
 
-TICK_S = 0.1
-DECIDED_DRAIN_S = 0.3  # after the verdict: the rest of a line already on its way
+__all__ = ["BoardBootRequest", "BoardMachine", "BoardSession", "board_console"]
+
 CHANNEL = "serial"
 OPEN_LINE_TAIL = 512
-BOOT_DEVICE: dict[str, BootDevice] = {"pxe": "network", "usb": "disk"}
-
-PowerFactory = Callable[[Board, Callable[[str], None]], PowerProtocol]
-ConsoleFactory = Callable[[Board, Callable[[], float]], ConsoleProtocol]
 
 
 @dataclass
 class BoardBootRequest:
     board: Board
     image: Path
-    spec: MilestoneSpec  # the full spec: the session takes the board's view of it
+    spec: MilestoneSpec  # the full spec: the machine takes the board's view of it
     out: Path
     timeout_s: float
 
 
-class _Stop(Exception):
-    """Ends the boot early with an outcome (board, console or deploy trouble, a signal)."""
+class BoardMachine:
+    kind = "board"
+    channels: tuple[str, ...] = (CHANNEL,)
+    timeline_from_take = True  # deploy and power actions show where the time went
+    input_culprit = Culprit.BOARD  # a console that stays down is the board's
 
-    def __init__(self, outcome: Outcome) -> None:
-        super().__init__(outcome.reason)
-        self.outcome = outcome
-
-
-def ipmi_power(board: Board, log: Callable[[str], None]) -> PowerProtocol:
-    return IpmiPower.for_board(board, log=log)
-
-
-def board_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
-    """The board's console from the inventory; the SOL password is read here, at the moment of use."""
-    spec = board.console
-    if spec.kind == "serial":
-        assert spec.device is not None
-        return SerialConsole(board.name, spec.device, spec.baud, clock)
-    creds = spec.credentials or board.bmc.credentials
-    try:
-        password = secrets.resolve(creds.password_secret)
-    except secrets.SecretError as e:
-        raise ConsoleError(board.name, board.bmc.address, str(e), Culprit.LAB) from None
-    return SolConsole(board.name, board.bmc.host, board.bmc.port, creds.user, password, clock)
-
-
-class BoardSession:
-    def __init__(self, request: BoardBootRequest, progress: MachineProgress, interrupt: Interrupt, *,
-                 power_factory: PowerFactory = ipmi_power, console_factory: ConsoleFactory = board_console) -> None:
-        self.request = request
-        self.progress = progress
-        self.interrupt = interrupt
+    def __init__(self, board: Board, *, power_factory: PowerFactory = board_power,
+                 console_factory: ConsoleFactory = board_console) -> None:
+        self.board = board
+        self.name = board.name
         self.power_factory = power_factory
         self.console_factory = console_factory
-        self.spec, self.skipped = board_view(request.spec, deploy=request.board.deploy.method)
-        self.matcher = BootMatcher(self.spec)
-        self.started = time.monotonic()
-        self._powered_at: float | None = None  # timeline time of the power-on request
-        self.capture: Capture | None = None
+        self.deploy = board_deploy(board)
         self.power: PowerProtocol | None = None
         self.console: ConsoleProtocol | None = None
+        self.lock = BoardLock(board)
+        self.skipped: list[str] = []
         self.info: dict[str, Any] = {}
         self._tail = b""  # the console's last bytes, for `_watch_open_line`
-        self.typist: Typist | None = None  # types the conversation's steps into the console
-        self._open_line_outcome: Outcome | None = None
+        self._seen: Outcome | None = None
 
-    def _now(self) -> float:
-        return time.monotonic() - self.started
+    def view(self, spec: MilestoneSpec) -> MilestoneSpec:
+        view, self.skipped = board_view(spec, deploy=self.board.deploy.method)
+        return view
 
-    def run(self) -> BootRecord:
-        req = self.request
-        board = req.board
-        req.out.mkdir(parents=True, exist_ok=True)
-        for name in RECORD_FILES:
-            (req.out / name).unlink(missing_ok=True)
+    def take(self, run: BootRun) -> None:
+        board = self.board
         self.info = {"name": board.name, "bmc": board.bmc.address, "console": board.console.kind,
-                     "deploy": {"method": board.deploy.method}, "boot_device": BOOT_DEVICE[board.deploy.method],
+                     "deploy": {"method": board.deploy.method}, "boot_device": self.deploy.boot_device,
                      "skipped_milestones": self.skipped, "power": [], "console_gaps": [], "power_off": None}
-        record = BootRecord(outcomes.NOT_DECIDED, board.name, {"path": str(req.image), "sha256": None}, qemu=None,
-                            milestones_total=self.matcher.total, board=self.info)
-        lock = BoardLock(board)
         try:
-            lock.acquire(f"bootlab boot {req.image}")
+            self.lock.acquire(f"bootlab boot {run.plan.image}")
         except BoardBusy as e:
-            return self._finish(record, outcomes.held_elsewhere(str(e)))
-        self.capture = Capture(req.out, (CHANNEL,))
-        try:
-            outcome = self._boot(record)
-        except _Stop as stop:
-            outcome = stop.outcome
-        except BoardError as e:  # the console, the BMC or the deploy: never the kernel's fault
-            outcome = outcomes.part_failed(e.culprit, str(e))
-        finally:
-            self._release(lock)
-        return self._finish(record, outcome)
+            raise MachineStop(outcomes.held_elsewhere(str(e))) from None
 
-    # -- stages ---------------------------------------------------------------------------
-    def _boot(self, record: BootRecord) -> Outcome:
-        req, board = self.request, self.request.board
+    def prepare(self, run: BootRun, record: BootRecord) -> str:
+        board = self.board
+        run.open_capture()
         if self.skipped:
-            self._event(f"milestones not visible on a board (no such channel): {', '.join(self.skipped)}")
-        self.console = self.console_factory(board, self._now)
+            run.event(f"milestones not visible on a board (no such channel): {', '.join(self.skipped)}")
+        self.console = self.console_factory(board, run.clock)
         self.console.open()
-        self._event(f"console {board.console.kind} open")
-        self.typist = Typist({"serial": ConsoleSerial(self.console)}, self.capture, self.progress, self._since_power_on,
-                             down_culprit=Culprit.BOARD, timeline_clock=self._now)
-        self._check_interrupt()
-        self.power = self.power_factory(board, self._event)
+        run.event(f"console {board.console.kind} open")
+        run.check_interrupt()
+        self.power = self.power_factory(board, lambda text: self._power_event(run, text))
         if self.power.status() == "on":  # off before the deploy: a USB stick is switched away from it
-            self._event("board was on: powering off first")
+            run.event("board was on: powering off first")
             self.power.off()
-        self._check_interrupt()
-        record.image, self.info["deploy"] = self._deploy()
-        self._check_interrupt()
-        self.power.set_boot(BOOT_DEVICE[board.deploy.method])
-        self._check_interrupt()
-        self._powered_at = self._now()
+        run.check_interrupt()
+        start = run.clock()
+        deployed = self.deploy.put(run.plan.image)
+        record.image, self.info["deploy"] = deployed.image, deployed.facts
+        facts = ", ".join(f"{k} {v}" for k, v in deployed.facts.items() if k != "method")
+        run.event(f"deployed by {self.deploy.method} in {run.clock() - start:.2f}s: {facts}")
+        run.check_interrupt()
+        self.power.set_boot(self.deploy.boot_device)
+        run.check_interrupt()
+        return self._profile(run.spec)
+
+    def _profile(self, spec: MilestoneSpec) -> str:
+        """Boots of this board whose timings compare: same deploy, console and milestones."""
+        milestones = "|".join(f"{m.name}={m.regex.pattern}" for m in spec.milestones)
+        digest = hashlib.sha256(milestones.encode()).hexdigest()[:16]
+        return f"board/{self.board.deploy.method}/{self.board.console.kind}/spec-{digest}"
+
+    def power_on(self, run: BootRun) -> float | None:
+        assert self.power is not None
+        import time
+
+        at = time.monotonic()
         self.power.on()
-        self.progress.event(f"board {board.name}: powered on, {BOOT_DEVICE[board.deploy.method]} boot")
-        global_timeout = self._loop()
-        if self.interrupt:
-            return self._interrupted()
-        if self._open_line_outcome is not None:
-            return self._open_line_outcome
-        since_on = self._since_power_on()
-        self.matcher.close(since_on)
-        return judge(self.matcher, BootFacts(global_timeout=global_timeout, boot_timeout_s=req.timeout_s, duration_s=since_on,
-                                             board=board.name, console=getattr(self.console, "where", board.console.kind),
-                                             image_files=artifact_files(req.image)))
+        run.progress.event(f"board {self.board.name}: powered on, {self.deploy.boot_device} boot")
+        run.machine_started()
+        return at
 
-    def _deploy(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        req, board = self.request, self.request.board
-        start = self._now()
-        try:
-            if board.deploy.method == "pxe":
-                staged = stage_esp(req.image, tftp_root(board))
-                image = {"path": str(req.image), "sha256": staged.sha256}
-                deployed = staged.to_dict()
-            else:
-                fat, image = prepare_image(req.image)
-                deployed = deploy_usb(board, fat).to_dict()
-        except EspError as e:
-            raise _Stop(outcomes.image_not_bootable(str(e), damage(req.image))) from None
-        facts = ", ".join(f"{k} {v}" for k, v in deployed.items() if k != "method")
-        self._event(f"deployed by {board.deploy.method} in {self._now() - start:.2f}s: {facts}")
-        return image, deployed
-
-    def _loop(self) -> bool:
-        """Read and match until decided, interrupted or the boot timeout; True on the timeout."""
+    def read(self, run: BootRun, timeout: float) -> int:
         assert self.console is not None
-        timeout = self.request.timeout_s
-        while True:
-            self._read(TICK_S)
-            since_on = self._since_power_on()
-            self._console_down()
-            self.matcher.poll(since_on)
-            self._type()
-            decided = self.matcher.decided or self._open_line_outcome
-            if decided is not None:
-                self._event(f"decided: {decided.summary()}")
-                deadline = time.monotonic() + DECIDED_DRAIN_S
-                while time.monotonic() < deadline:
-                    self._read(0.05)
-                return False
-            if self.interrupt:
-                self._event(f"{self.interrupt.signame} received: stopping")
-                return False
-            if since_on >= timeout:
-                self._event(f"boot timeout of {timeout:g}s after power-on expired")
-                return True
-
-    def _read(self, timeout: float) -> None:
-        assert self.console is not None and self.capture is not None
-        for chunk in self.console.read(timeout):
-            t = self._now()
+        chunks = self.console.read(timeout)
+        for chunk in chunks:
             if isinstance(chunk, ConsoleGap):
-                gap = {"start": round(chunk.start, 3), "end": round(chunk.end, 3), "reason": chunk.reason}
-                self.info["console_gaps"].append(gap)
-                self._event(chunk.text())
-                if self.matcher.conversation is not None and self._powered_at is not None:
-                    self.matcher.conversation.console_gap(chunk.start - self._powered_at, chunk.end - self._powered_at)
+                self._gap(run, chunk)
                 continue
-            self.capture.data(CHANNEL, chunk, t)
-            if self._powered_at is None:
-                continue
-            found = self.matcher.feed(CHANNEL, chunk, t - self._powered_at)
-            before = self.matcher.reached - len(found)
-            for i, hit in enumerate(found):
-                self.progress.milestone(before + i + 1, self.matcher.total, hit)
-            self._watch_open_line(chunk)
-            self._type()
+            run.feed(CHANNEL, chunk)
+            if run.powered:
+                self._watch_open_line(run, chunk)
+        return len(chunks)
 
-    def _console_down(self) -> None:
+    def _gap(self, run: BootRun, gap: ConsoleGap) -> None:
+        self.info["console_gaps"].append({"start": round(gap.start, 3), "end": round(gap.end, 3), "reason": gap.reason})
+        run.event(gap.text())
+        offset = run.clock() - run.now()  # the timeline's clock minus the milestones'
+        if run.matcher.conversation is not None and run.powered:
+            run.matcher.conversation.console_gap(gap.start - offset, gap.end - offset)
+
+    def tick(self, run: BootRun, t: float) -> Outcome | None:
         """A console lost and not back yet is a gap up to now: a step's answer may be in it."""
         down = self.console.down_since if self.console is not None else None
-        if down is not None and self.matcher.conversation is not None and self._powered_at is not None:
-            self.matcher.conversation.console_gap(down - self._powered_at, self._since_power_on())
+        if down is not None and run.matcher.conversation is not None:
+            run.matcher.conversation.console_gap(down - (run.clock() - t), t)
+        return self._seen
 
-    def _type(self) -> None:
-        if self.typist is not None and self._powered_at is not None:
-            self.typist.pump(self.matcher)
-
-    def _watch_open_line(self, chunk: bytes) -> None:
+    def _watch_open_line(self, run: BootRun, chunk: bytes) -> None:
         """The deploy signatures, also on a line the firmware has not ended yet: OVMF prints
         `>>Start PXE over IPv4.` and its line end only after DHCP gave up, a minute later."""
-        if self._open_line_outcome is not None or self.matcher.decided is not None:
+        if self._seen is not None or run.matcher.decided is not None:
             return
         self._tail = (self._tail + chunk)[-OPEN_LINE_TAIL:]
         text = clean_block(self._tail)
-        for sig in DEPLOY_SIGNATURES.get(self.request.board.deploy.method, ()):
+        for sig in DEPLOY_SIGNATURES.get(self.board.deploy.method, ()):
             found = sig.regex.search(text)
             if found:
                 line = text[text.rfind("\n", 0, found.start()) + 1:].split("\n")[0].strip()
-                self._open_line_outcome = outcomes.open_line_signature(sig, line, self.matcher.last_milestone)
+                self._seen = outcomes.open_line_signature(sig, line, run.matcher.last_milestone)
                 return
 
-    def _release(self, lock: BoardLock) -> None:
-        """Power off, close the console, release the board: after every outcome."""
+    def exited(self, run: BootRun) -> int | None:
+        return None  # a board runs until it is powered off
+
+    def send(self, console: str, data: bytes) -> None:
+        assert self.console is not None
+        self.console.write(data)
+
+    def inputs(self, run: BootRun) -> dict[str, InputPort]:
+        assert self.console is not None
+        return {"serial": ConsoleSerial(self.console)}
+
+    def stop(self, run: BootRun) -> None:
+        """Power off and close the console: after every outcome."""
         if self.power is not None:
             try:
                 self.power.off()
                 self.info["power_off"] = "off"
             except BoardError as e:
                 self.info["power_off"] = f"failed: {e}"
-                self._event(f"power off failed: {e}: the board may still be on")
+                run.event(f"power off failed: {e}: the board may still be on")
             finally:
                 trips = getattr(self.power, "round_trips", [])
                 self.info["ipmi_round_trips"] = [{"what": what, "s": round(s, 4)} for what, s in trips]
                 self.power.close()
         if self.console is not None:
             self.console.close()
-            self._event("console closed")
-        lock.release()
-        self._event(f"board {self.request.board.name} released")
-        if self.capture is not None:
-            self.capture.close(self._now())
+            run.event("console closed")
+        run.finished()
 
-    # -- helpers --------------------------------------------------------------------------
-    def _event(self, text: str) -> None:
-        t = self._now()
-        if self.capture is not None:
-            self.capture.event(text, t)
-        if text.startswith("ipmi: "):
-            self.info["power"].append({"t": round(t, 3), "event": text.removeprefix("ipmi: ")})
+    def release(self, run: BootRun) -> None:
+        self.lock.release()
+        run.event(f"board {self.board.name} released")
 
-    def _since_power_on(self) -> float:
-        return 0.0 if self._powered_at is None else self._now() - self._powered_at
+    def facts(self, run: BootRun) -> dict[str, Any]:
+        return {"board": self.board.name, "console": getattr(self.console, "where", self.board.console.kind)}
 
-    def _check_interrupt(self) -> None:
-        if self.interrupt:
-            self._event(f"{self.interrupt.signame} received: stopping")
-            raise _Stop(self._interrupted())
-
-    def _interrupted(self) -> Outcome:
-        return outcomes.interrupted(self.interrupt.signame, self._now(), self.matcher.last_milestone)
-
-    def _finish(self, record: BootRecord, outcome: Outcome) -> BootRecord:
-        record.outcome = outcome
-        record.milestones = sorted([*self.matcher.hits, *self.matcher.step_hits], key=lambda hit: hit.t)
-        record.conversation = self.matcher.conversation.to_list() if self.matcher.conversation else None
-        record.bytes_seen = {CHANNEL: self.matcher.bytes_seen[CHANNEL]}
-        record.duration_s = self._now()
+    def finish(self, run: BootRun, record: BootRecord) -> None:
+        record.qemu = None
         record.board = self.info
-        write_record(self.request.out, record)
-        return record
+        record.boot_path = None  # a board boots its own firmware: no warm path
+        record.bytes_seen = {CHANNEL: run.matcher.bytes_seen[CHANNEL]}
+
+    def _power_event(self, run: BootRun, text: str) -> None:
+        run.event(text)
+        if text.startswith("ipmi: "):
+            self.info["power"].append({"t": round(run.clock(), 3), "event": text.removeprefix("ipmi: ")})
+
+
+def BoardSession(request: BoardBootRequest, progress: MachineProgress, interrupt: Interrupt, **parts: Any) -> BootRun:
+    """One boot of `request` on its board: the boot run over a `BoardMachine`."""
+    plan = Plan(request.image, request.spec, request.out, request.timeout_s)
+    return BootRun(BoardMachine(request.board, **parts), plan, progress, interrupt, (Conversation(progress),))

@@ -2,8 +2,9 @@
 
     validate   arguments, inventory, spec (a problem is a usage error, exit 2, nothing booted)
     health     out of service in the inventory or quarantined: MISS, never booted
-    boot       a target: the QEMU runner (workers/boot.py) with triage; a board: the board
-               session (workers/board/session.py); a runner crash is ERROR/lab, never FAIL
+    boot       one boot run (workers/run.py) over the machine: a target's QEMU (workers/boot.py)
+               or a board (workers/board/session.py), each with its triage (workers/triage.py);
+               a runner crash is ERROR/lab, never FAIL
     health     a board's verdict moves its health (lab/health.py)
     print      the verdict line; `--json`: result.json on stdout
 `run_boot` is the pipeline: it takes a validated `BootJob` and returns the boot record.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from lab import outcomes
 from lab.health import Health, HealthError
+from lab.board import Board
 from lab.inventory import DEFAULT_MILESTONES, Inventory
 from lab.milestones import MilestoneSpec, load_spec
 from lab.record import BootRecord, never_ran, write_record
@@ -31,7 +33,8 @@ from workers.bootlab.common import UsageError, add_command, load, require_exists
 from workers.interrupt import Interrupt, interruptible
 from workers.progress import MachineProgress, progress_for
 from workers.qemu import earlystart
-from workers.triage import boot_cold, boot_warm_baseline, boot_with_triage
+from workers.board.session import BoardBootRequest
+from workers.triage import boot_board_with_triage, boot_cold, boot_warm_baseline, boot_with_triage
 
 BOOTS_DIR = Path("build/boots")
 
@@ -162,14 +165,27 @@ def _board_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Boo
         raise UsageError(f"board {board.name}: {e}") from None
 
     def start(progress: MachineProgress, interrupt: Interrupt) -> BootRecord:
-        # Imported here: the session pulls in pyghmi and paramiko (~150 ms), which every
-        # `bootlab boot --target` would otherwise pay before QEMU starts.
-        from workers.board.session import BoardBootRequest, BoardSession
-
         request = BoardBootRequest(board, args.image, spec, out, args.timeout or board.boot_timeout_s)
-        return BoardSession(request, progress, interrupt).run()
+        return boot_board_with_triage(request, siblings(inventory, board), progress, interrupt)
 
     return BootJob("board", board.name, args.image, out, view.total, board.enabled, start)
+
+
+def siblings(inventory: Inventory, board: Board) -> list[Board]:
+    """The boards triage may boot a failing image on: same kind, same worker, in service and
+    not quarantined (a held one is skipped when its boot says MISS)."""
+    if board.kind is None:
+        return []
+    out = []
+    for other in inventory.boards.values():
+        if other.name == board.name or other.kind != board.kind or other.worker != board.worker or not other.enabled:
+            continue
+        try:
+            if health.load(other.name).state is not Health.QUARANTINED:
+                out.append(other)
+        except HealthError:
+            continue  # its health cannot be read: not a board to judge another by
+    return out
 
 
 # -- the pipeline --------------------------------------------------------------------------------

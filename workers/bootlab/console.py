@@ -61,7 +61,7 @@ def _cmd_console(args: argparse.Namespace) -> int:
         return _target_console(args)
     # Imported here: the session pulls in pyghmi and paramiko (~150 ms), which every other
     # bootlab command would pay.
-    from workers.board.session import board_console
+    from workers.board.parts import board_console
 
     board = load(args.inventory).board(args.board)
     lock = None

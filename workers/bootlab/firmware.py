@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cmd_inspect(args: argparse.Namespace) -> int:
     worst = EXIT_PASS
     for group in _firmware_groups(args.paths):
-        report = inspect_firmware(**group)
+        report = inspect_firmware(code=group.get("code"), vars=group.get("vars"), bios=group.get("bios"))
         print(report.render())
         worst = worst if report.ok else EXIT_ERROR
     return worst

@@ -11,13 +11,13 @@ import time
 import uuid
 from pathlib import Path
 
+from lab.contract import KERNEL_BUILDER
 from lab.verdict import EXIT_ERROR, EXIT_USAGE, worst
 from workers.bootlab.common import UsageError, add_command, load, require_positive
 from workers.tryclient import OPTIONS, TryError, TryJob, credentials, read_options, submit
 from workers.trysource import SourceError, checkout_root, read_source
 from workers.trywatch import TryWatch, WatchError, kernel_build_verdict
 
-KERNEL_BUILDER = "kernel"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -91,6 +91,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
         print(f"try: {head}: the kernel build ended: {build['state_string']}  ({watch.build_url(build)})")
         return verdict[0].exit_code
     final = worst(verdicts)
+    assert final is not None and watch.first_verdict_at is not None  # verdicts were printed
     first = watch.first_verdict_at - started
     print(f"try: {final.value} ({len(verdicts)} boots) in {time.monotonic() - started:.1f} s, "
           f"first verdict after {first:.1f} s")

@@ -110,6 +110,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if interrupt:
             raise UsageError(f"check interrupted by {interrupt.signame}: the lane is unchanged")
     if warm.boot_path != "warm":
+        assert warm.warm is not None  # boot_warm says why it ran cold
         summary = {"target": target.name, "agree": None, "ran_warm": False, "warnings": warm.warm["warnings"],
                    "records": [str(out / "cold"), str(out / "warm")]}
         _report(args.json, summary, f"{target.name}: no check: the warm boot ran cold ({'; '.join(warm.warm['warnings'])})")

@@ -20,17 +20,15 @@ import struct
 import time
 from typing import Any
 
-from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi import console as pyghmi_console
-from pyghmi.ipmi.private import session as pyghmi_session
 
 from lab.verdict import Culprit
 from workers.board.error import ConsoleError
 from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleGap
+from workers.ipmisession import end_session, refused
 
 GET_PAYLOAD_INSTANCE_INFO = 0x4B  # netfn 6 (application), payload type 1 (SOL), instance 1
 PROBE_TIMEOUT_S = 3.0
-REFUSED = ("incorrect password", "unauthorized name", "insufficient privilege")  # our configuration, not the board
 
 
 class SolConsole:
@@ -59,9 +57,9 @@ class SolConsole:
         """Activate SOL; raise `ConsoleError` if the BMC refuses or does not answer in time."""
         error = self._connect(time.monotonic() + self.connect_timeout_s)
         if error is not None:
-            refused = any(r in error.lower() for r in REFUSED)
-            raise ConsoleError(self.board, self.where, error + (": check the SOL user's secret" if refused else ""),
-                               Culprit.LAB if refused else Culprit.BOARD)
+            ours = refused(error)  # our configuration, not the board
+            raise ConsoleError(self.board, self.where, error + (": check the SOL user's secret" if ours else ""),
+                               Culprit.LAB if ours else Culprit.BOARD)
 
     def read(self, timeout: float) -> list[Chunk]:
         if self._console is None and time.monotonic() >= self._next_attempt:
@@ -159,15 +157,4 @@ class SolConsole:
 
 
 def _logout(session: Any, login: dict[str, Any]) -> None:
-    """Log the IPMI session out (BMCs have few session slots); a dead BMC is not an error here.
-
-    pyghmi 1.6.19 keys `Session.initting_sessions` by the str user and password but removes
-    entries by their encoded bytes, so the entry outlives the login and every later Session
-    with the same credentials is handed this dead one and never logs in: drop it ourselves."""
-    if session is not None:
-        try:
-            session.logout(sessionok=False)
-        except pyghmi_exc.IpmiException:
-            pass
-    key = (login["bmc"], login["userid"], login["password"], login["port"], None)
-    pyghmi_session.Session.initting_sessions.pop(key, None)
+    end_session(session, login["bmc"], login["userid"], login["password"], login["port"])

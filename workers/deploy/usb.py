@@ -30,8 +30,7 @@ import paramiko
 
 from lab.board import Board, MuxSpec, SshHost
 from lab.verdict import Culprit
-from workers import secrets
-from workers.board.error import DeployError
+from workers.board.error import DeployError, board_secret
 from workers.state import state_root
 
 CHUNK = 1024 * 1024
@@ -68,11 +67,8 @@ class Remote:
         if known.exists():
             self.client.load_host_keys(str(known))
         self.client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        try:
-            pkey = _key(secrets.resolve(host.key_secret)) if host.key_secret else None
-            password = secrets.resolve(host.password_secret) if host.password_secret else None
-        except secrets.SecretError as e:
-            raise DeployError(board, self.where, str(e), Culprit.LAB) from None
+        pkey = _key(board_secret(board, self.where, host.key_secret, DeployError)) if host.key_secret else None
+        password = board_secret(board, self.where, host.password_secret, DeployError) if host.password_secret else None
         try:
             self.client.connect(host.address, port=host.port, username=host.user, pkey=pkey, password=password,
                                 timeout=SSH_TIMEOUT_S, auth_timeout=SSH_TIMEOUT_S, banner_timeout=SSH_TIMEOUT_S,

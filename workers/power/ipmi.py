@@ -19,12 +19,11 @@ from typing import Any, TypeVar
 
 from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi import command as pyghmi_command
-from pyghmi.ipmi.private import session as pyghmi_session
 
 from lab.board import Board
 from lab.verdict import Culprit
-from workers import secrets
-from workers.board.error import BoardError
+from workers.board.error import BoardError, board_secret
+from workers.ipmisession import end_session, refused
 from workers.power.base import BOOT_DEVICES, BootDevice, PowerState
 
 T = TypeVar("T")
@@ -32,7 +31,6 @@ Log = Callable[[str], None]
 # Our names -> pyghmi's. `disk` is IPMI "force boot from default hard drive"; `usb` is the
 # removable-media code (0x3c), which many UEFI BMCs map to USB.
 _PYGHMI_BOOTDEV = {"network": "network", "disk": "hd", "usb": "usb"}
-_REFUSED = ("incorrect password", "unauthorized name", "insufficient privilege", "password is too long")
 # Worth a fresh login and another try; any other answer (an IPMI completion code) is final.
 _TRANSIENT = ("no answer", "timeout", "session no longer connected", "session disconnected",
               "session failed to initialize", "busy")
@@ -60,11 +58,7 @@ class IpmiPower:
     @classmethod
     def for_board(cls, board: Board, *, log: Log | None = None) -> IpmiPower:
         """The driver with the password resolved from the board's secret (a missing secret is ERROR/lab)."""
-        try:
-            password = secrets.resolve(board.bmc.credentials.password_secret)
-        except secrets.SecretError as e:
-            raise BoardError(board.name, board.bmc.address, str(e), culprit=Culprit.LAB) from None
-        return cls(board, password, log=log)
+        return cls(board, board_secret(board.name, board.bmc.address, board.bmc.credentials.password_secret), log=log)
 
     def status(self) -> PowerState:
         state = self._call("get power", lambda c: c.get_power()["powerstate"])
@@ -103,21 +97,14 @@ class IpmiPower:
             raise BoardError(self.board, self.where, f"asked for a {device} boot override, the BMC reports {got!r}")
 
     def close(self) -> None:
-        if self._cmd is not None:
-            try:
-                self._cmd.ipmi_session.logout()
-            except (pyghmi_exc.IpmiException, OSError):
-                pass  # the session expires on the BMC by itself
-        self._drop_session()
+        self._drop_session(logout=True)
 
-    def _drop_session(self) -> None:
-        """Forget our session, so the next command logs in afresh.
-
-        pyghmi 1.6 keeps a finished login in `Session.initting_sessions` and hands that dead
-        session (logged out or broken) to the next `Command` with the same credentials."""
+    def _drop_session(self, logout: bool = False) -> None:
+        """Forget our session, so the next command logs in afresh (workers/ipmisession.py)."""
+        session = self._cmd.ipmi_session if logout and self._cmd is not None else None
         self._cmd = None
         b = self.bmc
-        pyghmi_session.Session.initting_sessions.pop((b.host, b.credentials.user, self._password, b.port, None), None)
+        end_session(session, b.host, b.credentials.user, self._password, b.port)
 
     def _change(self, request: str, want: PowerState) -> None:
         self._log(f"ipmi: power {request} requested")
@@ -156,7 +143,7 @@ class IpmiPower:
                 elapsed = self._clock() - start
                 message = str(e) if str(e) not in ("", "None") else "no answer"
                 transient = isinstance(e, OSError) or any(t in message.lower() for t in _TRANSIENT)
-                if any(r in message.lower() for r in _REFUSED):
+                if refused(message):
                     # never retried: BMCs lock a user out after a few bad logins
                     raise BoardError(
                         self.board, self.where,
@@ -168,7 +155,8 @@ class IpmiPower:
                 if not transient:
                     raise BoardError(self.board, self.where, f"{what}: the BMC answered: {message}") from None
                 if attempt == attempts:
-                    raise BoardError(self.board, self.where, f"{what}: {message} ({attempts} attempt{'s' if attempts > 1 else ''}, the last {elapsed:.1f}s)") from None
+                    tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+                    raise BoardError(self.board, self.where, f"{what}: {message} ({tries}, the last {elapsed:.1f}s)") from None
                 self._log(f"ipmi: {what}: {message} after {elapsed:.1f}s; retrying ({attempt}/{attempts})")
                 continue
             finally:

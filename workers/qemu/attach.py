@@ -1,6 +1,6 @@
 """How a capture channel or an input plugs into the QEMU runner without touching its loop.
 
-An `Attachment` takes part in one boot. The runner (workers/boot.py) calls its hooks:
+An `Attachment` takes part in one boot. The boot run (workers/run.py) calls its hooks:
     qemu_args(work)   while building QEMU's command line (a device, `-loadvm`, ...)
     started(live)     once QEMU connected its QMP socket (`live.qmp`; None if the handshake
                       failed), during QEMU's start-up: before the guest runs its first instruction
@@ -24,6 +24,9 @@ and `live` (a `LiveBoot`) lets it act on the boot:
     live.event(text)           a runner line on the timeline
     live.image                 the FAT image of the ESP (None before it is prepared)
     live.now(), live.out       the boot's clock (s since QEMU start), its record directory
+    live.clock()               the timeline's clock (a board's counts from taking it)
+    live.inputs()              the machine's input ports (workers/inputs.py), for typing
+    live.machine               the machine the boot runs on (workers/machine.py)
 A channel an attachment feeds is named in `channels` (its raw log `<name>.log` is kept) and,
 for the matcher to read it, in lab.spec.CHANNELS. A new guest console (a chardev) is one
 row of workers/qemu/command.py's CONSOLES instead.
@@ -32,10 +35,12 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from lab.conversation import StepHit
 from lab.matcher import BootMatcher, MilestoneHit
 from workers.capture import Capture
+from workers.inputs import InputPort
 from workers.qemu.qmp import QmpClient
 
 
@@ -43,8 +48,11 @@ class LiveBoot(Protocol):
     out: Path
     qmp: QmpClient | None
     matcher: BootMatcher
-    capture: Capture
     image: Path | None
+    machine: Any  # workers.machine.Machine
+
+    @property
+    def capture(self) -> Capture: ...
 
     def now(self) -> float: ...
 
@@ -55,6 +63,10 @@ class LiveBoot(Protocol):
     def send(self, console: str, data: bytes) -> None: ...
 
     def event(self, text: str) -> None: ...
+
+    def clock(self) -> float: ...
+
+    def inputs(self) -> dict[str, InputPort]: ...
 
 
 class Attachment:
@@ -71,7 +83,7 @@ class Attachment:
     def tick(self, live: LiveBoot, t: float) -> None:
         pass
 
-    def hit(self, live: LiveBoot, hit: MilestoneHit) -> None:
+    def hit(self, live: LiveBoot, hit: MilestoneHit | StepHit) -> None:
         pass
 
     def received(self, live: LiveBoot, channel: str, data: bytes) -> None:

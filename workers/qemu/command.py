@@ -1,4 +1,6 @@
-"""The QEMU command line for one boot, built from a resolved target profile.
+"""QEMU command lines: the one place that knows QEMU's options. A boot's (`qemu_command`,
+from a resolved target profile), the KVM probe's (workers/kvm.py) and a virtual board's
+(workers/vboard/machine.py) share the machine and firmware arguments built here.
 
 Every console channel is a unix socket on which the *runner* listens and QEMU connects
 as a client during its start-up, before any guest instruction runs: nothing the guest
@@ -56,16 +58,12 @@ def qemu_command(profile: Profile, sockets: dict[str, Path], binary: str = QEMU_
                 for arg in ("-chardev", f"socket,id={name},path={sockets[name]}", *device)]
     return [
         binary,
-        "-machine", f"{profile.machine},smm=on" if profile.secure_boot else profile.machine,
-        "-accel", profile.accel,
-        "-m", str(profile.memory_mb),
-        # -nodefaults drops the default NIC (OVMF would try PXE for a minute) and the
-        # monitor on stdio; the framebuffer comes back explicitly for screen.png.
-        "-nodefaults",
-        "-vga", "std",
+        *machine_args(f"{profile.machine},smm=on" if profile.secure_boot else profile.machine,
+                      profile.accel, profile.memory_mb),
+        "-vga", "std",  # the framebuffer, back after -nodefaults, for screen.png
         "-display", "none",
         "-no-reboot",
-        *_firmware_args(profile.firmware),
+        *firmware_args(profile.firmware),
         # Only SMM code may write the flash: without it Secure Boot's variables are not protected.
         *(("-global", "driver=cfi.pflash01,property=secure,value=on") if profile.secure_boot else ()),
         *_disk_args(profile.image),
@@ -84,7 +82,14 @@ def _disk_args(image: Path | None) -> list[str]:
     return ["-drive", f"format=raw,file={image},snapshot=on"]
 
 
-def _firmware_args(firmware: Firmware) -> list[str]:
+def machine_args(machine: str, accel: str, memory_mb: int) -> list[str]:
+    """The machine with no default devices: -nodefaults drops the default NIC (OVMF would try
+    PXE for a minute) and the monitor on stdio; each user adds back what it needs."""
+    return ["-machine", machine, "-accel", accel, "-m", str(memory_mb), "-nodefaults"]
+
+
+def firmware_args(firmware: Firmware) -> list[str]:
+    """`-bios`, or pflash: CODE read-only and the per-boot VARS copy."""
     if firmware.mode == "bios":
         return ["-bios", str(firmware.bios)]
     return [

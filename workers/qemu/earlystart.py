@@ -17,7 +17,7 @@ pipeline would have started. Channel output that arrives before the lab is impor
 the sockets and is stamped when read: the firmware's first lines by up to ~0.1 s late, never a
 kernel milestone (the kernel starts seconds later). The record says `qemu.early_start`.
 
-Imports here are the standard library's lightest only: this runs before everything else.
+Imports here are the standard library's lightest only (and lab/jsonfile.py, which is no more): this runs before everything else.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ import socket
 import sys
 from pathlib import Path
 
+from lab.jsonfile import write_json
 from workers.qemu.process import QemuProcess, QemuStartError
 
 WORK = "{work}"  # the work directory in a saved command
@@ -125,10 +126,7 @@ def remember(argv: list[str], work: Path, vars_template: Path | None, vars_copy:
             "sockets": {channel: path.name for channel, path in sockets.items()}, "inputs": files}
     path = _plan_path(_key)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(plan))
-        os.replace(tmp, path)
+        write_json(path, plan)
     except OSError:
         pass  # a cache: the next boot starts the usual way
 

@@ -32,6 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lab.conversation import StepHit
 from lab.matcher import MilestoneHit
 from lab.screen.feed import ScreenFeed, ScreenLines
 from lab.screen.unreadable import REPLACEMENT, Unreadable, unreadable
@@ -94,7 +95,7 @@ class ScreenChannel(Attachment):
             self._read(live)
         self._due = t + self._interval
 
-    def hit(self, live: LiveBoot, hit: MilestoneHit) -> None:
+    def hit(self, live: LiveBoot, hit: MilestoneHit | StepHit) -> None:
         if hit.channel == SCREEN and self._frame is not None:
             self._save(live, f"screen-{hit.name}.png", self._frame)
         if live.matcher.decided is not None:

@@ -84,9 +84,8 @@ class SnapshotStore:
         try:
             manifest = Manifest.from_dict(json.loads(manifest_path.read_text()))
         except (OSError, ValueError, SnapshotError) as exc:
-            problem = f"corrupt: {manifest_path} unreadable: {exc}"
             self.drop(key.digest)
-            return None, problem
+            return None, f"corrupt: {manifest_path} unreadable: {exc}"
         stream = directory / STREAM
         problem = unusable(manifest, key, stream.stat().st_size if stream.exists() else None)
         if problem is not None:

@@ -16,6 +16,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from workers.qemu.command import QEMU_BINARY, Firmware, firmware_args, machine_args
+
 BOOTFILE = "bootx64.efi"
 
 
@@ -44,10 +46,9 @@ def qemu_argv(m: Machine, boot: str, vars_copy: Path) -> list[str]:
     """QEMU for one power-on; `boot` is the override from IPMI (`pxe`, `default`, ...)."""
     net_first = boot == "pxe" or m.usb_image is None
     argv = [
-        "qemu-system-x86_64", "-name", f"vboard-{m.name}", "-machine", "q35", "-accel", "tcg",
-        "-m", str(m.memory_mb), "-nodefaults", "-display", "none", "-monitor", "none",
-        "-drive", f"if=pflash,format=raw,readonly=on,file={m.code}",
-        "-drive", f"if=pflash,format=raw,file={vars_copy}",
+        QEMU_BINARY, "-name", f"vboard-{m.name}", *machine_args("q35", "tcg", m.memory_mb),
+        "-display", "none", "-monitor", "none",
+        *firmware_args(Firmware("pflash", code=Path(m.code), vars=vars_copy)),
         "-chardev", f"socket,id=com1,path={m.serial_socket}",
         "-serial", "chardev:com1",
     ]

@@ -93,6 +93,7 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
     _check_free(board)
     machine = machine_for(board, inventory, state)
     if machine.lan_bridge is not None:
+        assert machine.lan_ifup is not None  # set with the bridge (workers/vboard/machine.py)
         _check_lan(board, machine.lan_bridge)
         Path(machine.lan_ifup).write_text(lan_ifup_script(machine.lan_bridge))
         Path(machine.lan_ifup).chmod(0o755)

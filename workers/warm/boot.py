@@ -15,6 +15,7 @@ try's final answer) must confirm it cold (`workers.boot.BootSession`, or `--no-w
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
                  [*warnings, f"warm start failed: {problem}{said}{dropped_note} (record: {attempt})"])
 
 
-def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, object, Path | None]:
+def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, Callable[[Path], list[str]], Path | None]:
     """The key of the snapshot this boot would restore, the command line that makes it (for a
     work directory) and the VARS template it starts from."""
     target = request.target

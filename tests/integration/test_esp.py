@@ -8,7 +8,13 @@ import pytest
 from lab.esp import BOOT_FILE, EspError
 from workers.esp import build_esp_image
 
-pytestmark = pytest.mark.skipif(shutil.which("mcopy") is None, reason="needs mtools")
+
+@pytest.fixture(autouse=True)
+def mtools() -> None:
+    if shutil.which("mcopy") is None:
+        pytest.fail("mcopy not found: install mtools (make deps)")
+
+
 APP = b"MZ" + bytes(range(256)) * 40
 
 

@@ -6,7 +6,13 @@ import pytest
 
 from workers.espcache import cache_dir, cached_esp_image
 
-pytestmark = pytest.mark.skipif(shutil.which("mcopy") is None, reason="needs mtools")
+
+@pytest.fixture(autouse=True)
+def mtools() -> None:
+    if shutil.which("mcopy") is None:
+        pytest.fail("mcopy not found: install mtools (make deps)")
+
+
 APP = b"MZ" + bytes(range(256)) * 40
 
 

@@ -13,7 +13,11 @@ CODE_2M = Path("/usr/share/OVMF/OVMF_CODE.fd")
 VARS_2M = Path("/usr/share/OVMF/OVMF_VARS.fd")
 BIOS = Path("/usr/share/ovmf/OVMF.fd")
 
-pytestmark = pytest.mark.skipif(not CODE_4M.exists(), reason="needs Debian's ovmf package")
+
+@pytest.fixture(autouse=True)
+def ovmf() -> None:
+    if not CODE_4M.exists():
+        pytest.fail(f"{CODE_4M} not found: install Debian's ovmf package (make deps)")
 
 
 def test_real_pairs_and_bios_are_ok():

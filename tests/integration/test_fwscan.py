@@ -7,7 +7,12 @@ import workers.fwscan as fwscan
 from lab.firmware import inspect_firmware, scan_file
 
 CODE_4M = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
-pytestmark = pytest.mark.skipif(not CODE_4M.exists(), reason="needs Debian's ovmf package")
+
+
+@pytest.fixture(autouse=True)
+def ovmf() -> None:
+    if not CODE_4M.exists():
+        pytest.fail(f"{CODE_4M} not found: install Debian's ovmf package (make deps)")
 
 
 @pytest.fixture(autouse=True)
