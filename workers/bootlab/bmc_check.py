@@ -1,5 +1,6 @@
 """`bootlab bmc-check [NAME...]`: try each board's BMC as an attacker would (workers/bmccheck.py).
 
+The verdict on each board is its last line (what the master's board action shows).
 Exit status: 0 every BMC refused every attack, 1 a BMC accepted one (named loudly, with what
 it lets anyone do), 2 usage or config error, 3 a BMC the lab itself cannot reach (not judged).
 """
@@ -44,12 +45,12 @@ def _cmd_bmc_check(args: argparse.Namespace) -> int:
             continue
         tried = attempts(board)
         accepted = [a for a in tried if a.accepted]
+        for a in tried:
+            print(f"    {a.text()}")
         if accepted:
             print(f"!!! {where} is OPEN: {len(accepted)} of {len(tried)} attacks accepted: whoever reaches "
                   f"{board.bmc.host}:{board.bmc.port} can power it, reset it and read its console without its password")
             open_ = True
         else:
             print(f"{where}: refuses all {len(tried)} attacks")
-        for a in tried:
-            print(f"    {a.text()}")
     return EXIT_FAIL if open_ else EXIT_ERROR if unreachable else EXIT_PASS
