@@ -12,6 +12,7 @@ APT_PACKAGES=(
     openipmi ipmitool dnsmasq-base iproute2       # virtual boards (BMC, PXE)
     openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
     postgresql-15                                 # the masters' shared database (steps/cluster)
+    iptables                                      # the host lab's packet filters (steps/hostfirewall.py)
     chromium                                      # headless browser for the dashboard's tests
     python3-venv git make
 )

@@ -36,7 +36,7 @@ import yaml
 from lab.board import pxe_boards
 from lab.hosts import BOARDS_ROLE, LAB_NETWORK, MASTER_ROLE, QEMU_ROLE, HostPlan, free_subnet, hosts_inventory, plan_hosts
 from lab.inventory import load_inventory
-from steps import hostnet, pidfile
+from steps import hostfirewall, hostnet, pidfile
 from steps.auth import USERS_FILE, load_users
 from steps.cluster import router
 from steps.cluster.layout import PARTS
@@ -206,6 +206,7 @@ def start(lab: HostLab) -> None:
     if lab.cluster:  # from this machine's network: a host's namespace has no route to the package registry
         router.install()
     hostnet.up(lab.plan)
+    hostfirewall.apply(lab.plan, hostfirewall.lab_rules(lab.plan, CLUSTER_PORTS["router"], CLUSTER_PORTS["db"], lab.cluster))
     if lab.cluster:
         for part in PARTS:  # db, router, engine, ui: each on its own host, each answering before the next
             _checked(lab.run_on(part, [sys.executable, "-m", "steps.cluster", "start", str(lab.cluster_dir), part],
