@@ -14,6 +14,7 @@ APT_PACKAGES=(
     openipmi ipmitool dnsmasq-base iproute2       # virtual boards (BMC, PXE)
     openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
     postgresql-15                                 # the masters' shared database (steps/cluster)
+    iptables                                      # the host lab's packet filters (steps/hostfirewall.py)
     chromium                                      # headless browser for the dashboard's tests
     debootstrap                                   # the Debian 13 environment's root (install-envs.sh)
     u-boot-qemu                                   # U-Boot's UEFI: the q35-uboot target

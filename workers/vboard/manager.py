@@ -1,9 +1,11 @@
 """`bootlab vboard start|stop|status NAME`: a virtual board's processes, in its state dir.
 
 start: the supervisor (serial relay + VM power) first, then `ipmi_sim` configured to drive
-it; both detached (own session) so the lab command returns, with their pids in `pids.json`.
+it on an inner loopback address, then the BMC guard on the board's BMC port (workers/vboard/bmcguard.py:
+ipmi_sim alone opens cipher suite 0 sessions with any password); all detached (own session)
+so the lab command returns, with their pids in `pids.json`.
 A pid is only signalled while `/proc/<pid>/cmdline` still names this state dir, so a stale
-file can never hit another process. stop: ipmi_sim, then the supervisor, which takes the
+file can never hit another process. stop: the guard, ipmi_sim, then the supervisor, which takes the
 VM with it (QEMU dies with its parent). Every secret a virtual board needs is generated on
 first start (`workers.secrets.ensure`).
 """
@@ -28,6 +30,8 @@ from workers.vboard import ipmisim
 from workers.vboard.machine import Machine, lan_ifup_script
 
 START_TIMEOUT_S = 5.0
+PROCESSES = ("bmc_guard", "ipmi_sim", "supervisor")  # in the order they stop
+INNER_ADDRESS = "127.0.0.2"  # ipmi_sim's, behind the guard: the same port, which SOL clients check
 STOP_TIMEOUT_S = 3.0
 
 
@@ -98,7 +102,7 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
         Path(machine.lan_ifup).write_text(lan_ifup_script(machine.lan_bridge))
         Path(machine.lan_ifup).chmod(0o755)
     machine.save(state / "machine.json")
-    conf, emu = ipmisim.write_config(board, users(board), state)
+    conf, emu = ipmisim.write_config(board, users(board), state, INNER_ADDRESS)
     # Users changed over IPMI persist in ipmi_sim's state and would override LAN.conf.
     shutil.rmtree(state / "sim", ignore_errors=True)
     (state / "sim").mkdir()
@@ -113,8 +117,13 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
         pids["ipmi_sim"] = _spawn(["ipmi_sim", "-c", str(conf), "-f", str(emu), "-s", str(state / "sim"), "-n"],
                                   state / "ipmi_sim.log")
         _write_pids(state, pids)
-        _wait(lambda: _udp_bound(board.bmc.port), f"ipmi_sim of {board.name} on UDP {board.bmc.address}",
-              state / "ipmi_sim.log")
+        _wait(lambda: _udp_bound(INNER_ADDRESS, board.bmc.port),
+              f"ipmi_sim of {board.name} on UDP {INNER_ADDRESS}:{board.bmc.port}", state / "ipmi_sim.log")
+        pids["bmc_guard"] = _spawn([sys.executable, "-m", "workers.vboard.bmcguard", str(state), str(board.bmc.port),
+                                    INNER_ADDRESS], state / "bmc-guard.out")
+        _write_pids(state, pids)
+        _wait(lambda: _udp_bound("127.0.0.1", board.bmc.port), f"the BMC guard of {board.name} on UDP {board.bmc.address}",
+              state / "bmc-guard.out")
     except VboardError:
         stop(board)
         raise
@@ -122,9 +131,9 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
 
 
 def stop(board: Board) -> VboardStatus:
-    """Stop ipmi_sim and the supervisor (and with it the VM); safe to call when stopped."""
+    """Stop the guard, ipmi_sim and the supervisor (and with it the VM); safe to call when stopped."""
     state = vboard_dir(board)
-    for name in ("ipmi_sim", "supervisor"):
+    for name in PROCESSES:
         pid = _running(state).get(name)
         if pid is None:
             continue
@@ -167,7 +176,7 @@ def _running(state: Path) -> dict[str, int | None]:
     except (OSError, ValueError):
         pids = {}
     return {name: (pid if isinstance(pid, int) and _alive(pid, state) else None)
-            for name, pid in ((n, pids.get(n)) for n in ("supervisor", "ipmi_sim"))}
+            for name, pid in ((n, pids.get(n)) for n in reversed(PROCESSES))}
 
 
 def _alive(pid: int, state: Path) -> bool:
@@ -219,9 +228,9 @@ def _ask(state: Path, request: str) -> str | None:
             return None
 
 
-def _udp_bound(port: int) -> bool:
-    """Something listens on 127.0.0.1:`port`/udp (ipmi_sim answers only to RMCP+ packets)."""
-    want = f"0100007F:{port:04X}"
+def _udp_bound(address: str, port: int) -> bool:
+    """Something listens on `address`:`port`/udp (ipmi_sim answers only to RMCP+ packets)."""
+    want = f"{socket.inet_aton(address)[::-1].hex().upper()}:{port:04X}"
     try:
         lines = Path("/proc/net/udp").read_text().splitlines()[1:]
     except OSError:
