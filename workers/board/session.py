@@ -33,19 +33,22 @@ from workers import secrets
 from workers.board.error import BoardError, ConsoleError
 from workers.board.lock import BoardBusy, BoardLock
 from lab.boardview import DEPLOY_SIGNATURES, board_view
-from workers.state import tftp_root
+from workers.state import state_dir, tftp_root
 from workers.boot import RECORD_FILES
 from workers.capture import Capture
 from workers.console.base import ConsoleGap, ConsoleProtocol
+from workers.console.netconsole import NetConsole
 from workers.console.serialport import SerialConsole
 from workers.console.sol import SolConsole
 from workers.deploy.pxe import stage_esp
 from workers.deploy.usb import deploy_usb
+from workers.deploy.virtualmedia import VirtualMediaDeploy, deploy_virtual_media
 from workers.image import artifact_files, prepare_image
 from workers.inputs import ConsoleSerial
 from workers.interrupt import Interrupt
 from workers.power.base import BootDevice, PowerProtocol
 from workers.power.ipmi import IpmiPower
+from workers.power.redfish import RedfishPower
 from workers.progress import MachineProgress
 from workers.typist import Typist
 
@@ -53,7 +56,7 @@ TICK_S = 0.1
 DECIDED_DRAIN_S = 0.3  # after the verdict: the rest of a line already on its way
 CHANNEL = "serial"
 OPEN_LINE_TAIL = 512
-BOOT_DEVICE: dict[str, BootDevice] = {"pxe": "network", "usb": "disk"}
+BOOT_DEVICE: dict[str, BootDevice] = {"pxe": "network", "usb": "disk", "virtual-media": "cd"}
 
 PowerFactory = Callable[[Board, Callable[[str], None]], PowerProtocol]
 ConsoleFactory = Callable[[Board, Callable[[], float]], ConsoleProtocol]
@@ -77,6 +80,9 @@ class _Stop(Exception):
 
 
 def ipmi_power(board: Board, log: Callable[[str], None]) -> PowerProtocol:
+    """The board's power driver by its protocol (the name is older than Redfish)."""
+    if board.bmc.protocol == "redfish":
+        return RedfishPower.for_board(board, log=log)
     return IpmiPower.for_board(board, log=log)
 
 
@@ -86,6 +92,9 @@ def board_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
     if spec.kind == "serial":
         assert spec.device is not None
         return SerialConsole(board.name, spec.device, spec.baud, clock)
+    if spec.kind in ("rfc2217", "tcp"):
+        assert spec.host is not None and spec.port is not None
+        return NetConsole(board.name, spec.kind, spec.host, spec.port, spec.baud, clock)
     creds = spec.credentials or board.bmc.credentials
     try:
         password = secrets.resolve(creds.password_secret)
@@ -113,6 +122,7 @@ class BoardSession:
         self._tail = b""  # the console's last bytes, for `_watch_open_line`
         self.typist: Typist | None = None  # types the conversation's steps into the console
         self._open_line_outcome: Outcome | None = None
+        self.media: VirtualMediaDeploy | None = None  # ejected and unserved at release
 
     def _now(self) -> float:
         return time.monotonic() - self.started
@@ -123,7 +133,8 @@ class BoardSession:
         req.out.mkdir(parents=True, exist_ok=True)
         for name in RECORD_FILES:
             (req.out / name).unlink(missing_ok=True)
-        self.info = {"name": board.name, "bmc": board.bmc.address, "console": board.console.kind,
+        self.info = {"name": board.name, "bmc": board.bmc.address, "power_protocol": board.bmc.protocol,
+                     "console": board.console.kind,
                      "deploy": {"method": board.deploy.method}, "boot_device": BOOT_DEVICE[board.deploy.method],
                      "skipped_milestones": self.skipped, "power": [], "console_gaps": [], "power_off": None}
         record = BootRecord(outcomes.NOT_DECIDED, board.name, {"path": str(req.image), "sha256": None}, qemu=None,
@@ -188,7 +199,13 @@ class BoardSession:
                 deployed = staged.to_dict()
             else:
                 fat, image = prepare_image(req.image)
-                deployed = deploy_usb(board, fat).to_dict()
+                if board.deploy.method == "virtual-media":
+                    assert self.power is not None and board.deploy.serve is not None
+                    self.media = deploy_virtual_media(fat, state_dir(board.name) / "media", board.deploy.serve,
+                                                      self.power)  # type: ignore[arg-type]
+                    deployed = self.media.to_dict()
+                else:
+                    deployed = deploy_usb(board, fat).to_dict()
         except EspError as e:
             raise _Stop(outcomes.image_not_bootable(str(e))) from None
         facts = ", ".join(f"{k} {v}" for k, v in deployed.items() if k != "method")
@@ -273,6 +290,13 @@ class BoardSession:
             except BoardError as e:
                 self.info["power_off"] = f"failed: {e}"
                 self._event(f"power off failed: {e}: the board may still be on")
+            self._finish_media()
+            try:
+                clear = getattr(self.power, "clear_boot", None)
+                if clear is not None:
+                    clear()
+            except BoardError as e:
+                self._event(f"clearing the boot override failed: {e}")
             finally:
                 trips = getattr(self.power, "round_trips", [])
                 self.info["ipmi_round_trips"] = [{"what": what, "s": round(s, 4)} for what, s in trips]
@@ -285,13 +309,25 @@ class BoardSession:
         if self.capture is not None:
             self.capture.close(self._now())
 
+    def _finish_media(self) -> None:
+        """Eject the virtual media and stop serving it; what the BMC fetched goes into the record."""
+        if self.media is None:
+            return
+        try:
+            self.media.finish()
+        except BoardError as e:
+            self._event(f"ejecting the virtual media failed: {e}")
+        finally:
+            self.info["deploy"] = self.media.to_dict()
+
     # -- helpers --------------------------------------------------------------------------
     def _event(self, text: str) -> None:
         t = self._now()
         if self.capture is not None:
             self.capture.event(text, t)
-        if text.startswith("ipmi: "):
-            self.info["power"].append({"t": round(t, 3), "event": text.removeprefix("ipmi: ")})
+        for prefix in ("ipmi: ", "redfish: "):
+            if text.startswith(prefix):
+                self.info["power"].append({"t": round(t, 3), "event": text.removeprefix(prefix)})
 
     def _since_power_on(self) -> float:
         return 0.0 if self._powered_at is None else self._now() - self._powered_at
