@@ -81,16 +81,17 @@ def test_kernel_boots_by_virtual_media_on_the_redfish_board(tmp_path: Path) -> N
     print(f"redfish virtual media: power-on to final milestone {result['milestones'][-1]['t']:.2f}s")
 
 
-@pytest.mark.qemu
-def test_an_override_the_bmc_ignores_is_an_error_of_the_board_at_once(tmp_path: Path) -> None:
+def test_an_override_the_bmc_ignores_is_an_error_of_the_board_before_power_on(tmp_path: Path) -> None:
+    """sushy-emulator's own knob makes it accept the Cd override and keep booting its disk; the
+    read-back says so before the board is powered (a BMC that reports the override and still boots
+    elsewhere is caught on the console instead: lab/boardview.py's virtual-media signature)."""
     inventory, board = board_of(redfish_inventory(tmp_path))
     out = tmp_path / "record"
-    # sushy-emulator's own knob: it accepts the boot device and ignores it, as some BMCs do
     with running_redfish_board(inventory, board, ignore_boot_device=True):
         rc, result, stderr, samples = boot(inventory.path, board.name, out)
         assert result["verdict"] == "ERROR" and result["culprit"] == Culprit.BOARD.value, (result.get("reason"), stderr[-800:])
-        assert "ignored" in result["reason"] and "virtual CD" in result["reason"]
-        assert result["duration_s"] < 60, "said so at the firmware's network boot, not at the boot timeout"
+        assert "asked for a one-time Cd boot override, the BMC reports target" in result["reason"]
+        assert not any(p["event"] == "power on requested" for p in result["board"]["power"])
         assert_off_released_clean(board, out, samples)
 
 

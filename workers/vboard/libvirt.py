@@ -47,6 +47,7 @@ class Domain:
     mac: str
     serial_socket: str  # the UART relay's unix socket
     disk: str  # the board's own (empty) disk: what its boot override goes back to
+    os_boot_order: bool = False  # `<os><boot dev>` instead of per-device order (sushy-emulator's ignore knob needs it)
 
 
 def domain_xml(d: Domain) -> str:
@@ -57,7 +58,7 @@ def domain_xml(d: Domain) -> str:
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
     <loader readonly='yes' type='pflash'>{d.code}</loader>
-    <nvram template={quoteattr(d.vars_template)}/>
+    <nvram template={quoteattr(d.vars_template)}/>{"<boot dev='network'/>" if d.os_boot_order else ""}
   </os>
   <features><acpi/></features>
   <on_reboot>restart</on_reboot>
@@ -75,7 +76,7 @@ def domain_xml(d: Domain) -> str:
     <interface type='user'>
       <mac address='{d.mac}'/>
       <model type='virtio'/>
-      <boot order='1'/>
+      {"" if d.os_boot_order else "<boot order='1'/>"}
     </interface>
     <serial type='unix'>
       <source mode='connect' path={quoteattr(d.serial_socket)}>

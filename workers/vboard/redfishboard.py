@@ -53,7 +53,8 @@ def start(board: Board, inventory: Inventory, *, ignore_boot_device: bool = Fals
         with open(state / "disk.img", "wb") as disk:
             disk.truncate(1 << 20)
         libvirt.define(libvirt.Domain(board.name, board.virtual.memory_mb, str(fw.code), str(fw.vars),
-                                      board.mac or "52:54:00:b0:07:10", str(state / "serial.sock"), str(state / "disk.img")),
+                                      board.mac or "52:54:00:b0:07:10", str(state / "serial.sock"), str(state / "disk.img"),
+                                      os_boot_order=ignore_boot_device),
                        state / "domain.xml")
         conf = redfishbmc.write_config(board, state, secrets.ensure(board.bmc.credentials.password_secret), str(fw.code),
                                        libvirt.uuid(board.name), ignore_boot_device=ignore_boot_device)
