@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lab.esp import EspError, sha256_file
+from workers.board.error import BoardError
 
 ISO_NAME = "esp.iso"
 
@@ -159,8 +160,15 @@ def deploy_virtual_media(fat_image: Path, media_dir: Path, serve: str, slot: Med
     deploy.inserted = True  # from the first try: a half-done InsertMedia is ejected too
     try:
         slot.insert_media(deploy.server.url)
-    except BaseException:
+    except BoardError as e:
         with contextlib.suppress(Exception):  # the insert's own error is the one to report
+            deploy.finish()
+        if deploy.server.fetches.requests == 0:
+            raise BoardError(e.board, e.where, f"{e.message}; the BMC never fetched {deploy.server.url}: check that "
+                             f"it reaches deploy.serve {serve} (routes, firewall)", e.culprit) from None
+        raise
+    except BaseException:
+        with contextlib.suppress(Exception):
             deploy.finish()
         raise
     return deploy
