@@ -35,6 +35,11 @@ boards:
     console: {kind: rfc2217, host: 10.0.0.5, port: 7001, baud: 115200}   # or kind: tcp (raw socket)
     deploy: {method: virtual-media, serve: 10.0.0.5}   # the ISO's HTTP server, on an address the BMC reaches
     virtual: {memory_mb: 256, firmware: ovmf-4m}       # virtual: sushy-emulator + libvirt, ser2net
+  pi-1:                               # no BMC: an outlet of a PDU driven through pdudaemon's HTTP API
+    worker: board-ctl
+    bmc: {protocol: pdu, host: 10.0.0.5, port: 16421, pdu: rack-pdu-1, outlet: 3, readback_s: 20}
+    console: {kind: tcp, host: 10.0.0.5, port: 7002}
+    deploy: {method: usb, device: /dev/disk/by-id/usb-stick, mux: {kind: usbsdmux, control: /dev/sg1}}
 ```
 """
 from __future__ import annotations
@@ -46,11 +51,11 @@ from pathlib import Path
 
 from lab.schema import Node
 
-POWER_PROTOCOLS = ("ipmi", "redfish")
+POWER_PROTOCOLS = ("ipmi", "redfish", "pdu")
 CONSOLE_KINDS = ("sol", "serial", "rfc2217", "tcp")
 NET_CONSOLES = ("rfc2217", "tcp")  # behind ser2net (or any terminal server) on the lab network
 DEPLOY_METHODS = ("pxe", "usb", "virtual-media")
-DEFAULT_PORTS = {"ipmi": 623, "redfish": 443}
+DEFAULT_PORTS = {"ipmi": 623, "redfish": 443, "pdu": 16421}
 DHCP_MODES = ("full", "proxy")
 MUX_KINDS = ("virtual", "usbsdmux")
 _MAC = r"[0-9a-f]{2}(:[0-9a-f]{2}){5}"
@@ -74,6 +79,9 @@ class BmcSpec:
     protocol: str = "ipmi"  # one of POWER_PROTOCOLS
     ca: Path | None = None  # redfish: the CA bundle that signed the BMC's certificate (None: the system's)
     system: str | None = None  # redfish: the ComputerSystem's path; None = the BMC's only one
+    pdu: str | None = None  # pdu: the PDU's name in pdudaemon's configuration
+    outlet: int | None = None  # pdu: the board's outlet on it
+    readback_s: float = 20.0  # pdu: no power read-back, so the console must show the firmware within this
 
     @property
     def address(self) -> str:
@@ -176,7 +184,7 @@ def parse_board(name: str, node: Node, workers: list[str], firmware_sets: list[s
         raise f["virtual"].error("an IPMI virtual board needs serial_port (the loopback port of its SOL relay)")
     console, deploy = _console(f["console"]), _deploy(f["deploy"], base)
     if console.kind == "sol" and bmc.protocol != "ipmi":
-        raise f["console"].error("serial-over-LAN is IPMI's: a Redfish board's console is rfc2217, tcp or serial")
+        raise f["console"].error(f"serial-over-LAN is IPMI's: a {bmc.protocol} board's console is rfc2217, tcp or serial")
     if deploy.method == "virtual-media" and bmc.protocol != "redfish":
         raise f["deploy"].error("virtual media is inserted through a Redfish BMC (bmc.protocol: redfish)")
     return Board(
@@ -205,6 +213,9 @@ def _port(node: Node) -> int:
 
 
 def _bmc(node: Node, base: Path) -> BmcSpec:
+    given = dict(node.items())
+    if "protocol" in given and given["protocol"].text() == "pdu":
+        return _pdu(node)
     f = node.fields(
         required=["host", "user", "password_secret"],
         optional=["protocol", "port", "min_interval_s", "timeout_s", "retries", "ca", "system"],
@@ -227,6 +238,20 @@ def _bmc(node: Node, base: Path) -> BmcSpec:
         min_interval_s=f["min_interval_s"].number(minimum=0) if "min_interval_s" in f else 0.5,
         timeout_s=f["timeout_s"].number(minimum=0.5) if "timeout_s" in f else 5.0,
         retries=f["retries"].integer(minimum=0) if "retries" in f else 2,
+    )
+
+
+def _pdu(node: Node) -> BmcSpec:
+    f = node.fields(required=["protocol", "host", "pdu", "outlet"], optional=["port", "readback_s", "timeout_s"])
+    return BmcSpec(
+        protocol="pdu",
+        host=f["host"].text(),
+        port=_port(f["port"]) if "port" in f else DEFAULT_PORTS["pdu"],
+        credentials=Credentials("", ""),  # pdudaemon's HTTP API has no login
+        pdu=f["pdu"].text(),
+        outlet=f["outlet"].integer(minimum=0),
+        readback_s=f["readback_s"].number(minimum=1) if "readback_s" in f else 20.0,
+        timeout_s=f["timeout_s"].number(minimum=0.5) if "timeout_s" in f else 5.0,
     )
 
 

@@ -41,7 +41,7 @@ def test_a_redfish_board(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "key", "message"),
     [
-        ("{kind: rfc2217, host: 10.0.0.5, port: 7001}", "{kind: sol}", "console", "serial-over-LAN is IPMI's"),
+        ("{kind: rfc2217, host: 10.0.0.5, port: 7001}", "{kind: sol}", "console", "serial-over-LAN is IPMI's: a redfish board"),
         ("protocol: redfish, ", "", "deploy", "virtual media is inserted through a Redfish BMC"),
         ("protocol: redfish", "protocol: amt", "bmc.protocol", "ipmi, redfish"),
         ("port: 7001", "baud: 9600", "console", "missing required key 'port'"),

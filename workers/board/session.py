@@ -48,6 +48,7 @@ from workers.inputs import ConsoleSerial
 from workers.interrupt import Interrupt
 from workers.power.base import BootDevice, PowerProtocol
 from workers.power.ipmi import IpmiPower
+from workers.power.pdu import PduPower
 from workers.power.redfish import RedfishPower
 from workers.progress import MachineProgress
 from workers.typist import Typist
@@ -83,6 +84,8 @@ def ipmi_power(board: Board, log: Callable[[str], None]) -> PowerProtocol:
     """The board's power driver by its protocol (the name is older than Redfish)."""
     if board.bmc.protocol == "redfish":
         return RedfishPower.for_board(board, log=log)
+    if board.bmc.protocol == "pdu":
+        return PduPower.for_board(board, log=log)
     return IpmiPower.for_board(board, log=log)
 
 
@@ -219,6 +222,7 @@ class BoardSession:
         while True:
             self._read(TICK_S)
             since_on = self._since_power_on()
+            self._console_readback(since_on)
             self._console_down()
             self.matcher.poll(since_on)
             self._type()
@@ -256,6 +260,14 @@ class BoardSession:
                 self.progress.milestone(before + i + 1, self.matcher.total, hit)
             self._watch_open_line(chunk)
             self._type()
+
+    def _console_readback(self, since_on: float) -> None:
+        """A PDU reports no power state: the firmware's first bytes on the console are the read-back."""
+        bmc = self.request.board.bmc
+        if bmc.protocol == "pdu" and since_on >= bmc.readback_s and self.matcher.bytes_seen[CHANNEL] == 0:
+            raise _Stop(outcomes.part_failed(Culprit.BOARD, (
+                f"board {self.request.board.name}: PDU {bmc.pdu} outlet {bmc.outlet} was switched on, but the console "
+                f"showed nothing for {bmc.readback_s:g}s: check that the outlet powers this board and the console's cable")))
 
     def _console_down(self) -> None:
         """A console lost and not back yet is a gap up to now: a step's answer may be in it."""
@@ -325,7 +337,7 @@ class BoardSession:
         t = self._now()
         if self.capture is not None:
             self.capture.event(text, t)
-        for prefix in ("ipmi: ", "redfish: "):
+        for prefix in ("ipmi: ", "redfish: ", "pdu: "):
             if text.startswith(prefix):
                 self.info["power"].append({"t": round(t, 3), "event": text.removeprefix(prefix)})
 

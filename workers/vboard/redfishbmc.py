@@ -92,12 +92,14 @@ def write_config(board: Board, state: Path, password: str, code: str, uuid: str,
 
 
 def ser2net_config(board: Board, state: Path) -> Path:
-    """ser2net 4's YAML: RFC 2217 on the console's loopback port, in front of the UART's pty."""
+    """ser2net 4's YAML: RFC 2217 (or a raw TCP accepter) on the console's loopback port, in front of
+    the UART's pty. Also the PDU virtual board's (`pduboard.py`)."""
     assert board.console.port is not None
     conf = state / "ser2net.yaml"
+    accepter = "telnet(rfc2217),tcp" if board.console.kind == "rfc2217" else "tcp"
     conf.write_text(
         f"connection: &{board.name}\n"
-        f"  accepter: telnet(rfc2217),tcp,{board.console.host or '127.0.0.1'},{board.console.port}\n"
+        f"  accepter: {accepter},{board.console.host or '127.0.0.1'},{board.console.port}\n"
         f"  connector: serialdev,{state / 'tty'},{board.console.baud}n81,local\n"
         "  options:\n"
         "    kickolduser: true\n"

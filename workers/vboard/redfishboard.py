@@ -27,7 +27,7 @@ PROCESSES = ("uart", "sushy-emulator", "ser2net")
 def start(board: Board, inventory: Inventory, *, ignore_boot_device: bool = False) -> VboardStatus:
     assert board.virtual is not None
     state = vboard_dir(board)
-    if any(_running(state).values()):
+    if any(running(state).values()):
         raise VboardError(f"virtual board {board.name} is already running: bootlab vboard stop {board.name}")
     if shutil.which("ser2net") is None:
         raise VboardError("ser2net not found: install the ser2net package (scripts/install-deps.sh)")
@@ -37,17 +37,17 @@ def start(board: Board, inventory: Inventory, *, ignore_boot_device: bool = Fals
     if fw is None or fw.code is None or fw.vars is None:
         raise VboardError(f"board {board.name}: virtual.firmware {board.virtual.firmware!r} needs a pflash set (code + vars)")
     state.mkdir(parents=True, exist_ok=True)
-    _check_free(board)
+    check_free(board)
     try:
         exe = redfishbmc.install()
         started_libvirt = libvirt.ensure_daemons()
     except (redfishbmc.BmcInstallError, libvirt.LibvirtError) as e:
         raise VboardError(f"board {board.name}: {e}") from None
-    pids: dict[str, object] = {"libvirt_started": started_libvirt}
+    started: dict[str, object] = {"libvirt_started": started_libvirt}
     try:
         labca.issue(board.bmc.ca, board.bmc.host, state / "bmc.crt", state / "bmc.key")
-        pids["uart"] = spawn([sys.executable, "-m", "workers.vboard.uart", str(state)], state / "uart.log")
-        _write(state, pids)
+        started["uart"] = spawn([sys.executable, "-m", "workers.vboard.uart", str(state)], state / "uart.log")
+        write_pids(state, started)
         wait_until(lambda: (state / "serial.sock").exists() and (state / "tty").exists(), f"the UART of {board.name}",
                    state / "uart.log")
         with open(state / "disk.img", "wb") as disk:
@@ -58,14 +58,14 @@ def start(board: Board, inventory: Inventory, *, ignore_boot_device: bool = Fals
                        state / "domain.xml")
         conf = redfishbmc.write_config(board, state, secrets.ensure(board.bmc.credentials.password_secret), str(fw.code),
                                        libvirt.uuid(board.name), ignore_boot_device=ignore_boot_device)
-        pids["sushy-emulator"] = spawn([str(exe), "--config", str(conf)], state / "sushy-emulator.log")
-        _write(state, pids)
-        wait_until(lambda: _listening(board.bmc.host, board.bmc.port), f"sushy-emulator of {board.name} on "
+        started["sushy-emulator"] = spawn([str(exe), "--config", str(conf)], state / "sushy-emulator.log")
+        write_pids(state, started)
+        wait_until(lambda: listening(board.bmc.host, board.bmc.port), f"sushy-emulator of {board.name} on "
                    f"{board.bmc.address}", state / "sushy-emulator.log")
-        pids["ser2net"] = spawn(["ser2net", "-n", "-c", str(redfishbmc.ser2net_config(board, state)),
+        started["ser2net"] = spawn(["ser2net", "-n", "-c", str(redfishbmc.ser2net_config(board, state)),
                                  "-P", str(state / "ser2net.pid")], state / "ser2net.log")
-        _write(state, pids)
-        wait_until(lambda: _listening(board.console.host or "127.0.0.1", board.console.port or 0),
+        write_pids(state, started)
+        wait_until(lambda: listening(board.console.host or "127.0.0.1", board.console.port or 0),
                    f"ser2net of {board.name} on {board.console.address}", state / "ser2net.log")
     except (VboardError, libvirt.LibvirtError) as e:
         stop(board)
@@ -76,19 +76,19 @@ def start(board: Board, inventory: Inventory, *, ignore_boot_device: bool = Fals
 def stop(board: Board) -> VboardStatus:
     """Everything `start` made, in reverse; safe to call when stopped."""
     state = vboard_dir(board)
-    running = _running(state)
+    procs = running(state)
     for name in ("ser2net", "sushy-emulator", "uart"):
-        pid = running.get(name)
+        pid = procs.get(name)
         if pid is not None:
             stop_pid(pid, state)
-    pids = _pids(state)
+    known = pids(state)
     if shutil.which("virsh") is not None and libvirt.virsh("version", check=False).returncode == 0:
         uuid = libvirt.uuid(board.name) if libvirt.state(board.name) else None
         libvirt.undefine(board.name)
         if uuid:  # sushy-emulator's downloads: <image name>-<domain uuid>.img in the pool
             for leftover in libvirt.POOL_DIR.glob(f"*-{uuid}.img"):
                 leftover.unlink(missing_ok=True)
-        if pids.get("libvirt_started") and not libvirt.virsh("list", "--name", check=False).stdout.strip():
+        if known.get("libvirt_started") and not libvirt.virsh("list", "--name", check=False).stdout.strip():
             libvirt.stop_daemons()
     (state / "pids.json").unlink(missing_ok=True)
     return status(board)
@@ -96,32 +96,32 @@ def stop(board: Board) -> VboardStatus:
 
 def status(board: Board) -> VboardStatus:
     state = vboard_dir(board)
-    running = _running(state)
+    procs = running(state)
     power = None
-    if any(running.values()):
+    if any(procs.values()):
         domstate = libvirt.state(board.name)
         power = {"running": "on", "shut off": "off"}.get(domstate or "", domstate)
-    return VboardStatus(board.name, running, power, None, f"https://{board.bmc.address}", state)
+    return VboardStatus(board.name, procs, power, None, f"https://{board.bmc.address}", state)
 
 
-def _pids(state: Path) -> dict[str, object]:
+def pids(state: Path) -> dict[str, object]:
     try:
         return json.loads((state / "pids.json").read_text())
     except (OSError, ValueError):
         return {}
 
 
-def _running(state: Path) -> dict[str, int | None]:
-    pids = _pids(state)
+def running(state: Path, names: tuple[str, ...] = PROCESSES) -> dict[str, int | None]:
+    known = pids(state)
     return {name: (pid if isinstance(pid, int) and alive(pid, state) else None)
-            for name, pid in ((n, pids.get(n)) for n in PROCESSES)}
+            for name, pid in ((n, known.get(n)) for n in names)}
 
 
-def _write(state: Path, pids: dict[str, object]) -> None:
-    (state / "pids.json").write_text(json.dumps(pids) + "\n")
+def write_pids(state: Path, started: dict[str, object]) -> None:
+    (state / "pids.json").write_text(json.dumps(started) + "\n")
 
 
-def _listening(host: str, port: int) -> bool:
+def listening(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):
             return True
@@ -129,7 +129,7 @@ def _listening(host: str, port: int) -> bool:
         return False
 
 
-def _check_free(board: Board) -> None:
+def check_free(board: Board) -> None:
     for port, where in ((board.bmc.port, "bmc.port"), (board.console.port, "console.port")):
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
