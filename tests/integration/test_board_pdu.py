@@ -5,12 +5,14 @@ read-back. After every outcome the board is off and released, and nothing is lef
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from board_support import BOOTLAB, REPO, lingering
+from board_support import BOOTLAB, REPO, lingering, wait_for_text
 
 from lab.board import Board
 from lab.inventory import Inventory, load_inventory
@@ -18,6 +20,8 @@ from lab.verdict import Culprit
 from steps.local_lab import free_port
 from workers.board.lock import BoardLock
 from workers.vboard import outlet, pduboard
+from workers.vboard.manager import spawn
+from workers.vboard.redfishboard import pids, write_pids
 
 ESP = REPO / "build" / "esp"
 
@@ -114,6 +118,34 @@ def test_a_pdu_that_does_not_answer_is_an_error_of_the_board(tmp_path: Path) -> 
         rc, result, stderr = boot(inventory, tmp_path / "record")
         assert result["verdict"] == "ERROR" and result["culprit"] == Culprit.BOARD.value, (result.get("reason"), stderr[-600:])
         assert "pdudaemon does not answer" in result["reason"] and "check that it runs" in result["reason"]
+        assert_off_and_released(board, status.state)
+    finally:
+        stop_and_check(board)
+
+
+@pytest.mark.qemu
+def test_ser2net_dropping_the_console_mid_boot_is_a_gap_never_a_fail(tmp_path: Path) -> None:
+    inventory, board = pdu_board(tmp_path)
+    status = pduboard.start(board, inventory)
+    out = tmp_path / "record"
+    try:
+        proc = subprocess.Popen([str(BOOTLAB), "boot", "--board", "pdu-test", "--image", str(ESP), "--inventory",
+                                 str(inventory.path), "--out", str(out), "--json"], cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        wait_for_text(out / "serial.log", "BdsDxe", 60)  # the firmware is talking: now ser2net goes away
+        pid = status.running["ser2net"]
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)  # ser2net down for a moment (a restart by the lab controller's init)
+        known = pids(status.state)
+        known["ser2net"] = spawn(["ser2net", "-n", "-c", str(status.state / "ser2net.yaml"),
+                                  "-P", str(status.state / "ser2net.pid")], status.state / "ser2net.log")
+        write_pids(status.state, known)
+        stdout, stderr = proc.communicate(timeout=150)
+        result = json.loads(stdout)
+        gaps = result["board"]["console_gaps"]
+        assert len(gaps) == 1 and "tcp://127.0.0.1" in gaps[0]["reason"] and "reconnected" in gaps[0]["reason"], gaps
+        assert result["verdict"] in ("PASS", "ERROR") and result["culprit"] != Culprit.CODE.value, result["reason"]
         assert_off_and_released(board, status.state)
     finally:
         stop_and_check(board)
