@@ -47,9 +47,7 @@ from workers.image import artifact_files, prepare_image
 from workers.inputs import ConsoleSerial
 from workers.interrupt import Interrupt
 from workers.power.base import BootDevice, PowerProtocol
-from workers.power.ipmi import IpmiPower
-from workers.power.pdu import PduPower
-from workers.power.redfish import RedfishPower
+from workers.power import drivers
 from workers.progress import MachineProgress
 from workers.typist import Typist
 
@@ -81,12 +79,8 @@ class _Stop(Exception):
 
 
 def ipmi_power(board: Board, log: Callable[[str], None]) -> PowerProtocol:
-    """The board's power driver by its protocol (the name is older than Redfish)."""
-    if board.bmc.protocol == "redfish":
-        return RedfishPower.for_board(board, log=log)
-    if board.bmc.protocol == "pdu":
-        return PduPower.for_board(board, log=log)
-    return IpmiPower.for_board(board, log=log)
+    """The board's power driver by its protocol (the name is older than Redfish and PDUs)."""
+    return drivers.for_board(board, log=log)
 
 
 def board_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:

@@ -11,7 +11,7 @@ import sys
 
 from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers.bootlab.common import add_command, load
-from workers.vboard import manager, pduboard, redfishboard
+from workers.vboard import kinds, manager
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cmd_vboard(args: argparse.Namespace) -> int:
     inventory = load(args.inventory)
     board = inventory.board(args.board)
-    # sushy-emulator + libvirt, pdudaemon + QEMU, or ipmi_sim + QEMU
-    kind = {"redfish": redfishboard, "pdu": pduboard}.get(board.bmc.protocol, manager)
+    kind = kinds.for_board(board)
     try:
         status = {"start": lambda: kind.start(board, inventory), "stop": lambda: kind.stop(board),
                   "status": lambda: kind.status(board)}[args.action]()
