@@ -40,3 +40,5 @@ if [ ! -e "$stamp" ]; then
     .venv/bin/pip install -q -e '.[test]' --config-settings editable_mode=compat
     rm -f .venv/.installed-* && touch "$stamp"
 fi
+# sushy-emulator (the Redfish virtual board's BMC) in its own venv beside Debian's python3-libvirt
+.venv/bin/python -m workers.vboard.redfishbmc >/dev/null

@@ -4,7 +4,6 @@ and checked to have left nothing running (nor a domain in libvirt)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +13,8 @@ from board_support import REPO, lingering
 from lab.board import Board
 from lab.inventory import Inventory, load_inventory
 from steps.local_lab import free_port
-from workers.vboard import libvirt, redfishbmc, redfishboard
+from workers.vboard import libvirt, redfishboard
 from workers.vboard.manager import VboardStatus
-
-# one sushy-tools venv per machine, not per test module (conftest gives each module its own cache)
-os.environ.setdefault("BOOTLAB_SUSHY_VENV", str(redfishbmc.venv_dir()))
 
 INVENTORY = """\
 lab: {{name: redfish-test}}

@@ -3,8 +3,11 @@
 sushy-emulator (PyPI sushy-tools) lives in a venv of its own, made once per machine with
 Debian's `/usr/bin/python3 -m venv --system-site-packages` so it sees Debian's
 `python3-libvirt` (libvirt's Python binding is not worth building from PyPI), under
-`${XDG_CACHE_HOME:-~/.cache}/rustux-bootlab/sushy-tools-<version>` (or
-$BOOTLAB_SUSHY_VENV); `.installed`, written last, marks a complete install.
+`~/.cache/rustux-bootlab/sushy-tools-<version>` (or $BOOTLAB_SUSHY_VENV): a tool of the machine,
+like a Debian package, so not under a lab's or a host's own $XDG_CACHE_HOME (the hosts lab gives
+each host its own, inside a network namespace with no route to PyPI). `.installed`, written
+last, marks a complete install; `scripts/install-deps.sh` runs `python -m
+workers.vboard.redfishbmc` to install it with the rest.
 
 Its configuration (a Python file, as sushy-emulator reads it) pins what the lab relies on:
 HTTPS with a certificate from the lab CA (`labca.py`), HTTP basic users from an
@@ -36,8 +39,7 @@ class BmcInstallError(Exception):
 def venv_dir() -> Path:
     if os.environ.get("BOOTLAB_SUSHY_VENV"):
         return Path(os.environ["BOOTLAB_SUSHY_VENV"])
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "rustux-bootlab" / f"sushy-tools-{SUSHY_TOOLS_VERSION}"
+    return Path.home() / ".cache" / "rustux-bootlab" / f"sushy-tools-{SUSHY_TOOLS_VERSION}"
 
 
 def install() -> Path:
@@ -105,3 +107,7 @@ def ser2net_config(board: Board, state: Path) -> Path:
         "    kickolduser: true\n"
     )
     return conf
+
+
+if __name__ == "__main__":
+    print(install())
