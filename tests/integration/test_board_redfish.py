@@ -125,7 +125,7 @@ class _Answer503(http.server.BaseHTTPRequestHandler):
 
 def test_a_bmc_answering_503_or_nothing_is_an_error_of_the_board(tmp_path: Path) -> None:
     """A BMC busy with 503 is served by a stand-in HTTPS server (sushy-emulator never answers 503);
-    a BMC that is not there at all is a port nothing listens on."""
+    a BMC that is not there at all is a port nothing listens on, a hung one a port nothing accepts on."""
     inventory, board = board_of(redfish_inventory(tmp_path))
     secrets.ensure(board.bmc.credentials.password_secret)
     assert board.bmc.ca is not None
@@ -148,7 +148,14 @@ def test_a_bmc_answering_503_or_nothing_is_an_error_of_the_board(tmp_path: Path)
         gone = dataclasses.replace(board, bmc=dataclasses.replace(board.bmc, port=s.getsockname()[1]))
         with pytest.raises(BoardError) as err:
             RedfishPower.for_board(gone).status()
-    assert err.value.culprit == Culprit.BOARD and "does not answer" in str(err.value)
+        assert err.value.culprit == Culprit.BOARD and "does not answer" in str(err.value)
+        s.listen()  # connections complete in the kernel's backlog, and nothing ever answers them
+        hung = dataclasses.replace(gone, bmc=dataclasses.replace(gone.bmc, timeout_s=1.0))
+        start = time.monotonic()
+        with pytest.raises(BoardError) as err:
+            RedfishPower.for_board(hung).status()
+        assert err.value.culprit == Culprit.BOARD and "does not answer" in str(err.value) and "timed out" in str(err.value)
+        assert time.monotonic() - start < 10, "the read timeout (bmc.timeout_s) bounds a silent BMC"
 
 
 def test_ser2net_dropping_the_console_is_a_gap_and_a_reconnect(tmp_path: Path) -> None:
