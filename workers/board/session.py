@@ -1,10 +1,12 @@
 """One boot of an image on a board, from taking the board to releasing it.
 
 TAKE (the board's lock; held elsewhere = MISS) -> CONSOLE (opened before power-on, so
-the firmware's first lines are kept) -> DEPLOY (PXE staging or USB write + read-back) ->
-POWER (off if it was on, one-time boot override, on; every change read back) -> RUN
-(match the console against the board's view of the spec until the verdict is known, a
-timeout or a signal) -> RELEASE, which always runs: power off, console closed, lock
+the firmware's first lines are kept) -> DEPLOY (PXE staging, USB write + read-back, or
+virtual media: an ISO served and inserted through the BMC) -> POWER (off if it was on,
+one-time boot override, on; every change read back, and for a PDU, which reads nothing back,
+the console's first bytes within `bmc.readback_s`) -> RUN (match the console against the
+board's view of the spec until the verdict is known, a timeout or a signal) -> RELEASE,
+which always runs: power off, media ejected, boot override cleared, console closed, lock
 released, record written. Board, BMC, console or deploy trouble is ERROR (board or lab),
 never FAIL.
 
@@ -42,7 +44,7 @@ from workers.console.serialport import SerialConsole
 from workers.console.sol import SolConsole
 from workers.deploy.pxe import stage_esp
 from workers.deploy.usb import deploy_usb
-from workers.deploy.virtualmedia import VirtualMediaDeploy, deploy_virtual_media
+from workers.deploy.virtualmedia import MediaSlot, VirtualMediaDeploy, deploy_virtual_media
 from workers.image import artifact_files, prepare_image
 from workers.inputs import ConsoleSerial
 from workers.interrupt import Interrupt
@@ -197,9 +199,9 @@ class BoardSession:
             else:
                 fat, image = prepare_image(req.image)
                 if board.deploy.method == "virtual-media":
-                    assert self.power is not None and board.deploy.serve is not None
-                    self.media = deploy_virtual_media(fat, state_dir(board.name) / "media", board.deploy.serve,
-                                                      self.power)  # type: ignore[arg-type]
+                    # the inventory pairs virtual media with a Redfish BMC, whose driver has the slot
+                    assert isinstance(self.power, MediaSlot) and board.deploy.serve is not None
+                    self.media = deploy_virtual_media(fat, state_dir(board.name) / "media", board.deploy.serve, self.power)
                     deployed = self.media.to_dict()
                 else:
                     deployed = deploy_usb(board, fat).to_dict()

@@ -22,7 +22,7 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from lab.esp import EspError, sha256_file
 from workers.board.error import BoardError
@@ -30,6 +30,7 @@ from workers.board.error import BoardError
 ISO_NAME = "esp.iso"
 
 
+@runtime_checkable
 class MediaSlot(Protocol):
     """What the BMC offers (workers/power/redfish.py): insert a URL, eject."""
 

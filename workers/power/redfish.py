@@ -42,7 +42,6 @@ T = TypeVar("T")
 Log = Callable[[str], None]
 _TARGETS = {"network": sushy.BootSource.PXE, "disk": sushy.BootSource.HDD, "usb": sushy.BootSource.USB,
             "cd": sushy.BootSource.CD, "http": sushy.BootSource.UEFI_HTTP}
-_STATES = {sushy.PowerState.ON: "on", sushy.PowerState.OFF: "off"}
 _POLL_S = 0.2
 CONNECT_TIMEOUT_S = 3.0
 
@@ -91,8 +90,10 @@ class RedfishPower:
         deadline = self._clock() + self.bmc.timeout_s
         while True:
             state = self._call("get power", lambda s: (s.refresh(), s.power_state)[1])
-            if state in _STATES:
-                return _STATES[state]  # type: ignore[return-value]
+            if state == sushy.PowerState.ON:
+                return "on"
+            if state == sushy.PowerState.OFF:
+                return "off"
             if self._clock() >= deadline:
                 raise BoardError(self.board, self.where, f"the BMC reports power state {_value(state)!r} for "
                                  f"{self.bmc.timeout_s:g}s, expected On or Off")
