@@ -43,12 +43,14 @@ targets:
 boards:
   bench-ipmi:
     worker: local-qemu
+    milestones: {milestones}
     bmc: {{host: 127.0.0.1, port: {ipmi}, user: admin, password_secret: bench-ipmi-bmc, min_interval_s: 0.1}}
     console: {{kind: sol, user: sol, password_secret: bench-ipmi-sol}}
     deploy: {{method: usb, device: {tmp}/ipmi-usb.img, mux: {{kind: virtual}}}}
     virtual: {{serial_port: {ipmi_serial}}}
   bench-redfish:
     worker: local-qemu
+    milestones: {milestones}
     bmc: {{protocol: redfish, host: 127.0.0.1, port: {redfish}, user: admin, password_secret: bench-redfish-bmc,
           ca: {tmp}/ca.pem, timeout_s: 10}}
     console: {{kind: rfc2217, host: 127.0.0.1, port: {redfish_console}}}
@@ -56,6 +58,7 @@ boards:
     virtual: {{}}
   bench-pdu:
     worker: local-qemu
+    milestones: {milestones}
     bmc: {{protocol: pdu, host: 127.0.0.1, port: {pdu}, pdu: vpdu, outlet: 1}}
     console: {{kind: tcp, host: 127.0.0.1, port: {pdu_console}}}
     deploy: {{method: usb, device: {tmp}/pdu-usb.img, mux: {{kind: virtual}}}}
@@ -104,7 +107,7 @@ def main() -> int:
         tmp = Path(tmp_dir)
         os.environ.update(BOOTLAB_STATE=str(tmp / "state"), BOOTLAB_SECRETS=str(tmp / "secrets"))
         path = tmp / "inventory.yaml"
-        path.write_text(INVENTORY.format(tmp=tmp, ipmi=free_port(socket.SOCK_DGRAM), ipmi_serial=free_port(),
+        path.write_text(INVENTORY.format(tmp=tmp, milestones=REPO / "kernel" / "milestones.yaml", ipmi=free_port(socket.SOCK_DGRAM), ipmi_serial=free_port(),
                                          redfish=free_port(), redfish_console=free_port(), pdu=free_port(),
                                          pdu_console=free_port()))
         inventory = load_inventory(path)
@@ -119,6 +122,9 @@ def main() -> int:
                     proc = subprocess.run([str(BOOTLAB), "boot", "--board", board.name, "--image", str(args.image),
                                            "--inventory", str(path), "--out", str(out), "--json"],
                                           capture_output=True, text=True, cwd=REPO)
+                    if not proc.stdout.strip():
+                        print(f"{board.name}: bootlab boot said nothing: {proc.stderr.strip()[-800:]}", file=sys.stderr)
+                        return 1
                     record = json.loads(proc.stdout)
                     if record["verdict"] != "PASS":
                         print(f"{board.name}: {record['verdict']} {record['reason']}", file=sys.stderr)
