@@ -88,7 +88,8 @@ def stop(board: Board) -> VboardStatus:
         if uuid:  # sushy-emulator's downloads: <image name>-<domain uuid>.img in the pool
             for leftover in libvirt.POOL_DIR.glob(f"*-{uuid}.img"):
                 leftover.unlink(missing_ok=True)
-        if known.get("libvirt_started") and not libvirt.virsh("list", "--name", check=False).stdout.strip():
+        # only the start that started the daemons stops them, and only once no board's domain is defined
+        if known.get("libvirt_started") and not libvirt.virsh("list", "--all", "--name", check=False).stdout.strip():
             libvirt.stop_daemons()
     (state / "pids.json").unlink(missing_ok=True)
     return status(board)
