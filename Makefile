@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 VARIANT ?=
 SOAK_BOOTS ?= 100
 KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow \
-	no-preempt lost-input init-crash missing-initrd
+	no-preempt lost-input init-crash missing-initrd changed-hello
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 

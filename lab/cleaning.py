@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from lab.terminal import DRAWN, draw
+
 # After ESC: CSI (`[` params intermediates final), OSC (`]` ... BEL or ST, or to the end
 # of the line), charset selection (`(B`), other two-byte escapes; else a lone ESC.
 _ESCAPES = re.compile(
@@ -30,13 +32,17 @@ def clean_open_line(line: bytes) -> str:
     esc = line.rfind(b"\x1b")
     if esc >= 0 and not _COMPLETE_ESCAPE.match(line, esc):
         line = line[:esc]
-    return clean_block(line)
+    return clean_block(line).rsplit("\n", 1)[-1]  # drawn on several rows: the cursor's is the open one
 
 
 def clean_block(block: bytes) -> str:
-    """Strip escape sequences and NULs from a block of lines and decode it (newlines kept)."""
+    """Strip escape sequences and NULs from a block of lines and decode it (newlines kept);
+    lines drawn with backspaces and cursor moves read as a terminal shows them (lab.terminal)."""
     if b"\x00" in block:
         block = block.replace(b"\x00", b"")
+    if (b"\x08" in block or b"\x1b[" in block) and DRAWN.search(block):
+        return "\n".join(draw(line.decode("utf-8", "replace")) if DRAWN.search(line) else clean_block(line)
+                         for line in block.split(b"\n"))
     if b"\x1b" in block:
         block = _ESCAPES.sub(b"", block)
     return block.decode("utf-8", "replace")

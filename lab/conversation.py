@@ -221,6 +221,10 @@ class Conversation:
             where = f"the previous step {self.spec.steps[self._index - 1].name}" if self._index else step.after
             self._fail_code(f"no prompt for step {step.name} within {step.timeout:g}s after {where}{quoted}", last)
             return
+        if not self.records[self._index].sent:  # a step that only listens
+            pattern = step.expect.pattern if step.expect is not None else "its answer"
+            self._fail_code(f"no {step.name} within {step.timeout:g}s: nothing matched {pattern!r}{quoted}", last)
+            return
         sent = self.records[self._index].sent[0]["text"]
         if self._phase is Phase.ANSWER:
             what = f"no answer to {step.name}"

@@ -17,6 +17,8 @@ result.json and the boot goes on. Each rule was checked by booting such a file w
  CODE + VARS beyond it                       problem (2M CODE + 4M VARS: OVMF faults at once)
  bios without a header at 0 (its store)      warning if volumes from the first half reach the end
                                              (OVMF.fd with its store's header zeroed boots)
+ bios that is a U-Boot ROM                   accepted: U-Boot has no firmware volumes; its ROM
+                                             carries "U-Boot <version>" (u-boot-qemu 2023.01)
 
 Facts about Debian's ovmf 2022.11 that the rules encode (measured on the real files):
 - Every image starts with a UEFI firmware volume: signature `_FVH` at offset 40 and the
@@ -33,6 +35,7 @@ what to do.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,6 +160,8 @@ def _inspect_file(role: str, path: Path, scan: Scanner) -> tuple[FirmwareIdentit
     if size % BLOCK or (size < MIN_SIZE[role] and not store):  # QEMU refuses a flash that is not whole 4 KiB blocks
         problems.append(f"{name} is {size} B, not a firmware image (expected a multiple of 4 KiB, at least {_size(MIN_SIZE[role])}; truncated?): {fix}")
     if 0 not in volumes:
+        if role == "bios" and not problems and uboot_version(path) is not None:
+            return ident, [], []
         if role == "bios" and _code_after_store(volumes, size):
             warnings.append(f"{name} has no firmware volume header at offset 0, where its variable store is: "
                             f"OVMF creates a new store and boots; {fix} to keep variables")
@@ -197,6 +202,16 @@ def _code_after_store(volumes: dict[int, int], size: int) -> bool:
         if offset == size:
             return True
     return False
+
+
+_UBOOT_VERSION = re.compile(rb"U-Boot (20\d\d\.\d\d[^\0\n]*)")
+
+
+def uboot_version(path: Path) -> str | None:
+    """`2023.01+dfsg-2+deb12u3 (...)` if `path` is a U-Boot ROM, else None; raises `OSError`."""
+    with path.open("rb") as f:
+        found = _UBOOT_VERSION.search(f.read(8 << 20))
+    return found.group(1).decode("ascii", "replace") if found else None
 
 
 def scan_file(path: Path) -> Scan:

@@ -3,7 +3,7 @@
 An ERROR the target's own machinery caused (culprit `board` or `host`) makes it suspect;
 `QUARANTINE_AFTER` of them in a row quarantine it, and a quarantined target or board takes
 no boots (they end in MISS) until an operator releases it. A boot that ran the code (PASS or
-FAIL) clears suspicion: the machine did its part. Operators quarantine and release by hand,
+FAIL) clears suspicion: the machine did its part (an image refused before the boot says nothing). Operators quarantine and release by hand,
 always with a reason, so the next person knows who to ask.
 
 Pure: the worker side (workers/health.py) keeps a `HealthRecord` per name on disk.
@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from enum import Enum
 from typing import Any
 
+from lab.outcomes import never_booted
 from lab.verdict import Culprit, Outcome, Verdict
 
 QUARANTINE_AFTER = 3
@@ -42,7 +43,7 @@ class HealthRecord:
     def after_boot(self, outcome: Outcome, now: str, quarantine_after: int = QUARANTINE_AFTER) -> HealthRecord:
         if self.state is Health.QUARANTINED:
             return self  # only an operator's release ends a quarantine
-        if outcome.verdict in (Verdict.PASS, Verdict.FAIL):
+        if outcome.verdict in (Verdict.PASS, Verdict.FAIL) and not never_booted(outcome):
             return self if self.state is Health.GOOD else HealthRecord(Health.GOOD, since=now)
         if outcome.verdict is not Verdict.ERROR or outcome.culprit not in MACHINE_CULPRITS:
             return self

@@ -7,6 +7,7 @@ workers:
 firmware:
   ovmf-4m: {code: /usr/share/OVMF/OVMF_CODE_4M.fd, vars: /usr/share/OVMF/OVMF_VARS_4M.fd}
   ovmf-bios: {bios: /usr/share/ovmf/OVMF.fd}
+environments: {}                      # optional: QEMUs and their roots (lab/environment.py)
 targets:
   q35-pflash:
     machine: q35                      # q35 | pc
@@ -17,7 +18,10 @@ targets:
     worker: local-qemu                # or a list: its boots run on any of them, the first is its home
     enabled: true                     # optional, default true
     warm: false                       # optional: boot warm (from a firmware snapshot) by default
+    secure_boot: false                # optional: Secure Boot enforcing (q35, pflash, SMM on)
+    nightly: false                    # optional: booted by the nightly compatibility build, not per push
     milestones: kernel/milestones.yaml   # optional, relative to this file
+    environment: debian13             # optional: default the first of environments:
 boards: {}                            # see lab/board.py
 ```
 Errors read `lab-inventory.yaml:14: targets.q35-pflash.machine: 'q53' is not one of q35, pc`.
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from lab.board import Board, parse_board
+from lab.environment import HOST, Environment
 from lab.schema import Node, SchemaError, compose_file
 
 MACHINES = ("q35", "pc")
@@ -67,6 +72,7 @@ class FirmwareSet:
     code: Path | None = None
     vars: Path | None = None
     bios: Path | None = None
+    environment: str | None = None  # declared under this environment's root
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,9 @@ class QemuTarget:
     # Where its boots may run: `worker: [a, b]` in the inventory (the first is the home); a boot
     # goes to whichever is free, and a boot whose worker was lost is retried on another.
     boot_workers: tuple[str, ...] = ()
+    environment: Environment = HOST  # the QEMU it runs on
+    secure_boot: bool = False  # Secure Boot enforcing: q35, pflash, a VARS template with keys enrolled
+    nightly: bool = False  # a compatibility lane: the nightly build boots it, a push does not
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ class Inventory:
     firmware: dict[str, FirmwareSet]
     targets: dict[str, QemuTarget]
     boards: dict[str, Board]
+    environments: dict[str, Environment]
 
     def target(self, name: str) -> QemuTarget:
         """The target called `name`; an unknown name raises `InventoryError` with a suggestion."""
@@ -135,20 +145,21 @@ def load_inventory(path: str | Path, check_files: bool = True) -> Inventory:
     # Absolute, so paths stay right for processes that change directory (the vboard supervisor)
     base = path.resolve().parent
     top = compose_file(path, InventoryError).fields(
-        required=["lab", "workers", "targets"], optional=["firmware", "boards"]
+        required=["lab", "workers", "targets"], optional=["firmware", "boards", "environments"]
     )
     lab = _lab(top["lab"])
     workers = {name: _worker(name, node) for name, node in top["workers"].items()}
     fw_nodes = dict(top["firmware"].items()) if "firmware" in top else {}
     firmware = {name: _firmware_set(name, node, base) for name, node in fw_nodes.items()}
-    targets = {name: _target(name, node, base, workers, firmware) for name, node in _named(top["targets"])}
+    environments = _environments(top["environments"], base, firmware, fw_nodes) if "environments" in top else {HOST.name: HOST}
+    targets = {name: _target(name, node, base, workers, firmware, environments) for name, node in _named(top["targets"])}
     board_nodes = _named(top["boards"]) if "boards" in top else []
     boards = {
         name: parse_board(name, node, list(workers), list(firmware), base, base / DEFAULT_MILESTONES) for name, node in board_nodes
     }
     if check_files:
         _check_firmware_files(firmware, fw_nodes, targets)
-    return Inventory(path, lab, workers, firmware, targets, boards)
+    return Inventory(path, lab, workers, firmware, targets, boards, environments)
 
 
 def _named(node: Node) -> list[tuple[str, Node]]:
@@ -178,20 +189,40 @@ def _worker(name: str, node: Node) -> Worker:
     return Worker(name, f["kind"].choice(WORKER_KINDS), max_builds)
 
 
-def _firmware_set(name: str, node: Node, base: Path) -> FirmwareSet:
+def _firmware_set(name: str, node: Node, base: Path, environment: str | None = None) -> FirmwareSet:
     f = node.fields(optional=["code", "vars", "bios"])
     if not f:
         raise node.error("a firmware set needs code + vars (pflash) and/or bios")
     if ("code" in f) != ("vars" in f):
         raise node.error("code and vars go together: pflash needs both")
-    return FirmwareSet(name, *(_path(f[k], base) if k in f else None for k in ("code", "vars", "bios")))
+    return FirmwareSet(name, *(_path(f[k], base) if k in f else None for k in ("code", "vars", "bios")), environment)
 
 
-def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmware: dict[str, FirmwareSet]) -> QemuTarget:
+def _environments(node: Node, base: Path, firmware: dict[str, FirmwareSet], fw_nodes: dict[str, Node]) -> dict[str, Environment]:
+    """Each environment; the firmware sets declared under one join `firmware` (paths in its root)."""
+    envs: dict[str, Environment] = {}
+    for name, child in _named(node):
+        f = child.fields(required=["qemu"], optional=["root", "firmware"])
+        root = _path(f["root"], base) if "root" in f else None
+        qemu = f["qemu"].text()
+        envs[name] = Environment(name, str(_path(f["qemu"], base)) if "/" in qemu else qemu, root)
+        for fw_name, fw_node in _named(f["firmware"]) if "firmware" in f else []:
+            if fw_name in firmware:
+                raise fw_node.error(f"firmware set {fw_name!r} is declared twice")
+            firmware[fw_name] = _firmware_set(fw_name, fw_node, root or base, name)
+            fw_nodes[fw_name] = fw_node
+    if not envs:
+        raise node.error("no environment: declare one, or leave environments: out for the host's QEMU")
+    return envs
+
+
+def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmware: dict[str, FirmwareSet],
+            environments: dict[str, Environment]) -> QemuTarget:
     f = node.fields(
         required=["machine", "firmware", "memory_mb", "accel", "boot_timeout_s", "worker"],
-        optional=["enabled", "milestones", "warm"],
+        optional=["enabled", "milestones", "warm", "environment", "secure_boot", "nightly"],
     )
+    environment = environments[f["environment"].choice(list(environments))] if "environment" in f else next(iter(environments.values()))
     fw = f["firmware"].fields(required=["set", "mode"])
     fw_set = firmware[fw["set"].choice(list(firmware))]
     mode = fw["mode"].choice(FIRMWARE_MODES)
@@ -200,6 +231,9 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
     if mode == "bios" and fw_set.bios is None:
         raise fw["mode"].error(f"firmware set {fw_set.name!r} has no bios image; use mode: pflash or add bios:")
     spec = FirmwareSpec(mode, fw_set.code, fw_set.vars, fw_set.bios, fw_set.name)
+    secure_boot = f["secure_boot"].boolean() if "secure_boot" in f else False
+    if secure_boot and (mode != "pflash" or f["machine"].text() != "q35"):
+        raise f["secure_boot"].error("Secure Boot needs machine: q35 (SMM) and firmware mode: pflash (a VARS with keys)")
     boot_workers = _target_workers(f["worker"], workers)
     milestones = _path(f["milestones"], base) if "milestones" in f else base / DEFAULT_MILESTONES
     return QemuTarget(
@@ -214,6 +248,9 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
         enabled=f["enabled"].boolean() if "enabled" in f else True,
         milestones=milestones,
         warm=f["warm"].boolean() if "warm" in f else False,
+        environment=environment,
+        secure_boot=secure_boot,
+        nightly=f["nightly"].boolean() if "nightly" in f else False,
     )
 
 
@@ -231,14 +268,22 @@ def _target_workers(node: Node, workers: dict[str, Worker]) -> tuple[str, ...]:
 
 
 def _path(node: Node, base: Path) -> Path:
-    p = Path(node.text())
+    p = Path(node.text()).expanduser()
     return p if p.is_absolute() else base / p
+
+
+def _made_by_lab(fw_set: FirmwareSet) -> bool:
+    """Firmware scripts/install-envs.sh makes (the Secure Boot VARS template): checked per boot."""
+    cache = Path("~/.cache/rustux-bootlab").expanduser()
+    return any(p is not None and p.is_relative_to(cache) for p in (fw_set.code, fw_set.vars, fw_set.bios))
 
 
 def _check_firmware_files(firmware: dict[str, FirmwareSet], nodes: dict[str, Node], targets: dict[str, QemuTarget]) -> None:
     for name, fw_set in firmware.items():
         users = [t.name for t in targets.values() if t.firmware.set_name == name]
-        if not users:
+        # An environment's root is made by scripts/install-envs.sh: its absence is the boot's
+        # ERROR/host (Environment.missing), not a reason to refuse the whole inventory.
+        if not users or fw_set.environment is not None or _made_by_lab(fw_set):
             continue
         roles = dict(nodes[name].items())
         for role in ("code", "vars", "bios"):

@@ -6,6 +6,8 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  1  QEMU failed to start                                      ERROR/host
  2  firmware inspection found a problem (before the boot)     ERROR/firmware
  3  an infrastructure signature matched                       ERROR/<its culprit>
+ 3c ... the firmware gave up on the image (its shell, nothing   lab.bootoptions' table: the image ran and
+    to boot) after it said why                                  returned an error is FAIL/code; per status
  3b a step's input could not be delivered (SOL down, QMP),    ERROR/board or lab "could not send ..."
     or its answer was due while the console was down
  4  a fatal signature matched                                 FAIL/code  "<reason> after <last>"
@@ -29,6 +31,9 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
 11  QEMU died otherwise (signal, status 1) mid-boot           ERROR/host
 12  a milestone timeout                                       FAIL/code  "hung after <last>: no <next> within Ns"
     ... a later milestone passed it (lab.matcher's grace)                "no <next> after <last>: <later> came at Ts without it"
+    ... the console of <last> printed a line like <next>'s, or      "expected `<regex>` after <last>; the kernel printed
+        was still printing (not a hang: lab.since)                    `<line>` there and went on to `<latest line>`"
+    ... it printed other lines, then went quiet                          "hung after ...; the last line `<line>` came at Ts"
 13  the global timeout                                        FAIL/code  "hung after <last>: no <next> within the boot timeout"
 14  anything else (streams ended, QEMU still running)         ERROR/lab  "boot ended without a verdict"
 """
@@ -36,12 +41,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lab.bootoptions import outcome as boot_option_outcome
 from lab.matcher import BootMatcher
 from lab.verdict import Culprit, Outcome, Verdict
 
 DEBUG_EXIT_SUCCESS = 33  # the kernel wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
 DEBUG_EXIT_FAILURE = 35  # 0x11
 GUEST_CHANNELS = ("debugcon", "serial", "firmware")
+FIRMWARE_GAVE_UP = frozenset({"firmware-shell-fallback", "no-bootable-device"})  # lab.signatures' built-ins
 
 
 @dataclass
@@ -77,7 +84,7 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
     if talk is not None and talk.failure is not None and talk.failure.verdict is Verdict.ERROR:
         return talk.failure
     if m.signature is not None and m.decided is not None:
-        return _missing_file(m, f) or m.decided
+        return _missing_file(m, f) or _firmware_gave_up(m, f) or m.decided
     if talk is not None and talk.failure is not None:
         return talk.failure
     if m.complete:
@@ -141,6 +148,14 @@ def _missing_file(m: BootMatcher, f: BootFacts) -> Outcome | None:
     return Outcome(Verdict.FAIL, Culprit.CODE,
                    f"{decided.reason}; {signature.file} is missing from the artifact too: the build did not make it",
                    decided.last_milestone)
+
+
+def _firmware_gave_up(m: BootMatcher, f: BootFacts) -> Outcome | None:
+    """Row 3c: the firmware fell back to its shell or found nothing after saying why."""
+    hit = m.signature
+    if hit is None or hit.kind != "infrastructure" or hit.name not in FIRMWARE_GAVE_UP:
+        return None
+    return boot_option_outcome(m.boot_options.last, m.last_milestone)
 
 
 def _qemu_error(status: int | None) -> bool:

@@ -11,6 +11,10 @@ Rules (documented behaviour, tested in tests/unit/test_matcher*.py):
   print it and reprint the later one) and no more: a kernel that skipped `user-hello` is
   judged 1.5 s after `user-clock`, not at the hello's 15 s timeout. Redrawn channels (the
   screen) are no evidence: a line can scroll away between two reads.
+- A timeout is a hang only if the last milestone's channel went quiet: a line there like
+  the regex's text (a changed line), or lines still coming in the last SKIP_GRACE_S, make
+  the reason quote that line and the last one (`Hallo from userspace!` ... `[sh] ready`,
+  lab.since); a hang after other lines names the last line and when it came.
 - A fatal signature with `after: X` counts only for lines that arrive more than
   `CHANNEL_SKEW_S` after X was reached. The channels are separate streams read in
   batches, so OVMF's `BdsDxe: loading Boot0002` on serial, printed before the kernel's
@@ -40,6 +44,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from lab.bootoptions import BOOT_LINE, BootOptions
 from lab.cleaning import clean_block, clean_open_line
 from lab.conversation import Conversation, Send, StepHit
 from lab.deadlines import FLOOR_S, LEARNED, SKIPPED, Deadline
@@ -47,6 +52,7 @@ from lab.echo import REDRAWN_CHANNELS
 from lab.linebuffer import LineAssembler
 from lab.prefilter import literal_prefix
 from lab.signatures import with_builtins
+from lab.since import SinceMilestone, quote
 from lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, MilestoneSpec
 from lab.verdict import Culprit, Outcome, Verdict
 
@@ -67,7 +73,16 @@ class _Cause:
         return self.signature.cause
 
 
-_Pattern = InfraSignature | FatalSignature | Milestone | _Cause
+class _BootLine:
+    """The firmware's boot manager on one of its options (lab.bootoptions), remembered only."""
+
+    regex = BOOT_LINE
+    channels = frozenset({"serial", "firmware"})
+
+
+_BOOT_LINE = _BootLine()
+_BEFORE_CHARS = 1024  # of a block before a boot manager's line: the image's last lines
+_Pattern = InfraSignature | FatalSignature | Milestone | _Cause | _BootLine
 CHANNEL_SKEW_S = 0.5
 
 
@@ -128,9 +143,13 @@ class BootMatcher:
         self.infrastructure: tuple[InfraSignature, ...] = with_builtins(spec.infrastructure)
         self._causes = tuple(_Cause(sig) for sig in self.infrastructure if sig.cause is not None)
         self._caused: dict[str, str] = {}  # signature -> what its last cause line said
+        self.boot_options = BootOptions()
+        self._tail: dict[str, str] = {}  # per channel: the end of its previous block
+        self._before = ""  # the text before the line being matched, on its channel
         self.hits: list[MilestoneHit] = []
         self.out_of_order: list[MilestoneHit] = []
         self.passed_by: MilestoneHit | None = None  # the later milestone that passed the expected one
+        self.since = SinceMilestone()  # what the consoles printed after the last milestone
         self.signature: SignatureHit | None = None
         self.timeout: MilestoneTimeout | None = None
         self.decided: Outcome | None = None
@@ -138,7 +157,7 @@ class BootMatcher:
         # Snapshot at the decision: what QEMU prints while being stopped is not evidence.
         self.bytes_at_decision: dict[str, int] | None = None
         self._lines = {c: LineAssembler(redrawn=c in REDRAWN_CHANNELS) for c in CHANNELS}
-        every: tuple[_Pattern, ...] = (*self._causes, *self.infrastructure, *spec.fatal, *spec.milestones)
+        every: tuple[_Pattern, ...] = (_BOOT_LINE, *self._causes, *self.infrastructure, *spec.fatal, *spec.milestones)
         self._prefix: dict[_Pattern, str] = {item: literal_prefix(item.regex) for item in every}
         self._new_hits: list[MilestoneHit] = []
 
@@ -261,15 +280,26 @@ class BootMatcher:
                                 deadline.expected_s if deadline else None, deadline.history if deadline else 0)
         if t - since > limit:
             self.timeout = MilestoneTimeout(nxt.name, self.last_milestone, limit, t, deadline)
+            went_on = self.since.went_on(nxt.channels) if self.hits else None
+            similar = went_on and self.since.similar(went_on, nxt.regex.pattern)
+            printed = similar or (went_on and self.since.first(went_on))
+            latest, latest_t = self.since.latest(went_on) if went_on else ("", 0.0)
             if deadline and deadline.source == SKIPPED:
                 after = f" after {self.last_milestone}" if self.hits else ""
                 reason = f"no {nxt.name}{after}: {deadline.why}"
+                if printed and passed is not None and printed != quote(passed.line.strip()):  # a changed line
+                    reason += f"; the kernel printed `{printed}` where `{nxt.regex.pattern}` was expected"
+            elif printed and (similar or t - latest_t <= SKIP_GRACE_S):  # a changed line, or still printing
+                reason = f"expected `{nxt.regex.pattern}` after {self.last_milestone}; the kernel printed `{printed}` there"
+                reason += f" and went on to `{latest}`" if latest != printed else ""
             else:
                 after = f"hung after {self.last_milestone}: " if self.hits else ""
                 within = f"{limit:g}s"
                 if deadline and deadline.source == LEARNED:
                     within = f"{limit:.2f}s ({deadline.why}; the spec allows {nxt.timeout:g}s)"
                 reason = f"{after}no {nxt.name} within {within}"
+                if printed:  # the console went quiet after other lines
+                    reason += f"; the last line `{latest}` came at {latest_t:.2f}s"
             self._decide(Outcome(Verdict.FAIL, Culprit.CODE, reason, self.last_milestone))
 
     def close(self, t: float) -> list[MilestoneHit]:
@@ -294,7 +324,8 @@ class BootMatcher:
         """Regexes worth searching on `channel` at `t`, in priority order."""
         reached = {h.name for h in self.hits if t - h.t > CHANNEL_SKEW_S}
         seen_early = {h.name for h in self.out_of_order}
-        active: list[_Pattern] = [c for c in self._causes if channel in c.signature.channels]
+        active: list[_Pattern] = [_BOOT_LINE] if channel in _BOOT_LINE.channels else []
+        active += [c for c in self._causes if channel in c.signature.channels]
         active += [s for s in self.infrastructure if channel in s.channels]
         active += [s for s in self.spec.fatal if channel in s.channels and (s.after is None or s.after in reached)]
         later = self.spec.milestones[len(self.hits) :]
@@ -306,6 +337,7 @@ class BootMatcher:
         active = self._active(channel, t)
         starts: dict[int, int] = {}  # index in `active` -> start of its next match, -1 if none
         pos, end = 0, len(text)
+        after_hit = 0  # where the lines after this block's last milestone start
         while pos < end and self.decided is None:
             first = -1
             for i, item in enumerate(active):
@@ -325,10 +357,18 @@ class BootMatcher:
             line_start = text.rfind("\n", 0, first) + 1
             line_end = text.find("\n", first)
             line_end = end if line_end < 0 else line_end
+            reached = len(self.hits)
+            self._before = (self._tail.get(channel, "") if line_start < _BEFORE_CHARS else "") + \
+                text[max(0, line_start - _BEFORE_CHARS) : line_start]
             if self._match_line(channel, text[line_start:line_end], t, active):
                 active = self._active(channel, t)
                 starts = {}
+                after_hit = line_end + 1 if len(self.hits) > reached else after_hit
             pos = line_end + 1
+        if self.hits and channel == self.hits[-1].channel and channel not in REDRAWN_CHANNELS:
+            self.since.block(channel, text[after_hit:], t)
+        if channel in _BOOT_LINE.channels:
+            self._tail[channel] = text[-_BEFORE_CHARS:]
         return self._new_hits
 
     def _match_line(self, channel: str, line: str, t: float, active: list[_Pattern]) -> bool:
@@ -342,6 +382,9 @@ class BootMatcher:
             if isinstance(item, _Cause):
                 self._remember_cause(item.signature, line, groups)
                 continue  # remembered only: the line may still be anything else
+            if isinstance(item, _BootLine):
+                self.boot_options.line(line, self._before)
+                continue
             if isinstance(item, InfraSignature):
                 self._signature(SignatureHit("infrastructure", item.name, t, channel, line, groups, item.culprit,
                                              self._explained(item)))
@@ -361,6 +404,7 @@ class BootMatcher:
     def _milestone(self, hit: MilestoneHit) -> None:
         self.hits.append(hit)
         self.passed_by = None
+        self.since.reset()
         self._new_hits.append(hit)
         if self.conversation is not None:
             self.conversation.reached(hit.name, hit.t)

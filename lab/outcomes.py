@@ -8,11 +8,19 @@ when a signal stops it. The workers report facts; the verdict is made here.
  3  the board is held by another session                        MISS/lab   "<who holds it>: try again when it is free"
  4  a signal stopped the boot                                   ERROR/lab  "interrupted by <SIG> after <N>s"
  5  the runner itself crashed                                   ERROR/lab  "bootlab crashed (...): a lab bug"
- 6  the image is not bootable (no EFI/BOOT/BOOTX64.EFI, bad FAT) ERROR/lab  "image not bootable: ..."
+ 6  the image is not bootable (no EFI/BOOT/BOOTX64.EFI, not PE/COFF, bad FAT):
+    a. its files differ from what the build made (the          ERROR/lab  "image not bootable: ...; <file> is not
+       `<image>.sha256sums` the kernel step packed with it)               what the build made: damaged on the way"
+    b. otherwise: the build's artifact itself is broken         FAIL/code  "image not bootable: ...: the build's
+                                                                           artifact is broken"
  7  a part of the lab failed (BMC, console, deploy, sockets)    ERROR/<the part's culprit>
  8  a deploy signature on a line the firmware has not ended yet ERROR/<its culprit>  "<hint> (<name>: <line>)"
  9  a person at the console ended the boot before its verdict   ERROR/lab  "<how> after <N>s, before a verdict"
-A malformed image is never FAIL (row 6): it was never booted, so its code cannot have failed.
+A malformed image was never booted (row 6), but it is the build's output: broken as the build
+made it, it is the code's (FAIL, never retried); damaged on its way to the boot, the lab's.
+Buildbot and `bootlab boot --image PATH` get the same verdict for the same bytes: bootlab
+cannot tell a path a person typed from the artifact a build step handed it (a path that does
+not exist is a usage error, exit 2, before any boot).
 """
 from __future__ import annotations
 
@@ -45,8 +53,20 @@ def runner_crashed(exc: BaseException) -> Outcome:
     return Outcome(Verdict.ERROR, Culprit.LAB, reason, None)
 
 
-def image_not_bootable(problem: str) -> Outcome:
-    return Outcome(Verdict.ERROR, Culprit.LAB, f"image not bootable: {problem}", None)
+NOT_BOOTABLE = "image not bootable: "
+
+
+def image_not_bootable(problem: str, damaged: str | None = None) -> Outcome:
+    """`damaged`: what differs from what the build made (row 6a), None if nothing does."""
+    if damaged is not None:
+        return Outcome(Verdict.ERROR, Culprit.LAB, f"{NOT_BOOTABLE}{problem}; {damaged}: damaged on the way to the "
+                       "boot (check the artifact's transfer and unpacking)", None)
+    return Outcome(Verdict.FAIL, Culprit.CODE, f"{NOT_BOOTABLE}{problem}: the build's artifact is broken", None)
+
+
+def never_booted(outcome: Outcome) -> bool:
+    """Row 6: the image never ran, so a baseline boot (lab.triage) cannot tell anything."""
+    return outcome.reason.startswith(NOT_BOOTABLE)
 
 
 def part_failed(culprit: Culprit, message: str, last: str | None = None) -> Outcome:

@@ -12,6 +12,8 @@ worker and the master, both directions (written by `workers/`, read by `steps/`)
     boot_path "cold" | "warm" (QEMU boots), warm {snapshot, restored_s, resumed_s, typed_s, launched_s,
         maps, made_snapshot, warnings} or null: a boot asked to be warm (workers/warm/boot.py)
     board {...}                                   only for a board's boot (then qemu is null)
+    environment {name, qemu, root} or null        the QEMU the target ran on (lab/environment.py)
+    secure_boot true | false | null               Secure Boot enforcing (null: a board, unknown)
 
 Progress lines, one event a line on bootlab's stderr (`--json` or not a terminal):
     bootlab: milestone <i>/<n> <name> <t>s
@@ -65,6 +67,8 @@ class BootRecord:
     warm: dict[str, Any] | None = None  # a boot asked to be warm: the snapshot used, or why it ran cold
     board: dict[str, Any] | None = None  # a board's boot: power, console, deploy facts
     boot_time: dict[str, Any] | None = None  # a PASS's steps against the target's last passes (lab.boottime)
+    environment: dict[str, Any] | None = None  # a QEMU boot: the environment's name, QEMU and root
+    secure_boot: bool | None = None  # a QEMU boot: whether the firmware enforced Secure Boot
 
     # -- writing ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +89,8 @@ class BootRecord:
             "boot_path": self.boot_path,
             "warm": self.warm,
             "boot_time": self.boot_time,
+            "environment": self.environment,
+            "secure_boot": self.secure_boot,
         }
         if self.board is not None:
             data["board"] = self.board
@@ -138,6 +144,8 @@ class BootRecord:
             boot_path=data.get("boot_path"),
             warm=data.get("warm") if isinstance(data.get("warm"), dict) else None,
             board=data.get("board"),
+            environment=data.get("environment") if isinstance(data.get("environment"), dict) else None,
+            secure_boot=data.get("secure_boot") if isinstance(data.get("secure_boot"), bool) else None,
             boot_time=data.get("boot_time") if isinstance(data.get("boot_time"), dict) else None,
         )
 

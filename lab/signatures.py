@@ -3,7 +3,8 @@
 A spec is data written by kernel developers; these are facts about OVMF and QEMU that
 must hold even when a spec forgets them, so a missing boot file is never blamed on the
 kernel. A spec entry with the same name replaces the built-in one (and inherits its hint
-if it gives none).
+if it gives none). When the firmware gives up after it said why (an image that ran and
+returned an error, a Secure Boot refusal), lab.bootoptions' table decides instead.
 """
 from __future__ import annotations
 
@@ -36,6 +37,16 @@ BUILTIN_INFRASTRUCTURE: tuple[InfraSignature, ...] = (
         Culprit.FIRMWARE,
         "the firmware found no boot option: is EFI/BOOT/BOOTX64.EFI on the ESP?",
         _LOAD_FAILED,
+    ),
+    # U-Boot's UEFI (u-boot-qemu 2023.01) says why on the line before `Loading image failed`
+    # (`Machine type 0xaa64 is not supported`), then tries its other devices and stops at its prompt.
+    InfraSignature(
+        "u-boot-efi-load-failed",
+        _FIRMWARE_CONSOLES,
+        re.compile(r"^EFI LOAD FAILED", re.MULTILINE),
+        Culprit.FIRMWARE,
+        "U-Boot's UEFI could not load EFI/BOOT/BOOTX64.EFI",
+        re.compile(r"^(?!Loading image failed|EFI LOAD FAILED|Booting )(?P<said>\S.*?)\s*$", re.MULTILINE),
     ),
     InfraSignature(
         "kvm-internal-error",

@@ -8,13 +8,16 @@ and its outcome decides whether the FAIL stands.
                                                    failure says nothing about the new code
  3  anything else (ERROR/lab: a broken baseline    inconclusive: FAIL/code kept
     image, an interrupted run; MISS)
-Only FAIL is triaged: ERROR already blames the infrastructure and PASS needs nothing.
+Only FAIL is triaged: ERROR already blames the infrastructure and PASS needs nothing; nor is a
+FAIL of an image that never booted (lab.outcomes row 6). A baseline that never booted is the
+lab's own known-good image broken: ERROR/lab, row 3.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from lab.outcomes import never_booted
 from lab.verdict import Culprit, Outcome, Verdict
 
 BASELINE_DIR = "baseline"  # the baseline's own record, inside the image's
@@ -27,10 +30,12 @@ class Triage:
 
 
 def wants_triage(outcome: Outcome) -> bool:
-    return outcome.verdict is Verdict.FAIL
+    return outcome.verdict is Verdict.FAIL and not never_booted(outcome)
 
 
 def triage(target: str, image: Outcome, baseline: Outcome, baseline_image: dict[str, Any]) -> Triage:
+    if never_booted(baseline):
+        baseline = Outcome(Verdict.ERROR, Culprit.LAB, f"the lab's known-good image is broken: {baseline.reason}", None)
     summary: dict[str, Any] = {"baseline": {
         "image": baseline_image,
         **baseline.to_dict(),

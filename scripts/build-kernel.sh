@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 # Kernel variants are cargo features of the kernel; build variants change what goes on the ESP.
 KERNEL_VARIANTS=(shared-user-tables hang-after-heap triple-fault silent stack-overflow no-preempt lost-input stale-map-key busy-heap)
-BUILD_VARIANTS=(init-crash missing-initrd)
+BUILD_VARIANTS=(init-crash changed-hello missing-initrd)
 VARIANTS=("${KERNEL_VARIANTS[@]}" "${BUILD_VARIANTS[@]}")
 VARIANT=${1:-}
 if [ -n "$VARIANT" ] && ! printf '%s\n' "${VARIANTS[@]}" | grep -qx -- "$VARIANT"; then
@@ -60,11 +60,11 @@ if [ -n "$VARIANT" ]; then
 else
     ESP=build/esp
 fi
-if [ "$VARIANT" = init-crash ]; then
+if [ "$VARIANT" = init-crash ] || [ "$VARIANT" = changed-hello ]; then
     # Its own output dir (the default programs stay in build/user); the shared target dir
     # keeps both feature sets' objects, so switching back and forth rebuilds nothing.
-    USER_OUT=build/variants/init-crash/user
-    USER_FEATURES=(--features programs/init-crash)
+    USER_OUT=build/variants/$VARIANT/user
+    USER_FEATURES=(--features "programs/$VARIANT")
 fi
 
 start_ns=$(date +%s%N)
@@ -97,7 +97,17 @@ RUSTFLAGS="$KERNEL_RUSTFLAGS" "${CARGO[@]}" build --quiet --release \
     --manifest-path kernel/Cargo.toml --target x86_64-unknown-uefi \
     --target-dir "$KTARGET" "${FEATURES[@]}" "${KERNEL_FLAGS[@]}"
 mkdir -p "$ESP/EFI/BOOT" "$ESP/EFI/rustux"
-cp "$KTARGET/x86_64-unknown-uefi/release/rustux.efi" "build/.BOOTX64.EFI.$$"
+# Signed with the lab's db key (make deps made it: workers/secureboot_keys.py): one artifact boots
+# on every lane, the Secure Boot lanes too, so each lane judges the same bytes; without Secure
+# Boot a signature is ignored. sbsign directly: a kernel-only checkout has no lab package.
+KEYS=${BOOTLAB_SECUREBOOT_DIR:-$HOME/.cache/rustux-bootlab/secureboot}
+EFI="$KTARGET/x86_64-unknown-uefi/release/rustux.efi"
+if [ -e "$KEYS/db.key" ] && command -v sbsign >/dev/null; then
+    sbsign --key "$KEYS/db.key" --cert "$KEYS/db.crt" --output "build/.BOOTX64.EFI.$$" "$EFI" >/dev/null
+else
+    echo "build-kernel: no lab Secure Boot key in $KEYS or no sbsign (make deps): BOOTX64.EFI is unsigned" >&2
+    cp "$EFI" "build/.BOOTX64.EFI.$$"
+fi
 mv -f "build/.BOOTX64.EFI.$$" "$ESP/EFI/BOOT/BOOTX64.EFI"
 INITRD=$ESP/EFI/rustux/initrd.cpio
 if [ "$VARIANT" = missing-initrd ]; then

@@ -31,6 +31,12 @@ trap 'exit 130' INT TERM
 "$PY" -m steps.local_lab start "$DEMO"
 echo "demo: building $(git rev-parse --short main) (main) and booting it on every QEMU target and board..."
 "$PY" -m steps.local_lab boot "$DEMO" || echo "demo: not every boot passed: see the web UI for the boot records"
+echo "demo: the kernel (build/esp, signed by make kernel) on every q35 environment and the Secure Boot lanes..."
+.venv/bin/bootlab environments --machine q35 --image build/esp --golden build/esp --out build/boots/demo-environments \
+    || echo "demo: not every environment passed: see build/boots/demo-environments"
+for t in q35-secure-boot q35-strictnx-trixie; do
+    .venv/bin/bootlab boot --target "$t" --image build/esp --out "build/boots/demo-$t" 2>&1 | grep "verdict" || true
+done
 echo "demo: running until Ctrl-C; web UI http://localhost:$WEB_PORT/ (log in to force builds); lab dashboard: \"Boot lab\" in its menu, http://localhost:$WEB_PORT/#/bootlab"
 # Until Ctrl-C, or until `make demo-stop` elsewhere removes the master's pid file. `wait`
 # (unlike a foreground sleep) returns at once when a signal arrives, so the traps run.

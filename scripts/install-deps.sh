@@ -15,6 +15,10 @@ APT_PACKAGES=(
     openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
     postgresql-15                                 # the masters' shared database (steps/cluster)
     chromium                                      # headless browser for the dashboard's tests
+    debootstrap                                   # the Debian 13 environment's root (install-envs.sh)
+    u-boot-qemu                                   # U-Boot's UEFI: the q35-uboot target
+    sbsigntool                                    # sbsign: the kernel signed for the Secure Boot lanes
+    grub-efi-amd64-bin grub-common                # a real boot loader for the terminal tests
     python3-venv git make
 )
 
@@ -40,5 +44,8 @@ if [ ! -e "$stamp" ]; then
     .venv/bin/pip install -q -e '.[test]' --config-settings editable_mode=compat
     rm -f .venv/.installed-* && touch "$stamp"
 fi
+
+# The other environments (Debian 13's QEMU and EDK2) and the lab's Secure Boot keys: cached.
+scripts/install-envs.sh
 # sushy-emulator (the Redfish virtual board's BMC) in its own venv beside Debian's python3-libvirt
 .venv/bin/python -m workers.vboard.redfishbmc >/dev/null

@@ -68,7 +68,16 @@ def board_lock(board: str) -> util.MasterLock:
 
 
 def enabled_targets(inventory: Inventory) -> list[QemuTarget]:
-    return [t for t in inventory.targets.values() if t.enabled]
+    """The targets a push boots: compatibility lanes (`nightly: true`) wait for the nightly build."""
+    return [t for t in inventory.targets.values() if t.enabled and not t.nightly]
+
+
+def compatibility_lanes(inventory: Inventory) -> list[tuple[QemuTarget, str]]:
+    """The nightly lanes, each with the per-push target of its machine type whose golden image it
+    boots (its own name when there is none): every environment meets the same known-good image."""
+    pushed = enabled_targets(inventory)
+    return [(t, next((p.name for p in pushed if p.machine == t.machine), t.name))
+            for t in inventory.targets.values() if t.enabled and t.nightly]
 
 
 def enabled_boards(inventory: Inventory) -> list[Board]:
@@ -102,7 +111,10 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[st
     f.addStep(KernelBuild(haltOnFailure=True))
     f.addStep(bb.ShellCommand(
         name="pack", haltOnFailure=True, descriptionDone=["packed", ARTIFACT],
-        command=["tar", "-czf", ARTIFACT, "-C", "build", "esp", "-C", "../kernel", "milestones.yaml"],
+        # esp.sha256sums: what the build made, so a boot tells an image damaged on the way
+        # (ERROR/lab) from one the build made broken (FAIL/code): workers/image.py
+        command=["sh", "-c", '(cd build/esp && find . -type f | LC_ALL=C sort | xargs -r sha256sum) > build/esp.sha256sums'
+                 ' && tar -czf "$0" -C build esp esp.sha256sums -C ../kernel milestones.yaml', ARTIFACT],
     ))
     f.addStep(bb.FileUpload(name="upload", workersrc=ARTIFACT, masterdest=artifact, haltOnFailure=True))
     if targets:
@@ -198,7 +210,8 @@ def _keep_golden(golden: Path) -> bb.MasterShellCommand:
     )
 
 
-def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock) -> util.BuildFactory:
+def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, lock: util.WorkerLock,
+                   warm_check: bool = True) -> util.BuildFactory:
     def has_golden(step) -> bool:
         return golden.exists()
 
@@ -213,7 +226,8 @@ def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
         hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
     ))
-    f.addStep(_warm_check(target, settings, has_golden, lock))
+    if warm_check:
+        f.addStep(_warm_check(target, settings, has_golden, lock))
     return f
 
 
@@ -275,6 +289,11 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
                                            factory=bisect_factory(t, repo, branch, settings, lock), tags=["bisect"]))
         builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker],
                                            factory=golden_factory(t, settings, golden, lock), tags=["golden"]))
+    for t, base in compatibility_lanes(inventory):  # the nightly build boots the golden image there
+        builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker], tags=["golden", "nightly"],
+                                           # no snapshot where no UEFI shell is reached (U-Boot, Secure Boot)
+                                           factory=golden_factory(t, settings, basedir / "golden" / f"{base}.tar.gz", lock,
+                                                                  warm_check=t.warm)))
     for b in boards:
         # The board's lock around the whole build: no operator action between deploy and power-off.
         builders.append(util.BuilderConfig(name=boot_builder(b.name), workernames=[b.worker],
@@ -301,7 +320,8 @@ def make_schedulers(inventory: Inventory, settings: MasterSettings, users: list[
 
 
 def _people_schedulers(inventory: Inventory, settings: MasterSettings, users: list[LabUser]) -> list:
-    golden_builders = [golden_builder(t.name) for t in enabled_targets(inventory)]
+    golden_builders = [golden_builder(t.name) for t in enabled_targets(inventory)] + [
+        golden_builder(t.name) for t, _ in compatibility_lanes(inventory)]
     result = [
         schedulers.ForceScheduler(name="force-kernel", builderNames=[KERNEL_BUILDER],
                                   buttonName="Build and boot"),
@@ -332,7 +352,8 @@ def _lab_schedulers(inventory: Inventory, settings: MasterSettings) -> list:
     result += [schedulers.Triggerable(name=bisect_scheduler(t.name), builderNames=[bisect_builder(t.name)])
                for t in targets]
     if targets:
-        result.append(schedulers.Nightly(name="nightly-golden", builderNames=[golden_builder(t.name) for t in targets],
+        lanes = [t for t, _ in compatibility_lanes(inventory)]
+        result.append(schedulers.Nightly(name="nightly-golden", builderNames=[golden_builder(t.name) for t in targets + lanes],
                                          hour=3, minute=0))
     if settings.poll_interval_s:
         result.append(schedulers.SingleBranchScheduler(
@@ -375,7 +396,8 @@ def make_www(settings: MasterSettings, users: list[LabUser], inventory: Inventor
         "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}, screens.PLUGIN: {},
                     **({dashboard.PLUGIN: dashboard.plugin_config(
                         [t.name for t in enabled_targets(inventory)], [b.name for b in inventory.boards.values()],
-                        settings.buildbot_url)} if inventory is not None else {})},
+                        settings.buildbot_url, {t.name: t.environment.name for t in inventory.targets.values()})}
+                       if inventory is not None else {})},
         "auth": util.UserPasswordAuth({u.name: u.password for u in users}),
         "authz": authz,
         "avatar_methods": [],  # the default asks gravatar.com about every author's e-mail

@@ -22,26 +22,29 @@ from lab import outcomes
 from lab.boottime import judge_pass, kernel_clock
 from lab.deadlines import LEARNED, PassingBoot, learn_deadlines, profile_key
 from lab.esp import EspError
-from lab.firmware import inspect_firmware
+from lab.firmware import inspect_firmware, uboot_version
 from lab.inventory import QemuTarget
 from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
 from lab.milestones import BootMatcher, MilestoneSpec
 from lab.record import RESULT, BootRecord, write_record
+from lab.secureboot import secure_boot_outcome
 from lab.spec import CHANNELS
 from lab.verdict import Culprit, Outcome, Verdict
 from workers.capture import TIMELINE, Capture, Streams
 from workers.fwscan import cached_scan
-from workers.image import artifact_files, prepare_image
+from workers.image import artifact_files, damage, prepare_image
 from workers.interrupt import Interrupt
 from workers.kvm import AccelChoice, qemu_version, resolve_accel
+from workers.partitioned import partitioned_disk
 from workers.passes import load_passes, record_pass
 from workers.progress import MachineProgress
 from workers.qemu.attach import Attachment
 from workers.qemu import earlystart
-from workers.qemu.command import CONSOLES, QEMU_BINARY, QMP, Firmware, Profile, qemu_command
+from workers.qemu.command import CONSOLES, QMP, Firmware, Profile, qemu_command
 from workers.qemu.process import QemuProcess, QemuStartError
 from workers.qemu.qmp import QmpClient, QmpError
 from workers.qemu.screen import SCREEN_PNG, ScreenChannel
+from workers.secureboot import secure_boot_facts
 from workers.typist import Conversation
 from workers.workdir import workdir
 
@@ -65,7 +68,7 @@ class BootRequest:
     spec: MilestoneSpec
     out: Path
     timeout_s: float
-    qemu_binary: str = QEMU_BINARY
+    qemu_binary: str = ""  # default: the QEMU of the target's environment
     attachments: tuple[Attachment, ...] = ()  # besides the built-in screen and conversation
     # "warm": the machine has no boot disk (an attachment restores the firmware and plugs the
     # ESP in: workers/warm/), and its milestone deadlines are learned from warm boots only.
@@ -73,6 +76,9 @@ class BootRequest:
     # The files the command came from besides the image and the firmware (the inventory, the
     # spec): the next identical boot starts QEMU early only while they are unchanged.
     plan_inputs: tuple[Path, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.qemu_binary = self.qemu_binary or self.target.environment.qemu
 
 
 @dataclass
@@ -174,7 +180,11 @@ class BootSession:
             firmware=report.to_dict(),
             qemu={"version": None, "accel": None, "accel_reason": None, "command": None},
             milestones_total=self.matcher.total,
+            environment=req.target.environment.to_dict(),
+            secure_boot=req.target.secure_boot,
         )
+        if (missing := req.target.environment.missing()) is not None:
+            return self._finish(record, outcomes.part_failed(Culprit.HOST, missing))
         record.warnings += report.warnings
         for warning in report.warnings:
             self.progress.event(f"warning: {warning}")
@@ -186,10 +196,12 @@ class BootSession:
             except EspError as exc:
                 if self.interrupt:  # Ctrl-C reaches mkfs.fat/mcopy too: not the image's fault
                     return self._finish(record, self._interrupted())
-                # The artifact under test is malformed: not a boot failure, so not FAIL.
-                return self._finish(record, outcomes.image_not_bootable(str(exc)))
+                # The artifact is malformed: the build's (FAIL), unless it was damaged on the way.
+                return self._finish(record, outcomes.image_not_bootable(str(exc), damage(req.image)))
             if self.interrupt:
                 return self._finish(record, self._interrupted())
+            if fw.mode == "bios" and fw.bios is not None and uboot_version(fw.bios) is not None:
+                fat = partitioned_disk(fat, work / "disk.img")  # U-Boot boots partitions only
             accel = resolve_accel(req.target.accel, req.target.machine, firmware_for(fw, None), req.qemu_binary)
             record.qemu.update(accel=accel.accel, accel_reason=accel.reason)
             record.deadlines = self._learn(accel, report.identity)
@@ -282,6 +294,8 @@ class BootSession:
                 duration_s=t,
                 image_files=artifact_files(req.image),
             ))
+        if req.target.secure_boot:
+            outcome = secure_boot_outcome(outcome, secure_boot_facts(req.image, req.out))
         record.qemu["exit_status"] = run.exit_status
         record.qemu["version"] = run.qemu_version
         return self._finish(record, outcome)
@@ -431,7 +445,8 @@ def machine_command(request: BootRequest, accel: str, work: Path, image: Path | 
     sockets, the VARS copy): the boot's own, or a warm snapshot's (no image: no boot disk)."""
     target = request.target
     vars_copy = work / VARS_COPY if target.firmware.mode == "pflash" else None
-    profile = Profile(target.machine, target.memory_mb, accel, firmware_for(target.firmware, vars_copy), image)
+    profile = Profile(target.machine, target.memory_mb, accel, firmware_for(target.firmware, vars_copy), image,
+                      target.secure_boot)
     return qemu_command(profile, console_sockets(work), request.qemu_binary, extra)
 
 

@@ -1,6 +1,8 @@
 """The image under test as a FAT file QEMU can attach: built from a directory or `.efi`
 (workers/esp.py, cached by content in workers/espcache.py), or an existing FAT image checked
-for its boot file."""
+for its boot file. An image may come with `<image>.sha256sums` (`sha256sum` lines, paths
+relative to the image): what the build made, packed with it by the kernel step, so an image
+damaged on the way is told from one the build made broken (`damage`)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,6 +22,22 @@ def prepare_image(source: Path) -> tuple[Path, dict[str, Any]]:
     esp, cached = cached_esp_image(source)
     sha = sha256_file(source) if source.is_file() else esp.content_sha256
     return esp.path, {"path": str(source), "sha256": sha, "esp": {**esp.to_dict(), "cached": cached}}
+
+
+def damage(source: Path) -> str | None:
+    """What in `source` differs from its `.sha256sums`; None when all agrees or there is none."""
+    manifest = source.with_name(source.name + ".sha256sums")
+    if not manifest.is_file():
+        return None
+    for line in manifest.read_text(errors="replace").splitlines():
+        want, _, rel = line.partition("  ")
+        rel = rel.removeprefix("./")
+        path = source if source.is_file() else source / rel
+        if not path.is_file():
+            return f"{rel} is missing, but the build made it ({manifest.name})"
+        if sha256_file(path) != want.strip().lower():
+            return f"{rel} is not what the build made (its sha256 differs from {manifest.name})"
+    return None
 
 
 def artifact_files(source: Path) -> frozenset[str] | None:

@@ -8,7 +8,7 @@ Each page also answers as JSON (`<page>.json`) for scripts and tests.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 from flask import Flask, abort, jsonify, render_template, request
@@ -33,6 +33,7 @@ class LabShape:
     targets: tuple[str, ...]
     boards: tuple[str, ...]
     buildbot_url: str
+    environments: dict[str, str] = field(default_factory=dict)  # target -> its environment (QEMU and root)
 
     @property
     def columns(self) -> list[str]:
@@ -68,7 +69,7 @@ def create_app(shape: LabShape) -> Flask:
 
     @app.route("/matrix")
     def matrix():
-        return page("matrix", "Matrix", matrix=_matrix())
+        return page("matrix", "Matrix", matrix=_matrix(), environments=shape.environments)
 
     @app.route("/matrix.json")
     def matrix_json():

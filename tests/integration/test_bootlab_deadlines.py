@@ -2,7 +2,9 @@
 1. the good kernel with a zero-filled VARS (unusual, but OVMF rebuilds the store and boots):
    PASS with a warning in result.json, and a passing record for the target;
 2. hang-after-heap, after that record's real gaps were written as three passing boots:
-   FAIL/code decided by the learned deadline, long before the spec's 15 s timeout.
+   FAIL/code decided by the learned deadline, long before the spec's 15 s timeout;
+3. changed-hello (`Hallo from userspace!`) under the same learned deadlines: FAIL/code that
+   quotes the changed line and the kernel going on, never "hung".
 """
 from __future__ import annotations
 
@@ -61,3 +63,18 @@ def test_a_hang_is_decided_by_the_learned_deadline(zero_vars_boot, tmp_path, sta
     assert heap_t + FLOOR_S <= decided["decided_t"] < heap_t + 10
     seen = dict(json.loads(entry)["milestones"])
     assert decided["due_t"] == pytest.approx(heap_t + seen["exit-boot-services"] - seen["heap"], abs=0.002)
+
+
+def test_a_changed_line_under_learned_deadlines_is_not_called_a_hang(zero_vars_boot, tmp_path, state, monkeypatch):
+    passes = state / TARGET / "passes.jsonl"
+    entry = passes.read_text().splitlines()[0]
+    passes.write_text((entry + "\n") * MIN_HISTORY)
+    monkeypatch.setenv("BOOTLAB_STATE", str(state))
+    boot = run_boot(tmp_path, "--target", TARGET, "--image", variant_esp("changed-hello"))
+    assert boot.rc == 1, boot.stderr
+    assert boot.verdict == ("FAIL", "code")
+    reason = boot.result["reason"]
+    assert "hung" not in reason, reason
+    assert reason.startswith("expected `^Hello from userspace!$` after init-started; the kernel printed "
+                             "`Hallo from userspace!` there and went on to `"), reason
+    assert boot.result["last_milestone"] == "init-started"

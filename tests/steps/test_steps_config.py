@@ -37,11 +37,13 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     settings = settings_from_env(REPO, {"BOOTLAB_SECRETS": str(tmp_path), "BOOTLAB_POLL_S": "0"})
     inventory = load_inventory(settings.inventory)
     cfg = build_config(inventory, settings, users, tmp_path)
-    targets = sorted(t.name for t in inventory.targets.values() if t.enabled)
+    targets = sorted(t.name for t in inventory.targets.values() if t.enabled and not t.nightly)  # nightly lanes: not per push
     names = sorted(b.name for b in cfg["builders"])
     boards = sorted(b.name for b in inventory.boards.values() if b.enabled)
     assert boards, "the inventory's virtual boards"
-    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets + boards] + [f"golden/{t}" for t in targets]
+    lanes = sorted(t.name for t in inventory.targets.values() if t.enabled and t.nightly)
+    assert lanes, "the inventory's compatibility lanes (other environments, Secure Boot)"
+    assert names == sorted(["kernel"] + [f"boot/{t}" for t in targets + boards] + [f"golden/{t}" for t in targets + lanes]
                            + [f"operator/{b}" for b in inventory.boards] + [f"bisect/{t}" for t in targets])
     schedulers = {s.name: s for s in cfg["schedulers"]}
     assert {f"boot-{t}" for t in targets + boards} <= set(schedulers)
@@ -49,6 +51,9 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     assert {f"bisect-{t}" for t in targets} <= set(schedulers)
     for t in targets:
         assert schedulers[f"bisect-{t}"].builderNames == [f"bisect/{t}"]
+    # the nightly build boots the golden image on every lane; a push boots only the default targets
+    assert set(schedulers["nightly-golden"].builderNames) == {f"golden/{t}" for t in targets + lanes}
+    assert not {f"boot-{t}" for t in lanes} & set(schedulers)
     builders = {b.name: b for b in cfg["builders"]}
     workers = {w.name: w for w in cfg["workers"]}
     for b in boards:

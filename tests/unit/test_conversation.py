@@ -244,6 +244,27 @@ conversation:
     assert sh.m.decided.verdict is Verdict.PASS
 
 
+def test_a_listening_step_that_hears_nothing_fails_naming_it(tmp_path):
+    # it crashed the runner (IndexError: nothing was sent to quote) on a GRUB menu read raw
+    p = tmp_path / "s.yaml"
+    p.write_text("""\
+name: x
+milestones:
+  - {name: up, channel: serial, regex: '^up$'}
+conversation:
+  after: up
+  steps:
+    - {name: offer, expect: '^Hit any key', prompt: false, timeout: 2}
+""")
+    sh = Shell(load_spec(p))
+    sh.out(b"up\nsomething else\n")
+    sh.m.poll(1.5)
+    assert sh.m.decided is None
+    sh.m.poll(3.5)
+    assert sh.m.decided.summary() == ("FAIL (code): no offer within 2s: nothing matched '^Hit any key': "
+                                      "last lines: up | something else")
+
+
 def test_ovmf_prompt_split_inside_an_escape_at_the_send(tmp_path):
     """OVMF paints `Shell> ` between colour escapes and echoes each key with cursor moves; a
     read may end inside an escape just as the step types (seen on real OVMF)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lab.health import QUARANTINE_AFTER, Health, HealthError, HealthRecord
+from lab.outcomes import image_not_bootable
 from lab.verdict import Culprit, Outcome, Verdict
 
 NOW = "2026-11-23T23:00:00Z"
@@ -38,6 +39,7 @@ def test_a_boot_that_ran_the_code_clears_suspicion(outcome):
 
 @pytest.mark.parametrize("outcome", [
     Outcome(Verdict.ERROR, Culprit.LAB, "artifact without BOOTX64.EFI", None),
+    image_not_bootable("build/esp has no EFI/BOOT/BOOTX64.EFI"),  # FAIL, but nothing ran on the machine
     Outcome(Verdict.ERROR, Culprit.FIRMWARE, "OVMF_CODE zero-filled", None),
     Outcome(Verdict.MISS, Culprit.LAB, "held by another session", None),
 ])

@@ -50,7 +50,7 @@ def line_of(text):
         ("    machine: q35", "    machine: q53", "targets.q35-pflash.machine", "'q53' is not one of q35, pc (did you mean 'q35'?)"),
         ("    memory_mb: 256", "    memory_mb: lots", "targets.q35-pflash.memory_mb", "expected an integer, got 'lots'"),
         ("    accel: auto", "    accel: hvf", "targets.q35-pflash.accel", "'hvf' is not one of auto, kvm, tcg"),
-        ("    boot_timeout_s: 90", "    boot_timout_s: 90", "targets.q35-pflash.boot_timout_s", "unknown key (did you mean 'boot_timeout_s'?); valid keys: machine, firmware, memory_mb, accel, boot_timeout_s, worker, enabled, milestones, warm"),
+        ("    boot_timeout_s: 90", "    boot_timout_s: 90", "targets.q35-pflash.boot_timout_s", "unknown key (did you mean 'boot_timeout_s'?); valid keys: machine, firmware, memory_mb, accel, boot_timeout_s, worker, enabled, milestones, warm, environment, secure_boot, nightly"),
         ("    worker: local-qemu", "    worker: local-qmeu", "targets.q35-pflash.worker", "'local-qmeu' is not one of local-qemu, vboard-1-ctl, vboard-2-ctl, rfboard-1-ctl, pduboard-1-ctl (did you mean 'local-qemu'?)"),
         ("    kind: qemu", "    kind: vm", "workers.local-qemu.kind", "'vm' is not one of qemu, board-controller"),
         ("    max_builds: 2", "    max_builds: 0", "workers.local-qemu.max_builds", "must be at least 1, got 0"),
@@ -76,7 +76,7 @@ def test_missing_firmware_file_names_the_targets(tmp_path):
 
 def test_unknown_firmware_set(tmp_path):
     p = broken(tmp_path, "firmware: {set: ovmf-bios, mode: bios}", "firmware: {set: ovmf-bois, mode: bios}")
-    with pytest.raises(InventoryError, match=r"targets\.q35-bios\.firmware\.set: 'ovmf-bois' is not one of ovmf-4m, ovmf-bios \(did you mean 'ovmf-bios'\?\)"):
+    with pytest.raises(InventoryError, match=r"targets\.q35-bios\.firmware\.set: 'ovmf-bois' is not one of ovmf-4m, ovmf-bios, u-boot, ovmf-4m-secboot-lab, ovmf-4m-trixie, ovmf-4m-strictnx-lab \(did you mean 'ovmf-bios'\?\)"):
         load_inventory(p)
 
 

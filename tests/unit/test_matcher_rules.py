@@ -80,7 +80,7 @@ def test_the_grace_never_lengthens_a_shorter_deadline():
     m.feed("serial", b"A\n", 1.0)
     m.feed("serial", b"C\n", 1.1)
     m.poll(1.6)
-    assert m.decided.reason == "hung after a: no b within 0.5s"
+    assert m.decided.reason == "expected `^B$` after a; the kernel printed `C` there"  # C went on: not a hang
 
 
 @pytest.mark.parametrize("later_channel", ["serial", "screen"])
@@ -220,3 +220,53 @@ def test_spec_signature_overrides_builtin_of_same_name():
     m = BootMatcher(spec)
     m.feed("qemu", b"KVM internal error. Suberror: 1\n", 1.0)
     assert m.decided is None
+
+
+def test_a_changed_line_is_not_a_hang_it_quotes_the_line_and_where_the_kernel_went():
+    # rule: a timeout after the kernel went on printing on the last milestone's channel names the
+    # line that came instead (the most like the regex) and the last line, never "hung"
+    spec = MilestoneSpec("t", (ms("a", r"^A$"), ms("hello", r"^Hello from userspace!$", timeout=1.5)), (), ())
+    m = BootMatcher(spec)
+    m.feed("debugcon", b"A\n[init] started\nHallo from userspace!\n", 1.0)
+    m.feed("serial", b"BdsDxe: noise on another channel\n", 1.1)  # not ordered with A: no evidence
+    m.feed("debugcon", b"[sh] ready: 90 ms from kernel entry\n", 1.2)
+    m.poll(2.6)
+    assert m.decided.summary() == ("FAIL (code): expected `^Hello from userspace!$` after a; the kernel printed "
+                                   "`Hallo from userspace!` there and went on to `[sh] ready: 90 ms from kernel entry`")
+
+
+def test_a_skipped_milestone_also_names_the_changed_line_that_came_instead():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\nB: one\n", 1.0)
+    m.feed("debugcon", b"C\n", 1.0)
+    m.poll(1.0 + SKIP_GRACE_S + 0.1)
+    assert m.decided.reason == ("no b after a: c came at 1.00s without it; the kernel printed `B: one` where "
+                                "`^B (?P<n>\\d+)` was expected")
+
+
+def test_quiet_consoles_after_the_milestone_are_still_a_hang():
+    m = BootMatcher(SPEC)
+    m.feed("serial", b"A\n", 1.0)
+    m.feed("debugcon", b"unrelated\n", 1.1)  # another channel: not ordered with A's line
+    m.poll(11.1)
+    assert m.decided.reason == "hung after a: no b within 10s"
+
+
+SELF_TEST = MilestoneSpec("t", (ms("a", r"^A$"), ms("self-test", r"^\[init\] rc: self-test passed")), (), ())
+
+
+def test_unlike_lines_then_quiet_consoles_are_a_hang_naming_the_last_line():
+    # the no-preempt self-test: lines after user-exit, none like the milestone, then silence
+    m = BootMatcher(SELF_TEST)
+    m.feed("serial", b"A\n[rc] initrd listing:\n[burn B] 3/3\n", 1.0)
+    m.poll(11.1)
+    assert m.decided.reason == "hung after a: no self-test within 10s; the last line `[burn B] 3/3` came at 1.00s"
+
+
+def test_unlike_lines_still_coming_at_the_timeout_are_not_a_hang():
+    m = BootMatcher(SELF_TEST)
+    m.feed("serial", b"A\n[rc] initrd listing:\n", 1.0)
+    m.feed("serial", b"[burn B] 999/1000\n", 10.5)
+    m.poll(11.1)
+    assert m.decided.reason == ("expected `^\\[init\\] rc: self-test passed` after a; the kernel printed "
+                                "`[rc] initrd listing:` there and went on to `[burn B] 999/1000`")

@@ -40,9 +40,19 @@ def test_row5_a_runner_crash_is_the_labs():
     assert verdict(o) == (Verdict.ERROR, Culprit.LAB) and o.reason.startswith("bootlab crashed (KeyError: 'x')")
 
 
-def test_row6_an_unbootable_image_is_never_fail():
-    o = outcomes.image_not_bootable("no EFI/BOOT/BOOTX64.EFI in build/esp")
+def test_row6a_an_unbootable_image_damaged_on_the_way_is_the_labs():
+    o = outcomes.image_not_bootable("x is not a PE/COFF executable", "EFI/BOOT/BOOTX64.EFI is not what the build made")
     assert verdict(o) == (Verdict.ERROR, Culprit.LAB)
+    assert o.reason == ("image not bootable: x is not a PE/COFF executable; EFI/BOOT/BOOTX64.EFI is not what the build "
+                        "made: damaged on the way to the boot (check the artifact's transfer and unpacking)")
+    assert outcomes.never_booted(o)
+
+
+def test_row6b_an_unbootable_image_as_the_build_made_it_is_the_codes():
+    o = outcomes.image_not_bootable("no EFI/BOOT/BOOTX64.EFI in build/esp")
+    assert verdict(o) == (Verdict.FAIL, Culprit.CODE)
+    assert o.reason == "image not bootable: no EFI/BOOT/BOOTX64.EFI in build/esp: the build's artifact is broken"
+    assert outcomes.never_booted(o)
 
 
 def test_row7_a_part_of_the_lab_failing_keeps_its_culprit_and_never_blames_the_code():

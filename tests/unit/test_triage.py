@@ -1,4 +1,5 @@
 """One test per row of lab/triage.py's rule table."""
+from lab.outcomes import image_not_bootable
 from lab.triage import triage, wants_triage
 from lab.verdict import Culprit, Outcome, Verdict
 
@@ -40,3 +41,12 @@ def test_row3_a_broken_baseline_is_inconclusive():
     base = Outcome(Verdict.ERROR, Culprit.LAB, "image not bootable: no EFI/BOOT/BOOTX64.EFI", None)
     t = triage("q35-pflash", IMAGE, base, BASE_IMAGE)
     assert t.outcome == IMAGE and t.summary["rule"].startswith("baseline not conclusive")
+
+
+def test_an_image_that_never_booted_is_not_triaged_and_as_a_baseline_is_inconclusive():
+    broken = image_not_bootable("build/esp/EFI/BOOT/BOOTX64.EFI is not a PE/COFF executable")
+    assert broken.verdict is Verdict.FAIL and not wants_triage(broken)  # no boot: nothing about the target
+    t = triage("q35-pflash", IMAGE, broken, BASE_IMAGE)
+    assert t.outcome == IMAGE and t.summary["rule"].startswith("baseline not conclusive")
+    assert (t.summary["baseline"]["verdict"], t.summary["baseline"]["culprit"]) == ("ERROR", "lab")
+    assert t.summary["baseline"]["reason"].startswith("the lab's known-good image is broken: image not bootable: ")

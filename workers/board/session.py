@@ -45,7 +45,7 @@ from workers.console.sol import SolConsole
 from workers.deploy.pxe import stage_esp
 from workers.deploy.usb import deploy_usb
 from workers.deploy.virtualmedia import MediaSlot, VirtualMediaDeploy, deploy_virtual_media
-from workers.image import artifact_files, prepare_image
+from workers.image import artifact_files, damage, prepare_image
 from workers.inputs import ConsoleSerial
 from workers.interrupt import Interrupt
 from workers.power.base import BootDevice, PowerProtocol
@@ -206,7 +206,7 @@ class BoardSession:
                 else:
                     deployed = deploy_usb(board, fat).to_dict()
         except EspError as e:
-            raise _Stop(outcomes.image_not_bootable(str(e))) from None
+            raise _Stop(outcomes.image_not_bootable(str(e), damage(req.image))) from None
         facts = ", ".join(f"{k} {v}" for k, v in deployed.items() if k != "method")
         self._event(f"deployed by {board.deploy.method} in {self._now() - start:.2f}s: {facts}")
         return image, deployed

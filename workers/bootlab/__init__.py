@@ -31,6 +31,7 @@ LIFELINE_COMMANDS = frozenset({"boot", "bisect", "power", "warm"})
 COMMANDS = {
     "boot": "boot",
     "targets": "targets",
+    "environments": "environments",
     "inspect-firmware": "firmware",
     "boards": "boards",
     "power": "boards",

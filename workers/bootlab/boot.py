@@ -49,8 +49,9 @@ was still running at the end), baseline/ (when --baseline was booted).
 
 exit status: 0 PASS, 1 FAIL (the kernel is at fault), 2 usage/config error,
              3 ERROR (firmware/host/board/lab at fault), 4 MISS (target disabled, board held, or quarantined)
-An image without EFI/BOOT/BOOTX64.EFI is ERROR (lab): the artifact is broken, it was
-never booted, so its code cannot have failed.
+An image without EFI/BOOT/BOOTX64.EFI, or whose boot file is not a UEFI application, is
+FAIL (code): the build made it broken; ERROR (lab) if it differs from the <image>.sha256sums
+the build packed with it (damaged on the way).
 """
 
 

@@ -15,10 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_targets(args: argparse.Namespace) -> int:
     inventory = load(args.inventory, check_files=False)
-    rows = [("TARGET", "MACHINE", "FIRMWARE", "MEMORY", "ACCEL", "TIMEOUT", "WORKER", "ENABLED")]
+    rows = [("TARGET", "MACHINE", "FIRMWARE", "ENVIRONMENT", "MEMORY", "ACCEL", "TIMEOUT", "WORKER", "ENABLED")]
     for t in inventory.targets.values():
-        fw = f"{t.firmware.set_name or 'custom'}/{t.firmware.mode}"
-        rows.append((t.name, t.machine, fw, f"{t.memory_mb} MiB", t.accel, f"{t.boot_timeout_s:g}s", ",".join(t.boot_workers),
+        fw = f"{t.firmware.set_name or 'custom'}/{t.firmware.mode}{'+secure-boot' if t.secure_boot else ''}"
+        rows.append((t.name, t.machine, fw, t.environment.name, f"{t.memory_mb} MiB", t.accel, f"{t.boot_timeout_s:g}s", ",".join(t.boot_workers),
                      "yes" if t.enabled else "no"))
     print_table(rows)
     return EXIT_PASS

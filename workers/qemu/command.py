@@ -35,6 +35,7 @@ class Profile:
     accel: str  # kvm | tcg (already resolved from `auto`)
     firmware: Firmware
     image: Path | None  # raw FAT image holding the ESP; None: no boot disk (a warm machine)
+    secure_boot: bool = False  # OVMF's Secure Boot build: SMM guards the variable store
 
 
 # The guest consoles: each a chardev on a unix socket the runner listens on, and the device
@@ -55,7 +56,7 @@ def qemu_command(profile: Profile, sockets: dict[str, Path], binary: str = QEMU_
                 for arg in ("-chardev", f"socket,id={name},path={sockets[name]}", *device)]
     return [
         binary,
-        "-machine", profile.machine,
+        "-machine", f"{profile.machine},smm=on" if profile.secure_boot else profile.machine,
         "-accel", profile.accel,
         "-m", str(profile.memory_mb),
         # -nodefaults drops the default NIC (OVMF would try PXE for a minute) and the
@@ -65,6 +66,8 @@ def qemu_command(profile: Profile, sockets: dict[str, Path], binary: str = QEMU_
         "-display", "none",
         "-no-reboot",
         *_firmware_args(profile.firmware),
+        # Only SMM code may write the flash: without it Secure Boot's variables are not protected.
+        *(("-global", "driver=cfi.pflash01,property=secure,value=on") if profile.secure_boot else ()),
         *_disk_args(profile.image),
         *consoles,
         "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04",

@@ -14,7 +14,13 @@ const KERNEL_ADDRESS: u64 = 0x10_0000;
 usys::entry!(main);
 
 fn main(_args: Args) -> i32 {
-    if write(STDOUT, b"Hello from userspace!\n").is_err() {
+    // The `changed-hello` variant: the most common regression, a changed line (not a hang).
+    let greeting: &[u8] = if cfg!(feature = "changed-hello") {
+        b"Hallo from userspace!\n"
+    } else {
+        b"Hello from userspace!\n"
+    };
+    if write(STDOUT, greeting).is_err() {
         return 1;
     }
     let Ok(now) = clock_gettime(CLOCK_MONOTONIC) else {

@@ -1,0 +1,67 @@
+"""Environments in lab-inventory.yaml (lab/environment.py): which QEMU a target runs on."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab.environment import HOST
+from lab.inventory import InventoryError, load_inventory
+
+REPO = Path(__file__).resolve().parents[2]
+REAL = REPO / "lab-inventory.yaml"
+
+
+def write(tmp_path, data) -> Path:
+    p = tmp_path / "lab-inventory.yaml"
+    p.write_text(yaml.safe_dump(data))
+    return p
+
+
+def test_targets_name_their_environment_and_the_first_is_the_default():
+    inv = load_inventory(REAL)
+    assert list(inv.environments) == ["debian12", "debian13"]
+    assert inv.target("q35-pflash").environment.name == "debian12"
+    assert inv.target("q35-pflash").environment.qemu == "qemu-system-x86_64"
+    trixie = inv.target("q35-pflash-trixie")
+    root = Path("~/.cache/rustux-bootlab/env/trixie/root").expanduser()
+    assert trixie.environment.root == root
+    assert trixie.firmware.code == root / "usr/share/OVMF/OVMF_CODE_4M.fd"  # relative to the environment's root
+    assert inv.firmware["ovmf-4m-trixie"].environment == "debian13"
+    assert inv.target("q35-secure-boot").secure_boot and not inv.target("q35-pflash").secure_boot
+
+
+def test_an_inventory_without_environments_runs_the_hosts_qemu(tmp_path):
+    data = yaml.safe_load(REAL.read_text())
+    del data["environments"]
+    data["targets"] = {"q35-pflash": data["targets"]["q35-pflash"]}
+    inv = load_inventory(write(tmp_path, data))
+    assert inv.target("q35-pflash").environment == HOST and list(inv.environments) == ["host"]
+
+
+def test_an_unknown_environment_is_named(tmp_path):
+    data = yaml.safe_load(REAL.read_text())
+    data["targets"]["q35-pflash"]["environment"] = "debian14"
+    with pytest.raises(InventoryError, match=r"targets.q35-pflash.environment: 'debian14' is not one of debian12, debian13"):
+        load_inventory(write(tmp_path, data))
+
+
+def test_a_firmware_set_declared_twice_is_refused(tmp_path):
+    data = yaml.safe_load(REAL.read_text())
+    data["environments"]["debian13"]["firmware"]["ovmf-4m"] = {"bios": "usr/share/qemu/OVMF.fd"}
+    with pytest.raises(InventoryError, match=r"firmware set 'ovmf-4m' is declared twice"):
+        load_inventory(write(tmp_path, data))
+
+
+def test_secure_boot_needs_q35_and_pflash(tmp_path):
+    data = yaml.safe_load(REAL.read_text())
+    data["targets"]["pc-bios"]["secure_boot"] = True
+    with pytest.raises(InventoryError, match=r"Secure Boot needs machine: q35 \(SMM\) and firmware mode: pflash"):
+        load_inventory(write(tmp_path, data))
+
+
+def test_a_missing_root_is_the_boots_error_not_the_inventorys(tmp_path):
+    data = yaml.safe_load(REAL.read_text())
+    data["environments"]["debian13"]["root"] = str(tmp_path / "nowhere")
+    inv = load_inventory(write(tmp_path, data))  # every other target still boots
+    assert inv.target("q35-pflash-trixie").environment.missing() == (
+        f"environment debian13: its root {tmp_path / 'nowhere'} does not exist: run scripts/install-envs.sh (make deps)")
