@@ -11,7 +11,7 @@ APT_PACKAGES=(
     gdisk                                         # sgdisk: the GPT of make image
     openipmi ipmitool dnsmasq-base iproute2       # virtual boards (BMC, PXE)
     libvirt-daemon-system libvirt-clients python3-libvirt   # the Redfish virtual board (sushy-emulator's own venv, made on first use)
-    xorriso ser2net                               # virtual media ISOs; consoles over RFC 2217
+    xorriso ser2net pdudaemon                     # virtual media ISOs; consoles over RFC 2217; PDU outlets
     openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
     postgresql-15                                 # the masters' shared database (steps/cluster)
     chromium                                      # headless browser for the dashboard's tests
