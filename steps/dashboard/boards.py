@@ -43,6 +43,7 @@ class BoardRow:
     last_boot: BuildRef | None
     last_action: BuildRef | None
     operator_builderid: int | None
+    power_protocol: str = ""  # ipmi, redfish, pdu; empty when the worker did not say
 
     @property
     def health_style(self) -> str:
@@ -70,10 +71,9 @@ def board_row(board: str, boots: list[dict[str, Any]], actions: list[dict[str, A
     finished = next((b for b in boots if b.get("complete") and prop(b, "verdict")), None)
     held = state.get("held_by") or "-"
     console = state.get("console") or "?"
-    power = state.get("power") or "unknown (no state published yet)"
-    protocol = state.get("power_protocol")  # ipmi, redfish or pdu: published since PDUs and Redfish came
     return BoardRow(
-        board=board, power=f"{power} via {protocol}" if protocol else power,
+        board=board, power=state.get("power") or "unknown (no state published yet)",
+        power_protocol=state.get("power_protocol") or "",  # ipmi, redfish or pdu: published since PDUs and Redfish came
         health=health.get("state") or "unknown", health_by=health.get("by") or "",
         health_reason=health.get("reason") or "", health_since=health.get("since") or "",
         console=f"{console}, {'free' if held == '-' else f'held by {held}'}", held_by_worker=held,
