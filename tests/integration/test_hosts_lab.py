@@ -41,7 +41,8 @@ def forced(lab):
 def test_every_target_and_board_passes_and_the_boots_fan_out_over_the_hosts(lab, forced):
     assert forced.kernel_result == "success", forced.kernel_state
     inventory_boots = {b["target"]: b for b in forced.boots}
-    assert set(inventory_boots) == {"q35-pflash", "pc-pflash", "q35-bios", "pc-bios", "vboard-1", "vboard-2"}
+    assert set(inventory_boots) == {"q35-pflash", "pc-pflash", "q35-bios", "pc-bios", "vboard-1", "vboard-2", "rfboard-1",
+                                    "pduboard-1"}
     for boot in forced.boots:
         assert (boot["result"], boot["verdict"]) == ("success", "PASS"), boot
     hosts = {lab.plan.host_of_worker(b["worker"]).name for b in forced.boots}
@@ -63,7 +64,7 @@ def test_every_target_and_board_passes_and_the_boots_fan_out_over_the_hosts(lab,
 def test_each_host_holds_only_its_own_secrets(lab, forced):
     boards_secrets = lab.host_dir("boards") / "secrets"
     bmc = {p.name: p.read_bytes().strip() for p in boards_secrets.iterdir() if not p.name.startswith("worker-")}
-    assert sorted(bmc) == ["vboard-1-bmc", "vboard-1-sol", "vboard-2-bmc", "vboard-2-sol"]
+    assert sorted(bmc) == ["rfboard-1-bmc", "vboard-1-bmc", "vboard-1-sol", "vboard-2-bmc", "vboard-2-sol"]
     workers = {p.name: p.read_bytes().strip() for p in lab.master_secrets.iterdir() if p.name.startswith("worker-")}
     web = {f"web user {u.name}": u.password.encode() for u in load_users(lab.master_secrets)}
     for host in lab.plan.hosts:

@@ -108,21 +108,21 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
     (state / "sim").mkdir()
     pids: dict[str, int] = {}
     try:
-        pids["supervisor"] = _spawn(
+        pids["supervisor"] = spawn(
             [sys.executable, "-m", "workers.vboard.supervisor", str(state), str(board.virtual.serial_port)],
             state / "supervisor.out",
         )
         _write_pids(state, pids)
-        _wait(lambda: _connectable(state / "control.sock"), f"the supervisor of {board.name}", state / "supervisor.out")
-        pids["ipmi_sim"] = _spawn(["ipmi_sim", "-c", str(conf), "-f", str(emu), "-s", str(state / "sim"), "-n"],
+        wait_until(lambda: _connectable(state / "control.sock"), f"the supervisor of {board.name}", state / "supervisor.out")
+        pids["ipmi_sim"] = spawn(["ipmi_sim", "-c", str(conf), "-f", str(emu), "-s", str(state / "sim"), "-n"],
                                   state / "ipmi_sim.log")
         _write_pids(state, pids)
-        _wait(lambda: _udp_bound(INNER_ADDRESS, board.bmc.port),
+        wait_until(lambda: _udp_bound(INNER_ADDRESS, board.bmc.port),
               f"ipmi_sim of {board.name} on UDP {INNER_ADDRESS}:{board.bmc.port}", state / "ipmi_sim.log")
-        pids["bmc_guard"] = _spawn([sys.executable, "-m", "workers.vboard.bmcguard", str(state), str(board.bmc.port),
-                                    INNER_ADDRESS], state / "bmc-guard.out")
+        pids["bmc_guard"] = spawn([sys.executable, "-m", "workers.vboard.bmcguard", str(state), str(board.bmc.port),
+                                   INNER_ADDRESS], state / "bmc-guard.out")
         _write_pids(state, pids)
-        _wait(lambda: _udp_bound("127.0.0.1", board.bmc.port), f"the BMC guard of {board.name} on UDP {board.bmc.address}",
+        wait_until(lambda: _udp_bound("127.0.0.1", board.bmc.port), f"the BMC guard of {board.name} on UDP {board.bmc.address}",
               state / "bmc-guard.out")
     except VboardError:
         stop(board)
@@ -137,16 +137,21 @@ def stop(board: Board) -> VboardStatus:
         pid = _running(state).get(name)
         if pid is None:
             continue
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while _alive(pid, state) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid, state):
-            os.kill(pid, signal.SIGKILL)
-            while _alive(pid, state):
-                time.sleep(0.05)
+        stop_pid(pid, state)
     (state / "pids.json").unlink(missing_ok=True)
     return status(board)
+
+
+def stop_pid(pid: int, state: Path) -> None:
+    """SIGTERM, then SIGKILL after STOP_TIMEOUT_S; only while the pid is still ours (`alive`)."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while alive(pid, state) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(pid, state):
+        os.kill(pid, signal.SIGKILL)
+        while alive(pid, state):
+            time.sleep(0.05)
 
 
 def status(board: Board) -> VboardStatus:
@@ -159,7 +164,7 @@ def status(board: Board) -> VboardStatus:
     return VboardStatus(board.name, running, power, boot, board.bmc.address, state)
 
 
-def _spawn(argv: list[str], log: Path) -> int:
+def spawn(argv: list[str], log: Path) -> int:
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, cwd=REPO)
@@ -175,11 +180,11 @@ def _running(state: Path) -> dict[str, int | None]:
         pids = json.loads((state / "pids.json").read_text())
     except (OSError, ValueError):
         pids = {}
-    return {name: (pid if isinstance(pid, int) and _alive(pid, state) else None)
+    return {name: (pid if isinstance(pid, int) and alive(pid, state) else None)
             for name, pid in ((n, pids.get(n)) for n in reversed(PROCESSES))}
 
 
-def _alive(pid: int, state: Path) -> bool:
+def alive(pid: int, state: Path) -> bool:
     """`pid` runs (not a zombie) and is ours: its command line names the state dir."""
     _reap(pid)
     try:
@@ -198,7 +203,7 @@ def _reap(pid: int) -> None:
         pass
 
 
-def _wait(ready, what: str, log: Path) -> None:
+def wait_until(ready, what: str, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while not ready():
         if time.monotonic() > deadline:
