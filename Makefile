@@ -74,6 +74,7 @@ bench: deps kernel loader
 	$(PY) bench/boot_latency.py
 	$(PY) bench/deadlines.py --boots $(SOAK_BOOTS)
 	$(PY) bench/vboard.py
+	$(PY) bench/board_kinds.py
 	$(PY) bench/shell.py
 	$(PY) bench/conversation.py
 	$(PY) bench/warm.py

@@ -7,6 +7,7 @@ boards:
     enabled: true                     # optional, default true; false: out of service, its boots are MISS
     mac: "52:54:00:12:34:01"          # the boot NIC (PXE: dnsmasq serves this MAC)
     bmc:
+      protocol: ipmi                  # optional, default ipmi; or redfish (HTTPS), see below
       host: 10.0.0.9
       port: 623                       # optional, default 623
       user: admin
@@ -27,6 +28,19 @@ boards:
       serial_port: 9624               # loopback port of the always-on serial relay ipmi_sim's SOL connects to
       memory_mb: 256
       firmware: ovmf-4m               # a pflash firmware set
+  rf-1:                               # a Redfish BMC, virtual media, a console behind ser2net
+    worker: board-ctl
+    bmc: {protocol: redfish, host: 10.0.0.10, port: 443, user: lab, password_secret: rf-1-bmc,
+          ca: certs/bmc-ca.pem,       # the CA bundle the BMC's certificate is verified against
+          system: /redfish/v1/Systems/1}   # optional when the BMC has one system
+    console: {kind: rfc2217, host: 10.0.0.5, port: 7001, baud: 115200}   # or kind: tcp (raw socket)
+    deploy: {method: virtual-media, serve: 10.0.0.5}   # the ISO's HTTP server, on an address the BMC reaches
+    virtual: {memory_mb: 256, firmware: ovmf-4m}       # virtual: sushy-emulator + libvirt, ser2net
+  pi-1:                               # no BMC: an outlet of a PDU driven through pdudaemon's HTTP API
+    worker: board-ctl
+    bmc: {protocol: pdu, host: 10.0.0.5, port: 16421, pdu: rack-pdu-1, outlet: 3, readback_s: 20}
+    console: {kind: tcp, host: 10.0.0.5, port: 7002}
+    deploy: {method: usb, device: /dev/disk/by-id/usb-stick, mux: {kind: usbsdmux, control: /dev/sg1}}
 ```
 """
 from __future__ import annotations
@@ -38,8 +52,11 @@ from pathlib import Path
 
 from lab.schema import Node
 
-CONSOLE_KINDS = ("sol", "serial")
-DEPLOY_METHODS = ("pxe", "usb")
+POWER_PROTOCOLS = ("ipmi", "redfish", "pdu")
+CONSOLE_KINDS = ("sol", "serial", "rfc2217", "tcp")
+NET_CONSOLES = ("rfc2217", "tcp")  # behind ser2net (or any terminal server) on the lab network
+DEPLOY_METHODS = ("pxe", "usb", "virtual-media")
+DEFAULT_PORTS = {"ipmi": 623, "redfish": 443, "pdu": 16421}
 DHCP_MODES = ("full", "proxy")
 MUX_KINDS = ("virtual", "usbsdmux")
 _MAC = r"[0-9a-f]{2}(:[0-9a-f]{2}){5}"
@@ -60,6 +77,12 @@ class BmcSpec:
     min_interval_s: float = 0.5
     timeout_s: float = 5.0
     retries: int = 2
+    protocol: str = "ipmi"  # one of POWER_PROTOCOLS
+    ca: Path | None = None  # redfish: the CA bundle that signed the BMC's certificate (None: the system's)
+    system: str | None = None  # redfish: the ComputerSystem's path; None = the BMC's only one
+    pdu: str | None = None  # pdu: the PDU's name in pdudaemon's configuration
+    outlet: int | None = None  # pdu: the board's outlet on it
+    readback_s: float = 20.0  # pdu: no power read-back, so the console must show the firmware within this
 
     @property
     def address(self) -> str:
@@ -72,6 +95,12 @@ class ConsoleSpec:
     credentials: Credentials | None = None  # sol: its own IPMI user; None = the BMC's
     device: Path | None = None  # serial
     baud: int = 115200
+    host: str | None = None  # rfc2217, tcp: the terminal server
+    port: int | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -98,11 +127,12 @@ class DeploySpec:
     device: Path | None = None  # usb: block device (or file) the image is written to
     mux: MuxSpec | None = None  # usb
     host: SshHost | None = None  # usb: the stick hangs off this host
+    serve: str | None = None  # virtual-media: the address the ISO's HTTP server binds and the BMC fetches from
 
 
 @dataclass(frozen=True)
 class VirtualSpec:
-    serial_port: int
+    serial_port: int | None  # ipmi_sim's SOL relay; None for a Redfish virtual board (ser2net serves the console)
     memory_mb: int = 256
     firmware: str = "ovmf-4m"
 
@@ -148,16 +178,23 @@ def parse_board(name: str, node: Node, workers: list[str], firmware_sets: list[s
         p = Path(f["milestones"].text())
         milestones = p if p.is_absolute() else base / p
     virtual = _virtual(f["virtual"], firmware_sets) if "virtual" in f else None
-    bmc = _bmc(f["bmc"])
+    bmc = _bmc(f["bmc"], base)
     if virtual is not None and bmc.host not in ("127.0.0.1", "localhost"):
         # ipmi_sim accepts any password with cipher suite 0: it must never leave loopback.
         raise f["bmc"].error(f"a virtual board's BMC must listen on 127.0.0.1, not {bmc.host!r}")
+    if virtual is not None and bmc.protocol == "ipmi" and virtual.serial_port is None:
+        raise f["virtual"].error("an IPMI virtual board needs serial_port (the loopback port of its SOL relay)")
+    console, deploy = _console(f["console"]), _deploy(f["deploy"], base)
+    if console.kind == "sol" and bmc.protocol != "ipmi":
+        raise f["console"].error(f"serial-over-LAN is IPMI's: a {bmc.protocol} board's console is rfc2217, tcp or serial")
+    if deploy.method == "virtual-media" and bmc.protocol != "redfish":
+        raise f["deploy"].error("virtual media is inserted through a Redfish BMC (bmc.protocol: redfish)")
     return Board(
         name=name,
         worker=f["worker"].choice(workers),
         bmc=bmc,
-        console=_console(f["console"]),
-        deploy=_deploy(f["deploy"], base),
+        console=console,
+        deploy=deploy,
         mac=mac,
         enabled=f["enabled"].boolean() if "enabled" in f else True,
         boot_timeout_s=f["boot_timeout_s"].number(minimum=1) if "boot_timeout_s" in f else 120.0,
@@ -178,14 +215,28 @@ def _port(node: Node) -> int:
     return port
 
 
-def _bmc(node: Node) -> BmcSpec:
+def _bmc(node: Node, base: Path) -> BmcSpec:
+    given = dict(node.items())
+    if "protocol" in given and given["protocol"].text() == "pdu":
+        return _pdu(node)
     f = node.fields(
         required=["host", "user", "password_secret"],
-        optional=["port", "min_interval_s", "timeout_s", "retries"],
+        optional=["protocol", "port", "min_interval_s", "timeout_s", "retries", "ca", "system"],
     )
+    protocol = f["protocol"].choice(POWER_PROTOCOLS) if "protocol" in f else "ipmi"
+    for key in ("ca", "system"):
+        if key in f and protocol != "redfish":
+            raise f[key].error(f"{key} is for a Redfish BMC (protocol: redfish)")
+    ca = None
+    if "ca" in f:
+        ca = Path(f["ca"].text())
+        ca = ca if ca.is_absolute() else base / ca
     return BmcSpec(
+        protocol=protocol,
+        ca=ca,
+        system=f["system"].text() if "system" in f else None,
         host=f["host"].text(),
-        port=_port(f["port"]) if "port" in f else 623,
+        port=_port(f["port"]) if "port" in f else DEFAULT_PORTS[protocol],
         credentials=Credentials(f["user"].text(), _secret(f["password_secret"])),
         min_interval_s=f["min_interval_s"].number(minimum=0) if "min_interval_s" in f else 0.5,
         timeout_s=f["timeout_s"].number(minimum=0.5) if "timeout_s" in f else 5.0,
@@ -193,8 +244,26 @@ def _bmc(node: Node) -> BmcSpec:
     )
 
 
+def _pdu(node: Node) -> BmcSpec:
+    f = node.fields(required=["protocol", "host", "pdu", "outlet"], optional=["port", "readback_s", "timeout_s"])
+    return BmcSpec(
+        protocol="pdu",
+        host=f["host"].text(),
+        port=_port(f["port"]) if "port" in f else DEFAULT_PORTS["pdu"],
+        credentials=Credentials("", ""),  # pdudaemon's HTTP API has no login
+        pdu=f["pdu"].text(),
+        outlet=f["outlet"].integer(minimum=0),
+        readback_s=f["readback_s"].number(minimum=1) if "readback_s" in f else 20.0,
+        timeout_s=f["timeout_s"].number(minimum=0.5) if "timeout_s" in f else 5.0,
+    )
+
+
 def _console(node: Node) -> ConsoleSpec:
-    kind = node.fields(required=["kind"], optional=["user", "password_secret", "device", "baud"])["kind"].choice(CONSOLE_KINDS)
+    kind = node.fields(required=["kind"], optional=["user", "password_secret", "device", "baud", "host", "port"])["kind"].choice(CONSOLE_KINDS)
+    if kind in NET_CONSOLES:
+        f = node.fields(required=["kind", "host", "port"], optional=["baud"])
+        return ConsoleSpec(kind, host=f["host"].text(), port=_port(f["port"]),
+                           baud=f["baud"].integer(minimum=50) if "baud" in f else 115200)
     if kind == "sol":
         f = node.fields(required=["kind"], optional=["user", "password_secret"])
         if ("user" in f) != ("password_secret" in f):
@@ -207,8 +276,11 @@ def _console(node: Node) -> ConsoleSpec:
 
 def _deploy(node: Node, base: Path) -> DeploySpec:
     method = node.fields(
-        required=["method"], optional=["dhcp", "interface", "tftp_root", "device", "mux", "host"]
+        required=["method"], optional=["dhcp", "interface", "tftp_root", "device", "mux", "host", "serve"]
     )["method"].choice(DEPLOY_METHODS)
+    if method == "virtual-media":
+        f = node.fields(required=["method", "serve"])
+        return DeploySpec(method, serve=f["serve"].text())
     if method == "pxe":
         f = node.fields(required=["method"], optional=["dhcp", "interface", "tftp_root"])
         root = None
@@ -244,9 +316,9 @@ def _ssh_host(node: Node) -> SshHost:
 
 
 def _virtual(node: Node, firmware_sets: list[str]) -> VirtualSpec:
-    f = node.fields(required=["serial_port"], optional=["memory_mb", "firmware"])
+    f = node.fields(optional=["serial_port", "memory_mb", "firmware"])
     return VirtualSpec(
-        serial_port=_port(f["serial_port"]),
+        serial_port=_port(f["serial_port"]) if "serial_port" in f else None,
         memory_mb=f["memory_mb"].integer(minimum=32) if "memory_mb" in f else 256,
         firmware=f["firmware"].choice(firmware_sets) if "firmware" in f else "ovmf-4m",
     )

@@ -13,7 +13,8 @@ with the milestones; the others wait for the moved milestones as fatal signature
 
 The deploy method adds what the firmware says when the image never reached it, so such a
 boot is ERROR, not a kernel that "printed nothing": a board deployed by USB that starts a
-network boot (the stick is not on the board's side, or the BMC ignored the override), and
+network boot (the stick is not on the board's side, or the BMC ignored the override), a
+board deployed by virtual media that starts a network boot (the BMC ignored the Cd override), and
 a board deployed by PXE whose firmware reports its network boot option failed.
 """
 from __future__ import annotations
@@ -32,6 +33,11 @@ DEPLOY_SIGNATURES: dict[str, tuple[InfraSignature, ...]] = {
         re.compile(r">>Start (?:PXE|HTTP Boot) over IPv[46]", re.MULTILINE), Culprit.BOARD,
         "the board started a network boot, not the USB stick the session wrote: the stick is not on the "
         "board's side (mux, device path) or the BMC ignored the boot override"),),
+    "virtual-media": (InfraSignature(
+        "network-boot-instead-of-virtual-media", BOARD_CHANNELS,
+        re.compile(r">>Start (?:PXE|HTTP Boot) over IPv[46]", re.MULTILINE), Culprit.BOARD,
+        "the board started a network boot, not the virtual CD the session inserted: the BMC accepted the Cd "
+        "boot override and ignored it (check its override support, or its firmware's boot order)"),),
     "pxe": (InfraSignature(
         "pxe-boot-failed", BOARD_CHANNELS,
         re.compile(r'BdsDxe: failed to load Boot\S+ "UEFI (?:PXE|HTTP)v[46][^"]*"', re.MULTILINE), Culprit.LAB,

@@ -106,7 +106,8 @@ def board_secrets(inventory: Inventory) -> list[str]:
     """Every BMC, SOL and deploy-host secret the inventory's boards name."""
     names: list[str] = []
     for b in inventory.boards.values():
-        names.append(b.bmc.credentials.password_secret)
+        if b.bmc.credentials.password_secret:  # a PDU (pdudaemon) has no login
+            names.append(b.bmc.credentials.password_secret)
         if b.console.credentials is not None:
             names.append(b.console.credentials.password_secret)
         ssh = b.deploy.host

@@ -11,7 +11,7 @@ Builders:
   boot/<board>        the same on a board (one per board in service), on the board's worker,
                       holding the board's lock
   golden/<target>     boot the target's golden image (nightly, or forced by an operator)
-  operator/<board>    an operator's board action (`bootlab power`, `quarantine`, `release`),
+  operator/<board>    an operator's board action (`bootlab power`, `quarantine`, `release`, `bmc-check`),
                       one at a time per board
   bisect/<target>     `bootlab bisect` between the target's last PASS and a FAIL/code, started by
                       the boot/<target> build whose boot turned the target from PASS to FAIL/code
@@ -37,7 +37,7 @@ from steps.dashboard.boardstate import BoardState
 from steps.kernel import KernelBuild
 from steps.parent import ParentBuild
 from steps.placement import next_worker
-from steps.power import BOARD_ACTIONS, PowerAction
+from steps.power import BMC_CHECK, BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
 from steps.trysched import LabTry
 
@@ -368,6 +368,10 @@ def _lab_schedulers(inventory: Inventory, settings: MasterSettings) -> list:
         lanes = [t for t, _ in compatibility_lanes(inventory)]
         result.append(schedulers.Nightly(name="nightly-golden", builderNames=[golden_builder(t.name) for t in targets + lanes],
                                          hour=3, minute=0))
+    boards = enabled_boards(inventory)
+    if boards:  # real BMCs ship open and get reset to it: each is tried as an attacker would, nightly
+        result.append(schedulers.Nightly(name="nightly-bmc-check", builderNames=[operator_builder(b.name) for b in boards],
+                                         hour=3, minute=30, properties={"action": BMC_CHECK}))
     if settings.poll_interval_s:
         result.append(schedulers.SingleBranchScheduler(
             name="push", builderNames=[KERNEL_BUILDER], treeStableTimer=None,

@@ -36,7 +36,7 @@ import yaml
 from lab.board import pxe_boards
 from lab.hosts import BOARDS_ROLE, LAB_NETWORK, MASTER_ROLE, QEMU_ROLE, HostPlan, free_subnet, hosts_inventory, plan_hosts
 from lab.inventory import load_inventory
-from steps import hostnet
+from steps import hostfirewall, hostnet, pidfile
 from steps.auth import USERS_FILE, load_users
 from steps.cluster import router
 from steps.cluster.layout import PARTS
@@ -203,7 +203,10 @@ def load(root: Path) -> HostLab:
 
 
 def start(lab: HostLab) -> None:
+    if lab.cluster:  # from this machine's network: a host's namespace has no route to the package registry
+        router.install()
     hostnet.up(lab.plan)
+    hostfirewall.apply(lab.plan, hostfirewall.lab_rules(lab.plan, CLUSTER_PORTS["router"], CLUSTER_PORTS["db"], lab.cluster))
     if lab.cluster:
         for part in PARTS:  # db, router, engine, ui: each on its own host, each answering before the next
             _checked(lab.run_on(part, [sys.executable, "-m", "steps.cluster", "start", str(lab.cluster_dir), part],
@@ -274,7 +277,9 @@ def _stop_pxe_server(lab: HostLab) -> None:
 
 
 def start_worker(lab: HostLab, worker: str) -> None:
+    """Also after the worker was killed: its pid file, left behind, would stop twistd."""
     host = lab.plan.host_of_worker(worker).name
+    pidfile.clear_stale(lab.worker_dir(worker) / "twistd.pid")
     _checked(lab.run_on(host, [str(VENV_BIN / "buildbot-worker"), "start", str(lab.worker_dir(worker))]),
              f"worker {worker} on {host}")
 
@@ -292,7 +297,8 @@ def stop(lab: HostLab) -> list[tuple[str, int]]:
         inventory = load_inventory(lab.inventory_path)
         for w in inventory.workers.values():
             host = lab.plan.host_of_worker(w.name).name
-            if (lab.worker_dir(w.name) / "twistd.pid").exists() and lab.plan.namespace(host) in existing:
+            pid_file = lab.worker_dir(w.name) / "twistd.pid"
+            if not pidfile.clear_stale(pid_file) and pid_file.exists() and lab.plan.namespace(host) in existing:
                 lab.run_on(host, [str(VENV_BIN / "buildbot-worker"), "stop", str(lab.worker_dir(w.name))])
         for board in (b for b in inventory.boards.values() if b.virtual is not None):
             host = lab.plan.host_of_worker(board.worker).name

@@ -196,7 +196,9 @@ def wait_for_workers(client: RestClient, timeout_s: float = 60) -> None:
         if workers and all(w["connected_to"] for w in workers):
             return
         time.sleep(0.5)
-    raise TimeoutError(f"workers not connected after {timeout_s:.0f} s: see the workers' twistd.log")
+    missing = [w["name"] for w in workers if not w["connected_to"]]
+    raise TimeoutError(f"workers not connected after {timeout_s:.0f} s: {', '.join(missing) or 'none known yet'}: "
+                       "see their twistd.log")
 
 
 def boot_table(rows: list[dict]) -> str:

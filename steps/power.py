@@ -1,5 +1,6 @@
 """PowerAction: an operator's board action on the board's worker: `bootlab power BOARD ACTION`,
-or `bootlab quarantine|release BOARD --reason ... --by OPERATOR`.
+`bootlab quarantine|release BOARD --reason ... --by OPERATOR`, or `bootlab bmc-check BOARD`
+(nightly too: a BMC that accepts a session without a password is a FAILURE, loudly).
 
 The BMC password never reaches the master: bootlab resolves the board's secret by name on
 the worker. The summary is bootlab's own read-back ("vboard-1: power off", "vboard-1:
@@ -19,7 +20,9 @@ from buildbot.process.results import EXCEPTION, FAILURE, SUCCESS
 POWER_ACTIONS = ("status", "on", "off", "cycle", "reset")
 # `bootlab quarantine` and `bootlab release` (workers/bootlab/quarantine.py)
 HEALTH_ACTIONS = ("quarantine", "release")
-BOARD_ACTIONS = POWER_ACTIONS + HEALTH_ACTIONS
+# `bootlab bmc-check` (workers/bootlab/bmc_check.py): exit 1 when the BMC is open to anyone
+BMC_CHECK = "bmc-check"
+BOARD_ACTIONS = POWER_ACTIONS + HEALTH_ACTIONS + (BMC_CHECK,)
 
 
 class PowerAction(ShellMixin, BuildStep):
@@ -51,6 +54,8 @@ class PowerAction(ShellMixin, BuildStep):
             command = [self.bootlab, self.action, self.board, "--reason", self.reason or ""]
             if self.operator:
                 command += ["--by", self.operator]
+        elif self.action == BMC_CHECK:
+            command = [self.bootlab, BMC_CHECK, self.board]
         else:
             command = [self.bootlab, "power", self.board, self.action]
         if self.inventory:
@@ -64,8 +69,9 @@ class PowerAction(ShellMixin, BuildStep):
         yield (yield self.getLog("stdio")).finish()
         if cmd.rc == 0:
             return SUCCESS
-        # a refused health change (no reason, nothing to release) is the request's fault, not the board's
-        return FAILURE if self.action in HEALTH_ACTIONS else EXCEPTION
+        # a refused health change (no reason, nothing to release) is the request's fault, not the board's;
+        # an open BMC is a finding about the board (exit 1), one the lab cannot reach an EXCEPTION
+        return FAILURE if self.action in HEALTH_ACTIONS or (self.action == BMC_CHECK and cmd.rc == 1) else EXCEPTION
 
     def getResultSummary(self):
         if self.last_line:

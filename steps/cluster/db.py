@@ -90,7 +90,7 @@ def create(cluster: Cluster) -> None:
     conf = data_dir(cluster) / "postgresql.conf"
     with conf.open("a") as f:
         f.write("\n# rustux boot lab (steps/cluster/db.py)\n" + postgresql_conf(cluster.db, socket_dir(cluster)))
-    (data_dir(cluster) / "pg_hba.conf").write_text(pg_hba_conf())
+    (data_dir(cluster) / "pg_hba.conf").write_text(pg_hba_conf([cluster.engine_web.addr, cluster.ui_web.addr, cluster.db.addr]))
     password = secrets.token_urlsafe(24)
     _write_secret(cluster.db_password, password + "\n")
     _write_secret(cluster.pgpass, pgpass_line(cluster.db, password))

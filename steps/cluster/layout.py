@@ -122,12 +122,12 @@ def postgresql_conf(db: Endpoint, socket_dir: Path) -> str:
             "max_connections = 60\n")
 
 
-def pg_hba_conf() -> str:
+def pg_hba_conf(clients: list[str]) -> str:
     """The unix socket (its directory is 0700, the postgres user's) for setting up; over TCP
-    only the lab's role, only with its password."""
-    return ("local all postgres trust\n"
-            f"host {DB_NAME} {DB_USER} 0.0.0.0/0 scram-sha-256\n"
-            f"host {DB_NAME} {DB_USER} ::/0 scram-sha-256\n")
+    only the lab's role, only with its password, only from `clients` (the masters' addresses
+    and the database host's own, which checks that the lab can log in)."""
+    return "local all postgres trust\n" + "".join(
+        f"host {DB_NAME} {DB_USER} {addr}/32 scram-sha-256\n" for addr in dict.fromkeys(clients))
 
 
 def crossbar_config(router: Endpoint) -> dict:

@@ -2,11 +2,16 @@
 
 The venv is installed once per machine (about 2-2.5 min, 375 MB) under the lab's cache,
 `${XDG_CACHE_HOME:-~/.cache}/rustux-bootlab/crossbar-<version>` (or $BOOTLAB_CROSSBAR_VENV),
-and reused by every cluster after. The router's config is written from cluster.json at
+and reused by every cluster after. It is installed from the machine's own network, before the
+router runs in a host lab's namespace (which has no route to the package registry): callers
+that run the router elsewhere call `install()` first. One installer at a time (a lock beside
+the venv); the stamp is written last, after crossbar answered, so a venv an interrupted or
+failed install left behind is made again from scratch. The router's config is written from cluster.json at
 each start; crossbar keeps its pid in DIR/router/.crossbar/node.pid.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -37,22 +42,36 @@ def crossbar_exe() -> Path:
     return venv_dir() / "bin" / "crossbar"
 
 
+def installed() -> bool:
+    return (venv_dir() / INSTALLED).exists() and os.access(crossbar_exe(), os.X_OK)
+
+
 def install() -> Path:
     """The crossbar venv, installed if it is not there yet (pip from PyPI)."""
     venv = venv_dir()
-    if (venv / INSTALLED).exists():
+    if installed():
         return crossbar_exe()
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second installer waits, then finds it done
+        if not installed():
+            _install(venv)
+    return crossbar_exe()
+
+
+def _install(venv: Path) -> None:
     print(f"steps.cluster: installing crossbar {CROSSBAR_VERSION} into {venv} (once; about 2.5 min)", file=sys.stderr)
+    (venv / INSTALLED).unlink(missing_ok=True)
     python = os.environ.get("PYTHON", "python3")
     for argv in ([python, "-m", "venv", "--clear", str(venv)],
                  [str(venv / "bin" / "pip"), "install", "-q", "--upgrade", "pip"],
-                 [str(venv / "bin" / "pip"), "install", "-q", f"crossbar=={CROSSBAR_VERSION}"]):
+                 [str(venv / "bin" / "pip"), "install", "-q", f"crossbar=={CROSSBAR_VERSION}"],
+                 [str(venv / "bin" / "crossbar"), "version"]):
         proc = subprocess.run(argv, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RouterError(f"installing crossbar: {' '.join(argv[:3])} failed ({proc.returncode}): "
+            raise RouterError(f"installing crossbar into {venv}: {' '.join(argv[:3])} failed ({proc.returncode}): "
                               f"{proc.stderr.strip()[-800:]}")
     (venv / INSTALLED).touch()
-    return crossbar_exe()
 
 
 def cbdir(cluster: Cluster) -> Path:

@@ -44,6 +44,7 @@ class BoardRow:
     last_boot: BuildRef | None
     last_action: BuildRef | None
     operator_builderid: int | None
+    power_protocol: str = ""  # ipmi, redfish, pdu; empty when the worker did not say
 
     @property
     def health_style(self) -> str:
@@ -73,6 +74,7 @@ def board_row(board: str, boots: list[dict[str, Any]], actions: list[dict[str, A
     console = state.get("console") or "?"
     return BoardRow(
         board=board, power=state.get("power") or "unknown (no state published yet)",
+        power_protocol=state.get("power_protocol") or "",  # ipmi, redfish or pdu: published since PDUs and Redfish came
         health=health.get("state") or "unknown", health_by=health.get("by") or "",
         health_reason=health.get("reason") or "", health_since=health.get("since") or "",
         console=f"{console}, {'free' if held == '-' else f'held by {held}'}", held_by_worker=held,

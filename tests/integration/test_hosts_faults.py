@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 TARGETS = ("pc-bios", "q35-bios")
 BOARD = "vboard-2"
 FAULTY = "qemu-2"  # never the kernel builder's host (qemu-1): the kernel build would be lost too
+KERNEL_BUILD_S = 1800  # as `python -m steps.host_lab boot` allows it
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,16 @@ def lab(tmp_path_factory):
 
 
 def force(lab) -> int:
+    """A forced build whose kernel is built and whose boots are requested. The kernel build's
+    time (a cold cargo build on a loaded machine can take minutes) is not the fault's to wait for."""
     bsid, _ = lab.client("developer").force("force-kernel")
+    client = lab.client(None)
+
+    def boots_requested():
+        request = client.get(f"buildrequests?buildsetid={bsid}")["buildrequests"][0]
+        return any(client.get(f"buildsets?parent_buildid={b['buildid']}")["buildsets"]
+                   for b in client.builds_of_request(request["buildrequestid"]))
+    wait_until(boots_requested, KERNEL_BUILD_S, "the forced kernel built and its boots requested")
     return bsid
 
 
@@ -161,6 +171,8 @@ def test_the_board_controller_lost_mid_board_boot_leaves_the_board_off_and_relea
                "the lost session's bootlab done (record written) and gone", step_s=0.5)
     start_worker(lab, worker)  # the controller comes back
     builds = boot_builds(lab, bsid)
+    assert len(builds[BOARD]) == 2, [(b["results"], b["state_string"], b["props"].get("verdict"), b["props"].get("reason"))
+                                     for b in builds[BOARD]]
     first, retry = builds[BOARD]
     assert first["results"] == 5 and (first["props"].get("verdict"), first["props"].get("culprit")) == ("ERROR", "lab"), first
     assert "lost mid-boot" in first["props"]["reason"] and "powers it off" in first["props"]["reason"]

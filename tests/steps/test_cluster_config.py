@@ -46,7 +46,7 @@ def test_each_scheduler_is_on_one_master_only_people_on_ui_the_lab_on_engine(tmp
     ui = config_for(tmp_path, BOOTLAB_MASTER_ROLE="ui", BOOTLAB_BIND="10.0.0.5", **cluster)
     assert not scheduler_names(engine) & scheduler_names(ui), "a scheduler on both could add a buildset twice"
     assert {"force-kernel", "force-golden", "board-action", "try"} == scheduler_names(ui)
-    assert {"push", "nightly-golden", "boot-q35-pflash", "bisect-q35-pflash"} <= scheduler_names(engine)
+    assert {"push", "nightly-golden", "nightly-bmc-check", "boot-q35-pflash", "bisect-q35-pflash"} <= scheduler_names(engine)
     assert ui["change_source"] == [] and engine["change_source"], "the git poller runs on the engine"
     for cfg in (engine, ui):
         assert cfg["multiMaster"] is True
@@ -101,8 +101,9 @@ def test_pgpass_escapes_what_libpq_would_split_on():
 
 
 def test_postgresql_admits_only_the_lab_role_over_tcp_and_the_router_binds_its_address():
-    hba = [line.split() for line in pg_hba_conf().splitlines()]
+    hba = [line.split() for line in pg_hba_conf(["10.0.0.4", "10.0.0.5", "10.0.0.2"]).splitlines()]
     assert all(line[4] == "scram-sha-256" and line[1:3] == ["bootlab", "bootlab"] for line in hba if line[0] == "host")
+    assert [line[3] for line in hba if line[0] == "host"] == ["10.0.0.4/32", "10.0.0.5/32", "10.0.0.2/32"]
     transport = crossbar_config(Endpoint("10.0.0.3", 8080))["workers"][0]["transports"][0]
     assert transport["endpoint"] == {"type": "tcp", "interface": "10.0.0.3", "port": 8080}
 

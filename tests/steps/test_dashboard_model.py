@@ -181,6 +181,12 @@ def test_a_board_row_shows_the_newest_published_state_and_the_last_verdict():
     assert row.lock_holder is None
 
 
+def test_a_board_row_names_how_the_board_is_powered_when_the_worker_published_it():
+    redfish = {**STATE, "board": "rfboard-1", "power_protocol": "redfish", "console": "rfc2217"}
+    row = board_row("rfboard-1", [board_build(9, 3, complete_at=10, verdict="PASS", board_state=redfish)], [], None)
+    assert (row.power, row.power_protocol, row.console) == ("off", "redfish", "rfc2217, free")
+
+
 def test_the_running_build_holds_the_boards_lock_and_one_waiting_for_it_does_not():
     boots = [board_build(8, 2, complete=False, state="acquiring locks"),
              board_build(7, 2, complete=False, state="boot: 3/28 heap")]

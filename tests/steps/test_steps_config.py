@@ -192,6 +192,15 @@ class PowerActionTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_outcome(result=FAILURE, state_string="vboard-1: not quarantined (health good): nothing to release")
         return self.run_step()
 
+    def test_an_open_bmc_is_a_failure_saying_so(self):
+        self.setup_step(PowerAction(board="vboard-1", action="bmc-check"))
+        line = "!!! vboard-1 (BMC 127.0.0.1:9623) is OPEN: 2 of 4 attacks accepted: whoever reaches it can power it"
+        self.expect_commands(ExpectShell(workdir="wkdir", command=["bootlab", "bmc-check", "vboard-1"])
+                             .stdout("    ACCEPTED: cipher suite 0 (no authentication) with a wrong password\n"
+                                     + line + "\n").exit(1))
+        self.expect_outcome(result=FAILURE, state_string=line)
+        return self.run_step()
+
     def test_an_unreachable_bmc_is_an_exception_naming_the_bmc(self):
         self.setup_step(PowerAction(board="vboard-1", action="status"))
         line = "bootlab: board vboard-1: BMC 127.0.0.1:9623: get power: no answer (3 attempts) (ERROR/board)"

@@ -29,7 +29,8 @@ def test_every_target_may_boot_on_every_qemu_host_and_its_home_is_the_first(tmp_
     for t in inv.targets.values():
         assert t.boot_workers == ("qemu-1", "qemu-2", "qemu-3") and t.worker == "qemu-1"
     assert inv.board("vboard-2").deploy.device == tmp_path / "boards" / "vboard-2" / "usb.img"
-    assert {b.worker for b in inv.boards.values()} == {"vboard-1-ctl", "vboard-2-ctl"}
+    assert inv.board("pduboard-1").deploy.device == tmp_path / "boards" / "pduboard-1" / "usb.img"
+    assert {b.worker for b in inv.boards.values()} == {"vboard-1-ctl", "vboard-2-ctl", "rfboard-1-ctl", "pduboard-1-ctl"}
 
 
 def test_a_virtual_pxe_board_boots_on_the_controllers_lab_network_from_its_dnsmasq(tmp_path):
@@ -51,8 +52,9 @@ def test_addresses_one_per_host_on_the_subnet(tmp_path):
 def test_a_qemu_host_holds_its_worker_password_only_and_the_controller_its_boards(tmp_path):
     plan = plan_hosts("ab12", SUBNET, across_hosts(tmp_path), cluster=False)
     assert plan.host("qemu-1").secrets == ("worker-qemu-1",)
-    assert plan.host("boards").secrets == ("vboard-1-bmc", "vboard-1-sol", "vboard-2-bmc", "vboard-2-sol",
-                                           "worker-vboard-1-ctl", "worker-vboard-2-ctl")
+    assert plan.host("boards").secrets == ("rfboard-1-bmc", "vboard-1-bmc", "vboard-1-sol", "vboard-2-bmc", "vboard-2-sol",
+                                           "worker-pduboard-1-ctl", "worker-rfboard-1-ctl", "worker-vboard-1-ctl",
+                                           "worker-vboard-2-ctl")
     assert plan.host("master").secrets == ()  # the master's own secrets live apart: never a BMC's
     assert plan.host_of_worker("vboard-2-ctl").name == "boards"
 

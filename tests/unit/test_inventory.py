@@ -22,7 +22,9 @@ def test_real_inventory_declares_the_four_qemu_targets():
         assert t.accel in ("auto", "tcg") and 256 <= t.memory_mb <= 512 and t.enabled
         assert t.milestones == REPO / "kernel" / ARCHES[t.arch].spec
         assert t.worker in inv.workers
-    assert set(inv.boards) == {"vboard-1", "vboard-2"}
+    assert set(inv.boards) == {"vboard-1", "vboard-2", "rfboard-1", "pduboard-1"}
+    assert [b.bmc.protocol for b in inv.boards.values()] == ["ipmi", "ipmi", "redfish", "pdu"]
+    assert [b.deploy.method for b in inv.boards.values()] == ["pxe", "usb", "virtual-media", "usb"]
 
 
 def test_unknown_target_suggests_the_closest():
@@ -50,7 +52,7 @@ def line_of(text):
         ("    memory_mb: 256", "    memory_mb: lots", "targets.q35-pflash.memory_mb", "expected an integer, got 'lots'"),
         ("    accel: auto", "    accel: hvf", "targets.q35-pflash.accel", "'hvf' is not one of auto, kvm, tcg"),
         ("    boot_timeout_s: 90", "    boot_timout_s: 90", "targets.q35-pflash.boot_timout_s", "unknown key (did you mean 'boot_timeout_s'?); valid keys: machine, firmware, memory_mb, accel, boot_timeout_s, worker, enabled, milestones, warm, environment, secure_boot, nightly, arch"),
-        ("    worker: local-qemu", "    worker: local-qmeu", "targets.q35-pflash.worker", "'local-qmeu' is not one of local-qemu, vboard-1-ctl, vboard-2-ctl (did you mean 'local-qemu'?)"),
+        ("    worker: local-qemu", "    worker: local-qmeu", "targets.q35-pflash.worker", "'local-qmeu' is not one of local-qemu, vboard-1-ctl, vboard-2-ctl, rfboard-1-ctl, pduboard-1-ctl (did you mean 'local-qemu'?)"),
         ("    kind: qemu", "    kind: vm", "workers.local-qemu.kind", "'vm' is not one of qemu, board-controller"),
         ("    max_builds: 2", "    max_builds: 0", "workers.local-qemu.max_builds", "must be at least 1, got 0"),
     ],

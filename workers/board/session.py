@@ -3,9 +3,11 @@
 drivers (workers/board/parts.py).
 
 TAKE the board's lock (held elsewhere = MISS) -> PREPARE: the console opened before power-on
-(the firmware's first lines are kept), power off if it was on, DEPLOY (PXE staging or USB
-write + read-back), the one-time boot override -> POWER on (every change read back) -> the
-run's loop over the console -> STOP: power off, console closed -> RELEASE the lock. Board,
+(the firmware's first lines are kept), power off if it was on, DEPLOY (PXE staging, USB write
++ read-back, or virtual media: an ISO served and inserted through the BMC), the one-time boot
+override -> POWER on (every change read back; a PDU reads nothing back, so the console's first
+bytes within `bmc.readback_s` are its read-back) -> the run's loop over the console -> STOP:
+power off, media ejected, boot override cleared, console closed -> RELEASE the lock. Board,
 BMC, console or deploy trouble is ERROR (board or lab), never FAIL.
 
 The board's view of the spec (lab/boardview.py) is matched: only its console's channel. Its
@@ -65,7 +67,7 @@ class BoardMachine:
         self.name = board.name
         self.power_factory = power_factory
         self.console_factory = console_factory
-        self.deploy = board_deploy(board)
+        self.deploy = board_deploy(board, lambda: self.power)
         self.power: PowerProtocol | None = None
         self.console: ConsoleProtocol | None = None
         self.lock = BoardLock(board)
@@ -80,7 +82,8 @@ class BoardMachine:
 
     def take(self, run: BootRun) -> None:
         board = self.board
-        self.info = {"name": board.name, "bmc": board.bmc.address, "console": board.console.kind,
+        self.info = {"name": board.name, "bmc": board.bmc.address, "power_protocol": board.bmc.protocol,
+                     "console": board.console.kind,
                      "deploy": {"method": board.deploy.method}, "boot_device": self.deploy.boot_device,
                      "skipped_milestones": self.skipped, "power": [], "console_gaps": [], "power_off": None}
         try:
@@ -152,7 +155,16 @@ class BoardMachine:
         down = self.console.down_since if self.console is not None else None
         if down is not None and run.matcher.conversation is not None:
             run.matcher.conversation.console_gap(down - (run.clock() - t), t)
-        return self._seen
+        return self._seen or self._console_readback(run, t)
+
+    def _console_readback(self, run: BootRun, t: float) -> Outcome | None:
+        """A PDU reports no power state: the firmware's first bytes on the console are the read-back."""
+        bmc = self.board.bmc
+        if bmc.protocol != "pdu" or t < bmc.readback_s or run.matcher.bytes_seen[CHANNEL] > 0:
+            return None
+        return outcomes.part_failed(Culprit.BOARD, (
+            f"board {self.board.name}: PDU {bmc.pdu} outlet {bmc.outlet} was switched on, but the console "
+            f"showed nothing for {bmc.readback_s:g}s: check that the outlet powers this board and the console's cable"))
 
     def _watch_open_line(self, run: BootRun, chunk: bytes) -> None:
         """The deploy signatures, also on a line the firmware has not ended yet: OVMF prints
@@ -188,6 +200,13 @@ class BoardMachine:
             except BoardError as e:
                 self.info["power_off"] = f"failed: {e}"
                 run.event(f"power off failed: {e}: the board may still be on")
+            self._finish_media(run)
+            try:
+                clear = getattr(self.power, "clear_boot", None)
+                if clear is not None:
+                    clear()
+            except BoardError as e:
+                run.event(f"clearing the boot override failed: {e}")
             finally:
                 trips = getattr(self.power, "round_trips", [])
                 self.info["ipmi_round_trips"] = [{"what": what, "s": round(s, 4)} for what, s in trips]
@@ -196,6 +215,18 @@ class BoardMachine:
             self.console.close()
             run.event("console closed")
         run.finished()
+
+    def _finish_media(self, run: BootRun) -> None:
+        """Eject the virtual media and stop serving it; what the BMC fetched goes into the record."""
+        finish, facts = getattr(self.deploy, "finish", None), getattr(self.deploy, "facts", None)
+        if finish is None or facts is None:
+            return
+        try:
+            finish()
+        except BoardError as e:
+            run.event(f"ejecting the virtual media failed: {e}")
+        if (fetched := facts()) is not None:
+            self.info["deploy"] = fetched
 
     def release(self, run: BootRun) -> None:
         self.lock.release()
@@ -212,8 +243,9 @@ class BoardMachine:
 
     def _power_event(self, run: BootRun, text: str) -> None:
         run.event(text)
-        if text.startswith("ipmi: "):
-            self.info["power"].append({"t": round(run.clock(), 3), "event": text.removeprefix("ipmi: ")})
+        for prefix in ("ipmi: ", "redfish: ", "pdu: "):
+            if text.startswith(prefix):
+                self.info["power"].append({"t": round(run.clock(), 3), "event": text.removeprefix(prefix)})
 
 
 def BoardSession(request: BoardBootRequest, progress: MachineProgress, interrupt: Interrupt, **parts: Any) -> BootRun:

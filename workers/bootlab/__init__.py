@@ -35,6 +35,7 @@ COMMANDS = {
     "inspect-firmware": "firmware",
     "boards": "boards",
     "power": "boards",
+    "bmc-check": "bmc_check",
     "vboard": "vboard",
     "quarantine": "quarantine",
     "release": "quarantine",

@@ -18,8 +18,9 @@ from workers import health
 from workers.board.lock import holder
 from workers.bootlab.common import add_command, load, print_table
 from workers.board.error import BoardError
+from workers.board.parts import board_power
 from workers.power.base import BOOT_DEVICES, PowerProtocol
-from workers.vboard import manager
+from workers.vboard import kinds
 
 POWER_ACTIONS = ("status", "on", "off", "cycle", "reset")
 
@@ -51,9 +52,10 @@ def _cmd_boards(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_state(b, args.no_power) for b in boards]))
         return EXIT_PASS
-    rows = [("BOARD", "KIND", "BMC", "CONSOLE", "DEPLOY", "HEALTH", "POWER", "HELD BY")]
+    rows = [("BOARD", "KIND", "POWER BY", "BMC", "CONSOLE", "DEPLOY", "HEALTH", "POWER", "HELD BY")]
     for b in boards:
-        rows.append((b.name, "virtual" if b.virtual else "physical", b.bmc.address, b.console.kind, b.deploy.method,
+        rows.append((b.name, "virtual" if b.virtual else "physical", b.bmc.protocol, b.bmc.address, b.console.kind,
+                     b.deploy.method,
                      _health(b), "-" if args.no_power else _power_state(b), holder(b)))
     print_table(rows)
     return EXIT_PASS
@@ -67,6 +69,7 @@ def _state(board: Board, no_power: bool) -> dict[str, object]:
     except HealthError as e:
         record = {"state": f"unknown ({e})"}
     return {"board": board.name, "kind": "virtual" if board.virtual else "physical", "bmc": board.bmc.address,
+            "power_protocol": board.bmc.protocol,
             "console": board.console.kind, "deploy": board.deploy.method, "health": record,
             "power": None if no_power else _power_state(board), "held_by": holder(board)}
 
@@ -83,14 +86,12 @@ def _health(board: Board) -> str:
 
 
 def _ipmi(board: Board, log: Callable[[str], None] | None = None) -> PowerProtocol:
-    # Imported on use: pyghmi costs ~150 ms, which every other bootlab command would pay.
-    from workers.power.ipmi import IpmiPower
-
-    return IpmiPower.for_board(board, log=log)
+    """The board's power driver (the name is older than Redfish and PDUs)."""
+    return board_power(board, log)
 
 
 def _power_state(board: Board) -> str:
-    if board.virtual is not None and not any(manager.status(board).running.values()):
+    if board.virtual is not None and not any(kinds.for_board(board).status(board).running.values()):
         return "vboard stopped"
     power = None
     try:

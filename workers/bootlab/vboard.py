@@ -1,4 +1,5 @@
-"""`bootlab vboard start|stop|status NAME`: a virtual board (QEMU behind ipmi_sim).
+"""`bootlab vboard start|stop|status NAME`: a virtual board (QEMU behind ipmi_sim, or a libvirt
+domain behind sushy-emulator's Redfish with its console behind ser2net).
 
 Exit status: 0 done, 2 usage or config error, 3 the virtual board failed.
 """
@@ -10,7 +11,7 @@ import sys
 
 from lab.verdict import EXIT_ERROR, EXIT_PASS
 from workers.bootlab.common import add_command, load
-from workers.vboard import manager
+from workers.vboard import kinds, manager
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,9 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cmd_vboard(args: argparse.Namespace) -> int:
     inventory = load(args.inventory)
     board = inventory.board(args.board)
+    kind = kinds.for_board(board)
     try:
-        status = {"start": lambda: manager.start(board, inventory), "stop": lambda: manager.stop(board),
-                  "status": lambda: manager.status(board)}[args.action]()
+        status = {"start": lambda: kind.start(board, inventory), "stop": lambda: kind.stop(board),
+                  "status": lambda: kind.status(board)}[args.action]()
     except manager.VboardError as e:
         print(f"bootlab: {e}", file=sys.stderr)
         return EXIT_ERROR

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Literal, Protocol
 
 PowerState = Literal["on", "off"]
-BootDevice = Literal["network", "disk", "usb"]
-BOOT_DEVICES: tuple[BootDevice, ...] = ("network", "disk", "usb")
+BootDevice = Literal["network", "disk", "usb", "cd", "http"]  # cd: virtual media; http: UEFI HTTP boot
+BOOT_DEVICES: tuple[BootDevice, ...] = ("network", "disk", "usb", "cd", "http")
 
 
 class PowerProtocol(Protocol):

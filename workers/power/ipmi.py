@@ -24,13 +24,13 @@ from lab.board import Board
 from lab.verdict import Culprit
 from workers.board.error import BoardError, board_secret
 from workers.ipmisession import end_session, refused
-from workers.power.base import BOOT_DEVICES, BootDevice, PowerState
+from workers.power.base import BootDevice, PowerState
 
 T = TypeVar("T")
 Log = Callable[[str], None]
 # Our names -> pyghmi's. `disk` is IPMI "force boot from default hard drive"; `usb` is the
 # removable-media code (0x3c), which many UEFI BMCs map to USB.
-_PYGHMI_BOOTDEV = {"network": "network", "disk": "hd", "usb": "usb"}
+_PYGHMI_BOOTDEV = {"network": "network", "disk": "hd", "usb": "usb", "cd": "optical"}  # IPMI has no UEFI HTTP boot
 # Worth a fresh login and another try; any other answer (an IPMI completion code) is final.
 _TRANSIENT = ("no answer", "timeout", "session no longer connected", "session disconnected",
               "session failed to initialize", "busy")
@@ -82,8 +82,9 @@ class IpmiPower:
 
     def set_boot(self, device: BootDevice) -> None:
         """A one-time UEFI boot override for the next power-on; read back where the BMC reports it."""
-        if device not in BOOT_DEVICES:
-            raise BoardError(self.board, self.where, f"unknown boot device {device!r}; use one of {', '.join(BOOT_DEVICES)}", Culprit.LAB)
+        if device not in _PYGHMI_BOOTDEV:
+            raise BoardError(self.board, self.where, f"boot device {device!r} is not one IPMI can set; use one of "
+                             f"{', '.join(_PYGHMI_BOOTDEV)}", Culprit.LAB)
         wanted = _PYGHMI_BOOTDEV[device]
         self._call(f"set boot {device}", lambda c: c.set_bootdev(wanted, persist=False, uefiboot=True))
         got = self._call("get boot", lambda c: c.get_bootdev().get("bootdev"))

@@ -1,9 +1,11 @@
 """`bootlab vboard start|stop|status NAME`: a virtual board's processes, in its state dir.
 
 start: the supervisor (serial relay + VM power) first, then `ipmi_sim` configured to drive
-it; both detached (own session) so the lab command returns, with their pids in `pids.json`.
+it on an inner loopback address, then the BMC guard on the board's BMC port (workers/vboard/bmcguard.py:
+ipmi_sim alone opens cipher suite 0 sessions with any password); all detached (own session)
+so the lab command returns, with their pids in `pids.json`.
 A pid is only signalled while `/proc/<pid>/cmdline` still names this state dir, so a stale
-file can never hit another process. stop: ipmi_sim, then the supervisor, which takes the
+file can never hit another process. stop: the guard, ipmi_sim, then the supervisor, which takes the
 VM with it (QEMU dies with its parent). Every secret a virtual board needs is generated on
 first start (`workers.secrets.ensure`).
 """
@@ -28,6 +30,8 @@ from workers.vboard import ipmisim
 from workers.vboard.machine import Machine, lan_ifup_script
 
 START_TIMEOUT_S = 5.0
+PROCESSES = ("bmc_guard", "ipmi_sim", "supervisor")  # in the order they stop
+INNER_ADDRESS = "127.0.0.2"  # ipmi_sim's, behind the guard: the same port, which SOL clients check
 STOP_TIMEOUT_S = 3.0
 
 
@@ -98,23 +102,28 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
         Path(machine.lan_ifup).write_text(lan_ifup_script(machine.lan_bridge))
         Path(machine.lan_ifup).chmod(0o755)
     machine.save(state / "machine.json")
-    conf, emu = ipmisim.write_config(board, users(board), state)
+    conf, emu = ipmisim.write_config(board, users(board), state, INNER_ADDRESS)
     # Users changed over IPMI persist in ipmi_sim's state and would override LAN.conf.
     shutil.rmtree(state / "sim", ignore_errors=True)
     (state / "sim").mkdir()
     pids: dict[str, int] = {}
     try:
-        pids["supervisor"] = _spawn(
+        pids["supervisor"] = spawn(
             [sys.executable, "-m", "workers.vboard.supervisor", str(state), str(board.virtual.serial_port)],
             state / "supervisor.out",
         )
         _write_pids(state, pids)
-        _wait(lambda: _connectable(state / "control.sock"), f"the supervisor of {board.name}", state / "supervisor.out")
-        pids["ipmi_sim"] = _spawn(["ipmi_sim", "-c", str(conf), "-f", str(emu), "-s", str(state / "sim"), "-n"],
+        wait_until(lambda: _connectable(state / "control.sock"), f"the supervisor of {board.name}", state / "supervisor.out")
+        pids["ipmi_sim"] = spawn(["ipmi_sim", "-c", str(conf), "-f", str(emu), "-s", str(state / "sim"), "-n"],
                                   state / "ipmi_sim.log")
         _write_pids(state, pids)
-        _wait(lambda: _udp_bound(board.bmc.port), f"ipmi_sim of {board.name} on UDP {board.bmc.address}",
-              state / "ipmi_sim.log")
+        wait_until(lambda: _udp_bound(INNER_ADDRESS, board.bmc.port),
+              f"ipmi_sim of {board.name} on UDP {INNER_ADDRESS}:{board.bmc.port}", state / "ipmi_sim.log")
+        pids["bmc_guard"] = spawn([sys.executable, "-m", "workers.vboard.bmcguard", str(state), str(board.bmc.port),
+                                   INNER_ADDRESS], state / "bmc-guard.out")
+        _write_pids(state, pids)
+        wait_until(lambda: _udp_bound("127.0.0.1", board.bmc.port), f"the BMC guard of {board.name} on UDP {board.bmc.address}",
+              state / "bmc-guard.out")
     except VboardError:
         stop(board)
         raise
@@ -122,22 +131,27 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
 
 
 def stop(board: Board) -> VboardStatus:
-    """Stop ipmi_sim and the supervisor (and with it the VM); safe to call when stopped."""
+    """Stop the guard, ipmi_sim and the supervisor (and with it the VM); safe to call when stopped."""
     state = vboard_dir(board)
-    for name in ("ipmi_sim", "supervisor"):
+    for name in PROCESSES:
         pid = _running(state).get(name)
         if pid is None:
             continue
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while _alive(pid, state) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid, state):
-            os.kill(pid, signal.SIGKILL)
-            while _alive(pid, state):
-                time.sleep(0.05)
+        stop_pid(pid, state)
     (state / "pids.json").unlink(missing_ok=True)
     return status(board)
+
+
+def stop_pid(pid: int, state: Path) -> None:
+    """SIGTERM, then SIGKILL after STOP_TIMEOUT_S; only while the pid is still ours (`alive`)."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while alive(pid, state) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(pid, state):
+        os.kill(pid, signal.SIGKILL)
+        while alive(pid, state):
+            time.sleep(0.05)
 
 
 def status(board: Board) -> VboardStatus:
@@ -150,7 +164,7 @@ def status(board: Board) -> VboardStatus:
     return VboardStatus(board.name, running, power, boot, board.bmc.address, state)
 
 
-def _spawn(argv: list[str], log: Path) -> int:
+def spawn(argv: list[str], log: Path) -> int:
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, cwd=REPO)
@@ -166,11 +180,11 @@ def _running(state: Path) -> dict[str, int | None]:
         pids = json.loads((state / "pids.json").read_text())
     except (OSError, ValueError):
         pids = {}
-    return {name: (pid if isinstance(pid, int) and _alive(pid, state) else None)
-            for name, pid in ((n, pids.get(n)) for n in ("supervisor", "ipmi_sim"))}
+    return {name: (pid if isinstance(pid, int) and alive(pid, state) else None)
+            for name, pid in ((n, pids.get(n)) for n in reversed(PROCESSES))}
 
 
-def _alive(pid: int, state: Path) -> bool:
+def alive(pid: int, state: Path) -> bool:
     """`pid` runs (not a zombie) and is ours: its command line names the state dir."""
     _reap(pid)
     try:
@@ -189,7 +203,7 @@ def _reap(pid: int) -> None:
         pass
 
 
-def _wait(ready, what: str, log: Path) -> None:
+def wait_until(ready, what: str, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while not ready():
         if time.monotonic() > deadline:
@@ -219,9 +233,9 @@ def _ask(state: Path, request: str) -> str | None:
             return None
 
 
-def _udp_bound(port: int) -> bool:
-    """Something listens on 127.0.0.1:`port`/udp (ipmi_sim answers only to RMCP+ packets)."""
-    want = f"0100007F:{port:04X}"
+def _udp_bound(address: str, port: int) -> bool:
+    """Something listens on `address`:`port`/udp (ipmi_sim answers only to RMCP+ packets)."""
+    want = f"{socket.inet_aton(address)[::-1].hex().upper()}:{port:04X}"
     try:
         lines = Path("/proc/net/udp").read_text().splitlines()[1:]
     except OSError:
