@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, abort, jsonify, render_template, request
 
 from steps.dashboard import fetch
+from steps.dashboard.actions import BUTTONS, SCHEDULER, boards_allowed
 from steps.dashboard.boards import board_row
 from steps.dashboard.bootview import boot_view
 from steps.dashboard.matrix import build_matrix
@@ -77,11 +78,19 @@ def create_app(shape: LabShape) -> Flask:
 
     @app.route("/boards")
     def boards():
-        return page("boards", "Boards", rows=_boards())
+        return page("boards", "Boards", rows=_boards(), buttons=BUTTONS, scheduler=SCHEDULER)
 
     @app.route("/boards.json")
     def boards_json():
         return jsonify([_plain(r) for r in _boards()])
+
+    @app.route("/actions.json")
+    def actions_json():
+        # `user`: the name in the browser's session with the master; the force itself is checked there
+        user = request.args.get("user", "")
+        boards = fetch.on_reactor(master(), boards_allowed, {"username": user} if user else {"anonymous": True},
+                                  list(shape.boards))
+        return jsonify({"user": user, "boards": boards})
 
     def _boards():
         found = fetch.on_reactor(master(), fetch.board_builds, list(shape.boards))

@@ -8,7 +8,10 @@ Screenshots go to build/test-artifacts/dashboard/ (printed), where a person can 
 """
 from __future__ import annotations
 
+import base64
+import json
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -20,6 +23,7 @@ import yaml
 
 from bootlab_support import REPO, one_target_inventory, running_lab
 from browser_support import Browser
+from polling import wait_until
 from steps.dashboard.app import NAME
 from steps.local_lab import free_port
 from test_bootlab_try import bootlab_try, break_hello, clone  # noqa: F401 (clone: a fixture)
@@ -182,6 +186,82 @@ def test_the_boards_page_shows_a_quarantine_with_who_why_and_since_then_the_rele
     assert operator_board_action(lab, "release", "fan ok")["results"] == 0
     browser.wait_for(session, f"document.querySelector(\"{row} td.health\").innerText.startsWith('good')", timeout_s=30)
     shot(browser, session, "boards.png")
+
+
+def log_in(browser: Browser, session: str, lab, user: str) -> None:
+    """The browser's own session with the master, made as the web UI's login makes it."""
+    token = base64.b64encode(f"{user}:{lab.password(user)}".encode()).decode()
+    status = browser.evaluate(session, f"fetch({lab.web_url + 'auth/login'!r}, {{credentials: 'same-origin',"
+                                       f" headers: {{Authorization: 'Basic {token}'}}}}).then(r => r.status)")
+    assert status == 200, f"login as {user}: HTTP {status}"
+
+
+def test_operators_act_from_the_boards_row_and_no_one_else_sees_a_button(lab, forced, browser):
+    """Anonymous and developer: no buttons, and the developer's forged force is refused by the
+    master (403). The operator clicks power on then off, and quarantine then release: each an
+    `operator/<board>` build owned by the operator, linked on the row, the row's cells following."""
+    row = f"tr[data-board='{BOARD}']"
+    buttons = f"[...document.querySelectorAll(\"{row} td.actions button\")].map(b => b.dataset.action)"
+    session = browser.open(page_url(lab, "boards"))
+    assert browser.wait_for(session, "document.body.dataset.actor") == "anonymous"
+    assert browser.evaluate(session, buttons) == []
+    try:
+        log_in(browser, session, lab, "developer")
+        session = browser.open(page_url(lab, "boards"))
+        assert browser.wait_for(session, "document.body.dataset.actor") == "developer"
+        assert browser.evaluate(session, buttons) == []
+        builderid = int(browser.evaluate(session, f"document.querySelector(\"{row} .act\").dataset.builderid"))
+        call = json.dumps({"jsonrpc": "2.0", "method": "force", "id": 1, "params": {"builderid": builderid, "action": "off"}})
+        forged = browser.evaluate(session, f"fetch({lab.web_url + 'api/v2/forceschedulers/board-action'!r}, {{method: 'POST',"
+                                           f" credentials: 'same-origin', headers: {{'Content-Type': 'application/json'}},"
+                                           f" body: {json.dumps(call)}}}).then(r => r.status)")
+        assert forged == 403
+        shot(browser, session, "boards-developer.png")
+        log_in(browser, session, lab, "operator")
+        session = browser.open(page_url(lab, "boards"))
+        assert browser.wait_for(session, "document.body.dataset.actor") == "operator"
+        assert browser.evaluate(session, buttons) == ["on", "off", "cycle", "quarantine", "release"]
+        click(browser, session, row, "quarantine")  # no reason: the page asks for one, nothing is forced
+        assert "needs a reason" in browser.evaluate(session, f"document.querySelector(\"{row} .act .result\").innerText")
+        for action, reason, cell, shows in (("on", "", "power", "on"), ("off", "", "power", "off"),
+                                            ("quarantine", "rack moved", "health", "quarantined"),
+                                            ("release", "rack back", "health", "good")):
+            build = acted(lab, browser, session, row, action, reason)
+            assert build["owner"] == "operator" and build["action"] == action, build
+            browser.wait_for(session, f"document.querySelector(\"{row} td.{cell}\").innerText.startsWith('{shows}')",
+                             timeout_s=60)
+            if action == "quarantine":
+                assert "rack moved" in browser.evaluate(session, f"document.querySelector(\"{row} td.health\").innerText")
+                shot(browser, session, "boards-operator.png")
+    finally:
+        browser.evaluate(session, f"fetch({lab.web_url + 'auth/logout'!r}, {{credentials: 'same-origin'}}).then(r => r.status)")
+
+
+def click(browser: Browser, session: str, row: str, action: str, reason: str = "") -> None:
+    browser.evaluate(session, f"(() => {{ const i = document.querySelector(\"{row} .act input.reason\"); i.value = {reason!r};"
+                              " i.dispatchEvent(new Event('input', {bubbles: true}));"
+                              f" document.querySelector(\"{row} .act button[data-action='{action}']\").click(); }})()")
+
+
+def acted(lab, browser: Browser, session: str, row: str, action: str, reason: str) -> dict:
+    """Clicks `action` and waits for the build the row links to finish; its builder, owner, action."""
+    before = browser.evaluate(session, f"(() => {{ const a = document.querySelector(\"{row} .act .result a\"); return a && a.href; }})()")
+    click(browser, session, row, action, reason)
+    href = browser.wait_for(session, f"(() => {{ const a = document.querySelector(\"{row} .act .result a\");"
+                                     f" return a && a.href !== {json.dumps(before)} && a.href; }})()", timeout_s=60)
+    builderid, number = map(int, re.search(r"#/builders/(\d+)/builds/(\d+)$", href).groups())
+    client = lab.client(None)
+    build = wait_complete(client, builderid, number)
+    assert build["results"] == 0, build
+    props = client.properties(build["buildid"])
+    builder = client.get(f"builders/{builderid}")["builders"][0]["name"]
+    assert builder == f"operator/{BOARD}", builder
+    return {"owner": props.get("owner"), "action": props.get("action")}
+
+
+def wait_complete(client, builderid: int, number: int) -> dict:
+    return wait_until(lambda: next((b for b in client.get(f"builders/{builderid}/builds/{number}")["builds"] if b["complete"]), None),
+                      120, f"build {number} of builder {builderid} complete", step_s=1)
 
 
 def test_the_trends_page_charts_the_forced_boots_entry_to_final_time(lab, forced, browser):
