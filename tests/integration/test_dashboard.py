@@ -89,8 +89,10 @@ def test_the_web_uis_menu_opens_the_dashboard(lab, forced, browser):
 
 def test_the_matrix_shows_the_forced_revision_on_the_target_and_the_board(lab, forced, browser):
     session = browser.open(page_url(lab, "matrix"))
-    columns = browser.evaluate(session, "[...document.querySelectorAll('table.matrix thead th')].map(t => t.textContent)")
+    columns = browser.evaluate(session, "[...document.querySelectorAll('table.matrix thead th')].map(t => t.firstChild.textContent)")
     assert columns == ["kernel", TARGET, BOARD]
+    environments = browser.evaluate(session, "[...document.querySelectorAll('table.matrix thead th .environment')].map(e => e.textContent)")
+    assert environments == ["debian12"]  # a target's column names its environment; a board has none
     row = f"tr.run[data-buildid='{forced.kernel_buildid}']"
     assert browser.evaluate(session, f"document.querySelector(\"{row} th\").textContent").count("forced") >= 1
     cells = browser.evaluate(session, f"[...document.querySelectorAll(\"{row} td.cell\")]"
