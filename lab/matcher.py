@@ -367,8 +367,8 @@ class BootMatcher:
             pos = line_end + 1
         if self.hits and channel == self.hits[-1].channel and channel not in REDRAWN_CHANNELS:
             self.since.block(channel, text[after_hit:], t)
-        if channel in _BOOT_LINE.channels:
-            self._tail[channel] = text[-_BEFORE_CHARS:]
+        if channel in _BOOT_LINE.channels:  # the image's lines may come one read each
+            self._tail[channel] = (self._tail.get(channel, "") + text)[-_BEFORE_CHARS:]
         return self._new_hits
 
     def _match_line(self, channel: str, line: str, t: float, active: list[_Pattern]) -> bool:

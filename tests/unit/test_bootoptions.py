@@ -38,6 +38,18 @@ def test_row1_the_image_ran_and_returned_an_error_is_the_images(mini_spec):
                         f"mini-efi: no root device, giving up ({SAID}: Device Error)")
 
 
+def test_row1_quotes_the_images_last_lines_when_each_came_in_a_read_of_its_own(mini_spec):
+    lines = [f"BdsDxe: loading {DISK}", f"BdsDxe: starting {DISK}", "rustux: entry (boot services)",
+             "mini-efi: no root device, giving up", f"BdsDxe: failed to start {DISK}: Device Error"]
+    m = BootMatcher(mini_spec)
+    for i, line in enumerate(lines):  # as QEMU's serial socket hands them over, a line per read
+        m.feed("serial", f"{line}\r\n".encode(), 1.0 + i / 1000)
+    m.feed("serial", SHELL.encode(), 1.1)
+    assert judge(m, BootFacts()).reason.startswith(
+        "the image ran and returned Device Error to the firmware: last lines: "
+        "rustux: entry (boot services) | mini-efi: no root device, giving up (")
+
+
 @pytest.mark.parametrize("status", ["Security Violation", "Access Denied"])
 def test_row2_a_secure_boot_refusal_outside_a_secure_boot_lane_is_the_firmwares(mini_spec, status):
     verdict, culprit, reason = gave_up(mini_spec, loaded(status))
