@@ -183,7 +183,7 @@ def test_cli_vboard_power_and_boards(tmp_path):
         assert "power on requested" in on.stderr and "read back after" in on.stderr
         listing, _ = bootlab("boards", *inv)
         row = next(line for line in listing.stdout.splitlines() if line.startswith(board.name))
-        assert row.split()[1:] == ["virtual", board.bmc.address, "sol", "pxe", "good", "on", "-"], row
+        assert row.split()[1:] == ["virtual", "ipmi", board.bmc.address, "sol", "pxe", "good", "on", "-"], row
         off, _ = bootlab("power", *inv, board.name, "off")
         assert off.returncode == 0 and off.stdout.strip() == f"{board.name}: power off"
         on, _ = bootlab("power", *inv, board.name, "on")  # stopped while powered on: the VM goes too
