@@ -62,7 +62,7 @@ def break_hello(clone: Path) -> None:
     """Removes the userspace `Hello from userspace!` write: the user-hello milestone never comes."""
     path = clone / HELLO
     lines = path.read_text().splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if "Hello from userspace!" in line)
+    start = next(i for i, line in enumerate(lines) if "write(STDOUT, greeting)" in line)
     path.write_text("".join(lines[:start] + lines[start + 3:]))
 
 

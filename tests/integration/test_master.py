@@ -190,7 +190,7 @@ def breaking_patch() -> str:
     runs, but the `user-hello` milestone never comes."""
     original = subprocess.run(["git", "show", f"HEAD:{HELLO}"], cwd=REPO, capture_output=True, text=True,
                               check=True).stdout.splitlines(keepends=True)
-    start = next(i for i, line in enumerate(original) if "Hello from userspace!" in line)
+    start = next(i for i, line in enumerate(original) if "write(STDOUT, greeting)" in line)
     patched = original[:start] + original[start + 3:]
     return "".join(difflib.unified_diff(original, patched, f"a/{HELLO}", f"b/{HELLO}"))
 
