@@ -32,6 +32,9 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  9  QEMU debug-exit 0x10 (status 33) before the last milestone FAIL/code "... reported success but ..."
 10  QEMU exited 0 (a reset under -no-reboot: triple fault)    FAIL/code  "machine reset/exited after <last>"
 11  QEMU died otherwise (signal, status 1) mid-boot           ERROR/host
+12a a milestone timeout (or a later milestone passed it)      ERROR/board "no <next> after <last>, but the console
+    while the console was down after <last> (a board's SOL or           dropped output from As to Bs: the lab could not
+    ser2net connection dropped and came back: lines were lost)          see whether it came"
 12  a milestone timeout                                       FAIL/code  "hung after <last>: no <next> within Ns"
     ... a later milestone passed it (lab.matcher's grace)                "no <next> after <last>: <later> came at Ts without it"
     ... the console of <last> printed a line like <next>'s, or      "expected `<regex>` after <last>; the kernel printed
@@ -72,6 +75,8 @@ class BootFacts:
     image_files: frozenset[str] | None = None
     # The screen's unreadable cells when a screen milestone was awaited (workers/qemu/screen.py).
     screen_unreadable: Unreadable | None = None
+    # A board's console gaps after power-on, on the milestones' clock: (start, end) in seconds.
+    console_gaps: tuple[tuple[float, float], ...] = ()
 
 
 def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
@@ -137,6 +142,10 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         return out(Verdict.FAIL, Culprit.CODE, f"machine reset/exited {after} (triple fault?): no {awaited}")
     if f.exit_status is not None:
         return out(Verdict.ERROR, Culprit.HOST, f"QEMU died with status {f.exit_status} {after}: see qemu.log")
+    if m.timeout is not None and (gap := _gap_since_last(m, f)) is not None:
+        why = m.decided.reason if m.decided else f"no {m.timeout.missing} {after}"
+        return out(Verdict.ERROR, Culprit.BOARD, f"{why}, but the console dropped output from {gap[0]:.2f}s to "
+                   f"{gap[1]:.2f}s ({f.console}): the lab could not see whether {m.timeout.missing} came")
     if m.timeout is not None:
         return m.decided or out(Verdict.FAIL, Culprit.CODE, f"hung {after}: no {awaited}")
     if f.global_timeout:
@@ -167,6 +176,12 @@ def _firmware_gave_up(m: BootMatcher, f: BootFacts) -> Outcome | None:
     if hit is None or hit.kind != "infrastructure" or hit.name not in FIRMWARE_GAVE_UP:
         return None
     return boot_option_outcome(m.boot_options.last, m.last_milestone)
+
+
+def _gap_since_last(m: BootMatcher, f: BootFacts) -> tuple[float, float] | None:
+    """Row 12a: a console gap that ended after the last milestone came (the awaited one may be in it)."""
+    since = m.hits[-1].t if m.hits else 0.0
+    return next((gap for gap in f.console_gaps if gap[1] > since), None)
 
 
 def _on_screen(m: BootMatcher, milestone: str) -> bool:

@@ -180,6 +180,22 @@ def test_row12_milestone_timeout(mini_spec):
     assert o.summary() == "FAIL (code): hung after heap-ok: no user-entry within 10s"
 
 
+def test_row12a_a_milestone_due_while_the_console_was_down_is_the_boards(mini_spec):
+    m = fed(mini_spec, serial=ENTRY_HEAP)  # heap-ok at 1.0 s
+    m.poll(12.0)
+    o = judge(m, BootFacts(board="b1", console="tcp://127.0.0.1:7000", console_gaps=((4.3, 5.3),)))
+    assert verdict(o) == (Verdict.ERROR, Culprit.BOARD)
+    assert o.reason == ("hung after heap-ok: no user-entry within 10s, but the console dropped output from 4.30s to "
+                        "5.30s (tcp://127.0.0.1:7000): the lab could not see whether user-entry came")
+
+
+def test_row12a_a_gap_before_the_last_milestone_hides_nothing(mini_spec):
+    m = fed(mini_spec, serial=ENTRY_HEAP)
+    m.poll(12.0)
+    o = judge(m, BootFacts(board="b1", console="sol", console_gaps=((0.2, 0.5),)))
+    assert o.summary() == "FAIL (code): hung after heap-ok: no user-entry within 10s"
+
+
 def test_row13_global_timeout(mini_spec):
     o = judge(fed(mini_spec, serial=ENTRY_HEAP), BootFacts(global_timeout=True, boot_timeout_s=90))
     assert o.summary() == "FAIL (code): hung after heap-ok: no user-entry within the boot timeout of 90s"

@@ -75,6 +75,7 @@ class BoardMachine:
         self.info: dict[str, Any] = {}
         self._tail = b""  # the console's last bytes, for `_watch_open_line`
         self._seen: Outcome | None = None
+        self._gaps: list[tuple[float, float]] = []  # console gaps after power-on, milestones' clock
 
     def view(self, spec: MilestoneSpec) -> MilestoneSpec:
         view, self.skipped = board_view(spec, deploy=self.board.deploy.method)
@@ -147,6 +148,8 @@ class BoardMachine:
         self.info["console_gaps"].append({"start": round(gap.start, 3), "end": round(gap.end, 3), "reason": gap.reason})
         run.event(gap.text())
         offset = run.clock() - run.now()  # the timeline's clock minus the milestones'
+        if run.powered:
+            self._gaps.append((gap.start - offset, gap.end - offset))  # a milestone may be in it (judge row 12a)
         if run.matcher.conversation is not None and run.powered:
             run.matcher.conversation.console_gap(gap.start - offset, gap.end - offset)
 
@@ -233,7 +236,12 @@ class BoardMachine:
         run.event(f"board {self.board.name} released")
 
     def facts(self, run: BootRun) -> dict[str, Any]:
-        return {"board": self.board.name, "console": getattr(self.console, "where", self.board.console.kind)}
+        gaps = list(self._gaps)
+        down = self.console.down_since if self.console is not None else None
+        if down is not None and run.powered:  # still down at the decision
+            gaps.append((down - (run.clock() - run.now()), run.now()))
+        return {"board": self.board.name, "console": getattr(self.console, "where", self.board.console.kind),
+                "console_gaps": tuple(gaps)}
 
     def finish(self, run: BootRun, record: BootRecord) -> None:
         record.qemu = None
