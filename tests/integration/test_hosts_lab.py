@@ -41,8 +41,8 @@ def forced(lab):
 def test_every_target_and_board_passes_and_the_boots_fan_out_over_the_hosts(lab, forced):
     assert forced.kernel_result == "success", forced.kernel_state
     inventory_boots = {b["target"]: b for b in forced.boots}
-    assert set(inventory_boots) == {"q35-pflash", "pc-pflash", "q35-bios", "pc-bios", "vboard-1", "vboard-2", "rfboard-1",
-                                    "pduboard-1"}
+    assert set(inventory_boots) == {"q35-pflash", "pc-pflash", "q35-bios", "pc-bios", "virt-aavmf", "vboard-1", "vboard-2",
+                                    "rfboard-1", "pduboard-1"}
     for boot in forced.boots:
         assert (boot["result"], boot["verdict"]) == ("success", "PASS"), boot
     hosts = {lab.plan.host_of_worker(b["worker"]).name for b in forced.boots}
