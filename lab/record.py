@@ -11,6 +11,7 @@ worker and the master, both directions (written by `workers/`, read by `steps/`)
     conversation [per step: sent, answer, exit status] or null
     boot_path "cold" | "warm" (QEMU boots), warm {snapshot, restored_s, resumed_s, typed_s, launched_s,
         maps, made_snapshot, warnings} or null: a boot asked to be warm (workers/warm/boot.py)
+    boot_path_reason                              why that path: the snapshot, or why it ran cold
     board {...}                                   only for a board's boot (then qemu is null)
     environment {name, qemu, root} or null        the QEMU the target ran on (lab/environment.py)
     secure_boot true | false | null               Secure Boot enforcing (null: a board, unknown)
@@ -64,6 +65,7 @@ class BootRecord:
     warnings: list[str] = field(default_factory=list)  # unusual but bootable (firmware): the boot went on
     conversation: list[dict[str, Any]] | None = None  # per step: what was sent when, the answer, the exit status
     boot_path: str | None = None  # a QEMU boot: "cold", or "warm" (restored from a snapshot)
+    boot_path_reason: str | None = None  # why that path: the snapshot restored, or why cold
     warm: dict[str, Any] | None = None  # a boot asked to be warm: the snapshot used, or why it ran cold
     board: dict[str, Any] | None = None  # a board's boot: power, console, deploy facts
     boot_time: dict[str, Any] | None = None  # a PASS's steps against the target's last passes (lab.boottime)
@@ -87,6 +89,7 @@ class BootRecord:
             "warnings": self.warnings,
             "conversation": self.conversation,
             "boot_path": self.boot_path,
+            "boot_path_reason": self.boot_path_reason,
             "warm": self.warm,
             "boot_time": self.boot_time,
             "environment": self.environment,
@@ -142,6 +145,7 @@ class BootRecord:
             warnings=list(data.get("warnings") or []),
             conversation=data.get("conversation"),
             boot_path=data.get("boot_path"),
+            boot_path_reason=data.get("boot_path_reason"),
             warm=data.get("warm") if isinstance(data.get("warm"), dict) else None,
             board=data.get("board"),
             environment=data.get("environment") if isinstance(data.get("environment"), dict) else None,

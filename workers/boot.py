@@ -77,6 +77,7 @@ class BootRequest:
     # "warm": the machine has no boot disk (an attachment restores the firmware and plugs the
     # ESP in: workers/warm/), and its milestone deadlines are learned from warm boots only.
     boot_path: str = "cold"
+    boot_path_reason: str | None = None  # why this path (the record says it): `--no-warm`, the target's default
     # The files the command came from besides the image and the firmware (the inventory, the
     # spec): the next identical boot starts QEMU early only while they are unchanged.
     plan_inputs: tuple[Path, ...] = ()
@@ -302,6 +303,7 @@ class QemuMachine:
             record.qemu["version"] = self.status.version
         if record.qemu.get("version") is None:  # QEMU never greeted on QMP: ask the binary
             record.qemu["version"] = qemu_version(self.request.qemu_binary)
+        record.boot_path_reason = self.request.boot_path_reason
 
     def _attach_qmp(self, run: BootRun, conn: Any) -> None:
         client = QmpClient(conn)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lab.cleaning import clean_block
 from lab.esp import sha256_file
+from lab.signatures import BUILTIN_INFRASTRUCTURE
 from lab.snapshot import Manifest, SnapshotKey
 from lab.warmlaunch import ERROR, LAUNCH, WAITING
 from workers.boot import VARS_COPY
@@ -30,6 +31,8 @@ from workers.snapshot.store import CREATION_LOG, STREAM, Snapshot, SnapshotStore
 from workers.warm.loader import IGNORE_SHARED, PLACEHOLDER, PLACEHOLDER_BYTES, RAM_FILE
 from workers.workdir import workdir
 
+# The lab's signatures of a QEMU that cannot run the firmware at all (a KVM internal error).
+HOST_SIGNATURES = tuple(s for s in BUILTIN_INFRASTRUCTURE if "qemu" in s.channels)
 CREATE_TIMEOUT_S = 90.0  # OVMF starts the loader in ~3 s under TCG on an idle host
 
 
@@ -93,6 +96,7 @@ def _make(staging: Path, command: Callable[[Path], list[str]], vars_template: Pa
 
 def _to_loader(qemu: QemuProcess, streams: Streams, log: bytearray, deadline: float, timeout_s: float) -> None:
     """Serial until the loader says it waits for the ESP."""
+    said = b""  # QEMU's own output (the `qemu` channel)
     while True:
         text = clean_block(bytes(log))
         if WAITING in text:
@@ -104,9 +108,15 @@ def _to_loader(qemu: QemuProcess, streams: Streams, log: bytearray, deadline: fl
             tail = clean_block(bytes(log[-300:])).strip().splitlines()
             raise SnapshotCreateError(f"the resident loader did not say it waits on COM1 within {timeout_s:g}s "
                                       f"(last: {tail[-1] if tail else 'nothing'!r}): this firmware cannot be snapshotted")
-        if not qemu.running():
+        running = qemu.running()
+        said += _read_output(qemu)
+        if not running:
+            tail = said.decode("utf-8", "replace").strip().splitlines()
             raise SnapshotCreateError(f"QEMU exited with status {qemu.poll()} before the loader waited: "
-                                      f"{_output_tail(qemu) or 'no output'}")
+                                      f"{tail[-1] if tail else 'no output'}")
+        broken = next((sig for sig in HOST_SIGNATURES if sig.regex.search(said.decode("utf-8", "replace"))), None)
+        if broken is not None:  # QEMU stays up after a KVM internal error: waiting for the loader is waiting for nothing
+            raise SnapshotCreateError(f"QEMU said {broken.name} before the loader waited: {broken.hint}")
         for channel, data in streams.wait(0.05):
             if channel == "serial":
                 log += data
@@ -130,8 +140,8 @@ def _save(qmp: QmpClient, qemu: QemuProcess, stream: Path, deadline: float) -> N
     raise SnapshotCreateError(f"QMP migrate to {stream} did not finish in time")
 
 
-def _output_tail(qemu: QemuProcess) -> str:
+def _read_output(qemu: QemuProcess) -> bytes:
     try:
-        return qemu.output.read().decode("utf-8", "replace").strip().splitlines()[-1]
-    except (OSError, ValueError, IndexError, TypeError):
-        return ""
+        return qemu.output.read() or b""  # non-blocking: None when nothing is there
+    except (OSError, ValueError):
+        return b""

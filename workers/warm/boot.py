@@ -31,6 +31,7 @@ from workers.snapshot.create import SnapshotCreateError, ensure_snapshot
 from workers.snapshot.store import SnapshotStore
 from workers.warm.lane import LANES
 from lab.esp import EspError
+from lab.firmware import inspect_firmware
 from workers.image import prepare_image
 from workers.warm.loader import PLACEHOLDER, RAM_FILE, LoaderMissing, ram_backend, warm_devices
 from workers.warm.restore import WarmStart
@@ -57,6 +58,9 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
         esp, _ = prepare_image(request.image)  # cached: the same image the cold path would boot
     except EspError as exc:  # the cold path judges a malformed image
         return _cold(request, progress, interrupt, [f"no ESP image for the resident loader: {exc}"])
+    refused = _firmware_refused(request)
+    if refused:  # the cold path judges it (ERROR/firmware) before QEMU starts; no snapshot to try
+        return _cold(request, progress, interrupt, [f"the firmware check refuses this firmware: {refused}"])
     try:
         store = store or SnapshotStore()
         key, command, vars_template = snapshot_plan(request)
@@ -77,6 +81,8 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
     if problem is None or interrupt:
         record.warm = {**warm.describe(), "made_snapshot": made, "warnings": warnings}
         record.warnings += warnings
+        if record.boot_path == "warm":
+            record.boot_path_reason = f"restored snapshot {snapshot.manifest.digest}{' (made for this boot)' if made else ''}"
         write_record(request.out, record)
         return record
     if warm.snapshot_bad:
@@ -109,12 +115,19 @@ def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, Callable[[Path], l
     return key, command, fw.vars if fw.mode == "pflash" else None
 
 
+def _firmware_refused(request: BootRequest) -> str:
+    """The cold path's firmware check (remembered per unchanged file): what it refuses no snapshot can hold."""
+    report = inspect_firmware(**{role: path for role, path in request.target.firmware.files().items()}, scan=cached_scan)
+    return "; ".join(report.problems)
+
+
 def _cold(request: BootRequest, progress: MachineProgress, interrupt: Interrupt, warnings: list[str]) -> BootRecord:
     for warning in warnings:
         progress.event(f"warm: {warning}; booting cold")
     record = BootSession(request, progress, interrupt).run()
     record.warm = {"snapshot": None, "warnings": warnings}
     record.warnings += [f"warm boot ran cold: {w}" for w in warnings]
+    record.boot_path_reason = "; ".join(warnings)
     write_record(request.out, record)
     return record
 
