@@ -18,7 +18,7 @@ targets:
     boot_timeout_s: 90
     worker: local-qemu                # or a list: its boots run on any of them, the first is its home
     enabled: true                     # optional, default true
-    warm: false                       # optional: boot warm (from a firmware snapshot) by default
+    warm: true                        # optional: boot warm (restore the firmware); default lab/bootpath.py's
     secure_boot: false                # optional: Secure Boot enforcing (q35, pflash, SMM on)
     nightly: false                    # optional: booted by the nightly compatibility build, not per push
     milestones: kernel/milestones.yaml   # optional, relative to this file (default: the arch's, lab/arch.py)
@@ -38,6 +38,7 @@ from typing import TypeVar
 
 from lab.arch import ARCHES
 from lab.board import Board, parse_board
+from lab.bootpath import PathFacts, cold_reason
 from lab.environment import HOST, Environment
 from lab.schema import Node, SchemaError, compose_file
 
@@ -106,6 +107,7 @@ class QemuTarget:
     enabled: bool = True
     milestones: Path = Path(DEFAULT_MILESTONES)
     warm: bool = False  # `bootlab boot` restores the firmware from a snapshot unless --no-warm
+    cold_reason: str = ""  # why it boots cold by default (lab/bootpath.py), "" when warm
     # Where its boots may run: `worker: [a, b]` in the inventory (the first is the home); a boot
     # goes to whichever is free, and a boot whose worker was lost is retried on another.
     boot_workers: tuple[str, ...] = ()
@@ -248,6 +250,8 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
         raise f["secure_boot"].error("Secure Boot needs machine: q35 (SMM) and firmware mode: pflash (a VARS with keys)")
     boot_workers = _target_workers(f["worker"], workers)
     milestones = _path(f["milestones"], base) if "milestones" in f else base / "kernel" / arch.spec
+    cold = cold_reason(PathFacts(name, arch.name, secure_boot, spec.bios if mode == "bios" else None, environment.root,
+                                 environment.name, f["warm"].boolean() if "warm" in f else None))
     return QemuTarget(
         name=name,
         machine=f["machine"].choice(MACHINES),
@@ -259,7 +263,8 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
         boot_workers=boot_workers,
         enabled=f["enabled"].boolean() if "enabled" in f else True,
         milestones=milestones,
-        warm=f["warm"].boolean() if "warm" in f else False,
+        warm=not cold,
+        cold_reason=cold,
         environment=environment,
         secure_boot=secure_boot,
         nightly=f["nightly"].boolean() if "nightly" in f else False,

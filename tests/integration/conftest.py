@@ -6,6 +6,9 @@ test reads or changes the developer's `build/lab`, `~/.cache` or another test's 
   module exercises the real probe once instead of trusting a stale answer;
 - per test: `$BOOTLAB_STATE` and `$BOOTLAB_SECRETS` again in the test's own `tmp_path`, so a
   board quarantined by one test is not quarantined for the next.
+- per run: `$BOOTLAB_SNAPSHOTS`, the warm boots' snapshots, made once per machine and firmware
+  and restored by every later boot of any module, as a worker host keeps them (a snapshot is
+  keyed by all it depends on; tests that break snapshots on purpose use their own directory).
 `bootlab` subprocesses inherit the environment. Ports: `steps.local_lab.free_port`.
 """
 from __future__ import annotations
@@ -15,6 +18,14 @@ from pathlib import Path
 import pytest
 
 PER_TEST = {"BOOTLAB_STATE": "state", "BOOTLAB_SECRETS": "secrets"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def snapshots(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("snapshots")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOOTLAB_SNAPSHOTS", str(root))
+        yield root
 
 
 @pytest.fixture(scope="module", autouse=True)

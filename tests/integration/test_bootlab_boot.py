@@ -1,7 +1,8 @@
 """`bootlab boot` on real QEMU (TCG) with the real kernel: verdicts, records, triage.
 
 Every boot costs 3-10 s on two shared cores, so each is made once (module fixtures)
-and asserted on from several angles.
+and asserted on from several angles. Boots are warm (the targets' default) except where the
+firmware's own part of a cold boot is asserted: those ask for `--no-warm`.
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ RESULT_KEYS = {"verdict", "culprit", "reason", "last_milestone", "milestones", "
 
 @pytest.fixture(scope="module", params=TARGETS)
 def good_boot(request, tmp_path_factory):
-    return run_boot(tmp_path_factory.mktemp(request.param), "--target", request.param, "--image", kernel_esp())
+    # Cold: the firmware's own boot (BdsDxe, its log, the flash on the command line) is asserted here.
+    return run_boot(tmp_path_factory.mktemp(request.param), "--target", request.param, "--image", kernel_esp(),
+                    "--no-warm")
 
 
 def test_the_kernel_passes_on_every_target(good_boot):
@@ -66,6 +69,7 @@ def test_the_boot_record_is_complete(good_boot):
     assert all(len(ident["sha256"]) == 64 for ident in result["firmware"].values())
     assert result["qemu"]["version"].startswith("QEMU emulator version")
     assert result["triage"] is None
+    assert (result["boot_path"], result["boot_path_reason"]) == ("cold", "--no-warm: a cold boot was asked for")
     timeline = (good_boot.out / "timeline.log").read_text()
     assert " runner   QEMU started" in timeline
     assert " debugcon [sh] ready: " in timeline
@@ -172,7 +176,7 @@ def test_triple_fault_is_a_reset_in_the_code(tmp_path):
 
 
 def test_a_silent_kernel_fails_but_the_canary_saw_the_firmware(tmp_path):
-    boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", variant_esp("silent"), "--timeout", "12")
+    boot = run_boot(tmp_path, "--target", "q35-pflash", "--image", variant_esp("silent"), "--timeout", "12", "--no-warm")
     assert boot.rc == 1, boot.stderr
     assert boot.verdict == ("FAIL", "code")
     assert "printed nothing" in boot.result["reason"]
@@ -205,6 +209,7 @@ def test_bad_firmware_is_error_firmware_before_qemu_starts(problem, bad_firmware
     assert boot.result["qemu"]["command"] is None and "pid" not in boot.result["qemu"]
     assert not any((tmp_path / name).exists() for name in ("qemu.log", "timeline.log", "screen.png"))
     assert boot.result["duration_s"] < 2
+    assert boot.result["boot_path_reason"].startswith("the firmware check refuses this firmware: "), "no snapshot tried"
 
 
 def test_kvm_on_a_host_where_it_fails_is_error_host(tmp_path):
@@ -213,6 +218,8 @@ def test_kvm_on_a_host_where_it_fails_is_error_host(tmp_path):
     assert boot.verdict == ("ERROR", "host")
     assert "KVM internal error" in boot.result["reason"]
     assert boot.result["qemu"]["accel"] == "kvm"
+    # Warm by default: the snapshot's QEMU says it too, and the boot goes cold at once, not after the loader's timeout.
+    assert boot.result["boot_path_reason"].startswith("no snapshot: QEMU said kvm-internal-error"), boot.result["warm"]
 
 
 def test_an_esp_without_bootx64_is_the_builds_fail_never_booted(tmp_path):
@@ -245,7 +252,7 @@ def test_triage_on_a_broken_target_blames_the_target(tmp_path):
     path = tmp_path / "inventory.yaml"
     path.write_text(yaml.safe_dump(inventory))
     boot = run_boot(tmp_path / "record", "--inventory", path, "--target", "tiny-ram",
-                    "--image", variant_esp("shared-user-tables"), "--baseline", kernel_esp())
+                    "--image", variant_esp("shared-user-tables"), "--baseline", kernel_esp(), "--no-warm")
     assert boot.rc == 3, boot.stderr
     assert boot.verdict == ("ERROR", "host")
     assert boot.result["reason"].startswith("target tiny-ram broken: baseline also failed: FAIL (code)")

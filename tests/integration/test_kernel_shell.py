@@ -133,7 +133,8 @@ workers.boot.prepare_image = lossy_deploy
 sys.exit(workers.bootlab.main(sys.argv[1:]))
 """
     argv = [sys.executable, "-c", code, "boot", "--target", "q35-pflash",
-            "--image", str(esp), "--accel", "tcg", "--out", str(out), "--json"]
+            "--image", str(esp), "--accel", "tcg", "--out", str(out), "--json",
+            "--no-warm"]  # the lossy deploy wraps the cold path's image preparation
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=SPEC.parents[1])
     assert proc.stdout.strip(), proc.stderr[-2000:]
     r = json.loads(proc.stdout)

@@ -7,8 +7,8 @@ Lean on purpose: the kernel runs on both q35-pflash (q35, pflash, accel auto) an
 (pc, -bios, tcg); each variant runs once, alternating those two targets, so both machines and
 both firmware modes see PASS, FAIL by fault, by reset, by hang and by silence. The cold
 kernel boots are the fallback boots of the stale and corrupt tests (one boot, two proofs).
-Boots: 2 snapshots made, 7 cold (2 of them the stale/corrupt fallbacks, 1 cut short) and 9
-warm. The silent variant boots warm only: its cold twin is test_bootlab_boot.py's.
+Boots: 2 snapshots made, 9 cold (2 of them the stale/corrupt fallbacks, 3 cut short: a lane
+that is off, asked warm and by default, and U-Boot's target, cold by default) and 9 warm. The silent variant boots warm only: its cold twin is test_bootlab_boot.py's.
 """
 from __future__ import annotations
 
@@ -38,8 +38,11 @@ VARIANT_CASES = [
 
 @pytest.fixture(scope="module")
 def lab(probe_cache) -> Path:
-    """This module's XDG cache: the KVM probe's answer and the snapshots its boots share."""
-    return probe_cache
+    """This module's XDG cache: the KVM probe's answer and the snapshots its boots share (its
+    own: it makes, corrupts and drops them)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOOTLAB_SNAPSHOTS", str(probe_cache / "rustux-bootlab" / "snapshots"))
+        yield probe_cache
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +75,10 @@ def assert_same(cold: Boot, warm: Boot) -> None:
 
 @pytest.fixture(scope="module")
 def kernel_warm(lab, tmp_path_factory) -> dict[str, Boot]:
-    """The kernel booted warm on both targets: the first boot of each makes its snapshot."""
-    return {t: boot(lab, tmp_path_factory.mktemp(f"warm-{t}"), "--target", t, "--image", kernel_esp(), "--warm")
-            for t in ("q35-pflash", "pc-bios")}
+    """The kernel booted warm on both targets: the first boot of each makes its snapshot.
+    q35-pflash asks for nothing: warm is its default (lab/bootpath.py)."""
+    return {t: boot(lab, tmp_path_factory.mktemp(f"warm-{t}"), "--target", t, "--image", kernel_esp(), *flag)
+            for t, flag in (("q35-pflash", ()), ("pc-bios", ("--warm",)))}
 
 
 def test_the_kernel_boots_warm_and_the_record_says_from_which_snapshot(kernel_warm, lab):
@@ -83,6 +87,7 @@ def test_the_kernel_boots_warm_and_the_record_says_from_which_snapshot(kernel_wa
         assert b.result["boot_path"] == "warm" and b.result["warm"]["warnings"] == []
         snap = b.result["warm"]["snapshot"]
         assert b.result["warm"]["made_snapshot"] is True
+        assert b.result["boot_path_reason"] == f"restored snapshot {snap['digest']} (made for this boot)"
         assert (Path(snap["path"]) / "snapshot.mig").stat().st_size == snap["size"] > 1 << 20
         command = b.result["qemu"]["command"]
         assert "-incoming" in command and "usb-storage" not in command and "qemu-xhci,id=xhci" not in command
@@ -148,6 +153,9 @@ def test_the_agreement_check_turns_the_lane_off_on_a_real_disagreement(kernel_wa
     refused = boot(lab, tmp_path / "refused", "--target", "q35-pflash", "--image", kernel_esp(), "--warm", "--timeout", "2")
     assert refused.result["boot_path"] == "cold" and refused.result["warm"]["snapshot"] is None
     assert "warm lane off for q35-pflash" in refused.result["warm"]["warnings"][0]
+    by_default = boot(lab, tmp_path / "default", "--target", "q35-pflash", "--image", kernel_esp(), "--timeout", "2")
+    assert by_default.result["boot_path"] == "cold"
+    assert by_default.result["boot_path_reason"].startswith("warm lane off for q35-pflash since "), by_default.result
     status = warm_cli(lab, "status", "q35-pflash")
     assert re.search(r"q35-pflash +\w+ +OFF", status.stdout), status.stdout
 
@@ -224,6 +232,14 @@ def test_a_corrupt_snapshot_is_dropped_and_the_boot_runs_cold(kernel_warm, lab, 
 def warm_cli(lab: Path, *args) -> subprocess.CompletedProcess:
     return subprocess.run([str(BOOTLAB), "warm", *map(str, args)], cwd=REPO, capture_output=True, text=True,
                           timeout=300)
+
+
+def test_a_target_that_cannot_restore_boots_cold_by_default_saying_why(tmp_path):
+    # U-Boot runs no -kernel EFI program: no snapshot is tried (cut short: only its path matters).
+    b = boot(None, tmp_path, "--target", "q35-uboot", "--image", kernel_esp(), "--timeout", "2")
+    assert b.result["boot_path"] == "cold" and b.result["warm"] is None, b.result
+    assert b.result["boot_path_reason"] == "q35-uboot boots cold by default: q35-uboot runs U-Boot (u-boot.rom): " \
+                                           "it has no -kernel EFI loader for the resident loader"
 
 
 def test_a_board_refuses_warm_with_the_reason():

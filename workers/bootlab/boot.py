@@ -138,14 +138,16 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
                               timeout_s=args.timeout or target.boot_timeout_s, plan_inputs=(inventory.path, spec_path))
     except BoardSpecError as e:  # a machine without debugcon (virt) sees what a board sees
         raise UsageError(f"target {target.name} ({target.arch}, machine {target.machine}): {e}") from None
-    boot = boot_cold
+    boot, baseline_boot = boot_cold, boot_cold
     if target.warm if args.warm is None else args.warm:
         earlystart.discard()  # a warm boot restores its firmware: an early cold QEMU would only compete for a core
         from workers.warm.boot import boot_warm  # only now: a cold boot does not pay for the snapshot code
 
-        boot = boot_warm
-    # The baseline boots warm where the target's lane is on (boot_warm checks), unless --no-warm.
-    baseline_boot = boot_cold if args.warm is False else boot_warm_baseline
+        # Where the target's lane is on (boot_warm checks); a baseline that fails warm boots again cold.
+        boot, baseline_boot = boot_warm, boot_warm_baseline
+    else:
+        request.boot_path_reason = "--no-warm: a cold boot was asked for" if args.warm is False else \
+            f"{target.name} boots cold by default: {target.cold_reason}"
     return BootJob("target", target.name, args.image, out, request.spec.total, target.enabled,
                    lambda progress, interrupt: boot_with_triage(request, args.baseline, progress, interrupt, boot,
                                                                 baseline_boot))
