@@ -76,7 +76,9 @@ def _working_tree_diff(root: Path, base: str) -> bytes:
     with workdir("try") as tmp:
         index = tmp / "index"
         if (git_dir / "index").exists():
-            shutil.copyfile(git_dir / "index", index)  # keeps git's stat cache: no rehash of the tree
+            # keeps git's stat cache (no rehash of the tree) and the index's own time, by which git
+            # knows an entry written in the same second as a file is not to be trusted
+            shutil.copy2(git_dir / "index", index)
         env = {**os.environ, "GIT_INDEX_FILE": str(index)}
         _git(root, "add", "--all", ".", env=env)
         done = subprocess.run(["git", "diff", "--cached", "--binary", "--no-color", "--no-ext-diff", base],

@@ -1,6 +1,7 @@
 """What `bootlab try` sends, read from a real git checkout (tmp repositories), and its options file."""
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -49,6 +50,21 @@ def test_patch_holds_unpushed_commits_edits_and_new_files_but_not_ignored_ones(c
     assert (source.author, source.subject) == ("Ada Dev <ada@example.org>", "spin forever (+ uncommitted changes)")
     assert (checkout / ".git" / "index").read_bytes() == index_before  # the developer's index is untouched
     assert "new.rs" in git(checkout, "status", "--porcelain")  # still untracked
+
+
+def test_an_edit_of_the_same_size_in_the_second_of_the_checkout_is_sent(checkout):
+    """Git trusts an index entry whose file has its recorded size and time, unless the index was
+    written in that same second (racily clean). An edit right after a checkout, keeping the size,
+    was read as no change at all: `nothing to try`."""
+    source_file, index = checkout / "kernel.rs", checkout / ".git" / "index"
+    checked_out = source_file.stat().st_mtime_ns - 10 * 10**9  # a checkout 10 s ago wrote the file...
+    os.utime(source_file, ns=(checked_out, checked_out))
+    git(checkout, "status", "--porcelain")  # ...and the index, recording that time and the size
+    source_file.write_text("fn mein() {}\n")  # the edit, in the checkout's second
+    for path in (source_file, index):
+        os.utime(path, ns=(checked_out, checked_out))
+    source = read_source(checkout, "main")
+    assert b"+fn mein() {}" in source.patch
 
 
 def test_unknown_branch_names_the_fix(checkout):
