@@ -1,0 +1,112 @@
+"""Where a cold boot's time goes before the kernel's first byte, under TCG: the lab's own QEMU
+command line for a target against variants of it, interleaved, from one run (issue 18's cold
+path: measure before changing).
+
+Each variant boots the kernel's ESP image from QEMU's start, COM1 to a file, until the kernel's
+first line (`[rustux]`); the boot manager's `BdsDxe: loading` line splits the firmware's own
+start (SEC to the boot manager) from the image's load and start. Rounds alternate the variants
+so that the host's load falls on all of them alike; medians are printed with their ratio to the
+lab's line. Debian's OVMF is a release build (nothing on its debug port), so the firmware's
+phases cannot be timed from its log: changing one thing at a time is the profile.
+
+Usage: .venv/bin/python bench/coldpath.py [--target q35-pflash] [--rounds 3] [--only HPET ...]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from lab.inventory import load_inventory  # noqa: E402
+from workers.image import prepare_image  # noqa: E402
+
+LIMIT_S = 120.0
+# name, what it changes on the lab's command line
+VARIANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("lab's command line", ()),
+    ("no SMM (q35: smm=off)", ("-machine", "smm=off")),
+    ("S3 off", ("-global", "ICH9-LPC.disable_s3=1")),
+    ("no VGA (-vga none)", ("-vga", "none")),
+    ("128 MiB of RAM", ("-m", "128")),
+    ("no HPET", ("-machine", "hpet=off")),
+)
+
+
+def command(target, image: Path, vars_copy: Path, serial: Path, extra: tuple[str, ...]) -> list[str]:
+    fw = target.firmware
+    memory = extra[1] if extra[:1] == ("-m",) else str(target.memory_mb)
+    vga = extra[1] if extra[:1] == ("-vga",) else "std"
+    machine = target.machine + (f",{extra[1]}" if extra[:1] == ("-machine",) else "")
+    argv = ["qemu-system-x86_64", "-machine", machine, "-accel", "tcg", "-m", memory, "-nodefaults", "-vga", vga,
+            "-display", "none", "-no-reboot", "-serial", f"file:{serial}",
+            "-drive", f"format=raw,file={image},snapshot=on"]
+    if fw.mode == "pflash":
+        argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={fw.code}", "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+    else:
+        argv += ["-bios", str(fw.bios)]
+    return argv + (list(extra) if extra[:1] == ("-global",) else [])
+
+
+def boot(argv: list[str], serial: Path) -> tuple[float, float]:
+    """(s to the boot manager's load line, s to the kernel's first line)."""
+    serial.write_bytes(b"")
+    start = time.monotonic()
+    qemu = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bds = None
+    try:
+        while time.monotonic() - start < LIMIT_S:
+            text = serial.read_bytes()
+            now = time.monotonic() - start
+            if bds is None and b"BdsDxe: loading" in text:
+                bds = now
+            if b"[rustux]" in text:
+                return bds if bds is not None else now, now
+            if qemu.poll() is not None:
+                break
+            time.sleep(0.01)
+    finally:
+        qemu.kill()
+        qemu.wait()
+    sys.exit(f"no kernel line within {LIMIT_S:g}s: {' '.join(argv)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", default="q35-pflash")
+    parser.add_argument("--image", type=Path, default=REPO / "build" / "esp")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", action="append", default=[], help="variants whose name holds TEXT (besides the lab's)")
+    args = parser.parse_args()
+    target = load_inventory(REPO / "lab-inventory.yaml").target(args.target)
+    image, _ = prepare_image(args.image)
+    variants = [(n, e) for n, e in VARIANTS if target.machine == "q35" or "ICH9" not in " ".join(e) and "smm" not in " ".join(e)]
+    variants = [v for i, v in enumerate(variants) if i == 0 or not args.only or any(t in v[0] for t in args.only)]
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in variants}
+    with tempfile.TemporaryDirectory(prefix="bench-coldpath-") as tmp:
+        work = Path(tmp)
+        for _ in range(args.rounds):
+            for name, extra in variants:
+                if target.firmware.mode == "pflash":
+                    shutil.copyfile(target.firmware.vars, work / "vars.fd")
+                times[name].append(boot(command(target, image, work / "vars.fd", work / "serial.log", extra), work / "serial.log"))
+    base = statistics.median(t for _, t in times[variants[0][0]])
+    print(f"bench/coldpath.py on {args.target} (TCG), {args.rounds} rounds, load {os.getloadavg()[0]:.1f} at the end")
+    print(f"  {'variant':<26} {'to BdsDxe':>9} {'to kernel':>9}  ratio")
+    for name, _ in variants:
+        bds = statistics.median(b for b, _ in times[name])
+        kernel = statistics.median(k for _, k in times[name])
+        print(f"  {name:<26} {bds:8.2f}s {kernel:8.2f}s  {kernel / base:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
