@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from bootlab_support import REPO, kernel_esp, run_boot
+from workers.warm.boot import SCREEN_UNCHECKED
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
@@ -115,5 +116,7 @@ def test_the_kernels_conversation_on_keyboard_and_screen(tmp_path):
     boot = run_boot(tmp_path / "out", "--target", "q35-pflash", "--image", kernel_esp(),
                     "--milestones", tmp_path / "screen.yaml", "--accel", "tcg")
     assert boot.verdict == ("PASS", None), boot.result["reason"]
+    # warm by default, but a spec read on the screen boots cold, saying so (workers/warm/boot.py)
+    assert (boot.result["boot_path"], boot.result["boot_path_reason"]) == ("cold", SCREEN_UNCHECKED)
     done = {m["name"]: m["channel"] for m in boot.result["milestones"] if m.get("step")}
     assert done == {s["name"]: s["channel"] for s in steps}

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from lab.record import BootRecord, write_record
 from lab.snapshot import SnapshotError, SnapshotKey, device_set
+from lab.spec import SCREEN
 from lab.warmlane import WarmLaneError
 from workers.boot import BootRequest, BootSession, firmware_for, machine_command
 from workers.fwscan import cached_scan
@@ -36,6 +37,10 @@ from workers.image import prepare_image
 from workers.warm.loader import PLACEHOLDER, RAM_FILE, LoaderMissing, ram_backend, warm_devices
 from workers.warm.restore import WarmStart
 
+# A restored firmware's screen is not the cold one's: the kernel's framebuffer conversation and
+# GRUB's menu read on the screen FAIL warm and PASS cold (tests/integration/test_screen_*.py),
+# and the lane's agreement check compares serial specs only. Until it compares screens too:
+SCREEN_UNCHECKED = "the spec reads the screen, where warm and cold boots are not known to agree"
 ATTEMPT_DIR = "warm-attempt"  # the record of a warm start that failed, kept beside the cold one
 WORK_MASK = "<work>"
 
@@ -58,6 +63,8 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
         esp, _ = prepare_image(request.image)  # cached: the same image the cold path would boot
     except EspError as exc:  # the cold path judges a malformed image
         return _cold(request, progress, interrupt, [f"no ESP image for the resident loader: {exc}"])
+    if _reads_screen(request):
+        return _cold(request, progress, interrupt, [SCREEN_UNCHECKED])
     refused = _firmware_refused(request)
     if refused:  # the cold path judges it (ERROR/firmware) before QEMU starts; no snapshot to try
         return _cold(request, progress, interrupt, [f"the firmware check refuses this firmware: {refused}"])
@@ -113,6 +120,12 @@ def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, Callable[[Path], l
                       memory_mb=target.memory_mb, firmware=firmware,
                       devices=device_set(command(probe), {str(probe): WORK_MASK}))
     return key, command, fw.vars if fw.mode == "pflash" else None
+
+
+def _reads_screen(request: BootRequest) -> bool:
+    spec = request.spec
+    steps = spec.conversation.steps if spec.conversation else ()
+    return any(SCREEN in m.channels for m in spec.milestones) or any(s.channel == SCREEN for s in steps)
 
 
 def _firmware_refused(request: BootRequest) -> str:
