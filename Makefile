@@ -78,6 +78,9 @@ bench: deps kernel loader
 	$(PY) bench/shell.py
 	$(PY) bench/conversation.py
 	$(PY) bench/warm.py
+	$(PY) bench/fanout.py
+	$(PY) bench/coldpath.py
+	$(PY) bench/coldwarm_soak.py --boots $(SOAK_BOOTS)
 	$(PY) bench/arm64.py
 	$(PY) bench/dashboard.py
 

@@ -1,0 +1,140 @@
+"""A kernel build's fan-out and `bootlab try` through a real master (issue 18's goals). Not a
+test: numbers, from one run.
+
+A local lab (steps/local_lab.py: a real master and QEMU worker) whose inventory pushes the four
+x86 QEMU targets, then:
+  1. a first forced kernel build: the worker's first cargo build and each target's snapshot
+     (the warm boots' one-time cost; its numbers are printed, not judged),
+  2. a second forced build: the last of the four verdicts after the kernel step ended (goal
+     <= 3 s; Buildbot stamps steps in whole seconds, so +-1 s), and the path each boot took,
+  3. `bootlab try` from a clone, once with a one-line change in userspace/ (hello's greeting:
+     a FAIL, so the triage boot of the last good image is included) and once with a one-line
+     change in kernel/ (a comment: a PASS): the first verdict after the command, as `bootlab
+     try` prints it (goal <= 6 s on a worker that has built before).
+Prints each number against its goal, the host's load, and exits 1 if a goal is missed.
+
+Usage: .venv/bin/python bench/fanout.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from steps.local_lab import LocalLab, create, free_port, start, stop, wait_for_workers  # noqa: E402
+
+BOOTLAB = Path(sys.executable).parent / "bootlab"
+TARGETS = ("q35-pflash", "pc-pflash", "q35-bios", "pc-bios")
+FANOUT_S = 3.0
+TRY_S = 6.0
+HELLO = "userspace/programs/src/bin/hello.rs"
+KERNEL_LINE = "kernel/src/main.rs"
+
+
+def inventory(root: Path) -> Path:
+    inv = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
+    for name, target in inv["targets"].items():
+        target["enabled"] = name in TARGETS
+        target["milestones"] = str(REPO / "kernel/milestones.yaml")
+    inv["boards"] = {}
+    inv["workers"] = {n: w for n, w in inv["workers"].items() if w["kind"] == "qemu"}
+    path = root / "inventory.yaml"
+    path.write_text(yaml.safe_dump(inv))
+    return path
+
+
+def forced(lab: LocalLab) -> tuple[float, list[dict], float]:
+    """A forced kernel build: the last verdict after the kernel step ended, its boots, and its wall."""
+    client = lab.client("developer")
+    started = time.monotonic()
+    run = client.force_and_wait("force-kernel", timeout_s=1800)
+    wall = time.monotonic() - started
+    kernel_end = next(s["complete_at"] for s in client.steps(run.kernel_buildid) if s["name"] == "kernel")
+    ends = []
+    for boot in run.boots:
+        step = next(s for s in client.steps(boot["buildid"]) if s["name"] == "boot")
+        ends.append(step["complete_at"])
+        boot["path"] = _boot_path(client, step["stepid"])
+    return float(max(ends) - kernel_end), run.boots, wall
+
+
+def _boot_path(client, stepid: int) -> str:
+    """The path the boot took, from the record the step attached."""
+    logs = client.get(f"steps/{stepid}/logs")["logs"]
+    record = next((log for log in logs if log["name"] == "result.json"), None)
+    return str(json.loads(client.raw_log(record["logid"])).get("boot_path")) if record else "?"
+
+
+def try_change(lab: LocalLab, work: Path, name: str, path: str, change) -> tuple[float, str]:
+    """`bootlab try` of `change` to `path` in a fresh clone: (first verdict s, exit line)."""
+    clone = work / f"clone-{name}"
+    subprocess.run(["git", "clone", "-q", "--branch", "main", str(REPO), str(clone)], check=True)
+    for key, value in (("user.name", "Bench"), ("user.email", "bench@example.org")):
+        subprocess.run(["git", "config", key, value], cwd=clone, check=True)
+    source = clone / path
+    source.write_text(change(source.read_text()))
+    home = work / f"home-{name}"
+    (home / ".buildbot").mkdir(parents=True)
+    options = home / ".buildbot" / "options"
+    options.write_text(f"try_username = 'developer'\ntry_passwd = {lab.password('developer')!r}\n"
+                       f"try_master = '127.0.0.1:{lab.env['BOOTLAB_TRY_PORT']}'\nbootlab_web = {lab.web_url!r}\n")
+    options.chmod(0o600)
+    done = subprocess.run([str(BOOTLAB), "try", "--inventory", lab.env["BOOTLAB_INVENTORY"]], cwd=clone,
+                          env={**os.environ, "HOME": str(home)}, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=1800)
+    output = done.stdout + done.stderr
+    first = re.search(r"first verdict after ([\d.]+) s", output)
+    if first is None:
+        sys.exit(f"bootlab try ({name}) printed no first verdict (exit {done.returncode}):\n{output[-2000:]}")
+    last = [line for line in output.splitlines() if line.startswith("try: ")][-1]
+    return float(first[1]), last
+
+
+def main() -> int:
+    for image in ("esp",):
+        if not (REPO / "build" / image / "EFI" / "BOOT" / "BOOTX64.EFI").is_file():
+            sys.exit("build/esp has no kernel: run make kernel loader")
+    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
+        work = Path(tmp)
+        os.environ.update(BOOTLAB_SNAPSHOTS=str(work / "snapshots"))  # the lab's workers inherit it
+        lab = create(work / "lab", inventory=inventory(work),
+                     ports={"web": free_port(), "pb": free_port(), "try": free_port()})
+        try:
+            start(lab)
+            wait_for_workers(lab.client(None))
+            print(f"bench/fanout.py: {', '.join(TARGETS)} through a real master (load {os.getloadavg()[0]:.1f})", flush=True)
+            first_s, first_boots, first_wall = forced(lab)
+            print(f"  first build (cargo's first build, snapshots made): {first_wall:.1f} s, last verdict "
+                  f"{first_s:.0f} s after the kernel step; paths {', '.join(b['path'] for b in first_boots)}", flush=True)
+            fanout_s, boots, wall = forced(lab)
+            print(f"  second build: {wall:.1f} s forced to done, last verdict {fanout_s:.0f} s after the kernel step; "
+                  + ", ".join(f"{b['target']} {b['verdict']} {b['path']}" for b in boots), flush=True)
+            user_s, user_last = try_change(lab, work, "userspace", HELLO,
+                                           lambda text: text.replace('b"Hello from userspace!\\n"', 'b"Hallo from userspace!\\n"', 1))
+            print(f"  try of a userspace/ change: first verdict after {user_s:.1f} s; {user_last}", flush=True)
+            kernel_s, kernel_last = try_change(lab, work, "kernel", KERNEL_LINE, lambda text: text + "// bench: a one-line change\n")
+        finally:
+            stop(lab)
+    print(f"  (load {os.getloadavg()[0]:.1f} at the end)")
+    rows = (("last verdict after the kernel step (s)", fanout_s, FANOUT_S, "whole seconds: +-1 s"),
+            ("bootlab try, userspace/ change: first verdict", user_s, TRY_S, user_last),
+            ("bootlab try, kernel/ change: first verdict", kernel_s, TRY_S, kernel_last))
+    missed = 0
+    for name, value, goal, note in rows:
+        missed += value > goal
+        print(f"  {name:<48} {value:6.1f}  goal <= {goal:g} {'ok' if value <= goal else 'MISSED'}  {note}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
