@@ -290,7 +290,7 @@ class QemuMachine:
         """A Secure Boot lane judges the firmware's refusals by who signed the image."""
         if not self.request.target.secure_boot:
             return outcome
-        return secure_boot_outcome(outcome, secure_boot_facts(self.request.image, run.out))
+        return secure_boot_outcome(outcome, secure_boot_facts(self.request.image, run.matcher.boot_options.last))
 
     def finish(self, run: BootRun, record: BootRecord) -> None:
         if record.qemu is None or not record.qemu:
