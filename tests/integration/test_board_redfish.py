@@ -27,7 +27,7 @@ from workers.console.base import ConsoleGap
 from workers.console.netconsole import NetConsole
 from workers.power.redfish import RedfishPower
 from workers.state import vboard_dir
-from workers.vboard import labca, libvirt
+from workers.vboard import labca, libvirt, redfishboard
 
 ESP = REPO / "build" / "esp"
 
@@ -50,7 +50,7 @@ def assert_off_released_clean(board, out: Path, ps_samples: list[str]) -> None:
     lock = BoardLock(board)
     lock.acquire("test: is it free?")
     lock.release()
-    xml = libvirt.virsh("dumpxml", board.name).stdout
+    xml = libvirt.virsh("dumpxml", redfishboard.domain_name(board)).stdout
     assert "esp-iso" not in xml, "the virtual media was left inserted"
     password = secrets.resolve(board.bmc.credentials.password_secret)
     assert not any(password in sample for sample in ps_samples), "the BMC password showed in the process list"
@@ -112,7 +112,7 @@ def test_refused_login_and_a_foreign_certificate_are_errors_of_the_lab(tmp_path:
         assert result["verdict"] == "ERROR" and result["culprit"] == Culprit.LAB.value, result.get("reason")
         assert "refused user 'admin'" in result["reason"] and board.bmc.credentials.password_secret in result["reason"]
         assert right not in stderr and "not-the-password" not in stderr
-        assert not domain_running(board.name)
+        assert not domain_running(board)
 
 
 class _Answer503(http.server.BaseHTTPRequestHandler):
