@@ -4,12 +4,13 @@ kernel's arm64 spec with its shell conversation on the PL011, cold and warm.
 Lean on purpose (a cold boot spends 6-9 s in AAVMF under TCG, a warm one ~0.4 s): one
 `bootlab warm check` boots the kernel cold, makes the module's snapshot and boots it warm,
 and its two records serve the cold tests, the warm tests and the agreement (one check, three
-proofs). The known-bad variants restore that snapshot, but for two kept cold (the arm64-only
-EL1 fault, and the silent kernel whose canary is AAVMF's own UART output). A stale and a
-corrupt snapshot each fall back to a cold boot that must agree with the warm one; between
-them the screen, which a restore loses on virt unless the loader restores it, is proven by a
-step answered there, warm and then cold. An image of the other architecture is refused
-before QEMU starts. Boots: 5 cold, 9 warm, 2 restores that fail, 2 snapshots made.
+proofs); a second check, on a spec pinned to the warm boot's free memory, disagrees and turns
+the lane off. The known-bad variants restore the snapshot, but for the silent kernel, kept
+cold (its canary is AAVMF's own UART output). A stale and a corrupt snapshot each fall back
+to a cold boot that must agree with the warm one; between them the screen, which a restore
+loses on virt unless the loader restores it, is proven by a step answered there, warm and
+then cold. An image of the other architecture is refused before QEMU starts. Boots: 6 cold
+(1 cut short), 11 warm, 2 restores that fail, 2 snapshots made.
 
 Needs `make kernel ARCH=aarch64`, `make variants ARCH=aarch64` (build/aarch64/), `make loader`
 (build/loader/aarch64/) and the kernel's arm64 spec, kernel/milestones-aarch64.yaml."""
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -107,7 +109,35 @@ def test_a_warm_boot_passes_the_full_spec_and_agrees_with_cold(checked):
     assert not process_alive(boot.result["qemu"]["pid"])
 
 
-COLD_VARIANTS = ("el1-fault", "silent")  # the rest restore the check's snapshot
+def test_a_disagreement_turns_the_lane_of_virt_off_and_warm_boots_run_cold(checked, tmp_path):
+    # A spec pinned to the free memory the *warm* firmware leaves (the loader and its RAM disk
+    # take pages): the warm boot PASSes, the cold one FAILs, the case the lane exists for.
+    line = next(m["line"] for m in checked["warm"].result["milestones"] if m["name"] == "memory-map")
+    warm_pages = re.search(r"(\d+) conventional pages", line).group(1)
+    spec = yaml.safe_load(SPEC.read_text())
+    pinned = [dict(m, regex=m["regex"].replace(r"(?P<conventional_pages>\d+)", warm_pages)) if m["name"] == "memory-map" else m
+              for m in spec["milestones"]]
+    assert pinned != spec["milestones"], "the spec's memory-map regex changed: pin it again"
+    (tmp_path / "pinned.yaml").write_text(yaml.safe_dump(dict(spec, milestones=pinned, default_timeout=3)))
+    check = warm_cli("check", "--target", TARGET, "--image", arm64_esp(), "--milestones", tmp_path / "pinned.yaml",
+                     "--out", tmp_path / "check", "--json")
+    assert check.returncode == 1, check.stderr[-2000:]
+    summary = json.loads(check.stdout)
+    assert summary["agree"] is False and summary["cold"]["verdict"] == "FAIL" and summary["warm"]["verdict"] == "PASS"
+    assert summary["lane"]["enabled"] is False and summary["lane"]["evidence"] == summary["records"]
+    # While the lane is off a warm boot runs cold (cut short here: only its path matters).
+    refused = run_boot(tmp_path / "refused", "--target", TARGET, "--image", arm64_esp(), "--warm", "--timeout", "2")
+    assert refused.result["boot_path"] == "cold" and refused.result["warm"]["snapshot"] is None
+    assert f"warm lane off for {TARGET}" in refused.result["warm"]["warnings"][0]
+    released = warm_cli("release", TARGET, "--reason", "pinned spec was the test's")
+    assert released.returncode == 0 and "warm lane on" in released.stdout, released.stderr
+
+
+def warm_cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BOOTLAB), "warm", *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+COLD_VARIANTS = ("silent",)  # its canary is AAVMF's own UART output; the rest restore the check's snapshot
 
 
 @pytest.mark.parametrize("variant, words, args", [
