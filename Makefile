@@ -25,7 +25,8 @@ deps:
 kernel: deps
 	@ARCH=$(ARCH) scripts/build-kernel.sh $(VARIANT)
 
-# build/loader/rustux-loader.efi: the warm lane's resident loader (loader/), and its host tests.
+# build/loader/rustux-loader.efi and build/loader/aarch64/rustux-loader.efi: the warm lane's
+# resident loader (loader/) for each architecture, and its host tests.
 loader: deps
 	@PATH=/usr/bin:$$PATH cargo test --quiet --manifest-path loader/Cargo.toml --target-dir build/cargo/host
 	@scripts/build-loader.sh
