@@ -14,7 +14,7 @@ for ARCH in x86_64 aarch64; do
     TRIPLE=$ARCH-unknown-uefi
     case "$ARCH" in x86_64) OUT=build/loader ;; *) OUT=build/loader/$ARCH ;; esac
     CARGO=(cargo); FLAGS=(); RUSTFLAGS_LOADER=""
-    if ! { command -v rustc >/dev/null && [ -d "$(rustc --print sysroot)/lib/rustlib/$TRIPLE" ]; }; then
+    if ! { command -v rustc >/dev/null && [ -d "$(rustc --print sysroot 2>/dev/null)/lib/rustlib/$TRIPLE" ]; }; then
         if [ ! -x /usr/bin/cargo ] || [ ! -d "$VENDOR" ] || [ ! -x /usr/bin/lld-link-19 ]; then
             echo "build-loader: no usable toolchain: install rustc-web cargo-web rust-web-src lld-19 (make deps)" >&2
             exit 1
