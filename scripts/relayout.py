@@ -1,0 +1,520 @@
+#!/usr/bin/env python3
+"""The re-layout that shows the architecture (issue 21), done mechanically and idempotently.
+
+    python3 scripts/relayout.py [--repo DIR] [--dry-run]
+
+Run at the top of a clean checkout of main, after every branch is merged; then run the
+checks and commit. It:
+1. moves modules with `git mv` by the rules in MOVES (a file, or a whole directory with the
+   files in it now, whatever they are), and writes the new packages' `__init__.py`;
+2. makes the installed names unique: `rustux_bootlab/` holds an `__init__.py` and one
+   symlink per top-level package (`lab -> ../lab`, ...), so `rustux_bootlab.lab` imports from
+   the checkout (PYTHONPATH, the editable install's .pth and master.cfg's sys.path all keep
+   working) and the wheel installs `rustux_bootlab/lab/...` as real files;
+3. rewrites every reference by module-path rules, in every tracked text file: imports and
+   dotted module names in Python code and its string literals get the `rustux_bootlab.`
+   prefix and the new place; so do `python -m X`, `from X import`, `X:attr` (entry points) and
+   every dotted module name in shell scripts, the Makefile and pyproject.toml; prose (comments,
+   docstrings, Markdown) gets the new place without the prefix; `dir/file.py` paths get the new
+   place everywhere;
+4. deletes itself: after it ran it is dead code.
+
+A reference it cannot rewrite safely stops it before anything is written, naming the file and
+line (a relative import, a package used as a value, a split `from` import over several lines,
+a moved file whose depth changes and that finds the repository from `__file__`).
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import os
+import re
+import subprocess
+import sys
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE = "rustux_bootlab"
+NEW_TOP = ("harness",)
+
+# Old path -> new path, files or directories (a directory's files keep their names unless a
+# file rule of their own says otherwise). First match wins, so files come before directories.
+MOVES: list[tuple[str, str]] = [
+    ("workers/tryclient.py", "workers/tryjob/client.py"),
+    ("workers/trysource.py", "workers/tryjob/source.py"),
+    ("workers/trywatch.py", "workers/tryjob/watch.py"),
+    ("workers/inputs.py", "workers/input/ports.py"),
+    ("workers/typist.py", "workers/input/typist.py"),
+    ("workers/esp.py", "workers/artifacts/esp.py"),
+    ("workers/espcache.py", "workers/artifacts/espcache.py"),
+    ("workers/fwscan.py", "workers/artifacts/fwscan.py"),
+    ("workers/fileidentity.py", "workers/artifacts/fileidentity.py"),
+    ("workers/image.py", "workers/artifacts/image.py"),
+    ("workers/partitioned.py", "workers/artifacts/partitioned.py"),
+    ("workers/boot.py", "workers/qemu/machine.py"),
+    ("workers/kvm.py", "workers/qemu/kvm.py"),
+    ("workers/png.py", "workers/qemu/png.py"),
+    ("workers/snapshot/create.py", "workers/warm/snapshot.py"),
+    ("workers/snapshot/__init__.py", "workers/warm/__init__.py"),
+    ("workers/snapshot", "workers/warm"),
+    ("steps/local_lab.py", "harness/local_lab.py"),
+    ("steps/host_lab.py", "harness/host_lab.py"),
+    ("steps/hostnet.py", "harness/hostnet.py"),
+    ("steps/hostfirewall.py", "harness/hostfirewall.py"),
+    ("steps/pidfile.py", "harness/pidfile.py"),
+    ("steps/rest.py", "harness/rest.py"),
+    ("steps/soakstats.py", "harness/soakstats.py"),
+    ("steps/cluster", "harness/cluster"),
+    ("lab/steps.py", "lab/conversation_spec.py"),
+]
+
+# The packages the moves create: their docstrings say what belongs in them.
+NEW_INITS = {
+    "workers/tryjob/__init__.py": '"""`bootlab try` without its command line: what a checkout sends (`source`), the\n'
+    "submission to the master's try scheduler (`client`), following the try's builds over the\n"
+    'REST API (`watch`). The command is workers/bootlab/trypatch.py."""\n',
+    "workers/input/__init__.py": '"""What a conversation types: the ports keys go to (`ports`: COM1\'s socket, a board\'s\n'
+    'console) and the typist that types what the matcher asks for (`typist`)."""\n',
+    "workers/artifacts/__init__.py": '"""The image and firmware a boot is given: ESP images built, cached and checked\n'
+    "(`esp`, `espcache`, `image`, `partitioned`), firmware scans remembered (`fwscan`), and\n"
+    'trusting an unchanged file without reading it again (`fileidentity`)."""\n',
+    "workers/warm/__init__.py": '"""Warm boots: a firmware snapshot made (`snapshot`) and cached (`store`), restored\n'
+    "(`restore`) with the resident loader (`loader`), the fallback to a cold boot (`boot`) and\n"
+    'the lane\'s honesty check (`lane`)."""\n',
+    "harness/__init__.py": '"""The demo and the tests\' harness: a lab of real processes (a master, workers, virtual\n'
+    "boards: `local_lab`; across network-namespace hosts: `host_lab`, `hostnet`,\n"
+    "`hostfirewall`, `pidfile`; two masters on PostgreSQL and crossbar: `cluster/`), a REST\n"
+    'client of the master (`rest`) and a soak\'s statistics (`soakstats`). Nothing here runs in\na master."""\n',
+    f"{PACKAGE}/__init__.py": '"""The installed name of the lab: `rustux_bootlab.lab` (the domain), `.workers` (worker\n'
+    "hosts and `bootlab`), `.steps` (the master's plugin), `.harness` (demo and tests). In the\n"
+    "repository each is a top-level directory; the entries here are symlinks to them.\"\"\"\n",
+}
+
+SKIP_PREFIXES = ("kernel/", "userspace/", "tests/fixtures/captures/", "tests/fixtures/screens/", "scripts/relayout.py")
+PYTHON = (".py", ".tac")
+CODE = (".sh", ".toml", "Makefile", ".run", ".mk")
+
+
+class Unclassified(Exception):
+    pass
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def top_packages(repo: Path) -> list[str]:
+    """Every top-level directory with an `__init__.py`: a package merged later counts too."""
+    tops = {p.parent.name for p in repo.glob("*/__init__.py") if p.parent.name != PACKAGE and not p.parent.is_symlink()}
+    return sorted(tops | set(NEW_TOP))
+
+
+def new_path(path: str) -> str:
+    for old, new in MOVES:
+        if path == old or path.startswith(old + "/"):
+            return new + path[len(old):]
+    return path
+
+
+def module_of(path: str) -> str | None:
+    if not path.endswith(".py"):
+        return None
+    name = path[:-3].replace("/", ".")
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+@dataclass
+class Layout:
+    tops: list[str]
+    modules: dict[str, str] = field(default_factory=dict)  # old or new dotted name -> new dotted name
+    paths: dict[str, str] = field(default_factory=dict)  # old or new repo path -> new repo path
+
+    def add(self, old: str, new: str) -> None:
+        self.paths[old] = new
+        self.paths[new] = new
+        for a, b in ((old, new), (new, new)):
+            for d_a, d_b in zip(_parents(a), _parents(b)):
+                self.paths.setdefault(d_a, d_b)
+        om, nm = module_of(old), module_of(new)
+        if om and nm:
+            self.modules[om] = nm
+            self.modules[nm] = nm
+            for pa, pb in zip(_packages(om), _packages(nm)):
+                self.modules.setdefault(pa, pb)
+                self.modules.setdefault(pb, pb)
+
+    def resolve(self, dotted: str) -> tuple[str, int] | None:
+        """The new dotted name and how many leading parts named a module (None: not the lab's)."""
+        parts = dotted.split(".")
+        if parts[0] not in self.tops:
+            return None
+        for i in range(len(parts), 0, -1):
+            head = ".".join(parts[:i])
+            if head in self.modules:
+                return ".".join([self.modules[head], *parts[i:]]), i
+        return ".".join(parts), 1
+
+    def move_path(self, path: str) -> str:
+        parts = path.rstrip("/").split("/")
+        for i in range(len(parts), 0, -1):
+            head = "/".join(parts[:i])
+            if head in self.paths:
+                return "/".join([self.paths[head], *parts[i:]]) + ("/" if path.endswith("/") else "")
+        return path
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in reversed(range(len(parts)))]
+
+
+def _packages(module: str) -> list[str]:
+    parts = module.split(".")[:-1]
+    return [".".join(parts[: i + 1]) for i in reversed(range(len(parts)))]
+
+
+def plan_layout(repo: Path, files: list[str]) -> tuple[Layout, list[tuple[str, str]]]:
+    layout = Layout(top_packages(repo))
+    moves = []
+    for f in files:
+        if f.split("/")[0] not in layout.tops:
+            continue
+        nf = new_path(f)
+        if nf != f:
+            moves.append((f, nf))
+        layout.add(f, nf)
+    # A package a move empties (workers/snapshot) still names its new place.
+    for old, new in MOVES:
+        if not old.endswith(".py"):
+            layout.paths[old] = new
+            layout.modules[old.replace("/", ".")] = new.replace("/", ".")
+    return layout, moves
+
+
+# ---- rewriting text
+
+def dotted_re(tops: list[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w./\-])(%s)((?:\.[A-Za-z_]\w*)+)" % "|".join(map(re.escape, tops)))
+
+
+def path_re(tops: list[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w./\-])((?:%s)/[\w./\-]*)" % "|".join(map(re.escape, tops)))
+
+
+@dataclass
+class Rewriter:
+    layout: Layout
+
+    def __post_init__(self) -> None:
+        tops = "|".join(map(re.escape, self.layout.tops))
+        self.dotted = dotted_re(self.layout.tops)
+        self.path = path_re(self.layout.tops)
+        name = r"(?:%s)(?:\.[A-Za-z_]\w*)*" % tops
+        # Where a dotted name is an import name even in prose: it is run, imported or an entry point.
+        self.code_in_prose = re.compile(r"(?<![\w./\-])(-m\s+|from\s+|import\s+)(%s)\b|(?<![\w./\-])(%s)(?=:[A-Za-z_])" % (name, name))
+
+    def paths(self, text: str) -> str:
+        return self.path.sub(lambda m: self.layout.move_path(m.group(1)), text)
+
+    def code(self, text: str) -> str:
+        """Every dotted name that is the lab's module: the installed name."""
+        def sub(m: re.Match[str]) -> str:
+            r = self.layout.resolve(m.group(0))
+            if r is None or r[1] < 2:
+                return m.group(0)
+            return f"{PACKAGE}.{r[0]}"
+        return self.dotted.sub(sub, self.paths(text))
+
+    def prose(self, text: str) -> str:
+        """Import names where prose shows code; elsewhere the module's new place, no prefix."""
+        out, last = [], 0
+        for m in self.code_in_prose.finditer(text):
+            out.append(self._moved(text[last:m.start()]))
+            if m.group(2):
+                out.append(m.group(1) + self._installed(m.group(2)))
+            else:
+                out.append(self._installed(m.group(3)))
+            last = m.end()
+        out.append(self._moved(text[last:]))
+        return self.paths("".join(out))
+
+    def _installed(self, dotted: str) -> str:
+        r = self.layout.resolve(dotted)
+        return dotted if r is None else f"{PACKAGE}.{r[0]}"
+
+    def _moved(self, text: str) -> str:
+        def sub(m: re.Match[str]) -> str:
+            r = self.layout.resolve(m.group(0))
+            return r[0] if r and r[1] >= 2 else m.group(0)
+        return self.dotted.sub(sub, text)
+
+
+# ---- Python sources
+
+@dataclass
+class Edit:
+    start: tuple[int, int]  # (line, character column), 1-based lines
+    end: tuple[int, int]
+    text: str
+
+
+def python(source: str, rw: Rewriter, where: str, moved_depth: bool) -> str:
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+
+    def chars(lineno: int, col: int) -> int:
+        return len(lines[lineno - 1].encode()[:col].decode())
+
+    def fail(node: ast.AST, why: str) -> Unclassified:
+        return Unclassified(f"{where}:{getattr(node, 'lineno', 0)}: {why}")
+
+    edits: list[Edit] = []
+    bound: set[str] = set()
+    tops = rw.layout.tops
+    if moved_depth and "__file__" in source:
+        raise Unclassified(f"{where}: finds files from __file__ and moves to another depth: fix its parents[] by hand")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            raise fail(node, "a relative import: make it absolute first")
+        if isinstance(node, ast.Import):
+            segment = ast.get_source_segment(source, node) or ""
+            new = segment
+            for alias in node.names:
+                r = rw.layout.resolve(alias.name)
+                if r is None:
+                    continue
+                if alias.asname is None:
+                    bound.add(alias.name.split(".")[0])
+                new = re.sub(r"(?<![\w.])%s(?![\w.])" % re.escape(alias.name), f"{PACKAGE}.{r[0]}", new, count=1)
+            if new != segment:
+                edits.append(Edit((node.lineno, chars(node.lineno, node.col_offset)),
+                                  (node.end_lineno or node.lineno, chars(node.end_lineno or node.lineno, node.end_col_offset or 0)), new))
+        elif isinstance(node, ast.ImportFrom) and node.module and rw.layout.resolve(node.module):
+            edits.append(_import_from(node, source, rw, chars, fail))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _root(node) in bound and not _is_inner(node, tree):
+            dotted = _dotted(node)
+            r = rw.layout.resolve(dotted)
+            if r is None or r[1] < 2:
+                raise fail(node, f"{dotted}: not a module of the lab")
+            edits.append(Edit((node.lineno, chars(node.lineno, node.col_offset)),
+                              (node.end_lineno or node.lineno, chars(node.end_lineno or node.lineno, node.end_col_offset or 0)),
+                              f"{PACKAGE}.{r[0]}"))
+        elif isinstance(node, ast.Name) and node.id in bound and not _in_attribute(node, tree):
+            raise fail(node, f"the package {node.id} used as a value")
+    docstrings = _docstrings(tree)
+    split: list[str] = []  # a path built from string literals: "steps" / "cluster"
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.NL:
+            continue
+        if tok.type == tokenize.OP and tok.string == "/" and split:
+            continue
+        if tok.type == tokenize.COMMENT:
+            new = rw.prose(tok.string)
+        elif tok.type == tokenize.STRING:
+            literal = tok.string.strip("'\"rbfuRBFU")
+            if split:
+                joined = f"{split[0]}/{literal}"
+                if rw.layout.move_path(joined) != joined:
+                    raise Unclassified(f"{where}:{tok.start[0]}: a moved path built from string literals ({joined})")
+            split = [literal] if literal in tops else []
+            new = rw.prose(tok.string) if tok.start in docstrings else rw.code(tok.string)
+            _check_generated_imports(tok, rw, where)
+        else:
+            split = []
+            continue
+        if new != tok.string:
+            edits.append(Edit(tok.start, tok.end, new))
+    return _apply(lines, edits, where)
+
+
+def _import_from(node: ast.ImportFrom, source: str, rw: Rewriter, chars, fail) -> Edit:
+    assert node.module
+    base = rw.layout.resolve(node.module)
+    assert base
+    groups: dict[str, list[str]] = {}
+    for alias in node.names:
+        r = rw.layout.resolve(f"{node.module}.{alias.name}")
+        if r and r[1] == len(node.module.split(".")) + 1:  # a submodule
+            parent, _, name = r[0].rpartition(".")
+        else:
+            parent, name = base[0], alias.name
+        local = alias.asname or alias.name
+        groups.setdefault(parent, []).append(name if name == local else f"{name} as {local}")
+    segment = ast.get_source_segment(source, node) or ""
+    start = (node.lineno, chars(node.lineno, node.col_offset))
+    end = (node.end_lineno or node.lineno, chars(node.end_lineno or node.lineno, node.end_col_offset or 0))
+    simple = "\n" not in segment and "(" not in segment
+    renamed = any(" as " in n and " as " not in segment for names in groups.values() for n in names)
+    if len(groups) == 1 and not renamed:
+        (parent,) = groups
+        new = re.sub(r"^from\s+%s\b" % re.escape(node.module), f"from {PACKAGE}.{parent}", segment)
+        return Edit(start, end, new)
+    if not simple:
+        raise fail(node, f"from {node.module} import ...: its names go to {len(groups)} places; split it onto one line each first")
+    indent = " " * node.col_offset
+    new = f"\n{indent}".join(f"from {PACKAGE}.{parent} import {', '.join(names)}" for parent, names in groups.items())
+    return Edit(start, end, new)
+
+
+def _check_generated_imports(tok: tokenize.TokenInfo, rw: Rewriter, where: str) -> None:
+    """Code in a string (a generated master.cfg) that imports a moved submodule by name."""
+    for m in re.finditer(r"from\s+([\w.]+)\s+import\s+([\w, ]+)", tok.string):
+        r = rw.layout.resolve(m.group(1))
+        if r is None:
+            continue
+        for name in (n.strip() for n in m.group(2).split(",")):
+            sub = rw.layout.resolve(f"{m.group(1)}.{name}")
+            if sub and sub[1] == len(m.group(1).split(".")) + 1 and sub[0] != f"{r[0]}.{name}":
+                raise Unclassified(f"{where}:{tok.start[0]}: a string imports the moved module {m.group(1)}.{name}")
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _dotted(node: ast.expr) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    assert isinstance(node, ast.Name)
+    return ".".join([node.id, *reversed(parts)])
+
+
+def _parents_map(tree: ast.AST) -> dict[int, ast.AST]:
+    cache = getattr(tree, "_parents", None)
+    if cache is None:
+        cache = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
+        setattr(tree, "_parents", cache)
+    return cache
+
+
+def _is_inner(node: ast.Attribute, tree: ast.AST) -> bool:
+    parent = _parents_map(tree).get(id(node))
+    return isinstance(parent, ast.Attribute) and parent.value is node
+
+
+def _in_attribute(node: ast.Name, tree: ast.AST) -> bool:
+    parent = _parents_map(tree).get(id(node))
+    return isinstance(parent, ast.Attribute) or isinstance(parent, (ast.Import, ast.alias)) or isinstance(node.ctx, ast.Store)
+
+
+def _docstrings(tree: ast.AST) -> set[tuple[int, int]]:
+    starts = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                starts.add((first.value.lineno, first.value.col_offset))
+    return starts
+
+
+def _apply(lines: list[str], edits: list[Edit], where: str) -> str:
+    edits.sort(key=lambda e: (e.start, e.end))
+    for a, b in zip(edits, edits[1:]):
+        if b.start < a.end:
+            raise Unclassified(f"{where}:{a.start[0]}: overlapping rewrites")
+    text = "".join(lines)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    for e in reversed(edits):
+        s = offsets[e.start[0] - 1] + e.start[1]
+        t = offsets[e.end[0] - 1] + e.end[1]
+        text = text[:s] + e.text + text[t:]
+    return text
+
+
+# ---- the whole tree
+
+def rewrite_file(path: str, text: str, rw: Rewriter, moved_depth: bool) -> str:
+    name = path.rsplit("/", 1)[-1]
+    if path.endswith(PYTHON) or name == "master.cfg" or text.startswith("# -*- python -*-"):
+        return python(text, rw, path, moved_depth)
+    if name == "pyproject.toml":
+        return pyproject(rw.code(text))
+    if path.endswith(CODE) or name in CODE or text.startswith("#!/"):
+        return rw.code(text)
+    return rw.prose(text)
+
+
+def pyproject(text: str) -> str:
+    """The wheel's packages are found under the symlinked name; lint and type-check it."""
+    text = re.sub(r'(\[tool\.setuptools\.packages\.find\]\n)include = \[[^\]]*\]', rf'\1include = ["{PACKAGE}*"]', text)
+    return re.sub(r'(\[tool\.mypy\][^\[]*?)files = \[([^\]]*)\]',
+                  lambda m: m.group(1) + "files = [" + re.sub(r'"(\w+)"', rf'"{PACKAGE}/\1"', m.group(2)) + "]",
+                  text)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repo", type=Path, default=Path.cwd())
+    ap.add_argument("--dry-run", action="store_true", help="say what would move and which files change; write nothing")
+    args = ap.parse_args()
+    repo = args.repo.resolve()
+    files = git(repo, "ls-files").splitlines()
+    layout, moves = plan_layout(repo, files)
+    rw = Rewriter(layout)
+    changed: dict[str, str] = {}
+    errors = []
+    for f in files:
+        if f.startswith(SKIP_PREFIXES) or (repo / f).is_symlink() or not (repo / f).is_file():
+            continue
+        try:
+            text = (repo / f).read_text()
+        except UnicodeDecodeError:
+            continue
+        nf = new_path(f)
+        moved_depth = nf.count("/") != f.count("/")
+        try:
+            new = rewrite_file(f, text, rw, moved_depth)
+        except Unclassified as e:
+            errors.append(str(e))
+            continue
+        except SyntaxError as e:
+            errors.append(f"{f}:{e.lineno}: cannot parse: {e.msg}")
+            continue
+        if new != text:
+            changed[nf] = new
+    if errors:
+        print("relayout: nothing was changed; these references cannot be rewritten safely:", file=sys.stderr)
+        for e in errors:
+            print("  " + e, file=sys.stderr)
+        return 1
+    for old, new in moves:
+        print(f"move {old} -> {new}")
+    for f in sorted(changed):
+        print(f"rewrite {f}")
+    if args.dry_run:
+        return 0
+    for old, new in moves:
+        if (repo / new).exists():
+            raise SystemExit(f"relayout: {new} exists already: cannot move {old} there")
+        (repo / new).parent.mkdir(parents=True, exist_ok=True)
+        git(repo, "mv", old, new)
+    for f, text in changed.items():
+        (repo / f).write_text(text)
+    for f, text in NEW_INITS.items():
+        p = repo / f
+        if not p.exists() or f.startswith("workers/warm/"):
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text)
+    for top in layout.tops:
+        link = repo / PACKAGE / top
+        if not link.is_symlink():
+            link.symlink_to(Path("..") / top)
+    git(repo, "add", PACKAGE, *NEW_INITS, *changed)
+    me = Path(__file__).resolve()
+    if me.is_relative_to(repo) and me.exists():
+        git(repo, "rm", "-q", str(me.relative_to(repo)))
+    print(f"relayout: {len(moves)} files moved, {len(changed)} rewritten; run the checks, then commit")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
