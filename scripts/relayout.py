@@ -92,7 +92,8 @@ NEW_INITS = {
     "repository each is a top-level directory; the entries here are symlinks to them.\"\"\"\n",
 }
 
-SKIP_PREFIXES = ("kernel/", "userspace/", "tests/fixtures/captures/", "tests/fixtures/screens/", "scripts/relayout.py")
+SKIP_PREFIXES = ("kernel/", "userspace/", "scripts/relayout.py")
+FIXTURES = "tests/fixtures/"  # recorded output: only their READMEs are read
 PYTHON = (".py", ".tac")
 CODE = (".sh", ".toml", "Makefile", ".run", ".mk")
 
@@ -439,7 +440,7 @@ def rewrite_file(path: str, text: str, rw: Rewriter, moved_depth: bool) -> str:
     if name == "pyproject.toml":
         return pyproject(rw.code(text))
     if path.endswith(CODE) or name in CODE or text.startswith("#!/"):
-        return rw.code(text)
+        return "".join(rw.prose(line) if line.lstrip().startswith("#") else rw.code(line) for line in text.splitlines(keepends=True))
     return rw.prose(text)
 
 
@@ -463,7 +464,7 @@ def main() -> int:
     changed: dict[str, str] = {}
     errors = []
     for f in files:
-        if f.startswith(SKIP_PREFIXES) or (repo / f).is_symlink() or not (repo / f).is_file():
+        if f.startswith(SKIP_PREFIXES) or (f.startswith(FIXTURES) and not f.endswith(".md")) or (repo / f).is_symlink() or not (repo / f).is_file():
             continue
         try:
             text = (repo / f).read_text()
@@ -481,6 +482,9 @@ def main() -> int:
             continue
         if new != text:
             changed[nf] = new
+    for old, new in moves:
+        if new in NEW_INITS and len(ast.parse((repo / old).read_text()).body) > 1:
+            errors.append(f"{old}: holds more than a docstring, and {new} gets a new one: move its code first")
     if errors:
         print("relayout: nothing was changed; these references cannot be rewritten safely:", file=sys.stderr)
         for e in errors:
@@ -492,6 +496,7 @@ def main() -> int:
         print(f"rewrite {f}")
     if args.dry_run:
         return 0
+    moved_inits = {new for old, new in moves if new in NEW_INITS}
     for old, new in moves:
         if (repo / new).exists():
             raise SystemExit(f"relayout: {new} exists already: cannot move {old} there")
@@ -501,7 +506,7 @@ def main() -> int:
         (repo / f).write_text(text)
     for f, text in NEW_INITS.items():
         p = repo / f
-        if not p.exists() or f.startswith("workers/warm/"):
+        if not p.exists() or f in moved_inits:
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
     for top in layout.tops:
