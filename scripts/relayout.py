@@ -30,6 +30,7 @@ import ast
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tokenize
@@ -502,6 +503,10 @@ def main() -> int:
             raise SystemExit(f"relayout: {new} exists already: cannot move {old} there")
         (repo / new).parent.mkdir(parents=True, exist_ok=True)
         git(repo, "mv", old, new)
+    for old, _ in MOVES:
+        # A package the moves emptied would still import (a namespace of its __pycache__).
+        if (repo / old).is_dir() and not git(repo, "ls-files", old):
+            shutil.rmtree(repo / old)
     for f, text in changed.items():
         (repo / f).write_text(text)
     for f, text in NEW_INITS.items():
