@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import ast
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -120,32 +119,26 @@ def new_path(path: str) -> str:
     return path
 
 
-def module_of(path: str) -> str | None:
-    if not path.endswith(".py"):
-        return None
-    name = path[:-3].replace("/", ".")
-    return name[: -len(".__init__")] if name.endswith(".__init__") else name
-
-
 @dataclass
 class Layout:
     tops: list[str]
     modules: dict[str, str] = field(default_factory=dict)  # old or new dotted name -> new dotted name
-    paths: dict[str, str] = field(default_factory=dict)  # old or new repo path -> new repo path
+    paths: dict[str, str] = field(default_factory=dict)  # old or new repo path (file or directory) -> new
 
     def add(self, old: str, new: str) -> None:
-        self.paths[old] = new
-        self.paths[new] = new
-        for a, b in ((old, new), (new, new)):
-            for d_a, d_b in zip(_parents(a), _parents(b)):
-                self.paths.setdefault(d_a, d_b)
-        om, nm = module_of(old), module_of(new)
-        if om and nm:
-            self.modules[om] = nm
-            self.modules[nm] = nm
-            for pa, pb in zip(_packages(om), _packages(nm)):
-                self.modules.setdefault(pa, pb)
-                self.modules.setdefault(pb, pb)
+        """One file; its directories move only by a directory rule of MOVES."""
+        pairs = [(old, new), (new, new)]
+        pairs += [(d, new_path(d)) for d in _parents(old)] + [(d, d) for d in _parents(new)]
+        for a, b in pairs:
+            self._set(self.paths, a, b)
+            ma, mb = module_of(a), module_of(b)
+            if ma and mb:
+                self._set(self.modules, ma, mb)
+
+    @staticmethod
+    def _set(names: dict[str, str], key: str, value: str) -> None:
+        if names.setdefault(key, value) != value:
+            raise Unclassified(f"{key}: would be both {names[key]} and {value}: fix MOVES")
 
     def resolve(self, dotted: str) -> tuple[str, int] | None:
         """The new dotted name and how many leading parts named a module (None: not the lab's)."""
@@ -169,29 +162,27 @@ class Layout:
 
 def _parents(path: str) -> list[str]:
     parts = path.split("/")[:-1]
-    return ["/".join(parts[: i + 1]) for i in reversed(range(len(parts)))]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _packages(module: str) -> list[str]:
-    parts = module.split(".")[:-1]
-    return [".".join(parts[: i + 1]) for i in reversed(range(len(parts)))]
+def module_of(path: str) -> str | None:
+    """A file's module, or a directory's package (any directory of a top-level package is one)."""
+    if path.endswith(".py"):
+        name = path[:-3].replace("/", ".")
+        return name[: -len(".__init__")] if name.endswith(".__init__") else name
+    return None if "." in path.rsplit("/", 1)[-1] else path.replace("/", ".")
 
 
 def plan_layout(repo: Path, files: list[str]) -> tuple[Layout, list[tuple[str, str]]]:
     layout = Layout(top_packages(repo))
     moves = []
     for f in files:
-        if f.split("/")[0] not in layout.tops:
+        if f.split("/")[0] not in layout.tops or "/" not in f:
             continue
         nf = new_path(f)
         if nf != f:
             moves.append((f, nf))
         layout.add(f, nf)
-    # A package a move empties (workers/snapshot) still names its new place.
-    for old, new in MOVES:
-        if not old.endswith(".py"):
-            layout.paths[old] = new
-            layout.modules[old.replace("/", ".")] = new.replace("/", ".")
     return layout, moves
 
 
@@ -265,18 +256,21 @@ class Edit:
 def python(source: str, rw: Rewriter, where: str, moved_depth: bool) -> str:
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
+    parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
 
-    def chars(lineno: int, col: int) -> int:
-        return len(lines[lineno - 1].encode()[:col].decode())
+    def span(node: ast.stmt | ast.expr, text: str) -> Edit:
+        """An edit replacing a node's source; AST columns count bytes, edits characters."""
+        end_line = node.end_lineno or node.lineno
+        return Edit((node.lineno, len(lines[node.lineno - 1].encode()[:node.col_offset].decode())),
+                    (end_line, len(lines[end_line - 1].encode()[:node.end_col_offset or 0].decode())), text)
 
     def fail(node: ast.AST, why: str) -> Unclassified:
         return Unclassified(f"{where}:{getattr(node, 'lineno', 0)}: {why}")
 
-    edits: list[Edit] = []
-    bound: set[str] = set()
-    tops = rw.layout.tops
     if moved_depth and "__file__" in source:
         raise Unclassified(f"{where}: finds files from __file__ and moves to another depth: fix its parents[] by hand")
+    edits: list[Edit] = []
+    bound: set[str] = set()  # names `import lab.x` binds: code then reads `lab.x.name`
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
             raise fail(node, "a relative import: make it absolute first")
@@ -291,20 +285,18 @@ def python(source: str, rw: Rewriter, where: str, moved_depth: bool) -> str:
                     bound.add(alias.name.split(".")[0])
                 new = re.sub(r"(?<![\w.])%s(?![\w.])" % re.escape(alias.name), f"{PACKAGE}.{r[0]}", new, count=1)
             if new != segment:
-                edits.append(Edit((node.lineno, chars(node.lineno, node.col_offset)),
-                                  (node.end_lineno or node.lineno, chars(node.end_lineno or node.lineno, node.end_col_offset or 0)), new))
+                edits.append(span(node, new))
         elif isinstance(node, ast.ImportFrom) and node.module and rw.layout.resolve(node.module):
-            edits.append(_import_from(node, source, rw, chars, fail))
+            edits.append(span(node, _import_from(node, ast.get_source_segment(source, node) or "", rw, fail)))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and _root(node) in bound and not _is_inner(node, tree):
+        parent = parents.get(id(node))
+        if isinstance(node, ast.Attribute) and _root(node) in bound and not (isinstance(parent, ast.Attribute) and parent.value is node):
             dotted = _dotted(node)
             r = rw.layout.resolve(dotted)
             if r is None or r[1] < 2:
                 raise fail(node, f"{dotted}: not a module of the lab")
-            edits.append(Edit((node.lineno, chars(node.lineno, node.col_offset)),
-                              (node.end_lineno or node.lineno, chars(node.end_lineno or node.lineno, node.end_col_offset or 0)),
-                              f"{PACKAGE}.{r[0]}"))
-        elif isinstance(node, ast.Name) and node.id in bound and not _in_attribute(node, tree):
+            edits.append(span(node, f"{PACKAGE}.{r[0]}"))
+        elif isinstance(node, ast.Name) and node.id in bound and not isinstance(parent, ast.Attribute) and isinstance(node.ctx, ast.Load):
             raise fail(node, f"the package {node.id} used as a value")
     docstrings = _docstrings(tree)
     split: list[str] = []  # a path built from string literals: "steps" / "cluster"
@@ -321,7 +313,7 @@ def python(source: str, rw: Rewriter, where: str, moved_depth: bool) -> str:
                 joined = f"{split[0]}/{literal}"
                 if rw.layout.move_path(joined) != joined:
                     raise Unclassified(f"{where}:{tok.start[0]}: a moved path built from string literals ({joined})")
-            split = [literal] if literal in tops else []
+            split = [literal] if literal in rw.layout.tops else []
             new = rw.prose(tok.string) if tok.start in docstrings else rw.code(tok.string)
             _check_generated_imports(tok, rw, where)
         else:
@@ -332,33 +324,28 @@ def python(source: str, rw: Rewriter, where: str, moved_depth: bool) -> str:
     return _apply(lines, edits, where)
 
 
-def _import_from(node: ast.ImportFrom, source: str, rw: Rewriter, chars, fail) -> Edit:
+def _import_from(node: ast.ImportFrom, segment: str, rw: Rewriter, fail) -> str:
+    """`from lab.x import a, b`: each name is a submodule (which may move on its own) or an attribute."""
     assert node.module
     base = rw.layout.resolve(node.module)
     assert base
     groups: dict[str, list[str]] = {}
+    renamed = False
     for alias in node.names:
         r = rw.layout.resolve(f"{node.module}.{alias.name}")
-        if r and r[1] == len(node.module.split(".")) + 1:  # a submodule
+        if r and r[1] == node.module.count(".") + 2:  # a submodule
             parent, _, name = r[0].rpartition(".")
         else:
             parent, name = base[0], alias.name
+        renamed |= name != alias.name
         local = alias.asname or alias.name
         groups.setdefault(parent, []).append(name if name == local else f"{name} as {local}")
-    segment = ast.get_source_segment(source, node) or ""
-    start = (node.lineno, chars(node.lineno, node.col_offset))
-    end = (node.end_lineno or node.lineno, chars(node.end_lineno or node.lineno, node.end_col_offset or 0))
-    simple = "\n" not in segment and "(" not in segment
-    renamed = any(" as " in n and " as " not in segment for names in groups.values() for n in names)
     if len(groups) == 1 and not renamed:
-        (parent,) = groups
-        new = re.sub(r"^from\s+%s\b" % re.escape(node.module), f"from {PACKAGE}.{parent}", segment)
-        return Edit(start, end, new)
-    if not simple:
-        raise fail(node, f"from {node.module} import ...: its names go to {len(groups)} places; split it onto one line each first")
-    indent = " " * node.col_offset
-    new = f"\n{indent}".join(f"from {PACKAGE}.{parent} import {', '.join(names)}" for parent, names in groups.items())
-    return Edit(start, end, new)
+        return re.sub(r"^from\s+%s\b" % re.escape(node.module), f"from {PACKAGE}.{next(iter(groups))}", segment)
+    if "\n" in segment or "(" in segment:
+        raise fail(node, f"from {node.module} import ...: its names move apart; put it on one line first")
+    indent = "\n" + " " * node.col_offset
+    return indent.join(f"from {PACKAGE}.{parent} import {', '.join(names)}" for parent, names in groups.items())
 
 
 def _check_generated_imports(tok: tokenize.TokenInfo, rw: Rewriter, where: str) -> None:
@@ -386,24 +373,6 @@ def _dotted(node: ast.expr) -> str:
         node = node.value
     assert isinstance(node, ast.Name)
     return ".".join([node.id, *reversed(parts)])
-
-
-def _parents_map(tree: ast.AST) -> dict[int, ast.AST]:
-    cache = getattr(tree, "_parents", None)
-    if cache is None:
-        cache = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
-        setattr(tree, "_parents", cache)
-    return cache
-
-
-def _is_inner(node: ast.Attribute, tree: ast.AST) -> bool:
-    parent = _parents_map(tree).get(id(node))
-    return isinstance(parent, ast.Attribute) and parent.value is node
-
-
-def _in_attribute(node: ast.Name, tree: ast.AST) -> bool:
-    parent = _parents_map(tree).get(id(node))
-    return isinstance(parent, ast.Attribute) or isinstance(parent, (ast.Import, ast.alias)) or isinstance(node.ctx, ast.Store)
 
 
 def _docstrings(tree: ast.AST) -> set[tuple[int, int]]:
@@ -488,8 +457,8 @@ def main() -> int:
             errors.append(f"{old}: holds more than a docstring, and {new} gets a new one: move its code first")
     if errors:
         print("relayout: nothing was changed; these references cannot be rewritten safely:", file=sys.stderr)
-        for e in errors:
-            print("  " + e, file=sys.stderr)
+        for err in errors:
+            print("  " + err, file=sys.stderr)
         return 1
     for old, new in moves:
         print(f"move {old} -> {new}")
