@@ -17,7 +17,7 @@ checks and commit. It:
    every dotted module name in shell scripts, the Makefile and pyproject.toml; prose (comments,
    docstrings, Markdown) gets the new place without the prefix; `dir/file.py` paths get the new
    place everywhere;
-4. deletes itself: after it ran it is dead code.
+4. deletes itself and its test (tests/integration/test_relayout.py): after it ran they are dead code.
 
 A reference it cannot rewrite safely stops it before anything is written, naming the file and
 line (a relative import, a package used as a value, a split `from` import over several lines,
@@ -92,7 +92,8 @@ NEW_INITS = {
     "repository each is a top-level directory; the entries here are symlinks to them.\"\"\"\n",
 }
 
-SKIP_PREFIXES = ("kernel/", "userspace/", "scripts/relayout.py")
+SELF = ("scripts/relayout.py", "tests/integration/test_relayout.py")  # they name the old places on purpose
+SKIP_PREFIXES = ("kernel/", "userspace/", *SELF)
 FIXTURES = "tests/fixtures/"  # recorded output: only their READMEs are read
 PYTHON = (".py", ".tac")
 CODE = (".sh", ".toml", "Makefile", ".run", ".mk")
@@ -480,17 +481,17 @@ def main() -> int:
         (repo / f).write_text(text)
     for f, text in NEW_INITS.items():
         p = repo / f
-        if not p.exists() or f in moved_inits:
+        if (p.parent.is_dir() or f.startswith(PACKAGE)) and (not p.exists() or f in moved_inits):
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
     for top in layout.tops:
         link = repo / PACKAGE / top
         if not link.is_symlink():
             link.symlink_to(Path("..") / top)
-    git(repo, "add", PACKAGE, *NEW_INITS, *changed)
-    me = Path(__file__).resolve()
-    if me.is_relative_to(repo) and me.exists():
-        git(repo, "rm", "-q", str(me.relative_to(repo)))
+    git(repo, "add", PACKAGE, *(f for f in NEW_INITS if (repo / f).exists()), *changed)
+    gone = [f for f in SELF if (repo / f).exists()]
+    if gone:
+        git(repo, "rm", "-q", *gone)
     print(f"relayout: {len(moves)} files moved, {len(changed)} rewritten; run the checks, then commit")
     return 0
 
