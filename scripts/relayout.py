@@ -45,6 +45,7 @@ MOVES: list[tuple[str, str]] = [
     ("workers/tryclient.py", "workers/tryjob/client.py"),
     ("workers/trysource.py", "workers/tryjob/source.py"),
     ("workers/trywatch.py", "workers/tryjob/watch.py"),
+    ("workers/trypatch.py", "workers/tryjob/patch.py"),
     ("workers/inputs.py", "workers/input/ports.py"),
     ("workers/typist.py", "workers/input/typist.py"),
     ("workers/esp.py", "workers/artifacts/esp.py"),
@@ -73,8 +74,8 @@ MOVES: list[tuple[str, str]] = [
 # The packages the moves create: their docstrings say what belongs in them.
 NEW_INITS = {
     "workers/tryjob/__init__.py": '"""`bootlab try` without its command line: what a checkout sends (`source`), the\n'
-    "submission to the master's try scheduler (`client`), following the try's builds over the\n"
-    'REST API (`watch`). The command is workers/bootlab/trypatch.py."""\n',
+    "job that carries it (`patch`), the submission to the master's try scheduler (`client`),\n"
+    'following the try\'s builds over the REST API (`watch`). The command is\nworkers/bootlab/trypatch.py."""\n',
     "workers/input/__init__.py": '"""What a conversation types: the ports keys go to (`ports`: COM1\'s socket, a board\'s\n'
     'console) and the typist that types what the matcher asks for (`typist`)."""\n',
     "workers/artifacts/__init__.py": '"""The image and firmware a boot is given: ESP images built, cached and checked\n'
