@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import ast
 import io
+import posixpath
 import re
 import shutil
 import subprocess
@@ -68,6 +69,8 @@ MOVES: list[tuple[str, str]] = [
     ("steps/rest.py", "harness/rest.py"),
     ("steps/soakstats.py", "harness/soakstats.py"),
     ("steps/cluster", "harness/cluster"),
+    ("steps/chaos", "harness/chaos"),  # the chaos soak's faults, in flight on its branch
+    ("steps/hostdistro.py", "harness/hostdistro.py"),  # another distribution's QEMU host, in flight
     ("lab/steps.py", "lab/conversation_spec.py"),
     # tests/unit holds what needs no installed tool or file; these read OVMF, AAVMF or the fonts
     # the inventory names (checked under a mount namespace with them hidden)
@@ -420,9 +423,28 @@ def rewrite_file(path: str, text: str, rw: Rewriter, moved_depth: bool) -> str:
         return python(text, rw, path, moved_depth)
     if name == "pyproject.toml":
         return pyproject(rw.code(text))
+    if name == "README.md" and "/" in path:
+        text = relative(path.rsplit("/", 1)[0], text, rw.layout)
     if path.endswith(CODE) or name in CODE or text.startswith("#!/"):
         return "".join(rw.prose(line) if line.lstrip().startswith("#") else rw.code(line) for line in text.splitlines(keepends=True))
     return rw.prose(text)
+
+
+def relative(directory: str, text: str, layout: Layout) -> str:
+    """A package README names its files relative to itself (`kvm.py`, `snapshot/create.py`).
+    A name that moved follows; one that also names another file below (`boot.py`: workers/ and
+    workers/bootlab/) is left as it is, since only its sentence says which it means."""
+    below = [p for p in layout.paths if p.startswith(directory + "/")]
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        old = f"{directory}/{name.rstrip('/')}"
+        new = layout.paths.get(old, old)
+        if new == old or any(p.endswith("/" + name.rstrip("/")) for p in below if p not in (old, new)):
+            return m.group(0)
+        return "`" + posixpath.relpath(new, directory) + ("/" if name.endswith("/") else "") + "`"
+    moved = re.sub(r"`([\w.-]+(?:/[\w.-]+)*/?)`", sub, text)
+    return re.sub(r"(`[^`]+`), \1(?![\w`])", r"\1", moved)  # `warm/`, `snapshot/` became one place
 
 
 def pyproject(text: str) -> str:
@@ -501,7 +523,7 @@ def main() -> int:
     git(repo, "add", PACKAGE, *(f for f in NEW_INITS if (repo / f).exists()), *changed)
     gone = [f for f in SELF if (repo / f).exists()]
     if gone:
-        git(repo, "rm", "-q", *gone)
+        git(repo, "rm", "-q", "-f", *gone)
     print(f"relayout: {len(moves)} files moved, {len(changed)} rewritten; run the checks, then commit")
     return 0
 

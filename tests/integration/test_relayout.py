@@ -31,6 +31,8 @@ TREE = {
     "scripts/demo.sh": "#!/bin/sh\n# steps.local_lab starts it (steps/local_lab.py)\npython -m steps.local_lab create\n",
     "docs/design.md": "The runner (`workers.boot`, workers/boot.py); `python -m steps.local_lab`; `lab.kernel.repo`.\n",
     "tests/unit/test_inventory.py": "from lab.steps import INPUTS\n",
+    "workers/bootlab/boot.py": "",
+    "workers/README.md": "`kvm.py` probes; `boot.py` is ambiguous; warm boots (`warm/`, `snapshot/`)\n",
     "tests/README.md": "tests/unit/test_inventory.py reads OVMF; tests/unit/test_judge.py does not\n",
     "pyproject.toml": ('[project.scripts]\nbootlab = "workers.bootlab:run"\n'
                        '[tool.setuptools.packages.find]\ninclude = ["lab*", "workers*", "steps*"]\n'
@@ -73,6 +75,7 @@ def test_modules_move_and_every_kind_of_reference_follows(tmp_path):
                                                         "python -m rustux_bootlab.harness.local_lab create"]
     assert read("docs/design.md") == ("The runner (`workers.qemu.machine`, workers/qemu/machine.py); "
                                       "`python -m rustux_bootlab.harness.local_lab`; `lab.kernel.repo`.\n")
+    assert read("workers/README.md") == "`qemu/kvm.py` probes; `boot.py` is ambiguous; warm boots (`warm/`)\n"
     assert read("tests/tools/test_inventory.py") == "from rustux_bootlab.lab.conversation_spec import INPUTS\n"
     assert read("tests/README.md") == "tests/tools/test_inventory.py reads OVMF; tests/unit/test_judge.py does not\n"
     assert 'bootlab = "rustux_bootlab.workers.bootlab:run"' in read("pyproject.toml")
