@@ -105,7 +105,7 @@ SELF = ("scripts/relayout.py", "tests/integration/test_relayout.py")  # they nam
 SKIP_PREFIXES = ("kernel/", "userspace/", *SELF)
 FIXTURES = "tests/fixtures/"  # recorded output: only their READMEs are read
 PYTHON = (".py", ".tac")
-CODE = (".sh", ".toml", "Makefile", ".run", ".mk")
+CODE = (".sh", ".toml", "Makefile")  # and any file with a #! line
 
 
 class Unclassified(Exception):
