@@ -13,6 +13,9 @@ own directory, its disk: `DIR/hosts/<host>/`. A host holds only its own secrets:
            passwords, created by `bootlab vboard start` on first start), state/, cache/;
            its lab network to the boards (bridge `lab0`, lab/hosts.py LAB_NETWORK) and the
            lab's dnsmasq on it (`bootlab pxe-server`, pxe-server.log), which PXE-boots them
+A QEMU host may be of another distribution (`--host-environment qemu-2=debian13`): its worker
+runs that environment's QEMU and firmware at the host's own paths (steps/hostdistro.py), so a
+fan-out crosses environments as a fleet's hosts differ.
 Workers reach the master at its bridge address; artifacts travel through Buildbot (upload to
 the master, download on the boot's host). `DIR/inventory.yaml` is the lab's configuration,
 the same file on every host (secret names, never values). Needs root.
@@ -28,15 +31,16 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from lab.board import pxe_boards
-from lab.hosts import BOARDS_ROLE, LAB_NETWORK, MASTER_ROLE, QEMU_ROLE, HostPlan, free_subnet, hosts_inventory, plan_hosts
+from lab.hosts import (BOARDS_ROLE, LAB_NETWORK, MASTER_ROLE, QEMU_ROLE, HostPlan, HostPlanError, free_subnet,
+                       hosts_inventory, plan_hosts)
 from lab.inventory import load_inventory
-from steps import hostfirewall, hostnet, pidfile
+from steps import hostdistro, hostfirewall, hostnet, pidfile
 from steps.auth import USERS_FILE, load_users
 from steps.cluster import router
 from steps.cluster.layout import PARTS
@@ -56,6 +60,7 @@ class HostLab:
     root: Path
     plan: HostPlan
     cluster: bool = False  # PostgreSQL, crossbar, engine + ui masters (steps.cluster) instead of one master
+    distributions: dict[str, str] = field(default_factory=dict)  # QEMU host -> the environment it is (hostdistro)
 
     @property
     def inventory_path(self) -> Path:
@@ -129,8 +134,10 @@ def _pick_tag() -> str:
     return tag
 
 
-def create(root: Path, qemu_hosts: int = 2, base_inventory: Path | None = None, cluster: bool = False) -> HostLab:
-    """The plan, the inventory and every host's directory and secrets (nothing runs yet)."""
+def create(root: Path, qemu_hosts: int = 2, base_inventory: Path | None = None, cluster: bool = False,
+           distributions: dict[str, str] | None = None) -> HostLab:
+    """The plan, the inventory and every host's directory and secrets (nothing runs yet);
+    `distributions`: QEMU hosts of another distribution, each the name of an environment."""
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     # PostgreSQL runs as `postgres` and dnsmasq as `nobody`: each must reach its files (search only)
@@ -145,8 +152,16 @@ def create(root: Path, qemu_hosts: int = 2, base_inventory: Path | None = None, 
     inventory = load_inventory(root / "inventory.yaml")
     subnet = free_subnet(hostnet.routed_subnets())
     plan = plan_hosts(_pick_tag(), subnet, inventory, cluster=cluster)
-    (root / "plan.json").write_text(json.dumps({"tag": plan.tag, "subnet": str(plan.subnet), "cluster": cluster}) + "\n")
-    lab = HostLab(root, plan, cluster)
+    distributions = dict(distributions or {})
+    qemu_hosts = [h.name for h in plan.of_role(QEMU_ROLE)]
+    for host, env in distributions.items():  # refused now, not when the worker starts
+        if host not in qemu_hosts or env not in inventory.environments:
+            raise HostPlanError(f"--host-environment {host}={env}: a QEMU host ({', '.join(qemu_hosts)})"
+                                f" and an environment of the inventory ({', '.join(inventory.environments)})")
+        hostdistro.binds(inventory.environments[env])
+    (root / "plan.json").write_text(json.dumps({"tag": plan.tag, "subnet": str(plan.subnet), "cluster": cluster,
+                                                "distributions": distributions}) + "\n")
+    lab = HostLab(root, plan, cluster, distributions)
     for host in plan.hosts:
         disk = lab.host_dir(host.name)
         (disk / "secrets").mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -199,7 +214,8 @@ def load(root: Path) -> HostLab:
         raise FileNotFoundError(f"{root}: no host lab here: run `python -m steps.host_lab up {root}` first") from None
     inventory = load_inventory(root / "inventory.yaml")
     cluster = saved.get("cluster", False)
-    return HostLab(root, plan_hosts(saved["tag"], ipaddress.ip_network(saved["subnet"]), inventory, cluster), cluster)
+    return HostLab(root, plan_hosts(saved["tag"], ipaddress.ip_network(saved["subnet"]), inventory, cluster), cluster,
+                   saved.get("distributions", {}))
 
 
 def start(lab: HostLab) -> None:
@@ -280,8 +296,10 @@ def start_worker(lab: HostLab, worker: str) -> None:
     """Also after the worker was killed: its pid file, left behind, would stop twistd."""
     host = lab.plan.host_of_worker(worker).name
     pidfile.clear_stale(lab.worker_dir(worker) / "twistd.pid")
-    _checked(lab.run_on(host, [str(VENV_BIN / "buildbot-worker"), "start", str(lab.worker_dir(worker))]),
-             f"worker {worker} on {host}")
+    distro = lab.distributions.get(host)
+    other = hostdistro.prefix(load_inventory(lab.inventory_path).environments[distro]) if distro else []
+    _checked(lab.run_on(host, [*other, str(VENV_BIN / "buildbot-worker"), "start", str(lab.worker_dir(worker))]),
+             f"worker {worker} on {host}" + (f" ({distro})" if distro else ""))
 
 
 def _checked(proc: subprocess.CompletedProcess, what: str) -> None:
@@ -340,16 +358,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=("up", "boot", "status", "down"))
     p.add_argument("root", type=Path)
     p.add_argument("--qemu-hosts", type=int, default=2, help="QEMU worker hosts (default 2)")
+    p.add_argument("--host-environment", action="append", default=[], metavar="HOST=ENV",
+                   help="a QEMU host of another distribution: its worker runs ENV's QEMU and firmware (e.g. qemu-2=debian13)")
     p.add_argument("--cluster", action="store_true",
                    help="PostgreSQL, crossbar and two masters (engine, ui) on their own hosts instead of one master")
     args = p.parse_args(argv)
     if args.action == "up":
-        lab = load(args.root) if (args.root / "plan.json").exists() else create(args.root, args.qemu_hosts, cluster=args.cluster)
+        distributions = dict(h.split("=", 1) for h in args.host_environment if "=" in h)
+        if len(distributions) != len(args.host_environment):
+            p.error("--host-environment: HOST=ENVIRONMENT, e.g. qemu-2=debian13")
+        lab = load(args.root) if (args.root / "plan.json").exists() else create(args.root, args.qemu_hosts, cluster=args.cluster,
+                                                                                distributions=distributions)
         start(lab)
         wait_for_workers(lab.client(None), timeout_s=120)
         print(f"hosts up on bridge {lab.plan.bridge} ({lab.plan.subnet}); web UI: {' and '.join(lab.web_urls())}")
         for h in lab.plan.hosts:
-            print(f"  {h.name:<8} {h.address:<14} {h.role:<7} {', '.join(h.workers)}")
+            print(f"  {h.name:<8} {h.address:<14} {h.role:<7} {', '.join(h.workers)}"
+                  + (f" ({lab.distributions[h.name]})" if h.name in lab.distributions else ""))
         return 0
     lab = load(args.root)
     if args.action == "down":
