@@ -4,13 +4,14 @@ passes on one lane and fails on another of the same machine type, the row shows 
 and lab/environments.py's decision, from the golden image's boot on the failing lane."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from flask import render_template
 
 from lab.inventory import load_inventory
 from steps.config import compatibility_lanes
-from steps.dashboard.app import LabShape, create_app
+from steps.dashboard.app import LabShape, _plain, create_app
 from steps.dashboard.facts import FAILURE, SUCCESS, boot_from, kernel_run_from
 from steps.dashboard.matrix import build_matrix
 
@@ -108,6 +109,8 @@ def test_an_image_failing_on_one_environment_shows_the_comparison_and_the_rules_
     assert "fails only on q35-pflash (debian13, 10.0.13); passes on q35-pflash (debian12, 7.2.22)" in html
     html = render(*environment_fault())
     assert html.count('<tr class="comparison"') == 1 and '<span class="decided">ERROR/host</span>' in html
+    as_json = json.loads(json.dumps(_plain(environment_fault()[0])))  # matrix.json
+    assert as_json["rows"][0]["comparisons"][0]["decisions"][1]["decided"]["culprit"] == "host"
 
 
 def test_each_compatibility_lane_boots_the_golden_image_of_its_machine_type():
