@@ -7,8 +7,9 @@ is a network namespace of this Debian 12 machine: its worker starts in a mount n
 own (`ip netns exec` gives each command one, slave to the machine's, so nothing leaks back) in
 which an environment's root (lab/environment.py, made by scripts/install-envs.sh) is
 bind-mounted over those paths: the root's QEMU launcher, its firmware directories and its
-os-release (the record's `environment.host`). Only x86's QEMU: the root has no
-qemu-system-aarch64, so an arm64 target booted there runs this machine's.
+os-release (the record's `environment.host`). A target on the host's own QEMU whose binary
+the root lacks (arm64's qemu-system-aarch64: Debian 13's root has only x86's) is not placed
+on that host, as a fleet's Debian 13 host without qemu-system-arm would take no arm64 boots.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import shlex
 from pathlib import Path
 
 from lab.environment import Environment
+from lab.inventory import Inventory
 
 HOST_QEMU = Path("/usr/bin/qemu-system-x86_64")
 FROM_ROOT = ("usr/share/OVMF", "usr/share/ovmf", "usr/lib/os-release")  # the host's path of each, under /
@@ -43,3 +45,21 @@ def prefix(env: Environment) -> list[str]:
     host's, then exec the command, which and whose children see them for their lifetime."""
     mounts = " && ".join(f"mount --bind {shlex.quote(str(s))} {shlex.quote(str(d))}" for s, d in binds(env))
     return ["sh", "-c", f'{mounts} && exec "$@"', "sh"]
+
+
+def placed(targets: dict[str, dict], inventory: Inventory, distributions: dict[str, str]) -> dict[str, dict]:
+    """The hosts inventory's targets (name -> YAML node with its `worker` list), each without the
+    hosts of another distribution that lack its QEMU (a QEMU host's worker has the host's name)."""
+    roots = {host: inventory.environments[distro].root for host, distro in distributions.items()}
+    out = {}
+    for name, node in targets.items():
+        env = inventory.target(name).environment
+        qemu = Path(env.qemu).name
+        lacking = {host for host, root in roots.items()
+                   if env.root is None and root is not None and not (root / "usr/bin" / qemu).exists()}
+        workers = [w for w in node["worker"] if w not in lacking]
+        if not workers:
+            raise HostDistroError(f"target {name}: no QEMU host can run {qemu}: {', '.join(sorted(lacking))} lack it; "
+                                  "add a host of this machine's distribution")
+        out[name] = {**node, "worker": workers}
+    return out

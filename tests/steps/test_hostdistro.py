@@ -48,3 +48,24 @@ def test_the_host_lab_refuses_a_host_or_environment_it_does_not_have_before_maki
         with pytest.raises(HostPlanError, match="a QEMU host .qemu-1, qemu-2. and an environment of the inventory"):
             create(tmp_path / "lab", 2, distributions=wrong)
         assert not (tmp_path / "lab" / "plan.json").exists()
+
+
+def test_a_host_of_another_distribution_takes_no_boot_whose_qemu_its_root_lacks(tmp_path):
+    import yaml
+
+    from lab.inventory import load_inventory
+    from steps.hostdistro import placed
+    env = root_of(tmp_path)
+    (env.root / "usr/bin").mkdir()
+    (env.root / "usr/bin/qemu-system-x86_64").write_text("")  # as Debian 13's root: x86 only
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "lab-inventory.yaml").read_text())
+    data["environments"]["debian13"].update(root=str(env.root), qemu=env.qemu)
+    (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(data))
+    inventory = load_inventory(tmp_path / "inventory.yaml")
+    both = {name: {"worker": ["qemu-1", "qemu-2"], "machine": "any"} for name in ("q35-pflash", "virt-aavmf", "q35-pflash-trixie")}
+    assert placed(both, inventory, {"qemu-2": "debian13"}) == {
+        "q35-pflash": {"worker": ["qemu-1", "qemu-2"], "machine": "any"},  # the host's own QEMU: its root has x86's
+        "virt-aavmf": {"worker": ["qemu-1"], "machine": "any"},  # no qemu-system-aarch64 in the root
+        "q35-pflash-trixie": {"worker": ["qemu-1", "qemu-2"], "machine": "any"}}  # runs from its own root anywhere
+    with pytest.raises(HostDistroError, match="target virt-aavmf: no QEMU host can run qemu-system-aarch64: qemu-1, qemu-2 lack it"):
+        placed(both, inventory, {"qemu-1": "debian13", "qemu-2": "debian13"})
