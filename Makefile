@@ -81,6 +81,7 @@ bench: deps kernel loader
 	$(PY) bench/warm.py
 	$(PY) bench/arm64.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/environments.py
 
 # A bench, not a test: SOAK_BOOTS boots over the lab across hosts with 1, 2 and 4 QEMU hosts (root).
 soak: deps kernel

@@ -12,7 +12,7 @@ worker and the master, both directions (written by `workers/`, read by `steps/`)
     boot_path "cold" | "warm" (QEMU boots), warm {snapshot, restored_s, resumed_s, typed_s, launched_s,
         maps, made_snapshot, warnings} or null: a boot asked to be warm (workers/warm/boot.py)
     board {...}                                   only for a board's boot (then qemu is null)
-    environment {name, qemu, root} or null        the QEMU the target ran on (lab/environment.py)
+    environment {name, qemu, root, host} or null  the QEMU the target ran on, host: the host's distribution
     secure_boot true | false | null               Secure Boot enforcing (null: a board, unknown)
 
 Progress lines, one event a line on bootlab's stderr (`--json` or not a terminal):
