@@ -25,7 +25,8 @@ deps:
 kernel: deps
 	@ARCH=$(ARCH) scripts/build-kernel.sh $(VARIANT)
 
-# build/loader/rustux-loader.efi: the warm lane's resident loader (loader/), and its host tests.
+# build/loader/rustux-loader.efi and build/loader/aarch64/rustux-loader.efi: the warm lane's
+# resident loader (loader/) for each architecture, and its host tests.
 loader: deps
 	@PATH=/usr/bin:$$PATH cargo test --quiet --manifest-path loader/Cargo.toml --target-dir build/cargo/host
 	@scripts/build-loader.sh
@@ -83,6 +84,7 @@ bench: deps kernel loader
 	$(PY) bench/coldwarm_soak.py --boots $(SOAK_BOOTS)
 	$(PY) bench/arm64.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/environments.py
 
 # A bench, not a test: SOAK_BOOTS boots over the lab across hosts with 1, 2 and 4 QEMU hosts (root).
 soak: deps kernel

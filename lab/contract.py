@@ -86,10 +86,11 @@ BOOT_PROPERTY_TYPES: dict[str, Any] = {
     "milestone_times": dict,  # milestone -> seconds since power-on
     "triage": (str, type(None)),  # the triage rule that decided, if any
     "board_state": (dict, type(None)),  # steps/dashboard/boardstate.py
+    "environment": (dict, type(None)),  # a QEMU boot's {name, qemu}: lab.environment.ran_on
 }
 BOOT_PROPERTIES = tuple(BOOT_PROPERTY_TYPES)
 (VERDICT, CULPRIT, REASON, LAST_MILESTONE, BOOT_DURATION_S, MILESTONES_REACHED, MILESTONES_TOTAL,
- MILESTONE_TIMES, TRIAGE, BOARD_STATE) = BOOT_PROPERTIES
+ MILESTONE_TIMES, TRIAGE, BOARD_STATE, ENVIRONMENT) = BOOT_PROPERTIES
 TRY_ID = "try_id"  # a try's kernel build: who follows it (workers/trywatch.py)
 BASELINE = "baseline"  # a kernel build's last good artifact, for triage
 

@@ -43,3 +43,22 @@ class Environment:
 
 
 HOST = Environment("host", HOST_QEMU)
+
+
+def distribution(os_release: str) -> str | None:
+    """`debian13` from an os-release file's ID and VERSION_ID: the host's own environment."""
+    fields = dict(line.split("=", 1) for line in os_release.splitlines() if "=" in line and not line.startswith("#"))
+    name, version = (fields.get(k, "").strip().strip('"') for k in ("ID", "VERSION_ID"))
+    return f"{name}{version}" if name else None
+
+
+def ran_on(environment: dict | None, qemu_version: str | None) -> dict[str, str | None] | None:
+    """What a QEMU boot ran on, from its record: the environment of a root is that root's; one
+    without a root is the host's own QEMU, so it is whatever distribution the host is (a worker
+    host of another distribution runs the same target on another QEMU and firmware). `qemu` is
+    the version number QMP greeted with."""
+    if environment is None:
+        return None
+    name = environment.get("name") if environment.get("root") else environment.get("host") or environment.get("name")
+    version = (qemu_version or "").removeprefix("QEMU emulator version ").split(" (")[0] or None
+    return {"name": name, "qemu": version}

@@ -38,9 +38,14 @@ class Lane:
 
 
 def judge_lanes(lanes: list[Lane]) -> dict[str, Outcome]:
-    """Each lane's verdict after comparing it with the others (the table above)."""
+    """Each lane's verdict after comparing it with the others (the table above), by target."""
+    return {lane.target: outcome for lane, outcome in zip(lanes, judge_each(lanes))}
+
+
+def judge_each(lanes: list[Lane]) -> list[Outcome]:
+    """The same, in the lanes' order: one target may be two lanes (booted on hosts of two distributions)."""
     passing = [lane for lane in lanes if lane.outcome.verdict is Verdict.PASS]
-    return {lane.target: _judge(lane, passing) for lane in lanes}
+    return [_judge(lane, passing) for lane in lanes]
 
 
 def _judge(lane: Lane, passing: list[Lane]) -> Outcome:

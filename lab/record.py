@@ -13,7 +13,7 @@ worker and the master, both directions (written by `workers/`, read by `steps/`)
         maps, made_snapshot, warnings} or null: a boot asked to be warm (workers/warm/boot.py)
     boot_path_reason                              why that path: the snapshot, or why it ran cold
     board {...}                                   only for a board's boot (then qemu is null)
-    environment {name, qemu, root} or null        the QEMU the target ran on (lab/environment.py)
+    environment {name, qemu, root, host} or null  the QEMU the target ran on, host: the host's distribution
     secure_boot true | false | null               Secure Boot enforcing (null: a board, unknown)
 
 Progress lines, one event a line on bootlab's stderr (`--json` or not a terminal):

@@ -18,15 +18,12 @@ Every reason quotes the firmware's line: it said why, so no reason asks whether 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from lab.bootoptions import SECURE_BOOT_REFUSALS, Attempt
 from lab.verdict import Culprit, Outcome, Verdict
 
 SIGNERS = ("lab", "other", "unsigned")
-# `BdsDxe: failed to load Boot0001 "UEFI QEMU HARDDISK QM00001 " from PciRoot(...): Access Denied`
-_REFUSAL = re.compile(r'BdsDxe: failed to (?:load|start) (?P<option>Boot\w+) "(?P<device>[^"]*?)\s*" from \S+: '
-                      r"(?P<status>Security Violation|Access Denied)")
 
 
 @dataclass(frozen=True)
@@ -36,10 +33,12 @@ class SecureBootFacts:
     refusal: str | None = None  # the firmware's words, from `refusal()`
 
 
-def refusal(console_text: str) -> str | None:
-    """`Boot0001 "UEFI QEMU HARDDISK QM00001": Access Denied`: the first image the firmware refused."""
-    found = _REFUSAL.search(console_text)
-    return None if found is None else f'{found["option"]} "{found["device"]}": {found["status"]}'
+def refusal(attempt: Attempt | None) -> str | None:
+    """`Boot0001 "UEFI QEMU HARDDISK QM00001": Access Denied` when the firmware's last word on the
+    image's boot option (the matcher's `boot_options.last`) was a Secure Boot refusal."""
+    if attempt is None or attempt.status not in SECURE_BOOT_REFUSALS:
+        return None
+    return attempt.said
 
 
 def secure_boot_outcome(outcome: Outcome, facts: SecureBootFacts) -> Outcome:

@@ -35,7 +35,9 @@ if [ -n "$VARIANT" ] && ! printf '%s\n' "${VARIANTS[@]}" | grep -qx -- "$VARIANT
 fi
 
 has_target() {  # has_target RUSTC TRIPLE: does this rustc ship a prebuilt std for TRIPLE?
-    [ -d "$("$1" --print sysroot)/lib/rustlib/$2" ]
+    # A rustup proxy with no toolchain chosen fails here (stderr muted): the Debian toolchain builds.
+    local sysroot
+    sysroot=$("$1" --print sysroot 2>/dev/null) && [ -d "$sysroot/lib/rustlib/$2" ]
 }
 
 VENDOR=/usr/lib/rustlib/src/rust/library/vendor

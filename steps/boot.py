@@ -20,6 +20,7 @@ from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPP
 from buildbot.steps.worker import CompositeStepMixin
 from lab import contract as c
 from lab.contract import RECORD_LOGS, TIMELINE
+from lab.environment import ran_on
 from lab.record import BootRecord, Progress, RecordError, console_log, parse_progress, parse_verdict_line
 from lab.spec import SCREEN
 from lab.verdict import EXIT_USAGE, RETRYABLE_CULPRITS, Verdict
@@ -194,6 +195,8 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         # milestone -> seconds since the boot started: the dashboard's timeline and trends
         self.setProperty(c.MILESTONE_TIMES, {hit.name: round(hit.t, 3) for hit in result.milestones}, source)
         self.setProperty(c.TRIAGE, result.triage_rule, source)
+        # the distribution and QEMU that ran it: the matrix's environment dimension
+        self.setProperty(c.ENVIRONMENT, ran_on(result.environment, (result.qemu or {}).get("version")), source)
 
     @defer.inlineCallbacks
     def _attempts(self):

@@ -413,7 +413,8 @@ def make_www(settings: MasterSettings, users: list[LabUser], inventory: Inventor
         "plugins": {"waterfall_view": {}, "console_view": {}, "grid_view": {}, screens.PLUGIN: {},
                     **({dashboard.PLUGIN: dashboard.plugin_config(
                         [t.name for t in enabled_targets(inventory)], [b.name for b in inventory.boards.values()],
-                        settings.buildbot_url, {t.name: t.environment.name for t in inventory.targets.values()})}
+                        settings.buildbot_url, {t.name: t.environment.name for t in inventory.targets.values()},
+                        {t.name: t.machine for t in enabled_targets(inventory)})}
                        if inventory is not None else {})},
         "auth": util.UserPasswordAuth({u.name: u.password for u in users}),
         "authz": authz,

@@ -3,6 +3,7 @@
     python -m steps.local_lab create DIR   # master, workers and generated credentials under DIR
     python -m steps.local_lab start DIR    # master, workers, and every virtual board that takes boots
     python -m steps.local_lab boot DIR     # force `kernel`, wait, print target x verdict x milestones x time
+    python -m steps.local_lab lanes DIR    # force the golden image on every compatibility lane, print the same
     python -m steps.local_lab stop DIR
 
 Layout under DIR: `master/`, `workers/<name>/`, `secrets/` (mode 0700, files 0600),
@@ -202,21 +203,35 @@ def wait_for_workers(client: RestClient, timeout_s: float = 60) -> None:
 
 
 def boot_table(rows: list[dict]) -> str:
-    head = f"{'target':<14} {'verdict':<16} {'milestones':<11} {'time':>7}  last milestone"
+    """target x environment (the distribution and QEMU that ran it) x verdict x milestones x time."""
+    width = max([14, *(len(r["target"]) for r in rows)])
+    head = f"{'target':<{width}} {'environment':<22} {'verdict':<16} {'milestones':<11} {'time':>7}  last milestone"
     lines = [head, "-" * len(head)]
     for r in rows:
         verdict = r["verdict"] or r["result"]
         if r.get("culprit"):
             verdict = f"{verdict}/{r['culprit']}"
+        env = r.get("environment")
+        env = f"{env['name']} QEMU {env['qemu'] or '?'}" if env else "-"
         ms = f"{r['milestones_reached']}/{r['milestones_total']}" if r["milestones_total"] else "-"
         took = f"{r['boot_s']:.1f} s" if r["boot_s"] is not None else "-"
-        lines.append(f"{r['target']:<14} {verdict:<16} {ms:<11} {took:>7}  {r['last_milestone'] or '-'}")
+        lines.append(f"{r['target']:<{width}} {env:<22} {verdict:<16} {ms:<11} {took:>7}  {r['last_milestone'] or '-'}")
     return "\n".join(lines)
+
+
+def boot_lanes(lab: LocalLab, timeout_s: float = 900) -> list[dict]:
+    """The golden image (the last kernel that passed on a lane's machine type) booted through the
+    master on every compatibility lane: the other environments, U-Boot, Secure Boot. An operator's
+    force of `golden/<lane>` (what the nightly build does), so no lane is left out."""
+    from steps.config import compatibility_lanes, golden_builder  # Buildbot: only when the master is asked
+
+    lanes = [golden_builder(t.name) for t, _ in compatibility_lanes(lab.inventory())]
+    return lab.client("operator").force_boots("force-golden", timeout_s, builderNames=lanes) if lanes else []
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m steps.local_lab", description=__doc__.split("\n\n")[0])
-    p.add_argument("action", choices=("create", "start", "boot", "stop"))
+    p.add_argument("action", choices=("create", "start", "boot", "lanes", "stop"))
     p.add_argument("root", type=Path)
     p.add_argument("--web-port", type=int, default=8010)
     p.add_argument("--pb-port", type=int, default=9989, help="workers connect here")
@@ -236,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"master and workers running; web UI: {lab.web_url}")
     elif args.action == "stop":
         stop(lab)
+    elif args.action == "lanes":
+        rows = boot_lanes(lab)
+        print(boot_table(rows))
+        return 0 if rows and all(r["verdict"] == "PASS" for r in rows) else 1
     else:
         client = lab.client("developer")
         started = time.monotonic()

@@ -113,22 +113,34 @@ class RestClient:
         boot_steps = []
         worker_names = {w["workerid"]: w["name"] for w in self.get("workers")["workers"]}
         for child in self.child_builds(kernel["buildid"]):
-            builder = self.get(f"builders/{child['builderid']}")["builders"][0]["name"]
-            props = self.properties(child["buildid"])
             steps = self.steps(child["buildid"])
             boot_steps.append(steps)
-            run.boots.append({
-                "target": subject_of(builder), "builder": builder, "buildid": child["buildid"],
-                "worker": worker_names.get(child["workerid"]),
-                "result": result_name(child["results"]), "verdict": props.get("verdict"),
-                "culprit": props.get("culprit"), "last_milestone": props.get("last_milestone"),
-                "milestones_reached": props.get("milestones_reached"),
-                "milestones_total": props.get("milestones_total"), "boot_s": props.get("boot_duration_s"),
-                "summary": next((s["state_string"] for s in steps if s["name"] == "boot"), None),
-            })
+            run.boots.append(self._boot_row(child, steps, worker_names))
         run.boots.sort(key=lambda r: r["target"])
         run.timing = split_timing(kernel_steps, boot_steps)
         return run
+
+    def force_boots(self, scheduler: str, timeout_s: float, **params) -> list[dict]:
+        """Force builds that boot on their own (`force-golden`), wait, and each one's boot row."""
+        bsid, brids = self.force(scheduler, **params)
+        self.wait_buildset(bsid, timeout_s)
+        worker_names = {w["workerid"]: w["name"] for w in self.get("workers")["workers"]}
+        builds = [max(self.builds_of_request(brid), key=lambda b: b["number"]) for brid in brids.values()]
+        return sorted((self._boot_row(b, self.steps(b["buildid"]), worker_names) for b in builds), key=lambda r: r["target"])
+
+    def _boot_row(self, build: dict, steps: list[dict], worker_names: dict[int, str]) -> dict:
+        builder = self.get(f"builders/{build['builderid']}")["builders"][0]["name"]
+        props = self.properties(build["buildid"])
+        return {
+            "target": subject_of(builder), "builder": builder, "buildid": build["buildid"],
+            "worker": worker_names.get(build["workerid"]),
+            "result": result_name(build["results"]), "verdict": props.get("verdict"),
+            "culprit": props.get("culprit"), "last_milestone": props.get("last_milestone"),
+            "milestones_reached": props.get("milestones_reached"),
+            "milestones_total": props.get("milestones_total"), "boot_s": props.get("boot_duration_s"),
+            "summary": next((s["state_string"] for s in steps if s["name"] == "boot"), None),
+            "environment": props.get("environment"),  # {name, qemu} of a QEMU boot: what ran it
+        }
 
 
 def split_timing(kernel_steps: list[dict], boot_steps: list[list[dict]]) -> dict[str, float]:

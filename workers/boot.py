@@ -26,6 +26,7 @@ from lab.arch import ARCHES
 from lab.boardview import board_view
 from lab.contract import RECORD_FILES
 from lab.deadlines import profile_key
+from lab.environment import distribution
 from lab.firmware import inspect_firmware, uboot_version
 from lab.inventory import QemuTarget
 from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
@@ -133,7 +134,7 @@ class QemuMachine:
         """Firmware check, the ESP's FAT image, the accelerator, the command line and the sockets."""
         req = self.request
         fw = req.target.firmware
-        record.environment = req.target.environment.to_dict()
+        record.environment = {**req.target.environment.to_dict(), "host": host_distribution()}
         record.secure_boot = req.target.secure_boot
         record.qemu = {"version": None, "accel": None, "accel_reason": None, "command": None}
         if (missing := req.target.environment.missing()) is not None:
@@ -291,7 +292,7 @@ class QemuMachine:
         """A Secure Boot lane judges the firmware's refusals by who signed the image."""
         if not self.request.target.secure_boot:
             return outcome
-        return secure_boot_outcome(outcome, secure_boot_facts(self.request.image, run.out))
+        return secure_boot_outcome(outcome, secure_boot_facts(self.request.image, run.matcher.boot_options.last))
 
     def finish(self, run: BootRun, record: BootRecord) -> None:
         if record.qemu is None or not record.qemu:
@@ -333,6 +334,14 @@ def _version(greeting: dict[str, Any]) -> str | None:
         package = greeting["version"].get("package", "").strip()
         return f"QEMU emulator version {v['major']}.{v['minor']}.{v['micro']}" + (f" ({package})" if package else "")
     except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def host_distribution() -> str | None:
+    """This host's distribution (`debian12`): what a target without a root of its own runs on."""
+    try:
+        return distribution(Path("/etc/os-release").read_text())
+    except OSError:
         return None
 
 

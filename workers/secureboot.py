@@ -3,17 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lab.bootoptions import Attempt
 from lab.esp import BOOT_FILE
 from lab.secureboot import SecureBootFacts, refusal
 from workers.secureboot_keys import signer
 
-FIRMWARE_LOGS = ("serial.log", "firmware.log")  # where OVMF's BdsDxe says why it refused an image
 
-
-def secure_boot_facts(image: Path, out: Path) -> SecureBootFacts:
-    """Who signed the image's BOOTX64.EFI (an ESP directory or a .efi; None for a FAT image)
-    and the firmware's refusal in the boot record's console logs."""
+def secure_boot_facts(image: Path, last_attempt: Attempt | None) -> SecureBootFacts:
+    """Who signed the image's BOOTX64.EFI (an ESP directory or a .efi; None for a FAT image),
+    and the firmware's refusal: its last word on the image's boot option, as the matcher read it."""
     efi = image if image.suffix.lower() == ".efi" else image / BOOT_FILE
     who = signer(efi) if efi.is_file() else None
-    text = "\n".join((out / name).read_text(errors="replace") for name in FIRMWARE_LOGS if (out / name).exists())
-    return SecureBootFacts(enforcing=True, signer=who, refusal=refusal(text))
+    return SecureBootFacts(enforcing=True, signer=who, refusal=refusal(last_attempt))

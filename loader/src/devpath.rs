@@ -1,9 +1,12 @@
 //! UEFI device paths: the file node the loader appends to the RAM disk's file system, as the
-//! boot manager does for `\EFI\BOOT\BOOTX64.EFI`, and the prefix test that finds that file
-//! system among all of them.
+//! boot manager does for `\EFI\BOOT\BOOTX64.EFI` (`BOOTAA64.EFI` on arm64), and the prefix
+//! test that finds that file system among all of them.
 
 /// The removable-media boot file, as the firmware's boot manager looks for it.
+#[cfg(target_arch = "x86_64")]
 pub const BOOT_FILE: &str = "\\EFI\\BOOT\\BOOTX64.EFI";
+#[cfg(target_arch = "aarch64")]
+pub const BOOT_FILE: &str = "\\EFI\\BOOT\\BOOTAA64.EFI";
 const MEDIA: u8 = 4;
 const MEDIA_FILE_PATH: u8 = 4;
 const END: u8 = 0x7f;

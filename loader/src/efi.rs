@@ -14,6 +14,7 @@ pub struct Guid(pub u32, pub u16, pub u16, pub [u8; 8]);
 pub const SIMPLE_FILE_SYSTEM: Guid = Guid(0x964e5b22, 0x6459, 0x11d2, [0x8e, 0x39, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b]);
 pub const DEVICE_PATH: Guid = Guid(0x09576e91, 0x6d3f, 0x11d2, [0x8e, 0x39, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b]);
 pub const RAM_DISK: Guid = Guid(0xab38a0df, 0x6873, 0x44a9, [0x87, 0xe6, 0xd4, 0xeb, 0x56, 0x14, 0x84, 0x49]);
+pub const GRAPHICS_OUTPUT: Guid = Guid(0x9042a9de, 0x23dc, 0x4a38, [0x96, 0xfb, 0x7a, 0xde, 0xd0, 0x80, 0x51, 0x6a]);
 /// `gEfiVirtualDiskGuid`: a RAM disk that is a disk image (as opposed to a CD image).
 pub const VIRTUAL_DISK: Guid = Guid(0x77ab535a, 0x45fc, 0x624b, [0x55, 0x60, 0xf7, 0xb2, 0x81, 0xd1, 0xf9, 0x6e]);
 
@@ -70,12 +71,41 @@ pub struct RamDiskProtocol {
     unregister: Unused,
 }
 
+#[repr(C)]
+pub struct GraphicsOutput {
+    query_set_blt: [Unused; 3],
+    pub mode: *const GraphicsMode,
+}
+
+#[repr(C)]
+pub struct GraphicsMode {
+    max_mode: u32,
+    mode: u32,
+    pub info: *const GraphicsModeInfo,
+    size_of_info: usize,
+    pub frame_buffer_base: u64,
+    frame_buffer_size: usize,
+}
+
+#[repr(C)]
+pub struct GraphicsModeInfo {
+    version: u32,
+    pub horizontal: u32,
+    pub vertical: u32,
+    pub pixel_format: u32,
+    pixel_masks: [u32; 4],
+    pub pixels_per_scan_line: u32,
+}
+
 /// `AllocateAnyPages`, `EfiBootServicesData`, `ByProtocol`.
 pub const ALLOCATE_ANY_PAGES: u32 = 0;
 pub const BOOT_SERVICES_DATA: u32 = 4;
 pub const BY_PROTOCOL: u32 = 2;
 
 const _: () = assert!(core::mem::offset_of!(SystemTable, con_out) == 0x40);
+const _: () = assert!(core::mem::offset_of!(GraphicsOutput, mode) == 0x18);
+const _: () = assert!(core::mem::offset_of!(GraphicsMode, frame_buffer_base) == 0x18);
+const _: () = assert!(core::mem::offset_of!(GraphicsModeInfo, pixels_per_scan_line) == 0x20);
 const _: () = assert!(core::mem::offset_of!(SystemTable, boot_services) == 0x60);
 const _: () = assert!(core::mem::offset_of!(BootServices, allocate_pages) == 0x28);
 const _: () = assert!(core::mem::offset_of!(BootServices, handle_protocol) == 0x98);

@@ -1,5 +1,5 @@
 //! QEMU's fw_cfg as the loader uses it: find a file by name in the directory (key 0x19),
-//! then read it in one DMA access. All fields on the wire are big-endian.
+//! then read it in one DMA access (or write one: ramfb's config). All fields on the wire are big-endian.
 
 /// Selector keys (QEMU docs/specs/fw_cfg.rst).
 pub const SIGNATURE: u16 = 0x0000;
@@ -11,6 +11,7 @@ pub const ID_DMA: u32 = 1 << 1;
 pub const DMA_ERROR: u32 = 1 << 0;
 pub const DMA_READ: u32 = 1 << 1;
 pub const DMA_SELECT: u32 = 1 << 3;
+pub const DMA_WRITE: u32 = 1 << 4;
 
 /// The file the lab gives the restoring QEMU: the boot's ESP as a FAT image.
 pub const ESP_FILE: &[u8] = b"opt/rustux/esp";
@@ -67,6 +68,11 @@ impl DmaAccess {
         }
     }
 
+    /// Select `key` and write `length` bytes from guest-physical `address` to it.
+    pub fn write(key: u16, length: u32, address: u64) -> Self {
+        DmaAccess { control: ((u32::from(key) << 16) | DMA_SELECT | DMA_WRITE).to_be(), ..Self::read(key, length, address) }
+    }
+
     /// `Some(true)` done, `Some(false)` failed, `None` still running (control as the device left it).
     pub fn outcome(control_be: u32) -> Option<bool> {
         let control = u32::from_be(control_be);
@@ -118,6 +124,13 @@ mod tests {
         assert_eq!(u32::from_be(a.length), 0x1000);
         assert_eq!(u64::from_be(a.address), 0x8000_0000);
         assert_eq!(core::mem::size_of::<DmaAccess>(), 16);
+    }
+
+    #[test]
+    fn a_dma_write_selects_and_writes() {
+        let a = DmaAccess::write(0x22, 28, 0x1000);
+        assert_eq!(u32::from_be(a.control), 0x0022_0018);
+        assert_eq!(u32::from_be(a.length), 28);
     }
 
     #[test]

@@ -3,15 +3,21 @@
 //! the console, and the lab snapshots the machine while it polls fw_cfg. A restored copy finds
 //! `opt/rustux/esp` (given to the restoring QEMU: fw_cfg contents are not migrated), reads it
 //! with one DMA access into a RAM disk (RamDiskDxe: the firmware's FAT driver mounts it), and
-//! loads `\EFI\BOOT\BOOTX64.EFI` from that file system with LoadImage/StartImage, as the boot
-//! manager does for a removable disk: the kernel's LoadedImage names the FAT volume it reads
-//! its initrd from, through the firmware's own file protocol.
+//! loads `\EFI\BOOT\BOOTX64.EFI` (`BOOTAA64.EFI`) from that file system with
+//! LoadImage/StartImage, as the boot manager does for a removable disk: the kernel's
+//! LoadedImage names the FAT volume it reads its initrd from, through the firmware's own file
+//! protocol. Where the machine has a ramfb (arm64's `virt`), the loader first writes its config
+//! again from the firmware's GOP: QEMU does not migrate it (src/ramfb.rs).
+//!
+//! One arch seam: how fw_cfg is reached (x86_64: I/O ports; aarch64: virt's MMIO registers).
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod efi;
-mod port;
+#[cfg_attr(target_arch = "x86_64", path = "port_x86_64.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "mmio_aarch64.rs")]
+mod fwcfg_io;
 
 use core::ffi::c_void;
 use core::ptr;
@@ -19,6 +25,7 @@ use core::ptr;
 use efi::{BootServices, Guid, Handle, Status, SystemTable};
 use loader::devpath::{self, BOOT_FILE};
 use loader::fwcfg::{self, DmaAccess, FileEntry};
+use loader::ramfb;
 
 const POLL_US: usize = 500;
 const MAX_DIR_ENTRIES: usize = 256;
@@ -54,10 +61,10 @@ impl Firmware {
     fn run(&self) -> Result<(), Failure> {
         // SAFETY: a boot service call with no pointers; 0 turns the watchdog off.
         unsafe { (self.bs.set_watchdog_timer)(0, 0, 0, ptr::null()) };
-        if &port::read_small::<4>(fwcfg::SIGNATURE) != b"QEMU" {
+        if &fwcfg_io::read_small::<4>(fwcfg::SIGNATURE) != b"QEMU" {
             return Err(("no fw_cfg on this machine", 0));
         }
-        if u32::from_le_bytes(port::read_small::<4>(fwcfg::ID)) & fwcfg::ID_DMA == 0 {
+        if u32::from_le_bytes(fwcfg_io::read_small::<4>(fwcfg::ID)) & fwcfg::ID_DMA == 0 {
             return Err(("fw_cfg has no DMA interface", 0));
         }
         let dir = self.pages(4 + fwcfg::dir_len(MAX_DIR_ENTRIES as u32))?;
@@ -70,8 +77,11 @@ impl Firmware {
         };
         let base = self.pages(esp.size as usize)?;
         let mut access = DmaAccess::read(esp.select, esp.size, base as u64);
-        if !port::dma(&mut access) {
+        if !fwcfg_io::dma(&mut access) {
             return Err(("fw_cfg DMA read of opt/rustux/esp failed", 0));
+        }
+        if let Some(ramfb) = fwcfg::find_file(self.directory(dir)?, ramfb::RAMFB_FILE) {
+            self.restore_ramfb(ramfb.select)?;
         }
         let disk = self.register_ram_disk(base, esp.size)?;
         let fs = self.file_system_on(disk)?;
@@ -80,20 +90,48 @@ impl Firmware {
 
     /// The ESP's directory entry once the restoring QEMU serves a real one (not the placeholder).
     fn esp_entry(&self, dir: *mut u8) -> Result<Option<FileEntry>, Failure> {
+        Ok(fwcfg::find_file(self.directory(dir)?, fwcfg::ESP_FILE).filter(|f| f.size >= fwcfg::MIN_ESP_SIZE))
+    }
+
+    /// fw_cfg's file directory (its entries, without the count), read into `dir`: valid until
+    /// the next read into `dir` (the pages are never freed).
+    fn directory(&self, dir: *mut u8) -> Result<&'static [u8], Failure> {
         let mut access = DmaAccess::read(fwcfg::FILE_DIR, 4, dir as u64);
-        if !port::dma(&mut access) {
+        if !fwcfg_io::dma(&mut access) {
             return Err(("fw_cfg DMA read of the file directory failed", 0));
         }
         // SAFETY: `dir` is our allocation of 4 + MAX_DIR_ENTRIES entries; the DMA filled its first 4 bytes.
         let count = fwcfg::dir_count(unsafe { &*(dir as *const [u8; 4]) }).min(MAX_DIR_ENTRIES as u32);
         let len = 4 + fwcfg::dir_len(count);
         let mut access = DmaAccess::read(fwcfg::FILE_DIR, len as u32, dir as u64);
-        if !port::dma(&mut access) {
+        if !fwcfg_io::dma(&mut access) {
             return Err(("fw_cfg DMA read of the file directory failed", 0));
         }
         // SAFETY: the DMA filled `len` bytes of our allocation, which holds at least that many.
-        let entries = unsafe { core::slice::from_raw_parts(dir.add(4), len - 4) };
-        Ok(fwcfg::find_file(entries, fwcfg::ESP_FILE).filter(|f| f.size >= fwcfg::MIN_ESP_SIZE))
+        Ok(unsafe { core::slice::from_raw_parts(dir.add(4), len - 4) })
+    }
+
+    /// Point the ramfb device at the framebuffer the firmware's GOP draws in, as it did before
+    /// the snapshot: the restored device has forgotten it, and the kernel draws in that GOP.
+    fn restore_ramfb(&self, select: u16) -> Result<(), Failure> {
+        let gop = self.locate(&efi::GRAPHICS_OUTPUT).map_err(|s| ("ramfb but no GOP to restore it from", s))?;
+        // SAFETY: the firmware's GOP instance, found above; its mode and mode info live as long as it.
+        let (mode, info) = unsafe {
+            let mode = &*(*(gop as *const efi::GraphicsOutput)).mode;
+            (mode, &*mode.info)
+        };
+        if info.pixel_format != ramfb::GOP_BGRX {
+            return Err(("the GOP's pixel format is not ramfb's XRGB8888", info.pixel_format as Status));
+        }
+        let config = self.pages(ramfb::CONFIG_SIZE)?;
+        let bytes = ramfb::config(mode.frame_buffer_base, info.horizontal, info.vertical, info.pixels_per_scan_line);
+        // SAFETY: our allocation of at least CONFIG_SIZE bytes.
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), config, bytes.len()) };
+        let mut access = DmaAccess::write(select, ramfb::CONFIG_SIZE as u32, config as u64);
+        if !fwcfg_io::dma(&mut access) {
+            return Err(("fw_cfg DMA write of etc/ramfb failed", 0));
+        }
+        Ok(())
     }
 
     /// The RAM disk's device path; RamDiskDxe connects its drivers (the FAT one mounts it).
@@ -151,9 +189,11 @@ impl Firmware {
         // SAFETY: `full` is a whole device path; the firmware reads the file through it.
         let status = unsafe { (self.bs.load_image)(0, self.image, full, ptr::null(), 0, &mut child) };
         if status != efi::SUCCESS {
-            return Err(("LoadImage of \\EFI\\BOOT\\BOOTX64.EFI failed", status));
+            return Err(("LoadImage of the boot file failed", status));
         }
-        self.say("rustux-loader: starting \\EFI\\BOOT\\BOOTX64.EFI\r\n"); // from here on, what happens is the image's
+        self.say("rustux-loader: starting ");
+        self.say(BOOT_FILE);
+        self.say("\r\n"); // from here on, what happens is the image's
         // SAFETY: `child` is the image LoadImage just made.
         let status = unsafe { (self.bs.start_image)(child, ptr::null_mut(), ptr::null_mut()) };
         Err(("the boot file returned", status))

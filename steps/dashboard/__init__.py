@@ -14,12 +14,13 @@ from typing import Any
 PLUGIN = "wsgi_dashboards"
 
 
-def plugin_config(targets: list[str], boards: list[str], buildbot_url: str,
-                  environments: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """`environments`: each target's environment, shown under its column."""
+def plugin_config(targets: list[str], boards: list[str], buildbot_url: str, environments: dict[str, str] | None = None,
+                  machines: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """`environments`: each target's environment, shown under its column; `machines`: each
+    target's machine type (the matrix compares the lanes of one)."""
     # Imported here: Flask is needed only by a master that serves the UI.
     from steps.dashboard.app import NAME, LabShape, create_app
 
-    app = create_app(LabShape(tuple(targets), tuple(boards), buildbot_url, dict(environments or {})))
+    app = create_app(LabShape(tuple(targets), tuple(boards), buildbot_url, dict(environments or {}), dict(machines or {})))
     return [{"name": NAME, "caption": "Boot lab", "app": app, "order": 1, "icon": "table"}]
 

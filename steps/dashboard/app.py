@@ -23,6 +23,7 @@ from steps.dashboard.trends import build_trend
 
 NAME = "bootlab"
 MATRIX_ROWS = 25  # kernel revisions on the matrix: the page stays fast however long the history
+GOLDEN_BOOTS = 5  # golden-image boots per target the matrix's comparisons look back on
 TABS = (("matrix", "Matrix"), ("boards", "Boards"), ("trends", "Trends"))
 TREND_BOOTS = 40  # boots per target on the trend chart
 
@@ -35,6 +36,7 @@ class LabShape:
     boards: tuple[str, ...]
     buildbot_url: str
     environments: dict[str, str] = field(default_factory=dict)  # target -> its environment (QEMU and root)
+    machines: dict[str, str] = field(default_factory=dict)  # target -> its machine type: lanes compared within one
 
     @property
     def columns(self) -> list[str]:
@@ -127,7 +129,8 @@ def create_app(shape: LabShape) -> Flask:
 
     def _matrix():
         runs = fetch.on_reactor(master(), fetch.kernel_runs, MATRIX_ROWS, finished)
-        return build_matrix(runs, shape.columns)
+        golden = fetch.on_reactor(master(), fetch.golden_boots, list(shape.machines), GOLDEN_BOOTS) if shape.machines else []
+        return build_matrix(runs, shape.columns, shape.environments, shape.machines, golden)
 
     return app
 

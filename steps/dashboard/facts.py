@@ -13,9 +13,12 @@ from typing import Any
 from lab.contract import (  # Buildbot's result codes and a boot build's properties (steps/boot.py)
     BOOT_PROPERTIES, CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS, subject_of,
 )
+from lab.verdict import Culprit, Outcome, Verdict
 
 __all__ = ["BOOT_PROPERTIES", "CANCELLED", "EXCEPTION", "FAILURE", "RETRY", "SKIPPED", "SUCCESS", "WARNINGS"]
 
+VERDICTS = {v.value for v in Verdict}
+CULPRITS = {c.value for c in Culprit}
 # Which scheduler started a kernel build -> the row's kind (steps/config.py names them).
 KINDS = {"push": "push", "try": "try", "force-kernel": "forced"}
 
@@ -39,6 +42,8 @@ class Boot:
     reached: int | None = None
     total: int | None = None
     started_at: datetime | None = None
+    environment: str | None = None  # the distribution a QEMU boot ran on (lab.environment.ran_on)
+    qemu: str | None = None  # and its QEMU's version
 
     @property
     def style(self) -> str:
@@ -56,6 +61,17 @@ class Boot:
         if self.verdict is None:
             return "no verdict"
         return f"{self.verdict}/{self.culprit}" if self.culprit else self.verdict
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The verdict as the lab's rules take it, once there is one (None for a property that is not one)."""
+        if not self.complete or self.verdict not in VERDICTS:
+            return None
+        try:
+            return Outcome(Verdict(self.verdict), Culprit(self.culprit) if self.culprit in CULPRITS else None,
+                           self.reason or "", self.last_milestone)
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,7 @@ def prop(build: dict[str, Any], name: str) -> Any:
 
 def boot_from(build: dict[str, Any], buildername: str) -> Boot:
     duration = prop(build, "boot_duration_s")
+    ran = prop(build, "environment") or {}
     return Boot(
         buildid=build["buildid"], builderid=build["builderid"], number=build["number"],
         subject=subject_of(buildername), complete=bool(build.get("complete")), results=build.get("results"),
@@ -92,9 +109,8 @@ def boot_from(build: dict[str, Any], buildername: str) -> Boot:
         reason=prop(build, "reason"), last_milestone=prop(build, "last_milestone"),
         duration_s=float(duration) if isinstance(duration, (int, float)) else None,
         reached=prop(build, "milestones_reached"), total=prop(build, "milestones_total"),
-        started_at=build.get("started_at"),
+        started_at=build.get("started_at"), environment=ran.get("name"), qemu=ran.get("qemu"),
     )
-
 
 def kernel_run_from(build: dict[str, Any], sourcestamps: list[dict[str, Any]], reason: str | None,
                     boots: tuple[Boot, ...]) -> KernelRun:

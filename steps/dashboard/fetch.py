@@ -17,7 +17,7 @@ from twisted.internet.threads import blockingCallFromThread
 from buildbot.data import resultspec
 from lab import contract
 from lab.contract import KERNEL_BUILDER
-from steps.dashboard.facts import BOOT_PROPERTIES, KernelRun, boot_from, kernel_run_from, prop
+from steps.dashboard.facts import BOOT_PROPERTIES, Boot, KernelRun, boot_from, kernel_run_from, prop
 
 
 def on_reactor(master, coroutine_fn, *args) -> Any:
@@ -95,6 +95,19 @@ async def _kernel_run(master, kbuild: dict[str, Any], names: dict[int, str]) -> 
         [defer.ensureDeferred(_with_properties(master, child)) for child in children], consumeErrors=True)
     return kernel_run_from(kbuild, (buildset or {}).get("sourcestamps") or [], (buildset or {}).get("reason"),
                            tuple(boot_from(b, names.get(b["builderid"], "")) for b in boots))
+
+
+async def golden_boots(master, targets: list[str], limit: int) -> list[Boot]:
+    """The golden image's last `limit` boots on each target (`golden/<target>`), newest first."""
+    named = await builders(master)
+
+    async def of(target: str) -> list[Boot]:
+        builder = named.get(contract.builder(contract.GOLDEN, target))
+        found = await builds_of(master, builder["builderid"], limit) if builder else []
+        return [boot_from(b, builder["name"]) for b in found]
+
+    found = await defer.gatherResults([defer.ensureDeferred(of(t)) for t in targets], consumeErrors=True)
+    return sorted((b for boots in found for b in boots), key=lambda b: -b.buildid)
 
 
 BOOT_STEP = "boot"  # steps/boot.py's BootStep

@@ -19,11 +19,12 @@ os.environ.setdefault("BOOTLAB_CROSSBAR_VENV", str(router.venv_dir()))
 
 
 @contextmanager
-def host_lab(qemu_hosts: int = 2, inventory: Path | None = None, cluster: bool = False):
+def host_lab(qemu_hosts: int = 2, inventory: Path | None = None, cluster: bool = False,
+             distributions: dict[str, str] | None = None):
     """A lab in a temp dir of its own (pytest's are 0700: PostgreSQL's `postgres` user could not
     reach its data), removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="bootlab-hosts-"))
-    lab = create(root, qemu_hosts, inventory, cluster)
+    lab = create(root, qemu_hosts, inventory, cluster, distributions)
     try:
         start(lab)
         wait_for_workers(lab.client(None), timeout_s=120)

@@ -58,11 +58,11 @@ def running_redfish_board(inventory: Inventory, board: Board, **options: bool) -
         redfishboard.stop(board)
         left = lingering(status.state)
         assert not left, f"left running after vboard stop: {left}"
-        assert libvirt.virsh("dominfo", board.name, check=False).returncode != 0, "the domain was left defined"
+        assert libvirt.virsh("dominfo", redfishboard.domain_name(board), check=False).returncode != 0, "the domain was left defined"
 
 
-def domain_running(name: str) -> bool:
-    return libvirt.state(name) == "running"
+def domain_running(board: Board) -> bool:
+    return libvirt.state(redfishboard.domain_name(board)) == "running"
 
 
 def ps_text() -> str:

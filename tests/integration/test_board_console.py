@@ -19,6 +19,7 @@ from workers.board.error import ConsoleError
 from workers.console.base import ConsoleGap
 from workers.console.serialport import SerialConsole
 from workers.console.sol import SolConsole
+from polling import wait_until
 
 ADMIN_PW = "adm-Secret-41"
 SOL_PW = "sol-Secret-42"
@@ -146,9 +147,8 @@ set_working_mc 0x20
     sim = subprocess.Popen(["ipmi_sim", "-c", "lan.conf", "-f", "bmc.emu", "-s", "state", "-n"], cwd=tmp_path,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 15  # ipmi_sim connects to the UART at once, then every 10 s
-        while not _connected_to(uart.port) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        # ipmi_sim connects to the UART at once, then every 10 s
+        wait_until(lambda: _connected_to(uart.port), 15, "ipmi_sim connected to the UART")
         yield {"port": port, "uart": uart}
     finally:
         sim.terminate()
@@ -173,10 +173,7 @@ def test_sol_streams_the_uart_and_sends_keys(bmc: dict) -> None:
         data, gaps = collect(console, 10.0, until=b"\n")
         assert re.search(rb"uart line \d+\r\n", data), data[-200:]
         console.write(b"~x")
-        deadline = time.monotonic() + 5
-        while b"~x" not in bmc["uart"].received and time.monotonic() < deadline:
-            collect(console, 0.2)
-        assert b"~x" in bmc["uart"].received
+        wait_until(lambda: collect(console, 0.2) and b"~x" in bmc["uart"].received, 5, "the keys reached the UART")
         assert not gaps
     finally:
         console.close()

@@ -23,6 +23,7 @@ from workers.esp import build_esp_image
 from workers.deploy.pxe import Dnsmasq, LabNetwork, dnsmasq_config, mac_dir, stage_esp
 from workers.board.error import DeployError
 from workers.deploy.usb import deploy_usb
+from polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTLAB = Path(sys.executable).parent / "bootlab"
@@ -229,6 +230,11 @@ def test_usb_write_to_a_missing_device_is_a_deploy_error_naming_board_and_device
         deploy_usb(_usb_board("/proc/no-such-stick"), image)
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 @pytest.fixture
 def sshd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A real OpenSSH server on a free loopback port, its own host key and config; key login."""
@@ -264,12 +270,7 @@ Subsystem sftp internal-sftp
     monkeypatch.setenv("BOOTLAB_SECRETS", str(secrets_dir))
     (secrets_dir / "stick-host-key").write_text((d / "user").read_text())
     try:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        wait_until(lambda: _listening(port), 5, f"sshd listening on port {port}")
         user = os.environ.get("USER") or "root"
         yield {"port": port, "host_pub": (d / "host.pub").read_text().split()[:2], "state": state,
                "host": SshHost("127.0.0.1", user, port, key_secret="stick-host-key")}

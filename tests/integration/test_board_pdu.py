@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from board_support import BOOTLAB, REPO, lingering, wait_for_text
+from polling import wait_until
 
 from lab.board import Board
 from lab.inventory import Inventory, load_inventory
@@ -61,10 +62,8 @@ def boot(inventory: Inventory, out: Path) -> tuple[int, dict, str]:
 
 
 def assert_off_and_released(board: Board, state: Path) -> None:
-    deadline = time.monotonic() + 10  # pdudaemon switches from its queue, after it answered
-    while outlet.running_pid(state) is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert outlet.running_pid(state) is None, "the outlet was left on: the VM runs"
+    # pdudaemon switches from its queue, after it answered
+    wait_until(lambda: outlet.running_pid(state) is None, 10, "the outlet switched off (left on, the VM runs)")
     lock = BoardLock(board)
     lock.acquire("test: is it free?")
     lock.release()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from board_support import BOOTLAB, REPO, board_of, lingering, running_vboard, vboard_inventory
+from polling import wait_until
 
 from workers.board.error import BoardError
 from workers.power.ipmi import IpmiPower
@@ -70,10 +71,7 @@ def test_power_on_off_cycle_read_back_and_a_second_client_agrees(tmp_path):
             # the second client switches it off; we see it
             assert ipmitool(board, "chassis", "power", "off", password_file=pw_file).returncode == 0
             assert power.status() == "off"
-            deadline = time.monotonic() + 3
-            while qemu_running(vb.state) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert not qemu_running(vb.state)
+            wait_until(lambda: not qemu_running(vb.state), 3, "the virtual board's QEMU stopped")
             # every exchange answered without our retry; how fast is bench/vboard.py's to say
             rtts = [t for what, t in power.round_trips if what == "get power"]
             assert rtts and max(rtts) < board.bmc.timeout_s, power.round_trips
@@ -209,10 +207,7 @@ def test_a_killed_supervisor_takes_the_vm_with_it(tmp_path):
             power.on()
             assert qemu_running(vb.state)
             os.kill(vb.running["supervisor"], signal.SIGKILL)
-            deadline = time.monotonic() + 3
-            while qemu_running(vb.state) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert not qemu_running(vb.state)
+            wait_until(lambda: not qemu_running(vb.state), 3, "the virtual board's QEMU stopped with its supervisor")
             with pytest.raises(BoardError, match=rf"board {board.name}: BMC {board.bmc.address}: get power: the BMC answered"):
                 power.status()  # ipmi_sim's chassis program finds no supervisor
         finally:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from board_support import BOOTLAB, REPO
 from redfish_support import board_of, domain_running, ps_text, redfish_inventory, running_redfish_board
+from polling import wait_until
 
 from lab.verdict import Culprit
 from workers import secrets
@@ -27,7 +28,7 @@ from workers.console.base import ConsoleGap
 from workers.console.netconsole import NetConsole
 from workers.power.redfish import RedfishPower
 from workers.state import vboard_dir
-from workers.vboard import labca, libvirt
+from workers.vboard import labca, libvirt, redfishboard
 
 ESP = REPO / "build" / "esp"
 
@@ -50,7 +51,7 @@ def assert_off_released_clean(board, out: Path, ps_samples: list[str]) -> None:
     lock = BoardLock(board)
     lock.acquire("test: is it free?")
     lock.release()
-    xml = libvirt.virsh("dumpxml", board.name).stdout
+    xml = libvirt.virsh("dumpxml", redfishboard.domain_name(board)).stdout
     assert "esp-iso" not in xml, "the virtual media was left inserted"
     password = secrets.resolve(board.bmc.credentials.password_secret)
     assert not any(password in sample for sample in ps_samples), "the BMC password showed in the process list"
@@ -112,7 +113,7 @@ def test_refused_login_and_a_foreign_certificate_are_errors_of_the_lab(tmp_path:
         assert result["verdict"] == "ERROR" and result["culprit"] == Culprit.LAB.value, result.get("reason")
         assert "refused user 'admin'" in result["reason"] and board.bmc.credentials.password_secret in result["reason"]
         assert right not in stderr and "not-the-password" not in stderr
-        assert not domain_running(board.name)
+        assert not domain_running(board)
 
 
 class _Answer503(http.server.BaseHTTPRequestHandler):
@@ -169,15 +170,10 @@ def test_ser2net_dropping_the_console_is_a_gap_and_a_reconnect(tmp_path: Path) -
         try:
             # another client on the same port: ser2net's kickolduser drops ours, as on a shared lab controller
             with socket.create_connection(("127.0.0.1", board.console.port)):
-                deadline = time.monotonic() + 10
-                while console.down_since is None and time.monotonic() < deadline:
-                    console.read(0.1)
-                assert console.down_since is not None, "ser2net's drop went unnoticed"
-            gaps: list[ConsoleGap] = []
-            deadline = time.monotonic() + 10
-            while not gaps and time.monotonic() < deadline:
-                gaps = [c for c in console.read(0.1) if isinstance(c, ConsoleGap)]
-            assert gaps and gaps[0].end >= gaps[0].start and "reconnected" in gaps[0].reason
+                wait_until(lambda: console.read(0.1) is not None and console.down_since is not None, 10,
+                           "ser2net's drop noticed")
+            gaps = wait_until(lambda: [c for c in console.read(0.1) if isinstance(c, ConsoleGap)], 10, "a gap marker")
+            assert gaps[0].end >= gaps[0].start and "reconnected" in gaps[0].reason
             assert console.down_since is None
         finally:
             console.close()

@@ -46,10 +46,10 @@ def test_the_quirks_other_labs_met_are_handled(quirky) -> None:
                                    verify=str(board.bmc.ca), auth=(board.bmc.credentials.user, password(board)))
     assert unconditional.status_code == 412, "the stand-in did not require If-Match: the check above proves nothing"
     power.on()  # the next three reads say PoweringOn: waited out, not taken for the answer
-    assert domain_running(board.name) and quirks.transient_served == 3
+    assert domain_running(board) and quirks.transient_served == 3
     assert any(e.startswith("redfish: power is on (read back") for e in log), log
     power.off()
-    assert not domain_running(board.name) and quirks.transient_served == 6
+    assert not domain_running(board) and quirks.transient_served == 6
     assert any(e.startswith("redfish: power is off (read back") for e in log), log
     power.clear_boot()
     assert any(e.startswith("redfish: boot override set back to Hdd") for e in log), log

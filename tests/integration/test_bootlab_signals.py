@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from bootlab_support import (
     variant_esp,
     wait_gone,
 )
+from polling import WaitTimeout, wait_until
 
 pytestmark = pytest.mark.qemu
 
@@ -33,14 +33,18 @@ def start_silent_boot(out: Path) -> tuple[subprocess.Popen[str], int]:
          "--out", str(out), "--json"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def qemu_running():
         children = qemu_children(runner.pid)
-        if children and (out / "serial.log").exists() and (out / "serial.log").stat().st_size > 0:
-            return runner, children[0]
-        time.sleep(0.1)
-    runner.kill()
-    pytest.fail("QEMU did not start within 30 s")
+        return children[0] if children and _printed(out / "serial.log") else None
+    try:
+        return runner, wait_until(qemu_running, 30, "QEMU started and the guest printed on serial")
+    except WaitTimeout:
+        runner.kill()
+        raise
+
+
+def _printed(log: Path) -> bool:
+    return log.exists() and log.stat().st_size > 0
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
@@ -82,15 +86,11 @@ def test_a_killed_worker_takes_the_runner_and_qemu_with_it(tmp_path):
         [sys.executable, "-c", "import subprocess, sys, time; p = subprocess.Popen(sys.argv[1:]); time.sleep(300)",
          str(BOOTLAB), "boot", "--target", "pc-bios", "--image", str(variant_esp("silent")), "--timeout", "120",
          "--out", str(out)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    runner = qemu = None
-    while time.monotonic() < deadline and qemu is None:
+    def runner_and_qemu():
         runners = qemu_children(worker.pid)  # the worker's child: bootlab
-        runner = runners[0] if runners else None
-        qemus = qemu_children(runner) if runner else []
-        qemu = qemus[0] if qemus and (out / "serial.log").exists() and (out / "serial.log").stat().st_size else None
-        time.sleep(0.1)
-    assert qemu is not None, "QEMU did not start within 30 s"
+        qemus = qemu_children(runners[0]) if runners else []
+        return (runners[0], qemus[0]) if qemus and _printed(out / "serial.log") else None
+    runner, qemu = wait_until(runner_and_qemu, 30, "bootlab started QEMU and the guest printed on serial")
     worker.kill()
     worker.wait()
     try:

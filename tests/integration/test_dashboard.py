@@ -107,6 +107,27 @@ def test_the_matrix_shows_the_forced_revision_on_the_target_and_the_board(lab, f
     shot(browser, session, "matrix-forced.png")
 
 
+def test_the_matrix_shows_which_environment_differs_across_its_row(browser, tmp_path):
+    """The matrix of an image failing on Debian 13 and passing on Debian 12 (the facts are made up:
+    no environment here fails this kernel; tests/steps/test_dashboard_environments.py checks the
+    decision), laid out by Chromium with the dashboard's own style sheet."""
+    from tests.steps.test_dashboard_environments import environment_fault, render
+    css = (REPO / "steps/dashboard/static/dashboard.css").read_text()
+    page = tmp_path / "matrix.html"
+    page.write_text(f"<!doctype html><html><head><style>{css}</style></head><body>{render(*environment_fault())}</body></html>")
+    session = browser.open(page.as_uri(), settle_s=0)
+    heads = browser.evaluate(session, "[...document.querySelectorAll('table.matrix thead th')].map(t => t.innerText.replace(/\\n/g, ' '))")
+    assert heads == ["kernel", "q35-pflash debian12 QEMU 7.2.22", "q35-pflash debian13 QEMU 10.0.13", "pc-pflash debian12 QEMU 7.2.22"]
+    row = browser.evaluate(session, "(() => { const r = document.querySelector('tr.comparison'), heads = [...document."
+                                    "querySelectorAll('thead th')], d = r.firstElementChild.getBoundingClientRect();"
+                                    " return [r.dataset.machine, Math.abs(d.left - heads[0].getBoundingClientRect().left) < 2 &&"
+                                    " Math.abs(d.right - heads.at(-1).getBoundingClientRect().right) < 2, r.offsetHeight > 20,"
+                                    " [...r.querySelectorAll('li .decided')].map(d => d.innerText)]; })()")
+    assert row == ["q35", True, True, ["PASS", "ERROR/host"]]
+    assert "the environment differs, not the code" in browser.evaluate(session, "document.querySelector('tr.comparison').innerText")
+    shot(browser, session, "matrix-environments.png")
+
+
 def forced_last(forced, subject: str) -> str:
     return next(b["last_milestone"] for b in forced.boots if b["target"] == subject)
 

@@ -1,6 +1,8 @@
 """The lab across hosts: PostgreSQL, crossbar, the engine and ui masters, two QEMU worker hosts and
-the board controller, each in its own network namespace with its own address and directory; a
-build forced on the ui master fans its boots out over the hosts, both masters show it, and each
+the board controller, each in its own network namespace with its own address and directory, the
+second QEMU host of Debian 13 (its worker runs Debian 13's QEMU and EDK2 from the environment's
+root, steps/hostdistro.py); a build forced on the ui master fans its boots out over the hosts and
+so across environments, both masters show it, and each
 host holds only the secrets it needs (its files, its processes' argv and environment). Real
 masters, workers, QEMU, ipmi_sim, dnsmasq (the board controller PXE-boots vboard-1 on its own lab
 network), PostgreSQL, crossbar; needs root (`ip netns`).
@@ -29,7 +31,7 @@ pytestmark = [pytest.mark.hosts, pytest.mark.slow, pytest.mark.qemu]
 
 @pytest.fixture(scope="module")
 def lab():
-    with host_lab(qemu_hosts=2, cluster=True) as lab:
+    with host_lab(qemu_hosts=2, cluster=True, distributions={"qemu-2": "debian13"}) as lab:
         yield lab
 
 
@@ -39,6 +41,12 @@ def forced(lab):
 
 
 def test_every_target_and_board_passes_and_the_boots_fan_out_over_the_hosts(lab, forced):
+    # each QEMU boot's record names the distribution and QEMU of the host it ran on: the fan-out crossed
+    # environments; the arm64 target stays on qemu-1 (Debian 13's root has no qemu-system-aarch64)
+    ran = {(lab.plan.host_of_worker(b["worker"]).name, b["environment"]["name"], b["environment"]["qemu"].rsplit(".", 1)[0])
+           for b in forced.boots if b["environment"]}
+    assert ran == {("qemu-1", "debian12", "7.2"), ("qemu-2", "debian13", "10.0")}, ran
+    assert next(b["worker"] for b in forced.boots if b["target"] == "virt-aavmf") == "qemu-1"
     assert forced.kernel_result == "success", forced.kernel_state
     inventory_boots = {b["target"]: b for b in forced.boots}
     assert set(inventory_boots) == {"q35-pflash", "pc-pflash", "q35-bios", "pc-bios", "virt-aavmf", "vboard-1", "vboard-2",

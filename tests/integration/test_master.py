@@ -20,13 +20,14 @@ import pytest
 import yaml
 
 from steps.auth import load_users
-from steps.local_lab import create, free_port, start, stop, vboard_running, wait_for_workers
+from steps.local_lab import boot_lanes, boot_table, create, free_port, start, stop, vboard_running, wait_for_workers
 from steps.rest import RestClient, RestError
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ("q35-pflash", "pc-bios")  # two machines x two firmware modes keeps the test under ~3 min
+LANES = ("q35-pflash-trixie", "q35-secure-boot")  # nightly compatibility lanes: Debian 13's QEMU, Secure Boot
 HELLO = "userspace/programs/src/bin/hello.rs"
 BOARD = "vboard-1"
 
@@ -43,7 +44,7 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     inventory = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())
     for name, target in inventory["targets"].items():
-        target["enabled"] = name in TARGETS
+        target["enabled"] = name in TARGETS + LANES
         target["milestones"] = str(REPO / "kernel/milestones.yaml")
     # one virtual board, on ports no other test or demo uses, with its own worker
     board = inventory["boards"][BOARD]
@@ -156,6 +157,21 @@ def test_developer_cannot_run_an_operator_action_and_operator_can(lab, forced):
         build = operator.builds_of_request(brid)[-1]
         props = operator.properties(build["buildid"])
         assert (build["results"], props.get("verdict")) == (0, "PASS"), (build["state_string"], props)
+
+
+def test_the_kernels_golden_image_boots_through_the_master_on_each_environment_and_secure_boot(lab, forced):
+    """What `make demo` prints after its kernel build (`python -m steps.local_lab lanes`): the kernel
+    that passed on q35 booted by the master's golden builders on Debian 13's QEMU and EDK2 and under
+    Secure Boot with the lab's keys, each row naming the distribution and QEMU that ran it."""
+    assert {b["target"]: b["verdict"] for b in forced.boots} == {"q35-pflash": "PASS", "pc-bios": "PASS", BOARD: "PASS"}
+    rows = boot_lanes(lab)
+    assert {r["target"]: (r["builder"], r["verdict"], r["environment"]["name"], r["environment"]["qemu"].rsplit(".", 1)[0])
+            for r in rows} == {"q35-pflash-trixie": ("golden/q35-pflash-trixie", "PASS", "debian13", "10.0"),
+                               "q35-secure-boot": ("golden/q35-secure-boot", "PASS", "debian12", "7.2")}
+    table = boot_table(rows).splitlines()
+    assert [line.split()[:4] for line in table[2:]] == [["q35-pflash-trixie", "debian13", "QEMU", rows[0]["environment"]["qemu"]],
+                                                        ["q35-secure-boot", "debian12", "QEMU", rows[1]["environment"]["qemu"]]]
+    print("\n" + "\n".join(table))
 
 
 def test_board_actions_are_for_operators(lab):

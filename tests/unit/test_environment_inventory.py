@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab.environment import HOST
+from lab.environment import HOST, distribution, ran_on
 from lab.inventory import InventoryError, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,3 +65,16 @@ def test_a_missing_root_is_the_boots_error_not_the_inventorys(tmp_path):
     inv = load_inventory(write(tmp_path, data))  # every other target still boots
     assert inv.target("q35-pflash-trixie").environment.missing() == (
         f"environment debian13: its root {tmp_path / 'nowhere'} does not exist: run scripts/install-envs.sh (make deps)")
+
+
+def test_a_boot_ran_on_its_roots_environment_or_else_on_the_hosts_distribution():
+    trixie = "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nID=debian\nVERSION_ID=\"13\"\n"
+    assert distribution(trixie) == "debian13"
+    assert distribution("# nothing known\n") is None
+    greeting = "QEMU emulator version 10.0.13 (Debian 1:10.0.13+ds-0+deb13u1)"
+    own = {"name": "debian12", "qemu": "qemu-system-x86_64", "root": None, "host": "debian13"}
+    assert ran_on(own, greeting) == {"name": "debian13", "qemu": "10.0.13"}  # a Debian 13 host's own QEMU
+    rooted = {"name": "debian13", "qemu": "/r/qemu", "root": "/r", "host": "debian12"}
+    assert ran_on(rooted, "QEMU emulator version 10.0.13") == {"name": "debian13", "qemu": "10.0.13"}
+    assert ran_on({**own, "host": None}, None) == {"name": "debian12", "qemu": None}
+    assert ran_on(None, greeting) is None  # a board's boot

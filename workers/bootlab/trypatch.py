@@ -8,14 +8,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from lab.contract import KERNEL_BUILDER
 from lab.verdict import EXIT_ERROR, EXIT_USAGE, worst
 from workers.bootlab.common import UsageError, add_command, load, require_positive
-from workers.tryclient import OPTIONS, TryError, TryJob, credentials, read_options, submit
-from workers.trysource import SourceError, checkout_root, read_source
+from workers.tryclient import OPTIONS, TryError, credentials, read_options, submit
+from workers.trypatch import try_patch
+from workers.trysource import SourceError
 from workers.trywatch import TryWatch, WatchError, kernel_build_verdict
 
 
@@ -54,28 +54,20 @@ def _cmd_try(args: argparse.Namespace) -> int:
         raise UsageError(f"--target {unknown[0]}: not in {args.inventory} (targets and boards: {', '.join(names)})")
     started = time.monotonic()
     try:
-        root = checkout_root(Path.cwd())
-        branch = args.branch or inventory.lab.kernel_branch or "main"
-        source = read_source(root, branch)
+        tried = try_patch(Path.cwd(), inventory.lab, args.branch, args.target)
         options = read_options(OPTIONS)
         master = args.master or str(options.get("try_master") or "127.0.0.1:8031")
         web = args.web or str(options.get("bootlab_web") or "http://127.0.0.1:8010/")
         web = web if web.endswith("/") else web + "/"
         who = credentials(options, OPTIONS)
-        try_id = uuid.uuid4().hex
-        properties: dict[str, object] = {"try_id": try_id}
-        if args.target:
-            properties["try_targets"] = args.target
-        job = TryJob(branch=source.branch, base=source.base, patch=source.patch,
-                     repository=inventory.lab.kernel_repo or str(root), builder=KERNEL_BUILDER,
-                     author=source.author, subject=source.subject, properties=properties)
-        submit(master, who, job, args.connect_timeout)
+        submit(master, who, tried.job, args.connect_timeout)
     except (SourceError, TryError) as e:
         print(f"bootlab try: {e}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"try: {source.subject} by {source.author}, {len(source.patch)} bytes on {branch} at "
+    source = tried.source
+    print(f"try: {source.subject} by {source.author}, {len(source.patch)} bytes on {source.branch} at "
           f"{source.base[:12]}", flush=True)
-    watch = TryWatch(web, try_id, say=lambda line: print(line, flush=True))
+    watch = TryWatch(web, tried.try_id, say=lambda line: print(line, flush=True))
     try:
         build = watch.follow(KERNEL_BUILDER, args.timeout)
     except WatchError as e:

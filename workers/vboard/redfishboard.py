@@ -8,6 +8,7 @@ destroyed and undefined, the pool's downloaded media removed.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -23,6 +24,13 @@ from workers.vboard.manager import VboardError, VboardStatus, alive, spawn, stop
 
 PROCESSES = ("uart", "sushy-emulator", "ser2net")
 
+
+
+def domain_name(board: Board) -> str:
+    """The board's libvirt domain: libvirtd's domains are one namespace per machine, so two labs
+    here (a demo and a test run) each name theirs after their own state directory."""
+    state = str(vboard_dir(board).resolve())
+    return f"{board.name}-{hashlib.sha256(state.encode()).hexdigest()[:8]}"
 
 def start(board: Board, inventory: Inventory, *, ignore_boot_device: bool = False) -> VboardStatus:
     assert board.virtual is not None
@@ -52,12 +60,12 @@ def start(board: Board, inventory: Inventory, *, ignore_boot_device: bool = Fals
                    state / "uart.log")
         with open(state / "disk.img", "wb") as disk:
             disk.truncate(1 << 20)
-        libvirt.define(libvirt.Domain(board.name, board.virtual.memory_mb, str(fw.code), str(fw.vars),
+        libvirt.define(libvirt.Domain(domain_name(board), board.virtual.memory_mb, str(fw.code), str(fw.vars),
                                       board.mac or "52:54:00:b0:07:10", str(state / "serial.sock"), str(state / "disk.img"),
                                       os_boot_order=ignore_boot_device),
                        state / "domain.xml")
         conf = redfishbmc.write_config(board, state, secrets.ensure(board.bmc.credentials.password_secret), str(fw.code),
-                                       libvirt.uuid(board.name), ignore_boot_device=ignore_boot_device)
+                                       libvirt.uuid(domain_name(board)), ignore_boot_device=ignore_boot_device)
         started["sushy-emulator"] = spawn([str(exe), "--config", str(conf)], state / "sushy-emulator.log")
         write_pids(state, started)
         wait_until(lambda: listening(board.bmc.host, board.bmc.port), f"sushy-emulator of {board.name} on "
@@ -83,8 +91,9 @@ def stop(board: Board) -> VboardStatus:
             stop_pid(pid, state)
     known = pids(state)
     if shutil.which("virsh") is not None and libvirt.virsh("version", check=False).returncode == 0:
-        uuid = libvirt.uuid(board.name) if libvirt.state(board.name) else None
-        libvirt.undefine(board.name)
+        domain = domain_name(board)
+        uuid = libvirt.uuid(domain) if libvirt.state(domain) else None
+        libvirt.undefine(domain)
         if uuid:  # sushy-emulator's downloads: <image name>-<domain uuid>.img in the pool
             for leftover in libvirt.POOL_DIR.glob(f"*-{uuid}.img"):
                 leftover.unlink(missing_ok=True)
@@ -100,7 +109,7 @@ def status(board: Board) -> VboardStatus:
     procs = running(state)
     power = None
     if any(procs.values()):
-        domstate = libvirt.state(board.name)
+        domstate = libvirt.state(domain_name(board))
         power = {"running": "on", "shut off": "off"}.get(domstate or "", domstate)
     return VboardStatus(board.name, procs, power, None, f"https://{board.bmc.address}", state)
 

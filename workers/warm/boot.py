@@ -57,8 +57,6 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
         return _cold(request, progress, interrupt, [str(exc)])
     if lane_applies and not lane.enabled:
         return _cold(request, progress, interrupt, [lane.refusal(request.target.name)])
-    if request.target.arch != "x86_64":  # loader/ is an x86_64 UEFI application reading fw_cfg by port I/O
-        return _cold(request, progress, interrupt, [f"the resident loader runs on x86_64 only, not {request.target.arch}"])
     try:
         esp, _ = prepare_image(request.image)  # cached: the same image the cold path would boot
     except EspError as exc:  # the cold path judges a malformed image
@@ -80,7 +78,7 @@ def boot_warm(request: BootRequest, progress: MachineProgress, interrupt: Interr
             snapshot, made = ensure_snapshot(store, key, command, vars_template)
     except (SnapshotCreateError, SnapshotError, LoaderMissing, OSError) as exc:
         return _cold(request, progress, interrupt, [*warnings, f"no snapshot: {exc}"])
-    warm = WarmStart(snapshot, esp, request.target.memory_mb)
+    warm = WarmStart(snapshot, esp, request.target.memory_mb, request.target.arch)
     progress.event(f"warm: restoring snapshot {snapshot.manifest.digest}")
     record = BootSession(replace(request, boot_path="warm", attachments=(*request.attachments, warm)),
                          progress, interrupt).run()
@@ -109,7 +107,7 @@ def snapshot_plan(request: BootRequest) -> tuple[SnapshotKey, Callable[[Path], l
     accel = resolve_accel(target.accel, target.machine, firmware_for(fw, None), request.qemu_binary)
 
     def command(work: Path) -> list[str]:
-        extra = (*(arg for a in request.attachments for arg in a.qemu_args(work)), *warm_devices(work / PLACEHOLDER),
+        extra = (*(arg for a in request.attachments for arg in a.qemu_args(work)), *warm_devices(work / PLACEHOLDER, target.arch),
                  *ram_backend(work / RAM_FILE, target.memory_mb, shared=True))
         return machine_command(request, accel.accel, work, None, extra)
 

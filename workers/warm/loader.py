@@ -1,5 +1,6 @@
-"""The resident loader's files on the worker: its binary (`make loader`, scripts/build-loader.sh)
-and the QEMU arguments that give it, and its RAM, to a warm machine.
+"""The resident loader's files on the worker: its binary for the target's architecture (`make
+loader`, scripts/build-loader.sh builds x86_64 and aarch64) and the QEMU arguments that give
+it, and its RAM, to a warm machine.
 
 The snapshot is made with `-kernel <loader>` (OVMF starts it with no disk and no shell) and a
 placeholder for `opt/rustux/esp`; the restoring QEMU gets the same names with the boot's ESP
@@ -30,16 +31,24 @@ class LoaderMissing(Exception):
     """The loader binary is not there: warm boots run cold, saying so."""
 
 
-def loader_path() -> Path:
-    path = Path(os.environ.get("BOOTLAB_LOADER") or REPO / "build" / "loader" / "rustux-loader.efi")
+# Per architecture: where scripts/build-loader.sh puts the loader, and the variable naming another one.
+LOADERS = {"x86_64": ("BOOTLAB_LOADER", Path("build/loader/rustux-loader.efi")),
+           "aarch64": ("BOOTLAB_LOADER_AARCH64", Path("build/loader/aarch64/rustux-loader.efi"))}
+
+
+def loader_path(arch: str = "x86_64") -> Path:
+    if arch not in LOADERS:
+        raise LoaderMissing(f"no resident loader is built for {arch} (scripts/build-loader.sh builds {', '.join(LOADERS)})")
+    variable, built = LOADERS[arch]
+    path = Path(os.environ.get(variable) or REPO / built)
     if not path.is_file():
-        raise LoaderMissing(f"no resident loader at {path}: run make loader (scripts/build-loader.sh)")
+        raise LoaderMissing(f"no resident loader for {arch} at {path}: run make loader (scripts/build-loader.sh)")
     return path
 
 
-def warm_devices(esp: Path) -> tuple[str, ...]:
+def warm_devices(esp: Path, arch: str = "x86_64") -> tuple[str, ...]:
     """What a warm machine has besides the cold one's devices (and no boot disk)."""
-    loader = loader_path()
+    loader = loader_path(arch)
     return ("-kernel", str(loader), "-fw_cfg", f"name={ESP_FILE},file={esp}",
             "-fw_cfg", f"name=opt/rustux/loader-sha256,string={sha256_file(loader)[:16]}")
 

@@ -31,9 +31,10 @@ POLL_S = 0.005
 
 
 class WarmStart(Attachment):
-    def __init__(self, snapshot: Snapshot, esp: Path, memory_mb: int) -> None:
+    def __init__(self, snapshot: Snapshot, esp: Path, memory_mb: int, arch: str = "x86_64") -> None:
         self.snapshot = snapshot
         self.memory_mb = memory_mb
+        self.arch = arch  # which build of the loader the snapshot holds
         self.esp = esp  # the boot's FAT image, served to the loader through fw_cfg
         self.failure: str | None = None
         self.snapshot_bad = False  # the failure condemns the snapshot (drop it)
@@ -47,7 +48,7 @@ class WarmStart(Attachment):
 
     # -- hooks ------------------------------------------------------------------------------
     def qemu_args(self, work: Path) -> tuple[str, ...]:
-        return (*warm_devices(self.esp), *ram_backend(self.snapshot.dir / RAM_FILE, self.memory_mb, shared=False),
+        return (*warm_devices(self.esp, self.arch), *ram_backend(self.snapshot.dir / RAM_FILE, self.memory_mb, shared=False),
                 "-S", "-incoming", "defer")
 
     def started(self, live: LiveBoot) -> None:

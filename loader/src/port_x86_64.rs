@@ -1,4 +1,4 @@
-//! fw_cfg's I/O ports (x86: selector 0x510, data 0x511, DMA address 0x514).
+//! fw_cfg's I/O ports on a PC (x86_64): selector 0x510, data 0x511, DMA address 0x514.
 use core::arch::asm;
 
 use loader::fwcfg::DmaAccess;
