@@ -8,16 +8,14 @@ at all. Rules, first match wins (each row has a test in tests/unit/test_bootpath
 
  #  the target                                            default  why (the record's boot_path_reason)
  1  `warm: true` or `warm: false` in the inventory        as said  "lab-inventory.yaml sets warm: false"
- 2  an architecture other than x86_64                     cold     the resident loader (loader/) is an
-                                                                   x86_64 program reading fw_cfg by port I/O
- 3  Secure Boot enforcing                                 cold     the firmware would refuse the unsigned
+ 2  Secure Boot enforcing                                 cold     the firmware would refuse the unsigned
                                                                    loader; the lane tests the firmware's own
                                                                    verification of the image on its disk
- 4  U-Boot firmware (`-bios u-boot.rom`)                  cold     U-Boot has no `-kernel` EFI loader nor
+ 3  U-Boot firmware (`-bios u-boot.rom`)                  cold     U-Boot has no `-kernel` EFI loader nor
                                                                    RAM disk for the loader to start from
- 5  a QEMU of another environment (its own root)          cold     its snapshot and loader are unchecked there:
+ 4  a QEMU of another environment (its own root)          cold     its snapshot and loader are unchecked there:
                                                                    the lane is a compatibility check, booted cold
- 6  otherwise                                             warm     (the warm lane then decides, boot by boot)
+ 5  otherwise                                             warm     (the warm lane then decides, boot by boot)
 
 A boot asked with `--warm` or `--no-warm` takes that path whatever the default. A warm default
 is a request: where the lane is off or a restore fails, the boot runs cold and its record says
@@ -34,7 +32,6 @@ class PathFacts:
     """What the default depends on, read from the inventory."""
 
     name: str
-    arch: str
     secure_boot: bool
     bios: Path | None  # the -bios image, for firmware mode bios
     environment_root: Path | None  # None: the host's own QEMU
@@ -46,8 +43,6 @@ def cold_reason(facts: PathFacts) -> str:
     """Why `facts`' target boots cold by default, or "" when it boots warm."""
     if facts.warm is not None:
         return "" if facts.warm else f"lab-inventory.yaml sets warm: false for {facts.name}"
-    if facts.arch != "x86_64":
-        return f"the resident loader (loader/) is an x86_64 program: {facts.name} is {facts.arch}"
     if facts.secure_boot:
         return f"{facts.name} enforces Secure Boot: the firmware would refuse the unsigned resident loader"
     if facts.bios is not None and "u-boot" in facts.bios.name.lower():

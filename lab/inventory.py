@@ -250,7 +250,7 @@ def _target(name: str, node: Node, base: Path, workers: dict[str, Worker], firmw
         raise f["secure_boot"].error("Secure Boot needs machine: q35 (SMM) and firmware mode: pflash (a VARS with keys)")
     boot_workers = _target_workers(f["worker"], workers)
     milestones = _path(f["milestones"], base) if "milestones" in f else base / "kernel" / arch.spec
-    cold = cold_reason(PathFacts(name, arch.name, secure_boot, spec.bios if mode == "bios" else None, environment.root,
+    cold = cold_reason(PathFacts(name, secure_boot, spec.bios if mode == "bios" else None, environment.root,
                                  environment.name, f["warm"].boolean() if "warm" in f else None))
     return QemuTarget(
         name=name,
