@@ -6,6 +6,9 @@ VARIANT ?=
 # x86_64 or aarch64 (build/aarch64/esp/EFI/BOOT/BOOTAA64.EFI, ...)
 ARCH ?= x86_64
 SOAK_BOOTS ?= 100
+SEED ?=
+BOOTS ?= 300
+CHAOS_SCALE ?= 1
 KNOWN_BAD := shared-user-tables hang-after-heap triple-fault silent stack-overflow \
 	no-preempt lost-input init-crash missing-initrd changed-hello
 KNOWN_BAD_aarch64 := shared-user-tables hang-after-heap el1-fault silent stack-overflow \
@@ -13,7 +16,7 @@ KNOWN_BAD_aarch64 := shared-user-tables hang-after-heap el1-fault silent stack-o
 # Builds the kernel tests boot but that are not known-bad: stale-map-key must still PASS.
 KERNEL_TEST_VARIANTS := stale-map-key
 
-.PHONY: all deps kernel loader image variants lint test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak clean
+.PHONY: all deps kernel loader image variants lint test test-kernel test-lab test-hosts demo demo-hosts demo-stop bench soak chaos clean
 
 all: kernel
 
@@ -89,6 +92,10 @@ bench: deps kernel loader
 # A bench, not a test: SOAK_BOOTS boots over the lab across hosts with 1, 2 and 4 QEMU hosts (root).
 soak: deps kernel
 	$(PY) bench/soak.py --boots $(SOAK_BOOTS)
+
+# A bench, not a test: the seeded chaos soak (root). SEED=N replays a run's fault schedule.
+chaos: deps kernel
+	SEED=$(SEED) BOOTS=$(BOOTS) CHAOS_SCALE=$(CHAOS_SCALE) $(PY) bench/chaos.py
 
 clean:
 	rm -rf build kernel/target userspace/target

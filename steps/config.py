@@ -36,6 +36,7 @@ from steps import dashboard, screens
 from steps.dashboard.boardstate import BoardState
 from steps.kernel import KernelBuild
 from steps.parent import ParentBuild
+from steps.staging import StageDownload, StageUnpack
 from steps.placement import next_worker
 from steps.power import BMC_CHECK, BOARD_ACTIONS, PowerAction
 from steps.settings import MasterSettings
@@ -142,9 +143,9 @@ def artifact_spec(unpacked: str, target: QemuTarget) -> str:
     return f"{unpacked}/{ARCHES[target.arch].spec}"
 
 
-def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
-    return bb.ShellCommand(
-        name=name, haltOnFailure=True, descriptionDone=["unpacked", archive],
+def _unpack(name: str, archive: str, into: str, **kwargs) -> StageUnpack:
+    return StageUnpack(
+        what=archive, name=name, haltOnFailure=True, descriptionDone=["unpacked", archive],
         command=["sh", "-c", 'rm -rf "$1" && mkdir "$1" && tar -xzf "$0" -C "$1"', archive, into],
         **kwargs,
     )
@@ -161,8 +162,8 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, his
     # The last image that passed here is the baseline bootlab triages a failure against.
     f.addStep(bb.SetProperty(name="baseline", property="baseline", value=artifact_esp("golden", target),
                              doStepIf=lambda step: golden.exists(), hideStepIf=lambda results, step: True))
-    f.addStep(bb.FileDownload(name="download-golden", mastersrc=str(golden), workerdest="golden.tar.gz",
-                              doStepIf=has_baseline, hideStepIf=_hidden_when_skipped))
+    f.addStep(StageDownload(what="the golden image", name="download-golden", mastersrc=str(golden),
+                            workerdest="golden.tar.gz", doStepIf=has_baseline, hideStepIf=_hidden_when_skipped))
     f.addStep(_unpack("unpack-golden", "golden.tar.gz", "golden", doStepIf=has_baseline,
                       hideStepIf=_hidden_when_skipped))
     f.addStep(BootStep(
@@ -207,8 +208,8 @@ def board_boot_factory(board: Board, settings: MasterSettings, golden: Path) -> 
 def _start_boot(f: util.BuildFactory) -> None:
     """Whether the kernel build that triggered this boot still runs, then its artifact."""
     f.addStep(ParentBuild())  # a boot of a kernel build lost with its master does not run
-    f.addStep(bb.FileDownload(name="download", mastersrc=util.Property("artifact"), workerdest=ARTIFACT,
-                              haltOnFailure=True))
+    f.addStep(StageDownload(name="download", mastersrc=util.Property("artifact"), workerdest=ARTIFACT,
+                            haltOnFailure=True))
     f.addStep(_unpack("unpack", ARTIFACT, "artifact"))
 
 

@@ -256,7 +256,8 @@ def _start_pxe_server(lab: HostLab) -> None:
     for cmd in (["ip", "link", "add", net.interface, "type", "bridge"], ["ip", "addr", "add", net.address, "dev", net.interface],
                 ["ip", "link", "set", net.interface, "up"]):
         proc = lab.run_on(BOARDS_ROLE, cmd)
-        if proc.returncode != 0 and "File exists" not in proc.stderr:  # a restart finds the network there
+        # a restart finds the network there (the bridge: "File exists"; its address: "already assigned")
+        if proc.returncode != 0 and not ("File exists" in proc.stderr or "already assigned" in proc.stderr):
             raise RuntimeError(f"the boards' lab network {net.interface}: {' '.join(cmd)}: {proc.stderr.strip()}")
     disk = lab.host_dir(BOARDS_ROLE)
     dnsmasq_pid = disk / "state" / f"pxe-{net.interface}" / "dnsmasq.pid"
@@ -293,6 +294,12 @@ def _stop_pxe_server(lab: HostLab) -> None:
     except ProcessLookupError:
         pass
     _pxe_server_pid(lab).unlink(missing_ok=True)
+
+
+def restart_pxe_server(lab: HostLab) -> None:
+    """After its dnsmasq died (the PXE server exits with it), as its service manager would."""
+    _stop_pxe_server(lab)
+    _start_pxe_server(lab)
 
 
 def start_worker(lab: HostLab, worker: str) -> None:

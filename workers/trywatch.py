@@ -19,6 +19,9 @@ from lab.verdict import Culprit, Verdict
 TRIAGE_EVENT = event_line("triage: ")  # workers/triage.py: the image failed, the baseline boots next
 POLL_S = 0.5
 HTTP_TIMEOUT_S = 10
+# A master that answered once and then stops answering is restarting (its supervisor brings it
+# back within a minute: docs/multi-master.md): the watch waits for it this long before giving up.
+OUTAGE_S = 180.0
 
 
 class WatchError(Exception):
@@ -48,14 +51,26 @@ class TryWatch:
     clock: Callable[[], float] = time.monotonic
     boots: dict[int, BootSeen] = field(default_factory=dict)
     first_verdict_at: float | None = None  # clock() when the first boot's verdict printed
+    outage_s: float = OUTAGE_S
+    answered: bool = False  # the web API answered once: an address that never did is a wrong --web
 
     def get(self, path: str) -> dict:
-        try:
-            with urllib.request.urlopen(self.web_url + "api/v2/" + path, timeout=HTTP_TIMEOUT_S) as r:
-                return json.loads(r.read())
-        except (urllib.error.URLError, OSError, ValueError) as e:
-            raise WatchError(f"cannot read the master's web API at {self.web_url} ({e}): "
-                             "pass --web URL (the web UI's address)") from e
+        gone_since = None
+        while True:
+            try:
+                with urllib.request.urlopen(self.web_url + "api/v2/" + path, timeout=HTTP_TIMEOUT_S) as r:
+                    answer = json.loads(r.read())
+                self.answered = True
+                return answer
+            except (urllib.error.URLError, OSError, ValueError) as e:
+                gone_since = self.clock() if gone_since is None else gone_since
+                if not self.answered:
+                    raise WatchError(f"cannot read the master's web API at {self.web_url} ({e}): "
+                                     "pass --web URL (the web UI's address)") from e
+                if self.clock() - gone_since > self.outage_s:
+                    raise WatchError(f"the master's web API at {self.web_url} stopped answering for "
+                                     f"{self.outage_s:.0f} s ({e}): the try goes on there, see its web UI") from e
+                time.sleep(1)
 
     def raw_log(self, logid: int) -> str:
         try:

@@ -203,7 +203,8 @@ def rmcp_answers(prefix: list[str], addr: str, port: int) -> bool:
 
 
 def test_no_secret_reaches_the_database_logs_records_rest_pages_or_processes(lab, forced):
-    """Every secret the lab holds (BMC, SOL, workers, web users, the database's), looked for
+    """Every secret the lab holds (BMC, SOL, workers, web users, the database's, and the multi-line
+    ones: the TLS keys of the lab CA and the Redfish BMCs, line by line), looked for
     everywhere else: every file of every host and of the cluster but the secret stores (logs,
     boot records, console logs, PostgreSQL's files), the database's rows, both masters' REST
     answers and pages, every process's argv and environment on the machine."""
@@ -214,7 +215,15 @@ def test_no_secret_reaches_the_database_logs_records_rest_pages_or_processes(lab
     values.pop(lab.master_secrets / "pgpass")  # host:port:db:user:password: the password is db-password
     bmc_flash = list((lab.host_dir("boards") / "state").glob("*/vboard/lan.conf"))  # the BMCs' own (mode 600)
     assert len(values) >= 12 and all(len(v) >= 12 for v in values.values()), values.keys()
-    held = {name: [p for p in files_holding(lab.root, value) if not any(s in p.parents for s in stores) and p not in bmc_flash]
+    # The multi-line secrets: the lab CA's key and each Redfish BMC's TLS key (PEM). A log or a
+    # JSON answer breaks such a value at its newlines or escapes them: each line is a canary.
+    keys = [p for p in lab.root.rglob("*.key") if p.is_file() and b"PRIVATE KEY-----" in p.read_bytes()]
+    assert len(keys) >= 2, keys
+    for key in keys:
+        body = [line for line in key.read_bytes().splitlines() if not line.startswith(b"-----")]
+        values.update({Path(f"{key} line {i}"): line for i, line in enumerate(body, 1) if len(line) >= 16})
+    held = {name: [p for p in files_holding(lab.root, value)
+                   if not any(s in p.parents for s in stores) and p not in bmc_flash and p not in keys]
             for name, value in values.items()}
     assert not any(held.values()), {n: h for n, h in held.items() if h}
 

@@ -2,10 +2,15 @@
 are marked as the baseline's, so they never read as the tried image's."""
 from __future__ import annotations
 
+import http.server
+import threading
+
+import pytest
+
 from lab.matcher import MilestoneHit
 from lab.record import event_line, milestone_line, verdict_line
 from lab.verdict import Culprit, Outcome, Verdict
-from workers.trywatch import BootSeen, TryWatch
+from workers.trywatch import BootSeen, TryWatch, WatchError
 
 T = "q35-pflash"
 
@@ -40,3 +45,45 @@ def test_the_baselines_milestones_are_labelled_and_the_verdict_is_the_tried_imag
 def test_a_boot_without_triage_has_no_baseline_lines():
     out = said([milestone_line(1, 31, hit("entry", 4.1)), verdict_line(Outcome(Verdict.PASS, None, "", "poweroff"))])
     assert [line.split(":")[0] for line in out] == [T, T]
+
+
+class Answer(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        body = b'{"masters": []}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(port: int = 0) -> http.server.HTTPServer:
+    server = http.server.HTTPServer(("127.0.0.1", port), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_master_restarting_under_a_try_is_waited_for_a_wrong_address_is_not():
+    """A real web server on a free port, stopped after its first answer and started again on
+    the same port a moment later, as a supervisor restarts a master."""
+    server = serve()
+    port = server.server_address[1]
+    watch = TryWatch(f"http://127.0.0.1:{port}/", "id", say=print)
+    assert watch.get("masters") == {"masters": []}
+    server.shutdown()
+    server.server_close()
+    later = threading.Timer(1.5, lambda: restarted.append(serve(port)))
+    restarted: list[http.server.HTTPServer] = []
+    later.start()
+    try:
+        assert watch.get("masters") == {"masters": []}
+    finally:
+        later.join()
+        for s in restarted:
+            s.shutdown()
+            s.server_close()
+    never = TryWatch(f"http://127.0.0.1:{port}/", "id", say=print)
+    with pytest.raises(WatchError, match="pass --web URL"):
+        never.get("masters")

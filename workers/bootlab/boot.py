@@ -199,7 +199,7 @@ def run_boot(job: BootJob, progress: MachineProgress, as_json: bool) -> BootReco
     miss = _miss(job)
     if miss is not None:
         record = never_ran(miss, job.name, job.image, job.milestones_total)
-        write_record(job.out, record)
+        _keep(job.out, record)
     else:
         record = _boot(job, progress)
         # Only a board's verdicts move its health. A QEMU target's ERROR/host comes as often from a
@@ -234,8 +234,17 @@ def _boot(job: BootJob, progress: MachineProgress) -> BootRecord:
 
             traceback.print_exc()
             record = never_ran(outcomes.runner_crashed(exc), job.name, job.image, job.milestones_total)
-            write_record(job.out, record)
+            _keep(job.out, record)
             return record
+
+
+def _keep(out: Path, record: BootRecord) -> None:
+    """The record on disk too, when the disk takes it: a full scratch disk (the chaos soak's
+    finding) crashed the runner, then this write, and the verdict never reached stdout."""
+    try:
+        write_record(out, record)
+    except OSError as e:
+        print(f"bootlab: boot record not written to {out}: {e}", file=sys.stderr)
 
 
 def _update_health(name: str, outcome: Outcome) -> None:

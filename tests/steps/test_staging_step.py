@@ -1,0 +1,49 @@
+"""A boot's staging steps (steps/staging.py) against Buildbot's fake worker: a host that cannot
+take the artifact (its disk full) is the lab's fault, retried, never a verdict-less build."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from twisted.trial import unittest
+
+from buildbot.process.results import EXCEPTION, RETRY, SUCCESS
+from buildbot.test.reactor import TestReactorMixin
+from buildbot.test.steps import ExpectShell, TestBuildStepMixin
+from steps.staging import StageUnpack
+
+CMD = ["sh", "-c", 'tar -xzf "$0"', "kernel.tar.gz"]
+PROBLEM = ("ERROR/lab: worker qemu-2 could not stage kernel.tar.gz (unpack ended failure); "
+           "retried on a worker that can")
+
+
+class StagingTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
+    def setUp(self):
+        self.setup_test_reactor()
+        return self.setup_test_build_step()
+
+    def stage(self, retries=2):
+        self.setup_step(StageUnpack(what="kernel.tar.gz", retries=retries, name="unpack", command=CMD))
+        self.build.requests = [SimpleNamespace(id=300)]
+        self.build.setProperty("workername", "qemu-2", "Worker")
+
+    def test_staged_is_success_and_says_nothing(self):
+        self.stage()
+        self.expect_commands(ExpectShell(workdir="wkdir", command=CMD).exit(0))
+        self.expect_outcome(result=SUCCESS)
+        return self.run_step()
+
+    def test_a_host_that_cannot_unpack_is_error_lab_and_retried(self):
+        self.stage()
+        self.expect_commands(ExpectShell(workdir="wkdir", command=CMD).stderr("tar: No space left on device\n").exit(2))
+        self.expect_outcome(result=RETRY, state_string=PROBLEM)
+        self.expect_property("verdict", "ERROR")
+        self.expect_property("culprit", "lab")
+        self.expect_property("reason", PROBLEM)
+        return self.run_step()
+
+    def test_it_is_not_retried_forever(self):
+        self.stage(retries=0)
+        self.expect_commands(ExpectShell(workdir="wkdir", command=CMD).exit(2))
+        self.expect_outcome(result=EXCEPTION, state_string=PROBLEM)
+        self.expect_property("verdict", "ERROR")
+        return self.run_step()
