@@ -25,6 +25,7 @@ from lab import outcomes
 from lab.board import Board
 from lab.boardview import DEPLOY_SIGNATURES, board_view
 from lab.cleaning import clean_block
+from lab.netboot import NetbootProgress, netboot_outcome
 from lab.milestones import MilestoneSpec
 from lab.record import BootRecord
 from lab.verdict import Culprit, Outcome
@@ -75,6 +76,7 @@ class BoardMachine:
         self.info: dict[str, Any] = {}
         self._tail = b""  # the console's last bytes, for `_watch_open_line`
         self._seen: Outcome | None = None
+        self._netboot = NetbootProgress()  # how far a PXE boot got (lab/netboot.py)
         self._gaps: list[tuple[float, float]] = []  # console gaps after power-on, milestones' clock
 
     def view(self, spec: MilestoneSpec) -> MilestoneSpec:
@@ -176,6 +178,7 @@ class BoardMachine:
             return
         self._tail = (self._tail + chunk)[-OPEN_LINE_TAIL:]
         text = clean_block(self._tail)
+        self._netboot.feed(text)
         for sig in DEPLOY_SIGNATURES.get(self.board.deploy.method, ()):
             found = sig.regex.search(text)
             if found:
@@ -242,6 +245,12 @@ class BoardMachine:
             gaps.append((down - (run.clock() - run.now()), run.now()))
         return {"board": self.board.name, "console": getattr(self.console, "where", self.board.console.kind),
                 "console_gaps": tuple(gaps)}
+
+    def review(self, run: BootRun, outcome: Outcome) -> Outcome:
+        """A PXE boot decided before its image arrived is the lab's (lab/netboot.py)."""
+        if self.board.deploy.method != "pxe":
+            return outcome
+        return netboot_outcome(outcome, self._netboot.stage)
 
     def finish(self, run: BootRun, record: BootRecord) -> None:
         record.qemu = None
