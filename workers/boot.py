@@ -27,7 +27,7 @@ from lab.boardview import board_view
 from lab.contract import RECORD_FILES
 from lab.deadlines import profile_key
 from lab.environment import distribution
-from lab.firmware import inspect_firmware, uboot_version
+from lab.firmware import FirmwareReport, inspect_firmware, uboot_version
 from lab.inventory import QemuTarget
 from lab.judge import DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, BootFacts, judge
 from lab.milestones import MilestoneSpec
@@ -104,6 +104,14 @@ class _Qemu:
     output_tail: bytes = b""
 
 
+
+def firmware_report(target: QemuTarget) -> FirmwareReport:
+    """The firmware check for the target's architecture (remembered per unchanged file)."""
+    fw = target.firmware
+    if target.arch == "aarch64":
+        return inspect_aavmf(fw.code, fw.vars, scan=cached_scan) if fw.mode == "pflash" else inspect_aavmf(None, None)
+    return inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
+
 class QemuMachine:
     """A QEMU target as a machine: its process is at once its power and its consoles (a unix
     socket per console, QMP for events, screen and keys); its deploy is the ESP's FAT image
@@ -139,10 +147,7 @@ class QemuMachine:
         record.qemu = {"version": None, "accel": None, "accel_reason": None, "command": None}
         if (missing := req.target.environment.missing()) is not None:
             raise MachineStop(outcomes.part_failed(Culprit.HOST, missing))
-        if req.target.arch == "aarch64":
-            report = inspect_aavmf(fw.code, fw.vars, scan=cached_scan) if fw.mode == "pflash" else inspect_aavmf(None, None)
-        else:
-            report = inspect_firmware(**{role: path for role, path in fw.files().items()}, scan=cached_scan)
+        report = firmware_report(req.target)
         record.firmware = report.to_dict()
         if req.skipped:
             report.warnings.append(f"skipped on {req.target.machine} (no such channel or input there): {', '.join(req.skipped)}")
