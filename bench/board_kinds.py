@@ -27,11 +27,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lab.inventory import load_inventory  # noqa: E402
-from steps.local_lab import free_port  # noqa: E402
-from workers.console.base import ConsoleGap  # noqa: E402
-from workers.console.netconsole import NetConsole  # noqa: E402
-from workers.vboard import kinds  # noqa: E402
+from rustux_bootlab.lab.inventory import load_inventory  # noqa: E402
+from rustux_bootlab.harness.local_lab import free_port  # noqa: E402
+from rustux_bootlab.workers.console.base import ConsoleGap  # noqa: E402
+from rustux_bootlab.workers.console.netconsole import NetConsole  # noqa: E402
+from rustux_bootlab.workers.vboard import kinds  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
 

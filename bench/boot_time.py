@@ -41,8 +41,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lab.boottime import HISTORY, KERNEL_STEP, compare, kernel_clock, regressions, step_times  # noqa: E402
-from lab.milestones import load_spec  # noqa: E402
+from rustux_bootlab.lab.boottime import HISTORY, KERNEL_STEP, compare, kernel_clock, regressions, step_times  # noqa: E402
+from rustux_bootlab.lab.milestones import load_spec  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
 VARIANT = "busy-heap"

@@ -1,4 +1,4 @@
-"""make chaos: the seeded chaos soak over the lab across hosts (steps/chaos/). Kernel builds
+"""make chaos: the seeded chaos soak over the lab across hosts (harness/chaos/). Kernel builds
 forced back to back while a nemesis driven by the seed injects one fault every 30-120 s; then
 the checker: what went in must come out. Needs root. A benchmark, not a test: numbers.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from steps.chaos.run import report, soak  # noqa: E402
+from rustux_bootlab.harness.chaos.run import report, soak  # noqa: E402
 
 
 def main() -> int:

@@ -26,8 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lab.inventory import load_inventory  # noqa: E402
-from workers.image import prepare_image  # noqa: E402
+from rustux_bootlab.lab.inventory import load_inventory  # noqa: E402
+from rustux_bootlab.workers.artifacts.image import prepare_image  # noqa: E402
 
 LIMIT_S = 120.0
 # name, what it changes on the lab's command line

@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lab.warmlane import compare  # noqa: E402
+from rustux_bootlab.lab.warmlane import compare  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
 TARGETS = ("q35-pflash", "pc-pflash", "q35-bios", "pc-bios")

@@ -32,8 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
-from lab.keys import serial_bytes  # noqa: E402
-from lab.milestones import BootMatcher, load_spec  # noqa: E402
+from rustux_bootlab.lab.keys import serial_bytes  # noqa: E402
+from rustux_bootlab.lab.milestones import BootMatcher, load_spec  # noqa: E402
 from shell_support import shell_esp  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
@@ -154,10 +154,10 @@ def instant_peer(spec_path: Path, rounds: int) -> tuple[float, float]:
     peer thread that answers at once: the lab's machinery without a guest's noise."""
     import threading
 
-    from workers.capture import Capture, Streams
-    from workers.inputs import SocketSerial
-    from workers.progress import MachineProgress
-    from workers.typist import Typist
+    from rustux_bootlab.workers.capture import Capture, Streams
+    from rustux_bootlab.workers.input.ports import SocketSerial
+    from rustux_bootlab.workers.progress import MachineProgress
+    from rustux_bootlab.workers.input.typist import Typist
 
     def peer(conn: socket.socket) -> None:
         while True:

@@ -30,8 +30,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from steps.dashboard.app import NAME  # noqa: E402
-from steps.local_lab import create, free_port, start, stop, wait_for_workers  # noqa: E402
+from rustux_bootlab.steps.dashboard.app import NAME  # noqa: E402
+from rustux_bootlab.harness.local_lab import create, free_port, start, stop, wait_for_workers  # noqa: E402
 
 TARGET, BOARD = "q35-pflash", "vboard-1"
 GOAL_S = 1.0

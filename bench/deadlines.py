@@ -32,7 +32,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from lab.deadlines import LEARNED, MIN_HISTORY  # noqa: E402
+from rustux_bootlab.lab.deadlines import LEARNED, MIN_HISTORY  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
 HANG_TARGET = "q35-pflash"

@@ -1,7 +1,7 @@
 """A kernel build's fan-out and `bootlab try` through a real master (issue 18's goals). Not a
 test: numbers, from one run.
 
-A local lab (steps/local_lab.py: a real master and QEMU worker) whose inventory pushes the four
+A local lab (harness/local_lab.py: a real master and QEMU worker) whose inventory pushes the four
 x86 QEMU targets, then:
   1. a first forced kernel build: the worker's first cargo build and each target's snapshot
      (the warm boots' one-time cost; its numbers are printed, not judged),
@@ -31,7 +31,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from steps.local_lab import LocalLab, create, free_port, start, stop, wait_for_workers  # noqa: E402
+from rustux_bootlab.harness.local_lab import LocalLab, create, free_port, start, stop, wait_for_workers  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
 TARGETS = ("q35-pflash", "pc-pflash", "q35-bios", "pc-bios")

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lab.milestones import BootMatcher, load_spec  # noqa: E402
+from rustux_bootlab.lab.milestones import BootMatcher, load_spec  # noqa: E402
 
 SPEC = ROOT / "tests" / "fixtures" / "specs" / "rustux.yaml"
 CAPTURES = ROOT / "tests" / "fixtures" / "captures"

@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lab.screen.reader import ScreenReader, frame_from_rgb, known_fonts  # noqa: E402
-from workers.png import decode_png  # noqa: E402
+from rustux_bootlab.lab.screen.reader import ScreenReader, frame_from_rgb, known_fonts  # noqa: E402
+from rustux_bootlab.workers.qemu.png import decode_png  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "screens"
 

@@ -1,11 +1,11 @@
 """make soak: N boots fanned out over the lab across hosts (network namespaces: the two masters on
 PostgreSQL and crossbar, QEMU worker hosts), with 1, 2 and 4 QEMU hosts, as a table.
 
-Per host count: a fresh lab (steps/host_lab.py --cluster) whose inventory holds WIDTH QEMU targets
+Per host count: a fresh lab (harness/host_lab.py --cluster) whose inventory holds WIDTH QEMU targets
 (copies of the lab's four, so each kernel build fans out WIDTH boots), one warm-up build (the
 kernel builder's first cargo build), then kernel builds forced back to back until N boots ran.
 Prints boots per minute, the scheduling overhead per boot (trigger -> boot step start, boot
-end -> verdict: steps/soakstats.py, from the builds' step timestamps via the REST API), the
+end -> verdict: harness/soakstats.py, from the builds' step timestamps via the REST API), the
 master side's CPU share (engine, ui, PostgreSQL, crossbar) of the machine's busy CPU, and checks
 zero lab-caused ERRORs and zero processes left behind. Needs root. Not a test: numbers.
 
@@ -26,10 +26,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from steps import hostnet  # noqa: E402
-from steps.host_lab import create, start, stop  # noqa: E402
-from steps.local_lab import wait_for_workers  # noqa: E402
-from steps.soakstats import SoakSummary, boot_timing, summarize  # noqa: E402
+from rustux_bootlab.harness import hostnet  # noqa: E402
+from rustux_bootlab.harness.host_lab import create, start, stop  # noqa: E402
+from rustux_bootlab.harness.local_lab import wait_for_workers  # noqa: E402
+from rustux_bootlab.harness.soakstats import SoakSummary, boot_timing, summarize  # noqa: E402
 
 MASTER_SIDE = ("db", "router", "engine", "ui")
 CLK = os.sysconf("SC_CLK_TCK")

@@ -25,14 +25,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from workers.esp import build_esp_image  # noqa: E402
-from lab.inventory import load_inventory  # noqa: E402
-from workers import secrets  # noqa: E402
-from steps.local_lab import free_port  # noqa: E402
-from workers.state import tftp_root  # noqa: E402
-from workers.console.sol import SolConsole  # noqa: E402
-from workers.power.ipmi import IpmiPower  # noqa: E402
-from workers.vboard import manager  # noqa: E402
+from rustux_bootlab.workers.artifacts.esp import build_esp_image  # noqa: E402
+from rustux_bootlab.lab.inventory import load_inventory  # noqa: E402
+from rustux_bootlab.workers import secrets  # noqa: E402
+from rustux_bootlab.harness.local_lab import free_port  # noqa: E402
+from rustux_bootlab.workers.state import tftp_root  # noqa: E402
+from rustux_bootlab.workers.console.sol import SolConsole  # noqa: E402
+from rustux_bootlab.workers.power.ipmi import IpmiPower  # noqa: E402
+from rustux_bootlab.workers.vboard import manager  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
 FIRST_LINE = b"[rustux] Rustux"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.firmware import FirmwareIdentity, FirmwareReport, Scanner, scan_file
+from rustux_bootlab.lab.firmware import FirmwareIdentity, FirmwareReport, Scanner, scan_file
 
 BANK = 64 << 20
 VOLUME_AT = (0, 4096)  # AAVMF: after the 4 KiB reset vector page

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from lab.verdict import Outcome, Verdict
+from rustux_bootlab.lab.verdict import Outcome, Verdict
 
 EXIT_CULPRIT = 0
 EXIT_NO_CULPRIT = 1

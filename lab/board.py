@@ -50,7 +50,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.schema import Node
+from rustux_bootlab.lab.schema import Node
 
 POWER_PROTOCOLS = ("ipmi", "redfish", "pdu")
 CONSOLE_KINDS = ("sol", "serial", "rfc2217", "tcp")

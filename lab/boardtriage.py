@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lab.contract import BASELINE_DIR, SIBLING_DIR
-from lab.triage import Triage
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.contract import BASELINE_DIR, SIBLING_DIR
+from rustux_bootlab.lab.triage import Triage
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 
 @dataclass(frozen=True)

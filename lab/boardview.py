@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from lab.spec import InfraSignature, MilestoneSpec
-from lab.steps import INPUTS
-from lab.verdict import Culprit
+from rustux_bootlab.lab.spec import InfraSignature, MilestoneSpec
+from rustux_bootlab.lab.conversation_spec import INPUTS
+from rustux_bootlab.lab.verdict import Culprit
 
 BOARD_CHANNELS = frozenset({"serial"})
 DEPLOY_SIGNATURES: dict[str, tuple[InfraSignature, ...]] = {

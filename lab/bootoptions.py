@@ -28,8 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lab.since import quote
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.since import quote
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 SHELL = "EFI Internal Shell"
 LAST_LINES = 3

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from math import comb
 
-from lab.deadlines import PassingBoot
+from rustux_bootlab.lab.deadlines import PassingBoot
 
 ALPHA = 0.01
 MIN_CHANGE = 0.20

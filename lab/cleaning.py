@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from lab.terminal import DRAWN, draw
+from rustux_bootlab.lab.terminal import DRAWN, draw
 
 # After ESC: CSI (`[` params intermediates final), OSC (`]` ... BEL or ST, or to the end
 # of the line), charset selection (`(B`), other two-byte escapes; else a lone ESC.

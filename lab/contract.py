@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lab.spec import CHANNELS
+from rustux_bootlab.lab.spec import CHANNELS
 
 # -- builders -----------------------------------------------------------------------------------
 KERNEL_BUILDER = "kernel"
@@ -91,7 +91,7 @@ BOOT_PROPERTY_TYPES: dict[str, Any] = {
 BOOT_PROPERTIES = tuple(BOOT_PROPERTY_TYPES)
 (VERDICT, CULPRIT, REASON, LAST_MILESTONE, BOOT_DURATION_S, MILESTONES_REACHED, MILESTONES_TOTAL,
  MILESTONE_TIMES, TRIAGE, BOARD_STATE, ENVIRONMENT) = BOOT_PROPERTIES
-TRY_ID = "try_id"  # a try's kernel build: who follows it (workers/trywatch.py)
+TRY_ID = "try_id"  # a try's kernel build: who follows it (workers/tryjob/watch.py)
 BASELINE = "baseline"  # a kernel build's last good artifact, for triage
 
 

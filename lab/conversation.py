@@ -26,10 +26,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 
-from lab.echo import REDRAWN_CHANNELS, EchoFilter
-from lab.keys import Keys, describe, echo_text
-from lab.steps import STATUS_NUMBER, ConversationSpec, Step
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.echo import REDRAWN_CHANNELS, EchoFilter
+from rustux_bootlab.lab.keys import Keys, describe, echo_text
+from rustux_bootlab.lab.conversation_spec import STATUS_NUMBER, ConversationSpec, Step
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 LAST_LINES = 3
 _QUOTE_MAX = 80

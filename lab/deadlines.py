@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from lab.spec import MilestoneSpec
+from rustux_bootlab.lab.spec import MilestoneSpec
 
 MIN_HISTORY = 3  # passing boots needed before a deadline is learned
 HISTORY = 20  # the most recent passing boots kept per target and profile

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """EFI System Partition images: what goes into the FAT file the firmware boots, and the check
-of what came back out. Pure: workers/image.py runs mkfs.fat and mtools with this plan and
+of what came back out. Pure: workers/artifacts/image.py runs mkfs.fat and mtools with this plan and
 hands the read-back here, so a recorded content hash is the hash of what the firmware sees.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.arch import ARCHES, BOOT_FILES, pe_machine
+from rustux_bootlab.lab.arch import ARCHES, BOOT_FILES, pe_machine
 
 BOOT_FILE = "EFI/BOOT/BOOTX64.EFI"  # a single `.efi` is installed here; an ESP may hold BOOTAA64.EFI instead
 _MIN_IMAGE = 8 << 20  # cheap to make; mkfs.fat picks FAT12 at this size, which OVMF reads

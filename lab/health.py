@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, replace
 from enum import Enum
 from typing import Any
 
-from lab.outcomes import never_booted
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.outcomes import never_booted
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 QUARANTINE_AFTER = 3
 # The target's own machinery: a lab, firmware or code problem says nothing about the machine.

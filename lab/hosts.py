@@ -1,7 +1,7 @@
 """The lab across hosts: which host runs what, at which address, holding which secrets.
 
 A host plan is pure data: the bridge's subnet, one address per host, the workers each host
-runs and the names of the secrets it may hold. `steps/host_lab.py` makes it real with
+runs and the names of the secrets it may hold. `harness/host_lab.py` makes it real with
 network namespaces on one machine (each host its own namespace and directory); on a real
 fleet the same plan reads as machines on a lab network (docs/fleet.md).
 
@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lab.inventory import Inventory
+from rustux_bootlab.lab.inventory import Inventory
 
 QEMU_ROLE, BOARDS_ROLE, MASTER_ROLE = "qemu", "boards", "master"
 BRIDGE_HOST = 1  # the bridge's own address in the root namespace (the operator's machine)

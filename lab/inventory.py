@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from lab.arch import ARCHES
-from lab.board import Board, parse_board
-from lab.bootpath import PathFacts, cold_reason
-from lab.environment import HOST, Environment
-from lab.schema import Node, SchemaError, compose_file
+from rustux_bootlab.lab.arch import ARCHES
+from rustux_bootlab.lab.board import Board, parse_board
+from rustux_bootlab.lab.bootpath import PathFacts, cold_reason
+from rustux_bootlab.lab.environment import HOST, Environment
+from rustux_bootlab.lab.schema import Node, SchemaError, compose_file
 
 MACHINES = ("q35", "pc", "virt")
 ACCELS = ("auto", "kvm", "tcg")

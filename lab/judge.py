@@ -47,11 +47,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.bootoptions import outcome as boot_option_outcome
-from lab.matcher import BootMatcher
-from lab.screen.unreadable import Unreadable
-from lab.spec import SCREEN
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.bootoptions import outcome as boot_option_outcome
+from rustux_bootlab.lab.matcher import BootMatcher
+from rustux_bootlab.lab.screen.unreadable import Unreadable
+from rustux_bootlab.lab.spec import SCREEN
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 DEBUG_EXIT_SUCCESS = 33  # the kernel wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
 DEBUG_EXIT_FAILURE = 35  # 0x11

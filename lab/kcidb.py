@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.record import BootRecord
+from rustux_bootlab.lab.record import BootRecord
 
 ORIGIN = "rustux_lab"
 SCHEMA_VERSION = {"major": 5, "minor": 3}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import string
 
-from lab.keys import Key, Keys, KeysError
+from rustux_bootlab.lab.keys import Key, Keys, KeysError
 
 Chord = tuple[str, ...]  # qcodes pressed together: modifiers first
 

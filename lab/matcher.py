@@ -44,17 +44,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lab.bootoptions import BOOT_LINE, BootOptions
-from lab.cleaning import clean_block, clean_open_line
-from lab.conversation import Conversation, Send, StepHit
-from lab.deadlines import FLOOR_S, LEARNED, SKIPPED, Deadline
-from lab.echo import REDRAWN_CHANNELS
-from lab.linebuffer import LineAssembler
-from lab.prefilter import literal_prefix
-from lab.signatures import with_builtins
-from lab.since import SinceMilestone, quote
-from lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, MilestoneSpec
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.bootoptions import BOOT_LINE, BootOptions
+from rustux_bootlab.lab.cleaning import clean_block, clean_open_line
+from rustux_bootlab.lab.conversation import Conversation, Send, StepHit
+from rustux_bootlab.lab.deadlines import FLOOR_S, LEARNED, SKIPPED, Deadline
+from rustux_bootlab.lab.echo import REDRAWN_CHANNELS
+from rustux_bootlab.lab.linebuffer import LineAssembler
+from rustux_bootlab.lab.prefilter import literal_prefix
+from rustux_bootlab.lab.signatures import with_builtins
+from rustux_bootlab.lab.since import SinceMilestone, quote
+from rustux_bootlab.lab.spec import CHANNELS, FatalSignature, InfraSignature, Milestone, MilestoneSpec
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 _REASON_MAX = 200
 # The expected milestone's time once a later one passed it: what a learned deadline's floor allows.

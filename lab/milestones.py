@@ -1,10 +1,10 @@
 """Public face of milestone handling: spec loading plus the streaming matcher.
 
-Callers import from here (`from lab.milestones import load_spec, BootMatcher`); the
+Callers import from here (`from rustux_bootlab.lab.milestones import load_spec, BootMatcher`); the
 pieces live in `spec`, `linebuffer`, `cleaning` and `matcher`.
 """
-from lab.matcher import BootMatcher, MilestoneHit, SignatureHit
-from lab.spec import (
+from rustux_bootlab.lab.matcher import BootMatcher, MilestoneHit, SignatureHit
+from rustux_bootlab.lab.spec import (
     ANY,
     CHANNELS,
     FatalSignature,

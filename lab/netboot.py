@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 STAGES = (
     ("started", re.compile(r">>Start (?:PXE|HTTP Boot) over IPv[46]")),

@@ -24,8 +24,8 @@ not exist is a usage error, exit 2, before any boot).
 """
 from __future__ import annotations
 
-from lab.spec import InfraSignature
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.spec import InfraSignature
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 # A record's outcome until the boot's own is known; never left in a written record.
 NOT_DECIDED = Outcome(Verdict.ERROR, Culprit.LAB, "boot not run", None)

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab.contract import RESULT
-from lab.conversation import StepHit
-from lab.jsonfile import write_json
-from lab.matcher import MilestoneHit
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.contract import RESULT
+from rustux_bootlab.lab.conversation import StepHit
+from rustux_bootlab.lab.jsonfile import write_json
+from rustux_bootlab.lab.matcher import MilestoneHit
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 # Timeline channels of a conversation: what was typed, and the consoles that answer.
 CONSOLE_CHANNELS = ("input", "serial")

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.bootoptions import SECURE_BOOT_REFUSALS, Attempt
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.bootoptions import SECURE_BOOT_REFUSALS, Attempt
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 SIGNERS = ("lab", "other", "unsigned")
 
@@ -49,7 +49,7 @@ def secure_boot_outcome(outcome: Outcome, facts: SecureBootFacts) -> Outcome:
     last = outcome.last_milestone
     if facts.signer == "lab":
         return Outcome(Verdict.ERROR, Culprit.LAB, f"Secure Boot refused BOOTX64.EFI though the lab signed it ({said}): "
-                       "the lab's keys or VARS template are wrong; remake them with python -m workers.secureboot_keys", last)
+                       "the lab's keys or VARS template are wrong; remake them with python -m rustux_bootlab.workers.secureboot_keys", last)
     why = {"other": ": it is signed with a key the lab's db does not hold; sign it with the lab's db key",
            "unsigned": ": it is not signed; sign it with the lab's db key (scripts/build-kernel.sh does)"}.get(facts.signer or "", "")
     return Outcome(Verdict.FAIL, Culprit.CODE, f"Secure Boot refused BOOTX64.EFI ({said}){why}", last)

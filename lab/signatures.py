@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from lab.spec import InfraSignature
-from lab.verdict import Culprit
+from rustux_bootlab.lab.spec import InfraSignature
+from rustux_bootlab.lab.verdict import Culprit
 
 _FIRMWARE_CONSOLES = frozenset({"serial", "firmware"})
 # Why BdsDxe moved on from a boot option: `Not Found`, `Out of Resources`, `Access Denied`...

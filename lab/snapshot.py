@@ -9,7 +9,7 @@ Any change gives a new key, so a snapshot is never restored into a machine it wa
 for; a file whose manifest does not match its key, or whose content does not match the
 manifest, is stale or corrupt and is dropped (the boot then runs cold).
 
-Pure: the worker side (workers/snapshot/) creates, stores and restores them.
+Pure: the worker side (workers/warm/) creates, stores and restores them.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ Only the first `LINE_HEAD_BYTES` (see `linebuffer`) of a line are matched.
 (lab/screen/fontset.py), e.g. `/usr/share/consolefonts/Lat2-Terminus16.psf.gz`.
 
 `conversation:` (optional): steps that type into the machine and read its answers after a
-milestone; schema and rules in `lab/steps.py`, behaviour in `lab/conversation.py`.
+milestone; schema and rules in `lab/conversation_spec.py`, behaviour in `lab/conversation.py`.
 """
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.schema import Node, SchemaError, compose_file
-from lab.steps import ConversationSpec, load_conversation
-from lab.verdict import Culprit
+from rustux_bootlab.lab.schema import Node, SchemaError, compose_file
+from rustux_bootlab.lab.conversation_spec import ConversationSpec, load_conversation
+from rustux_bootlab.lab.verdict import Culprit
 
 # Channels the runner captures. `screen` is the text read from the guest's screen (QEMU
 # targets, while a screen milestone or step waits: workers/qemu/screen.py); `any` in a spec
@@ -90,7 +90,7 @@ class MilestoneSpec:
     infrastructure: tuple[InfraSignature, ...] = ()
     default_timeout: float = DEFAULT_TIMEOUT_S
     path: str | None = field(default=None, compare=False)
-    conversation: ConversationSpec | None = None  # steps after a milestone (lab/steps.py)
+    conversation: ConversationSpec | None = None  # steps after a milestone (lab/conversation_spec.py)
     screen_font: str | None = None  # the font file the kernel's screen is drawn in
 
     @property

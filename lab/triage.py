@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lab.outcomes import never_booted
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.outcomes import never_booted
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
-from lab.contract import BASELINE_DIR  # the baseline's own record, inside the image's
+from rustux_bootlab.lab.contract import BASELINE_DIR  # the baseline's own record, inside the image's
 
 __all__ = ["BASELINE_DIR", "Triage", "triage", "wants_triage"]
 

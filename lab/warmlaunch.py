@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from lab.cleaning import clean_block
+from rustux_bootlab.lab.cleaning import clean_block
 
 WAITING = "rustux-loader: waiting for opt/rustux/esp"  # the snapshot is taken once this is said
 STARTING = "rustux-loader: starting"

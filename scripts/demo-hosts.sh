@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo-hosts: the lab across hosts on this machine. Network namespaces stand in for hosts
-# (steps/host_lab.py): PostgreSQL, crossbar and the engine and ui masters (steps.cluster), the
+# (harness/host_lab.py): PostgreSQL, crossbar and the engine and ui masters (harness.cluster), the
 # board controller (virtual boards) and QEMU_HOSTS QEMU worker hosts, each with its own address
 # on a bridge; qemu-2 is a Debian 13 host (its worker runs Debian 13's QEMU and EDK2), so the
 # boots cross environments. Boots the kernel on every target and board, then leaves it all running for the
@@ -14,11 +14,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 OTHER=()
 [ "${QEMU_HOSTS:-2}" -ge 2 ] && OTHER=(--host-environment qemu-2=debian13)
-.venv/bin/python -m steps.host_lab up "$DIR" --cluster --qemu-hosts "${QEMU_HOSTS:-2}" "${OTHER[@]}"
+.venv/bin/python -m rustux_bootlab.harness.host_lab up "$DIR" --cluster --qemu-hosts "${QEMU_HOSTS:-2}" "${OTHER[@]}"
 echo
 echo "web users (also in $DIR/cluster/secrets/users):"
 grep -v '^#' "$DIR/cluster/secrets/users" | awk '{printf "  %-10s %-10s %s\n", $1, $2, $3}'
 echo
-.venv/bin/python -m steps.host_lab boot "$DIR"
+.venv/bin/python -m rustux_bootlab.harness.host_lab boot "$DIR"
 echo
 echo "the lab stays up (the same builds on both masters' web UIs); make demo-stop stops it"

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -e .demo/env ]; then
-    .venv/bin/python -m steps.local_lab stop .demo
+    .venv/bin/python -m rustux_bootlab.harness.local_lab stop .demo
 fi
 if [ -e .demo-hosts/plan.json ]; then
-    .venv/bin/python -m steps.host_lab down .demo-hosts
+    .venv/bin/python -m rustux_bootlab.harness.host_lab down .demo-hosts
 fi

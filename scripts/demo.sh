@@ -21,7 +21,7 @@ if [ -e "$DEMO/master/twistd.pid" ]; then
 fi
 if [ ! -e "$DEMO/env" ]; then
     # GitPoller every 60 s: a new commit on main builds and boots by itself
-    "$PY" -m steps.local_lab create "$DEMO" --web-port "$WEB_PORT" --poll 60
+    "$PY" -m rustux_bootlab.harness.local_lab create "$DEMO" --web-port "$WEB_PORT" --poll 60
     echo "demo: these passwords are printed only now; they stay in $DEMO/secrets/users"
 else
     echo "demo: reusing $DEMO (web users and passwords: $DEMO/secrets/users)"
@@ -29,11 +29,11 @@ fi
 
 trap 'echo; echo "demo: stopping"; scripts/demo-stop.sh' EXIT
 trap 'exit 130' INT TERM
-"$PY" -m steps.local_lab start "$DEMO"
+"$PY" -m rustux_bootlab.harness.local_lab start "$DEMO"
 echo "demo: building $(git rev-parse --short main) (main) for x86_64 and aarch64 and booting it on every QEMU target (virt-aavmf: arm64) and board..."
-"$PY" -m steps.local_lab boot "$DEMO" || echo "demo: not every boot passed: see the web UI for the boot records"
+"$PY" -m rustux_bootlab.harness.local_lab boot "$DEMO" || echo "demo: not every boot passed: see the web UI for the boot records"
 echo "demo: the kernel that passed on q35, booted by the master's golden builders on the other environment (Debian 13's QEMU and EDK2), U-Boot and the Secure Boot lanes..."
-"$PY" -m steps.local_lab lanes "$DEMO" || echo "demo: not every lane passed: see the golden/ builders in the web UI"
+"$PY" -m rustux_bootlab.harness.local_lab lanes "$DEMO" || echo "demo: not every lane passed: see the golden/ builders in the web UI"
 echo "demo: running until Ctrl-C; web UI http://localhost:$WEB_PORT/ (log in to force builds); lab dashboard: \"Boot lab\" in its menu, http://localhost:$WEB_PORT/#/bootlab"
 # Until Ctrl-C, or until `make demo-stop` elsewhere removes the master's pid file. `wait`
 # (unlike a foreground sleep) returns at once when a signal arrives, so the traps run.

@@ -15,8 +15,8 @@ APT_PACKAGES=(
     libvirt-daemon-system libvirt-clients python3-libvirt   # the Redfish virtual board (sushy-emulator's own venv, made on first use)
     xorriso ser2net pdudaemon                     # virtual media ISOs; consoles over RFC 2217; PDU outlets
     openssh-server                                # a real sshd on loopback for the USB-over-SFTP tests
-    postgresql-15                                 # the masters' shared database (steps/cluster)
-    iptables                                      # the host lab's packet filters (steps/hostfirewall.py)
+    postgresql-15                                 # the masters' shared database (harness/cluster)
+    iptables                                      # the host lab's packet filters (harness/hostfirewall.py)
     chromium                                      # headless browser for the dashboard's tests
     debootstrap                                   # the Debian 13 environment's root (install-envs.sh)
     u-boot-qemu                                   # U-Boot's UEFI: the q35-uboot target
@@ -52,4 +52,4 @@ fi
 # The other environments (Debian 13's QEMU and EDK2) and the lab's Secure Boot keys: cached.
 scripts/install-envs.sh
 # sushy-emulator (the Redfish virtual board's BMC) in its own venv beside Debian's python3-libvirt
-.venv/bin/python -m workers.vboard.redfishbmc >/dev/null
+.venv/bin/python -m rustux_bootlab.workers.vboard.redfishbmc >/dev/null

@@ -31,4 +31,4 @@ LAUNCHER
     touch "$dir/.complete"  # last: a root without it is redone
 fi
 
-"${VENV_PY:-.venv/bin/python}" -m workers.secureboot_keys  # virt-fw-vars is in the venv
+"${VENV_PY:-.venv/bin/python}" -m rustux_bootlab.workers.secureboot_keys  # virt-fw-vars is in the venv

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lab.screen.font import Font, format_glyphs  # noqa: E402
-from workers.png import encode_png, read_ppm  # noqa: E402
-from workers.qemu.qmp import QmpClient  # noqa: E402
+from rustux_bootlab.lab.screen.font import Font, format_glyphs  # noqa: E402
+from rustux_bootlab.workers.qemu.png import encode_png, read_ppm  # noqa: E402
+from rustux_bootlab.workers.qemu.qmp import QmpClient  # noqa: E402
 
 LINES = [
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz 0123456789",

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lab.screen.reader import known_fonts  # noqa: E402
-from lab.screen.render import BLACK, GREY, WHITE, Canvas, printable  # noqa: E402
-from workers.png import encode_png  # noqa: E402
+from rustux_bootlab.lab.screen.reader import known_fonts  # noqa: E402
+from rustux_bootlab.lab.screen.render import BLACK, GREY, WHITE, Canvas, printable  # noqa: E402
+from rustux_bootlab.workers.qemu.png import encode_png  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "screens"
 # The 16 colours of the VGA palette, as consoles draw them.

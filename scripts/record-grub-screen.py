@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from workers.png import encode_png  # noqa: E402
+from rustux_bootlab.workers.qemu.png import encode_png  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("learn_ovmf_font", Path(__file__).with_name("learn-ovmf-font.py"))
 assert _spec is not None and _spec.loader is not None

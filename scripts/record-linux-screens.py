@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from workers.png import encode_png  # noqa: E402
+from rustux_bootlab.workers.qemu.png import encode_png  # noqa: E402
 
 # The QEMU guest of scripts/learn-ovmf-font.py (a file name with dashes: loaded by path).
 _spec = importlib.util.spec_from_file_location("learn_ovmf_font", Path(__file__).with_name("learn-ovmf-font.py"))

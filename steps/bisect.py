@@ -18,10 +18,10 @@ from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS, WARNINGS
 from buildbot.steps.trigger import Trigger
-from lab.bisect_start import TargetHistory, decide_start
-from lab.jsonfile import write_json
-from lab.bisection import EXIT_CULPRIT, EXIT_LAB_FAILED, EXIT_NO_CULPRIT, summary_line
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.bisect_start import TargetHistory, decide_start
+from rustux_bootlab.lab.jsonfile import write_json
+from rustux_bootlab.lab.bisection import EXIT_CULPRIT, EXIT_LAB_FAILED, EXIT_NO_CULPRIT, summary_line
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 BISECT_RESULTS = {EXIT_CULPRIT: SUCCESS, EXIT_NO_CULPRIT: WARNINGS, EXIT_LAB_FAILED: EXCEPTION}
 

@@ -18,14 +18,14 @@ from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS
 from buildbot.steps.worker import CompositeStepMixin
-from lab import contract as c
-from lab.contract import RECORD_LOGS, TIMELINE
-from lab.environment import ran_on
-from lab.record import BootRecord, Progress, RecordError, console_log, parse_progress, parse_verdict_line
-from lab.spec import SCREEN
-from lab.verdict import EXIT_USAGE, RETRYABLE_CULPRITS, Verdict
-from steps import screens
-from steps.transfer import read_worker_bytes, read_worker_file
+from rustux_bootlab.lab import contract as c
+from rustux_bootlab.lab.contract import RECORD_LOGS, TIMELINE
+from rustux_bootlab.lab.environment import ran_on
+from rustux_bootlab.lab.record import BootRecord, Progress, RecordError, console_log, parse_progress, parse_verdict_line
+from rustux_bootlab.lab.spec import SCREEN
+from rustux_bootlab.lab.verdict import EXIT_USAGE, RETRYABLE_CULPRITS, Verdict
+from rustux_bootlab.steps import screens
+from rustux_bootlab.steps.transfer import read_worker_bytes, read_worker_file
 
 __all__ = ["RECORD_LOGS", "BootStep", "results_for"]  # RECORD_LOGS: lab/contract.py's, in the order a reader wants them
 

@@ -22,25 +22,25 @@ from pathlib import Path
 
 from buildbot.plugins import changes, schedulers, secrets, util, worker
 from buildbot.plugins import steps as bb
-from lab.arch import ARCHES
-from lab.board import Board
-from lab.contract import BISECT, GOLDEN, KERNEL_BUILDER, OPERATOR, boot_builder, boot_scheduler, builder
-from lab.inventory import Inventory, QemuTarget
-from steps.auth import LabUser
-from steps.bisect import BisectStep, BisectTrigger
-from steps.boot import BootStep
-from steps.fanout import BootFanout
-from steps.golden import GoldenImage
-from steps.kcidb import KcidbReport
-from steps import dashboard, screens
-from steps.dashboard.boardstate import BoardState
-from steps.kernel import KernelBuild
-from steps.parent import ParentBuild
-from steps.staging import StageDownload, StageUnpack
-from steps.placement import next_worker
-from steps.power import BMC_CHECK, BOARD_ACTIONS, PowerAction
-from steps.settings import MasterSettings
-from steps.trysched import LabTry
+from rustux_bootlab.lab.arch import ARCHES
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.contract import BISECT, GOLDEN, KERNEL_BUILDER, OPERATOR, boot_builder, boot_scheduler, builder
+from rustux_bootlab.lab.inventory import Inventory, QemuTarget
+from rustux_bootlab.steps.auth import LabUser
+from rustux_bootlab.steps.bisect import BisectStep, BisectTrigger
+from rustux_bootlab.steps.boot import BootStep
+from rustux_bootlab.steps.fanout import BootFanout
+from rustux_bootlab.steps.golden import GoldenImage
+from rustux_bootlab.steps.kcidb import KcidbReport
+from rustux_bootlab.steps import dashboard, screens
+from rustux_bootlab.steps.dashboard.boardstate import BoardState
+from rustux_bootlab.steps.kernel import KernelBuild
+from rustux_bootlab.steps.parent import ParentBuild
+from rustux_bootlab.steps.staging import StageDownload, StageUnpack
+from rustux_bootlab.steps.placement import next_worker
+from rustux_bootlab.steps.power import BMC_CHECK, BOARD_ACTIONS, PowerAction
+from rustux_bootlab.steps.settings import MasterSettings
+from rustux_bootlab.steps.trysched import LabTry
 
 ARTIFACT = "kernel.tar.gz"  # esp/ + milestones.yaml: the spec travels with the kernel it describes
 
@@ -116,7 +116,7 @@ def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[st
     f.addStep(bb.ShellCommand(
         name="pack", haltOnFailure=True, descriptionDone=["packed", ARTIFACT],
         # esp.sha256sums: what the build made, so a boot tells an image damaged on the way
-        # (ERROR/lab) from one the build made broken (FAIL/code): workers/image.py
+        # (ERROR/lab) from one the build made broken (FAIL/code): workers/artifacts/image.py
         command=["sh", "-c", "".join(f'(cd build/{esp} && find . -type f | LC_ALL=C sort | xargs -r sha256sum) > build/{esp}.sha256sums && '
                                      for esp in esps)
                  + 'tar -czf "$0" -C build ' + " ".join(f"{esp} {esp}.sha256sums" for esp in esps)

@@ -10,7 +10,7 @@ from twisted.internet import defer
 
 from buildbot.process.results import CANCELLED
 from buildbot.steps.trigger import Trigger
-from lab.contract import boot_scheduler, subject_of
+from rustux_bootlab.lab.contract import boot_scheduler, subject_of
 
 
 def child_line(builder: str, props: dict[str, object]) -> str:

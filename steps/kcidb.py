@@ -17,9 +17,9 @@ from twisted.internet import defer
 from buildbot.process.buildstep import BuildStep
 from buildbot.data import resultspec
 from buildbot.process.results import SKIPPED, SUCCESS, WARNINGS
-from lab import kcidb
-from lab.kcidb import validation_problem
-from lab.record import BootRecord
+from rustux_bootlab.lab import kcidb
+from rustux_bootlab.lab.kcidb import validation_problem
+from rustux_bootlab.lab.record import BootRecord
 
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 

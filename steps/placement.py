@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from lab.contract import QEMU_ROLES, role_of
+from rustux_bootlab.lab.contract import QEMU_ROLES, role_of
 
 
 def qemu_builds(worker) -> int:

@@ -3,7 +3,7 @@
 Ports are configurable so tests can run a master beside a demo; everything secret lives
 in the secrets directory, never in the environment or on a command line. The defaults are
 one master on SQLite; BOOTLAB_MASTER_ROLE `engine` or `ui` makes it one of two masters
-sharing PostgreSQL and a WAMP router (docs/multi-master.md, steps/cluster/).
+sharing PostgreSQL and a WAMP router (docs/multi-master.md, harness/cluster/).
 """
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def _cluster(env: dict[str, str]) -> tuple[str, str, str]:
         raise ValueError(f"BOOTLAB_MQ_URL={mq_url!r}: expected the WAMP router's ws://HOST:PORT/ws")
     if role != "single" and not mq_url:
         raise ValueError(f"BOOTLAB_MASTER_ROLE={role}: a master among several needs the WAMP router: "
-                         "set BOOTLAB_MQ_URL=ws://HOST:PORT/ws (python -m steps.cluster does)")
+                         "set BOOTLAB_MQ_URL=ws://HOST:PORT/ws (python -m rustux_bootlab.harness.cluster does)")
     if role != "single" and db_url.startswith("sqlite"):
         raise ValueError(f"BOOTLAB_MASTER_ROLE={role}: masters cannot share SQLite: set BOOTLAB_DB_URL "
                          "to the PostgreSQL database (postgresql://bootlab@HOST:PORT/bootlab, password in PGPASSFILE)")

@@ -5,7 +5,7 @@ A failure there is the worker host's (its scratch disk full, the transfer cut of
 code's: the build says ERROR/lab with the reason and is RETRY, so its request goes back to the
 queue for a worker that can take it. After `RETRIES` such retries of one request the build ends
 EXCEPTION, still ERROR/lab: a host that stays broken must not keep a request spinning.
-Found by the chaos soak (steps/chaos/): a boot staged while its host's disk was full
+Found by the chaos soak (harness/chaos/): a boot staged while its host's disk was full
 ended EXCEPTION with no verdict at all, a lost boot.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from twisted.internet import defer
 from buildbot.process.results import EXCEPTION, RETRY, SKIPPED, SUCCESS, WARNINGS, Results
 from buildbot.steps.shell import ShellCommand
 from buildbot.steps.transfer import FileDownload
-from lab import contract as c
+from rustux_bootlab.lab import contract as c
 
 RETRIES = 2
 

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.arch import ARCHES
-from lab.bisection import (
+from rustux_bootlab.lab.arch import ARCHES
+from rustux_bootlab.lab.bisection import (
     EXIT_LAB_FAILED,
     MAX_ATTEMPTS,
     Bisection,
@@ -37,14 +37,14 @@ from lab.bisection import (
     lost_milestone,
     search_ended,
 )
-from lab.inventory import QemuTarget
-from lab.milestones import SpecError, load_spec
-from lab.record import BootRecord
-from workers.boot import BootRequest, BootSession
-from workers.bootlab.boot import BootJob, run_boot
-from workers.interrupt import Interrupt
-from workers.progress import MachineProgress
-from workers.workdir import workdir
+from rustux_bootlab.lab.inventory import QemuTarget
+from rustux_bootlab.lab.milestones import SpecError, load_spec
+from rustux_bootlab.lab.record import BootRecord
+from rustux_bootlab.workers.qemu.machine import BootRequest, BootSession
+from rustux_bootlab.workers.bootlab.boot import BootJob, run_boot
+from rustux_bootlab.workers.interrupt import Interrupt
+from rustux_bootlab.workers.progress import MachineProgress
+from rustux_bootlab.workers.workdir import workdir
 
 BUILD_SCRIPT = "scripts/build-kernel.sh"
 SPEC = "kernel/milestones.yaml"

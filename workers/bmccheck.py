@@ -21,7 +21,7 @@ import secrets
 import subprocess
 from dataclasses import dataclass
 
-from lab.board import Board
+from rustux_bootlab.lab.board import Board
 
 # (what, ipmitool interface options, user: None for the board's, password: None for a wrong one)
 ATTACKS = (

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from lab.cleaning import clean_block
-from lab.echo import REDRAWN_CHANNELS
-from lab.linebuffer import LineAssembler
+from rustux_bootlab.lab.cleaning import clean_block
+from rustux_bootlab.lab.echo import REDRAWN_CHANNELS
+from rustux_bootlab.lab.linebuffer import LineAssembler
 
 LOG_LIMIT_BYTES = 64 * 1024 * 1024
 READ_CHUNK = 65536

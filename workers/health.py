@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from lab.health import HealthError, HealthRecord
-from lab.verdict import Outcome
-from workers.state import StateFile
+from rustux_bootlab.lab.health import HealthError, HealthRecord
+from rustux_bootlab.lab.verdict import Outcome
+from rustux_bootlab.workers.state import StateFile
 
 HEALTH = "health.json"
 

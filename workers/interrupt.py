@@ -3,7 +3,7 @@ flag the boot loop checks.
 
 The handler only records the signal: no exception is thrown into the middle of a
 teardown, so QEMU is always stopped and reaped and the record is still written.
-The loop wakes at least every `workers.boot.TICK_S`, so the reaction is prompt.
+The loop wakes at least every `workers.qemu.machine.TICK_S`, so the reaction is prompt.
 """
 from __future__ import annotations
 

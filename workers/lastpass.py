@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from workers.state import state_dir
+from rustux_bootlab.workers.state import state_dir
 
 LAST_PASS = "last-pass"
 

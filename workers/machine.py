@@ -12,7 +12,7 @@ drives a power and a console driver, and an Ironic hardware type composes its in
     Screen, keyboard, snapshot: optional, as attachments (workers/qemu/attach.py)
 
 A QEMU target is one machine whose process is at once its power and its consoles
-(workers/boot.py `QemuMachine`); a board composes an IPMI power, a SOL or serial console and
+(workers/qemu/machine.py `QemuMachine`); a board composes an IPMI power, a SOL or serial console and
 a PXE or USB deploy (workers/board/session.py `BoardMachine`). A new kind of power, console
 or deploy (Redfish, a PDU, RFC 2217, virtual media) is a driver of its protocol, chosen by
 the board's inventory entry in `BoardMachine`'s factories; a new kind of machine implements
@@ -41,7 +41,7 @@ taken, and `stop` and `release` always run once it is:
     review(run, out)   the machine's own rules over the judge's outcome (optional: a Secure
                        Boot lane's refusals, lab/secureboot.py)
     finish(run, rec)   its part of the record, before it is written (optional)
-    inputs(run)        its input ports for a conversation's steps (workers/inputs.py)
+    inputs(run)        its input ports for a conversation's steps (workers/input/ports.py)
 A stage raises `MachineStop(outcome)` to end the boot with an outcome it knows (a broken
 image, a held board), or BoardError when one of its parts failed (ERROR, never FAIL).
 """
@@ -51,16 +51,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lab.milestones import MilestoneSpec
-from lab.record import BootRecord
-from lab.verdict import Culprit, Outcome
-from workers.console.base import ConsoleProtocol as Console
-from workers.power.base import BootDevice
-from workers.power.base import PowerProtocol as Power
+from rustux_bootlab.lab.milestones import MilestoneSpec
+from rustux_bootlab.lab.record import BootRecord
+from rustux_bootlab.lab.verdict import Culprit, Outcome
+from rustux_bootlab.workers.console.base import ConsoleProtocol as Console
+from rustux_bootlab.workers.power.base import BootDevice
+from rustux_bootlab.workers.power.base import PowerProtocol as Power
 
 if TYPE_CHECKING:
-    from workers.inputs import InputPort
-    from workers.run import BootRun
+    from rustux_bootlab.workers.input.ports import InputPort
+    from rustux_bootlab.workers.run import BootRun
 
 __all__ = ["Console", "Deploy", "Deployed", "Machine", "MachineStop", "Power"]
 

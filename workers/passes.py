@@ -17,9 +17,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from lab import boottime
-from lab.deadlines import HISTORY, PassingBoot
-from workers.state import state_dir
+from rustux_bootlab.lab import boottime
+from rustux_bootlab.lab.deadlines import HISTORY, PassingBoot
+from rustux_bootlab.workers.state import state_dir
 
 PASSES = "passes.jsonl"
 # lab.boottime compares a PASS with the last 100 of its profile; a few profiles share a file

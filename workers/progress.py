@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Protocol, TextIO
 
-from lab.conversation import StepHit
-from lab.matcher import MilestoneHit
-from lab.record import event_line, milestone_line, verdict_line
-from lab.verdict import Outcome
+from rustux_bootlab.lab.conversation import StepHit
+from rustux_bootlab.lab.matcher import MilestoneHit
+from rustux_bootlab.lab.record import event_line, milestone_line, verdict_line
+from rustux_bootlab.lab.verdict import Outcome
 
 
 class Lines(Protocol):

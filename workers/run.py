@@ -27,27 +27,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab import outcomes
-from lab.boottime import judge_pass, kernel_clock
-from lab.contract import RECORD_FILES, SCREEN_SHOTS
-from lab.deadlines import LEARNED, PassingBoot, learn_deadlines
-from lab.esp import EspError
-from lab.judge import BootFacts, judge
-from lab.milestones import BootMatcher, MilestoneSpec
-from lab.record import BootRecord, write_record
-from lab.verdict import Outcome, Verdict
-from workers.board.error import BoardError
-from workers.capture import Capture
-from workers.image import artifact_files, damage
-from workers.interrupt import Interrupt
-from workers.machine import Machine, MachineStop
-from workers.passes import load_passes, record_pass
-from workers.progress import MachineProgress
-from workers.qemu.attach import Attachment
+from rustux_bootlab.lab import outcomes
+from rustux_bootlab.lab.boottime import judge_pass, kernel_clock
+from rustux_bootlab.lab.contract import RECORD_FILES, SCREEN_SHOTS
+from rustux_bootlab.lab.deadlines import LEARNED, PassingBoot, learn_deadlines
+from rustux_bootlab.lab.esp import EspError
+from rustux_bootlab.lab.judge import BootFacts, judge
+from rustux_bootlab.lab.milestones import BootMatcher, MilestoneSpec
+from rustux_bootlab.lab.record import BootRecord, write_record
+from rustux_bootlab.lab.verdict import Outcome, Verdict
+from rustux_bootlab.workers.board.error import BoardError
+from rustux_bootlab.workers.capture import Capture
+from rustux_bootlab.workers.artifacts.image import artifact_files, damage
+from rustux_bootlab.workers.interrupt import Interrupt
+from rustux_bootlab.workers.machine import Machine, MachineStop
+from rustux_bootlab.workers.passes import load_passes, record_pass
+from rustux_bootlab.workers.progress import MachineProgress
+from rustux_bootlab.workers.qemu.attach import Attachment
 
 if TYPE_CHECKING:
-    from workers.inputs import InputPort
-    from workers.qemu.qmp import QmpClient
+    from rustux_bootlab.workers.input.ports import InputPort
+    from rustux_bootlab.workers.qemu.qmp import QmpClient
 
 TICK_S = 0.1  # longest the loop waits: bounds the reaction to timeouts and signals
 DECIDED_DRAIN_S = 0.2  # after the verdict, how long to keep reading lines already in flight

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.bootoptions import Attempt
-from lab.esp import BOOT_FILE
-from lab.secureboot import SecureBootFacts, refusal
-from workers.secureboot_keys import signer
+from rustux_bootlab.lab.bootoptions import Attempt
+from rustux_bootlab.lab.esp import BOOT_FILE
+from rustux_bootlab.lab.secureboot import SecureBootFacts, refusal
+from rustux_bootlab.workers.secureboot_keys import signer
 
 
 def secure_boot_facts(image: Path, last_attempt: Attempt | None) -> SecureBootFacts:

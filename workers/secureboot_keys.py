@@ -6,7 +6,7 @@ directory 0700 and each private key 0600; never in the repository, a log or a co
 (openssl and sbsign get their paths). The template is enrolled offline by virt-firmware's
 `virt-fw-vars` (PyPI, pure Python: it writes PK/KEK/db into an edk2 VARS file and turns Secure
 Boot on, with no firmware boot; Debian 12's efitools only makes ESLs and enrols from a running
-system). `python -m workers.secureboot_keys` makes what is missing; scripts/build-kernel.sh signs
+system). `python -m rustux_bootlab.workers.secureboot_keys` makes what is missing; scripts/build-kernel.sh signs
 with the db key by itself (a kernel-only checkout has no lab package).
 """
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _run(argv: list[str], doing: str) -> None:
 
 def main(argv: list[str]) -> int:
     if argv:
-        print("usage: python -m workers.secureboot_keys", file=sys.stderr)
+        print("usage: python -m rustux_bootlab.workers.secureboot_keys", file=sys.stderr)
         return 2
     try:
         print(f"secureboot: the lab's keys and VARS template: {ensure()}")

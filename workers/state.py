@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from lab.board import Board
-from lab.jsonfile import write_json
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.jsonfile import write_json
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,17 +12,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from lab.board import Board
-from lab.boardtriage import Tried, board_triage
-from lab.contract import BASELINE_DIR, SIBLING_DIR
-from lab.record import BootRecord, write_record
-from lab.triage import triage, wants_triage
-from lab.verdict import Verdict
-from workers.board.session import BoardBootRequest, BoardSession
-from workers.boot import BootRequest, BootSession
-from workers.lastpass import keep_pass, last_pass
-from workers.interrupt import Interrupt
-from workers.progress import MachineProgress
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.boardtriage import Tried, board_triage
+from rustux_bootlab.lab.contract import BASELINE_DIR, SIBLING_DIR
+from rustux_bootlab.lab.record import BootRecord, write_record
+from rustux_bootlab.lab.triage import triage, wants_triage
+from rustux_bootlab.lab.verdict import Verdict
+from rustux_bootlab.workers.board.session import BoardBootRequest, BoardSession
+from rustux_bootlab.workers.qemu.machine import BootRequest, BootSession
+from rustux_bootlab.workers.lastpass import keep_pass, last_pass
+from rustux_bootlab.workers.interrupt import Interrupt
+from rustux_bootlab.workers.progress import MachineProgress
 
 
 def boot_cold(request: BootRequest, progress: MachineProgress, interrupt: Interrupt) -> BootRecord:
@@ -30,7 +30,7 @@ def boot_cold(request: BootRequest, progress: MachineProgress, interrupt: Interr
 
 
 def boot_warm_baseline(request: BootRequest, progress: MachineProgress, interrupt: Interrupt) -> BootRecord:
-    from workers.warm.boot import boot_warm  # only for a triage: a boot that passes never loads it
+    from rustux_bootlab.workers.warm.boot import boot_warm  # only for a triage: a boot that passes never loads it
 
     record = boot_warm(request, progress, interrupt)
     if record.boot_path != "warm" or record.outcome.verdict is Verdict.PASS or interrupt:

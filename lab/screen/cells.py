@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lab.screen.font import Font
-from lab.screen.unreadable import REPLACEMENT
+from rustux_bootlab.lab.screen.font import Font
+from rustux_bootlab.lab.screen.unreadable import REPLACEMENT
 
 MAX_CURSOR_ROWS = 4
 _MEMO_LIMIT = 1 << 16  # distinct cell bitmaps remembered per font

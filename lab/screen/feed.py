@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lab.screen.unreadable import REPLACEMENT
+from rustux_bootlab.lab.screen.unreadable import REPLACEMENT
 
 if TYPE_CHECKING:  # the reader imports numpy; the feed itself is plain text
-    from lab.screen.reader import ScreenText
+    from rustux_bootlab.lab.screen.reader import ScreenText
 
 
 @dataclass(frozen=True)

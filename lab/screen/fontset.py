@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from lab.screen.font import Font, load_font
+from rustux_bootlab.lab.screen.font import Font, load_font
 
 CONSOLEFONTS = Path("/usr/share/consolefonts")
 # Ethiopian-Goha16's Latin glyphs are Linux's built-in VGA8x16 (its `f`, `v`, `'`, `` ` ``

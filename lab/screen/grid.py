@@ -19,8 +19,8 @@ from functools import cache
 
 import numpy as np
 
-from lab.screen.cells import CellRead, GlyphLookup, Grid, read_cells
-from lab.screen.font import Font
+from rustux_bootlab.lab.screen.cells import CellRead, GlyphLookup, Grid, read_cells
+from rustux_bootlab.lab.screen.font import Font
 
 MIN_KNOWN = 4  # fewer glyphs than this on a frame is no evidence of a grid
 BAND_ROWS = 3

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lab.screen.cells import Grid, pack_pixels, row_bitmaps
-from lab.screen.font import Font
-from lab.screen.unreadable import REPLACEMENT
+from rustux_bootlab.lab.screen.cells import Grid, pack_pixels, row_bitmaps
+from rustux_bootlab.lab.screen.font import Font
+from rustux_bootlab.lab.screen.unreadable import REPLACEMENT
 
 MIN_AGREEING = 0.5  # of a row's cells the lab read, read as given: else the row is not that text
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lab.screen.cells import REPLACEMENT, CellRead, GlyphLookup, Grid, pack_pixels, read_cells
-from lab.screen.font import Font, load_font, widened
-from lab.screen.fontset import by_size, system_fonts
-from lab.screen.grid import detect_grid, good_enough, score
+from rustux_bootlab.lab.screen.cells import REPLACEMENT, CellRead, GlyphLookup, Grid, pack_pixels, read_cells
+from rustux_bootlab.lab.screen.font import Font, load_font, widened
+from rustux_bootlab.lab.screen.fontset import by_size, system_fonts
+from rustux_bootlab.lab.screen.grid import detect_grid, good_enough, score
 
 REPO = Path(__file__).resolve().parents[2]
 FONT_FILES = {

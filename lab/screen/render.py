@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lab.screen.cells import REPLACEMENT
-from lab.screen.font import Font
+from rustux_bootlab.lab.screen.cells import REPLACEMENT
+from rustux_bootlab.lab.screen.font import Font
 
 Colour = tuple[int, int, int]
 BLACK, GREY, WHITE, GREEN = (0, 0, 0), (170, 170, 170), (255, 255, 255), (85, 255, 85)

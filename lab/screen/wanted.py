@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from lab.matcher import BootMatcher
-from lab.spec import SCREEN
+from rustux_bootlab.lab.matcher import BootMatcher
+from rustux_bootlab.lab.spec import SCREEN
 
 
 def screen_wanted(matcher: BootMatcher) -> bool:

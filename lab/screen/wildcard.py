@@ -14,7 +14,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from lab.screen.unreadable import REPLACEMENT
+from rustux_bootlab.lab.screen.unreadable import REPLACEMENT
 
 MAX_CELLS = 3
 MAX_TRIES = 4096

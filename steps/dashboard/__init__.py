@@ -19,7 +19,7 @@ def plugin_config(targets: list[str], boards: list[str], buildbot_url: str, envi
     """`environments`: each target's environment, shown under its column; `machines`: each
     target's machine type (the matrix compares the lanes of one)."""
     # Imported here: Flask is needed only by a master that serves the UI.
-    from steps.dashboard.app import NAME, LabShape, create_app
+    from rustux_bootlab.steps.dashboard.app import NAME, LabShape, create_app
 
     app = create_app(LabShape(tuple(targets), tuple(boards), buildbot_url, dict(environments or {}), dict(machines or {})))
     return [{"name": NAME, "caption": "Boot lab", "app": app, "order": 1, "icon": "table"}]

@@ -12,7 +12,7 @@ from typing import Any
 
 from buildbot.www.authz.authz import Forbidden
 
-from lab import contract
+from rustux_bootlab.lab import contract
 
 SCHEDULER = "board-action"  # steps/config.py's ForceScheduler for the operator builders
 # (action, caption): `bootlab power` and `bootlab quarantine|release` (steps/power.py)

@@ -13,13 +13,13 @@ from typing import Any
 
 from flask import Flask, abort, jsonify, render_template, request
 
-from steps.dashboard import fetch
-from steps.dashboard.actions import BUTTONS, SCHEDULER, boards_allowed
-from steps.dashboard.boards import board_row
-from steps.dashboard.bootview import boot_view
-from steps.dashboard.matrix import build_matrix
-from steps.dashboard.svg import legend, timeline_svg, trend_svg
-from steps.dashboard.trends import build_trend
+from rustux_bootlab.steps.dashboard import fetch
+from rustux_bootlab.steps.dashboard.actions import BUTTONS, SCHEDULER, boards_allowed
+from rustux_bootlab.steps.dashboard.boards import board_row
+from rustux_bootlab.steps.dashboard.bootview import boot_view
+from rustux_bootlab.steps.dashboard.matrix import build_matrix
+from rustux_bootlab.steps.dashboard.svg import legend, timeline_svg, trend_svg
+from rustux_bootlab.steps.dashboard.trends import build_trend
 
 NAME = "bootlab"
 MATRIX_ROWS = 25  # kernel revisions on the matrix: the page stays fast however long the history

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lab import contract
-from steps.dashboard.facts import prop
+from rustux_bootlab.lab import contract
+from rustux_bootlab.steps.dashboard.facts import prop
 
 WAITING = "acquiring locks"  # Buildbot's state_string (process/build.py) for a build not yet holding its locks
 

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from steps.dashboard.facts import Boot, boot_from
-from steps.dashboard.timeline import Timeline, build_timeline
-from steps.dashboard.trends import FIRST as KERNEL_ENTRY
+from rustux_bootlab.steps.dashboard.facts import Boot, boot_from
+from rustux_bootlab.steps.dashboard.timeline import Timeline, build_timeline
+from rustux_bootlab.steps.dashboard.trends import FIRST as KERNEL_ENTRY
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lab.contract import (  # Buildbot's result codes and a boot build's properties (steps/boot.py)
+from rustux_bootlab.lab.contract import (  # Buildbot's result codes and a boot build's properties (steps/boot.py)
     BOOT_PROPERTIES, CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS, subject_of,
 )
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 __all__ = ["BOOT_PROPERTIES", "CANCELLED", "EXCEPTION", "FAILURE", "RETRY", "SKIPPED", "SUCCESS", "WARNINGS"]
 

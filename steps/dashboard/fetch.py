@@ -15,9 +15,9 @@ from twisted.internet import defer, reactor
 from twisted.internet.threads import blockingCallFromThread
 
 from buildbot.data import resultspec
-from lab import contract
-from lab.contract import KERNEL_BUILDER
-from steps.dashboard.facts import BOOT_PROPERTIES, Boot, KernelRun, boot_from, kernel_run_from, prop
+from rustux_bootlab.lab import contract
+from rustux_bootlab.lab.contract import KERNEL_BUILDER
+from rustux_bootlab.steps.dashboard.facts import BOOT_PROPERTIES, Boot, KernelRun, boot_from, kernel_run_from, prop
 
 
 def on_reactor(master, coroutine_fn, *args) -> Any:

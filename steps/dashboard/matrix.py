@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.environments import Lane, judge_each
-from lab.verdict import Outcome, Verdict
-from steps.dashboard.facts import Boot, KernelRun
+from rustux_bootlab.lab.environments import Lane, judge_each
+from rustux_bootlab.lab.verdict import Outcome, Verdict
+from rustux_bootlab.steps.dashboard.facts import Boot, KernelRun
 
 
 @dataclass(frozen=True)

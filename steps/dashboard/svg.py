@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from html import escape
 
-from steps.dashboard.timeline import LABEL_W, LANE_H, Timeline, ticks
-from steps.dashboard.trends import Trend
+from rustux_bootlab.steps.dashboard.timeline import LABEL_W, LANE_H, Timeline, ticks
+from rustux_bootlab.steps.dashboard.trends import Trend
 
 def color(i: int) -> str:
     """The i-th milestone's colour: hues a golden angle apart, so the ~25 milestones of a

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-from lab.board import Board
-from lab.inventory import Inventory, load_inventory
-from steps.local_lab import free_port
-from workers import secrets
-from workers.vboard import manager
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.inventory import Inventory, load_inventory
+from rustux_bootlab.harness.local_lab import free_port
+from rustux_bootlab.workers import secrets
+from rustux_bootlab.workers.vboard import manager
 from polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]

@@ -62,9 +62,9 @@ def one_target_inventory(target: str) -> dict[str, Any]:
 
 
 def running_lab(root: Path, inventory: dict[str, Any]):
-    """A local lab (steps/local_lab.py) on `inventory` under `root`, its workers attached; a
+    """A local lab (harness/local_lab.py) on `inventory` under `root`, its workers attached; a
     generator for a module fixture: everything stops when the module is done."""
-    from steps.local_lab import create, free_port, start, stop, wait_for_workers
+    from rustux_bootlab.harness.local_lab import create, free_port, start, stop, wait_for_workers
 
     (root / "inventory.yaml").write_text(yaml.safe_dump(inventory))
     lab = create(root / "lab", inventory=root / "inventory.yaml",

@@ -1,5 +1,5 @@
 """A whole cluster on loopback for the `hosts` tests: PostgreSQL, crossbar, the engine and ui
-masters (steps.cluster), and one real QEMU worker connected to the engine.
+masters (harness.cluster), and one real QEMU worker connected to the engine.
 
 The crossbar venv is the machine's (installed once, ~2.5 min): the integration conftest points
 XDG_CACHE_HOME at a temp dir per module, so its place is taken before that, at import.
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import yaml
 
-from lab.contract import RETRY
-from steps.cluster import __main__ as cli
-from steps.cluster import masters, router
-from steps.cluster.layout import Cluster
-from steps.local_lab import wait_for_workers
-from steps.rest import RestClient, RestError
+from rustux_bootlab.lab.contract import RETRY
+from rustux_bootlab.harness.cluster import __main__ as cli
+from rustux_bootlab.harness.cluster import masters, router
+from rustux_bootlab.harness.cluster.layout import Cluster
+from rustux_bootlab.harness.local_lab import wait_for_workers
+from rustux_bootlab.harness.rest import RestClient, RestError
 
 REPO = Path(__file__).resolve().parents[2]
 CROSSBAR_VENV = str(router.venv_dir())

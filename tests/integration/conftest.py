@@ -9,7 +9,7 @@ test reads or changes the developer's `build/lab`, `~/.cache` or another test's 
 - per run: `$BOOTLAB_SNAPSHOTS`, the warm boots' snapshots, made once per machine and firmware
   and restored by every later boot of any module, as a worker host keeps them (a snapshot is
   keyed by all it depends on; tests that break snapshots on purpose use their own directory).
-`bootlab` subprocesses inherit the environment. Ports: `steps.local_lab.free_port`.
+`bootlab` subprocesses inherit the environment. Ports: `harness.local_lab.free_port`.
 """
 from __future__ import annotations
 

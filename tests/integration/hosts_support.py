@@ -8,10 +8,10 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from steps import hostnet
-from steps.cluster import router
-from steps.host_lab import HostLab, create, start, stop
-from steps.local_lab import wait_for_workers
+from rustux_bootlab.harness import hostnet
+from rustux_bootlab.harness.cluster import router
+from rustux_bootlab.harness.host_lab import HostLab, create, start, stop
+from rustux_bootlab.harness.local_lab import wait_for_workers
 from tests.integration.polling import wait_until
 
 # crossbar's venv is this machine's (installed once): fixed before conftest moves XDG_CACHE_HOME

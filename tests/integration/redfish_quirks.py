@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from workers.vboard import labca
+from rustux_bootlab.workers.vboard import labca
 
 
 @dataclass

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from board_support import REPO, lingering
 
-from lab.board import Board
-from lab.inventory import Inventory, load_inventory
-from steps.local_lab import free_port
-from workers.vboard import libvirt, redfishboard
-from workers.vboard.manager import VboardStatus
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.inventory import Inventory, load_inventory
+from rustux_bootlab.harness.local_lab import free_port
+from rustux_bootlab.workers.vboard import libvirt, redfishboard
+from rustux_bootlab.workers.vboard.manager import VboardStatus
 
 INVENTORY = """\
 lab: {{name: redfish-test}}

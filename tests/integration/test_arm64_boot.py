@@ -26,8 +26,8 @@ import pytest
 import yaml
 
 from bootlab_support import BOOTLAB, REPO, Boot, kernel_esp, process_alive, run_boot
-from lab.arch import AARCH64
-from lab.warmlane import compare
+from rustux_bootlab.lab.arch import AARCH64
+from rustux_bootlab.lab.warmlane import compare
 
 pytestmark = pytest.mark.qemu
 TARGET = "virt-aavmf"

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from tests.integration.board_support import BOOTLAB, board_of, password, running_vboard, vboard_inventory
-from workers.vboard import ipmisim, manager
+from rustux_bootlab.workers.vboard import ipmisim, manager
 
 WRONG = "not-the-password"
 WEAK_AUTHS = "none md2 md5 straight"  # what the virtual boards allowed before, as many real BMCs do

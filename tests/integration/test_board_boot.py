@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from board_support import BOOTLAB, REPO, board_of, password, running_vboard, vboard_inventory, wait_for_text
 
-from lab.spec import load_spec
-from workers import secrets
-from workers.board.lock import BoardLock
-from workers.state import state_dir, tftp_root
-from workers.power.ipmi import IpmiPower
-from workers.vboard import manager
+from rustux_bootlab.lab.spec import load_spec
+from rustux_bootlab.workers import secrets
+from rustux_bootlab.workers.board.lock import BoardLock
+from rustux_bootlab.workers.state import state_dir, tftp_root
+from rustux_bootlab.workers.power.ipmi import IpmiPower
+from rustux_bootlab.workers.vboard import manager
 
 ESP = REPO / "build" / "esp"
 
@@ -159,14 +159,14 @@ def test_a_pxe_deploy_that_loses_the_initrd_is_the_labs_fault(tmp_path: Path) ->
     assert (ESP / initrd).is_file()
     code = f"""
 import sys
-import workers.deploy.pxe, workers.bootlab
-real = workers.deploy.pxe.stage_esp  # the board's PXE deploy (workers/board/parts.py) stages with it
+import rustux_bootlab.workers.deploy.pxe, rustux_bootlab.workers.bootlab
+real = rustux_bootlab.workers.deploy.pxe.stage_esp  # the board's PXE deploy (workers/board/parts.py) stages with it
 def lossy_stage(image, root):
     staged = real(image, root)
     (root / {initrd!r}).unlink()
     return staged
-workers.deploy.pxe.stage_esp = lossy_stage
-sys.exit(workers.bootlab.main(sys.argv[1:]))
+rustux_bootlab.workers.deploy.pxe.stage_esp = lossy_stage
+sys.exit(rustux_bootlab.workers.bootlab.main(sys.argv[1:]))
 """
     out = tmp_path / "record"
     with running_vboard(inventory, board):

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from board_support import board_of, vboard_inventory
-from workers import secrets
-from workers.vboard import ipmisim
-from workers.vboard.machine import Machine, lan_ifup_script, qemu_argv
+from rustux_bootlab.workers import secrets
+from rustux_bootlab.workers.vboard import ipmisim
+from rustux_bootlab.workers.vboard.machine import Machine, lan_ifup_script, qemu_argv
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from steps.local_lab import free_port
-from workers.board.error import ConsoleError
-from workers.console.base import ConsoleGap
-from workers.console.serialport import SerialConsole
-from workers.console.sol import SolConsole
+from rustux_bootlab.harness.local_lab import free_port
+from rustux_bootlab.workers.board.error import ConsoleError
+from rustux_bootlab.workers.console.base import ConsoleGap
+from rustux_bootlab.workers.console.serialport import SerialConsole
+from rustux_bootlab.workers.console.sol import SolConsole
 from polling import wait_until
 
 ADMIN_PW = "adm-Secret-41"

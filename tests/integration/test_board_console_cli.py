@@ -12,10 +12,10 @@ import pytest
 from board_support import BOOTLAB, REPO, board_of, running_vboard, vboard_inventory
 from bootlab_support import read_until
 
-from workers.board.lock import holder
-from workers.state import tftp_root
-from workers.deploy.pxe import stage_esp
-from workers.power.ipmi import IpmiPower
+from rustux_bootlab.workers.board.lock import holder
+from rustux_bootlab.workers.state import tftp_root
+from rustux_bootlab.workers.deploy.pxe import stage_esp
+from rustux_bootlab.workers.power.ipmi import IpmiPower
 
 
 @pytest.mark.qemu

@@ -15,7 +15,7 @@ from board_support import BOOTLAB, REPO, board_of, password, running_vboard, vbo
 
 from shell_support import SPEC, shell_esp
 
-from workers.power.ipmi import IpmiPower
+from rustux_bootlab.workers.power.ipmi import IpmiPower
 
 
 @pytest.mark.qemu

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from lab.board import BmcSpec, Board, ConsoleSpec, Credentials, DeploySpec, MuxSpec, SshHost
-from lab.esp import sha256_file
-from workers.esp import build_esp_image
-from workers.deploy.pxe import Dnsmasq, LabNetwork, dnsmasq_config, mac_dir, stage_esp
-from workers.board.error import DeployError
-from workers.deploy.usb import deploy_usb
+from rustux_bootlab.lab.board import BmcSpec, Board, ConsoleSpec, Credentials, DeploySpec, MuxSpec, SshHost
+from rustux_bootlab.lab.esp import sha256_file
+from rustux_bootlab.workers.artifacts.esp import build_esp_image
+from rustux_bootlab.workers.deploy.pxe import Dnsmasq, LabNetwork, dnsmasq_config, mac_dir, stage_esp
+from rustux_bootlab.workers.board.error import DeployError
+from rustux_bootlab.workers.deploy.usb import deploy_usb
 from polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]

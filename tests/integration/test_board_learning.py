@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 from board_support import BOOTLAB, REPO, running_vboard, vboards_inventory
 
-from lab import boottime
-from lab.deadlines import PassingBoot
-from lab.inventory import load_inventory
-from workers.state import state_dir, vboard_dir
+from rustux_bootlab.lab import boottime
+from rustux_bootlab.lab.deadlines import PassingBoot
+from rustux_bootlab.lab.inventory import load_inventory
+from rustux_bootlab.workers.state import state_dir, vboard_dir
 
 pytestmark = pytest.mark.qemu
 ESP = REPO / "build" / "esp"

@@ -15,14 +15,14 @@ import pytest
 from board_support import BOOTLAB, REPO, lingering, wait_for_text
 from polling import wait_until
 
-from lab.board import Board
-from lab.inventory import Inventory, load_inventory
-from lab.verdict import Culprit
-from steps.local_lab import free_port
-from workers.board.lock import BoardLock
-from workers.vboard import outlet, pduboard
-from workers.vboard.manager import spawn
-from workers.vboard.redfishboard import pids, write_pids
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.inventory import Inventory, load_inventory
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.harness.local_lab import free_port
+from rustux_bootlab.workers.board.lock import BoardLock
+from rustux_bootlab.workers.vboard import outlet, pduboard
+from rustux_bootlab.workers.vboard.manager import spawn
+from rustux_bootlab.workers.vboard.redfishboard import pids, write_pids
 
 ESP = REPO / "build" / "esp"
 

@@ -15,9 +15,9 @@ import pytest
 from board_support import BOOTLAB, REPO, board_of, lingering, running_vboard, vboard_inventory
 from polling import wait_until
 
-from workers.board.error import BoardError
-from workers.power.ipmi import IpmiPower
-from workers.vboard import manager
+from rustux_bootlab.workers.board.error import BoardError
+from rustux_bootlab.workers.power.ipmi import IpmiPower
+from rustux_bootlab.workers.vboard import manager
 
 
 def ipmitool(board, *args: str, password_file: Path) -> subprocess.CompletedProcess[str]:
@@ -237,7 +237,7 @@ def test_a_lab_network_that_is_not_there_is_named_before_anything_starts(tmp_pat
 
 
 def test_boards_shows_the_holder_only_while_the_lock_is_held(tmp_path):
-    from workers.board.lock import BoardLock
+    from rustux_bootlab.workers.board.lock import BoardLock
 
     path = vboard_inventory(tmp_path)
     _, board = board_of(path)

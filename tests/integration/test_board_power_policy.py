@@ -9,8 +9,8 @@ import pytest
 from pyghmi import exceptions as pyghmi_exc
 
 from board_support import board_of, vboard_inventory
-from workers.power import ipmi
-from workers.board.error import BoardError
+from rustux_bootlab.workers.power import ipmi
+from rustux_bootlab.workers.board.error import BoardError
 
 
 class Clock:

@@ -20,15 +20,15 @@ from board_support import BOOTLAB, REPO
 from redfish_support import board_of, domain_running, ps_text, redfish_inventory, running_redfish_board
 from polling import wait_until
 
-from lab.verdict import Culprit
-from workers import secrets
-from workers.board.error import BoardError
-from workers.board.lock import BoardLock
-from workers.console.base import ConsoleGap
-from workers.console.netconsole import NetConsole
-from workers.power.redfish import RedfishPower
-from workers.state import vboard_dir
-from workers.vboard import labca, libvirt, redfishboard
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.workers import secrets
+from rustux_bootlab.workers.board.error import BoardError
+from rustux_bootlab.workers.board.lock import BoardLock
+from rustux_bootlab.workers.console.base import ConsoleGap
+from rustux_bootlab.workers.console.netconsole import NetConsole
+from rustux_bootlab.workers.power.redfish import RedfishPower
+from rustux_bootlab.workers.state import vboard_dir
+from rustux_bootlab.workers.vboard import labca, libvirt, redfishboard
 
 ESP = REPO / "build" / "esp"
 

@@ -13,8 +13,8 @@ from redfish_quirks import QuirkyBmc, Quirks
 from redfish_support import board_of, domain_running, redfish_inventory, running_redfish_board
 from test_board_redfish import assert_off_released_clean, boot
 
-from lab.verdict import Culprit
-from workers.power.redfish import RedfishPower
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.workers.power.redfish import RedfishPower
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.milestones import BootMatcher, load_spec
-from lab.boardview import BoardSpecError, board_view
+from rustux_bootlab.lab.milestones import BootMatcher, load_spec
+from rustux_bootlab.lab.boardview import BoardSpecError, board_view
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from bootlab_support import REPO, kernel_esp
-from lab.inventory import load_inventory
-from lab.milestones import load_spec
-from lab.verdict import Verdict
-from workers.boot import BootRequest, BootSession
-from workers.interrupt import Interrupt
-from workers.progress import MachineProgress
-from workers.qemu.attach import Attachment, LiveBoot
+from rustux_bootlab.lab.inventory import load_inventory
+from rustux_bootlab.lab.milestones import load_spec
+from rustux_bootlab.lab.verdict import Verdict
+from rustux_bootlab.workers.qemu.machine import BootRequest, BootSession
+from rustux_bootlab.workers.interrupt import Interrupt
+from rustux_bootlab.workers.progress import MachineProgress
+from rustux_bootlab.workers.qemu.attach import Attachment, LiveBoot
 
 pytestmark = pytest.mark.qemu
 

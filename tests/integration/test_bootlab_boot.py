@@ -51,8 +51,8 @@ def test_the_kernel_passes_on_every_target(good_boot):
 def test_the_boot_step_knows_every_file_the_runner_wrote(good_boot):
     """lab/contract.py names the record's files for both sides: a file the runner writes that
     the step (steps/boot.py) does not collect fails here."""
-    from lab.contract import RESULT, SCREEN_PNG, SCREEN_SHOTS
-    from steps.boot import RECORD_LOGS
+    from rustux_bootlab.lab.contract import RESULT, SCREEN_PNG, SCREEN_SHOTS
+    from rustux_bootlab.steps.boot import RECORD_LOGS
 
     written = sorted(p.name for p in good_boot.out.iterdir() if p.is_file())
     unknown = [name for name in written if name not in (RESULT, SCREEN_PNG, *RECORD_LOGS)

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from bootlab_support import BOOTLAB, REPO, run_boot
-from workers.bootlab import main as bootlab_main
-from workers.bootlab import boot as boot_command
+from rustux_bootlab.workers.bootlab import main as bootlab_main
+from rustux_bootlab.workers.bootlab import boot as boot_command
 
 
 def bootlab(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bootlab_support import kernel_esp, run_boot, variant_esp
-from lab.deadlines import FLOOR_S, MIN_HISTORY
+from rustux_bootlab.lab.deadlines import FLOOR_S, MIN_HISTORY
 
 pytestmark = pytest.mark.qemu
 TARGET = "q35-pflash"

@@ -5,9 +5,9 @@ import resource
 import struct
 import zlib
 
-from workers import capture
-from workers.capture import Capture
-from workers.png import encode_png, read_ppm
+from rustux_bootlab.workers import capture
+from rustux_bootlab.workers.capture import Capture
+from rustux_bootlab.workers.qemu.png import encode_png, read_ppm
 
 
 def test_a_flood_is_cut_off_on_disk_and_never_held_in_memory(tmp_path, monkeypatch):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bootlab_support import BOOTLAB, REPO, one_target_inventory, running_lab
-from steps.local_lab import free_port
+from rustux_bootlab.harness.local_lab import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 
@@ -159,8 +159,8 @@ def test_plain_buildbot_try_from_a_branch_tracking_nothing_is_refused_with_the_f
 
 
 def test_plain_buildbot_try_sends_the_working_tree_against_the_labs_branch(lab, clone, tmp_path):
-    from lab.verdict import Culprit, Verdict
-    from workers.trywatch import TryWatch
+    from rustux_bootlab.lab.verdict import Culprit, Verdict
+    from rustux_bootlab.workers.tryjob.watch import TryWatch
 
     subprocess.run(["git", "checkout", "-q", "-b", "feature", "--no-track", "origin/main"], cwd=clone, check=True)
     break_hello(clone)

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from bootlab_support import REPO, kernel_esp, run_boot
-from steps.config import ARTIFACT, kernel_factory
+from rustux_bootlab.steps.config import ARTIFACT, kernel_factory
 
 BOOT_FILE = Path("EFI/BOOT/BOOTX64.EFI")
 

@@ -1,4 +1,4 @@
-"""The cluster as real processes on loopback (steps.cluster: PostgreSQL 15, crossbar, the engine
+"""The cluster as real processes on loopback (harness.cluster: PostgreSQL 15, crossbar, the engine
 and ui masters, one QEMU worker on the engine, one QEMU target), and the faults its shared parts
 meet. A build forced on the ui master runs on the engine and both masters' REST APIs show it;
 the database password is in no command line, environment, log or page. Then, each while a
@@ -19,10 +19,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from steps.cluster import db, masters, router
-from steps.cluster.layout import Cluster
-from steps.rest import ForcedRun
-from lab.contract import CANCELLED, RETRY, SUCCESS
+from rustux_bootlab.harness.cluster import db, masters, router
+from rustux_bootlab.harness.cluster.layout import Cluster
+from rustux_bootlab.harness.rest import ForcedRun
+from rustux_bootlab.lab.contract import CANCELLED, RETRY, SUCCESS
 from tests.integration.cluster_support import (Outcome, TARGET, cluster_root, down, outcome, patient, processes_of,
                                                running_boot_step, up)
 from tests.integration.polling import wait_until

@@ -24,8 +24,8 @@ import yaml
 from bootlab_support import REPO, one_target_inventory, running_lab
 from browser_support import Browser
 from polling import wait_until
-from steps.dashboard.app import NAME
-from steps.local_lab import free_port
+from rustux_bootlab.steps.dashboard.app import NAME
+from rustux_bootlab.harness.local_lab import free_port
 from test_bootlab_try import bootlab_try, break_hello, clone  # noqa: F401 (clone: a fixture)
 from test_master import operator_board_action
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from bootlab_support import BOOTLAB, REPO, kernel_esp, run_boot
-from lab.esp import BOOT_FILE
-from workers import secureboot_keys
+from rustux_bootlab.lab.esp import BOOT_FILE
+from rustux_bootlab.workers import secureboot_keys
 
 pytestmark = pytest.mark.qemu
 INVENTORY = yaml.safe_load((REPO / "lab-inventory.yaml").read_text())

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from lab.esp import BOOT_FILE, EspError
-from workers.esp import build_esp_image
+from rustux_bootlab.lab.esp import BOOT_FILE, EspError
+from rustux_bootlab.workers.artifacts.esp import build_esp_image
 
 
 @pytest.fixture(autouse=True)

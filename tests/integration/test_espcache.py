@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from workers.espcache import cache_dir, cached_esp_image
+from rustux_bootlab.workers.artifacts.espcache import cache_dir, cached_esp_image
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.firmware import inspect_firmware
+from rustux_bootlab.lab.firmware import inspect_firmware
 
 CODE_4M = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 VARS_4M = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")

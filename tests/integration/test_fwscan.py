@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-import workers.fwscan as fwscan
-from lab.firmware import inspect_firmware, scan_file
+import rustux_bootlab.workers.artifacts.fwscan as fwscan
+from rustux_bootlab.lab.firmware import inspect_firmware, scan_file
 
 CODE_4M = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from board_support import BOOTLAB, REPO, board_of, vboard_inventory
 
-from lab.health import QUARANTINE_AFTER, HealthRecord
-from workers import health, secrets
+from rustux_bootlab.lab.health import QUARANTINE_AFTER, HealthRecord
+from rustux_bootlab.workers import health, secrets
 
 ESP = REPO / "build" / "esp"
 

@@ -1,4 +1,4 @@
-"""The chaos soak's short form (steps/chaos/, `make chaos` in full): a fixed seed, the fault
+"""The chaos soak's short form (harness/chaos/, `make chaos` in full): a fixed seed, the fault
 intervals and holds halved, two kernel builds (the second the known-bad change, sent with `bootlab try`) over the
 lab across hosts while the nemesis injects its faults; the checker then finds nothing lost,
 nothing reported twice, no false FAIL, nothing stuck and nothing left behind. Real masters,
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from steps.chaos.run import report, soak
+from rustux_bootlab.harness.chaos.run import report, soak
 from tests.integration import hosts_support  # noqa: F401 (crossbar's venv is this machine's, set before conftest moves the cache)
 
 pytestmark = [pytest.mark.hosts, pytest.mark.slow, pytest.mark.qemu]

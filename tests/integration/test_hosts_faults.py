@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from steps import hostnet
-from steps.host_lab import VENV_BIN, start_worker
-from steps.local_lab import wait_for_workers
+from rustux_bootlab.harness import hostnet
+from rustux_bootlab.harness.host_lab import VENV_BIN, start_worker
+from rustux_bootlab.harness.local_lab import wait_for_workers
 from tests.integration.hosts_support import host_lab, host_processes, wait_until
 
 pytestmark = [pytest.mark.hosts, pytest.mark.slow, pytest.mark.qemu]
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 TARGETS = ("pc-bios", "q35-bios")
 BOARD = "vboard-2"
 FAULTY = "qemu-2"  # never the kernel builder's host (qemu-1): the kernel build would be lost too
-KERNEL_BUILD_S = 1800  # as `python -m steps.host_lab boot` allows it
+KERNEL_BUILD_S = 1800  # as `python -m rustux_bootlab.harness.host_lab boot` allows it
 
 
 @pytest.fixture(scope="module")

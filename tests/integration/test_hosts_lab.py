@@ -1,7 +1,7 @@
 """The lab across hosts: PostgreSQL, crossbar, the engine and ui masters, two QEMU worker hosts and
 the board controller, each in its own network namespace with its own address and directory, the
 second QEMU host of Debian 13 (its worker runs Debian 13's QEMU and EDK2 from the environment's
-root, steps/hostdistro.py); a build forced on the ui master fans its boots out over the hosts and
+root, harness/hostdistro.py); a build forced on the ui master fans its boots out over the hosts and
 so across environments, both masters show it, and each
 host holds only the secrets it needs (its files, its processes' argv and environment). Real
 masters, workers, QEMU, ipmi_sim, dnsmasq (the board controller PXE-boots vboard-1 on its own lab
@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from lab.hosts import LAB_NETWORK
-from lab.inventory import load_inventory
-from steps import hostnet
-from steps.auth import load_users
-from steps.host_lab import CLUSTER_PORTS
-from steps.rest import RestError
+from rustux_bootlab.lab.hosts import LAB_NETWORK
+from rustux_bootlab.lab.inventory import load_inventory
+from rustux_bootlab.harness import hostnet
+from rustux_bootlab.steps.auth import load_users
+from rustux_bootlab.harness.host_lab import CLUSTER_PORTS
+from rustux_bootlab.harness.rest import RestError
 from tests.integration.hosts_support import files_holding, host_lab, host_processes, process_text
-from workers.deploy.pxe import mac_dir
+from rustux_bootlab.workers.deploy.pxe import mac_dir
 
 pytestmark = [pytest.mark.hosts, pytest.mark.slow, pytest.mark.qemu]
 
@@ -248,8 +248,8 @@ def test_no_secret_reaches_the_database_logs_records_rest_pages_or_processes(lab
 DUMP = """\
 import sys
 from pathlib import Path
-from steps.cluster import db
-from steps.cluster.layout import load_cluster
+from rustux_bootlab.harness.cluster import db
+from rustux_bootlab.harness.cluster.layout import load_cluster
 conn = db.connect(load_cluster(Path(sys.argv[1])))
 cur = conn.cursor()
 cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")

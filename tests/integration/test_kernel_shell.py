@@ -121,16 +121,16 @@ def test_a_deploy_that_loses_the_initrd_is_the_labs_fault(tmp_path):
     code = f"""
 import shutil, subprocess, sys
 from pathlib import Path
-import workers.boot, workers.bootlab
-real = workers.boot.prepare_image
+import rustux_bootlab.workers.qemu.machine, rustux_bootlab.workers.bootlab
+real = rustux_bootlab.workers.qemu.machine.prepare_image
 def lossy_deploy(source):
     fat, record = real(source)
     copy = Path({str(tmp_path)!r}) / "deployed.img"
     shutil.copyfile(fat, copy)
     subprocess.run(["mdel", "-i", str(copy), "::/{INITRD}"], check=True, env={{"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"}})
     return copy, record
-workers.boot.prepare_image = lossy_deploy
-sys.exit(workers.bootlab.main(sys.argv[1:]))
+rustux_bootlab.workers.qemu.machine.prepare_image = lossy_deploy
+sys.exit(rustux_bootlab.workers.bootlab.main(sys.argv[1:]))
 """
     argv = [sys.executable, "-c", code, "boot", "--target", "q35-pflash",
             "--image", str(esp), "--accel", "tcg", "--out", str(out), "--json",

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from steps.auth import load_users
-from steps.local_lab import boot_lanes, boot_table, create, free_port, start, stop, vboard_running, wait_for_workers
-from steps.rest import RestClient, RestError
+from rustux_bootlab.steps.auth import load_users
+from rustux_bootlab.harness.local_lab import boot_lanes, boot_table, create, free_port, start, stop, vboard_running, wait_for_workers
+from rustux_bootlab.harness.rest import RestClient, RestError
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 
@@ -160,7 +160,7 @@ def test_developer_cannot_run_an_operator_action_and_operator_can(lab, forced):
 
 
 def test_the_kernels_golden_image_boots_through_the_master_on_each_environment_and_secure_boot(lab, forced):
-    """What `make demo` prints after its kernel build (`python -m steps.local_lab lanes`): the kernel
+    """What `make demo` prints after its kernel build (`python -m rustux_bootlab.harness.local_lab lanes`): the kernel
     that passed on q35 booted by the master's golden builders on Debian 13's QEMU and EDK2 and under
     Secure Boot with the lab's keys, each row naming the distribution and QEMU that ran it."""
     assert {b["target"]: b["verdict"] for b in forced.boots} == {"q35-pflash": "PASS", "pc-bios": "PASS", BOARD: "PASS"}

@@ -18,7 +18,7 @@ import yaml
 
 from bootlab_support import one_target_inventory
 from history_support import AUTHOR, BUG_SUBJECT, commit_the_bug, kernel_repo, seed_cargo
-from steps.local_lab import create, free_port, start, stop, wait_for_workers
+from rustux_bootlab.harness.local_lab import create, free_port, start, stop, wait_for_workers
 from polling import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]

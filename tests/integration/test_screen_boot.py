@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from bootlab_support import REPO, kernel_esp, run_boot
-from workers.warm.boot import SCREEN_UNCHECKED
+from rustux_bootlab.workers.warm.boot import SCREEN_UNCHECKED
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.tryclient import Credentials, TryError, read_options
-from workers.trysource import SourceError, read_source
+from rustux_bootlab.workers.tryjob.client import Credentials, TryError, read_options
+from rustux_bootlab.workers.tryjob.source import SourceError, read_source
 
 
 def git(root: Path, *args: str) -> str:

@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from bootlab_support import BOOTLAB, REPO, Boot, kernel_esp, process_alive, run_boot, variant_esp
-from lab.warmlane import compare
-from workers.esp import run_mtools
+from rustux_bootlab.lab.warmlane import compare
+from rustux_bootlab.workers.artifacts.esp import run_mtools
 
 pytestmark = pytest.mark.qemu
 

@@ -16,8 +16,8 @@ from buildbot.process.results import EXCEPTION, SKIPPED, SUCCESS, WARNINGS
 from buildbot.steps.trigger import Trigger
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectShell, TestBuildStepMixin
-from steps.bisect import BisectStep, BisectTrigger, load_history, save_history
-from lab.bisect_start import TargetHistory
+from rustux_bootlab.steps.bisect import BisectStep, BisectTrigger, load_history, save_history
+from rustux_bootlab.lab.bisect_start import TargetHistory
 
 GOOD, BAD, CULPRIT = "a" * 40, "b" * 40, "c" * 40
 CMD = ["bootlab", "bisect", "--json", "--repo", ".", "--good", GOOD, "--bad", BAD, "--target", "q35-pflash",

@@ -14,9 +14,9 @@ from buildbot.config.errors import ConfigErrors, capture_config_errors
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectRemoteRef, ExpectRmdir, ExpectShell, ExpectUploadFile, TestBuildStepMixin
-from steps.boot import RECORD_LOGS, BootStep
-from steps.screens import screen_names
-from steps.transfer import MAX_LOG_BYTES, _BytesWriter
+from rustux_bootlab.steps.boot import RECORD_LOGS, BootStep
+from rustux_bootlab.steps.screens import screen_names
+from rustux_bootlab.steps.transfer import MAX_LOG_BYTES, _BytesWriter
 
 NAMES = ["entry", "memory-map", "gdt", "idt", "paging", "heap-ok"]
 CMD = ["bootlab", "boot", "--json", "--target", "q35-pflash", "--image", "artifact/esp", "--out", "record",

@@ -1,5 +1,5 @@
 """Two masters' configuration (steps/settings.py, steps/config.py) and the cluster's plain
-parts (steps/cluster/layout.py, the supervisor's rules): no process runs here."""
+parts (harness/cluster/layout.py, the supervisor's rules): no process runs here."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from buildbot.process.results import RETRY
 
-from lab.inventory import load_inventory
-from steps.auth import load_users
-from steps.cluster.layout import Cluster, Endpoint, crossbar_config, load_cluster, pg_hba_conf, pgpass_line
-from steps.cluster.masters import _error_excerpt, restart_delay
-from steps.config import build_config
-from steps.parent import lost_parent
-from steps.settings import settings_from_env
+from rustux_bootlab.lab.inventory import load_inventory
+from rustux_bootlab.steps.auth import load_users
+from rustux_bootlab.harness.cluster.layout import Cluster, Endpoint, crossbar_config, load_cluster, pg_hba_conf, pgpass_line
+from rustux_bootlab.harness.cluster.masters import _error_excerpt, restart_delay
+from rustux_bootlab.steps.config import build_config
+from rustux_bootlab.steps.parent import lost_parent
+from rustux_bootlab.steps.settings import settings_from_env
 
 REPO = Path(__file__).resolve().parents[2]
 PG = "postgresql+psycopg2://bootlab@10.0.0.2:5432/bootlab"
@@ -92,7 +92,7 @@ def test_cluster_json_round_trips_and_the_masters_get_no_password(tmp_path):
     assert (env["BOOTLAB_MASTER_ROLE"], env["BOOTLAB_BIND"], env["BOOTLAB_MQ_URL"]) == ("ui", "10.0.0.5", "ws://10.0.0.3:8080/ws")
     settings = settings_from_env(REPO, env)  # what the master will make of it
     assert (settings.role, settings.try_port, settings.pb_port) == ("ui", 8031, 9989)
-    with pytest.raises(FileNotFoundError, match="python -m steps.cluster create"):
+    with pytest.raises(FileNotFoundError, match="python -m rustux_bootlab.harness.cluster create"):
         load_cluster(tmp_path / "nowhere")
 
 

@@ -9,8 +9,8 @@ from twisted.trial import unittest
 from buildbot.process.results import SUCCESS, WARNINGS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectShell, TestBuildStepMixin
-from steps.dashboard.boardstate import PROPERTY, BoardState
-from workers.bootlab import parser as bootlab_parser
+from rustux_bootlab.steps.dashboard.boardstate import PROPERTY, BoardState
+from rustux_bootlab.workers.bootlab import parser as bootlab_parser
 
 STATE = {"board": "vboard-1", "power": "off", "console": "sol", "held_by": "-",
          "health": {"state": "quarantined", "by": "alice", "reason": "fan broken", "since": "2026-12-01T23:00:00Z"}}

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from flask import render_template
 
-from lab.inventory import load_inventory
-from steps.config import compatibility_lanes
-from steps.dashboard.app import LabShape, _plain, create_app
-from steps.dashboard.facts import FAILURE, SUCCESS, boot_from, kernel_run_from
-from steps.dashboard.matrix import build_matrix
+from rustux_bootlab.lab.inventory import load_inventory
+from rustux_bootlab.steps.config import compatibility_lanes
+from rustux_bootlab.steps.dashboard.app import LabShape, _plain, create_app
+from rustux_bootlab.steps.dashboard.facts import FAILURE, SUCCESS, boot_from, kernel_run_from
+from rustux_bootlab.steps.dashboard.matrix import build_matrix
 
 ENVIRONMENTS = {"q35-pflash": "debian12", "pc-pflash": "debian12"}
 MACHINES = {"q35-pflash": "q35", "pc-pflash": "pc"}

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from steps.dashboard.boards import board_row
-from steps.dashboard.bootview import boot_view
-from steps.dashboard.facts import EXCEPTION, FAILURE, SUCCESS, boot_from, kernel_run_from
-from steps.dashboard.matrix import build_matrix
-from steps.dashboard.svg import timeline_svg, trend_svg
-from steps.dashboard.timeline import build_timeline, ticks
-from steps.dashboard.trends import build_trend, point_from
+from rustux_bootlab.steps.dashboard.boards import board_row
+from rustux_bootlab.steps.dashboard.bootview import boot_view
+from rustux_bootlab.steps.dashboard.facts import EXCEPTION, FAILURE, SUCCESS, boot_from, kernel_run_from
+from rustux_bootlab.steps.dashboard.matrix import build_matrix
+from rustux_bootlab.steps.dashboard.svg import timeline_svg, trend_svg
+from rustux_bootlab.steps.dashboard.timeline import build_timeline, ticks
+from rustux_bootlab.steps.dashboard.trends import build_trend, point_from
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "steps" / "dashboard"
 PURE = ("facts", "matrix", "timeline", "trends", "svg", "bootview", "boards")

@@ -1,4 +1,4 @@
-"""A QEMU host of another distribution (steps/hostdistro.py): what its worker's mount namespace
+"""A QEMU host of another distribution (harness/hostdistro.py): what its worker's mount namespace
 covers, and an environment that cannot stand in for a host refused with what to do. The mounts
 themselves are exercised by tests/integration/test_hosts_lab.py (a Debian 13 QEMU host)."""
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.environment import Environment
-from steps.hostdistro import HostDistroError, binds, prefix
+from rustux_bootlab.lab.environment import Environment
+from rustux_bootlab.harness.hostdistro import HostDistroError, binds, prefix
 
 
 def root_of(tmp_path: Path) -> Environment:
@@ -42,8 +42,8 @@ def test_an_environment_without_a_root_or_with_a_missing_one_is_refused_with_the
 
 
 def test_the_host_lab_refuses_a_host_or_environment_it_does_not_have_before_making_anything(tmp_path):
-    from lab.hosts import HostPlanError
-    from steps.host_lab import create
+    from rustux_bootlab.lab.hosts import HostPlanError
+    from rustux_bootlab.harness.host_lab import create
     for wrong in ({"qemu-3": "debian13"}, {"boards": "debian13"}, {"qemu-2": "debian14"}):
         with pytest.raises(HostPlanError, match="a QEMU host .qemu-1, qemu-2. and an environment of the inventory"):
             create(tmp_path / "lab", 2, distributions=wrong)
@@ -53,8 +53,8 @@ def test_the_host_lab_refuses_a_host_or_environment_it_does_not_have_before_maki
 def test_a_host_of_another_distribution_takes_no_boot_whose_qemu_its_root_lacks(tmp_path):
     import yaml
 
-    from lab.inventory import load_inventory
-    from steps.hostdistro import placed
+    from rustux_bootlab.lab.inventory import load_inventory
+    from rustux_bootlab.harness.hostdistro import placed
     env = root_of(tmp_path)
     (env.root / "usr/bin").mkdir()
     (env.root / "usr/bin/qemu-system-x86_64").write_text("")  # as Debian 13's root: x86 only

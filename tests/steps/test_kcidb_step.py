@@ -11,7 +11,7 @@ from twisted.trial import unittest
 from buildbot.process.results import SKIPPED
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import TestBuildStepMixin
-from steps.kcidb import KcidbReport
+from rustux_bootlab.steps.kcidb import KcidbReport
 
 
 class KcidbReportTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):

@@ -6,7 +6,7 @@ from twisted.trial import unittest
 from buildbot.process.results import FAILURE, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectShell, TestBuildStepMixin
-from steps.kernel import KernelBuild, diagnostics
+from rustux_bootlab.steps.kernel import KernelBuild, diagnostics
 
 RUSTC_ERROR = """\
    Compiling rustux-kernel v0.1.0 (/w/kernel)

@@ -1,4 +1,4 @@
-"""steps.pidfile over real processes: which pid files keep a restarted daemon from starting."""
+"""harness.pidfile over real processes: which pid files keep a restarted daemon from starting."""
 from __future__ import annotations
 
 import signal
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from steps.pidfile import clear_stale, stale
+from rustux_bootlab.harness.pidfile import clear_stale, stale
 
 
 @pytest.fixture

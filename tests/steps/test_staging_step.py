@@ -9,7 +9,7 @@ from twisted.trial import unittest
 from buildbot.process.results import EXCEPTION, RETRY, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectShell, TestBuildStepMixin
-from steps.staging import StageUnpack
+from rustux_bootlab.steps.staging import StageUnpack
 
 CMD = ["sh", "-c", 'tar -xzf "$0"', "kernel.tar.gz"]
 PROBLEM = ("ERROR/lab: worker qemu-2 could not stage kernel.tar.gz (unpack ended failure); "

@@ -12,16 +12,16 @@ from buildbot.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectShell, TestBuildStepMixin
 
-from lab.inventory import load_inventory
-from steps.auth import UsersError, load_users
-from steps.config import build_config, try_userpass
-from steps.fanout import child_line
-from steps.golden import GoldenImage
-from steps.power import PowerAction
-from lab.record import parse_progress, parse_verdict_line
-from steps.rest import split_timing
-from steps.settings import settings_from_env
-from workers.bootlab import parser as bootlab_parser
+from rustux_bootlab.lab.inventory import load_inventory
+from rustux_bootlab.steps.auth import UsersError, load_users
+from rustux_bootlab.steps.config import build_config, try_userpass
+from rustux_bootlab.steps.fanout import child_line
+from rustux_bootlab.steps.golden import GoldenImage
+from rustux_bootlab.steps.power import PowerAction
+from rustux_bootlab.lab.record import parse_progress, parse_verdict_line
+from rustux_bootlab.harness.rest import split_timing
+from rustux_bootlab.steps.settings import settings_from_env
+from rustux_bootlab.workers.bootlab import parser as bootlab_parser
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -212,7 +212,7 @@ class PowerActionTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
 
 def test_the_golden_boot_is_cold_and_the_kernel_builds_boots_boot_as_the_inventory_says(tmp_path):
     """The nightly golden boot is the cold half of the cold/warm comparison: it never restores."""
-    from steps.boot import BootStep
+    from rustux_bootlab.steps.boot import BootStep
 
     users = load_users(write_users(tmp_path, "dev developer pw1\n"))
     settings = settings_from_env(REPO, {"BOOTLAB_SECRETS": str(tmp_path), "BOOTLAB_POLL_S": "0"})

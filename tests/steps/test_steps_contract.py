@@ -5,9 +5,9 @@ from pathlib import Path
 
 from buildbot.process import results
 
-from lab import contract
-from steps import boot, config
-from steps.dashboard import facts
+from rustux_bootlab.lab import contract
+from rustux_bootlab.steps import boot, config
+from rustux_bootlab.steps.dashboard import facts
 
 STEPS = Path(__file__).resolve().parents[2] / "steps"
 

@@ -7,7 +7,7 @@ STEPS = Path(__file__).resolve().parents[2] / "steps"
 
 def test_steps_do_not_import_the_worker_side():
     files = sorted(STEPS.rglob("*.py"))
-    assert any(p.parent != STEPS for p in files), "the subpackages (steps/dashboard, steps/cluster) are checked too"
+    assert any(p.parent != STEPS for p in files), "the subpackages (steps/dashboard, harness/cluster) are checked too"
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \

@@ -2,7 +2,7 @@
 master and the real `buildbot try` is in tests/integration/test_bootlab_try.py."""
 from __future__ import annotations
 
-from steps.trysched import refusal
+from rustux_bootlab.steps.trysched import refusal
 
 BASE = "0123456789abcdef0123456789abcdef01234567"
 PATCH = b"diff --git a/x b/x\n"

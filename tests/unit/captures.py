@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.milestones import BootMatcher, MilestoneSpec, SpecError, load_spec
+from rustux_bootlab.lab.milestones import BootMatcher, MilestoneSpec, SpecError, load_spec
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CAPTURES = FIXTURES / "captures"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from captures import FIXTURES
-from lab.milestones import MilestoneSpec, load_spec
+from rustux_bootlab.lab.milestones import MilestoneSpec, load_spec
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lab.matcher import BootMatcher
-from lab.screen.feed import ScreenFeed
-from lab.screen.reader import ScreenReader, frame_from_rgb
-from workers.png import decode_png
+from rustux_bootlab.lab.matcher import BootMatcher
+from rustux_bootlab.lab.screen.feed import ScreenFeed
+from rustux_bootlab.lab.screen.reader import ScreenReader, frame_from_rgb
+from rustux_bootlab.workers.qemu.png import decode_png
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "screens"
 

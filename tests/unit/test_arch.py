@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.arch import AARCH64, X86_64, image_arch_problem, pe_machine
-from workers.qemu.command import Firmware, Profile, qemu_command
+from rustux_bootlab.lab.arch import AARCH64, X86_64, image_arch_problem, pe_machine
+from rustux_bootlab.workers.qemu.command import Firmware, Profile, qemu_command
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
 """One test per row of lab.bisect_start's rule table."""
-from lab.bisect_start import TargetHistory, decide_start
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.bisect_start import TargetHistory, decide_start
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 GOOD, BAD = "a" * 40, "b" * 40
 PASSED = TargetHistory("PASS", GOOD, GOOD)

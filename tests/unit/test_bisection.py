@@ -1,5 +1,5 @@
 """One test per row of lab.bisection's rule tables."""
-from lab.bisection import (
+from rustux_bootlab.lab.bisection import (
     EXIT_CULPRIT,
     EXIT_LAB_FAILED,
     EXIT_NO_CULPRIT,
@@ -14,7 +14,7 @@ from lab.bisection import (
     lost_milestone,
     search_ended,
 )
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 A = Commit("a" * 40, "base", "Ann <ann@example.org>")
 B = Commit("b" * 40, "turn on the bad path", "Bob <bob@example.org>")

@@ -2,7 +2,7 @@
 Requests built the way ipmitool and pyghmi build them (IPMI 2.0 table 13-9)."""
 from __future__ import annotations
 
-from workers.vboard.bmcguard import NO_CIPHER_SUITE_MATCHES, OPEN_SESSION_RESPONSE, refusal
+from rustux_bootlab.workers.vboard.bmcguard import NO_CIPHER_SUITE_MATCHES, OPEN_SESSION_RESPONSE, refusal
 
 
 def open_session(auth: int | None, integrity: int | None, confidentiality: int | None, tag: int = 7) -> bytes:

@@ -1,6 +1,6 @@
 """One test per row of lab/boardtriage.py's rule table."""
-from lab.boardtriage import Tried, board_triage
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.boardtriage import Tried, board_triage
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 IMAGE = Outcome(Verdict.FAIL, Culprit.CODE, "hung after heap: no user-entry within 1.5s", "heap")
 PASS = Outcome(Verdict.PASS, None, "all 21 milestones reached", "poweroff")

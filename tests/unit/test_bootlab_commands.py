@@ -3,12 +3,12 @@ module, and only those."""
 import argparse
 import importlib
 
-from workers.bootlab import COMMANDS, parser
+from rustux_bootlab.workers.bootlab import COMMANDS, parser
 
 
 def registered(module: str) -> set[str]:
     sub = argparse.ArgumentParser().add_subparsers()
-    importlib.import_module(f"workers.bootlab.{module}").register(sub)
+    importlib.import_module(f"rustux_bootlab.workers.bootlab.{module}").register(sub)
     return set(sub.choices)
 
 

@@ -3,9 +3,9 @@ on the boot manager's lines as OVMF prints them (the row-1 lines are those of a 
 tests/fixtures/mini-efi's `error` variant)."""
 import pytest
 
-from lab.judge import BootFacts, judge
-from lab.milestones import BootMatcher
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.judge import BootFacts, judge
+from rustux_bootlab.lab.milestones import BootMatcher
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 DISK = 'Boot0001 "UEFI QEMU HARDDISK QM00001 " from PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x0,0xFFFF,0x0)'
 SHELL = ('BdsDxe: loading Boot0002 "EFI Internal Shell" from Fv(7CB8BDC9-F8EB-4F34-AAEA-3EE4AF6516A1)/'

@@ -1,8 +1,8 @@
 """lab/bootpath.py: one test per row of the default-path table, and the real inventory's choice."""
 from pathlib import Path
 
-from lab.bootpath import PathFacts, cold_reason
-from lab.inventory import load_inventory
+from rustux_bootlab.lab.bootpath import PathFacts, cold_reason
+from rustux_bootlab.lab.inventory import load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 PLAIN = PathFacts("q35-pflash", secure_boot=False, bios=None, environment_root=None)

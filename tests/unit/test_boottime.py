@@ -1,9 +1,9 @@
 """One test per row of lab.boottime's rule table, plus the permutation test itself."""
 import random
 
-from lab.deadlines import PassingBoot
+from rustux_bootlab.lab.deadlines import PassingBoot
 
-from lab.boottime import (
+from rustux_bootlab.lab.boottime import (
     ALPHA,
     HISTORY,
     compare,

@@ -1,5 +1,5 @@
-"""The chaos soak's checker (steps/chaos/checker.py): what went in against what came out."""
-from steps.chaos.checker import BootRun, KernelRun, Recovery, Window, check, recovery_table
+"""The chaos soak's checker (harness/chaos/checker.py): what went in against what came out."""
+from rustux_bootlab.harness.chaos.checker import BootRun, KernelRun, Recovery, Window, check, recovery_table
 
 TARGETS = ("q35", "vboard-1")
 PASS, FAILURE, RETRY, CANCELLED = 0, 2, 5, 6

@@ -1,7 +1,7 @@
-"""The nemesis' schedule (steps/chaos/schedule.py): a seed gives one schedule, always."""
+"""The nemesis' schedule (harness/chaos/schedule.py): a seed gives one schedule, always."""
 import pytest
 
-from steps.chaos.schedule import HOLD_S, INTERVAL_S, Victims, plan
+from rustux_bootlab.harness.chaos.schedule import HOLD_S, INTERVAL_S, Victims, plan
 
 VICTIMS = Victims(("worker:qemu-1", "master:engine", "crossbar", "dnsmasq", "bmc:vboard-1"), ("qemu-1", "boards"), ("qemu-2",))
 

@@ -1,5 +1,5 @@
 """lab/contract.py's helpers: builder names and the walk over a build's triggered builds."""
-from lab.contract import KERNEL_BUILDER, boot_builder, role_of, subject_of, triggered_builds
+from rustux_bootlab.lab.contract import KERNEL_BUILDER, boot_builder, role_of, subject_of, triggered_builds
 
 # A kernel build (id 1) that triggered two buildsets: one boot retried once (builds 10, 11), one not (12).
 API = {

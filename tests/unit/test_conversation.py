@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from lab.keys import serial_bytes
-from lab.milestones import BootMatcher, SpecError, load_spec
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.keys import serial_bytes
+from rustux_bootlab.lab.milestones import BootMatcher, SpecError, load_spec
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 SPEC = """\
 name: sh

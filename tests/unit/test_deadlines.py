@@ -1,10 +1,10 @@
 """One test per row of lab.deadlines' rule table, plus the matcher deciding by a learned deadline."""
 import pytest
 
-from lab.deadlines import FACTOR, FLOOR_S, LEARNED, MIN_HISTORY, SPEC, Deadline, PassingBoot, learn_deadlines, profile_key
-from lab.judge import BootFacts, judge
-from lab.milestones import BootMatcher
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.deadlines import FACTOR, FLOOR_S, LEARNED, MIN_HISTORY, SPEC, Deadline, PassingBoot, learn_deadlines, profile_key
+from rustux_bootlab.lab.judge import BootFacts, judge
+from rustux_bootlab.lab.milestones import BootMatcher
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 from captures import replay
 

@@ -1,6 +1,6 @@
 """lab/environments.py: one test per row of its rule table."""
-from lab.environments import Lane, judge_lanes
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.environments import Lane, judge_lanes
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 PASS = Outcome(Verdict.PASS, None, "all milestones reached", "poweroff")
 HANG = Outcome(Verdict.FAIL, Culprit.CODE, "hung after heap-ok: no cpu-tables within 5s", "heap-ok")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lab.health import QUARANTINE_AFTER, Health, HealthError, HealthRecord
-from lab.outcomes import image_not_bootable
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.health import QUARANTINE_AFTER, Health, HealthError, HealthRecord
+from rustux_bootlab.lab.outcomes import image_not_bootable
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 NOW = "2026-11-23T23:00:00Z"
 BMC_DOWN = Outcome(Verdict.ERROR, Culprit.BOARD, "board nuc-1: BMC 10.0.0.9:623 did not answer", None)

@@ -1,7 +1,7 @@
 """One test per row of lab.judge's rule table, mostly on real captures."""
-from lab.judge import BootFacts, judge
-from lab.milestones import BootMatcher, load_spec
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.judge import BootFacts, judge
+from rustux_bootlab.lab.milestones import BootMatcher, load_spec
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 from captures import FIXTURES, capture_exit_status, replay
 
@@ -265,8 +265,8 @@ def test_row7a_a_screen_milestone_timeout_over_unreadable_cells_is_the_labs(tmp_
     """Linux's own VGA8x16 console (a real screenshot), read with only the fonts the lab had
     before Linux's: its `f`, `v`, `'`, `` ` `` and `~` are unreadable, `ExitBootServices OK`
     reads `ExitBootSer\ufffdices OK`, and the milestone times out while the screen shows it."""
-    from lab.screen.reader import ScreenReader, known_fonts
-    from lab.screen.unreadable import unreadable
+    from rustux_bootlab.lab.screen.reader import ScreenReader, known_fonts
+    from rustux_bootlab.lab.screen.unreadable import unreadable
     from screens import shown
 
     m = _screen_matcher(tmp_path)
@@ -281,8 +281,8 @@ def test_row7a_a_screen_milestone_timeout_over_unreadable_cells_is_the_labs(tmp_
 
 
 def test_row7a_a_fatal_line_read_on_the_same_screen_is_still_the_kernels(tmp_path):
-    from lab.screen.reader import ScreenReader, known_fonts
-    from lab.screen.unreadable import unreadable
+    from rustux_bootlab.lab.screen.reader import ScreenReader, known_fonts
+    from rustux_bootlab.lab.screen.unreadable import unreadable
     from screens import shown
 
     m = _screen_matcher(tmp_path, "fatal:\n  - {name: oops, channel: screen, regex: '^BusyBox is copyrighted'}\n")

@@ -2,8 +2,8 @@
 import pytest
 from kcidb_io.schema import LATEST
 
-from lab import kcidb
-from lab.record import BootRecord
+from rustux_bootlab.lab import kcidb
+from rustux_bootlab.lab.record import BootRecord
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 CHECKOUT = kcidb.Checkout(id=SHA, repository_url="https://git.example.org/rustux.git", commit=SHA, branch="main",

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.judge import BootFacts, judge
-from lab.milestones import BootMatcher, load_spec
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.judge import BootFacts, judge
+from rustux_bootlab.lab.milestones import BootMatcher, load_spec
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 from captures import capture, capture_exit_status, replay
 

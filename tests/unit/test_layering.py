@@ -77,7 +77,7 @@ def test_the_process_check_sees_what_it_forbids(tmp_path):
 
 def test_bootlab_cli_imports_no_board_drivers():
     # A QEMU boot must not pay for pyghmi and paramiko (~150 ms of the boot-latency budget).
-    code = "import sys, workers.bootlab; print(sorted({m.split('.')[0] for m in sys.modules} & {'pyghmi', 'paramiko', 'buildbot'}))"
+    code = "import sys, rustux_bootlab.workers.bootlab; print(sorted({m.split('.')[0] for m in sys.modules} & {'pyghmi', 'paramiko', 'buildbot'}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=LAB.parent).stdout.strip()
     assert out == "[]"
@@ -85,7 +85,7 @@ def test_bootlab_cli_imports_no_board_drivers():
 
 def test_a_qemu_boot_imports_no_board_drivers_and_no_numpy():
     # `bootlab boot` itself (its command module): numpy (~0.1 s) is for boots that read a screen.
-    code = ("import sys, workers.bootlab.boot; "
+    code = ("import sys, rustux_bootlab.workers.bootlab.boot; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyghmi', 'paramiko', 'buildbot', 'numpy'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=LAB.parent).stdout.strip()

@@ -4,11 +4,11 @@ import random
 import re
 import tracemalloc
 
-from lab.cleaning import clean_block
-from lab.linebuffer import LINE_HEAD_BYTES, LineAssembler
-from lab.milestones import BootMatcher, FatalSignature, Milestone, MilestoneSpec
-from lab.spec import CHANNELS
-from lab.verdict import Verdict
+from rustux_bootlab.lab.cleaning import clean_block
+from rustux_bootlab.lab.linebuffer import LINE_HEAD_BYTES, LineAssembler
+from rustux_bootlab.lab.milestones import BootMatcher, FatalSignature, Milestone, MilestoneSpec
+from rustux_bootlab.lab.spec import CHANNELS
+from rustux_bootlab.lab.verdict import Verdict
 
 ANYWHERE = frozenset(CHANNELS)
 SPEC = MilestoneSpec(

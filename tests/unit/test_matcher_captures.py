@@ -1,8 +1,8 @@
 """The matcher on real QEMU + OVMF captures: whole, in small chunks, split at every byte."""
 import pytest
 
-from lab.milestones import BootMatcher
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.milestones import BootMatcher
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 from captures import capture, replay
 

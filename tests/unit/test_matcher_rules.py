@@ -3,11 +3,11 @@ import re
 
 import pytest
 
-from lab.deadlines import SKIPPED
-from lab.matcher import CHANNEL_SKEW_S, SKIP_GRACE_S
-from lab.milestones import BootMatcher, FatalSignature, InfraSignature, Milestone, MilestoneSpec
-from lab.spec import CHANNELS
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.deadlines import SKIPPED
+from rustux_bootlab.lab.matcher import CHANNEL_SKEW_S, SKIP_GRACE_S
+from rustux_bootlab.lab.milestones import BootMatcher, FatalSignature, InfraSignature, Milestone, MilestoneSpec
+from rustux_bootlab.lab.spec import CHANNELS
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 ANYWHERE = frozenset(CHANNELS)
 

@@ -1,6 +1,6 @@
 """lab/netboot.py: one test per row of its rule table, and the progress it reads."""
-from lab.netboot import NetbootProgress, netboot_outcome
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.netboot import NetbootProgress, netboot_outcome
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 NOTHING = Outcome(Verdict.FAIL, Culprit.CODE, "no banner milestone: the firmware ran (serial 82 B) but the kernel "
                   "printed nothing within 75s", None)

@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from lab import outcomes
-from lab.spec import InfraSignature
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab import outcomes
+from rustux_bootlab.lab.spec import InfraSignature
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 
 def verdict(o):

@@ -1,8 +1,8 @@
 """The passing-boot store the learned deadlines read: per target, per profile, bounded."""
 import pytest
 
-from lab.deadlines import PassingBoot
-from workers.passes import KEEP, load_passes, passes_path, record_pass
+from rustux_bootlab.lab.deadlines import PassingBoot
+from rustux_bootlab.workers.passes import KEEP, load_passes, passes_path, record_pass
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from steps.placement import least_busy, next_worker, qemu_builds
+from rustux_bootlab.steps.placement import least_busy, next_worker, qemu_builds
 
 
 @dataclass

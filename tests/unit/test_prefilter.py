@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from lab.milestones import BootMatcher, Milestone, MilestoneSpec
-from lab.prefilter import literal_prefix
-from lab.spec import CHANNELS
+from rustux_bootlab.lab.milestones import BootMatcher, Milestone, MilestoneSpec
+from rustux_bootlab.lab.prefilter import literal_prefix
+from rustux_bootlab.lab.spec import CHANNELS
 
 
 @pytest.mark.parametrize(

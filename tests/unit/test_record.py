@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from lab.matcher import MilestoneHit
-from lab.record import (BootRecord, RecordError, never_ran, parse_progress, parse_verdict_line, read_record,
+from rustux_bootlab.lab.matcher import MilestoneHit
+from rustux_bootlab.lab.record import (BootRecord, RecordError, never_ran, parse_progress, parse_verdict_line, read_record,
                         milestone_line, verdict_line, write_record)
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 HEAP = MilestoneHit("heap", 3.4123, "debugcon", "rustux: heap ok")
 

@@ -10,20 +10,20 @@ import socket
 
 import pytest
 
-from lab.boardview import board_view
-from lab.echo import EchoFilter
-from lab.keymap import KeymapError, chords
-from lab.keys import Key, parse_keys
-from lab.milestones import BootMatcher, load_spec
-from lab.screen.feed import ScreenFeed
-from lab.screen.reader import ScreenReader, ScreenText, known_fonts
-from lab.screen.render import GREEN, GREY, WHITE, Canvas
-from lab.screen.wanted import screen_wanted
-from lab.spec import STREAMS
-from lab.verdict import Culprit, Verdict
-from workers.inputs import InputError
-from workers.qemu.keyboard import QmpKeyboard
-from workers.qemu.qmp import QmpClient
+from rustux_bootlab.lab.boardview import board_view
+from rustux_bootlab.lab.echo import EchoFilter
+from rustux_bootlab.lab.keymap import KeymapError, chords
+from rustux_bootlab.lab.keys import Key, parse_keys
+from rustux_bootlab.lab.milestones import BootMatcher, load_spec
+from rustux_bootlab.lab.screen.feed import ScreenFeed
+from rustux_bootlab.lab.screen.reader import ScreenReader, ScreenText, known_fonts
+from rustux_bootlab.lab.screen.render import GREEN, GREY, WHITE, Canvas
+from rustux_bootlab.lab.screen.wanted import screen_wanted
+from rustux_bootlab.lab.spec import STREAMS
+from rustux_bootlab.lab.verdict import Culprit, Verdict
+from rustux_bootlab.workers.input.ports import InputError
+from rustux_bootlab.workers.qemu.keyboard import QmpKeyboard
+from rustux_bootlab.workers.qemu.qmp import QmpClient
 
 from captures import FIXTURES, spec_error
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from lab.screen.font import FontError, load_font
-from lab.screen.fontset import CONSOLEFONTS, by_size, system_fonts
-from lab.screen.reader import ScreenReader, known_fonts, reader_fonts
-from lab.screen.unreadable import REPLACEMENT
-from lab.screen.wildcard import wild_search
-from lab.spec import load_spec
+from rustux_bootlab.lab.screen.font import FontError, load_font
+from rustux_bootlab.lab.screen.fontset import CONSOLEFONTS, by_size, system_fonts
+from rustux_bootlab.lab.screen.reader import ScreenReader, known_fonts, reader_fonts
+from rustux_bootlab.lab.screen.unreadable import REPLACEMENT
+from rustux_bootlab.lab.screen.wildcard import wild_search
+from rustux_bootlab.lab.spec import load_spec
 
 from screens import frame, truth
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.screen.font import load_font
-from lab.screen.learn import LearnError, learn
-from lab.screen.reader import ScreenReader, known_fonts
+from rustux_bootlab.lab.screen.font import load_font
+from rustux_bootlab.lab.screen.learn import LearnError, learn
+from rustux_bootlab.lab.screen.reader import ScreenReader, known_fonts
 
 from screens import CORPUS, frame
 

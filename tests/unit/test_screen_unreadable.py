@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import re
 
-from lab.judge import BootFacts, judge
-from lab.matcher import BootMatcher
-from lab.screen.feed import ScreenFeed
-from lab.screen.reader import ScreenReader, frame_from_rgb, known_fonts
-from lab.screen.fontset import CONSOLEFONTS
-from lab.screen.unreadable import unreadable
-from lab.spec import load_spec
-from lab.verdict import Culprit, Verdict
-from workers.png import decode_png
-from workers.qemu.screen import ScreenChannel
+from rustux_bootlab.lab.judge import BootFacts, judge
+from rustux_bootlab.lab.matcher import BootMatcher
+from rustux_bootlab.lab.screen.feed import ScreenFeed
+from rustux_bootlab.lab.screen.reader import ScreenReader, frame_from_rgb, known_fonts
+from rustux_bootlab.lab.screen.fontset import CONSOLEFONTS
+from rustux_bootlab.lab.screen.unreadable import unreadable
+from rustux_bootlab.lab.spec import load_spec
+from rustux_bootlab.lab.verdict import Culprit, Verdict
+from rustux_bootlab.workers.qemu.png import decode_png
+from rustux_bootlab.workers.qemu.screen import ScreenChannel
 
 from screens import CORPUS, frame
 

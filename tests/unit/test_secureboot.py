@@ -1,7 +1,7 @@
 """lab/secureboot.py: one test per row of its rule table."""
-from lab.bootoptions import BootOptions
-from lab.secureboot import SecureBootFacts, refusal, secure_boot_outcome
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.bootoptions import BootOptions
+from rustux_bootlab.lab.secureboot import SecureBootFacts, refusal, secure_boot_outcome
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 LINE = ('BdsDxe: failed to load Boot0001 "UEFI QEMU HARDDISK QM00001 " from '
         "PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x0,0xFFFF,0x0): Access Denied")

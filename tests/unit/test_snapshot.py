@@ -1,7 +1,7 @@
 """lab/snapshot.py: the key, the manifest, stale and corrupt detection, the cache cap."""
 import pytest
 
-from lab.snapshot import (
+from rustux_bootlab.lab.snapshot import (
     Manifest,
     SnapshotError,
     SnapshotKey,

@@ -1,10 +1,10 @@
-"""workers/snapshot/store.py on real files: commit, lookup, the size cap, stale and corrupt
+"""workers/warm/store.py on real files: commit, lookup, the size cap, stale and corrupt
 manifests dropped. (Making a snapshot needs QEMU: tests/integration/test_warm_boot.py.)"""
 import json
 import os
 
-from lab.snapshot import Manifest, SnapshotKey
-from workers.snapshot.store import MANIFEST, STREAM, SnapshotStore
+from rustux_bootlab.lab.snapshot import Manifest, SnapshotKey
+from rustux_bootlab.workers.warm.store import MANIFEST, STREAM, SnapshotStore
 
 
 def key(memory_mb=256):

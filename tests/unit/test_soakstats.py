@@ -1,7 +1,7 @@
-"""steps/soakstats.py: the soak's per-boot overhead from step timestamps, and its summary."""
+"""harness/soakstats.py: the soak's per-boot overhead from step timestamps, and its summary."""
 import pytest
 
-from steps.soakstats import boot_timing, summarize
+from rustux_bootlab.harness.soakstats import boot_timing, summarize
 
 TRIGGER = {"name": "boot", "started_at": 100, "complete_at": 160}
 

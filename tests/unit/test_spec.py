@@ -4,9 +4,9 @@ import textwrap
 
 import pytest
 
-from lab.milestones import CHANNELS, SpecError, load_spec
-from lab.spec import STREAMS
-from lab.verdict import Culprit
+from rustux_bootlab.lab.milestones import CHANNELS, SpecError, load_spec
+from rustux_bootlab.lab.spec import STREAMS
+from rustux_bootlab.lab.verdict import Culprit
 
 from captures import spec_error
 

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from lab.keys import Key, KeysError, describe, echo_text, parse_keys, serial_bytes
-from lab.milestones import SpecError, load_spec
+from rustux_bootlab.lab.keys import Key, KeysError, describe, echo_text, parse_keys, serial_bytes
+from rustux_bootlab.lab.milestones import SpecError, load_spec
 
 from captures import FIXTURES, spec_error
 

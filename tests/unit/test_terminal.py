@@ -1,8 +1,8 @@
 """lab.terminal: a console line as a terminal shows it, and lab.cleaning using it."""
 import pytest
 
-from lab.cleaning import clean_block, clean_open_line
-from lab.terminal import draw
+from rustux_bootlab.lab.cleaning import clean_block, clean_open_line
+from rustux_bootlab.lab.terminal import draw
 
 OFFER = "Press any key to stop autoboot: 3"
 

@@ -1,7 +1,7 @@
 """One test per row of lab/triage.py's rule table."""
-from lab.outcomes import image_not_bootable
-from lab.triage import triage, wants_triage
-from lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.lab.outcomes import image_not_bootable
+from rustux_bootlab.lab.triage import triage, wants_triage
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
 
 IMAGE = Outcome(Verdict.FAIL, Culprit.CODE, "hung after heap: no user-entry within 15s", "heap")
 BASE_IMAGE = {"path": "build/esp", "sha256": "ab"}

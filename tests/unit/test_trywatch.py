@@ -1,4 +1,4 @@
-"""How `bootlab try` prints a boot's stdio lines (workers/trywatch.py): the triage boot's lines
+"""How `bootlab try` prints a boot's stdio lines (workers/tryjob/watch.py): the triage boot's lines
 are marked as the baseline's, so they never read as the tried image's."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from lab.matcher import MilestoneHit
-from lab.record import event_line, milestone_line, verdict_line
-from lab.verdict import Culprit, Outcome, Verdict
-from workers.trywatch import BootSeen, TryWatch, WatchError
+from rustux_bootlab.lab.matcher import MilestoneHit
+from rustux_bootlab.lab.record import event_line, milestone_line, verdict_line
+from rustux_bootlab.lab.verdict import Culprit, Outcome, Verdict
+from rustux_bootlab.workers.tryjob.watch import BootSeen, TryWatch, WatchError
 
 T = "q35-pflash"
 

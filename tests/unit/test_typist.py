@@ -1,17 +1,17 @@
-"""The runner's typing (workers/typist.py, workers/inputs.py): real sockets for COM1; for a
+"""The runner's typing (workers/input/typist.py, workers/input/ports.py): real sockets for COM1; for a
 board console that is down, a scripted console (a real SOL that stays down is what
 test_board_boot's BMC tests cover; here only the holding and giving up is checked)."""
 import io
 import socket
 
-from lab.matcher import BootMatcher
-from lab.milestones import load_spec
-from lab.verdict import Culprit, Verdict
-from workers.capture import Capture
-from workers.console.base import ConsoleDown
-from workers.inputs import ConsoleSerial, SocketSerial
-from workers.progress import MachineProgress
-from workers.typist import Typist
+from rustux_bootlab.lab.matcher import BootMatcher
+from rustux_bootlab.lab.milestones import load_spec
+from rustux_bootlab.lab.verdict import Culprit, Verdict
+from rustux_bootlab.workers.capture import Capture
+from rustux_bootlab.workers.console.base import ConsoleDown
+from rustux_bootlab.workers.input.ports import ConsoleSerial, SocketSerial
+from rustux_bootlab.workers.progress import MachineProgress
+from rustux_bootlab.workers.input.typist import Typist
 
 from captures import FIXTURES
 
@@ -68,7 +68,7 @@ def test_com1_gone_is_an_error_of_the_lab(tmp_path):
 def test_a_console_that_stays_down_is_an_error_of_the_board(tmp_path, monkeypatch):
     m, capture, typist = setup(tmp_path, {"serial": ConsoleSerial(DownConsole())}, Clock())
     now = [100.0]
-    monkeypatch.setattr("workers.typist.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("rustux_bootlab.workers.input.typist.time.monotonic", lambda: now[0])
     typist.pump(m)
     assert m.decided is None  # held: SOL may come back
     now[0] += 1.9

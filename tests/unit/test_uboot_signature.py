@@ -1,7 +1,7 @@
 """U-Boot's UEFI refusing the boot file: decided at once, in U-Boot's own words (lab/signatures.py)."""
-from lab.judge import BootFacts, judge
-from lab.milestones import BootMatcher
-from lab.verdict import Culprit, Verdict
+from rustux_bootlab.lab.judge import BootFacts, judge
+from rustux_bootlab.lab.milestones import BootMatcher
+from rustux_bootlab.lab.verdict import Culprit, Verdict
 
 # u-boot-qemu 2023.01's COM1 for an ESP whose BOOTX64.EFI is an arm64 image (measured).
 REFUSED = (b"Scanning scsi 0:1...\r\nFailed to load EFI variables\r\nBootOrder not defined\r\n"

@@ -1,6 +1,6 @@
 import pytest
 
-from lab.verdict import EXIT_USAGE, Culprit, Outcome, Verdict, worst
+from rustux_bootlab.lab.verdict import EXIT_USAGE, Culprit, Outcome, Verdict, worst
 
 
 def test_exit_codes_follow_design():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.warm.loader import ESP_FILE, LoaderMissing, loader_path, warm_devices
+from rustux_bootlab.workers.warm.loader import ESP_FILE, LoaderMissing, loader_path, warm_devices
 
 
 def test_each_architecture_gets_its_own_loader(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """lab/warmlane.py: cold/warm agreement and the lane's on/off state."""
 import pytest
 
-from lab.warmlane import WarmLane, WarmLaneError, compare
+from rustux_bootlab.lab.warmlane import WarmLane, WarmLaneError, compare
 
 
 def record(verdict="PASS", culprit=None, names=("entry", "banner", "final"), line="x"):

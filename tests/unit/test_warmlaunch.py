@@ -1,6 +1,6 @@
 """lab/warmlaunch.py: what the resident loader says on COM1 after a restore decides whether the
 lab started the image; what comes after is the image's."""
-from lab.warmlaunch import STARTED_S, LaunchState, LoaderLaunch
+from rustux_bootlab.lab.warmlaunch import STARTED_S, LaunchState, LoaderLaunch
 
 STARTING = b"rustux-loader: starting \\EFI\\BOOT\\BOOTX64.EFI\r\n"
 ERROR = b"rustux-loader: error: fw_cfg DMA read of opt/rustux/esp failed (status 0x0000000000000000)\r\n"

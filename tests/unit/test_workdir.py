@@ -6,7 +6,7 @@ import tempfile
 
 import pytest
 
-from workers.workdir import owner_pid, sweep, workdir
+from rustux_bootlab.workers.workdir import owner_pid, sweep, workdir
 
 
 @pytest.fixture

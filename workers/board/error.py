@@ -8,8 +8,8 @@ where it was reached; the subclasses only name the part, so callers catch what t
 """
 from __future__ import annotations
 
-from lab.verdict import Culprit
-from workers import secrets
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.workers import secrets
 
 
 class BoardError(Exception):

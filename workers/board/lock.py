@@ -12,8 +12,8 @@ import socket
 import time
 from pathlib import Path
 
-from lab.board import Board
-from workers.state import state_dir
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.workers.state import state_dir
 
 LOCK_FILE = "lock"
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab.board import Board
-from workers.board.error import ConsoleError, board_secret
-from workers.console.base import ConsoleProtocol
-from workers.machine import Deploy, Deployed
-from workers.power.base import BootDevice, PowerProtocol
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.workers.board.error import ConsoleError, board_secret
+from rustux_bootlab.workers.console.base import ConsoleProtocol
+from rustux_bootlab.workers.machine import Deploy, Deployed
+from rustux_bootlab.workers.power.base import BootDevice, PowerProtocol
 
 PowerFactory = Callable[[Board, Callable[[str], None]], PowerProtocol]
 ConsoleFactory = Callable[[Board, Callable[[], float]], ConsoleProtocol]
@@ -29,25 +29,25 @@ DeployFactory = Callable[[Board, Callable[[], PowerProtocol | None]], Deploy]
 
 
 def ipmi_power(board: Board, log: Callable[[str], None]) -> PowerProtocol:
-    from workers.power.ipmi import IpmiPower  # pyghmi: only for a board that uses it
+    from rustux_bootlab.workers.power.ipmi import IpmiPower  # pyghmi: only for a board that uses it
 
     return IpmiPower.for_board(board, log=log)
 
 
 def redfish_power(board: Board, log: Callable[[str], None]) -> PowerProtocol:
-    from workers.power.redfish import RedfishPower
+    from rustux_bootlab.workers.power.redfish import RedfishPower
 
     return RedfishPower.for_board(board, log=log)
 
 
 def pdu_power(board: Board, log: Callable[[str], None]) -> PowerProtocol:
-    from workers.power.pdu import PduPower
+    from rustux_bootlab.workers.power.pdu import PduPower
 
     return PduPower.for_board(board, log=log)
 
 
 def sol_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
-    from workers.console.sol import SolConsole
+    from rustux_bootlab.workers.console.sol import SolConsole
 
     creds = board.console.credentials or board.bmc.credentials
     password = board_secret(board.name, board.bmc.address, creds.password_secret, ConsoleError)
@@ -55,7 +55,7 @@ def sol_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
 
 
 def serial_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
-    from workers.console.serialport import SerialConsole
+    from rustux_bootlab.workers.console.serialport import SerialConsole
 
     assert board.console.device is not None
     return SerialConsole(board.name, board.console.device, board.console.baud, clock)
@@ -63,7 +63,7 @@ def serial_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
 
 def net_console(board: Board, clock: Callable[[], float]) -> ConsoleProtocol:
     """A serial port behind ser2net: RFC 2217 or plain TCP."""
-    from workers.console.netconsole import NetConsole
+    from rustux_bootlab.workers.console.netconsole import NetConsole
 
     spec = board.console
     assert spec.host is not None and spec.port is not None
@@ -80,8 +80,8 @@ class PxeDeploy:
     boot_device: BootDevice = "network"
 
     def put(self, image: Path) -> Deployed:
-        from workers.deploy.pxe import stage_esp
-        from workers.state import tftp_root
+        from rustux_bootlab.workers.deploy.pxe import stage_esp
+        from rustux_bootlab.workers.state import tftp_root
 
         staged = stage_esp(image, tftp_root(self.board))
         return Deployed({"path": str(image), "sha256": staged.sha256}, staged.to_dict())
@@ -97,8 +97,8 @@ class UsbDeploy:
     boot_device: BootDevice = "disk"
 
     def put(self, image: Path) -> Deployed:
-        from workers.deploy.usb import deploy_usb
-        from workers.image import prepare_image
+        from rustux_bootlab.workers.deploy.usb import deploy_usb
+        from rustux_bootlab.workers.artifacts.image import prepare_image
 
         fat, identity = prepare_image(image)
         return Deployed(identity, deploy_usb(self.board, fat).to_dict())
@@ -116,9 +116,9 @@ class VirtualMediaDeploy:
     media: Any = None  # workers.deploy.virtualmedia.VirtualMediaDeploy, once inserted
 
     def put(self, image: Path) -> Deployed:
-        from workers.deploy.virtualmedia import MediaSlot, deploy_virtual_media
-        from workers.image import prepare_image
-        from workers.state import state_dir
+        from rustux_bootlab.workers.deploy.virtualmedia import MediaSlot, deploy_virtual_media
+        from rustux_bootlab.workers.artifacts.image import prepare_image
+        from rustux_bootlab.workers.state import state_dir
 
         slot = self.power()
         # lab/board.py pairs virtual media with a Redfish BMC, whose driver has the slot

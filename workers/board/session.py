@@ -21,25 +21,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab import outcomes
-from lab.board import Board
-from lab.boardview import DEPLOY_SIGNATURES, board_view
-from lab.cleaning import clean_block
-from lab.netboot import NetbootProgress, netboot_outcome
-from lab.milestones import MilestoneSpec
-from lab.record import BootRecord
-from lab.verdict import Culprit, Outcome
-from workers.board.error import BoardError
-from workers.board.lock import BoardBusy, BoardLock
-from workers.board.parts import ConsoleFactory, PowerFactory, board_console, board_deploy, board_power
-from workers.console.base import ConsoleGap, ConsoleProtocol
-from workers.inputs import ConsoleSerial, InputPort
-from workers.interrupt import Interrupt
-from workers.machine import MachineStop
-from workers.power.base import PowerProtocol
-from workers.progress import MachineProgress
-from workers.run import BootRun, Plan
-from workers.typist import Conversation
+from rustux_bootlab.lab import outcomes
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.boardview import DEPLOY_SIGNATURES, board_view
+from rustux_bootlab.lab.cleaning import clean_block
+from rustux_bootlab.lab.netboot import NetbootProgress, netboot_outcome
+from rustux_bootlab.lab.milestones import MilestoneSpec
+from rustux_bootlab.lab.record import BootRecord
+from rustux_bootlab.lab.verdict import Culprit, Outcome
+from rustux_bootlab.workers.board.error import BoardError
+from rustux_bootlab.workers.board.lock import BoardBusy, BoardLock
+from rustux_bootlab.workers.board.parts import ConsoleFactory, PowerFactory, board_console, board_deploy, board_power
+from rustux_bootlab.workers.console.base import ConsoleGap, ConsoleProtocol
+from rustux_bootlab.workers.input.ports import ConsoleSerial, InputPort
+from rustux_bootlab.workers.interrupt import Interrupt
+from rustux_bootlab.workers.machine import MachineStop
+from rustux_bootlab.workers.power.base import PowerProtocol
+from rustux_bootlab.workers.progress import MachineProgress
+from rustux_bootlab.workers.run import BootRun, Plan
+from rustux_bootlab.workers.input.typist import Conversation
 
 __all__ = ["BoardBootRequest", "BoardMachine", "BoardSession", "board_console"]
 

@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from workers.lifeline import die_with_parent
+from rustux_bootlab.workers.lifeline import die_with_parent
 
 if TYPE_CHECKING:
     import argparse
@@ -50,10 +50,10 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from lab.inventory import InventoryError
-    from lab.milestones import SpecError
-    from lab.verdict import EXIT_ERROR, EXIT_USAGE
-    from workers.bootlab.common import UsageError
+    from rustux_bootlab.lab.inventory import InventoryError
+    from rustux_bootlab.lab.milestones import SpecError
+    from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_USAGE
+    from rustux_bootlab.workers.bootlab.common import UsageError
 
     argv = sys.argv[1:] if argv is None else argv
     args = parser(argv).parse_args(argv)
@@ -79,7 +79,7 @@ def run() -> None:
         die_with_parent(signal.SIGTERM, os.getppid())
     if sys.argv[1:2] != ["boot"]:
         sys.exit(main())
-    from workers.qemu import earlystart
+    from rustux_bootlab.workers.qemu import earlystart
 
     earlystart.start(sys.argv[2:])
     try:
@@ -100,7 +100,7 @@ def parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     import argparse
     import importlib
 
-    from workers.bootlab.common import FORMATTER
+    from rustux_bootlab.workers.bootlab.common import FORMATTER
 
     p = argparse.ArgumentParser(
         prog="bootlab",
@@ -113,5 +113,5 @@ def parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = COMMANDS.get(argv[0]) if argv else None
     for module in [wanted] if wanted else dict.fromkeys(COMMANDS.values()):
-        importlib.import_module(f"workers.bootlab.{module}").register(sub)
+        importlib.import_module(f"rustux_bootlab.workers.bootlab.{module}").register(sub)
     return p

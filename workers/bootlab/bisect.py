@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from lab.bisection import summary_line
-from workers.bisect import BisectError, BisectRequest, BisectRun
-from workers.bootlab import common
-from workers.interrupt import interruptible
+from rustux_bootlab.lab.bisection import summary_line
+from rustux_bootlab.workers.bisect import BisectError, BisectRequest, BisectRun
+from rustux_bootlab.workers.bootlab import common
+from rustux_bootlab.workers.interrupt import interruptible
 
 BISECT_JSON = "bisect.json"
 

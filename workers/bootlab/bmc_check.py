@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from lab.verdict import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
-from workers.bmccheck import attempts
-from workers.board.error import BoardError
-from workers.bootlab.common import UsageError, add_command, load
-from workers.power.ipmi import IpmiPower
+from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
+from rustux_bootlab.workers.bmccheck import attempts
+from rustux_bootlab.workers.board.error import BoardError
+from rustux_bootlab.workers.bootlab.common import UsageError, add_command, load
+from rustux_bootlab.workers.power.ipmi import IpmiPower
 
 
 def register(sub: argparse._SubParsersAction) -> None:

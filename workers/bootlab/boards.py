@@ -11,16 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 
-from lab.board import Board
-from lab.health import HealthError
-from lab.verdict import EXIT_ERROR, EXIT_PASS
-from workers import health
-from workers.board.lock import holder
-from workers.bootlab.common import add_command, load, print_table
-from workers.board.error import BoardError
-from workers.board.parts import board_power
-from workers.power.base import BOOT_DEVICES, PowerProtocol
-from workers.vboard import kinds
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.health import HealthError
+from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_PASS
+from rustux_bootlab.workers import health
+from rustux_bootlab.workers.board.lock import holder
+from rustux_bootlab.workers.bootlab.common import add_command, load, print_table
+from rustux_bootlab.workers.board.error import BoardError
+from rustux_bootlab.workers.board.parts import board_power
+from rustux_bootlab.workers.power.base import BOOT_DEVICES, PowerProtocol
+from rustux_bootlab.workers.vboard import kinds
 
 POWER_ACTIONS = ("status", "on", "off", "cycle", "reset")
 

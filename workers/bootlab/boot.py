@@ -2,13 +2,13 @@
 
     validate   arguments, inventory, spec (a problem is a usage error, exit 2, nothing booted)
     health     out of service in the inventory or quarantined: MISS, never booted
-    boot       one boot run (workers/run.py) over the machine: a target's QEMU (workers/boot.py)
+    boot       one boot run (workers/run.py) over the machine: a target's QEMU (workers/qemu/machine.py)
                or a board (workers/board/session.py), each with its triage (workers/triage.py);
                a runner crash is ERROR/lab, never FAIL
     health     a board's verdict moves its health (lab/health.py)
     print      the verdict line; `--json`: result.json on stdout
 `run_boot` is the pipeline: it takes a validated `BootJob` and returns the boot record.
-Verdicts made here come from lab/outcomes.py; the record's format is lab/record.py's.
+Verdicts made here come from rustux_bootlab.lab/outcomes.py; the record's format is lab/record.py's.
 """
 from __future__ import annotations
 
@@ -19,22 +19,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab import outcomes
-from lab.health import Health, HealthError
-from lab.board import Board
-from lab.inventory import DEFAULT_MILESTONES, Inventory
-from lab.milestones import MilestoneSpec, load_spec
-from lab.record import BootRecord, never_ran, write_record
-from lab.verdict import Outcome
-from workers import health
-from lab.boardview import BoardSpecError, board_view
-from workers.boot import BootRequest, with_overrides
-from workers.bootlab.common import UsageError, add_command, load, require_exists, require_positive
-from workers.interrupt import Interrupt, interruptible
-from workers.progress import MachineProgress, progress_for
-from workers.qemu import earlystart
-from workers.board.session import BoardBootRequest
-from workers.triage import boot_board_with_triage, boot_cold, boot_warm_baseline, boot_with_triage
+from rustux_bootlab.lab import outcomes
+from rustux_bootlab.lab.health import Health, HealthError
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.inventory import DEFAULT_MILESTONES, Inventory
+from rustux_bootlab.lab.milestones import MilestoneSpec, load_spec
+from rustux_bootlab.lab.record import BootRecord, never_ran, write_record
+from rustux_bootlab.lab.verdict import Outcome
+from rustux_bootlab.workers import health
+from rustux_bootlab.lab.boardview import BoardSpecError, board_view
+from rustux_bootlab.workers.qemu.machine import BootRequest, with_overrides
+from rustux_bootlab.workers.bootlab.common import UsageError, add_command, load, require_exists, require_positive
+from rustux_bootlab.workers.interrupt import Interrupt, interruptible
+from rustux_bootlab.workers.progress import MachineProgress, progress_for
+from rustux_bootlab.workers.qemu import earlystart
+from rustux_bootlab.workers.board.session import BoardBootRequest
+from rustux_bootlab.workers.triage import boot_board_with_triage, boot_cold, boot_warm_baseline, boot_with_triage
 
 BOOTS_DIR = Path("build/boots")
 
@@ -141,7 +141,7 @@ def _target_job(args: argparse.Namespace, inventory: Inventory, out: Path) -> Bo
     boot, baseline_boot = boot_cold, boot_cold
     if target.warm if args.warm is None else args.warm:
         earlystart.discard()  # a warm boot restores its firmware: an early cold QEMU would only compete for a core
-        from workers.warm.boot import boot_warm  # only now: a cold boot does not pay for the snapshot code
+        from rustux_bootlab.workers.warm.boot import boot_warm  # only now: a cold boot does not pay for the snapshot code
 
         # Where the target's lane is on (boot_warm checks); a baseline that fails warm boots again cold.
         boot, baseline_boot = boot_warm, boot_warm_baseline

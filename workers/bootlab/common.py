@@ -5,7 +5,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from lab.inventory import Inventory, load_inventory
+from rustux_bootlab.lab.inventory import Inventory, load_inventory
 
 DEFAULT_INVENTORY = Path("lab-inventory.yaml")
 FORMATTER = argparse.RawDescriptionHelpFormatter

@@ -16,14 +16,14 @@ import tty
 from dataclasses import replace
 from pathlib import Path
 
-from lab.verdict import EXIT_ERROR, EXIT_PASS, Verdict
-from workers.board.lock import BoardBusy, BoardLock
-from workers.bootlab.common import UsageError, add_command, load, require_exists, require_positive
-from workers.board.error import ConsoleError
-from workers.console.base import ConsoleDown, ConsoleGap
-from workers.console.escape import EscapeFilter
-from workers.interrupt import interruptible
-from workers.progress import TerminalProgress
+from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_PASS, Verdict
+from rustux_bootlab.workers.board.lock import BoardBusy, BoardLock
+from rustux_bootlab.workers.bootlab.common import UsageError, add_command, load, require_exists, require_positive
+from rustux_bootlab.workers.board.error import ConsoleError
+from rustux_bootlab.workers.console.base import ConsoleDown, ConsoleGap
+from rustux_bootlab.workers.console.escape import EscapeFilter
+from rustux_bootlab.workers.interrupt import interruptible
+from rustux_bootlab.workers.progress import TerminalProgress
 
 
 
@@ -61,7 +61,7 @@ def _cmd_console(args: argparse.Namespace) -> int:
         return _target_console(args)
     # Imported here: the session pulls in pyghmi and paramiko (~150 ms), which every other
     # bootlab command would pay.
-    from workers.board.parts import board_console
+    from rustux_bootlab.workers.board.parts import board_console
 
     board = load(args.inventory).board(args.board)
     lock = None
@@ -99,11 +99,11 @@ def _cmd_console(args: argparse.Namespace) -> int:
 def _target_console(args: argparse.Namespace) -> int:
     """A QEMU boot with the terminal on COM1: an ordinary boot (health, record) whose end is
     the person's, through `PersonAtConsole` (workers/qemu/person.py)."""
-    from workers.bootlab.boot import BOOTS_DIR, BootJob, run_boot, target_spec  # the QEMU runner: only here
-    from workers.boot import BootRequest
-    from workers.qemu.person import PersonAtConsole
-    from workers.triage import boot_cold
-    from workers.warm.boot import boot_warm
+    from rustux_bootlab.workers.bootlab.boot import BOOTS_DIR, BootJob, run_boot, target_spec  # the QEMU runner: only here
+    from rustux_bootlab.workers.qemu.machine import BootRequest
+    from rustux_bootlab.workers.qemu.person import PersonAtConsole
+    from rustux_bootlab.workers.triage import boot_cold
+    from rustux_bootlab.workers.warm.boot import boot_warm
 
     if args.image is None:
         raise UsageError("--target needs --image PATH: the ESP directory, .efi or FAT image to boot")

@@ -11,16 +11,16 @@ import json
 import sys
 from pathlib import Path
 
-from lab.environments import Lane, judge_lanes
-from lab.inventory import MACHINES, QemuTarget
-from lab.record import BootRecord
-from lab.verdict import Outcome, Verdict
-from workers.boot import BootRequest
-from workers.bootlab.boot import target_spec
-from workers.bootlab.common import UsageError, add_command, load, print_table, require_exists
-from workers.interrupt import Interrupt, interruptible
-from workers.progress import MachineProgress, progress_for
-from workers.triage import boot_cold
+from rustux_bootlab.lab.environments import Lane, judge_lanes
+from rustux_bootlab.lab.inventory import MACHINES, QemuTarget
+from rustux_bootlab.lab.record import BootRecord
+from rustux_bootlab.lab.verdict import Outcome, Verdict
+from rustux_bootlab.workers.qemu.machine import BootRequest
+from rustux_bootlab.workers.bootlab.boot import target_spec
+from rustux_bootlab.workers.bootlab.common import UsageError, add_command, load, print_table, require_exists
+from rustux_bootlab.workers.interrupt import Interrupt, interruptible
+from rustux_bootlab.workers.progress import MachineProgress, progress_for
+from rustux_bootlab.workers.triage import boot_cold
 
 OUT = Path("build/boots/environments")
 RESULT = "environments.json"

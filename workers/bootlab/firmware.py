@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lab.aavmf import inspect_aavmf
-from lab.firmware import inspect_firmware
-from lab.verdict import EXIT_ERROR, EXIT_PASS
-from workers.bootlab.common import add_command
+from rustux_bootlab.lab.aavmf import inspect_aavmf
+from rustux_bootlab.lab.firmware import inspect_firmware
+from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_PASS
+from rustux_bootlab.workers.bootlab.common import add_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import yaml
 
-from lab import kcidb
-from lab.kcidb import validation_problem
-from lab.record import RESULT, RecordError, read_record
-from lab.verdict import EXIT_ERROR, EXIT_PASS
-from workers.bootlab import common
+from rustux_bootlab.lab import kcidb
+from rustux_bootlab.lab.kcidb import validation_problem
+from rustux_bootlab.lab.record import RESULT, RecordError, read_record
+from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_PASS
+from rustux_bootlab.workers.bootlab import common
 
 NOTES = """\
 Tests: `boot` per record (its verdict: PASS, FAIL, ERROR, MISS one to one), `boot.<milestone>`

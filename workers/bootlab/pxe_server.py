@@ -14,12 +14,12 @@ import sys
 import time
 from collections.abc import Callable
 
-from lab.board import Board, pxe_boards
-from lab.inventory import Inventory
-from lab.verdict import EXIT_ERROR, EXIT_PASS
-from workers.state import state_root, tftp_root
-from workers.bootlab.common import UsageError, add_command, load
-from workers.deploy.pxe import Dnsmasq, LabNetwork
+from rustux_bootlab.lab.board import Board, pxe_boards
+from rustux_bootlab.lab.inventory import Inventory
+from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_PASS
+from rustux_bootlab.workers.state import state_root, tftp_root
+from rustux_bootlab.workers.bootlab.common import UsageError, add_command, load
+from rustux_bootlab.workers.deploy.pxe import Dnsmasq, LabNetwork
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from lab.health import HealthError
-from lab.verdict import EXIT_PASS
-from workers import health
-from workers.bootlab.common import UsageError, add_command, load
+from rustux_bootlab.lab.health import HealthError
+from rustux_bootlab.lab.verdict import EXIT_PASS
+from rustux_bootlab.workers import health
+from rustux_bootlab.workers.bootlab.common import UsageError, add_command, load
 
 
 def register(sub: argparse._SubParsersAction) -> None:

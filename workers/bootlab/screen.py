@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lab.verdict import EXIT_PASS
-from workers.bootlab.common import UsageError, add_command
+from rustux_bootlab.lab.verdict import EXIT_PASS
+from rustux_bootlab.workers.bootlab.common import UsageError, add_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,12 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_learn_font(args: argparse.Namespace) -> int:
-    from lab.screen.font import Font, FontError, format_glyphs, load_font
-    from lab.screen.learn import LearnError, learn, shown, with_learned
-    from lab.screen.reader import ScreenReader, frame_from_rgb, known_fonts
-    from workers.png import PngError, decode_png
-    from workers.qemu.screen import LEARNED_FONTS
-    from workers.state import state_root
+    from rustux_bootlab.lab.screen.font import Font, FontError, format_glyphs, load_font
+    from rustux_bootlab.lab.screen.learn import LearnError, learn, shown, with_learned
+    from rustux_bootlab.lab.screen.reader import ScreenReader, frame_from_rgb, known_fonts
+    from rustux_bootlab.workers.qemu.png import PngError, decode_png
+    from rustux_bootlab.workers.qemu.screen import LEARNED_FONTS
+    from rustux_bootlab.workers.state import state_root
 
     known = _lines(args.line)
     try:

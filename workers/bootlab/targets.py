@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from lab.verdict import EXIT_PASS
-from workers.bootlab.common import add_command, load, print_table
+from rustux_bootlab.lab.verdict import EXIT_PASS
+from rustux_bootlab.workers.bootlab.common import add_command, load, print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:

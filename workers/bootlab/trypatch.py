@@ -10,13 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-from lab.contract import KERNEL_BUILDER
-from lab.verdict import EXIT_ERROR, EXIT_USAGE, worst
-from workers.bootlab.common import UsageError, add_command, load, require_positive
-from workers.tryclient import OPTIONS, TryError, credentials, read_options, submit
-from workers.trypatch import try_patch
-from workers.trysource import SourceError
-from workers.trywatch import TryWatch, WatchError, kernel_build_verdict
+from rustux_bootlab.lab.contract import KERNEL_BUILDER
+from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_USAGE, worst
+from rustux_bootlab.workers.bootlab.common import UsageError, add_command, load, require_positive
+from rustux_bootlab.workers.tryjob.client import OPTIONS, TryError, credentials, read_options, submit
+from rustux_bootlab.workers.tryjob.patch import try_patch
+from rustux_bootlab.workers.tryjob.source import SourceError
+from rustux_bootlab.workers.tryjob.watch import TryWatch, WatchError, kernel_build_verdict
 
 
 

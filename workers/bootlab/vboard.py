@@ -9,9 +9,9 @@ import argparse
 import json
 import sys
 
-from lab.verdict import EXIT_ERROR, EXIT_PASS
-from workers.bootlab.common import add_command, load
-from workers.vboard import kinds, manager
+from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_PASS
+from rustux_bootlab.workers.bootlab.common import add_command, load
+from rustux_bootlab.workers.vboard import kinds, manager
 
 
 def register(sub: argparse._SubParsersAction) -> None:

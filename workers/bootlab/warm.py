@@ -20,17 +20,17 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from lab.milestones import load_spec
-from lab.verdict import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
-from lab.warmlane import WarmLaneError, compare
-from workers.boot import BootRequest, BootSession
-from workers.bootlab.common import UsageError, add_command, inventory_option, load, print_table, require_exists
-from workers.health import now
-from workers.interrupt import interruptible
-from workers.progress import progress_for
-from workers.snapshot.store import SnapshotStore
-from workers.warm.lane import LANES
-from workers.warm.boot import boot_warm
+from rustux_bootlab.lab.milestones import load_spec
+from rustux_bootlab.lab.verdict import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
+from rustux_bootlab.lab.warmlane import WarmLaneError, compare
+from rustux_bootlab.workers.qemu.machine import BootRequest, BootSession
+from rustux_bootlab.workers.bootlab.common import UsageError, add_command, inventory_option, load, print_table, require_exists
+from rustux_bootlab.workers.health import now
+from rustux_bootlab.workers.interrupt import interruptible
+from rustux_bootlab.workers.progress import progress_for
+from rustux_bootlab.workers.warm.store import SnapshotStore
+from rustux_bootlab.workers.warm.lane import LANES
+from rustux_bootlab.workers.warm.boot import boot_warm
 
 CHECKS_DIR = Path("build/warm-checks")
 

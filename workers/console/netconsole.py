@@ -25,8 +25,8 @@ from typing import Any
 
 import serial
 
-from workers.board.error import ConsoleError
-from workers.console.base import Clock, ReconnectingConsole
+from rustux_bootlab.workers.board.error import ConsoleError
+from rustux_bootlab.workers.console.base import Clock, ReconnectingConsole
 
 READ_CHUNK = 4096
 NEGOTIATION_S = 3.0

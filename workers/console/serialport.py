@@ -14,8 +14,8 @@ from pathlib import Path
 
 import serial
 
-from workers.board.error import ConsoleError
-from workers.console.base import Clock, ReconnectingConsole
+from rustux_bootlab.workers.board.error import ConsoleError
+from rustux_bootlab.workers.console.base import Clock, ReconnectingConsole
 
 READ_CHUNK = 4096
 

@@ -22,10 +22,10 @@ from typing import Any
 
 from pyghmi.ipmi import console as pyghmi_console
 
-from lab.verdict import Culprit
-from workers.board.error import ConsoleError
-from workers.console.base import Chunk, Clock, ConsoleDown, ConsoleGap
-from workers.ipmisession import end_session, refused
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.workers.board.error import ConsoleError
+from rustux_bootlab.workers.console.base import Chunk, Clock, ConsoleDown, ConsoleGap
+from rustux_bootlab.workers.ipmisession import end_session, refused
 
 GET_PAYLOAD_INSTANCE_INFO = 0x4B  # netfn 6 (application), payload type 1 (SOL), instance 1
 PROBE_TIMEOUT_S = 3.0

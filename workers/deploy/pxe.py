@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.esp import BOOT_FILE, EspError, sha256_file
+from rustux_bootlab.lab.esp import BOOT_FILE, EspError, sha256_file
 
 PXE_BOOT_FILE = "bootx64.efi"
 BOARD_TAG = "lab-board"

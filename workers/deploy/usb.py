@@ -28,10 +28,10 @@ from typing import Protocol
 
 import paramiko
 
-from lab.board import Board, MuxSpec, SshHost
-from lab.verdict import Culprit
-from workers.board.error import DeployError, board_secret
-from workers.state import state_root
+from rustux_bootlab.lab.board import Board, MuxSpec, SshHost
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.workers.board.error import DeployError, board_secret
+from rustux_bootlab.workers.state import state_root
 
 CHUNK = 1024 * 1024
 SSH_TIMEOUT_S = 10.0

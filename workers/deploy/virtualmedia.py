@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from lab.esp import EspError, sha256_file
-from workers.board.error import BoardError
+from rustux_bootlab.lab.esp import EspError, sha256_file
+from rustux_bootlab.workers.board.error import BoardError
 
 ISO_NAME = "esp.iso"
 

@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi import command as pyghmi_command
 
-from lab.board import Board
-from lab.verdict import Culprit
-from workers.board.error import BoardError, board_secret
-from workers.ipmisession import end_session, refused
-from workers.power.base import BootDevice, PowerState
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.workers.board.error import BoardError, board_secret
+from rustux_bootlab.workers.ipmisession import end_session, refused
+from rustux_bootlab.workers.power.base import BootDevice, PowerState
 
 T = TypeVar("T")
 Log = Callable[[str], None]

@@ -22,11 +22,11 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 
-from lab.board import Board
-from lab.verdict import Culprit
-from workers.board.error import BoardError
-from workers.power.base import BootDevice, PowerState
-from workers.state import state_dir
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.workers.board.error import BoardError
+from rustux_bootlab.workers.power.base import BootDevice, PowerState
+from rustux_bootlab.workers.state import state_dir
 
 Log = Callable[[str], None]
 OUTLET_FILE = "outlet.json"

@@ -32,11 +32,11 @@ import sushy
 from sushy import exceptions as sushy_exc
 from sushy.connector import Connector
 
-from lab.board import Board
-from lab.verdict import Culprit
-from workers import secrets
-from workers.board.error import BoardError
-from workers.power.base import BOOT_DEVICES, BootDevice, PowerState
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.workers import secrets
+from rustux_bootlab.workers.board.error import BoardError
+from rustux_bootlab.workers.power.base import BOOT_DEVICES, BootDevice, PowerState
 
 T = TypeVar("T")
 Log = Callable[[str], None]

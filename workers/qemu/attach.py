@@ -25,7 +25,7 @@ and `live` (a `LiveBoot`) lets it act on the boot:
     live.image                 the FAT image of the ESP (None before it is prepared)
     live.now(), live.out       the boot's clock (s since QEMU start), its record directory
     live.clock()               the timeline's clock (a board's counts from taking it)
-    live.inputs()              the machine's input ports (workers/inputs.py), for typing
+    live.inputs()              the machine's input ports (workers/input/ports.py), for typing
     live.machine               the machine the boot runs on (workers/machine.py)
 A channel an attachment feeds is named in `channels` (its raw log `<name>.log` is kept) and,
 for the matcher to read it, in lab.spec.CHANNELS. A new guest console (a chardev) is one
@@ -37,11 +37,11 @@ import socket
 from pathlib import Path
 from typing import Any, Protocol
 
-from lab.conversation import StepHit
-from lab.matcher import BootMatcher, MilestoneHit
-from workers.capture import Capture
-from workers.inputs import InputPort
-from workers.qemu.qmp import QmpClient
+from rustux_bootlab.lab.conversation import StepHit
+from rustux_bootlab.lab.matcher import BootMatcher, MilestoneHit
+from rustux_bootlab.workers.capture import Capture
+from rustux_bootlab.workers.input.ports import InputPort
+from rustux_bootlab.workers.qemu.qmp import QmpClient
 
 
 class LiveBoot(Protocol):

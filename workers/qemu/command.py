@@ -1,5 +1,5 @@
 """QEMU command lines: the one place that knows QEMU's options. A boot's (`qemu_command`,
-from a resolved target profile), the KVM probe's (workers/kvm.py) and a virtual board's
+from a resolved target profile), the KVM probe's (workers/qemu/kvm.py) and a virtual board's
 (workers/vboard/machine.py) share the machine and firmware arguments built here.
 
 Every console channel is a unix socket on which the *runner* listens and QEMU connects

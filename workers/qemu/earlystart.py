@@ -28,8 +28,8 @@ import socket
 import sys
 from pathlib import Path
 
-from lab.jsonfile import write_json
-from workers.qemu.process import QemuProcess, QemuStartError
+from rustux_bootlab.lab.jsonfile import write_json
+from rustux_bootlab.workers.qemu.process import QemuProcess, QemuStartError
 
 WORK = "{work}"  # the work directory in a saved command
 FORMAT = 1

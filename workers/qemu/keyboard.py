@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from lab.keymap import chords
-from lab.keys import Keys
-from lab.verdict import Culprit
-from workers.inputs import InputError
-from workers.qemu.qmp import QmpClient, QmpError
+from rustux_bootlab.lab.keymap import chords
+from rustux_bootlab.lab.keys import Keys
+from rustux_bootlab.lab.verdict import Culprit
+from rustux_bootlab.workers.input.ports import InputError
+from rustux_bootlab.workers.qemu.qmp import QmpClient, QmpError
 
 KEY_GAP_S = 0.02
 KEY_TIMEOUT_S = 5.0

@@ -8,9 +8,9 @@ import os
 import select
 from typing import BinaryIO
 
-from lab.keys import describe
-from workers.console.escape import EscapeFilter
-from workers.qemu.attach import Attachment, LiveBoot
+from rustux_bootlab.lab.keys import describe
+from rustux_bootlab.workers.console.escape import EscapeFilter
+from rustux_bootlab.workers.qemu.attach import Attachment, LiveBoot
 
 DETACHED = "detached at the console (~.)"
 

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from workers.lifeline import die_with_parent
+from rustux_bootlab.workers.lifeline import die_with_parent
 
 
 class QemuStartError(Exception):

@@ -32,21 +32,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab.conversation import StepHit
-from lab.matcher import MilestoneHit
-from lab.screen.feed import ScreenFeed, ScreenLines
-from lab.screen.unreadable import REPLACEMENT, Unreadable, unreadable
-from lab.screen.wanted import awaited_on_screen, screen_wanted
-from lab.screen.wildcard import wild_search
-from lab.spec import SCREEN
-from workers.png import PpmError, encode_png, read_ppm
-from workers.qemu.attach import Attachment, LiveBoot
-from workers.qemu.qmp import QmpError
-from workers.state import state_root
+from rustux_bootlab.lab.conversation import StepHit
+from rustux_bootlab.lab.matcher import MilestoneHit
+from rustux_bootlab.lab.screen.feed import ScreenFeed, ScreenLines
+from rustux_bootlab.lab.screen.unreadable import REPLACEMENT, Unreadable, unreadable
+from rustux_bootlab.lab.screen.wanted import awaited_on_screen, screen_wanted
+from rustux_bootlab.lab.screen.wildcard import wild_search
+from rustux_bootlab.lab.spec import SCREEN
+from rustux_bootlab.workers.qemu.png import PpmError, encode_png, read_ppm
+from rustux_bootlab.workers.qemu.attach import Attachment, LiveBoot
+from rustux_bootlab.workers.qemu.qmp import QmpError
+from rustux_bootlab.workers.state import state_root
 
 if TYPE_CHECKING:
-    from lab.screen.font import Font
-    from lab.screen.reader import ScreenReader
+    from rustux_bootlab.lab.screen.font import Font
+    from rustux_bootlab.lab.screen.reader import ScreenReader
 
 SCREEN_PNG = "screen.png"
 FAST_S = 0.1  # between frames while the screen is awaited and changing
@@ -152,7 +152,7 @@ class ScreenChannel(Attachment):
             return
         # The reader (numpy, the fonts' tables) costs ~0.1 s to import and build: only a boot
         # that waits for its screen pays it, not every boot that keeps a screen.png.
-        from lab.screen.reader import ScreenReader, frame_from_rgb
+        from rustux_bootlab.lab.screen.reader import ScreenReader, frame_from_rgb
 
         if self.reader is None:
             self.reader = ScreenReader(first=self._fonts(live))
@@ -166,7 +166,7 @@ class ScreenChannel(Attachment):
         read is said on the timeline and left out (the spec checked that the file exists)."""
         paths = [Path(live.matcher.spec.screen_font)] if live.matcher.spec.screen_font else []
         paths += sorted((state_root() / LEARNED_FONTS).glob("*.glyphs"))
-        from lab.screen.font import FontError, load_font
+        from rustux_bootlab.lab.screen.font import FontError, load_font
 
         fonts = []
         for path in paths:

@@ -1,6 +1,6 @@
 """The virtual BMC's network face: a UDP relay in front of `ipmi_sim` that refuses weak sessions.
 
-`python -m workers.vboard.bmcguard STATE_DIR PORT INNER_ADDRESS` listens on 127.0.0.1:PORT (the
+`python -m rustux_bootlab.workers.vboard.bmcguard STATE_DIR PORT INNER_ADDRESS` listens on 127.0.0.1:PORT (the
 board's BMC address) and relays every datagram to ipmi_sim on INNER_ADDRESS:PORT (another
 loopback address, the same port: ipmi_sim names its own port in a SOL activation and pyghmi
 refuses any other), one relay socket per client so each answer goes back to whoever asked.

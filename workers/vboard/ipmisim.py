@@ -18,7 +18,7 @@ import stat
 import sys
 from pathlib import Path
 
-from lab.board import Board
+from rustux_bootlab.lab.board import Board
 
 # Without a BMC created by the command file ipmi_sim stops with "No bmc_ipmb" (docs/virtual-boards.md).
 EMU = """\

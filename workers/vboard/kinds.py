@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from lab.board import Board
-from workers.vboard import manager, pduboard, redfishboard
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.workers.vboard import manager, pduboard, redfishboard
 
 KINDS: dict[str, ModuleType] = {"ipmi": manager, "redfish": redfishboard, "pdu": pduboard}
 

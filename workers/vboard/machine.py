@@ -16,7 +16,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from workers.qemu.command import QEMU_BINARY, Firmware, firmware_args, machine_args
+from rustux_bootlab.workers.qemu.command import QEMU_BINARY, Firmware, firmware_args, machine_args
 
 BOOTFILE = "bootx64.efi"
 

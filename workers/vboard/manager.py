@@ -22,12 +22,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.board import Board
-from lab.inventory import Inventory
-from workers import secrets
-from workers.state import REPO, tftp_root, vboard_dir
-from workers.vboard import ipmisim
-from workers.vboard.machine import Machine, lan_ifup_script
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.inventory import Inventory
+from rustux_bootlab.workers import secrets
+from rustux_bootlab.workers.state import REPO, tftp_root, vboard_dir
+from rustux_bootlab.workers.vboard import ipmisim
+from rustux_bootlab.workers.vboard.machine import Machine, lan_ifup_script
 
 START_TIMEOUT_S = 5.0
 PROCESSES = ("bmc_guard", "ipmi_sim", "supervisor")  # in the order they stop
@@ -109,7 +109,7 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
     pids: dict[str, int] = {}
     try:
         pids["supervisor"] = spawn(
-            [sys.executable, "-m", "workers.vboard.supervisor", str(state), str(board.virtual.serial_port)],
+            [sys.executable, "-m", "rustux_bootlab.workers.vboard.supervisor", str(state), str(board.virtual.serial_port)],
             state / "supervisor.out",
         )
         _write_pids(state, pids)
@@ -119,7 +119,7 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
         _write_pids(state, pids)
         wait_until(lambda: _udp_bound(INNER_ADDRESS, board.bmc.port),
               f"ipmi_sim of {board.name} on UDP {INNER_ADDRESS}:{board.bmc.port}", state / "ipmi_sim.log")
-        pids["bmc_guard"] = spawn([sys.executable, "-m", "workers.vboard.bmcguard", str(state), str(board.bmc.port),
+        pids["bmc_guard"] = spawn([sys.executable, "-m", "rustux_bootlab.workers.vboard.bmcguard", str(state), str(board.bmc.port),
                                    INNER_ADDRESS], state / "bmc-guard.out")
         _write_pids(state, pids)
         wait_until(lambda: _udp_bound("127.0.0.1", board.bmc.port), f"the BMC guard of {board.name} on UDP {board.bmc.address}",

@@ -1,6 +1,6 @@
 """The virtual PDU's outlet: pdudaemon's `localcmdline` driver runs this to switch a virtual board.
 
-`python -m workers.vboard.outlet STATE_DIR on|off OUTLET`: on starts the board's QEMU (from
+`python -m rustux_bootlab.workers.vboard.outlet STATE_DIR on|off OUTLET`: on starts the board's QEMU (from
 `machine.json`, as the IPMI board's supervisor would, booting its USB stick first), detached
 in its own session with its pid in `qemu.pid`; off kills that process group, as pulling the
 plug does. Both return at once, as a relay switching does. One board per virtual PDU: the
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from workers.vboard.machine import Machine, qemu_argv
+from rustux_bootlab.workers.vboard.machine import Machine, qemu_argv
 
 OFF_TIMEOUT_S = 3.0
 

@@ -13,13 +13,13 @@ import shlex
 import shutil
 import sys
 
-from lab.board import Board
-from lab.inventory import Inventory
-from workers.state import vboard_dir
-from workers.vboard import outlet
-from workers.vboard.manager import VboardError, VboardStatus, machine_for, spawn, stop_pid, wait_until
-from workers.vboard.redfishbmc import ser2net_config
-from workers.vboard.redfishboard import check_free, listening, running, write_pids
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.inventory import Inventory
+from rustux_bootlab.workers.state import vboard_dir
+from rustux_bootlab.workers.vboard import outlet
+from rustux_bootlab.workers.vboard.manager import VboardError, VboardStatus, machine_for, spawn, stop_pid, wait_until
+from rustux_bootlab.workers.vboard.redfishbmc import ser2net_config
+from rustux_bootlab.workers.vboard.redfishboard import check_free, listening, running, write_pids
 
 PROCESSES = ("uart", "ser2net", "pdudaemon")
 
@@ -35,7 +35,7 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
     state.mkdir(parents=True, exist_ok=True)
     check_free(board)
     machine_for(board, inventory, state).save(state / "machine.json")
-    switch = f"{shlex.quote(sys.executable)} -m workers.vboard.outlet {shlex.quote(str(state))}"
+    switch = f"{shlex.quote(sys.executable)} -m rustux_bootlab.workers.vboard.outlet {shlex.quote(str(state))}"
     conf = state / "pdudaemon.conf"
     conf.write_text(json.dumps({
         "daemon": {"hostname": board.bmc.host, "port": board.bmc.port, "logging_level": "INFO", "listener": "http"},
@@ -43,7 +43,7 @@ def start(board: Board, inventory: Inventory) -> VboardStatus:
     }, indent=1) + "\n")
     started: dict[str, object] = {}
     try:
-        started["uart"] = spawn([sys.executable, "-m", "workers.vboard.uart", str(state)], state / "uart.log")
+        started["uart"] = spawn([sys.executable, "-m", "rustux_bootlab.workers.vboard.uart", str(state)], state / "uart.log")
         write_pids(state, started)
         wait_until(lambda: (state / "serial.sock").exists() and (state / "tty").exists(), f"the UART of {board.name}",
                    state / "uart.log")

@@ -7,7 +7,7 @@ Debian's `/usr/bin/python3 -m venv --system-site-packages` so it sees Debian's
 like a Debian package, so not under a lab's or a host's own $XDG_CACHE_HOME (the hosts lab gives
 each host its own, inside a network namespace with no route to PyPI). `.installed`, written
 last, marks a complete install; `scripts/install-deps.sh` runs `python -m
-workers.vboard.redfishbmc` to install it with the rest.
+rustux_bootlab.workers.vboard.redfishbmc` to install it with the rest.
 
 Its configuration (a Python file, as sushy-emulator reads it) pins what the lab relies on:
 HTTPS with a certificate from the lab CA (`labca.py`), HTTP basic users from an
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import bcrypt
 
-from lab.board import Board
+from rustux_bootlab.lab.board import Board
 
 SUSHY_TOOLS_VERSION = "2.2.0"
 INSTALLED = ".installed"

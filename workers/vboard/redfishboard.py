@@ -15,12 +15,12 @@ import socket
 import sys
 from pathlib import Path
 
-from lab.board import Board
-from lab.inventory import Inventory
-from workers import secrets
-from workers.state import vboard_dir
-from workers.vboard import labca, libvirt, redfishbmc
-from workers.vboard.manager import VboardError, VboardStatus, alive, spawn, stop_pid, wait_until
+from rustux_bootlab.lab.board import Board
+from rustux_bootlab.lab.inventory import Inventory
+from rustux_bootlab.workers import secrets
+from rustux_bootlab.workers.state import vboard_dir
+from rustux_bootlab.workers.vboard import labca, libvirt, redfishbmc
+from rustux_bootlab.workers.vboard.manager import VboardError, VboardStatus, alive, spawn, stop_pid, wait_until
 
 PROCESSES = ("uart", "sushy-emulator", "ser2net")
 
@@ -54,7 +54,7 @@ def start(board: Board, inventory: Inventory, *, ignore_boot_device: bool = Fals
     started: dict[str, object] = {"libvirt_started": started_libvirt}
     try:
         labca.issue(board.bmc.ca, board.bmc.host, state / "bmc.crt", state / "bmc.key")
-        started["uart"] = spawn([sys.executable, "-m", "workers.vboard.uart", str(state)], state / "uart.log")
+        started["uart"] = spawn([sys.executable, "-m", "rustux_bootlab.workers.vboard.uart", str(state)], state / "uart.log")
         write_pids(state, started)
         wait_until(lambda: (state / "serial.sock").exists() and (state / "tty").exists(), f"the UART of {board.name}",
                    state / "uart.log")

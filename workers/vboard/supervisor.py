@@ -1,6 +1,6 @@
 """The virtual board's always-on process: the serial relay and the VM's power.
 
-`python -m workers.vboard.supervisor STATE_DIR SERIAL_PORT` serves three sockets:
+`python -m rustux_bootlab.workers.vboard.supervisor STATE_DIR SERIAL_PORT` serves three sockets:
 - `STATE_DIR/control.sock`: one request line per connection from `chassis.py` (ipmi_sim's
   chassis_control): `set power 0|1`, `set reset 1`, `set shutdown 1`, `set boot DEV`,
   `get power|boot`; the answer comes back at once (QEMU starts in the background).
@@ -21,8 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from workers.qemu.process import QemuProcess, QemuStartError
-from workers.vboard.machine import Machine, qemu_argv
+from rustux_bootlab.workers.qemu.process import QemuProcess, QemuStartError
+from rustux_bootlab.workers.vboard.machine import Machine, qemu_argv
 
 BACKLOG_BYTES = 64 * 1024
 BOOT_DEVICES = ("none", "pxe", "default", "cdrom", "bios", "disk", "hd")
@@ -193,7 +193,7 @@ class Supervisor:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m workers.vboard.supervisor STATE_DIR SERIAL_PORT", file=sys.stderr)
+        print("usage: python -m rustux_bootlab.workers.vboard.supervisor STATE_DIR SERIAL_PORT", file=sys.stderr)
         return 2
     state = Path(argv[0])
     try:

@@ -1,6 +1,6 @@
 """The Redfish virtual board's UART: QEMU's COM1 on one side, a pty that ser2net serves on the other.
 
-`python -m workers.vboard.uart STATE_DIR` listens on `STATE_DIR/serial.sock` (libvirt's COM1
+`python -m rustux_bootlab.workers.vboard.uart STATE_DIR` listens on `STATE_DIR/serial.sock` (libvirt's COM1
 connects there at every power-on, with reconnect) and owns a pty pair whose slave is linked
 at `STATE_DIR/tty`: ser2net's `serialdev` connector opens that link like a real serial
 adapter, so RFC 2217's baud and line settings land on a real tty. The relay holds the slave

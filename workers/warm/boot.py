@@ -1,16 +1,16 @@
 """Warm boots: the programmatic API (`bootlab boot --warm`, and for try and bisection).
 
-    from workers.warm.boot import boot_warm
-    record = boot_warm(request, progress, interrupt)   # a workers.boot.BootRequest
+    from rustux_bootlab.workers.warm.boot import boot_warm
+    record = boot_warm(request, progress, interrupt)   # a workers.qemu.machine.BootRequest
     record.boot_path        # "warm", or "cold" when the warm lane could not be used
     record.warm             # {snapshot, restored_s, resumed_s, launched_s, warnings, ...}
 
 One call is one boot with one record in `request.out`, judged exactly like a cold boot. It
 is warm when it can be: the target's warm lane is on (lab/warmlane.py), a snapshot for the
-machine exists or can be made (workers/snapshot/), and it restores and launches. Otherwise
+machine exists or can be made (workers/warm/), and it restores and launches. Otherwise
 it boots cold and the record's `warm.warnings` say why; a snapshot that failed is dropped.
 A warm verdict is the warm path's: callers that decide something (a bisection's culprit, a
-try's final answer) must confirm it cold (`workers.boot.BootSession`, or `--no-warm`).
+try's final answer) must confirm it cold (`workers.qemu.machine.BootSession`, or `--no-warm`).
 """
 from __future__ import annotations
 
@@ -19,22 +19,22 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from lab.record import BootRecord, write_record
-from lab.snapshot import SnapshotError, SnapshotKey, device_set
-from lab.spec import SCREEN
-from lab.warmlane import WarmLaneError
-from workers.boot import BootRequest, BootSession, firmware_for, firmware_report, machine_command
-from workers.fwscan import cached_scan
-from workers.interrupt import Interrupt
-from workers.kvm import qemu_version, resolve_accel
-from workers.progress import MachineProgress
-from workers.snapshot.create import SnapshotCreateError, ensure_snapshot
-from workers.snapshot.store import SnapshotStore
-from workers.warm.lane import LANES
-from lab.esp import EspError
-from workers.image import prepare_image
-from workers.warm.loader import PLACEHOLDER, RAM_FILE, LoaderMissing, ram_backend, warm_devices
-from workers.warm.restore import WarmStart
+from rustux_bootlab.lab.record import BootRecord, write_record
+from rustux_bootlab.lab.snapshot import SnapshotError, SnapshotKey, device_set
+from rustux_bootlab.lab.spec import SCREEN
+from rustux_bootlab.lab.warmlane import WarmLaneError
+from rustux_bootlab.workers.qemu.machine import BootRequest, BootSession, firmware_for, firmware_report, machine_command
+from rustux_bootlab.workers.artifacts.fwscan import cached_scan
+from rustux_bootlab.workers.interrupt import Interrupt
+from rustux_bootlab.workers.qemu.kvm import qemu_version, resolve_accel
+from rustux_bootlab.workers.progress import MachineProgress
+from rustux_bootlab.workers.warm.snapshot import SnapshotCreateError, ensure_snapshot
+from rustux_bootlab.workers.warm.store import SnapshotStore
+from rustux_bootlab.workers.warm.lane import LANES
+from rustux_bootlab.lab.esp import EspError
+from rustux_bootlab.workers.artifacts.image import prepare_image
+from rustux_bootlab.workers.warm.loader import PLACEHOLDER, RAM_FILE, LoaderMissing, ram_backend, warm_devices
+from rustux_bootlab.workers.warm.restore import WarmStart
 
 # A restored PC's screen is not the cold one's: the kernel's framebuffer conversation and
 # GRUB's menu read on the screen FAIL warm and PASS cold (tests/integration/test_screen_*.py),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lab.esp import sha256_file
+from rustux_bootlab.lab.esp import sha256_file
 
 REPO = Path(__file__).resolve().parents[2]
 ESP_FILE = "opt/rustux/esp"  # loader/src/fwcfg.rs

@@ -19,12 +19,12 @@ import threading
 import time
 from pathlib import Path
 
-from lab.snapshot import content_mismatch
-from lab.warmlaunch import LaunchState, LoaderLaunch
-from workers.qemu.attach import Attachment, LiveBoot
-from workers.qemu.qmp import QmpError
-from workers.snapshot.store import Snapshot
-from workers.warm.loader import IGNORE_SHARED, RAM_FILE, ram_backend, warm_devices
+from rustux_bootlab.lab.snapshot import content_mismatch
+from rustux_bootlab.lab.warmlaunch import LaunchState, LoaderLaunch
+from rustux_bootlab.workers.qemu.attach import Attachment, LiveBoot
+from rustux_bootlab.workers.qemu.qmp import QmpError
+from rustux_bootlab.workers.warm.store import Snapshot
+from rustux_bootlab.workers.warm.loader import IGNORE_SHARED, RAM_FILE, ram_backend, warm_devices
 
 RESTORE_TIMEOUT_S = 30.0
 POLL_S = 0.005

@@ -1,1 +1,0 @@
-"""Firmware snapshots for warm boots: the cache (store.py) and their making (create.py)."""
