@@ -1,24 +1,39 @@
 """The layering rule `steps -> lab <- workers`: lab imports neither Buildbot, Twisted nor the
-edges, and runs no process; workers import neither Buildbot nor the steps
-(docs/design.md). Every file of each package counts, subpackages included."""
+edges, and runs no process; workers import neither Buildbot, the steps nor the harness
+(docs/design.md). Every file of each package counts, subpackages included. The packages are
+installed under one name, `rustux_bootlab`: an import by a bare `lab`, `workers`, `steps` or
+`harness` works in a checkout and breaks in the wheel."""
 import ast
 import subprocess
 import sys
 from pathlib import Path
 
-LAB = Path(__file__).resolve().parents[2] / "lab"
-WORKERS = LAB.parent / "workers"
-FORBIDDEN = ("buildbot", "twisted", "workers", "steps")
-WORKERS_FORBIDDEN = ("buildbot", "steps")  # Twisted is allowed: the try client speaks its PB to the master
+REPO = Path(__file__).resolve().parents[2]
+LAB = REPO / "lab"
+WORKERS = REPO / "workers"
+PACKAGE = "rustux_bootlab"
+PACKAGES = tuple(sorted(p.name for p in (REPO / PACKAGE).iterdir() if p.is_symlink()))  # lab, workers, steps, harness, ...
+FORBIDDEN = ("buildbot", "twisted", "workers", "steps", "harness")
+WORKERS_FORBIDDEN = ("buildbot", "steps", "harness")  # Twisted is allowed: the try client speaks its PB to the master
 
 
-def imported_roots(path):
+def layer(name: str) -> str:
+    """What an import name depends on: the lab's package under `rustux_bootlab`, else its top."""
+    parts = name.split(".")
+    return parts[1] if parts[0] == PACKAGE and len(parts) > 1 else parts[0]
+
+
+def imported_names(path):
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            yield from (a.name.split(".")[0] for a in node.names)
+            yield from (a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module.split(".")[0]
+            yield node.module
+
+
+def imported_roots(path):
+    return (layer(n) for n in imported_names(path))
 
 
 def test_lab_imports_only_itself_and_plain_libraries():
@@ -39,8 +54,18 @@ def test_workers_import_no_buildbot_and_no_steps():
 
 def test_the_import_check_sees_imports_inside_functions(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("def f():\n    from buildbot.process import results\n    import twisted.internet\n")
-    assert set(imported_roots(sample)) == {"buildbot", "twisted"}
+    sample.write_text("def f():\n    from buildbot.process import results\n    import twisted.internet\n"
+                      "    from rustux_bootlab.steps import boot\n")
+    assert set(imported_roots(sample)) == {"buildbot", "twisted", "steps"}
+
+
+def test_the_lab_is_imported_by_its_installed_name_only():
+    assert {"lab", "workers", "steps", "harness"} <= set(PACKAGES)
+    files = [p for top in (*PACKAGES, "tests", "bench", "scripts") for p in sorted((REPO / top).rglob("*.py"))]
+    files.append(REPO / "master.cfg")
+    for path in files:
+        bare = sorted({n for n in imported_names(path) if n.split(".")[0] in PACKAGES})
+        assert not bare, f"{path.relative_to(REPO)} imports {bare}: the wheel installs them as {PACKAGE}.<name> only"
 
 
 # Ways to run another program; lab/ reads and writes files at most (the I/O is at the edges).
