@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -93,7 +95,9 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_screenshots_are_kept_on_the_master_and_linked_from_the_step(self):
-        self.master.basedir = self.mktemp()
+        basedir = Path(tempfile.mkdtemp(prefix="boot-step-"))  # not in the checkout, as trial's mktemp is
+        self.addCleanup(shutil.rmtree, basedir, True)
+        self.master.basedir = str(basedir / "master")
         self.setup_step(self.step())
         pictures = {"screen.png": "PNG last", "screen-gdt.png": "PNG gdt"}
         out = json.loads(result_json("PASS"))

@@ -4,6 +4,8 @@ The written case (a try's checkout named by base + patch) runs through a real ma
 tests/integration/test_bootlab_try.py."""
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from twisted.trial import unittest
@@ -20,7 +22,8 @@ class KcidbReportTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return self.setup_test_build_step()
 
     def test_a_build_whose_revision_is_a_branch_name_writes_nothing(self):
-        out = Path(self.mktemp())
+        out = Path(tempfile.mkdtemp(prefix="kcidb-step-")) / "kcidb"  # not in the checkout, as trial's mktemp is
+        self.addCleanup(shutil.rmtree, out.parent, True)
         self.setup_step(KcidbReport(out, "https://example.org/rustux.git", "main"))
         self.build.setProperty("revision", "master", "try")
         self.expect_outcome(result=SKIPPED, state_string="no KCIDB JSON: the build has no commit (revision 'master')")
