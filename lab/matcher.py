@@ -221,6 +221,18 @@ class BootMatcher:
             found += self._step_done(hit)
         return found
 
+    def end_line(self, channel: str, t: float) -> list[MilestoneHit | StepHit]:
+        """A console gap on `channel`: the line it cut ends there. Joined to what comes after the
+        reconnect, a lost line's end would hide the next line's milestone inside it (one
+        milestone per line): a board's `kernel stack: ..., r` + `[rustux] interrupts: lapic
+        timer ...` read as kernel-stack alone, and the timer as never printed."""
+        if not self._assembler(channel).pending:
+            return []
+        seen = self.bytes_seen[channel]
+        found = self.feed(channel, b"\n", t)
+        self.bytes_seen[channel] = seen  # the runner's line end, not the machine's byte
+        return found
+
     # -- the conversation's side of the runner ----------------------------------------------
     def take_sends(self) -> list[Send]:
         """Keys to type now (none once the boot is decided)."""

@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING, Any
 from rustux_bootlab.lab import outcomes
 from rustux_bootlab.lab.boottime import judge_pass, kernel_clock
 from rustux_bootlab.lab.contract import RECORD_FILES, SCREEN_SHOTS
+from rustux_bootlab.lab.conversation import StepHit
 from rustux_bootlab.lab.deadlines import LEARNED, PassingBoot, learn_deadlines
 from rustux_bootlab.lab.esp import EspError
 from rustux_bootlab.lab.judge import BootFacts, judge
+from rustux_bootlab.lab.matcher import MilestoneHit
 from rustux_bootlab.lab.milestones import BootMatcher, MilestoneSpec
 from rustux_bootlab.lab.record import BootRecord, write_record
 from rustux_bootlab.lab.verdict import Outcome, Verdict
@@ -119,15 +121,23 @@ class BootRun:
         t = self.now() if t is None else t
         offset = self._t_on - self.started if self.machine.timeline_from_take else 0.0
         self.capture_.data(channel, data, t + offset)
-        found = self.matcher.feed(channel, data, t)
+        self._reached(self.matcher.feed(channel, data, t))
+        for a in self.attachments:
+            a.received(self, channel, data)
+            a.fed(self, channel)
+
+    def end_line(self, channel: str) -> None:
+        """A console gap on `channel` ends the line it cut (lab.matcher's end_line); the raw log
+        keeps the bytes as they came."""
+        if self._t_on is not None:
+            self._reached(self.matcher.end_line(channel, self.now()))
+
+    def _reached(self, found: list[MilestoneHit | StepHit]) -> None:
         before = self.matcher.reached - len(found)
         for i, hit in enumerate(found):
             self.progress.milestone(before + i + 1, self.matcher.total, hit)
             for a in self.attachments:
                 a.hit(self, hit)
-        for a in self.attachments:
-            a.received(self, channel, data)
-            a.fed(self, channel)
 
     def send(self, console: str, data: bytes) -> None:
         self.machine.send(console, data)

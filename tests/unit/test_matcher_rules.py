@@ -270,3 +270,21 @@ def test_unlike_lines_still_coming_at_the_timeout_are_not_a_hang():
     m.poll(11.1)
     assert m.decided.reason == ("expected `^\\[init\\] rc: self-test passed` after a; the kernel printed "
                                 "`[rc] initrd listing:` there and went on to `[burn B] 999/1000`")
+
+
+
+def test_a_console_gap_ends_the_line_it_cut():
+    """A board's console dropped mid-line: the kernel-stack line lost its end, and after the
+    reconnect the timer's line came whole; joined, they read as kernel-stack alone."""
+    spec = MilestoneSpec("t", (ms("kernel-stack", r"\[rustux\] kernel stack: .* unmapped"),
+                               ms("timer", r"\[rustux\] interrupts: lapic timer (?P<hz>\d+) Hz")), (), ())
+    joined = BootMatcher(spec)
+    joined.feed("serial", b"[rustux] kernel stack: 64 KiB at 0xe0ed000, guard page 0xe0ec000 unmapped, r", 1.0)
+    assert [h.name for h in joined.feed("serial", b"[rustux] interrupts: lapic timer 100 Hz\r\n", 2.0)] == ["kernel-stack"]
+    m = BootMatcher(spec)
+    m.feed("serial", b"[rustux] kernel stack: 64 KiB at 0xe0ed000, guard page 0xe0ec000 unmapped, r", 1.0)
+    hits = m.end_line("serial", 2.0)
+    hits += m.feed("serial", b"[rustux] interrupts: lapic timer 100 Hz\r\n", 2.0)
+    assert [h.name for h in hits] == ["kernel-stack", "timer"]
+    assert m.end_line("serial", 3.0) == [], "no cut line: nothing to end"
+    assert m.bytes_seen["serial"] == joined.bytes_seen["serial"], "the line end is the runner's, not the machine's"

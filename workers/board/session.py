@@ -151,6 +151,7 @@ class BoardMachine:
         run.event(gap.text())
         offset = run.clock() - run.now()  # the timeline's clock minus the milestones'
         if run.powered:
+            run.end_line(CHANNEL)
             self._gaps.append((gap.start - offset, gap.end - offset))  # a milestone may be in it (judge row 12a)
         if run.matcher.conversation is not None and run.powered:
             run.matcher.conversation.console_gap(gap.start - offset, gap.end - offset)
