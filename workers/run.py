@@ -126,11 +126,11 @@ class BootRun:
             a.received(self, channel, data)
             a.fed(self, channel)
 
-    def end_line(self, channel: str) -> None:
-        """A console gap on `channel` ends the line it cut (lab.matcher's end_line); the raw log
-        keeps the bytes as they came."""
+    def end_line(self, channel: str, t: float) -> None:
+        """A console gap that began at `t` (milestone clock) on `channel` ends the line it cut
+        there (lab.matcher's end_line); the raw log keeps the bytes as they came."""
         if self._t_on is not None:
-            self._reached(self.matcher.end_line(channel, self.now()))
+            self._reached(self.matcher.end_line(channel, t))
 
     def _reached(self, found: list[MilestoneHit | StepHit]) -> None:
         before = self.matcher.reached - len(found)

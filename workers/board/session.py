@@ -151,7 +151,7 @@ class BoardMachine:
         run.event(gap.text())
         offset = run.clock() - run.now()  # the timeline's clock minus the milestones'
         if run.powered:
-            run.end_line(CHANNEL)
+            run.end_line(CHANNEL, gap.start - offset)  # the cut line's milestone came before the gap (row 12a)
             self._gaps.append((gap.start - offset, gap.end - offset))  # a milestone may be in it (judge row 12a)
         if run.matcher.conversation is not None and run.powered:
             run.matcher.conversation.console_gap(gap.start - offset, gap.end - offset)
