@@ -174,9 +174,10 @@ class FaultLoop(threading.Thread):
 
 
 def soak(seed: int, boots: int, scale: float = 1.0, bad_every: int = 5, qemu_hosts: int = 2,
-         log=print, keep_failed: bool = True, minutes: float | None = None) -> ChaosResult:
+         log=print, keep_failed: bool = True, minutes: float | None = None, min_faults: int = 0) -> ChaosResult:
     """`minutes`: no new kernel build after that long (a shared machine may not reach `boots`);
-    what was triggered still runs to its end and is checked."""
+    what was triggered still runs to its end and is checked. `min_faults`: builds go on past
+    `boots` until that many faults began (a fast machine would end before the schedule's)."""
     root = Path(tempfile.mkdtemp(prefix="bootlab-chaos-"))
     lab = build_lab(root, qemu_hosts)
     width = len(TARGETS) + 1
@@ -198,7 +199,8 @@ def soak(seed: int, boots: int, scale: float = 1.0, bad_every: int = 5, qemu_hos
         loop = FaultLoop(lab, planned, t0, log)
         loop.start()
         forced: list[tuple[int, bool]] = []
-        for i in range(builds):
+        i = 0
+        while i < builds or len(loop.runs) < min_faults:
             if minutes is not None and time.time() - t0 > 60 * minutes:
                 log(f"  {minutes:g} min up: no more kernel builds after {i}")
                 break
@@ -210,6 +212,7 @@ def soak(seed: int, boots: int, scale: float = 1.0, bad_every: int = 5, qemu_hos
             deadline = time.monotonic() + 1800
             while not observer.get(f"buildrequests/{brid}")["buildrequests"][0]["claimed"] and time.monotonic() < deadline:
                 time.sleep(1)
+            i += 1
         for bsid, _ in forced:
             _wait_complete(observer, bsid, 3600)
         loop.done.set()
