@@ -32,14 +32,17 @@ class NetbootProgress:
     """How far the firmware's network boot got; fed the console's cleaned recent text."""
 
     def __init__(self) -> None:
-        self.stage: str | None = None
+        self._reached = -1  # index into STAGES: stages only advance
+
+    @property
+    def stage(self) -> str | None:
+        return STAGES[self._reached][0] if self._reached >= 0 else None
 
     def feed(self, text: str) -> None:
-        reached = [name for name, regex in STAGES if regex.search(text)]
-        order = [name for name, _ in STAGES]
-        for name in reached:
-            if self.stage is None or order.index(name) > order.index(self.stage):
-                self.stage = name
+        for i in range(len(STAGES) - 1, self._reached, -1):
+            if STAGES[i][1].search(text):
+                self._reached = i
+                return
 
 
 def netboot_outcome(outcome: Outcome, stage: str | None) -> Outcome:

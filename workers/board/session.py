@@ -179,7 +179,8 @@ class BoardMachine:
             return
         self._tail = (self._tail + chunk)[-OPEN_LINE_TAIL:]
         text = clean_block(self._tail)
-        self._netboot.feed(text)
+        if self.board.deploy.method == "pxe":
+            self._netboot.feed(text)
         for sig in DEPLOY_SIGNATURES.get(self.board.deploy.method, ()):
             found = sig.regex.search(text)
             if found:
