@@ -154,8 +154,6 @@ class Outcome:
                 for line in b["properties"].get("boot_verdicts", [])]
 
 
-
-
 def outcome(client: RestClient, brid: int) -> Outcome:
     kernel_builds, boots = [], []
     for build in sorted(client.builds_of_request(brid), key=lambda b: b["number"]):

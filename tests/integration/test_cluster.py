@@ -113,9 +113,12 @@ def check_each_verdict_once(lab: Lab, brid: int) -> Outcome:
     assert len(reported) == 1 and reported[0].startswith(f"{TARGET} PASS "), reported
     final = result.kernel_builds[-1]["buildid"]
     assert [b["verdict"] for b in result.boots if b["parent"] == final][-1] == "PASS"
-    # a boot of a lost kernel build ends RETRY or CANCELLED: none boots the kernel a second time
-    assert [b["results"] for b in result.boots].count(SUCCESS) == 1, result.boots
-    assert all(b["results"] in (RETRY, CANCELLED) for b in result.boots if b["parent"] != final), result.boots
+    # a boot of a lost kernel build ends RETRY or CANCELLED, or PASS when it finished before its
+    # master was lost (a warm boot takes under a second, crossbar 8-10 s to stop): never a FAIL
+    # or an exception the fault made, and its verdict is not the one reported
+    lost = [b for b in result.boots if b["parent"] != final]
+    assert all(b["results"] in (RETRY, CANCELLED) or (b["results"] == SUCCESS and b["verdict"] == "PASS")
+               for b in lost), lost
     no_qemu_left(lab)
     print(f"\nkernel builds {results}; boots (parent, results, verdict): "
           f"{[(b['parent'], b['results'], b['verdict']) for b in result.boots]}")
