@@ -100,6 +100,15 @@ def qemu_lock(inventory: Inventory) -> util.WorkerLock:
                            maxCountForWorker={w.name: w.max_builds for w in inventory.workers.values()})
 
 
+def boot_build_lock(inventory: Inventory) -> util.WorkerLock:
+    """At most twice `max_builds` boot builds at once on each worker, their boot steps under
+    `qemu_lock`: while one boots, the next stages its image (seconds of download and unpack
+    steps), so a fan-out's staging overlaps warm boots of about a second instead of queueing
+    behind them."""
+    return util.WorkerLock("qemu-builds", maxCount=2,
+                           maxCountForWorker={w.name: 2 * w.max_builds for w in inventory.workers.values()})
+
+
 def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[str],
                    kcidb_dir: Path | None = None, arches: tuple[str, ...] = ("x86_64",)) -> util.BuildFactory:
     """`targets`: the QEMU targets and boards the artifact is booted on; `kcidb_dir`: where
@@ -151,9 +160,9 @@ def _unpack(name: str, archive: str, into: str, **kwargs) -> StageUnpack:
     )
 
 
-def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, history: Path) -> util.BuildFactory:
-    """The build holds the `qemu` lock (make_builders): Buildbot checks a build's locks when it
-    picks a worker, so a boot goes to a worker with a free slot."""
+def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, history: Path,
+                 lock: util.WorkerLock) -> util.BuildFactory:
+    """The boot step holds the `qemu` lock, the build `boot_build_lock` (make_builders)."""
     def has_baseline(step) -> bool:
         return step.getProperty("baseline") is not None
 
@@ -169,6 +178,7 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, his
     f.addStep(BootStep(
         target=target.name, image=artifact_esp("artifact", target), milestones=artifact_spec("artifact", target),
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
+        locks=[lock.access("counting")],
     ))
     f.addStep(_keep_golden(golden))
     f.addStep(BisectTrigger(target.name, history, schedulerNames=[bisect_scheduler(target.name)]))
@@ -288,18 +298,19 @@ def make_builders(inventory: Inventory, settings: MasterSettings, basedir: Path)
         factory=kernel_factory(repo, branch, basedir / "artifacts", [t.name for t in targets + boards], basedir / "kcidb",
                                tuple(t.arch for t in targets)),
     )]
-    lock = qemu_lock(inventory)
+    lock, builds_lock = qemu_lock(inventory), boot_build_lock(inventory)
     place = next_worker({w.name: w.max_builds for w in inventory.workers.values()})
     # One lock object per board: Buildbot refuses two locks of the same name.
     board_locks = {b: board_lock(b).access("exclusive") for b in inventory.boards}
     for t in targets:
         golden = basedir / "golden" / f"{t.name}.tar.gz"
         history = basedir / "history" / f"{t.name}.json"
-        # The lock on the whole build, not its boot step: Buildbot weighs only a build's locks when
-        # it picks one of the target's workers, so a step lock would queue boots on a busy host.
+        # A lock on the whole build as well as on its boot step: Buildbot weighs only a build's
+        # locks when it picks one of the target's workers, so without it boots would queue on a
+        # busy host; `place` spreads them by what each host's boot steps may run.
         builders.append(util.BuilderConfig(name=boot_builder(t.name), workernames=list(t.boot_workers),
-                                           factory=boot_factory(t, settings, golden, history), tags=["boot"],
-                                           locks=[lock.access("counting")], nextWorker=place))
+                                           factory=boot_factory(t, settings, golden, history, lock), tags=["boot"],
+                                           locks=[builds_lock.access("counting")], nextWorker=place))
         builders.append(util.BuilderConfig(name=bisect_builder(t.name), workernames=[t.worker],
                                            factory=bisect_factory(t, repo, branch, settings, lock), tags=["bisect"]))
         builders.append(util.BuilderConfig(name=golden_builder(t.name), workernames=[t.worker],

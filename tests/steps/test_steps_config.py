@@ -66,6 +66,14 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
         assert builders[f"boot/{b}"].locks[0].lockid is builders[f"operator/{b}"].locks[0].lockid
         assert workers[board.worker].max_builds == 1
     assert workers["local-qemu"].max_builds is None  # the kernel build waits for its boots there
+    cores = inventory.workers["local-qemu"].max_builds
+    for t in targets:
+        # twice as many boot builds as boot steps: the next boot stages while one boots
+        [build_lock] = builders[f"boot/{t}"].locks
+        assert (build_lock.lockid.name, build_lock.lockid.maxCountForWorker["local-qemu"]) == ("qemu-builds", 2 * cores)
+        [boot] = [s for s in builders[f"boot/{t}"].factory.steps if s.step_class.__name__ == "BootStep"]
+        assert [(lock.lockid.name, lock.lockid.maxCountForWorker["local-qemu"]) for lock in boot.kwargs["locks"]] \
+            == [("qemu", cores)]
     assert ("board-action" in schedulers) == bool(inventory.boards)
     assert "push" not in schedulers and cfg["change_source"] == []
     # only developers (and admins) may `buildbot try`
