@@ -106,6 +106,13 @@ def try_change(lab: LocalLab, work: Path, name: str, path: str, change) -> tuple
     if first is None:
         sys.exit(f"bootlab try ({name}) printed no first verdict (exit {done.returncode}):\n{output[-2000:]}")
     last = [line for line in output.splitlines() if line.startswith("try: ")][-1]
+    client = lab.client(None)
+    builderid = client.get("builders?name=kernel")["builders"][0]["builderid"]
+    build = client.get(f"builders/{builderid}/builds?order=-number&limit=1")["builds"][0]
+    steps = client.steps(build["buildid"])
+    print(f"    try of a {name}/ change, its kernel build's steps (s): "
+          + ", ".join(f"{s['name']} {s['complete_at'] - s['started_at']} ({s['state_string']})"
+                      for s in steps if s["complete_at"] and s["started_at"]), flush=True)
     return float(first[1]), last
 
 

@@ -9,7 +9,8 @@
 # bin/ and userspace/etc in etc/; build/user/ keeps the ELF files.
 # Toolchain: rustup's cargo when it has both targets installed, else Debian's rustc-web with
 # -Zbuild-std over the vendored std sources (offline). Target dirs persist under build/cargo/
-# so a rebuild reuses the built core/alloc.
+# (or $RUSTUX_CARGO_DIR: the lab's kernel builder keeps them beside its checkout, which Buildbot
+# cleans of ignored files after a try's patch) so a rebuild reuses the built core/alloc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,8 +66,9 @@ fi
 
 # Variants share the kernel target dir: only the kernel crate differs, core/alloc are reused.
 # Cargo keeps each target triple in its own subdirectory, so both architectures share them.
-KTARGET=build/cargo/kernel
-UTARGET=build/cargo/user
+CARGO_DIR=${RUSTUX_CARGO_DIR:-build/cargo}
+KTARGET=$CARGO_DIR/kernel
+UTARGET=$CARGO_DIR/user
 USER_OUT=$OUT/user
 FEATURES=(); USER_FEATURES=()
 if [ -n "$VARIANT" ]; then

@@ -57,6 +57,21 @@ class StageDownload(_Staging, FileDownload):
         self.what, self.retries = what, retries
 
 
+class StageBaseline(StageDownload):
+    """The golden image downloaded; once it is, the build's `baseline` is its ESP (`baseline`,
+    a path in the unpacked archive) for `bootlab boot` to triage a FAIL against."""
+    def __init__(self, baseline: str, **kwargs):
+        super().__init__(what="the golden image", **kwargs)
+        self.baseline = baseline
+
+    @defer.inlineCallbacks
+    def run(self):
+        results = yield super().run()
+        if results == SUCCESS:
+            self.setProperty(c.BASELINE, self.baseline, "StageBaseline")
+        return results
+
+
 class StageUnpack(_Staging, ShellCommand):
     def __init__(self, what: str = "the artifact", retries: int = RETRIES, **kwargs):
         super().__init__(**kwargs)

@@ -121,11 +121,10 @@ def build_lab(root: Path, qemu_hosts: int) -> HostLab:
 def prepare(lab: HostLab, qemu_hosts: int) -> None:
     scratch_disk(lab, f"qemu-{qemu_hosts}")
     repo = lab.root / "kernel-repo"
-    # The kernel builder's checkout with cargo's target dir warm, as a lab keeps it between builds
-    checkout = lab.worker_dir("qemu-1") / KERNEL_BUILDER / "build"
-    subprocess.run(["git", "clone", "-q", "-b", GOOD, str(repo), str(checkout)], check=True)
-    (checkout / "build").mkdir(exist_ok=True)
-    subprocess.run(["cp", "-a", str(REPO_ROOT / "build/cargo"), str(checkout / "build" / "cargo")], check=True)
+    # The kernel builder's checkout and, beside it, cargo's target dir warm, as a lab keeps them
+    builder = lab.worker_dir("qemu-1") / KERNEL_BUILDER
+    subprocess.run(["git", "clone", "-q", "-b", GOOD, str(repo), str(builder / "build")], check=True)
+    subprocess.run(["cp", "-a", str(REPO_ROOT / "build/cargo"), str(builder / "cargo")], check=True)
 
 
 class FaultLoop(threading.Thread):

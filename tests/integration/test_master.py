@@ -235,7 +235,7 @@ def kernel_builds(client: RestClient) -> set[int]:
     return {b["buildid"] for b in client.get(f"builders/{kernel_id}/builds")["builds"]}
 
 
-def test_try_with_a_kernel_breaking_patch_fails_with_culprit_code(lab, tmp_path):
+def test_try_with_a_kernel_breaking_patch_fails_with_culprit_code(lab, forced, tmp_path):
     """The board is quarantined meanwhile: its boot build runs but boots nothing (MISS, a SKIPPED step).
     (A broken kernel on the virtual board: tests/integration/test_board_boot.py.)"""
     client = lab.client(None)
@@ -263,8 +263,27 @@ def test_try_with_a_kernel_breaking_patch_fails_with_culprit_code(lab, tmp_path)
         # the milestone just before the missing `user-hello` (init-started since init runs hello)
         before_hello = milestone_names()[milestone_names().index("user-hello") - 1]
         assert (props["verdict"], props["culprit"], props["last_milestone"]) == ("FAIL", "code", before_hello), props
+        # the forced build's image passed on the target: staged with the artifact, it is triage's baseline
+        assert props["triage"].startswith("baseline passed on the same target"), props
     assert sum(client.properties(b)["verdict"] == "MISS" for b in children) == 1
     assert client.get(f"builds/{new[0]}")["builds"][0]["results"] == 2
+
+
+def test_a_build_after_a_try_keeps_cargos_target_dir(lab, forced, tmp_path):
+    """A try leaves its patch in the kernel builder's checkout, so the next build's Git step cleans
+    the checkout of ignored files (`git clean -x`): cargo's target dir lives beside the checkout,
+    and core and alloc are not built again."""
+    builder = next(d for d in lab.worker_dirs() if d.name == "local-qemu") / "kernel"
+    patched = builder / "build" / ".buildbot-patched"
+    if not patched.exists():
+        run_try(lab, tmp_path, lab.password("developer"))
+    assert patched.exists()
+    core = {p: p.stat().st_mtime_ns for p in (builder / "cargo").rglob("libcore-*.rlib")}
+    assert core, f"no core built in {builder / 'cargo'}"
+    run = lab.client("developer").force_and_wait("force-kernel", timeout_s=900)
+    assert run.kernel_result == "success", run.kernel_state
+    assert not patched.exists(), "the checkout was cleaned of the try's patch"
+    assert {p: p.stat().st_mtime_ns for p in (builder / "cargo").rglob("libcore-*.rlib")} == core
 
 
 @pytest.mark.parametrize("user, password", [

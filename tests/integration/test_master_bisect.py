@@ -38,7 +38,7 @@ def lab(tmp_path_factory):
                  ports={"web": free_port(), "pb": free_port(), "try": free_port()})
     checkout = next(d for d in lab.worker_dirs() if d.name == "local-qemu") / "kernel" / "build"
     subprocess.run(["git", "clone", "-q", str(repo), str(checkout)], check=True)
-    seed_cargo(checkout / "build" / "cargo")
+    seed_cargo(checkout.parent / "cargo")  # beside the checkout, where the kernel builder keeps it
     try:
         start(lab)
         wait_for_workers(lab.client(None))

@@ -95,8 +95,10 @@ def test_a_kernel_build_fans_out_to_the_arm64_target_with_its_own_esp_and_spec(t
     inventory = load_inventory(settings.inventory)
     assert inventory.target("virt-aavmf").enabled and not inventory.target("virt-aavmf").nightly
     builders = {b.name: b for b in build_config(inventory, settings, users, tmp_path)["builders"]}
-    kernel = {step.kwargs.get("name"): step.kwargs for step in builders["kernel"].factory.steps}
-    assert kernel["kernel-aarch64"]["env"] == {"ARCH": "aarch64"}
+    kernel = {step.kwargs.get("name", getattr(step.step_class, "name", None)): step.kwargs
+              for step in builders["kernel"].factory.steps}
+    assert kernel["kernel-aarch64"]["env"] == {"ARCH": "aarch64", "RUSTUX_CARGO_DIR": "../cargo"}
+    assert kernel["kernel"]["env"] == {"RUSTUX_CARGO_DIR": "../cargo"}  # beside the checkout
     pack = kernel["pack"]["command"][2]
     assert "> build/aarch64/esp.sha256sums" in pack
     assert "-C build esp esp.sha256sums aarch64/esp aarch64/esp.sha256sums -C ../kernel milestones.yaml milestones-aarch64.yaml" in pack
