@@ -26,6 +26,8 @@ Rules, first match wins (each row has a test in tests/unit/test_judge.py):
  7a a screen milestone timed out while the last frame read    ERROR/lab  "no <next> within Ns, but the lab could not
     held text lines with cells no known font explains (not a      read N screen cells on lines ...: '<line>'
     picture; a fatal line read there is row 4's)                   (see screen-<next>.png)"
+ 8a no milestone at all when one timed out, the console down   ERROR/board  as 12a: "..., but the console dropped
+    meanwhile (12a's case before the first milestone)                   output from As to Bs: ..."
  8  no milestone at all, though the firmware printed:
     (a missing boot file is caught by a signature, row 3)     FAIL/code  "no <first> ...: kernel printed nothing"
     (or, with bytes on debugcon, "... in N B of kernel output")
@@ -121,6 +123,8 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         why = m.decided.reason if m.decided else f"no {m.timeout.missing}"
         return out(Verdict.ERROR, Culprit.LAB, f"{why}, but the lab could not read {f.screen_unreadable.describe()}: "
                    "the screen may show it in a font the lab does not know (bootlab screen learn-font)")
+    if not m.hits and (blind := _blind_timeout(m, f, after)) is not None:
+        return blind
     if not m.hits:
         first = m.spec.milestones[0].name
         if seen["debugcon"]:  # only the kernel writes to port 0xE9
@@ -142,10 +146,8 @@ def judge(matcher: BootMatcher, facts: BootFacts) -> Outcome:
         return out(Verdict.FAIL, Culprit.CODE, f"machine reset/exited {after} (triple fault?): no {awaited}")
     if f.exit_status is not None:
         return out(Verdict.ERROR, Culprit.HOST, f"QEMU died with status {f.exit_status} {after}: see qemu.log")
-    if m.timeout is not None and (gap := _gap_since_last(m, f)) is not None:
-        why = m.decided.reason if m.decided else f"no {m.timeout.missing} {after}"
-        return out(Verdict.ERROR, Culprit.BOARD, f"{why}, but the console dropped output from {gap[0]:.2f}s to "
-                   f"{gap[1]:.2f}s ({f.console}): the lab could not see whether {m.timeout.missing} came")
+    if (blind := _blind_timeout(m, f, after)) is not None:
+        return blind
     if m.timeout is not None:
         return m.decided or out(Verdict.FAIL, Culprit.CODE, f"hung {after}: no {awaited}")
     if f.global_timeout:
@@ -176,6 +178,16 @@ def _firmware_gave_up(m: BootMatcher, f: BootFacts) -> Outcome | None:
     if hit is None or hit.kind != "infrastructure" or hit.name not in FIRMWARE_GAVE_UP:
         return None
     return boot_option_outcome(m.boot_options.last, m.last_milestone)
+
+
+def _blind_timeout(m: BootMatcher, f: BootFacts, after: str) -> Outcome | None:
+    """Rows 8a and 12a: a milestone timed out while the console dropped output: the board's."""
+    if m.timeout is None or (gap := _gap_since_last(m, f)) is None:
+        return None
+    why = m.decided.reason if m.decided else f"no {m.timeout.missing} {after}"
+    return Outcome(Verdict.ERROR, Culprit.BOARD, f"{why}, but the console dropped output from {gap[0]:.2f}s to "
+                   f"{gap[1]:.2f}s ({f.console}): the lab could not see whether {m.timeout.missing} came",
+                   m.last_milestone)
 
 
 def _gap_since_last(m: BootMatcher, f: BootFacts) -> tuple[float, float] | None:

@@ -137,6 +137,15 @@ def test_row8_silent_kernel_after_firmware_output(mini_spec):
     assert o.reason.startswith("no entry milestone: the firmware ran (serial 432 B) but the kernel printed nothing within 60s")
 
 
+def test_row8a_no_first_milestone_while_the_console_was_down_is_the_boards(mini_spec):
+    m = replay(mini_spec, "silent")  # the firmware's lines, then nothing
+    m.poll(61.0)
+    o = judge(m, BootFacts(board="b1", console="tcp://127.0.0.1:7000", console_gaps=((2.1, 4.8),)))
+    assert verdict(o) == (Verdict.ERROR, Culprit.BOARD)
+    assert o.reason.endswith("but the console dropped output from 2.10s to 4.80s (tcp://127.0.0.1:7000): "
+                             "the lab could not see whether entry came"), o.reason
+
+
 def test_row8_silent_kernel_then_reset(mini_spec):
     o = judge(replay(mini_spec, "silent"), BootFacts(exit_status=0))
     assert verdict(o) == (Verdict.FAIL, Culprit.CODE)
