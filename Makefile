@@ -90,11 +90,11 @@ bench: deps kernel loader
 	$(PY) bench/environments.py
 
 # A bench, not a test: SOAK_BOOTS boots over the lab across hosts with 1, 2 and 4 QEMU hosts (root).
-soak: deps kernel
+soak: deps kernel loader
 	$(PY) bench/soak.py --boots $(SOAK_BOOTS)
 
 # A bench, not a test: the seeded chaos soak (root). SEED=N replays a run's fault schedule.
-chaos: deps kernel
+chaos: deps kernel loader
 	SEED=$(SEED) BOOTS=$(BOOTS) CHAOS_SCALE=$(CHAOS_SCALE) $(PY) bench/chaos.py
 
 clean:
