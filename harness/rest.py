@@ -135,7 +135,7 @@ class RestClient:
             "target": subject_of(builder), "builder": builder, "buildid": build["buildid"],
             "worker": worker_names.get(build["workerid"]),
             "result": result_name(build["results"]), "verdict": props.get("verdict"),
-            "culprit": props.get("culprit"), "last_milestone": props.get("last_milestone"),
+            "culprit": props.get("culprit"), "reason": props.get("reason"), "last_milestone": props.get("last_milestone"),
             "milestones_reached": props.get("milestones_reached"),
             "milestones_total": props.get("milestones_total"), "boot_s": props.get("boot_duration_s"),
             "summary": next((s["state_string"] for s in steps if s["name"] == "boot"), None),
