@@ -2,7 +2,8 @@
 take the artifact (its disk full) is the lab's fault, retried, never a verdict-less build."""
 from __future__ import annotations
 
-import os
+import shutil
+import tempfile
 from types import SimpleNamespace
 
 from twisted.trial import unittest
@@ -58,8 +59,8 @@ class BaselineTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return self.setup_test_build_step()
 
     def stage(self):
-        tmp = self.mktemp()
-        os.makedirs(tmp)
+        tmp = tempfile.mkdtemp(prefix="golden-")
+        self.addCleanup(shutil.rmtree, tmp)
         golden = f"{tmp}/golden.tar.gz"
         with open(golden, "wb") as out:
             out.write(b"golden")
