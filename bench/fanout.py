@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from rustux_bootlab.harness.local_lab import LocalLab, create, free_port, start, stop, wait_for_workers  # noqa: E402
+from rustux_bootlab.lab.contract import KERNEL_BUILDER  # noqa: E402
 
 BOOTLAB = Path(sys.executable).parent / "bootlab"
 TARGETS = ("q35-pflash", "pc-pflash", "q35-bios", "pc-bios")
@@ -107,7 +108,7 @@ def try_change(lab: LocalLab, work: Path, name: str, path: str, change) -> tuple
         sys.exit(f"bootlab try ({name}) printed no first verdict (exit {done.returncode}):\n{output[-2000:]}")
     last = [line for line in output.splitlines() if line.startswith("try: ")][-1]
     client = lab.client(None)
-    builderid = client.get("builders?name=kernel")["builders"][0]["builderid"]
+    builderid = client.get(f"builders?name={KERNEL_BUILDER}")["builders"][0]["builderid"]
     build = client.get(f"builders/{builderid}/builds?order=-number&limit=1")["builds"][0]
     steps = client.steps(build["buildid"])
     print(f"    try of a {name}/ change, its kernel build's steps (s): "

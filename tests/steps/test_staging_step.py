@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 from twisted.trial import unittest
 
+from buildbot.process import remotetransfer
 from buildbot.process.results import EXCEPTION, RETRY, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
-from buildbot.process import remotetransfer
 from buildbot.test.steps import ExpectDownloadFile, ExpectRemoteRef, ExpectShell, TestBuildStepMixin
 from rustux_bootlab.steps.staging import StageBaseline, StageUnpack
 
