@@ -22,6 +22,7 @@ from pathlib import Path
 
 from buildbot.plugins import changes, schedulers, secrets, util, worker
 from buildbot.plugins import steps as bb
+from buildbot.locks import LockAccess
 from rustux_bootlab.lab.arch import ARCHES
 from rustux_bootlab.lab.board import Board
 from rustux_bootlab.lab.contract import BISECT, GOLDEN, KERNEL_BUILDER, OPERATOR, boot_builder, boot_scheduler, builder
@@ -46,8 +47,10 @@ ARTIFACT = "kernel.tar.gz"  # esp/ + milestones.yaml: the spec travels with the 
 GOLDEN_ARCHIVE = "golden.tar.gz"  # the last artifact that passed on the target
 # Cargo's target dirs beside the kernel builder's checkout, not in it: after a try's patch the
 # Git step cleans the checkout of ignored files (`git clean -x`), and a kernel build after a try
-# paid a cold build of core and alloc (53 s against 3 s).
-KERNEL_BUILD_ENV = {"RUSTUX_CARGO_DIR": "../cargo"}
+# paid a cold build of core and alloc (53 s against 3 s). Incremental, as cargo's dev profile is:
+# the kernel crate of a one-line change rebuilds in 0.6-1.2 s instead of 2.1-2.7 s, and the
+# builder's image is what its boots judge, built from the same tree either way.
+KERNEL_BUILD_ENV = {"RUSTUX_CARGO_DIR": "../cargo", "CARGO_INCREMENTAL": "1"}
 
 
 def golden_builder(target: str) -> str:
@@ -99,19 +102,33 @@ def make_workers(inventory: Inventory) -> list:
             for w in inventory.workers.values()]
 
 
+# `qemu_lock` counts half cores: a cold boot is seconds of firmware on a core, a warm one about
+# a second of which the firmware's restore and the kernel use half (a fan-out of four warm boots
+# at once on two cores ended 0.8 s sooner than two at a time).
+COLD_BOOT_UNITS = 2
+WARM_BOOT_UNITS = 1
+
+
 def qemu_lock(inventory: Inventory) -> util.WorkerLock:
-    """At most `max_builds` QEMU boots at once on each worker (the inventory sets it to its cores)."""
-    return util.WorkerLock("qemu", maxCount=1,
-                           maxCountForWorker={w.name: w.max_builds for w in inventory.workers.values()})
+    """At most `max_builds` cold QEMU boots at once on each worker (the inventory sets it to its
+    cores), or twice as many warm ones (`boot_access`)."""
+    return util.WorkerLock("qemu", maxCount=COLD_BOOT_UNITS,
+                           maxCountForWorker={w.name: COLD_BOOT_UNITS * w.max_builds for w in inventory.workers.values()})
+
+
+def boot_access(lock: util.WorkerLock, warm: bool = False) -> LockAccess:
+    """A QEMU step's share of the worker's `qemu_lock`: `warm` for a target whose boots restore
+    their firmware by default (a warm boot whose lane is off runs cold, briefly over the count)."""
+    return lock.access("counting", count=WARM_BOOT_UNITS if warm else COLD_BOOT_UNITS)
 
 
 def boot_build_lock(inventory: Inventory) -> util.WorkerLock:
-    """At most twice `max_builds` boot builds at once on each worker, their boot steps under
-    `qemu_lock`: while one boots, the next stages its image (seconds of download and unpack
-    steps), so a fan-out's staging overlaps warm boots of about a second instead of queueing
-    behind them."""
-    return util.WorkerLock("qemu-builds", maxCount=2,
-                           maxCountForWorker={w.name: 2 * w.max_builds for w in inventory.workers.values()})
+    """At most three times `max_builds` boot builds at once on each worker, their boot steps
+    under `qemu_lock`: while up to twice `max_builds` warm ones boot, the next stage their
+    images (download and unpack steps), so a fan-out's staging overlaps the boots instead of
+    queueing behind them."""
+    return util.WorkerLock("qemu-builds", maxCount=3,
+                           maxCountForWorker={w.name: 3 * w.max_builds for w in inventory.workers.values()})
 
 
 def kernel_factory(repo: str, branch: str, artifacts_dir: Path, targets: list[str],
@@ -177,7 +194,7 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, his
     f.addStep(BootStep(
         target=target.name, image=artifact_esp("artifact", target), milestones=artifact_spec("artifact", target),
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
-        locks=[lock.access("counting")],
+        locks=[boot_access(lock, warm=target.warm)],
     ))
     f.addStep(_keep_golden(golden))
     f.addStep(BisectTrigger(target.name, history, schedulerNames=[bisect_scheduler(target.name)]))
@@ -196,7 +213,7 @@ def bisect_factory(target: QemuTarget, repo: str, branch: str, settings: MasterS
         command=["sh", "-c", '[ -d ../cargo ] || [ ! -d "$0" ] || cp -a "$0" ../cargo', f"../../{KERNEL_BUILDER}/cargo"],
     ))
     f.addStep(BisectStep(target.name, good=util.Property("good_rev"), bad=util.Property("bad_rev"),
-                         inventory=str(settings.inventory), bootlab=settings.bootlab, locks=[lock.access("counting")]))
+                         inventory=str(settings.inventory), bootlab=settings.bootlab, locks=[boot_access(lock)]))
     return f
 
 
@@ -257,7 +274,7 @@ def golden_factory(target: QemuTarget, settings: MasterSettings, golden: Path, l
     f.addStep(BootStep(
         target=target.name, image=artifact_esp("golden", target), milestones=artifact_spec("golden", target), cold=True,
         inventory=str(settings.inventory), bootlab=settings.bootlab, doStepIf=has_golden,
-        hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
+        hideStepIf=_hidden_when_skipped, locks=[boot_access(lock)],
     ))
     if warm_check:
         f.addStep(_warm_check(target, settings, has_golden, lock))
@@ -273,7 +290,7 @@ def _warm_check(target: QemuTarget, settings: MasterSettings, has_golden, lock: 
         command=[settings.bootlab, "warm", "check", "--target", target.name, "--image", artifact_esp("golden", target),
                  "--milestones", artifact_spec("golden", target), "--inventory", str(settings.inventory), "--out", "warm-check"],
         decodeRC={0: util.SUCCESS, 1: util.FAILURE, 3: util.WARNINGS},
-        doStepIf=has_golden, hideStepIf=_hidden_when_skipped, locks=[lock.access("counting")],
+        doStepIf=has_golden, hideStepIf=_hidden_when_skipped, locks=[boot_access(lock)],
     )
 
 

@@ -14,7 +14,7 @@ from buildbot.test.steps import ExpectShell, TestBuildStepMixin
 
 from rustux_bootlab.lab.inventory import load_inventory
 from rustux_bootlab.steps.auth import UsersError, load_users
-from rustux_bootlab.steps.config import build_config, try_userpass
+from rustux_bootlab.steps.config import boot_access, build_config, qemu_lock, try_userpass
 from rustux_bootlab.steps.fanout import child_line
 from rustux_bootlab.steps.golden import GoldenImage
 from rustux_bootlab.steps.power import PowerAction
@@ -68,12 +68,18 @@ def test_builders_and_schedulers_follow_the_inventory(tmp_path):
     assert workers["local-qemu"].max_builds is None  # the kernel build waits for its boots there
     cores = inventory.workers["local-qemu"].max_builds
     for t in targets:
-        # twice as many boot builds as boot steps: the next boot stages while one boots
+        # three boot builds per core: while two warm boots per core boot, the next stage
         [build_lock] = builders[f"boot/{t}"].locks
-        assert (build_lock.lockid.name, build_lock.lockid.maxCountForWorker["local-qemu"]) == ("qemu-builds", 2 * cores)
+        assert (build_lock.lockid.name, build_lock.lockid.maxCountForWorker["local-qemu"]) == ("qemu-builds", 3 * cores)
+        # the qemu lock counts half cores: a warm target's boot takes one, a cold one a core
         [boot] = [s for s in builders[f"boot/{t}"].factory.steps if s.step_class.__name__ == "BootStep"]
-        assert [(lock.lockid.name, lock.lockid.maxCountForWorker["local-qemu"]) for lock in boot.kwargs["locks"]] \
-            == [("qemu", cores)]
+        share = 1 if inventory.target(t).warm else 2
+        assert [(lock.lockid.name, lock.lockid.maxCountForWorker["local-qemu"], lock.count) for lock in boot.kwargs["locks"]] \
+            == [("qemu", 2 * cores, share)]
+        [golden_boot] = [s for s in builders[f"golden/{t}"].factory.steps if s.step_class.__name__ == "BootStep"]
+        assert [lock.count for lock in golden_boot.kwargs["locks"]] == [2]  # the golden image boots cold
+    lock = qemu_lock(inventory)
+    assert (boot_access(lock, warm=True).count, boot_access(lock, warm=False).count, boot_access(lock).count) == (1, 2, 2)
     assert ("board-action" in schedulers) == bool(inventory.boards)
     assert "push" not in schedulers and cfg["change_source"] == []
     # only developers (and admins) may `buildbot try`
@@ -97,8 +103,9 @@ def test_a_kernel_build_fans_out_to_the_arm64_target_with_its_own_esp_and_spec(t
     builders = {b.name: b for b in build_config(inventory, settings, users, tmp_path)["builders"]}
     kernel = {step.kwargs.get("name", getattr(step.step_class, "name", None)): step.kwargs
               for step in builders["kernel"].factory.steps}
-    assert kernel["kernel-aarch64"]["env"] == {"ARCH": "aarch64", "RUSTUX_CARGO_DIR": "../cargo"}
-    assert kernel["kernel"]["env"] == {"RUSTUX_CARGO_DIR": "../cargo"}  # beside the checkout
+    # beside the checkout, incremental
+    assert kernel["kernel-aarch64"]["env"] == {"ARCH": "aarch64", "RUSTUX_CARGO_DIR": "../cargo", "CARGO_INCREMENTAL": "1"}
+    assert kernel["kernel"]["env"] == {"RUSTUX_CARGO_DIR": "../cargo", "CARGO_INCREMENTAL": "1"}
     pack = kernel["pack"]["command"][2]
     assert "> build/aarch64/esp.sha256sums" in pack
     assert "-C build esp esp.sha256sums aarch64/esp aarch64/esp.sha256sums -C ../kernel milestones.yaml milestones-aarch64.yaml" in pack
