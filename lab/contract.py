@@ -93,6 +93,10 @@ BOOT_PROPERTIES = tuple(BOOT_PROPERTY_TYPES)
  MILESTONE_TIMES, TRIAGE, BOARD_STATE, ENVIRONMENT) = BOOT_PROPERTIES
 TRY_ID = "try_id"  # a try's kernel build: who follows it (workers/tryjob/watch.py)
 BASELINE = "baseline"  # a kernel build's last good artifact, for triage
+# When a kernel build's kernel was built and a boot's verdict reached the master (epoch seconds,
+# the master's clock): Buildbot stamps steps in whole seconds, too coarse for a fan-out of seconds.
+KERNEL_BUILT_AT = "kernel_built_at"
+VERDICT_AT = "verdict_at"
 
 
 # -- the boot record ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from rustux_bootlab.lab.record import BootRecord, Progress, RecordError, console
 from rustux_bootlab.lab.spec import SCREEN
 from rustux_bootlab.lab.verdict import EXIT_USAGE, RETRYABLE_CULPRITS, Verdict
 from rustux_bootlab.steps import screens
-from rustux_bootlab.steps.transfer import read_worker_bytes, read_worker_file
+from rustux_bootlab.steps.transfer import read_worker_files
 
 __all__ = ["RECORD_LOGS", "BootStep", "results_for"]  # RECORD_LOGS: lab/contract.py's, in the order a reader wants them
 
@@ -138,31 +138,35 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             return CANCELLED if self.stopped else EXCEPTION
         yield self.addCompleteLog("milestones", self.result.milestone_log())
         yield self.addCompleteLog("result.json", cmd.stdout)
-        yield self._attach_record()
-        yield self._publish_screens()
+        record = yield read_worker_files(self, self.record_dir, [*RECORD_LOGS, *self._screen_names()])
+        yield self._attach_record(record)
+        yield self._publish_screens(record)
         self._set_properties(self.result)
         if self.stopped:  # a person stopped the boot: no verdict to act on, nothing to retry
             return CANCELLED
         attempts = yield self._attempts()
         return results_for(self.result, attempts, self.retries)
 
+    def _screen_names(self) -> list[str]:
+        return screens.screen_names([h.name for h in self.result.milestones if h.channel == SCREEN])
+
     @defer.inlineCallbacks
-    def _attach_record(self):
+    def _attach_record(self, record: dict[str, bytes]):
         for name in RECORD_LOGS:
-            text = yield read_worker_file(self, f"{self.record_dir}/{name}")
-            if text is not None:
-                yield self.addCompleteLog(name, text)
+            if name not in record:
+                continue
+            text = record[name].decode("utf-8", errors="replace")
+            yield self.addCompleteLog(name, text)
             if name == TIMELINE and text and self.result.conversation:
                 yield self.addCompleteLog("console", console_log(text))
 
     @defer.inlineCallbacks
-    def _publish_screens(self):
+    def _publish_screens(self, record: dict[str, bytes]):
         """The record's screenshots onto the master, each linked from the step."""
-        for name in screens.screen_names([h.name for h in self.result.milestones if h.channel == SCREEN]):
-            data = yield read_worker_bytes(self, f"{self.record_dir}/{name}")
-            if data is None:
+        for name in self._screen_names():
+            if name not in record:
                 continue
-            relative = screens.keep(self.master.basedir, self.build.buildid, self.name, name, data)
+            relative = screens.keep(self.master.basedir, self.build.buildid, self.name, name, record[name])
             yield self.addURL(name, screens.url(self.master.config.buildbotURL, relative))
 
     def interrupt(self, reason):
@@ -197,6 +201,7 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
         self.setProperty(c.TRIAGE, result.triage_rule, source)
         # the distribution and QEMU that ran it: the matrix's environment dimension
         self.setProperty(c.ENVIRONMENT, ran_on(result.environment, (result.qemu or {}).get("version")), source)
+        self.setProperty(c.VERDICT_AT, round(self.master.reactor.seconds(), 3), source)
 
     @defer.inlineCallbacks
     def _attempts(self):

@@ -13,6 +13,7 @@ from twisted.internet import defer
 from buildbot.process import logobserver
 from buildbot.process.buildstep import BuildStep, ShellMixin
 from buildbot.process.results import FAILURE, SUCCESS, WARNINGS
+from rustux_bootlab.lab import contract as c
 
 _HEADER_RE = re.compile(r"^(?P<level>error|warning)(?:\[\w+\])?: (?P<message>.*)$")
 _LOCATION_RE = re.compile(r"^\s*--> (?P<location>\S+)")
@@ -80,6 +81,7 @@ class KernelBuild(ShellMixin, BuildStep):
             yield self.addCompleteLog("warnings", "".join(f"{level}: {text}\n" for level, text in found))
         ok = cmd.results() == SUCCESS
         self.setProperty("kernel_build_s", round(seconds, 1), "KernelBuild")
+        self.setProperty(c.KERNEL_BUILT_AT, round(self.master.reactor.seconds(), 3), "KernelBuild")
         self.summary_line = build_summary(errors, warnings, seconds, ok)
         if not ok:
             return FAILURE

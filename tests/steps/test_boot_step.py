@@ -1,8 +1,10 @@
 """BootStep against Buildbot's fake worker: ExpectShell plays bootlab's side of the contract."""
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import tarfile
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,10 +17,9 @@ from buildbot.config.errors import ConfigErrors, capture_config_errors
 
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS, WARNINGS
 from buildbot.test.reactor import TestReactorMixin
-from buildbot.test.steps import ExpectRemoteRef, ExpectRmdir, ExpectShell, ExpectUploadFile, TestBuildStepMixin
-from rustux_bootlab.steps.boot import RECORD_LOGS, BootStep
-from rustux_bootlab.steps.screens import screen_names
-from rustux_bootlab.steps.transfer import MAX_LOG_BYTES, _BytesWriter
+from buildbot.test.steps import ExpectRemoteRef, ExpectRmdir, ExpectShell, ExpectUploadDirectory, TestBuildStepMixin
+from rustux_bootlab.steps.boot import BootStep
+from rustux_bootlab.steps.transfer import MAX_LOG_BYTES, MAX_RECORD_BYTES, _BytesWriter, top_files
 
 NAMES = ["entry", "memory-map", "gdt", "idt", "paging", "heap-ok"]
 CMD = ["bootlab", "boot", "--json", "--target", "q35-pflash", "--image", "artifact/esp", "--out", "record",
@@ -35,6 +36,45 @@ def result_json(verdict, culprit=None, reason="", reached=6, total=6, duration=6
     })
 
 
+def tar_of(files: dict[str, str | bytes]) -> bytes:
+    """A record directory as the worker's `uploadDirectory` sends it."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        subdir = tarfile.TarInfo("baseline")  # triage's record: not read
+        subdir.type = tarfile.DIRTYPE
+        tar.addfile(subdir)
+        for name, content in files.items():
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def record_upload(files: dict[str, str | bytes] | None) -> ExpectUploadDirectory:
+    """The record read back in one transfer: a tar of `files`, or no record directory (None)."""
+    upload = ExpectUploadDirectory(workersrc="record", workdir="wkdir", blocksize=256 * 1024, maxsize=MAX_RECORD_BYTES,
+                                   compress=None, writer=ExpectRemoteRef(_BytesWriter))
+    if files is None:
+        return upload.exit(1)
+
+    def send(command):
+        command.args["writer"].remote_write(tar_of(files))
+        command.args["writer"].remote_unpack()
+
+    return upload.behavior(send).exit(0)
+
+
+def test_top_files_takes_the_named_files_each_cut_at_the_limit_and_what_came_whole_of_a_cut_archive():
+    big = b"x" * (MAX_LOG_BYTES + 10)
+    archive = tar_of({"timeline.log": "t\n", "serial.log": big, "other.log": "o", "baseline/serial.log": "b"})
+    assert top_files(archive, ["timeline.log", "serial.log", "screen.png", "baseline"]) == {
+        "timeline.log": b"t\n", "serial.log": big[:MAX_LOG_BYTES]}
+    # cut at the record's limit inside serial.log: timeline.log came whole, serial.log did not
+    assert top_files(archive[:2048 + 1024], ["timeline.log", "serial.log"]) == {"timeline.log": b"t\n"}
+    assert top_files(b"", ["timeline.log"]) == {}
+
+
 def progress(reached, total=6):
     return "".join(f"bootlab: milestone {i + 1}/{total} {NAMES[i]} {i + 0.5:.2f}s\n" for i in range(reached))
 
@@ -48,20 +88,12 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return BootStep(target="q35-pflash", milestones="artifact/milestones.yaml", **kwargs)
 
     def expect_boot(self, stderr, stdout, rc, record=("timeline.log", "debugcon.log"), command=CMD, pictures=None):
-        uploads = []
-        for name in RECORD_LOGS:
-            upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
-                                      maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
-            uploads.append(upload.upload_string(f"{name} text\n").exit(0) if name in record else upload.exit(1))
         try:
-            milestones = json.loads(stdout).get("milestones", [])
+            json.loads(stdout)
+            files = {name: f"{name} text\n" for name in record} | (pictures or {})
+            uploads = [record_upload(files)]
         except ValueError:  # bootlab printed no record: nothing is read back
-            milestones = None
-        for name in screen_names([m["name"] for m in milestones if m["channel"] == "screen"]) if milestones is not None else []:
-            upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
-                                      maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
-            present = (pictures or {}).get(name)
-            uploads.append(upload.upload_string(present).exit(0) if present else upload.exit(1))
+            uploads = []
         self.expect_commands(
             ExpectRmdir(dir="record", log_environ=True).exit(0),
             ExpectShell(workdir="wkdir", command=command).stderr(stderr).stdout(stdout).exit(rc),
@@ -86,6 +118,7 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_property("culprit", None)
         self.expect_property("milestones_reached", 6)
         self.expect_property("last_milestone", "heap-ok")
+        self.expect_property("verdict_at", round(self.reactor.seconds(), 3))  # to the millisecond
         self.expect_log_file("timeline.log", "timeline.log text\n")
         self.expect_log_file("result.json", result_json("PASS"))
         self.expect_log_file("milestones", "   0.50 s  entry                entry\n   1.50 s  memory-map           memory-map\n"
@@ -120,15 +153,9 @@ class BootStepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         result["conversation"] = [{"name": "hello", "sent": [{"t": 5.5, "input": "serial", "text": "echo hello<enter>"}]}]
         timeline = ("    5400 serial   rustux$ \n    5500 input    serial: echo hello<enter>\n"
                     "    5510 debugcon rustux$ echo hello\n    5512 serial   rustux$ echo hello\n    5900 serial   hello\n")
-        uploads = []
-        for name in RECORD_LOGS:
-            upload = ExpectUploadFile(workersrc=f"record/{name}", workdir="wkdir", blocksize=32768,
-                                      maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter))
-            uploads.append(upload.upload_string(timeline).exit(0) if name == "timeline.log" else upload.exit(1))
-        uploads.append(ExpectUploadFile(workersrc="record/screen.png", workdir="wkdir", blocksize=32768,
-                                        maxsize=MAX_LOG_BYTES, writer=ExpectRemoteRef(_BytesWriter)).exit(1))
         self.expect_commands(ExpectRmdir(dir="record", log_environ=True).exit(0),
-                             ExpectShell(workdir="wkdir", command=CMD).stdout(json.dumps(result)).exit(0), *uploads)
+                             ExpectShell(workdir="wkdir", command=CMD).stdout(json.dumps(result)).exit(0),
+                             record_upload({"timeline.log": timeline}))
         self.expect_outcome(result=SUCCESS, state_string="PASS 6/6 (1 step) in 6.1 s")
         self.expect_log_file("console", "   5.400 s  << rustux$ \n   5.500 s  >> serial: echo hello<enter>\n"
                                         "   5.512 s  << rustux$ echo hello\n   5.900 s  << hello\n")

@@ -42,6 +42,7 @@ class KernelBuildTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         )
         self.expect_outcome(result=SUCCESS, state_string="kernel built in 0.0 s")
         self.expect_property("kernel_build_s", 0.0)
+        self.expect_property("kernel_built_at", round(self.reactor.seconds(), 3))  # to the millisecond
         return self.run_step()
 
     def test_compiler_errors_become_a_warnings_log(self):
