@@ -145,7 +145,7 @@ class RestClient:
 
 def split_timing(kernel_steps: list[dict], boot_steps: list[list[dict]]) -> dict[str, float]:
     """Forced -> last verdict, split into build (checkout, compile, pack), transfer (upload to
-    the master, download and unpack on the boot workers: the slowest one) and boots (first
+    the master, staged onto the boot workers: the slowest one) and boots (first
     boot start to last boot end). Buildbot stamps steps in whole seconds."""
     def span(steps, names):
         chosen = [s for s in steps if s["name"] in names and s["started_at"] and s["complete_at"]]
@@ -153,7 +153,7 @@ def split_timing(kernel_steps: list[dict], boot_steps: list[list[dict]]) -> dict
 
     build = span(kernel_steps, {"checkout", "kernel", "pack"})
     upload = span(kernel_steps, {"upload"})
-    download = max((span(s, {"download", "unpack"}) for s in boot_steps), default=0)
+    download = max((span(s, {"stage"}) for s in boot_steps), default=0)
     boots = [s for steps in boot_steps for s in steps if s["name"] == "boot" and s["complete_at"]]
     boot_wall = (max(s["complete_at"] for s in boots) - min(s["started_at"] for s in boots)) if boots else 0
     return {"build_s": float(build), "transfer_s": float(upload + download), "boots_s": float(boot_wall)}

@@ -36,15 +36,12 @@ from rustux_bootlab.steps.kcidb import KcidbReport
 from rustux_bootlab.steps import dashboard, screens
 from rustux_bootlab.steps.dashboard.boardstate import BoardState
 from rustux_bootlab.steps.kernel import KernelBuild
-from rustux_bootlab.steps.parent import ParentBuild
-from rustux_bootlab.steps.staging import StageBaseline, StageDownload, StageUnpack
+from rustux_bootlab.steps.staging import ARTIFACT, GOLDEN_ARCHIVE, StageBoot
 from rustux_bootlab.steps.placement import next_worker
 from rustux_bootlab.steps.power import BMC_CHECK, BOARD_ACTIONS, PowerAction
 from rustux_bootlab.steps.settings import MasterSettings
 from rustux_bootlab.steps.trysched import LabTry
 
-ARTIFACT = "kernel.tar.gz"  # esp/ + milestones.yaml: the spec travels with the kernel it describes
-GOLDEN_ARCHIVE = "golden.tar.gz"  # the last artifact that passed on the target
 # Cargo's target dirs beside the kernel builder's checkout, not in it: after a try's patch the
 # Git step cleans the checkout of ignored files (`git clean -x`), and a kernel build after a try
 # paid a cold build of core and alloc (53 s against 3 s). Incremental, as cargo's dev profile is:
@@ -174,9 +171,9 @@ def artifact_spec(unpacked: str, target: QemuTarget) -> str:
     return f"{unpacked}/{ARCHES[target.arch].spec}"
 
 
-def _unpack(name: str, archive: str, into: str, **kwargs) -> StageUnpack:
-    return StageUnpack(
-        what=archive, name=name, haltOnFailure=True, descriptionDone=["unpacked", archive],
+def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
+    return bb.ShellCommand(
+        name=name, haltOnFailure=True, descriptionDone=["unpacked", archive],
         command=["sh", "-c", 'rm -rf "$1" && mkdir "$1" && tar -xzf "$0" -C "$1"', archive, into],
         **kwargs,
     )
@@ -187,10 +184,8 @@ def boot_factory(target: QemuTarget, settings: MasterSettings, golden: Path, his
     """The boot step holds the `qemu` lock, the build `boot_build_lock` (make_builders)."""
     f = util.BuildFactory()
     # The last image that passed here is the baseline bootlab triages a failure against: staged
-    # with the artifact, in one unpack step (each step costs the master ~0.1 s, ~1 s loaded).
-    _start_boot(f, StageBaseline(mastersrc=str(golden), workerdest=GOLDEN_ARCHIVE, baseline=artifact_esp("golden", target),
-                                 name="download-golden", doStepIf=lambda step: golden.exists(),
-                                 hideStepIf=_hidden_when_skipped))
+    # with the artifact.
+    f.addStep(StageBoot(util.Property("artifact"), golden=golden, baseline=artifact_esp("golden", target)))
     f.addStep(BootStep(
         target=target.name, image=artifact_esp("artifact", target), milestones=artifact_spec("artifact", target),
         inventory=str(settings.inventory), baseline=util.Property("baseline"), bootlab=settings.bootlab,
@@ -221,7 +216,7 @@ def board_boot_factory(board: Board, settings: MasterSettings, golden: Path) -> 
     """No --baseline: `bootlab boot --board` has no triage yet; the golden image is kept
     all the same, so triage finds one the day it has."""
     f = util.BuildFactory()
-    _start_boot(f)
+    f.addStep(StageBoot(util.Property("artifact")))
     f.addStep(BootStep(
         board=board.name, image="artifact/esp", milestones="artifact/milestones.yaml",
         inventory=str(settings.inventory), bootlab=settings.bootlab,
@@ -229,24 +224,6 @@ def board_boot_factory(board: Board, settings: MasterSettings, golden: Path) -> 
     f.addStep(_keep_golden(golden))
     f.addStep(BoardState(board.name, inventory=str(settings.inventory), bootlab=settings.bootlab))
     return f
-
-
-def _start_boot(f: util.BuildFactory, baseline: StageBaseline | None = None) -> None:
-    """Whether the kernel build that triggered this boot still runs, then its artifact (and the
-    baseline's: unpacked beside it and removed, so an archive a lost build left is not taken)."""
-    f.addStep(ParentBuild())  # a boot of a kernel build lost with its master does not run
-    f.addStep(StageDownload(name="download", mastersrc=util.Property("artifact"), workerdest=ARTIFACT,
-                            haltOnFailure=True))
-    if baseline is None:
-        f.addStep(_unpack("unpack", ARTIFACT, "artifact"))
-        return
-    f.addStep(baseline)
-    f.addStep(StageUnpack(
-        name="unpack", haltOnFailure=True, descriptionDone=["unpacked", ARTIFACT],
-        command=["sh", "-c", 'rm -rf artifact golden && mkdir artifact && tar -xzf "$0" -C artifact && '
-                             '{ [ ! -e "$1" ] || { mkdir golden && tar -xzf "$1" -C golden && rm "$1"; }; }',
-                 ARTIFACT, GOLDEN_ARCHIVE],
-    ))
 
 
 def _keep_golden(golden: Path) -> bb.MasterShellCommand:

@@ -151,9 +151,9 @@ def test_split_timing():
     kernel = [{"name": "checkout", "started_at": 100, "complete_at": 101},
               {"name": "kernel", "started_at": 101, "complete_at": 131},
               {"name": "upload", "started_at": 131, "complete_at": 132}]
-    boots = [[{"name": "download", "started_at": 133, "complete_at": 134},
+    boots = [[{"name": "stage", "started_at": 133, "complete_at": 134},
               {"name": "boot", "started_at": 134, "complete_at": 141}],
-             [{"name": "download", "started_at": 133, "complete_at": 136},
+             [{"name": "stage", "started_at": 133, "complete_at": 136},
               {"name": "boot", "started_at": 136, "complete_at": 143}]]
     assert split_timing(kernel, boots) == {"build_s": 31.0, "transfer_s": 4.0, "boots_s": 9.0}
 

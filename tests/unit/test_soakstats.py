@@ -7,7 +7,7 @@ TRIGGER = {"name": "boot", "started_at": 100, "complete_at": 160}
 
 
 def child(started, boot_start, boot_end, complete, results=0):
-    steps = [{"name": "download", "started_at": started, "complete_at": boot_start},
+    steps = [{"name": "stage", "started_at": started, "complete_at": boot_start},
              {"name": "boot", "started_at": boot_start, "complete_at": boot_end},
              {"name": "keep-golden", "started_at": boot_end, "complete_at": complete}]
     return {"complete_at": complete, "results": results}, steps
