@@ -122,8 +122,8 @@ def boot_access(lock: util.WorkerLock, warm: bool = False) -> LockAccess:
 def boot_build_lock(inventory: Inventory) -> util.WorkerLock:
     """At most three times `max_builds` boot builds at once on each worker, their boot steps
     under `qemu_lock`: while up to twice `max_builds` warm ones boot, the next stage their
-    images (download and unpack steps), so a fan-out's staging overlaps the boots instead of
-    queueing behind them."""
+    images (StageBoot), so a fan-out's staging overlaps the boots instead of queueing behind
+    them."""
     return util.WorkerLock("qemu-builds", maxCount=3,
                            maxCountForWorker={w.name: 3 * w.max_builds for w in inventory.workers.values()})
 
