@@ -36,7 +36,7 @@ from rustux_bootlab.steps.kcidb import KcidbReport
 from rustux_bootlab.steps import dashboard, screens
 from rustux_bootlab.steps.dashboard.boardstate import BoardState
 from rustux_bootlab.steps.kernel import KernelBuild
-from rustux_bootlab.steps.staging import ARTIFACT, GOLDEN_ARCHIVE, StageBoot
+from rustux_bootlab.steps.staging import ARTIFACT, GOLDEN_ARCHIVE, StageBoot, StageUnpack
 from rustux_bootlab.steps.placement import next_worker
 from rustux_bootlab.steps.power import BMC_CHECK, BOARD_ACTIONS, PowerAction
 from rustux_bootlab.steps.settings import MasterSettings
@@ -171,9 +171,9 @@ def artifact_spec(unpacked: str, target: QemuTarget) -> str:
     return f"{unpacked}/{ARCHES[target.arch].spec}"
 
 
-def _unpack(name: str, archive: str, into: str, **kwargs) -> bb.ShellCommand:
-    return bb.ShellCommand(
-        name=name, haltOnFailure=True, descriptionDone=["unpacked", archive],
+def _unpack(name: str, archive: str, into: str, **kwargs) -> StageUnpack:
+    return StageUnpack(
+        what=archive, name=name, haltOnFailure=True, descriptionDone=["unpacked", archive],
         command=["sh", "-c", 'rm -rf "$1" && mkdir "$1" && tar -xzf "$0" -C "$1"', archive, into],
         **kwargs,
     )

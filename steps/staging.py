@@ -20,7 +20,8 @@ from twisted.internet import defer
 
 from buildbot.process import remotetransfer
 from buildbot.process.buildstep import BuildStep, ShellMixin
-from buildbot.process.results import CANCELLED, EXCEPTION, RETRY, SUCCESS
+from buildbot.process.results import CANCELLED, EXCEPTION, RETRY, SKIPPED, SUCCESS, WARNINGS, Results
+from buildbot.steps.shell import ShellCommand
 from buildbot.steps.worker import CompositeStepMixin
 from rustux_bootlab.lab import contract as c
 from rustux_bootlab.steps.parent import parent_lost
@@ -39,7 +40,29 @@ def staging_problem(worker: str, what: str, detail: str) -> str:
     return f"ERROR/lab: worker {worker} could not stage {what} ({detail}); retried on a worker that can"
 
 
-class StageBoot(ShellMixin, CompositeStepMixin, BuildStep):
+class _Staging:
+    """What a staging step says when its worker cannot take the inputs: the lab's fault."""
+    retries = RETRIES
+    summary_line: str | None = None
+
+    @defer.inlineCallbacks
+    def _failed(self, what: str, detail: str):
+        self.summary_line = staging_problem(self.getProperty("workername"), what, detail)
+        for name, value in ((c.VERDICT, "ERROR"), (c.CULPRIT, "lab"), (c.REASON, self.summary_line)):
+            self.setProperty(name, value, "Staging")
+        yield self.addCompleteLog("problem", self.summary_line + "\n")
+        builds = yield self.master.db.builds.getBuilds(buildrequestid=self.build.requests[0].id)
+        return RETRY if max(1, len(builds)) <= self.retries else EXCEPTION
+
+    def getResultSummary(self):
+        if self.summary_line is None:
+            return super().getResultSummary()
+        if self.results == SUCCESS:
+            return {"step": self.summary_line}
+        return {"step": self.summary_line, "build": self.summary_line}
+
+
+class StageBoot(_Staging, ShellMixin, CompositeStepMixin, BuildStep):
     """`artifact`: the kernel build's archive on the master; `golden`: the target's last image
     that passed (staged when the file exists), after which the build's `baseline` is `baseline`
     (its ESP in the unpacked archive) for `bootlab boot` to triage a FAIL against."""
@@ -51,7 +74,6 @@ class StageBoot(ShellMixin, CompositeStepMixin, BuildStep):
         kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
         super().__init__(haltOnFailure=True, **kwargs)
         self.artifact, self.golden, self.baseline, self.retries = artifact, golden, baseline, retries
-        self.summary_line: str | None = None
 
     @defer.inlineCallbacks
     def run(self):
@@ -68,11 +90,12 @@ class StageBoot(ShellMixin, CompositeStepMixin, BuildStep):
                 return (yield self._failed(what, detail))
         cmd = yield self.makeRemoteShellCommand(command=UNPACK)
         yield self.runCommand(cmd)
+        inputs = " and ".join(what for _, _, what in staged)
         if cmd.didFail():
-            return (yield self._failed(" and ".join(what for _, _, what in staged), f"unpack exited {cmd.rc}"))
+            return (yield self._failed(inputs, f"unpack exited {cmd.rc}"))
         if len(staged) > 1 and self.baseline:
             self.setProperty(c.BASELINE, self.baseline, "StageBoot")
-        self.summary_line = "staged " + " and ".join(what for _, _, what in staged)
+        self.summary_line = f"staged {inputs}"
         return SUCCESS
 
     @defer.inlineCallbacks
@@ -88,18 +111,20 @@ class StageBoot(ShellMixin, CompositeStepMixin, BuildStep):
             return f"{type(e).__name__}: {e}"
         return f"download of {source.name} exited {cmd.rc}" if cmd.didFail() else None
 
-    @defer.inlineCallbacks
-    def _failed(self, what: str, detail: str):
-        self.summary_line = staging_problem(self.getProperty("workername"), what, detail)
-        for name, value in ((c.VERDICT, "ERROR"), (c.CULPRIT, "lab"), (c.REASON, self.summary_line)):
-            self.setProperty(name, value, "StageBoot")
-        yield self.addCompleteLog("problem", self.summary_line + "\n")
-        builds = yield self.master.db.builds.getBuilds(buildrequestid=self.build.requests[0].id)
-        return RETRY if max(1, len(builds)) <= self.retries else EXCEPTION
 
-    def getResultSummary(self):
-        if self.summary_line is None:
-            return super().getResultSummary()
-        if self.results == SUCCESS:
-            return {"step": self.summary_line}
-        return {"step": self.summary_line, "build": self.summary_line}
+class StageUnpack(_Staging, ShellCommand):
+    """An archive unpacked on its own (the golden builder's), a failure the lab's as StageBoot's."""
+    def __init__(self, what: str, retries: int = RETRIES, **kwargs):
+        super().__init__(**kwargs)
+        self.what, self.retries = what, retries
+
+    @defer.inlineCallbacks
+    def run(self):
+        try:
+            results = yield super().run()
+            detail = f"{self.name} ended {Results[results]}"
+        except Exception as e:  # the worker's OSError (ENOSPC): the host's fault
+            results, detail = EXCEPTION, f"{type(e).__name__}: {e}"
+        if results in (SUCCESS, WARNINGS, SKIPPED):
+            return results
+        return (yield self._failed(self.what, detail))

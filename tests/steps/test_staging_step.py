@@ -16,7 +16,7 @@ from buildbot.process.results import CANCELLED, EXCEPTION, RETRY, SUCCESS
 from buildbot.test import fakedb
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectDownloadFile, ExpectRemoteRef, ExpectShell, TestBuildStepMixin
-from rustux_bootlab.steps.staging import ARTIFACT, GOLDEN_ARCHIVE, UNPACK, StageBoot
+from rustux_bootlab.steps.staging import ARTIFACT, GOLDEN_ARCHIVE, UNPACK, StageBoot, StageUnpack
 
 PROBLEM = ("ERROR/lab: worker qemu-2 could not stage the artifact and the golden image (unpack exited 2); "
            "retried on a worker that can")
@@ -111,3 +111,43 @@ class StageBootTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_outcome(result=CANCELLED, state_string="kernel build 7 ended (retry) before this boot started: "
                                                            "its build request runs again and boots the kernel afresh")
         yield self.run_step()
+
+
+UNPACK_GOLDEN = ["sh", "-c", 'tar -xzf "$0"', "golden.tar.gz"]
+UNPACK_PROBLEM = ("ERROR/lab: worker qemu-2 could not stage golden.tar.gz (unpack-golden ended failure); "
+                  "retried on a worker that can")
+
+
+class StageUnpackTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
+    """The golden builder's own unpack: a host that cannot take the archive is the lab's, as StageBoot says."""
+    def setUp(self):
+        self.setup_test_reactor()
+        return self.setup_test_build_step()
+
+    def stage(self, retries=2):
+        self.setup_step(StageUnpack(what="golden.tar.gz", retries=retries, name="unpack-golden", command=UNPACK_GOLDEN))
+        self.build.requests = [SimpleNamespace(id=300)]
+        self.build.setProperty("workername", "qemu-2", "Worker")
+
+    def test_staged_is_success_and_says_nothing(self):
+        self.stage()
+        self.expect_commands(ExpectShell(workdir="wkdir", command=UNPACK_GOLDEN).exit(0))
+        self.expect_outcome(result=SUCCESS)
+        return self.run_step()
+
+    def test_a_host_that_cannot_unpack_is_error_lab_and_retried(self):
+        self.stage()
+        self.expect_commands(ExpectShell(workdir="wkdir", command=UNPACK_GOLDEN)
+                             .stderr("tar: No space left on device\n").exit(2))
+        self.expect_outcome(result=RETRY, state_string=UNPACK_PROBLEM)
+        self.expect_property("verdict", "ERROR")
+        self.expect_property("culprit", "lab")
+        self.expect_property("reason", UNPACK_PROBLEM)
+        return self.run_step()
+
+    def test_it_is_not_retried_forever(self):
+        self.stage(retries=0)
+        self.expect_commands(ExpectShell(workdir="wkdir", command=UNPACK_GOLDEN).exit(2))
+        self.expect_outcome(result=EXCEPTION, state_string=UNPACK_PROBLEM)
+        self.expect_property("verdict", "ERROR")
+        return self.run_step()
