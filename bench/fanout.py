@@ -73,8 +73,9 @@ def forced(lab: LocalLab) -> tuple[float, list[dict], float]:
         steps = client.steps(boot["buildid"])
         step = next(s for s in steps if s["name"] == "boot")
         verdicts.append(float(client.properties(boot["buildid"])[VERDICT_AT]) - built_at)
-        boot["path"] = _boot_path(client, step["stepid"])
-        print(f"    {_record_line(client, step['stepid'])}", flush=True)
+        record = _record(client, step["stepid"])
+        boot["path"] = str(record.get("boot_path", "?"))
+        print(f"    {_record_line(record)}", flush=True)
         spans = ", ".join(f"{s['name']} {s['complete_at'] - s['started_at']}" for s in steps if s["complete_at"])
         print(f"    {boot['target']}: verdict {verdicts[-1]:.2f} s after the kernel step; starts "
               f"{steps[0]['started_at'] - kernel_end} s after it; {spans}", flush=True)
@@ -88,14 +89,8 @@ def _record(client, stepid: int) -> dict:
     return json.loads(client.raw_log(record["logid"])) if record else {}
 
 
-def _boot_path(client, stepid: int) -> str:
-    """The path the boot took, from the record the step attached."""
-    return str(_record(client, stepid).get("boot_path", "?"))
-
-
-def _record_line(client, stepid: int) -> str:
+def _record_line(record: dict) -> str:
     """A boot as its record says it: target, verdict, path and seconds, and its triage's verdict."""
-    record = _record(client, stepid)
     line = (f"{record.get('target')}: {record.get('verdict')} {record.get('boot_path')} in {record.get('duration_s')} s"
             f" ({record.get('boot_path_reason')})")
     baseline = (record.get("triage") or {}).get("baseline")
@@ -133,7 +128,7 @@ def try_change(lab: LocalLab, work: Path, name: str, path: str, change) -> tuple
                       for s in steps if s["complete_at"] and s["started_at"]), flush=True)
     for child in client.child_builds(build["buildid"]):
         boot = next(s for s in client.steps(child["buildid"]) if s["name"] == "boot")
-        print(f"    {_record_line(client, boot['stepid'])}; boot step {boot['complete_at'] - boot['started_at']} s", flush=True)
+        print(f"    {_record_line(_record(client, boot['stepid']))}; boot step {boot['complete_at'] - boot['started_at']} s", flush=True)
     return float(first[1]), last
 
 

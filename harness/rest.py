@@ -153,8 +153,8 @@ def split_timing(kernel_steps: list[dict], boot_steps: list[list[dict]]) -> dict
 
     build = span(kernel_steps, {"checkout", "kernel", "pack"})
     upload = span(kernel_steps, {"upload"})
-    download = max((span(s, {"stage"}) for s in boot_steps), default=0)
+    staging = max((span(s, {"stage"}) for s in boot_steps), default=0)
     boots = [s for steps in boot_steps for s in steps if s["name"] == "boot" and s["complete_at"]]
     boot_wall = (max(s["complete_at"] for s in boots) - min(s["started_at"] for s in boots)) if boots else 0
-    return {"build_s": float(build), "transfer_s": float(upload + download), "boots_s": float(boot_wall)}
+    return {"build_s": float(build), "transfer_s": float(upload + staging), "boots_s": float(boot_wall)}
 

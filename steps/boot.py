@@ -138,17 +138,15 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
             return CANCELLED if self.stopped else EXCEPTION
         yield self.addCompleteLog("milestones", self.result.milestone_log())
         yield self.addCompleteLog("result.json", cmd.stdout)
-        record = yield read_worker_files(self, self.record_dir, [*RECORD_LOGS, *self._screen_names()])
+        shots = screens.screen_names([h.name for h in self.result.milestones if h.channel == SCREEN])
+        record = yield read_worker_files(self, self.record_dir, [*RECORD_LOGS, *shots])
         yield self._attach_record(record)
-        yield self._publish_screens(record)
+        yield self._publish_screens({name: record[name] for name in shots if name in record})
         self._set_properties(self.result)
         if self.stopped:  # a person stopped the boot: no verdict to act on, nothing to retry
             return CANCELLED
         attempts = yield self._attempts()
         return results_for(self.result, attempts, self.retries)
-
-    def _screen_names(self) -> list[str]:
-        return screens.screen_names([h.name for h in self.result.milestones if h.channel == SCREEN])
 
     @defer.inlineCallbacks
     def _attach_record(self, record: dict[str, bytes]):
@@ -161,12 +159,10 @@ class BootStep(ShellMixin, CompositeStepMixin, BuildStep):
                 yield self.addCompleteLog("console", console_log(text))
 
     @defer.inlineCallbacks
-    def _publish_screens(self, record: dict[str, bytes]):
+    def _publish_screens(self, shots: dict[str, bytes]):
         """The record's screenshots onto the master, each linked from the step."""
-        for name in self._screen_names():
-            if name not in record:
-                continue
-            relative = screens.keep(self.master.basedir, self.build.buildid, self.name, name, record[name])
+        for name, data in shots.items():
+            relative = screens.keep(self.master.basedir, self.build.buildid, self.name, name, data)
             yield self.addURL(name, screens.url(self.master.config.buildbotURL, relative))
 
     def interrupt(self, reason):
