@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import selectors
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -90,15 +91,22 @@ class Capture:
             self.timeline.file.write(f"{stamp}timeline cut at {LOG_LIMIT_BYTES} bytes\n".encode())
 
 
+Chunk = tuple[str, bytes, float]  # channel, data (b"": the channel ended), when it was read (time.monotonic)
+
+
 class Streams:
     """One selector over the listening sockets, their connections and QEMU's output pipe.
 
     A listener registered with `on_accept` hands its connection over (QMP); other
-    connections are read as channel data."""
+    connections are read as channel data. `hold` reads what is ready without handing it out,
+    for the next `wait`: a runner blocked on something else (a QMP reply) keeps QEMU's writes
+    flowing, since QEMU writes a debug console whole, holding its big lock, and a full socket
+    would stop the guest and QMP with it."""
 
     def __init__(self) -> None:
         self.selector = selectors.DefaultSelector()
         self.open_channels: set[str] = set()
+        self._held: list[Chunk] = []
         self._owned: list[socket.socket] = []  # closed by `close()`; handed-over ones are not
         self.connections: dict[str, socket.socket] = {}  # channel -> QEMU's connection (COM1 is typed into)
 
@@ -117,19 +125,28 @@ class Streams:
         self.selector.register(stream, selectors.EVENT_READ, ("read", channel, None))
         self.open_channels.add(channel)
 
-    def wait(self, timeout: float) -> list[tuple[str, bytes]]:
-        """Chunks that arrived within `timeout` s; an empty chunk means the channel ended."""
-        chunks: list[tuple[str, bytes]] = []
+    def wait(self, timeout: float) -> list[Chunk]:
+        """Chunks held or arriving within `timeout` s (none waited for when some were held)."""
+        held, self._held = self._held, []
+        return held + self._select(0.0 if held else timeout, accept=True)
+
+    def hold(self) -> None:
+        """Read what is ready now and keep it for the next `wait`."""
+        self._held += self._select(0.0, accept=False)
+
+    def _select(self, timeout: float, accept: bool) -> list[Chunk]:
+        chunks: list[Chunk] = []
         for key, _ in self.selector.select(max(timeout, 0.0)):
             kind, channel, on_accept = key.data
             stream = key.fileobj
             if kind == "listen" and isinstance(stream, socket.socket):
-                self._accept(stream, channel, on_accept)
+                if accept:  # a connection handed over (QMP) is not one to make while QMP is busy
+                    self._accept(stream, channel, on_accept)
                 continue
             data = _read(stream)
             if data is None:
                 continue
-            chunks.append((channel, data))
+            chunks.append((channel, data, time.monotonic()))
             if not data:
                 self.selector.unregister(stream)
                 self.open_channels.discard(channel)

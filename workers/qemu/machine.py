@@ -218,10 +218,11 @@ class QemuMachine:
         if not self.streams.open_channels:
             return 0
         chunks = self.streams.wait(timeout)
-        for channel, data in chunks:
+        now = time.monotonic()
+        for channel, data, at in chunks:
             if channel == "qemu":
                 self.status.output_tail = (self.status.output_tail + data)[-4096:]
-            run.feed(channel, data)
+            run.feed(channel, data, run.now() - (now - at))  # held while QMP answered: when it came
         return len(chunks)
 
     def tick(self, run: BootRun, t: float) -> Outcome | None:
@@ -312,7 +313,7 @@ class QemuMachine:
         record.boot_path_reason = self.request.boot_path_reason
 
     def _attach_qmp(self, run: BootRun, conn: Any) -> None:
-        client = QmpClient(conn)
+        client = QmpClient(conn, drain=self.streams.hold)
         try:
             greeting = client.handshake(timeout=5.0)
         except QmpError as exc:

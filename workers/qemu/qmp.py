@@ -1,14 +1,20 @@
 """A tiny QMP client over a socket QEMU connected to: handshake, events, commands.
 
 Events (SHUTDOWN with its reason, RESET, STOP) are facts for the timeline; the
-session pumps them while the guest runs and uses `execute` only at the end.
+session pumps them while the guest runs. While `execute` waits for its answer it calls
+`drain` (the boot's channels read ahead, workers/capture.py `Streams.hold`) every
+`DRAIN_S`: QEMU that cannot write a console cannot answer.
 """
 from __future__ import annotations
 
 import json
+import select
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
+
+DRAIN_S = 0.005
 
 
 class QmpError(Exception):
@@ -16,8 +22,10 @@ class QmpError(Exception):
 
 
 class QmpClient:
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, drain: Callable[[], None] | None = None) -> None:
         self.sock = sock
+        self.drain = drain
+        self._ids = 0
         self._buffer = b""
         self.pending_events: list[dict[str, Any]] = []
         self.closed = False
@@ -50,7 +58,8 @@ class QmpClient:
         return events
 
     def execute(self, command: str, arguments: dict[str, Any] | None = None, timeout: float = 10.0) -> Any:
-        request: dict[str, Any] = {"execute": command}
+        self._ids += 1
+        request: dict[str, Any] = {"execute": command, "id": self._ids}
         if arguments:
             request["arguments"] = arguments
         try:
@@ -63,6 +72,8 @@ class QmpClient:
             message = self._next_message(deadline)
             if "event" in message:
                 self.pending_events.append(message)
+            elif message.get("id", request["id"]) != request["id"]:
+                continue  # the late answer to a command that timed out
             elif "error" in message:
                 raise QmpError(f"QMP {command}: {message['error'].get('desc', message['error'])}")
             elif "return" in message:
@@ -80,6 +91,9 @@ class QmpClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self.closed:
                 raise QmpError("QMP did not answer in time" if remaining <= 0 else "QMP connection closed")
+            if self.drain is not None and not select.select([self.sock], [], [], min(remaining, DRAIN_S))[0]:
+                self.drain()
+                continue
             self.sock.settimeout(remaining)
             try:
                 chunk = self.sock.recv(65536)
