@@ -33,7 +33,7 @@ from rustux_bootlab.steps.boot import BootStep
 from rustux_bootlab.steps.fanout import BootFanout
 from rustux_bootlab.steps.golden import GoldenImage
 from rustux_bootlab.steps.kcidb import KcidbReport
-from rustux_bootlab.steps import dashboard, screens
+from rustux_bootlab.steps import dashboard, screens, sqlite
 from rustux_bootlab.steps.dashboard.boardstate import BoardState
 from rustux_bootlab.steps.kernel import KernelBuild
 from rustux_bootlab.steps.staging import ARTIFACT, GOLDEN_ARCHIVE, StageBoot, StageUnpack
@@ -443,6 +443,8 @@ def make_db(settings: MasterSettings) -> dict:
         # A restarted PostgreSQL leaves every pooled connection dead: test each one as it is
         # taken from the pool, so the first query after a restart does not fail on it.
         db["engine_kwargs"] = {"pool_pre_ping": True}
+    elif settings.db_url.startswith("sqlite"):
+        db["engine_kwargs"] = sqlite.engine_kwargs()
     return db
 
 

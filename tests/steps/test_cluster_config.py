@@ -11,6 +11,7 @@ from rustux_bootlab.lab.inventory import load_inventory
 from rustux_bootlab.steps.auth import load_users
 from rustux_bootlab.harness.cluster.layout import Cluster, Endpoint, crossbar_config, load_cluster, pg_hba_conf, pgpass_line
 from rustux_bootlab.harness.cluster.masters import _error_excerpt, restart_delay
+from rustux_bootlab.steps import sqlite
 from rustux_bootlab.steps.config import build_config
 from rustux_bootlab.steps.parent import lost_parent
 from rustux_bootlab.steps.settings import settings_from_env
@@ -34,7 +35,7 @@ def scheduler_names(cfg: dict) -> set[str]:
 def test_the_default_is_one_master_on_sqlite_with_every_scheduler(tmp_path):
     cfg = config_for(tmp_path)
     assert "multiMaster" not in cfg and "mq" not in cfg
-    assert cfg["db"] == {"db_url": "sqlite:///state.sqlite"}
+    assert cfg["db"] == {"db_url": "sqlite:///state.sqlite", "engine_kwargs": sqlite.engine_kwargs()}
     assert cfg["protocols"] == {"pb": {"port": "tcp:9989:interface=127.0.0.1"}}
     assert {"force-kernel", "try", "push", "nightly-golden", "boot-q35-pflash"} <= scheduler_names(cfg)
     assert cfg["buildbotURL"] == "http://localhost:8010/"
