@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import selectors
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -91,7 +90,7 @@ class Capture:
             self.timeline.file.write(f"{stamp}timeline cut at {LOG_LIMIT_BYTES} bytes\n".encode())
 
 
-Chunk = tuple[str, bytes, float]  # channel, data (b"": the channel ended), when it was read (time.monotonic)
+Chunk = tuple[str, bytes]  # channel, data (b"": the channel ended)
 
 
 class Streams:
@@ -101,7 +100,8 @@ class Streams:
     connections are read as channel data. `hold` reads what is ready without handing it out,
     for the next `wait`: a runner blocked on something else (a QMP reply) keeps QEMU's writes
     flowing, since QEMU writes a debug console whole, holding its big lock, and a full socket
-    would stop the guest and QMP with it."""
+    would stop the guest and QMP with it. Held chunks are stamped when they are handed out, as
+    any chunk is, so the timeline stays in order."""
 
     def __init__(self) -> None:
         self.selector = selectors.DefaultSelector()
@@ -146,7 +146,7 @@ class Streams:
             data = _read(stream)
             if data is None:
                 continue
-            chunks.append((channel, data, time.monotonic()))
+            chunks.append((channel, data))
             if not data:
                 self.selector.unregister(stream)
                 self.open_channels.discard(channel)

@@ -72,9 +72,7 @@ def test_qmp_answers_while_the_guest_floods_an_unread_debug_console(tmp_path: Pa
         status = client.execute("query-status", timeout=STARTUP_S)
         assert status["status"] == "running"  # this command's answer, not the late one of the command before
         held = streams.wait(STARTUP_S)
-        assert held and all(channel == "debugcon" and set(data) == {ord("x")} for channel, data, _ in held)
-        times = [at for _, _, at in held]
-        assert times == sorted(times)
+        assert held and all(channel == "debugcon" and set(data) == {ord("x")} for channel, data in held)
     finally:
         qemu.kill()
         qemu.wait()

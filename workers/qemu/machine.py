@@ -218,11 +218,10 @@ class QemuMachine:
         if not self.streams.open_channels:
             return 0
         chunks = self.streams.wait(timeout)
-        now = time.monotonic()
-        for channel, data, at in chunks:
+        for channel, data in chunks:
             if channel == "qemu":
                 self.status.output_tail = (self.status.output_tail + data)[-4096:]
-            run.feed(channel, data, run.now() - (now - at))  # held while QMP answered: when it came
+            run.feed(channel, data)
         return len(chunks)
 
     def tick(self, run: BootRun, t: float) -> Outcome | None:

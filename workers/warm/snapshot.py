@@ -117,7 +117,7 @@ def _to_loader(qemu: QemuProcess, streams: Streams, log: bytearray, deadline: fl
         broken = next((sig for sig in HOST_SIGNATURES if sig.regex.search(said.decode("utf-8", "replace"))), None)
         if broken is not None:  # QEMU stays up after a KVM internal error: waiting for the loader is waiting for nothing
             raise SnapshotCreateError(f"QEMU said {broken.name} before the loader waited: {broken.hint}")
-        for channel, data, _ in streams.wait(0.05):
+        for channel, data in streams.wait(0.05):
             if channel == "serial":
                 log += data
 
