@@ -4,7 +4,8 @@
 2. hang-after-heap, after that record's real gaps were written as three passing boots:
    FAIL/code decided by the learned deadline, long before the spec's 15 s timeout;
 3. changed-hello (`Hallo from userspace!`) under the same learned deadlines: FAIL/code that
-   quotes the changed line and the kernel going on, never "hung".
+   quotes the changed line and the kernel going on, never "hung";
+4. changed-hello again with a baseline, which boots during the changed line's grace.
 """
 from __future__ import annotations
 
@@ -78,3 +79,27 @@ def test_a_changed_line_under_learned_deadlines_is_not_called_a_hang(zero_vars_b
     assert reason.startswith("expected `^Hello from userspace!$` after init-started; the kernel printed "
                              "`Hallo from userspace!` there and went on to `"), reason
     assert boot.result["last_milestone"] == "init-started"
+
+
+def test_the_baseline_of_a_changed_line_boots_while_its_grace_runs(zero_vars_boot, tmp_path, state, monkeypatch):
+    """4. changed-hello with the last good image as baseline: the shell's later line comes
+    without `Hello`, so the baseline boots during the grace, not after the verdict; what the
+    developer reads stays in order (the image's lines, the triage line, the baseline's)."""
+    passes = state / TARGET / "passes.jsonl"
+    entry = passes.read_text().splitlines()[0]
+    passes.write_text((entry + "\n") * MIN_HISTORY)
+    monkeypatch.setenv("BOOTLAB_STATE", str(state))
+    boot = run_boot(tmp_path, "--target", TARGET, "--image", variant_esp("changed-hello"), "--baseline", kernel_esp())
+    assert boot.rc == 1, boot.stderr
+    assert boot.verdict == ("FAIL", "code")
+    triage = boot.result["triage"]
+    assert triage["baseline"]["verdict"] == "PASS" and triage["rule"].startswith("baseline passed on the same target")
+    timeline = (tmp_path / "timeline.log").read_text().splitlines()
+    early = next(line for line in timeline if "the baseline boots while the grace runs" in line)
+    decided = next(line for line in timeline if " decided: FAIL" in line)
+    assert int(early.split()[0]) < int(decided.split()[0]), (early, decided)
+    lines = boot.stderr.splitlines()
+    said = next(i for i, line in enumerate(lines) if line.startswith("bootlab: triage: FAIL"))
+    poweroff = [i for i, line in enumerate(lines) if line.startswith("bootlab: milestone ") and " poweroff " in line]
+    assert poweroff and min(poweroff) > said, "the baseline's milestones (it reaches poweroff) come after the triage line"
+    assert (tmp_path / "baseline" / "result.json").is_file()
