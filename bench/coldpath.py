@@ -9,13 +9,22 @@ so that the host's load falls on all of them alike; medians are printed with the
 lab's line. Debian's OVMF is a release build (nothing on its debug port), so the firmware's
 phases cannot be timed from its log: changing one thing at a time is the profile.
 
-Usage: .venv/bin/python bench/coldpath.py [--target q35-pflash] [--rounds 3] [--only HPET ...]
+`--profile` samples instead: one boot of the lab's line, the guest's instruction pointer read
+over QMP every ~10 ms until the kernel's first line, and the hottest addresses with their share
+of the samples, the time they span and the destination register there (0xFED4xxxx is the TPM's
+TIS registers: OVMF probing for a TPM the target does not have, a fixed timeout per probe).
+
+Usage: .venv/bin/python bench/coldpath.py [--target q35-pflash] [--rounds 3] [--only HPET ...] [--profile]
 """
 from __future__ import annotations
 
 import argparse
+import collections
+import json
 import os
+import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -79,15 +88,80 @@ def boot(argv: list[str], serial: Path) -> tuple[float, float]:
     sys.exit(f"no kernel line within {LIMIT_S:g}s: {' '.join(argv)}")
 
 
+TPM_TIS = range(0xFED40000, 0xFED45000)
+SAMPLE_S = 0.01
+
+
+def profile(argv: list[str], serial: Path, work: Path) -> int:
+    """Sample the instruction pointer of one boot of `argv` (QMP `info registers`)."""
+    qmp_path = work / "qmp.sock"
+    serial.write_bytes(b"")
+    qemu = subprocess.Popen([*argv, "-S", "-qmp", f"unix:{qmp_path},server=on,wait=off"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    samples: list[tuple[float, int, int]] = []  # (s since resume, instruction pointer, EDI)
+    try:
+        deadline = time.monotonic() + LIMIT_S
+        while not qmp_path.exists():
+            if time.monotonic() > deadline or qemu.poll() is not None:
+                sys.exit(f"QEMU did not open QMP: {' '.join(argv)}")
+            time.sleep(0.01)
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.connect(str(qmp_path))
+            qmp = sock.makefile("rw")
+
+            def ask(command: str, **arguments: str) -> object:
+                qmp.write(json.dumps({"execute": command, **({"arguments": arguments} if arguments else {})}) + "\n")
+                qmp.flush()
+                while True:
+                    message = json.loads(qmp.readline())
+                    if "return" in message or "error" in message:
+                        return message.get("return")
+
+            qmp.readline()  # the greeting
+            ask("qmp_capabilities")
+            ask("cont")
+            start = time.monotonic()
+            while b"[rustux]" not in serial.read_bytes():
+                if time.monotonic() - start > LIMIT_S:
+                    sys.exit(f"no kernel line within {LIMIT_S:g}s: {' '.join(argv)}")
+                regs = str(ask("human-monitor-command", **{"command-line": "info registers"}))
+                ip, edi = re.search(r"[RE]IP=([0-9a-f]+)", regs), re.search(r"[RE]DI=([0-9a-f]+)", regs)
+                if ip and edi:
+                    samples.append((time.monotonic() - start, int(ip[1], 16), int(edi[1], 16)))
+                time.sleep(SAMPLE_S)
+            total = time.monotonic() - start
+    finally:
+        qemu.kill()
+        qemu.wait()
+    print(f"  {len(samples)} samples over {total:.2f} s to the kernel's first line")
+    for ip, count in collections.Counter(ip for _, ip, _ in samples).most_common(4):
+        times = [t for t, i, _ in samples if i == ip]
+        edi = collections.Counter(e for _, i, e in samples if i == ip).most_common(1)[0][0]
+        where = " (the TPM's TIS registers)" if edi in TPM_TIS else ""
+        print(f"  {ip:#010x}: {count / len(samples):5.1%} of the samples, {times[0]:.2f}-{times[-1]:.2f} s, EDI {edi:#x}{where}")
+    tpm = [t for t, _, e in samples if e in TPM_TIS]
+    if tpm:
+        print(f"  EDI in the TPM's registers: {len(tpm) / len(samples):.1%} of the samples, {tpm[0]:.2f}-{tpm[-1]:.2f} s")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", default="q35-pflash")
     parser.add_argument("--image", type=Path, default=REPO / "build" / "esp")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", action="append", default=[], help="variants whose name holds TEXT (besides the lab's)")
+    parser.add_argument("--profile", action="store_true", help="sample where the firmware spends its time instead")
     args = parser.parse_args()
     target = load_inventory(REPO / "lab-inventory.yaml").target(args.target)
     image, _ = prepare_image(args.image)
+    if args.profile:
+        with tempfile.TemporaryDirectory(prefix="bench-coldpath-") as tmp:
+            work = Path(tmp)
+            if target.firmware.mode == "pflash":
+                shutil.copyfile(target.firmware.vars, work / "vars.fd")
+            print(f"bench/coldpath.py --profile on {args.target} (TCG), load {os.getloadavg()[0]:.1f}")
+            return profile(command(target, image, work / "vars.fd", work / "serial.log", ()), work / "serial.log", work)
     variants = [(n, e) for n, e in VARIANTS if target.machine == "q35" or "ICH9" not in " ".join(e) and "smm" not in " ".join(e)]
     variants = [v for i, v in enumerate(variants) if i == 0 or not args.only or any(t in v[0] for t in args.only)]
     times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in variants}
