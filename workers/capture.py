@@ -130,6 +130,11 @@ class Streams:
         held, self._held = self._held, []
         return held + self._select(0.0 if held else timeout, accept=True)
 
+    @property
+    def done(self) -> bool:
+        """Every channel ended and what was held has been handed out."""
+        return not self.open_channels and not self._held
+
     def hold(self) -> None:
         """Read what is ready now and keep it for the next `wait`."""
         self._held += self._select(0.0, accept=False)

@@ -215,7 +215,7 @@ class QemuMachine:
         return at
 
     def read(self, run: BootRun, timeout: float) -> int:
-        if not self.streams.open_channels:
+        if self.streams.done:
             return 0
         chunks = self.streams.wait(timeout)
         for channel, data in chunks:
