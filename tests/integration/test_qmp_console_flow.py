@@ -56,7 +56,9 @@ def test_qmp_answers_while_the_guest_floods_an_unread_debug_console(tmp_path: Pa
             streams.wait(0.1)
         client = qmp[0]
         client.handshake()
+        client.drain = streams.hold  # the guest may fill the console before `cont` is answered
         client.execute("cont")
+        client.drain = None
         console = streams.connections["debugcon"]
         # The guest writes until the unread socket is full, then QEMU waits on it: the queue stops growing.
         queued = -1
