@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import os
 import re
 import shutil
@@ -37,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from rustux_bootlab.lab.inventory import load_inventory  # noqa: E402
 from rustux_bootlab.workers.artifacts.image import prepare_image  # noqa: E402
+from rustux_bootlab.workers.qemu.qmp import QmpClient  # noqa: E402
 
 LIMIT_S = 120.0
 # name, what it changes on the lab's command line
@@ -105,31 +105,24 @@ def profile(argv: list[str], serial: Path, work: Path) -> int:
             if time.monotonic() > deadline or qemu.poll() is not None:
                 sys.exit(f"QEMU did not open QMP: {' '.join(argv)}")
             time.sleep(0.01)
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.connect(str(qmp_path))
-            qmp = sock.makefile("rw")
-
-            def ask(command: str, **arguments: str) -> object:
-                qmp.write(json.dumps({"execute": command, **({"arguments": arguments} if arguments else {})}) + "\n")
-                qmp.flush()
-                while True:
-                    message = json.loads(qmp.readline())
-                    if "return" in message or "error" in message:
-                        return message.get("return")
-
-            qmp.readline()  # the greeting
-            ask("qmp_capabilities")
-            ask("cont")
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(str(qmp_path))
+        qmp = QmpClient(sock)
+        try:
+            qmp.handshake()
+            qmp.execute("cont")
             start = time.monotonic()
             while b"[rustux]" not in serial.read_bytes():
                 if time.monotonic() - start > LIMIT_S:
                     sys.exit(f"no kernel line within {LIMIT_S:g}s: {' '.join(argv)}")
-                regs = str(ask("human-monitor-command", **{"command-line": "info registers"}))
+                regs = str(qmp.execute("human-monitor-command", {"command-line": "info registers"}))
                 ip, edi = re.search(r"[RE]IP=([0-9a-f]+)", regs), re.search(r"[RE]DI=([0-9a-f]+)", regs)
                 if ip and edi:
                     samples.append((time.monotonic() - start, int(ip[1], 16), int(edi[1], 16)))
                 time.sleep(SAMPLE_S)
             total = time.monotonic() - start
+        finally:
+            qmp.close()
     finally:
         qemu.kill()
         qemu.wait()
