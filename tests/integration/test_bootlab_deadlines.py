@@ -66,11 +66,16 @@ def test_a_hang_is_decided_by_the_learned_deadline(zero_vars_boot, tmp_path, sta
     assert decided["due_t"] == pytest.approx(heap_t + seen["exit-boot-services"] - seen["heap"], abs=0.002)
 
 
-def test_a_changed_line_under_learned_deadlines_is_not_called_a_hang(zero_vars_boot, tmp_path, state, monkeypatch):
+def _learned(state: Path, monkeypatch) -> None:
+    """The good boot's real gaps as enough passing boots to learn deadlines from."""
     passes = state / TARGET / "passes.jsonl"
     entry = passes.read_text().splitlines()[0]
     passes.write_text((entry + "\n") * MIN_HISTORY)
     monkeypatch.setenv("BOOTLAB_STATE", str(state))
+
+
+def test_a_changed_line_under_learned_deadlines_is_not_called_a_hang(zero_vars_boot, tmp_path, state, monkeypatch):
+    _learned(state, monkeypatch)
     boot = run_boot(tmp_path, "--target", TARGET, "--image", variant_esp("changed-hello"))
     assert boot.rc == 1, boot.stderr
     assert boot.verdict == ("FAIL", "code")
@@ -85,10 +90,7 @@ def test_the_baseline_of_a_changed_line_boots_while_its_grace_runs(zero_vars_boo
     """4. changed-hello with the last good image as baseline: the shell's later line comes
     without `Hello`, so the baseline boots during the grace, not after the verdict; what the
     developer reads stays in order (the image's lines, the triage line, the baseline's)."""
-    passes = state / TARGET / "passes.jsonl"
-    entry = passes.read_text().splitlines()[0]
-    passes.write_text((entry + "\n") * MIN_HISTORY)
-    monkeypatch.setenv("BOOTLAB_STATE", str(state))
+    _learned(state, monkeypatch)
     boot = run_boot(tmp_path, "--target", TARGET, "--image", variant_esp("changed-hello"), "--baseline", kernel_esp())
     assert boot.rc == 1, boot.stderr
     assert boot.verdict == ("FAIL", "code")

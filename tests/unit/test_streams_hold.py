@@ -8,11 +8,17 @@ import socket
 from rustux_bootlab.workers.capture import Streams
 
 
-def test_held_bytes_and_the_end_of_the_channel_come_out_of_the_next_wait_in_order() -> None:
-    streams = Streams()
+def _channel(streams: Streams, name: str) -> socket.socket:
+    """A channel of `streams` whose other end, returned, plays the guest."""
     ours, guest = socket.socketpair()
     ours.setblocking(False)
-    streams.add("serial", ours)
+    streams.add(name, ours)
+    return guest
+
+
+def test_held_bytes_and_the_end_of_the_channel_come_out_of_the_next_wait_in_order() -> None:
+    streams = Streams()
+    guest = _channel(streams, "serial")
     try:
         guest.sendall(b"[rustux] poweroff\n")
         guest.close()
@@ -27,9 +33,7 @@ def test_held_bytes_and_the_end_of_the_channel_come_out_of_the_next_wait_in_orde
 
 def test_a_wait_with_held_chunks_does_not_block() -> None:
     streams = Streams()
-    ours, guest = socket.socketpair()
-    ours.setblocking(False)
-    streams.add("debugcon", ours)
+    guest = _channel(streams, "debugcon")
     try:
         guest.sendall(b"x")  # a socketpair's bytes are readable once sent
         streams.hold()
