@@ -13,6 +13,16 @@ waits unterminated. A console that draws no cursor has its last written row as t
 line, and as a line too: a prompt there is both, and so is a milestone printed last. That
 open line ends in one blank, as a prompt waiting for input does (`rustux$ `; prompts are
 never anchored at their end, so a prompt without one still matches).
+
+A screendump races the guest's drawing: a frame may be taken while the console moves its
+rows up (QEMU copies the framebuffer while the guest's memmove is half done), blanks them or
+draws a glyph. Such a torn frame shows old rows twice or out of place and cells half drawn;
+read as a frame it would say old lines again, out of order (a stale `rustux$ echo hello`
+taken for a prompt come back). `torn` tells a frame that follows from the last one read,
+as a console's output does (the rows above the last one written kept, only scrolled up;
+the new rows readable and none of them a row the scroll has not yet overwritten), from one
+that may be torn: that one is read only once it holds still (workers/qemu/screen.py). A
+redraw (a menu, a cleared screen) is not told from a torn frame: it too waits to hold still.
 """
 from __future__ import annotations
 
@@ -39,28 +49,55 @@ class ScreenLines:
 class ScreenFeed:
     def __init__(self) -> None:
         self._rows: tuple[str, ...] = ()  # the previous frame's complete rows (cursor row blanked)
+        self._open_row = -1  # its open line's row (-1: none)
 
     def update(self, text: ScreenText) -> ScreenLines:
-        rows = list(text.lines)
-        open_line = ""
-        if text.cursor is not None and text.cursor[0] < len(rows):
-            row, col = text.cursor
-            open_line = rows[row].ljust(col)[:col]
-            rows[row] = ""
-        else:
-            written = [r for r, line in enumerate(rows) if line.strip()]
-            last = rows[written[-1]] if written else ""
-            if last.endswith(REPLACEMENT):  # a cursor drawn in a way the reader does not know
-                open_line = last[:-1]
-                rows[written[-1]] = ""
-            else:
-                open_line = f"{last} " if last else ""
+        rows, open_row, open_line = _split(text)
         shift = _scroll(self._rows, rows)
-        previous = self._rows
-        new = [line for i, line in enumerate(rows)
-               if line.strip() and not (0 <= i + shift < len(previous) and previous[i + shift] == line)]
-        self._rows = tuple(rows)
+        new = [rows[i] for i in _new_rows(self._rows, rows, shift)]
+        self._rows, self._open_row = tuple(rows), open_row
         return ScreenLines(tuple(new), open_line)
+
+    def torn(self, text: ScreenText) -> bool:
+        """Whether `text` may have been read from a frame taken mid-draw: it does not follow
+        from the last frame read (`update`) by a scroll and new rows. The first frame may be."""
+        if not self._rows:
+            return True
+        rows, _, _ = _split(text)
+        previous, shift = self._rows, _scroll(self._rows, rows)
+        last = max(self._open_row, max((r for r, line in enumerate(previous) if line.strip()), default=-1))
+        if any(rows[i] != previous[i + shift] for i in range(max(0, min(len(rows), last - shift)))):
+            return True  # a row above the last one written changed or moved apart from the rest
+        for i in _new_rows(previous, rows, shift):
+            if REPLACEMENT in rows[i]:
+                return True  # a cell half drawn (or a font the reader lacks: a still frame says which)
+            if any(i + k < len(previous) and rows[i] == previous[i + k] for k in range(shift)):
+                return True  # an old row the scroll has not overwritten yet
+        return False
+
+
+def _split(text: ScreenText) -> tuple[list[str], int, str]:
+    """The frame's complete rows (the cursor's row blanked), the open line's row, the open line."""
+    rows = list(text.lines)
+    if text.cursor is not None and text.cursor[0] < len(rows):
+        row, col = text.cursor
+        open_line = rows[row].ljust(col)[:col]
+        rows[row] = ""
+        return rows, row, open_line
+    written = [r for r, line in enumerate(rows) if line.strip()]
+    if not written:
+        return rows, -1, ""
+    last = rows[written[-1]]
+    if last.endswith(REPLACEMENT):  # a cursor drawn in a way the reader does not know
+        rows[written[-1]] = ""
+        return rows, written[-1], last[:-1]
+    return rows, written[-1], f"{last} "
+
+
+def _new_rows(previous: tuple[str, ...], rows: list[str], shift: int) -> list[int]:
+    """The rows of `rows` not on `previous` scrolled up by `shift`, top to bottom."""
+    return [i for i, line in enumerate(rows)
+            if line.strip() and not (0 <= i + shift < len(previous) and previous[i + shift] == line)]
 
 
 def _scroll(previous: tuple[str, ...], rows: list[str]) -> int:

@@ -19,7 +19,7 @@ from rustux_bootlab.lab.screen.unreadable import unreadable
 from rustux_bootlab.lab.spec import load_spec
 from rustux_bootlab.lab.verdict import Culprit, Verdict
 from rustux_bootlab.workers.qemu.png import decode_png
-from rustux_bootlab.workers.qemu.screen import ScreenChannel
+from rustux_bootlab.workers.qemu.screen import STILL_S, ScreenChannel
 
 from screens import CORPUS, frame
 
@@ -52,8 +52,11 @@ def boot(tmp_path, regex):
     channel.reader = ScreenReader(known_fonts())
     width, height, rgb = decode_png((CORPUS / "linux-vga8x16.png").read_bytes())
     channel._frame = b"P6\n%d %d\n255\n" % (width, height) + rgb  # what screendump would have written
-    live.t = 0.3
-    channel._read(live)
+    channel._hash = b"linux-vga8x16"
+    channel._frame_t = live.t = 0.3
+    assert not channel._read(live)  # a first frame is read once it held still
+    channel._frame_t = live.t = 0.3 + STILL_S
+    assert channel._read(live)
     return live, channel
 
 

@@ -4,10 +4,14 @@ While the boot waits for the screen (`lab.screen.wanted`: a screen milestone is 
 step is answered there) a frame is taken every `FAST_S`, slowing down to `SLOW_S` while it
 stays the same; an unchanged frame (same hash) is not read again. A changed one is read
 (`lab.screen.reader`) and its new lines fed as channel `screen`, on the boot's clock at
-the frame. Otherwise a frame is taken every `IDLE_S` and only hashed and kept: the last
-frame of a guest that ends QEMU itself (debug-exit, faster than the runner can ask) still
-reaches the record, at most `IDLE_S` old. (A screendump holds the runner's loop for tens of
-ms, more on a loaded host: that is the price, about 1% of the loop's time.)
+the frame, if it follows from the last frame read (`ScreenFeed.torn`: a screendump races
+the guest's drawing, and a frame taken mid-scroll would say old lines again); one that may
+be torn is taken again after `STILL_S` and read once it held still that long, or, if the
+screen never holds still, after `HOLD_MAX_S`, the timeline saying so. Otherwise a frame is
+taken every `IDLE_S` and only hashed and kept: the last frame of a guest that ends QEMU
+itself (debug-exit, faster than the runner can ask) still reaches the record, at most
+`IDLE_S` old. (A screendump holds the runner's loop for tens of ms, more on a loaded host:
+that is the price, about 1% of the loop's time.)
 
 The record keeps `screen.png`, the last frame: taken when the boot is decided (on the
 deciding line, before the runner quits QEMU and before the guest's own exit can win the
@@ -28,7 +32,7 @@ default 6, for a file ~1.7 times larger), since they are written while the verdi
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,16 +50,28 @@ from rustux_bootlab.workers.state import state_root
 
 if TYPE_CHECKING:
     from rustux_bootlab.lab.screen.font import Font
-    from rustux_bootlab.lab.screen.reader import ScreenReader
+    from rustux_bootlab.lab.screen.reader import ScreenReader, ScreenText
 
 SCREEN_PNG = "screen.png"
 FAST_S = 0.1  # between frames while the screen is awaited and changing
 SLOW_S = 0.2  # ... and while it stays the same
+STILL_S = 0.05  # a frame that may be torn is read once it is unchanged this much later
+HOLD_MAX_S = 1.0  # ... or once the screen has not held still this long
 IDLE_S = 2.0  # between frames kept only for screen.png
 DUMP_TIMEOUT_S = 5.0
 FRESH_S = 0.5  # a frame this young at QEMU's stop is the last screen: no second dump
 PNG_LEVEL = 1
 LEARNED_FONTS = "fonts"  # under $BOOTLAB_STATE: what `bootlab screen learn-font` taught
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A frame that may be torn, waiting to hold still."""
+
+    hash: bytes
+    since: float  # when it was first taken
+    text: ScreenText
+    unread_since: float  # when the first frame not read since the last one read was taken
 
 
 class ScreenChannel(Attachment):
@@ -71,6 +87,7 @@ class ScreenChannel(Attachment):
         self._hash: bytes | None = None
         self._read_hash: bytes | None = None  # the last frame read
         self._read_frame: bytes | None = None  # ... its PPM
+        self._held: _Held | None = None  # a changed frame not read yet: it may be torn
         self.unreadable: Unreadable | None = None  # its unreadable cells, while the screen was awaited
         self._decided_shot = False
         self._broken = False  # screendump failed once: say so once, stop asking
@@ -86,13 +103,17 @@ class ScreenChannel(Attachment):
             return
         if not wanted:
             self.unreadable = None  # what a screen milestone saw is no evidence for the next one
+            self._held = None
             self._due = t + IDLE_S
             return
         if self._hash == self._read_hash:
+            self._held = None
             self._interval = min(self._interval * 1.5, SLOW_S)
-        else:
+        elif self._read(live):
             self._interval = FAST_S
-            self._read(live)
+        elif self._held is not None:  # a torn frame is gone within milliseconds: look again soon
+            self._due = self._held.since + STILL_S
+            return
         self._due = t + self._interval
 
     def hit(self, live: LiveBoot, hit: MilestoneHit | StepHit) -> None:
@@ -142,24 +163,44 @@ class ScreenChannel(Attachment):
         self._hash = hashlib.blake2b(self._frame, digest_size=16).digest()
         return True
 
-    def _read(self, live: LiveBoot) -> None:
-        assert self._frame is not None
-        self._read_hash = self._hash
-        try:
-            width, height, rgb = read_ppm(self._frame)
-        except PpmError as exc:
-            live.event(f"screen: unreadable screendump: {exc}")
-            return
-        # The reader (numpy, the fonts' tables) costs ~0.1 s to import and build: only a boot
-        # that waits for its screen pays it, not every boot that keeps a screen.png.
-        from rustux_bootlab.lab.screen.reader import ScreenReader, frame_from_rgb
+    def _read(self, live: LiveBoot) -> bool:
+        """Read the frame taken last and feed its new lines; False if it may be torn and is held."""
+        assert self._frame is not None and self._hash is not None
+        held = self._held
+        if held is not None and held.hash == self._hash:
+            text, still = held.text, self._frame_t >= held.since + STILL_S
+        else:
+            try:
+                width, height, rgb = read_ppm(self._frame)
+            except PpmError as exc:
+                self._read_hash = self._hash
+                live.event(f"screen: unreadable screendump: {exc}")
+                return True
+            # The reader (numpy, the fonts' tables) costs ~0.1 s to import and build: only a
+            # boot that waits for its screen pays it, not every boot that keeps a screen.png.
+            from rustux_bootlab.lab.screen.reader import frame_from_rgb
 
-        if self.reader is None:
-            self.reader = ScreenReader(first=self._fonts(live))
-        text = self.reader.read(frame_from_rgb(width, height, rgb))
+            text, still = self._reader(live).read(frame_from_rgb(width, height, rgb)), False
+        if not still and self.feed.torn(text):
+            if held is None or held.hash != self._hash:
+                held = self._held = _Held(self._hash, self._frame_t, text,
+                                          held.unread_since if held is not None else self._frame_t)
+            if self._frame_t - held.unread_since < HOLD_MAX_S:
+                return False
+            live.event(f"screen: the screen did not hold still for {HOLD_MAX_S:g}s: read a frame that may be torn")
+        self._held = None
+        self._read_hash = self._hash
         self._read_frame = self._frame
         self.unreadable = unreadable(text.lines)
         live.feed(SCREEN, self._filled(live, self.feed.update(text)).data(), self._frame_t)
+        return True
+
+    def _reader(self, live: LiveBoot) -> ScreenReader:
+        from rustux_bootlab.lab.screen.reader import ScreenReader
+
+        if self.reader is None:
+            self.reader = ScreenReader(first=self._fonts(live))
+        return self.reader
 
     def _fonts(self, live: LiveBoot) -> tuple[Font, ...]:
         """The spec's `screen_font`, then the fonts the lab learned; a font file that cannot be
