@@ -20,8 +20,8 @@ draws a glyph. Such a torn frame shows old rows twice or out of place and cells 
 read as a frame it would say old lines again, out of order (a stale `rustux$ echo hello`
 taken for a prompt come back). `torn` tells a frame that follows from the last one read,
 as a console's output does (the rows above the last one written kept, only scrolled up;
-the new rows readable and none of them a row the scroll has not yet overwritten), from one
-that may be torn: that one is read only once it holds still (workers/qemu/screen.py). A
+the new rows readable, none of them a row the scroll has not yet overwritten nor twice in a
+row as a scroll leaves them mid-copy), from one that may be torn: that one is read only once it holds still (workers/qemu/screen.py). A
 redraw (a menu, a cleared screen) is not told from a torn frame: it too waits to hold still.
 """
 from __future__ import annotations
@@ -68,12 +68,13 @@ class ScreenFeed:
         last = max(self._open_row, max((r for r, line in enumerate(previous) if line.strip()), default=-1))
         if any(rows[i] != previous[i + shift] for i in range(max(0, min(len(rows), last - shift)))):
             return True  # a row above the last one written changed or moved apart from the rest
-        for i in _new_rows(previous, rows, shift):
+        new = _new_rows(previous, rows, shift)
+        for i in new:
             if REPLACEMENT in rows[i]:
                 return True  # a cell half drawn (or a font the reader lacks: a still frame says which)
             if any(i + k < len(previous) and rows[i] == previous[i + k] for k in range(shift)):
                 return True  # an old row the scroll has not overwritten yet
-        return False
+        return _doubled(rows, set(new))
 
 
 def _split(text: ScreenText) -> tuple[list[str], int, str]:
@@ -92,6 +93,19 @@ def _split(text: ScreenText) -> tuple[list[str], int, str]:
         rows[written[-1]] = ""
         return rows, written[-1], last[:-1]
     return rows, written[-1], f"{last} "
+
+
+def _doubled(rows: list[str], new: set[int]) -> bool:
+    """Whether new rows repeat, as a block, the rows right above them (rows between may be
+    blank): what a scroll leaves on the frame mid-copy (the rows at the copy's edge twice) or
+    before it blanks the rows it copied up. A line printed twice looks the same, and is read
+    once the frame holds still."""
+    for j in sorted(new):
+        for d in range(1, j + 1):
+            if (rows[j - d] == rows[j] and j - d in new
+                    and all(not rows[i].strip() or rows[i] == rows[i - d] for i in range(j - d + 1, j))):
+                return True
+    return False
 
 
 def _new_rows(previous: tuple[str, ...], rows: list[str], shift: int) -> list[int]:

@@ -158,7 +158,6 @@ def test_a_screen_read_while_the_kernel_scrolls_feeds_only_the_kernels_lines_in_
 
     assert len(torn) >= TORN_WANTED, f"only {len(torn)} frames were taken mid-draw in {MAX_COMMANDS} commands"
     frames = [[line.rstrip() for line in data.decode().split("\n")[:-1] if line.strip()] for data in live.fed]
-    import json; Path("/tmp/torn/frames.json").write_text(json.dumps([frames, _serial_lines(serial)]))
     assert _out_of_order(frames, _serial_lines(serial)) == [], live.events
     fed = [line for frame in frames for line in frame]
     assert {"/bin:", "/etc:"} <= set(fed) and any(line.strip().endswith(" ps") for line in fed), fed[-40:]
