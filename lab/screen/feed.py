@@ -18,11 +18,12 @@ A screendump races the guest's drawing: a frame may be taken while the console m
 rows up (QEMU copies the framebuffer while the guest's memmove is half done), blanks them or
 draws a glyph. Such a torn frame shows old rows twice or out of place and cells half drawn;
 read as a frame it would say old lines again, out of order (a stale `rustux$ echo hello`
-taken for a prompt come back). `torn` tells a frame that follows from the last one read,
-as a console's output does (the rows above the last one written kept, only scrolled up;
-the new rows readable, none of them a row the scroll has not yet overwritten nor twice in a
-row as a scroll leaves them mid-copy), from one that may be torn: that one is read only once it holds still (workers/qemu/screen.py). A
-redraw (a menu, a cleared screen) is not told from a torn frame: it too waits to hold still.
+taken for a prompt come back). `torn` tells a frame that follows from the last one read, as
+a console's output does (the rows above the last one written kept, only scrolled up; the
+new rows readable, and none of them left twice in a row as a scroll leaves rows mid-copy or
+before it blanks them), from one that may be torn: that one is read only once it holds
+still (workers/qemu/screen.py). A redraw (a menu, a cleared screen) is not told from a torn
+frame: it too waits to hold still.
 """
 from __future__ import annotations
 
@@ -69,12 +70,9 @@ class ScreenFeed:
         if any(rows[i] != previous[i + shift] for i in range(max(0, min(len(rows), last - shift)))):
             return True  # a row above the last one written changed or moved apart from the rest
         new = _new_rows(previous, rows, shift)
-        for i in new:
-            if REPLACEMENT in rows[i]:
-                return True  # a cell half drawn (or a font the reader lacks: a still frame says which)
-            if any(i + k < len(previous) and rows[i] == previous[i + k] for k in range(shift)):
-                return True  # an old row the scroll has not overwritten yet
-        return _doubled(rows, set(new))
+        if any(REPLACEMENT in rows[i] for i in new):
+            return True  # a cell half drawn (or a font the reader lacks: a still frame says which)
+        return _doubled(rows, new)
 
 
 def _split(text: ScreenText) -> tuple[list[str], int, str]:
@@ -95,17 +93,13 @@ def _split(text: ScreenText) -> tuple[list[str], int, str]:
     return rows, written[-1], f"{last} "
 
 
-def _doubled(rows: list[str], new: set[int]) -> bool:
-    """Whether new rows repeat, as a block, the rows right above them (rows between may be
-    blank): what a scroll leaves on the frame mid-copy (the rows at the copy's edge twice) or
-    before it blanks the rows it copied up. A line printed twice looks the same, and is read
-    once the frame holds still."""
-    for j in sorted(new):
-        for d in range(1, j + 1):
-            if (rows[j - d] == rows[j] and j - d in new
-                    and all(not rows[i].strip() or rows[i] == rows[i - d] for i in range(j - d + 1, j))):
-                return True
-    return False
+def _doubled(rows: list[str], new: list[int]) -> bool:
+    """Whether a new row repeats, with the rows between, the rows right above it (rows between
+    may be blank): what a scroll leaves mid-copy (the rows at the copy's edge twice) or before
+    it blanks the rows it copied up. A line printed twice looks the same, and is read once the
+    frame holds still."""
+    return any(rows[j - d] == rows[j] and all(not rows[i].strip() or rows[i] == rows[i - d] for i in range(j - d + 1, j))
+               for j in new for d in range(1, j + 1))
 
 
 def _new_rows(previous: tuple[str, ...], rows: list[str], shift: int) -> list[int]:

@@ -38,6 +38,8 @@ CASES = [
     ("lines added below, the screen not full", ("boot", "rustux$ ls", "", "", "", ""),
      ("boot", "rustux$ ls", "burn", "cat", "rustux$", ""), False),
     ("the same lines again, a scroll later", BEFORE, BEFORE[2:] + BEFORE[3:5], False),
+    ("a command run at the last row's prompt, the next prompt on that row", BEFORE[:-1] + ("rustux$",),
+     BEFORE[2:5] + ("rustux$ echo hi", "hi", "rustux$"), False),
     ("rows above moved, rows below not yet (CI's stale prompt)", BEFORE, BEFORE[2:4] + BEFORE[2:], True),
     ("rows above not yet moved, rows below moved", BEFORE, BEFORE[:3] + BEFORE[5:] + ("burn", "cat"), True),
     ("moved, the last row not yet blanked", BEFORE, BEFORE[1:] + BEFORE[-1:], True),
