@@ -111,7 +111,8 @@ class ScreenChannel(Attachment):
             self._interval = min(self._interval * 1.5, SLOW_S)
         elif self._read(live):
             self._interval = FAST_S
-        elif self._held is not None:  # a torn frame is gone within milliseconds: look again soon
+        else:  # held: a torn frame is gone within milliseconds, look again soon
+            assert self._held is not None
             self._due = self._held.since + STILL_S
             return
         self._due = t + self._interval
