@@ -66,12 +66,17 @@ def _serial_lines(path: Path) -> list[str]:
     return [line.rstrip() for line in path.read_text(errors="replace").replace("\r", "").split("\n")]
 
 
+def _where(block: list[str], serial: list[str]) -> int | None:
+    """Where `block` first stands as consecutive lines of `serial`."""
+    return next((i for i in range(len(serial) - len(block) + 1) if serial[i:i + len(block)] == block), None)
+
+
 def _a_window(rows: tuple[str, ...], serial: list[str]) -> bool:
     """Whether the screen's rows down to the one before its last written row are consecutive
     lines of COM1 (the last row may be half typed)."""
     written = [r for r, row in enumerate(rows) if row.strip()]
     shown = [row.rstrip() for row in rows[:written[-1]]] if written else []
-    return not shown or any(serial[i:i + len(shown)] == shown for i in range(len(serial) - len(shown) + 1))
+    return not shown or _where(shown, serial) is not None
 
 
 def _out_of_order(frames: list[list[str]], serial: list[str]) -> list[str]:
@@ -79,7 +84,7 @@ def _out_of_order(frames: list[list[str]], serial: list[str]) -> list[str]:
     of the next one (a row still being typed or drawn). The first frame's rows are where the
     screen stood in COM1's lines."""
     first = frames[0][:-1]  # its last row may be half typed
-    j = next((i for i in range(len(serial)) if serial[i:i + len(first)] == first), None)
+    j = _where(first, serial)
     if j is None:
         return frames[0]
     bad = []
